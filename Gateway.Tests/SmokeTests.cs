@@ -1,0 +1,2 @@
+namespace Gateway.Tests;
+public sealed class SmokeTests { [Fact] public void Works() => Assert.True(true); }

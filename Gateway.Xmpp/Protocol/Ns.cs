@@ -1,0 +1,34 @@
+namespace Gateway.Xmpp.Protocol;
+
+/// <summary>XML namespace URIs used on the wire. Every URI lives here and nowhere else.</summary>
+public static class Ns
+{
+    /// <summary>RFC 6120 §4.8.2: the stream namespace.</summary>
+    public const string Streams = "http://etherx.jabber.org/streams";
+    /// <summary>RFC 6120 §4.8.1: the content namespace for client-to-server streams.</summary>
+    public const string Client = "jabber:client";
+    public const string Tls = "urn:ietf:params:xml:ns:xmpp-tls";
+    public const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
+    public const string Session = "urn:ietf:params:xml:ns:xmpp-session";
+    /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>
+    public const string StreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
+    /// <summary>RFC 6120 §8.3.3: stanza error conditions.</summary>
+    public const string Stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+    public const string Xml = "http://www.w3.org/XML/1998/namespace";
+    public const string Roster = "jabber:iq:roster";
+    public const string Version = "jabber:iq:version";
+    public const string Ping = "urn:xmpp:ping";
+    public const string DiscoInfo = "http://jabber.org/protocol/disco#info";
+    public const string DiscoItems = "http://jabber.org/protocol/disco#items";
+    public const string StreamManagement = "urn:xmpp:sm:3";
+    public const string Delay = "urn:xmpp:delay";
+    public const string StanzaId = "urn:xmpp:sid:0";
+    public const string Receipts = "urn:xmpp:receipts";
+    public const string ChatMarkers = "urn:xmpp:chat-markers:0";
+    public const string Mam = "urn:xmpp:mam:2";
+    public const string Forward = "urn:xmpp:forward:0";
+    public const string Muc = "http://jabber.org/protocol/muc";
+    public const string MucUser = "http://jabber.org/protocol/muc#user";
+    public const string Caps = "http://jabber.org/protocol/caps";
+}
