@@ -1,0 +1,214 @@
+using System.Xml.Linq;
+using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Negotiation.Sasl;
+using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Negotiation;
+
+/// <summary>What stream negotiation produced: the bound address and the final stream's features.</summary>
+internal sealed record NegotiationResult(Jid BoundJid, string? StreamId, StreamFeatures Features, string SaslMechanism);
+
+/// <summary>
+/// Runs RFC 6120 stream negotiation on a fresh connection, in the order the RFC mandates: TLS (§5), SASL
+/// (§6), resource binding (§7). Sequential request/response over the transport; no read loop yet.
+/// </summary>
+internal static class Negotiator
+{
+    private static readonly XNamespace TlsNs = Ns.Tls;
+    private static readonly XNamespace SaslNs = Ns.Sasl;
+    private static readonly XNamespace BindNs = Ns.Bind;
+    private static readonly XName FeaturesName = XName.Get("features", Ns.Streams);
+
+    public static async Task<NegotiationResult> NegotiateAsync(XmppTransport transport, XmppClientOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        var domain = options.Jid.Domain;
+        var validator = new CertificateValidator(options.TrustedCertificates, options.PinnedCertificateSha256);
+        if (transport.Endpoint?.DirectTls == true)
+        {
+            await transport.UpgradeToTlsAsync(domain, validator, cancellationToken).ConfigureAwait(false);
+        }
+
+        var (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
+
+        if (!transport.IsEncrypted && options.TlsMode != TlsMode.Disabled)
+        {
+            if (!features.StartTls)
+            {
+                // RFC 6120 §5.3.1 / §13.8: never fall back to plaintext because the server did not offer TLS.
+                throw new XmppTlsException($"The server for '{domain}' does not offer STARTTLS, and TLS is required.");
+            }
+
+            await transport.SendAsync(s => s.Serialize(new XElement(TlsNs + "starttls")), cancellationToken).ConfigureAwait(false);
+            var answer = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+            if (answer.Name != TlsNs + "proceed")
+            {
+                // RFC 6120 §5.4.2.2: <failure/> — the server closes the stream after it.
+                throw new XmppTlsException($"The server for '{domain}' refused STARTTLS ({answer.Name.LocalName}).");
+            }
+
+            await transport.UpgradeToTlsAsync(domain, validator, cancellationToken).ConfigureAwait(false);
+            Log.TlsEstablished(logger, domain);
+            (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        var saslMechanism = await AuthenticateAsync(transport, options, features, cancellationToken).ConfigureAwait(false);
+        Log.Authenticated(logger, domain);
+
+        // RFC 6120 §6.4.6: after SASL success both sides restart the stream, without closing the old one.
+        transport.ResetStream();
+        (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
+        if (!features.Bind)
+        {
+            throw new XmppProtocolException(StreamErrorCondition.UnsupportedFeature, "The server did not offer resource binding (RFC 6120 §7).");
+        }
+
+        var bound = await BindAsync(transport, options, cancellationToken).ConfigureAwait(false);
+        if (features.SessionRequired)
+        {
+            // RFC 3921 §3 session establishment, still demanded by some old servers.
+            await RequestAsync(transport, new Iq { Type = IqType.Set, Id = StanzaId.New(), Payload = [new XElement(XName.Get("session", Ns.Session))] }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new NegotiationResult(bound, streamId, features, saslMechanism);
+    }
+
+    private static async Task<(string? StreamId, StreamFeatures Features)> OpenStreamAsync(XmppTransport transport, XmppClientOptions options, CancellationToken cancellationToken)
+    {
+        var from = transport.IsEncrypted ? options.Jid.Bare.ToString() : null;
+        var header = StreamFraming.OpeningTag(options.Jid.Domain, from, options.Language);
+        await transport.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+
+        var first = await transport.ReadEventAsync(cancellationToken).ConfigureAwait(false);
+        if (first is not StreamHeaderEvent { Header: var serverHeader })
+        {
+            throw new XmppProtocolException(StreamErrorCondition.InvalidXml, "Expected the server's stream header.");
+        }
+
+        if (serverHeader.Version is null || !serverHeader.Version.StartsWith("1.", StringComparison.Ordinal))
+        {
+            // RFC 6120 §4.7.5: we speak 1.0 only; pre-XMPP servers without version are not supported.
+            throw new XmppProtocolException(StreamErrorCondition.UnsupportedVersion, $"The server speaks stream version '{serverHeader.Version ?? "(none)"}', not 1.0.");
+        }
+
+        var features = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+        if (features.Name != FeaturesName)
+        {
+            throw new XmppProtocolException(StreamErrorCondition.InvalidXml, $"Expected stream features, got '{features.Name}'.");
+        }
+
+        return (serverHeader.Id, StreamFeatures.Parse(features));
+    }
+
+    /// <returns>The mechanism that succeeded.</returns>
+    private static async Task<string> AuthenticateAsync(XmppTransport transport, XmppClientOptions options, StreamFeatures features, CancellationToken cancellationToken)
+    {
+        var offered = options.SaslMechanisms is null
+            ? features.SaslMechanisms
+            : [.. features.SaslMechanisms.Where(m => options.SaslMechanisms.Contains(m, StringComparer.OrdinalIgnoreCase))];
+        var mechanismName = SaslMechanismSelector.Select(offered, transport.IsEncrypted, allowPlainWithoutTls: options.AllowPlainAuthenticationWithoutTls);
+        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password);
+
+        var initial = mechanism.InitialResponse();
+        // RFC 6120 §6.4.2: an empty initial response is sent as "=", none at all as an empty element.
+        var authText = initial is null ? null : initial.Length == 0 ? "=" : Convert.ToBase64String(initial);
+        if (initial is not null)
+        {
+            // The PLAIN initial response holds the password in clear: wipe our copy once encoded.
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(initial);
+        }
+
+        await transport.SendAsync(s => s.Serialize(new XElement(SaslNs + "auth", new XAttribute("mechanism", mechanismName), authText)), cancellationToken).ConfigureAwait(false);
+
+        while (true)
+        {
+            var element = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+            if (element.Name == SaslNs + "challenge")
+            {
+                var response = mechanism.Respond(DecodeBase64(element.Value));
+                await transport.SendAsync(s => s.Serialize(new XElement(SaslNs + "response", Convert.ToBase64String(response))), cancellationToken).ConfigureAwait(false);
+            }
+            else if (element.Name == SaslNs + "success")
+            {
+                // RFC 6120 §6.4.6 / RFC 5802 §5: the additional data carries the server signature to verify.
+                mechanism.VerifySuccess(DecodeBase64(element.Value));
+                return mechanismName;
+            }
+            else if (element.Name == SaslNs + "failure")
+            {
+                var condition = element.Elements().FirstOrDefault(e => e.Name.Namespace == SaslNs && e.Name.LocalName != "text")?.Name.LocalName ?? "not-authorized";
+                var text = element.Element(SaslNs + "text")?.Value;
+                throw new SaslFailedException(condition, text);
+            }
+            else
+            {
+                throw new XmppProtocolException(StreamErrorCondition.InvalidXml, $"Unexpected '{element.Name}' during SASL.");
+            }
+        }
+    }
+
+    private static async Task<Jid> BindAsync(XmppTransport transport, XmppClientOptions options, CancellationToken cancellationToken)
+    {
+        var resource = options.Resource ?? options.Jid.Resource;
+        var bind = new XElement(BindNs + "bind", resource is null ? null : new XElement(BindNs + "resource", resource));
+        var reply = await RequestAsync(transport, new Iq { Type = IqType.Set, Id = StanzaId.New(), Payload = [bind] }, cancellationToken).ConfigureAwait(false);
+        var jidText = reply.Query?.Element(BindNs + "jid")?.Value;
+        if (!Jid.TryParse(jidText, out var jid, out var reason) || jid.Resource is null)
+        {
+            throw new XmppProtocolException(StreamErrorCondition.InvalidXml, $"The server bound an invalid JID '{jidText}': {reason ?? "no resource"}.");
+        }
+
+        return jid;
+    }
+
+    /// <summary>One IQ round trip before the read loop exists (bind, session).</summary>
+    private static async Task<Iq> RequestAsync(XmppTransport transport, Iq request, CancellationToken cancellationToken)
+    {
+        await transport.SendAsync(s => s.Serialize(request), cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            var element = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+            if (element.Name.LocalName != "iq" || (string?)element.Attribute("id") != request.Id)
+            {
+                continue; // RFC 6120 §7.1: nothing else is meaningful before binding completes.
+            }
+
+            var reply = (Iq)StanzaCodec.Parse(element);
+            return reply.Type == IqType.Error
+                ? throw new StanzaErrorException(reply.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition))
+                : reply;
+        }
+    }
+
+    private static async Task<XElement> ReadElementAsync(XmppTransport transport, CancellationToken cancellationToken)
+    {
+        var streamEvent = await transport.ReadEventAsync(cancellationToken).ConfigureAwait(false);
+        return streamEvent switch
+        {
+            StreamElementEvent { Element: var element } when StreamErrors.IsStreamError(element) => throw StreamErrors.Parse(element),
+            StreamElementEvent { Element: var element } => element,
+            StreamEndEvent => throw new XmppConnectionException("The server closed the stream during negotiation."),
+            _ => throw new XmppProtocolException(StreamErrorCondition.InvalidXml, "Unexpected stream header during negotiation."),
+        };
+    }
+
+    private static byte[] DecodeBase64(string value)
+    {
+        // RFC 6120 §6.4.3: "=" stands for an empty response; whitespace is not allowed but is harmless to strip.
+        var trimmed = value.Trim();
+        if (trimmed.Length == 0 || trimmed == "=")
+        {
+            return [];
+        }
+
+        try
+        {
+            return Convert.FromBase64String(trimmed);
+        }
+        catch (FormatException ex)
+        {
+            throw new XmppProtocolException(StreamErrorCondition.BadFormat, "The server sent SASL data that is not base64 (RFC 6120 §6.4.2).", ex);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Gateway.Xmpp.Protocol;
+
+/// <summary>
+/// Serialises stanzas and other top-level elements to UTF-8 bytes. One instance per connection, used
+/// under the connection's write lock: the buffer is reused, so the returned memory is only valid until
+/// the next call.
+/// </summary>
+internal sealed class StanzaSerializer
+{
+    private static readonly XmlWriterSettings WriterSettings = new()
+    {
+        Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+        OmitXmlDeclaration = true,
+        ConformanceLevel = ConformanceLevel.Fragment,
+        // RFC 6120 §11.4: only characters legal in XML 1.0 may be sent; XmlWriter refuses the others.
+        CheckCharacters = true,
+        // Keep CR and tabs in attribute and text values exactly as given.
+        NewLineHandling = NewLineHandling.Entitize,
+        NamespaceHandling = NamespaceHandling.OmitDuplicates,
+        Indent = false,
+        CloseOutput = false,
+    };
+
+    private readonly MemoryStream _buffer = new(capacity: 1024);
+
+    /// <summary>Serialises a stanza; throws <see cref="ArgumentException"/> when it holds characters XML cannot carry.</summary>
+    public ReadOnlyMemory<byte> Serialize(Stanza stanza)
+    {
+        _buffer.SetLength(0);
+        using (var writer = XmlWriter.Create(_buffer, WriterSettings))
+        {
+            StanzaCodec.Write(stanza, writer);
+        }
+
+        return _buffer.GetBuffer().AsMemory(0, (int)_buffer.Length);
+    }
+
+    /// <summary>Serialises any element (stream negotiation elements, XEP-0198 nonzas).</summary>
+    public ReadOnlyMemory<byte> Serialize(XElement element)
+    {
+        _buffer.SetLength(0);
+        using (var writer = XmlWriter.Create(_buffer, WriterSettings))
+        {
+            element.WriteTo(writer);
+        }
+
+        return _buffer.GetBuffer().AsMemory(0, (int)_buffer.Length);
+    }
+
+    /// <summary>Serialises a stanza into a new array; for tests and one-off use.</summary>
+    public static byte[] ToBytes(Stanza stanza) => new StanzaSerializer().Serialize(stanza).ToArray();
+
+    /// <summary>Serialises a stanza into a string; for tests, logs at Trace level and the raw-XML API.</summary>
+    public static string ToXml(Stanza stanza) => Encoding.UTF8.GetString(new StanzaSerializer().Serialize(stanza).Span);
+}

@@ -1,0 +1,485 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Xml;
+using System.Xml.Linq;
+using Gateway.Xmpp.Protocol;
+
+namespace Gateway.Xmpp;
+
+/// <summary>
+/// Converts between stanza elements and the immutable <see cref="Stanza"/> records. Pure: no I/O.
+/// Everything that is not modelled is kept in <see cref="Stanza.Payload"/> so it survives a round trip.
+/// </summary>
+public static class StanzaCodec
+{
+    private static readonly XNamespace Client = Ns.Client;
+    private static readonly XNamespace StanzaErrors = Ns.Stanzas;
+    private static readonly XName XmlLang = XNamespace.Xml + "lang";
+    private static readonly XName ErrorName = Client + "error";
+
+    /// <summary>True when the element is a stanza of the client namespace (RFC 6120 §4.8.1).</summary>
+    public static bool IsStanza(XElement element) =>
+        element.Name.Namespace == Client && element.Name.LocalName is "message" or "presence" or "iq";
+
+    /// <summary>Parses a stanza element; throws <see cref="XmppProtocolException"/> with <c>bad-format</c> when it is invalid.</summary>
+    public static Stanza Parse(XElement element) =>
+        TryParse(element, out var stanza, out var error)
+            ? stanza
+            : throw new XmppProtocolException(StreamErrorCondition.BadFormat, error);
+
+    /// <summary>Parses a stanza element, or says what is wrong with it.</summary>
+    public static bool TryParse(XElement element, [NotNullWhen(true)] out Stanza? stanza, [NotNullWhen(false)] out string? error)
+    {
+        stanza = null;
+        if (!IsStanza(element))
+        {
+            error = $"'{element.Name.LocalName}' in namespace '{element.Name.NamespaceName}' is not a message, presence or iq stanza in '{Ns.Client}'.";
+            return false;
+        }
+
+        if (!TryParseAddress(element, "to", out var to, out error) || !TryParseAddress(element, "from", out var from, out error))
+        {
+            return false;
+        }
+
+        var id = (string?)element.Attribute("id");
+        var lang = (string?)element.Attribute(XmlLang);
+        var typeValue = (string?)element.Attribute("type");
+        StanzaError? stanzaError = null;
+        var payload = ImmutableArray.CreateBuilder<XElement>();
+
+        switch (element.Name.LocalName)
+        {
+            case "message":
+            {
+                string? body = null, subject = null, thread = null, parentThread = null;
+                foreach (var child in element.Elements())
+                {
+                    if (child.Name == Client + "body" && body is null && IsDefaultLanguage(child, lang))
+                    {
+                        body = child.Value;
+                    }
+                    else if (child.Name == Client + "subject" && subject is null && IsDefaultLanguage(child, lang))
+                    {
+                        subject = child.Value;
+                    }
+                    else if (child.Name == Client + "thread" && thread is null)
+                    {
+                        thread = child.Value;
+                        parentThread = (string?)child.Attribute("parent");
+                    }
+                    else if (child.Name == ErrorName && stanzaError is null)
+                    {
+                        stanzaError = ParseError(child);
+                    }
+                    else
+                    {
+                        payload.Add(child);
+                    }
+                }
+
+                // RFC 6121 §5.2.2: a missing or unknown type is treated as 'normal'.
+                var type = typeValue switch
+                {
+                    "chat" => MessageType.Chat,
+                    "groupchat" => MessageType.Groupchat,
+                    "headline" => MessageType.Headline,
+                    "error" => MessageType.Error,
+                    _ => MessageType.Normal,
+                };
+                stanza = new Message
+                {
+                    To = to, From = from, Id = id, Language = lang, Type = type, Body = body, Subject = subject,
+                    Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.DrainToImmutable(),
+                };
+                return true;
+            }
+
+            case "presence":
+            {
+                if (!TryParsePresenceType(typeValue, out var type))
+                {
+                    error = $"Presence type '{typeValue}' is not defined by RFC 6121 §4.7.1.";
+                    return false;
+                }
+
+                var show = PresenceShow.None;
+                string? status = null;
+                sbyte? priority = null;
+                foreach (var child in element.Elements())
+                {
+                    if (child.Name == Client + "show" && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
+                    {
+                        show = parsedShow;
+                    }
+                    else if (child.Name == Client + "status" && status is null && IsDefaultLanguage(child, lang))
+                    {
+                        status = child.Value;
+                    }
+                    else if (child.Name == Client + "priority" && priority is null
+                        && sbyte.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedPriority))
+                    {
+                        priority = parsedPriority;
+                    }
+                    else if (child.Name == ErrorName && stanzaError is null)
+                    {
+                        stanzaError = ParseError(child);
+                    }
+                    else
+                    {
+                        payload.Add(child);
+                    }
+                }
+
+                stanza = new Presence
+                {
+                    To = to, From = from, Id = id, Language = lang, Type = type, Show = show, Status = status,
+                    Priority = priority, Error = stanzaError, Payload = payload.DrainToImmutable(),
+                };
+                return true;
+            }
+
+            default:
+            {
+                if (!TryParseIqType(typeValue, out var type))
+                {
+                    error = $"IQ type '{typeValue}' is not one of get, set, result, error (RFC 6120 §8.2.3).";
+                    return false;
+                }
+
+                if (string.IsNullOrEmpty(id))
+                {
+                    error = "An IQ stanza must carry an 'id' attribute (RFC 6120 §8.2.3).";
+                    return false;
+                }
+
+                foreach (var child in element.Elements())
+                {
+                    if (child.Name == ErrorName && stanzaError is null && type == IqType.Error)
+                    {
+                        stanzaError = ParseError(child);
+                    }
+                    else
+                    {
+                        payload.Add(child);
+                    }
+                }
+
+                if (type is IqType.Get or IqType.Set && payload.Count != 1)
+                {
+                    error = $"An IQ of type '{typeValue}' must contain exactly one child element (RFC 6120 §8.2.3), not {payload.Count}.";
+                    return false;
+                }
+
+                stanza = new Iq
+                {
+                    To = to, From = from, Id = id, Language = lang, Type = type, Error = stanzaError,
+                    Payload = payload.DrainToImmutable(),
+                };
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Builds the element for a stanza, in the <c>jabber:client</c> namespace.</summary>
+    public static XElement ToElement(Stanza stanza)
+    {
+        var element = new XElement(Client + stanza.ElementName);
+        AddAttribute(element, "type", TypeWireName(stanza));
+        AddAttribute(element, "id", stanza.Id);
+        AddAttribute(element, "to", stanza.To?.ToString());
+        AddAttribute(element, "from", stanza.From?.ToString());
+        if (stanza.Language is not null)
+        {
+            element.SetAttributeValue(XmlLang, stanza.Language);
+        }
+
+        switch (stanza)
+        {
+            case Message message:
+                AddChild(element, "subject", message.Subject);
+                AddChild(element, "body", message.Body);
+                if (message.Thread is not null)
+                {
+                    var thread = new XElement(Client + "thread", message.Thread);
+                    AddAttribute(thread, "parent", message.ParentThread);
+                    element.Add(thread);
+                }
+
+                break;
+            case Presence presence:
+                AddChild(element, "show", ShowWireName(presence.Show));
+                AddChild(element, "status", presence.Status);
+                AddChild(element, "priority", presence.Priority?.ToString(CultureInfo.InvariantCulture));
+                break;
+        }
+
+        foreach (var payload in stanza.Payload)
+        {
+            element.Add(new XElement(payload));
+        }
+
+        if (stanza.Error is { } error)
+        {
+            element.Add(ErrorToElement(error));
+        }
+
+        return element;
+    }
+
+    /// <summary>
+    /// Writes a stanza straight to an <see cref="XmlWriter"/> without building an intermediate tree: the hot
+    /// path of sending. Produces the same XML as <see cref="ToElement"/>.
+    /// </summary>
+    public static void Write(Stanza stanza, XmlWriter writer)
+    {
+        writer.WriteStartElement(stanza.ElementName, Ns.Client);
+        WriteAttribute(writer, "type", TypeWireName(stanza));
+        WriteAttribute(writer, "id", stanza.Id);
+        WriteAttribute(writer, "to", stanza.To?.ToString());
+        WriteAttribute(writer, "from", stanza.From?.ToString());
+        if (stanza.Language is not null)
+        {
+            writer.WriteAttributeString("xml", "lang", Ns.Xml, stanza.Language);
+        }
+
+        switch (stanza)
+        {
+            case Message message:
+                WriteChild(writer, "subject", message.Subject);
+                WriteChild(writer, "body", message.Body);
+                if (message.Thread is not null)
+                {
+                    writer.WriteStartElement("thread", Ns.Client);
+                    WriteAttribute(writer, "parent", message.ParentThread);
+                    writer.WriteString(message.Thread);
+                    writer.WriteEndElement();
+                }
+
+                break;
+            case Presence presence:
+                WriteChild(writer, "show", ShowWireName(presence.Show));
+                WriteChild(writer, "status", presence.Status);
+                WriteChild(writer, "priority", presence.Priority?.ToString(CultureInfo.InvariantCulture));
+                break;
+        }
+
+        foreach (var payload in stanza.Payload)
+        {
+            payload.WriteTo(writer);
+        }
+
+        if (stanza.Error is { } error)
+        {
+            ErrorToElement(error).WriteTo(writer);
+        }
+
+        writer.WriteEndElement();
+    }
+
+    /// <summary>Parses an <c>&lt;error/&gt;</c> child (RFC 6120 §8.3.2).</summary>
+    public static StanzaError ParseError(XElement error)
+    {
+        if (!StanzaErrorWireNames.TryParseType((string?)error.Attribute("type"), out var type))
+        {
+            type = StanzaErrorType.Cancel;
+        }
+
+        var condition = StanzaErrorCondition.UndefinedCondition;
+        string? text = null, redirect = null;
+        XElement? applicationCondition = null;
+        var conditionSeen = false;
+        foreach (var child in error.Elements())
+        {
+            if (child.Name.Namespace == StanzaErrors)
+            {
+                if (child.Name.LocalName == "text")
+                {
+                    text ??= child.Value;
+                }
+                else if (!conditionSeen)
+                {
+                    condition = StanzaErrorWireNames.ParseCondition(child.Name.LocalName);
+                    redirect = string.IsNullOrEmpty(child.Value) ? null : child.Value;
+                    conditionSeen = true;
+                }
+            }
+            else
+            {
+                applicationCondition ??= child;
+            }
+        }
+
+        if (!conditionSeen && type == StanzaErrorType.Cancel && error.Attribute("type") is null)
+        {
+            type = StanzaError.DefaultType(condition);
+        }
+
+        return new StanzaError(type, condition, text)
+        {
+            By = (string?)error.Attribute("by"),
+            RedirectUri = redirect,
+            ApplicationCondition = applicationCondition,
+        };
+    }
+
+    /// <summary>Builds an <c>&lt;error/&gt;</c> element (RFC 6120 §8.3.2).</summary>
+    public static XElement ErrorToElement(StanzaError error)
+    {
+        var element = new XElement(ErrorName, new XAttribute("type", error.Type.ToWire()));
+        AddAttribute(element, "by", error.By);
+        element.Add(new XElement(StanzaErrors + error.Condition.ToWire(), error.RedirectUri));
+        if (error.Text is not null)
+        {
+            element.Add(new XElement(StanzaErrors + "text", error.Text));
+        }
+
+        if (error.ApplicationCondition is not null)
+        {
+            element.Add(new XElement(error.ApplicationCondition));
+        }
+
+        return element;
+    }
+
+    internal static string? TypeWireName(Stanza stanza) => stanza switch
+    {
+        Message m => m.Type switch
+        {
+            MessageType.Chat => "chat",
+            MessageType.Groupchat => "groupchat",
+            MessageType.Headline => "headline",
+            MessageType.Error => "error",
+            _ => null,
+        },
+        Presence p => p.Type switch
+        {
+            PresenceType.Unavailable => "unavailable",
+            PresenceType.Subscribe => "subscribe",
+            PresenceType.Subscribed => "subscribed",
+            PresenceType.Unsubscribe => "unsubscribe",
+            PresenceType.Unsubscribed => "unsubscribed",
+            PresenceType.Probe => "probe",
+            PresenceType.Error => "error",
+            _ => null,
+        },
+        Iq iq => iq.Type switch
+        {
+            IqType.Get => "get",
+            IqType.Set => "set",
+            IqType.Result => "result",
+            _ => "error",
+        },
+        _ => null,
+    };
+
+    public static bool TryParsePresenceType(string? value, out PresenceType type)
+    {
+        (var ok, type) = value switch
+        {
+            null => (true, PresenceType.Available),
+            "unavailable" => (true, PresenceType.Unavailable),
+            "subscribe" => (true, PresenceType.Subscribe),
+            "subscribed" => (true, PresenceType.Subscribed),
+            "unsubscribe" => (true, PresenceType.Unsubscribe),
+            "unsubscribed" => (true, PresenceType.Unsubscribed),
+            "probe" => (true, PresenceType.Probe),
+            "error" => (true, PresenceType.Error),
+            _ => (false, PresenceType.Available),
+        };
+        return ok;
+    }
+
+    public static bool TryParseIqType(string? value, out IqType type)
+    {
+        (var ok, type) = value switch
+        {
+            "get" => (true, IqType.Get),
+            "set" => (true, IqType.Set),
+            "result" => (true, IqType.Result),
+            "error" => (true, IqType.Error),
+            _ => (false, IqType.Get),
+        };
+        return ok;
+    }
+
+    public static bool TryParseShow(string? value, out PresenceShow show)
+    {
+        (var ok, show) = value switch
+        {
+            "away" => (true, PresenceShow.Away),
+            "chat" => (true, PresenceShow.Chat),
+            "dnd" => (true, PresenceShow.Dnd),
+            "xa" => (true, PresenceShow.Xa),
+            _ => (false, PresenceShow.None),
+        };
+        return ok;
+    }
+
+    public static string? ShowWireName(PresenceShow show) => show switch
+    {
+        PresenceShow.Away => "away",
+        PresenceShow.Chat => "chat",
+        PresenceShow.Dnd => "dnd",
+        PresenceShow.Xa => "xa",
+        _ => null,
+    };
+
+    private static bool IsDefaultLanguage(XElement child, string? stanzaLanguage)
+    {
+        var childLanguage = (string?)child.Attribute(XmlLang);
+        return childLanguage is null || string.Equals(childLanguage, stanzaLanguage, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool TryParseAddress(XElement element, string attribute, out Jid? jid, [NotNullWhen(false)] out string? error)
+    {
+        jid = null;
+        error = null;
+        var value = (string?)element.Attribute(attribute);
+        if (value is null)
+        {
+            return true;
+        }
+
+        if (Jid.TryParse(value, out jid, out var reason))
+        {
+            return true;
+        }
+
+        error = $"The '{attribute}' address is not a valid JID: {reason}";
+        return false;
+    }
+
+    private static void AddAttribute(XElement element, string name, string? value)
+    {
+        if (value is not null)
+        {
+            element.SetAttributeValue(name, value);
+        }
+    }
+
+    private static void AddChild(XElement element, string name, string? value)
+    {
+        if (value is not null)
+        {
+            element.Add(new XElement(Client + name, value));
+        }
+    }
+
+    private static void WriteAttribute(XmlWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteAttributeString(name, value);
+        }
+    }
+
+    private static void WriteChild(XmlWriter writer, string name, string? value)
+    {
+        if (value is not null)
+        {
+            writer.WriteElementString(name, Ns.Client, value);
+        }
+    }
+}

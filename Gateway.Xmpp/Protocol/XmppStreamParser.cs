@@ -1,0 +1,962 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Gateway.Xmpp.Protocol;
+
+/// <summary>
+/// Incremental, bounded parser for one direction of an XMPP XML stream (RFC 6120 §4, §11). Pure: no I/O.
+/// </summary>
+/// <remarks>
+/// A hand-written byte scanner finds where the stream header and each top-level element end; only that exact
+/// slice is handed to <see cref="XmlReader"/>, so no reader ever blocks on, or reads past, an incomplete element.
+/// Scanning bytes is safe across split UTF-8 characters: every XML delimiter is ASCII and every byte of a
+/// multi-byte UTF-8 sequence is &gt;= 0x80.
+/// <para>Caller contract (style guide §3):</para>
+/// <code>
+/// var reader = new SequenceReader&lt;byte&gt;(result.Buffer);
+/// while (parser.TryRead(ref reader, out var streamEvent)) Dispatch(streamEvent);
+/// input.AdvanceTo(reader.Position, result.Buffer.End);
+/// </code>
+/// <list type="bullet">
+/// <item>A partial element is copied into an internal buffer and its bytes are consumed: after <c>false</c> the
+/// reader is at its end, so consumed == examined and the pipe never has to hold an unfinished stanza.</item>
+/// <item>After <c>true</c> the reader stands just past the returned construct; nothing after it was consumed.
+/// This matters when the stream is replaced: after <c>&lt;proceed/&gt;</c> the following bytes are TLS, after SASL
+/// <c>&lt;success/&gt;</c> they are a new stream header for which the caller first calls <see cref="Reset"/>.</item>
+/// <item>After an <see cref="XmppProtocolException"/> the parser is faulted and refuses further input until
+/// <see cref="Reset"/>: the caller sends the stream error carried by the exception and closes the stream.</item>
+/// <item>Not thread-safe; one parser per inbound stream.</item>
+/// </list>
+/// </remarks>
+internal sealed class XmppStreamParser
+{
+    public const int DefaultMaxStanzaBytes = 1024 * 1024;
+    public const int DefaultMaxDepth = 64;
+
+    /// <summary>Upper bound of the XML declaration and of the stream open tag, each.</summary>
+    public const int MaxHeaderBytes = 8 * 1024;
+
+    // Most stanzas fit; bigger ones borrow from ArrayPool and give it back as soon as they are parsed, so an idle
+    // session does not keep a megabyte because it once received a large vCard.
+    private const int InitialBufferSize = 4 * 1024;
+
+    // The NameTable interns every element name, prefix and namespace URI it sees, for as long as it lives. Renewing
+    // it after this many parsed bytes keeps the reuse win while bounding the memory a peer can pin by inventing
+    // new names in every stanza.
+    private const long NameTableRenewBytes = 4L * 1024 * 1024;
+
+    private static ReadOnlySpan<byte> CDataOpen => "[CDATA["u8;
+
+    // XML 1.0 §2.3 [3]: S ::= (#x20 | #x9 | #xD | #xA)+
+    private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r\n"u8);
+    private static readonly SearchValues<byte> s_tagStops = SearchValues.Create("<>/\"'"u8);
+
+    // XML 1.0 §2.3 [4]: ASCII bytes that cannot start a Name. Catching them here keeps "<>" or "< a" from being
+    // counted as an open element, which would stall framing until the size limit instead of failing at once.
+    private static readonly SearchValues<byte> s_notNameStart = SearchValues.Create(" \t\r\n<>=\"'-.0123456789"u8);
+
+    // Shared across parsers and threads: it is only read after construction. No NameTable here, because NameTable
+    // is not thread-safe; each stream brings its own through XmlParserContext.
+    private static readonly XmlReaderSettings s_readerSettings = new()
+    {
+        ConformanceLevel = ConformanceLevel.Fragment,
+        // RFC 6120 §11.1: no DTDs, hence no entity declarations and no entity expansion (billion laughs).
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        // The scanner refuses comments and PIs before the reader sees them; the reader would report them, not hide them.
+        IgnoreComments = false,
+        IgnoreProcessingInstructions = false,
+        // Whitespace inside a stanza is content (<body> </body>).
+        IgnoreWhitespace = false,
+        CheckCharacters = true,
+        CloseInput = false,
+    };
+
+    private readonly int _maxStanzaBytes;
+    private readonly int _maxDepth;
+    private readonly byte[] _ownBuffer = new byte[InitialBufferSize];
+    private readonly SliceStream _slice = new();
+
+    private byte[] _buffer;
+    private int _length;
+
+    private ScanState _state;
+    private int _depth;
+    private byte _quote;
+    private int _markupMatched;
+    private int _cdataBrackets;
+    private bool _sawDeclaration;
+    private bool _pendingEnd;
+
+    // Per stream, from the header.
+    private byte[] _endTag = [];
+    private (string Prefix, string Uri)[] _declarations = [];
+    private XmlParserContext? _context;
+    private long _bytesSinceRenew;
+
+    public XmppStreamParser(int maxStanzaBytes = DefaultMaxStanzaBytes, int maxDepth = DefaultMaxDepth)
+    {
+        // "<a/>" is the smallest element; anything less could not carry a single stanza.
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxStanzaBytes, 4);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        _maxStanzaBytes = maxStanzaBytes;
+        _maxDepth = maxDepth;
+        _buffer = _ownBuffer;
+    }
+
+    // Scanner position. Values from PrologLt on buffer the bytes they scan.
+    private enum ScanState
+    {
+        Prolog,          // before the header: whitespace, optional XML declaration
+        Stream,          // between top-level elements: whitespace keepalives (RFC 6120 §4.6.1)
+        Closed,          // after </stream:stream>
+        Faulted,
+        PrologLt,        // "<" before the header
+        Declaration,     // "<?xml ..."
+        DeclarationQuestion, // "?" inside the declaration: "?>" ends it
+        HeaderTag,       // "<stream:stream ..."
+        HeaderQuoted,    // attribute value inside the header
+        HeaderSlash,     // "/" in the header: "<stream:stream/>"
+        StreamLt,        // "<" at stream level
+        StreamMarkup,    // "<!" at stream level
+        StreamEndTag,    // "</" at stream level
+        StartTag,        // "<name ..." inside a top-level element
+        Quoted,          // attribute value
+        TagSlash,        // "/" in a start tag: must be "/>"
+        Content,         // character data between tags
+        ElementLt,       // "<" inside a top-level element
+        EndTag,          // "</name"
+        Markup,          // "<!" inside a top-level element: only "<![CDATA[" is allowed
+        CData,           // inside "<![CDATA[ ... ]]>"
+    }
+
+    private enum Completion
+    {
+        None,
+        Header,
+        Element,
+        End,
+    }
+
+    /// <summary>
+    /// RFC 6120 §5.4.3.3 (TLS) and §6.4.6 (SASL): after negotiation succeeds both sides start a new stream
+    /// over the same connection, without closing the old one. Forgets all state, including any faults.
+    /// </summary>
+    public void Reset()
+    {
+        ReleaseBuffer();
+        _state = ScanState.Prolog;
+        _depth = 0;
+        _quote = 0;
+        _markupMatched = 0;
+        _cdataBrackets = 0;
+        _sawDeclaration = false;
+        _pendingEnd = false;
+        _endTag = [];
+        _declarations = [];
+        _context = null;
+        _bytesSinceRenew = 0;
+    }
+
+    /// <summary>
+    /// Consumes bytes from <paramref name="reader"/> until one event is complete (<c>true</c>, the reader stands just
+    /// past it) or the input is exhausted (<c>false</c>, everything was consumed; partial data is kept internally).
+    /// </summary>
+    /// <exception cref="XmppProtocolException">The peer broke RFC 6120 §4/§11; <see cref="XmppProtocolException.Condition"/>
+    /// is the stream error to send. The parser is faulted until <see cref="Reset"/>.</exception>
+    /// <exception cref="InvalidOperationException">The parser is faulted.</exception>
+    public bool TryRead(ref SequenceReader<byte> reader, [NotNullWhen(true)] out StreamEvent? streamEvent)
+    {
+        if (_state == ScanState.Faulted)
+        {
+            throw new InvalidOperationException("The stream parser is faulted by an earlier protocol error; call Reset() before reusing it.");
+        }
+
+        if (_pendingEnd)
+        {
+            _pendingEnd = false;
+            _state = ScanState.Closed;
+            streamEvent = StreamEndEvent.Instance;
+            return true;
+        }
+
+        try
+        {
+            while (!reader.End)
+            {
+                Completion completion = Scan(reader.UnreadSpan, out int consumed);
+                reader.Advance(consumed);
+                switch (completion)
+                {
+                    case Completion.Header:
+                        streamEvent = new StreamHeaderEvent(ParseHeader());
+                        return true;
+                    case Completion.Element:
+                        streamEvent = new StreamElementEvent(ParseElement());
+                        return true;
+                    case Completion.End:
+                        streamEvent = StreamEndEvent.Instance;
+                        return true;
+                }
+            }
+        }
+        catch (XmppProtocolException)
+        {
+            Fault();
+            throw;
+        }
+
+        streamEvent = null;
+        return false;
+    }
+
+    // Advances through span until a construct completes or span ends; buffered constructs are appended to _buffer.
+    private Completion Scan(ReadOnlySpan<byte> span, out int consumed)
+    {
+        int i = 0;
+        int start = -1;          // first byte of span that belongs to the buffered construct, -1 when not buffering
+        int end = span.Length;   // while buffering: how far the size limit lets us scan
+        if (_state >= ScanState.PrologLt)
+        {
+            start = 0;
+            end = LimitEnd(span.Length, 0);
+        }
+
+        while (true)
+        {
+            if (i >= end)
+            {
+                if (start >= 0)
+                {
+                    if (end < span.Length)
+                    {
+                        throw TooLarge();
+                    }
+
+                    Append(span[start..]);
+                }
+
+                consumed = span.Length;
+                return Completion.None;
+            }
+
+            switch (_state)
+            {
+                case ScanState.Prolog:
+                {
+                    int k = span[i..].IndexOfAnyExcept(s_whitespace);
+                    if (k < 0)
+                    {
+                        i = span.Length;
+                        break;
+                    }
+
+                    i += k;
+                    byte b = span[i];
+                    if (b != (byte)'<')
+                    {
+                        // RFC 6120 §11.6: UTF-8 only. NUL, 0xFE and 0xFF start UTF-16/32 text or its byte order mark.
+                        throw b is 0x00 or 0xFE or 0xFF
+                            ? Fail(StreamErrorCondition.UnsupportedEncoding, "The stream is not UTF-8 encoded.")
+                            : Fail(StreamErrorCondition.NotWellFormed, "Character data before the stream header.");
+                    }
+
+                    start = i;
+                    _state = ScanState.PrologLt;
+                    end = LimitEnd(span.Length, i);
+                    i++;
+                    break;
+                }
+
+                case ScanState.PrologLt:
+                    switch (span[i])
+                    {
+                        case (byte)'?':
+                            // XML 1.0 §2.8: one XML declaration, before anything else; any other PI is restricted.
+                            if (_sawDeclaration)
+                            {
+                                throw Restricted("processing instruction");
+                            }
+
+                            _state = ScanState.Declaration;
+                            i++;
+                            break;
+                        case (byte)'!':
+                            throw Restricted("DOCTYPE or comment");
+                        default:
+                            CheckNameStart(span[i]);
+                            _state = ScanState.HeaderTag;
+                            break;
+                    }
+
+                    break;
+
+                case ScanState.Declaration:
+                {
+                    int k = span[i..end].IndexOf((byte)'?');
+                    if (k < 0)
+                    {
+                        i = end;
+                        break;
+                    }
+
+                    i += k + 1;
+                    _state = ScanState.DeclarationQuestion;
+                    break;
+                }
+
+                case ScanState.DeclarationQuestion:
+                    if (span[i] != (byte)'>')
+                    {
+                        _state = ScanState.Declaration;
+                        break;
+                    }
+
+                    i++;
+                    Append(span[start..i]);
+                    CheckDeclaration(_buffer.AsSpan(0, _length));
+                    ReleaseBuffer();
+                    _sawDeclaration = true;
+                    _state = ScanState.Prolog;
+                    start = -1;
+                    end = span.Length;
+                    break;
+
+                case ScanState.HeaderTag:
+                case ScanState.StartTag:
+                {
+                    int k = span[i..end].IndexOfAny(s_tagStops);
+                    if (k < 0)
+                    {
+                        i = end;
+                        break;
+                    }
+
+                    i += k;
+                    byte b = span[i];
+                    bool header = _state == ScanState.HeaderTag;
+                    if (b == (byte)'>')
+                    {
+                        i++;
+                        if (header)
+                        {
+                            return Complete(span, start, i, Completion.Header, out consumed);
+                        }
+
+                        _state = ScanState.Content;
+                    }
+                    else if (b == (byte)'/')
+                    {
+                        i++;
+                        _state = header ? ScanState.HeaderSlash : ScanState.TagSlash;
+                    }
+                    else if (b == (byte)'<')
+                    {
+                        throw Fail(StreamErrorCondition.NotWellFormed, "'<' inside a tag.");
+                    }
+                    else
+                    {
+                        _quote = b;
+                        i++;
+                        _state = header ? ScanState.HeaderQuoted : ScanState.Quoted;
+                    }
+
+                    break;
+                }
+
+                case ScanState.HeaderQuoted:
+                case ScanState.Quoted:
+                {
+                    int k = span[i..end].IndexOfAny(_quote, (byte)'<');
+                    if (k < 0)
+                    {
+                        i = end;
+                        break;
+                    }
+
+                    i += k;
+                    if (span[i] == (byte)'<')
+                    {
+                        // XML 1.0 §3.1 [10]: AttValue excludes '<'.
+                        throw Fail(StreamErrorCondition.NotWellFormed, "'<' in an attribute value.");
+                    }
+
+                    i++;
+                    _state = _state == ScanState.HeaderQuoted ? ScanState.HeaderTag : ScanState.StartTag;
+                    break;
+                }
+
+                case ScanState.HeaderSlash:
+                case ScanState.TagSlash:
+                    // XML 1.0 §3.1 [44]: outside attribute values a '/' in a start tag only appears in "/>".
+                    if (span[i] != (byte)'>')
+                    {
+                        throw Fail(StreamErrorCondition.NotWellFormed, "'/' inside a tag not followed by '>'.");
+                    }
+
+                    i++;
+                    if (_state == ScanState.HeaderSlash)
+                    {
+                        // "<stream:stream .../>": an empty stream. Report the header now, its end on the next call.
+                        _pendingEnd = true;
+                        return Complete(span, start, i, Completion.Header, out consumed);
+                    }
+
+                    if (--_depth == 0)
+                    {
+                        return Complete(span, start, i, Completion.Element, out consumed);
+                    }
+
+                    _state = ScanState.Content;
+                    break;
+
+                case ScanState.Stream:
+                {
+                    int k = span[i..].IndexOfAnyExcept(s_whitespace);
+                    if (k < 0)
+                    {
+                        i = span.Length;
+                        break;
+                    }
+
+                    i += k;
+                    if (span[i] != (byte)'<')
+                    {
+                        // RFC 6120 §4.6.1: only whitespace may appear between top-level elements.
+                        throw Fail(StreamErrorCondition.BadFormat, "Character data at stream level.");
+                    }
+
+                    start = i;
+                    _state = ScanState.StreamLt;
+                    end = LimitEnd(span.Length, i);
+                    i++;
+                    break;
+                }
+
+                case ScanState.StreamLt:
+                    switch (span[i])
+                    {
+                        case (byte)'/':
+                            _state = ScanState.StreamEndTag;
+                            i++;
+                            break;
+                        case (byte)'?':
+                            throw Restricted("processing instruction");
+                        case (byte)'!':
+                            _markupMatched = 0;
+                            _state = ScanState.StreamMarkup;
+                            i++;
+                            break;
+                        default:
+                            CheckNameStart(span[i]);
+                            _depth = 1;
+                            _state = ScanState.StartTag;
+                            break;
+                    }
+
+                    break;
+
+                case ScanState.StreamMarkup:
+                case ScanState.Markup:
+                    // RFC 6120 §11.1: comments, DOCTYPE and markup declarations are restricted; "<![CDATA[" is the
+                    // only "<!" construct allowed.
+                    if (span[i] != CDataOpen[_markupMatched])
+                    {
+                        throw Restricted("comment, DOCTYPE or markup declaration");
+                    }
+
+                    i++;
+                    if (++_markupMatched == CDataOpen.Length)
+                    {
+                        if (_state == ScanState.StreamMarkup)
+                        {
+                            throw Fail(StreamErrorCondition.BadFormat, "CDATA at stream level.");
+                        }
+
+                        _cdataBrackets = 0;
+                        _state = ScanState.CData;
+                    }
+
+                    break;
+
+                case ScanState.StreamEndTag:
+                {
+                    int k = span[i..end].IndexOf((byte)'>');
+                    if (k < 0)
+                    {
+                        i = end;
+                        break;
+                    }
+
+                    i += k + 1;
+                    Append(span[start..i]);
+                    CheckStreamEndTag(_buffer.AsSpan(0, _length));
+                    ReleaseBuffer();
+                    _state = ScanState.Closed;
+                    consumed = i;
+                    return Completion.End;
+                }
+
+                case ScanState.Closed:
+                    // XML 1.0 §2.1: nothing but Misc after the root element, and RFC 6120 §11.1 rules out comments and PIs.
+                    if (span[i..].IndexOfAnyExcept(s_whitespace) >= 0)
+                    {
+                        throw Fail(StreamErrorCondition.NotWellFormed, "Data after the end of the stream.");
+                    }
+
+                    i = span.Length;
+                    break;
+
+                case ScanState.Content:
+                {
+                    int k = span[i..end].IndexOf((byte)'<');
+                    if (k < 0)
+                    {
+                        i = end;
+                        break;
+                    }
+
+                    i += k + 1;
+                    _state = ScanState.ElementLt;
+                    break;
+                }
+
+                case ScanState.ElementLt:
+                    switch (span[i])
+                    {
+                        case (byte)'/':
+                            _state = ScanState.EndTag;
+                            i++;
+                            break;
+                        case (byte)'?':
+                            throw Restricted("processing instruction");
+                        case (byte)'!':
+                            _markupMatched = 0;
+                            _state = ScanState.Markup;
+                            i++;
+                            break;
+                        default:
+                            CheckNameStart(span[i]);
+                            if (++_depth > _maxDepth)
+                            {
+                                throw Fail(StreamErrorCondition.PolicyViolation, $"Element nesting deeper than {_maxDepth}.");
+                            }
+
+                            _state = ScanState.StartTag;
+                            break;
+                    }
+
+                    break;
+
+                case ScanState.EndTag:
+                {
+                    int k = span[i..end].IndexOf((byte)'>');
+                    if (k < 0)
+                    {
+                        i = end;
+                        break;
+                    }
+
+                    i += k + 1;
+                    if (--_depth == 0)
+                    {
+                        return Complete(span, start, i, Completion.Element, out consumed);
+                    }
+
+                    _state = ScanState.Content;
+                    break;
+                }
+
+                case ScanState.CData:
+                    i = ScanCData(span, i, end);
+                    break;
+
+                default:
+                    throw new InvalidOperationException($"Unexpected scanner state {_state}.");
+            }
+        }
+    }
+
+    // Looks for "]]>", which may be split across reads; _cdataBrackets counts the ']' just seen.
+    private int ScanCData(ReadOnlySpan<byte> span, int i, int end)
+    {
+        while (i < end)
+        {
+            byte b = span[i];
+            if (b == (byte)']')
+            {
+                _cdataBrackets++;
+                i++;
+            }
+            else if (b == (byte)'>' && _cdataBrackets >= 2)
+            {
+                _state = ScanState.Content;
+                return i + 1;
+            }
+            else
+            {
+                _cdataBrackets = 0;
+                int k = span[(i + 1)..end].IndexOf((byte)']');
+                i = k < 0 ? end : i + 1 + k;
+            }
+        }
+
+        return i;
+    }
+
+    private static void CheckNameStart(byte b)
+    {
+        if (s_notNameStart.Contains(b))
+        {
+            throw Fail(StreamErrorCondition.NotWellFormed, "'<' not followed by an element name.");
+        }
+    }
+
+    private Completion Complete(ReadOnlySpan<byte> span, int start, int i, Completion completion, out int consumed)
+    {
+        Append(span[start..i]);
+        _state = ScanState.Stream;
+        consumed = i;
+        return completion;
+    }
+
+    // The buffered construct may not grow past the limit: scanning stops there, so we never hold more than that.
+    private int LimitEnd(int spanLength, int start)
+    {
+        int limit = InPrologOrHeader ? MaxHeaderBytes : _maxStanzaBytes;
+        return start + Math.Min(spanLength - start, limit - _length);
+    }
+
+    private bool InPrologOrHeader => _state is >= ScanState.PrologLt and <= ScanState.HeaderSlash;
+
+    private XmppProtocolException TooLarge() => InPrologOrHeader
+        ? Fail(StreamErrorCondition.PolicyViolation, $"Stream header or XML declaration larger than {MaxHeaderBytes} bytes.")
+        : Fail(StreamErrorCondition.PolicyViolation, $"Top-level element larger than {_maxStanzaBytes} bytes.");
+
+    private StreamHeader ParseHeader()
+    {
+        ReadOnlySpan<byte> tag = _buffer.AsSpan(0, _length);
+        if (!_pendingEnd)
+        {
+            // An open tag alone is not a fragment XmlReader accepts; as an empty element it is, and all of its
+            // attributes and namespace declarations get checked.
+            Append(">"u8);
+            _buffer[_length - 2] = (byte)'/';
+            tag = _buffer.AsSpan(0, _length);
+        }
+
+        var declarations = new List<(string Prefix, string Uri)>();
+        string? from = null, to = null, id = null, version = null, lang = null;
+        string prefix;
+        string contentNamespace;
+        _slice.SetBuffer(_buffer, _length);
+        try
+        {
+            using XmlReader reader = XmlReader.Create(_slice, s_readerSettings);
+            reader.MoveToContent();
+            // RFC 6120 §4.8.1: the root is "stream" in the streams namespace.
+            if (reader.LocalName != "stream" || reader.NamespaceURI != Ns.Streams)
+            {
+                throw Fail(
+                    StreamErrorCondition.InvalidNamespace,
+                    $"The stream root is {{{reader.NamespaceURI}}}{reader.LocalName}, not {{{Ns.Streams}}}stream.");
+            }
+
+            prefix = reader.Prefix;
+            contentNamespace = reader.LookupNamespace(string.Empty) ?? string.Empty;
+            while (reader.MoveToNextAttribute())
+            {
+                if (reader.NamespaceURI == XNamespace.Xmlns.NamespaceName)
+                {
+                    declarations.Add((reader.Prefix.Length == 0 ? string.Empty : reader.LocalName, reader.Value));
+                }
+                else if (reader.NamespaceURI == Ns.Xml)
+                {
+                    if (reader.LocalName == "lang")
+                    {
+                        lang = reader.Value;
+                    }
+                }
+                else if (reader.NamespaceURI.Length == 0)
+                {
+                    switch (reader.LocalName)
+                    {
+                        case "from": from = reader.Value; break;
+                        case "to": to = reader.Value; break;
+                        case "id": id = reader.Value; break;
+                        case "version": version = reader.Value; break;
+                    }
+                }
+            }
+        }
+        catch (XmlException ex)
+        {
+            // RFC 6120 §4.9.3.2: a prefix without a declaration is bad-namespace-prefix rather than plain not-well-formed.
+            throw HasUndeclaredPrefix(tag)
+                ? Fail(StreamErrorCondition.BadNamespacePrefix, "The stream header uses an undeclared namespace prefix.", ex)
+                : Fail(StreamErrorCondition.NotWellFormed, ex.Message, ex);
+        }
+        finally
+        {
+            _slice.Clear();
+            ReleaseBuffer();
+        }
+
+        _endTag = Encoding.UTF8.GetBytes(prefix.Length == 0 ? "</stream" : $"</{prefix}:stream");
+        _declarations = [.. declarations];
+        RenewContext();
+        return new StreamHeader(from, to, id, version, lang, contentNamespace);
+    }
+
+    private static bool HasUndeclaredPrefix(ReadOnlySpan<byte> tag)
+    {
+        ReadOnlySpan<byte> name = tag[1..];
+        int nameEnd = name.IndexOfAny(s_tagStops);
+        int ws = name.IndexOfAny(s_whitespace);
+        if (ws >= 0 && (nameEnd < 0 || ws < nameEnd))
+        {
+            nameEnd = ws;
+        }
+
+        name = nameEnd < 0 ? name : name[..nameEnd];
+        int colon = name.IndexOf((byte)':');
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        if (colon > 250)
+        {
+            return false;
+        }
+
+        Span<byte> declaration = stackalloc byte[256];
+        "xmlns:"u8.CopyTo(declaration);
+        name[..colon].CopyTo(declaration[6..]);
+        return tag.IndexOf(declaration[..(colon + 6)]) < 0;
+    }
+
+    private XElement ParseElement()
+    {
+        if (_bytesSinceRenew >= NameTableRenewBytes)
+        {
+            RenewContext();
+        }
+
+        _bytesSinceRenew += _length;
+        _slice.SetBuffer(_buffer, _length);
+        try
+        {
+            using XmlReader reader = XmlReader.Create(_slice, s_readerSettings, _context);
+            return XElement.Load(reader, LoadOptions.None);
+        }
+        catch (XmlException ex)
+        {
+            // Mismatched tags, undefined entities, characters outside XML 1.0 §2.2 Char, invalid UTF-8, duplicate
+            // attributes, undeclared prefixes: all fatal errors in XML 1.0 terms.
+            throw Fail(StreamErrorCondition.NotWellFormed, ex.Message, ex);
+        }
+        finally
+        {
+            _slice.Clear();
+            ReleaseBuffer();
+        }
+    }
+
+    // Top-level elements are parsed as fragments inside the stream root, so they inherit the header's default
+    // namespace (RFC 6120 §4.8.2: jabber:client) and its prefixes (RFC 6120 §4.8.5: stream:).
+    private void RenewContext()
+    {
+        var nameTable = new NameTable();
+        var namespaces = new XmlNamespaceManager(nameTable);
+        foreach ((string prefix, string uri) in _declarations)
+        {
+            if (prefix != "xml")
+            {
+                namespaces.AddNamespace(prefix, uri);
+            }
+        }
+
+        _context = new XmlParserContext(nameTable, namespaces, xmlLang: null, XmlSpace.None);
+        _bytesSinceRenew = 0;
+    }
+
+    // RFC 6120 §11.6: UTF-8 is the only encoding; §11.1: the XML declaration is the only PI allowed.
+    private static void CheckDeclaration(ReadOnlySpan<byte> declaration)
+    {
+        // declaration is "<?xml" S ... "?>"
+        ReadOnlySpan<byte> body = declaration[2..^2];
+        if (!body.StartsWith("xml"u8))
+        {
+            throw Restricted("processing instruction");
+        }
+
+        if (body.Length == 3)
+        {
+            throw Fail(StreamErrorCondition.NotWellFormed, "XML declaration without a version.");
+        }
+
+        if (!s_whitespace.Contains(body[3]))
+        {
+            // "<?xml-stylesheet ...?>" and friends: a PI whose target merely starts with "xml".
+            throw Restricted("processing instruction");
+        }
+
+        body = body[3..];
+        while (true)
+        {
+            body = body.TrimStart(" \t\r\n"u8);
+            if (body.IsEmpty)
+            {
+                return;
+            }
+
+            int eq = body.IndexOf((byte)'=');
+            if (eq <= 0)
+            {
+                throw Fail(StreamErrorCondition.NotWellFormed, "Malformed XML declaration.");
+            }
+
+            ReadOnlySpan<byte> name = body[..eq].TrimEnd(" \t\r\n"u8);
+            body = body[(eq + 1)..].TrimStart(" \t\r\n"u8);
+            if (body.IsEmpty || (body[0] != (byte)'"' && body[0] != (byte)'\''))
+            {
+                throw Fail(StreamErrorCondition.NotWellFormed, "Malformed XML declaration.");
+            }
+
+            int close = body[1..].IndexOf(body[0]);
+            if (close < 0)
+            {
+                throw Fail(StreamErrorCondition.NotWellFormed, "Malformed XML declaration.");
+            }
+
+            ReadOnlySpan<byte> value = body.Slice(1, close);
+            if (name.SequenceEqual("encoding"u8) && !Ascii.EqualsIgnoreCase(value, "UTF-8"u8))
+            {
+                throw Fail(
+                    StreamErrorCondition.UnsupportedEncoding,
+                    $"The XML declaration names encoding '{Encoding.UTF8.GetString(value)}'; XMPP requires UTF-8.");
+            }
+
+            body = body[(close + 2)..];
+        }
+    }
+
+    // XML 1.0 §3.1 [42]: ETag ::= '</' Name S? '>'; the name must be the header's qualified name.
+    private void CheckStreamEndTag(ReadOnlySpan<byte> tag)
+    {
+        if (!tag.StartsWith(_endTag) || tag[_endTag.Length..^1].IndexOfAnyExcept(s_whitespace) >= 0)
+        {
+            throw Fail(StreamErrorCondition.NotWellFormed, "End tag does not match the stream root.");
+        }
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        int needed = _length + bytes.Length;
+        if (needed > _buffer.Length)
+        {
+            // Doubling, capped at the largest construct we accept (+1 for the '/' ParseHeader inserts).
+            int cap = Math.Max(_maxStanzaBytes, MaxHeaderBytes + 1);
+            int size = Math.Max(needed, (int)Math.Min((long)_buffer.Length * 2, cap));
+            byte[] larger = ArrayPool<byte>.Shared.Rent(size);
+            _buffer.AsSpan(0, _length).CopyTo(larger);
+            if (!ReferenceEquals(_buffer, _ownBuffer))
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = larger;
+        }
+
+        bytes.CopyTo(_buffer.AsSpan(_length));
+        _length = needed;
+    }
+
+    private void ReleaseBuffer()
+    {
+        _length = 0;
+        if (!ReferenceEquals(_buffer, _ownBuffer))
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = _ownBuffer;
+        }
+    }
+
+    private void Fault()
+    {
+        _slice.Clear();
+        ReleaseBuffer();
+        _context = null;
+        _state = ScanState.Faulted;
+    }
+
+    private static XmppProtocolException Restricted(string what) =>
+        Fail(StreamErrorCondition.RestrictedXml, $"RFC 6120 §11.1 forbids a {what} in an XML stream.");
+
+    private static XmppProtocolException Fail(StreamErrorCondition condition, string message, Exception? inner = null) =>
+        new(condition, message, inner);
+
+    // A read-only, seekable view of the parse buffer, reused for every element so XmlReader gets a Stream
+    // without a MemoryStream per stanza. Seekable: XmlReader sizes its own buffers from Length.
+    private sealed class SliceStream : Stream
+    {
+        private byte[] _bytes = [];
+        private int _count;
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => _count;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = (int)Math.Clamp(value, 0, _count);
+        }
+
+        public void SetBuffer(byte[] bytes, int count)
+        {
+            _bytes = bytes;
+            _count = count;
+            _position = 0;
+        }
+
+        public void Clear() => SetBuffer([], 0);
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, _count - _position);
+            _bytes.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override int ReadByte() => _position < _count ? _bytes[_position++] : -1;
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            Position = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                _ => _count + offset,
+            };
+            return _position;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,347 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using System.Xml.Linq;
+using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Negotiation;
+using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Session;
+using Gateway.Xmpp.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Xmpp;
+
+/// <summary>Answers an IQ get/set addressed to this client: returns the result payload (or null for an empty result), or throws <see cref="StanzaErrorException"/>.</summary>
+public delegate ValueTask<XElement?> IqRequestHandler(Iq request, CancellationToken cancellationToken);
+
+/// <summary>
+/// One authenticated, bound XMPP client session (RFC 6120/6121). Create it with
+/// <see cref="ConnectAsync"/>; read what arrives from <see cref="Incoming"/>; send from any thread.
+/// </summary>
+/// <remarks>
+/// The reader never runs caller code: messages, presence and roster pushes go into a bounded channel, IQ
+/// replies complete their pending requests, and IQ requests run their handlers on the thread pool.
+/// </remarks>
+public sealed partial class XmppClient : IAsyncDisposable
+{
+    private readonly XmppClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly XmppTransport _transport;
+    private readonly IqTracker _iqTracker;
+    private readonly Channel<Stanza> _incoming;
+    private readonly ConcurrentDictionary<XName, IqRequestHandler> _iqHandlers = new();
+    private readonly ConcurrentDictionary<string, byte> _discoFeatures = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _serverClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _readLoop = Task.CompletedTask;
+    private int _closing;
+    private int _disposed;
+
+    private XmppClient(XmppClientOptions options, XmppTransport transport, NegotiationResult negotiated, ILogger logger)
+    {
+        _options = options;
+        _transport = transport;
+        _logger = logger;
+        Jid = negotiated.BoundJid;
+        StreamId = negotiated.StreamId;
+        Features = negotiated.Features.All;
+        SaslMechanism = negotiated.SaslMechanism;
+        _iqTracker = new IqTracker(() => Jid);
+        _incoming = Channel.CreateBounded<Stanza>(new BoundedChannelOptions(options.IncomingQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        RegisterBuiltInFeatures();
+    }
+
+    /// <summary>The full JID the server bound (RFC 6120 §7.6.3): the resource may differ from the one requested.</summary>
+    public Jid Jid { get; }
+
+    /// <summary>The SASL mechanism that authenticated this session, e.g. <c>SCRAM-SHA-1</c>.</summary>
+    public string SaslMechanism { get; }
+
+    /// <summary>The id the server gave the current stream.</summary>
+    public string? StreamId { get; }
+
+    /// <summary>The qualified names of the stream features the server offered after authentication.</summary>
+    public IReadOnlySet<XName> Features { get; }
+
+    /// <summary>Whether the connection is encrypted.</summary>
+    public bool IsEncrypted => _transport.IsEncrypted;
+
+    /// <summary>Messages, presence and roster pushes (already acknowledged) in arrival order. Completes when the stream ends.</summary>
+    public ChannelReader<Stanza> Incoming => _incoming.Reader;
+
+    /// <summary>
+    /// Completes when the session has ended: with null after a close we asked for, or with the reason
+    /// (stream error, lost connection, protocol violation).
+    /// </summary>
+    public Task<XmppException?> Terminated => _terminated.Task;
+
+    /// <summary>True until the stream has ended.</summary>
+    public bool IsConnected => !_terminated.Task.IsCompleted;
+
+    /// <summary>The features this client announces in XEP-0030 disco#info.</summary>
+    public IReadOnlyCollection<string> DiscoFeatures => _discoFeatures.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>Connects, secures, authenticates and binds; returns once the session can send and receive.</summary>
+    /// <exception cref="SaslFailedException">The server refused the credentials.</exception>
+    /// <exception cref="XmppTlsException">TLS could not be established with a trusted certificate.</exception>
+    /// <exception cref="XmppConnectionException">No endpoint could be reached.</exception>
+    /// <exception cref="XmppTimeoutException"><see cref="XmppClientOptions.ConnectTimeout"/> elapsed.</exception>
+    public static async Task<XmppClient> ConnectAsync(
+        XmppClientOptions options,
+        ILoggerFactory? loggerFactory = null,
+        IXmppEndpointResolver? resolver = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var logger = (ILogger?)loggerFactory?.CreateLogger<XmppClient>() ?? NullLogger.Instance;
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            var endpoints = await ResolveEndpointsAsync(options, resolver, timeout.Token).ConfigureAwait(false);
+            XmppConnectionException? lastFailure = null;
+            foreach (var endpoint in endpoints)
+            {
+                XmppTransport transport;
+                try
+                {
+                    transport = await XmppTransport.ConnectAsync(endpoint, options.MaxStanzaBytes, timeout.Token).ConfigureAwait(false);
+                }
+                catch (XmppConnectionException ex)
+                {
+                    Log.EndpointFailed(logger, endpoint.Host, endpoint.Port, ex.Message);
+                    lastFailure = ex;
+                    continue;
+                }
+
+                try
+                {
+                    var negotiated = await Negotiator.NegotiateAsync(transport, options, logger, timeout.Token).ConfigureAwait(false);
+                    var client = new XmppClient(options, transport, negotiated, logger);
+                    client.Start();
+                    Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
+                    return client;
+                }
+                catch
+                {
+                    await transport.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            throw lastFailure ?? new XmppConnectionException($"No endpoint found for '{options.Jid.Domain}'.");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new XmppTimeoutException($"Connecting to '{options.Jid.Domain}'", options.ConnectTimeout);
+        }
+    }
+
+    /// <summary>Sends a stanza. Thread-safe; completes when the bytes are handed to the socket.</summary>
+    /// <exception cref="XmppConnectionException">The session has ended.</exception>
+    /// <exception cref="ArgumentException">The stanza holds characters that XML cannot carry.</exception>
+    public async Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stanza);
+        ThrowIfEnded();
+        await _transport.SendAsync(serializer => serializer.Serialize(stanza), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends an IQ get/set and waits for its result (RFC 6120 §8.2.3). An id is assigned when missing.
+    /// </summary>
+    /// <exception cref="StanzaErrorException">The addressee answered with an error.</exception>
+    /// <exception cref="XmppTimeoutException">No reply within <paramref name="timeout"/> (default <see cref="XmppClientOptions.IqTimeout"/>).</exception>
+    /// <exception cref="XmppConnectionException">The session ended before the reply arrived.</exception>
+    public async Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.IsRequest)
+        {
+            throw new ArgumentException($"Only get and set IQs expect a reply, not '{request.Type}'. Use SendAsync.", nameof(request));
+        }
+
+        if (request.Query is null)
+        {
+            throw new ArgumentException("An IQ get/set must carry exactly one payload element (RFC 6120 §8.2.3).", nameof(request));
+        }
+
+        if (string.IsNullOrEmpty(request.Id))
+        {
+            request = request with { Id = StanzaId.New() };
+        }
+
+        ThrowIfEnded();
+        var limit = timeout ?? _options.IqTimeout;
+        using var pending = _iqTracker.Register(request);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+        cts.CancelAfter(limit);
+        Iq reply;
+        try
+        {
+            await _transport.SendAsync(serializer => serializer.Serialize(request), cts.Token).ConfigureAwait(false);
+            reply = await pending.Reply.WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (_lifetime.IsCancellationRequested)
+            {
+                throw new XmppConnectionException("The session ended before the IQ reply arrived.", _terminated.Task.IsCompleted ? _terminated.Task.Result : null);
+            }
+
+            throw new XmppTimeoutException($"IQ '{request.Id}' ({request.Query?.Name.LocalName}) to {request.To?.ToString() ?? "the server"} (pending IQs: {_iqTracker.Count})", limit);
+        }
+
+        return reply.Type == IqType.Error
+            ? throw new StanzaErrorException(reply.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition))
+            : reply;
+    }
+
+    /// <summary>
+    /// Answers IQ get/set requests whose payload has this qualified name (RFC 6120 §8.2.3). Requests
+    /// nobody handles are answered with <c>service-unavailable</c> (RFC 6120 §8.4).
+    /// </summary>
+    /// <param name="payloadName">The request payload's name, e.g. <c>{urn:xmpp:ping}ping</c>.</param>
+    /// <param name="handler">Runs on the thread pool; may throw <see cref="StanzaErrorException"/>.</param>
+    /// <param name="discoFeature">The feature to announce in disco#info, if any.</param>
+    public void SetIqHandler(XName payloadName, IqRequestHandler handler, string? discoFeature = null)
+    {
+        _iqHandlers[payloadName] = handler;
+        if (discoFeature is not null)
+        {
+            _discoFeatures.TryAdd(discoFeature, 0);
+        }
+    }
+
+    /// <summary>Stops answering a payload; symmetric to <see cref="SetIqHandler"/>.</summary>
+    public void RemoveIqHandler(XName payloadName, string? discoFeature = null)
+    {
+        _iqHandlers.TryRemove(payloadName, out _);
+        if (discoFeature is not null)
+        {
+            _discoFeatures.TryRemove(discoFeature, out _);
+        }
+    }
+
+    /// <summary>
+    /// Closes the stream gracefully (RFC 6120 §4.4): sends the closing tag, waits up to
+    /// <see cref="XmppClientOptions.CloseTimeout"/> for the server's, then closes the connection.
+    /// </summary>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 0 && IsConnected)
+        {
+            try
+            {
+                await _transport.WriteAsync(StreamFraming.ClosingTag, cancellationToken).ConfigureAwait(false);
+                await _serverClosed.Task.WaitAsync(_options.CloseTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.CloseTimedOut(_logger, Jid.Domain, _options.CloseTimeout);
+            }
+            catch (XmppConnectionException)
+            {
+                // The connection was already gone: nothing left to close gracefully.
+            }
+        }
+
+        Terminate(null);
+        await ShutdownAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops the TCP connection without closing the stream, as a network failure would. For tests and
+    /// for abandoning a connection that no longer answers.
+    /// </summary>
+    public void Abort() => _transport.Abort();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (IsConnected)
+        {
+            using var cts = new CancellationTokenSource(_options.CloseTimeout);
+            try
+            {
+                await CloseAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        await ShutdownAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        _lifetime.Dispose();
+    }
+
+    private static async Task<IReadOnlyList<XmppEndpoint>> ResolveEndpointsAsync(XmppClientOptions options, IXmppEndpointResolver? resolver, CancellationToken cancellationToken)
+    {
+        var directTls = options.TlsMode == TlsMode.DirectTls;
+        if (options.Host is not null)
+        {
+            return [new XmppEndpoint(options.Host, options.Port ?? (directTls ? 5223 : DnsSrvEndpointResolver.DefaultClientPort), directTls)];
+        }
+
+        resolver ??= new DnsSrvEndpointResolver();
+        var endpoints = await resolver.ResolveAsync(options.Jid.Domain, cancellationToken).ConfigureAwait(false);
+        return options.TlsMode switch
+        {
+            TlsMode.DirectTls => endpoints.Where(e => e.DirectTls).ToArray(),
+            TlsMode.Disabled => endpoints.Where(e => !e.DirectTls).ToArray(),
+            _ => endpoints,
+        };
+    }
+
+    private void ThrowIfEnded()
+    {
+        if (!IsConnected || Volatile.Read(ref _closing) != 0)
+        {
+            throw new XmppConnectionException("The XMPP session has ended.", _terminated.Task.IsCompleted ? _terminated.Task.Result : null);
+        }
+    }
+
+    private void Start() => _readLoop = Task.Run(ReadLoopAsync);
+
+    private async Task ShutdownAsync()
+    {
+        _transport.Abort();
+        try
+        {
+            await _readLoop.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+            // Already reported through Terminated.
+        }
+    }
+
+    /// <summary>Records why the session ended (first reason wins) and releases everyone waiting on it.</summary>
+    private void Terminate(XmppException? reason)
+    {
+        if (!_terminated.TrySetResult(reason))
+        {
+            return;
+        }
+
+        if (reason is not null)
+        {
+            Log.SessionEnded(_logger, Jid.Domain, reason.GetType().Name, reason.Message);
+        }
+
+        _lifetime.Cancel();
+        _iqTracker.FailAll(new XmppConnectionException("The XMPP session ended before the IQ reply arrived.", reason));
+        _incoming.Writer.TryComplete();
+    }
+}

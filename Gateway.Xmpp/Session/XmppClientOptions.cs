@@ -1,0 +1,134 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gateway.Xmpp;
+
+/// <summary>How the client secures the connection.</summary>
+public enum TlsMode
+{
+    /// <summary>RFC 6120 §5: STARTTLS is required; a server that does not offer it is refused. The default.</summary>
+    StartTlsRequired,
+
+    /// <summary>XEP-0368: TLS from the first byte (usually port 5223).</summary>
+    DirectTls,
+
+    /// <summary>
+    /// No TLS at all. Only for a deliberately plaintext loopback test server; SASL PLAIN is still refused
+    /// unless <see cref="XmppClientOptions.AllowPlainAuthenticationWithoutTls"/> is also set.
+    /// </summary>
+    Disabled,
+}
+
+/// <summary>Everything one client connection needs. Validated by <see cref="Validate"/> before connecting.</summary>
+public sealed record XmppClientOptions
+{
+    /// <summary>The account's JID; a resource here is the one requested at bind (RFC 6120 §7.6).</summary>
+    public required Jid Jid { get; init; }
+
+    /// <summary>The account password. Never logged.</summary>
+    public required string Password { get; init; }
+
+    /// <summary>Resource to request at bind; overrides a resource in <see cref="Jid"/>. Null lets the server assign one.</summary>
+    public string? Resource { get; init; }
+
+    /// <summary>Connect here instead of resolving DNS SRV records for the JID's domain.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Port for <see cref="Host"/>; defaults to 5222 (5223 for direct TLS).</summary>
+    public int? Port { get; init; }
+
+    public TlsMode TlsMode { get; init; } = TlsMode.StartTlsRequired;
+
+    /// <summary>
+    /// Extra trust anchors (e.g. a development CA or a self-signed server certificate, PEM or DER). The
+    /// certificate must still chain to one of them and match the JID's domain.
+    /// </summary>
+    public X509Certificate2Collection? TrustedCertificates { get; init; }
+
+    /// <summary>
+    /// SHA-256 thumbprints (hex) of server certificates to accept as they are, whatever their issuer and
+    /// name: certificate pinning, an explicit decision by the operator.
+    /// </summary>
+    public IReadOnlyCollection<string>? PinnedCertificateSha256 { get; init; }
+
+    /// <summary>
+    /// Restricts SASL to these mechanisms (e.g. to test one, or to forbid PLAIN). Null allows every
+    /// mechanism the library implements; the strongest offered is always chosen.
+    /// </summary>
+    public IReadOnlyCollection<string>? SaslMechanisms { get; init; }
+
+    /// <summary>Allow SASL PLAIN on an unencrypted stream. Never enable outside a loopback test setup.</summary>
+    public bool AllowPlainAuthenticationWithoutTls { get; init; }
+
+    /// <summary>Upper bound for DNS, TCP, TLS and the whole stream negotiation.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Default time to wait for an IQ reply.</summary>
+    public TimeSpan IqTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a graceful close waits for the server's closing tag (RFC 6120 §4.4).</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A larger incoming element ends the stream with <c>policy-violation</c> instead of growing memory.</summary>
+    public int MaxStanzaBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Incoming stanzas buffered for the consumer before the reader waits (TCP back-pressure).</summary>
+    public int IncomingQueueCapacity { get; init; } = 10_000;
+
+    /// <summary>XEP-0092: the software name answered to <c>jabber:iq:version</c>.</summary>
+    public string SoftwareName { get; init; } = "Gateway.Xmpp";
+
+    /// <summary>XEP-0092: the software version; defaults to the assembly's informational version.</summary>
+    public string? SoftwareVersion { get; init; }
+
+    /// <summary>The RFC 6120 §4.7.4 default language of the stream.</summary>
+    public string Language { get; init; } = "en";
+
+    /// <summary>Describes the options without the password.</summary>
+    public override string ToString() =>
+        $"XmppClientOptions {{ Jid = {Jid}, Host = {Host ?? "(DNS SRV)"}, Port = {Port}, TlsMode = {TlsMode} }}";
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is wrong.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(Password))
+        {
+            throw new ArgumentException("XmppClientOptions.Password must not be empty.", nameof(Password));
+        }
+
+        if (Jid.Local is null)
+        {
+            throw new ArgumentException($"XmppClientOptions.Jid must name an account (local@domain), not '{Jid}'.", nameof(Jid));
+        }
+
+        if (Port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"XmppClientOptions.Port must be 1-65535, not {Port}.", nameof(Port));
+        }
+
+        if (MaxStanzaBytes < 4096)
+        {
+            throw new ArgumentException($"XmppClientOptions.MaxStanzaBytes must be at least 4096, not {MaxStanzaBytes}.", nameof(MaxStanzaBytes));
+        }
+
+        if (IncomingQueueCapacity < 1)
+        {
+            throw new ArgumentException("XmppClientOptions.IncomingQueueCapacity must be at least 1.", nameof(IncomingQueueCapacity));
+        }
+
+        foreach (var (name, value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(IqTimeout), IqTimeout), (nameof(CloseTimeout), CloseTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"XmppClientOptions.{name} must be positive, not {value}.", name);
+            }
+        }
+
+        if (PinnedCertificateSha256 is not null && PinnedCertificateSha256.Any(p => NormalizeThumbprint(p).Length != 64))
+        {
+            throw new ArgumentException("XmppClientOptions.PinnedCertificateSha256 entries must be SHA-256 thumbprints: 64 hex digits.", nameof(PinnedCertificateSha256));
+        }
+    }
+
+    internal static string NormalizeThumbprint(string thumbprint) =>
+        new string(thumbprint.Where(Uri.IsHexDigit).ToArray()).ToUpperInvariant();
+}
