@@ -1,0 +1,87 @@
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// The connection manager: owns every XMPP session, keeps them online in the background (reconnecting
+/// with backoff) and publishes what they receive. Sessions belong to a tenant; every lookup is scoped
+/// by tenant, so one tenant can never see or use another's sessions.
+/// </summary>
+public interface ISessionPool
+{
+    /// <summary>
+    /// Creates a session and waits until it is online the first time.
+    /// </summary>
+    /// <exception cref="SaslFailedException">Wrong credentials (or another SASL refusal); the session is not kept.</exception>
+    /// <exception cref="XmppTlsException">TLS could not be established with a trusted certificate; not kept.</exception>
+    /// <exception cref="XmppConnectionException">The server could not be reached; not kept.</exception>
+    /// <exception cref="XmppTimeoutException">Connecting took longer than allowed; not kept.</exception>
+    /// <exception cref="SessionLimitException">The tenant or the pool has reached its session limit.</exception>
+    /// <exception cref="SessionConflictException">The tenant already has a session with this id.</exception>
+    Task<SessionInfo> CreateAsync(string tenant, SessionSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's sessions, ordered by id.</summary>
+    IReadOnlyList<SessionInfo> List(string tenant);
+
+    /// <summary>The session, or null when the tenant has none with this id.</summary>
+    IManagedSession? Find(string tenant, string sessionId);
+
+    /// <summary>Stops the session gracefully (unavailable presence, stream close) and forgets it. False when unknown.</summary>
+    Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Summary for readiness checks: whether the pool runs, and how many sessions are in each state.</summary>
+    PoolHealth GetHealth();
+
+    /// <summary>
+    /// Every event of every session, in order per session, from now on. One reader at a time (the
+    /// gateway's dispatcher); events are buffered up to a bound, then the oldest undelivered are dropped
+    /// with a logged warning.
+    /// </summary>
+    IAsyncEnumerable<SessionEvent> ReadEventsAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>One pooled session, as the API uses it. Valid until removed; survives reconnects.</summary>
+public interface IManagedSession : IStanzaSender
+{
+    SessionInfo Info { get; }
+
+    /// <summary>
+    /// Queues a stanza for sending. Completes when the stanza is queued (<see cref="DeliveryWait.Queued"/>),
+    /// or once the server acknowledged it through XEP-0198 (<see cref="DeliveryWait.Server"/>).
+    /// </summary>
+    /// <exception cref="OutboundQueueFullException">The session's outbound queue is full; retry after <see cref="OutboundQueueFullException.RetryAfter"/>.</exception>
+    /// <exception cref="SessionUnavailableException">The session is stopped or failed, or (for <see cref="DeliveryWait.Server"/>) the server offers no XEP-0198.</exception>
+    /// <exception cref="XmppTimeoutException">With <see cref="DeliveryWait.Server"/>: no acknowledgement in time.</exception>
+    Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Answers an IQ request this session received and published as <see cref="IqRequestReceived"/>. False when
+    /// it was already answered (by an earlier call or by the timeout's <c>service-unavailable</c>).
+    /// </summary>
+    Task<bool> AnswerIqAsync(Iq answer, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops the TCP connection as a network failure would; the session reconnects on its own. For tests and operators.</summary>
+    void AbortConnection();
+}
+
+/// <summary>What a send waits for before returning.</summary>
+public enum DeliveryWait
+{
+    /// <summary>Return once the stanza is in the session's outbound queue.</summary>
+    Queued,
+
+    /// <summary>Return once the server acknowledged the stanza (XEP-0198 &lt;a/&gt;).</summary>
+    Server,
+}
+
+/// <summary>What happened to a sent stanza, as far as the caller waited.</summary>
+public sealed record SendReceipt(string StanzaId, bool AckedByServer);
+
+/// <summary>Anything that can send stanzas and IQ requests: a client or a pooled session.</summary>
+public interface IStanzaSender
+{
+    /// <summary>The account's JID (full when bound).</summary>
+    Jid Jid { get; }
+
+    Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default);
+
+    Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+}

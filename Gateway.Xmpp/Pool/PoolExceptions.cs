@@ -1,0 +1,46 @@
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>The session's outbound queue is full: back-pressure instead of unbounded memory.</summary>
+public sealed class OutboundQueueFullException : XmppException
+{
+    public OutboundQueueFullException(string sessionId, int capacity, TimeSpan retryAfter)
+        : base($"The outbound queue of session '{sessionId}' is full ({capacity} stanzas); retry after {retryAfter.TotalSeconds:0} s or raise Gateway:Pool:OutboundQueueCapacity.")
+    {
+        RetryAfter = retryAfter;
+    }
+
+    public TimeSpan RetryAfter { get; }
+
+    public override bool IsTransient => true;
+}
+
+/// <summary>The session cannot take this request now: it is stopped or failed, or lacks a needed feature.</summary>
+public sealed class SessionUnavailableException : XmppException
+{
+    public SessionUnavailableException(string sessionId, SessionState state, string message)
+        : base(message)
+    {
+        SessionId = sessionId;
+        State = state;
+    }
+
+    public string SessionId { get; }
+
+    public SessionState State { get; }
+
+    public override bool IsTransient => State is SessionState.Connecting or SessionState.Reconnecting;
+}
+
+/// <summary>A tenant or the pool has as many sessions as it may have.</summary>
+public sealed class SessionLimitException(string message) : XmppException(message)
+{
+    public override bool IsTransient => false;
+}
+
+/// <summary>The tenant already has a session with the requested id.</summary>
+public sealed class SessionConflictException(string sessionId) : XmppException($"A session with id '{sessionId}' already exists.")
+{
+    public string SessionId { get; } = sessionId;
+
+    public override bool IsTransient => false;
+}

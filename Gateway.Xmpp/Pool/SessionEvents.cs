@@ -1,0 +1,30 @@
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// Something that happened on a pooled session. <see cref="EventId"/> increases by one per event and per
+/// session, so a subscriber can tell whether it missed any.
+/// </summary>
+public abstract record SessionEvent(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt);
+
+/// <summary>A message arrived.</summary>
+public sealed record MessageReceived(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, Message Message)
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);
+
+/// <summary>A presence stanza arrived (availability, subscription request or answer, error).</summary>
+public sealed record PresenceReceived(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, Presence Presence)
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);
+
+/// <summary>The server pushed a roster change (RFC 6121 §2.1.6); already acknowledged.</summary>
+public sealed record RosterPushed(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, RosterItem Item)
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);
+
+/// <summary>
+/// An IQ get/set the gateway does not answer itself. Answer it with <see cref="IManagedSession.AnswerIqAsync"/>
+/// before <see cref="AnswerBy"/>; after that the gateway answers <c>service-unavailable</c>.
+/// </summary>
+public sealed record IqRequestReceived(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, Iq Request, DateTimeOffset AnswerBy)
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);
+
+/// <summary>The session changed state.</summary>
+public sealed record SessionStateChanged(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, SessionState State, string? Reason, string? ReasonText)
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);

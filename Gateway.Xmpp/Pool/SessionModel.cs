@@ -1,0 +1,85 @@
+using System.Collections.Immutable;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>The life cycle of a pooled session.</summary>
+public enum SessionState
+{
+    /// <summary>First connection attempt under way.</summary>
+    Connecting,
+
+    /// <summary>Authenticated and bound: sends go out at once.</summary>
+    Online,
+
+    /// <summary>The connection was lost; reconnecting with backoff. Sends are queued.</summary>
+    Reconnecting,
+
+    /// <summary>Closed on request. Terminal.</summary>
+    Stopped,
+
+    /// <summary>Gave up: a failure that retrying cannot fix (wrong password, untrusted certificate, replaced by another login). Terminal.</summary>
+    Failed,
+}
+
+/// <summary>How to create a session: the account, and where and how to connect.</summary>
+public sealed record SessionSpec
+{
+    /// <summary>Caller-chosen id, unique within the tenant; generated when null.</summary>
+    public string? Id { get; init; }
+
+    public required Jid Jid { get; init; }
+
+    public required string Password { get; init; }
+
+    public string? Resource { get; init; }
+
+    /// <summary>Connect here instead of resolving DNS SRV (subject to the pool's host policy).</summary>
+    public string? Host { get; init; }
+
+    public int? Port { get; init; }
+
+    public TlsMode TlsMode { get; init; } = TlsMode.StartTlsRequired;
+
+    /// <summary>SHA-256 thumbprints of server certificates to accept as they are (certificate pinning).</summary>
+    public ImmutableArray<string> PinnedCertificateSha256 { get; init; } = [];
+
+    /// <summary>Send initial presence once online (and again after every reconnect). Default true.</summary>
+    public bool SendInitialPresence { get; init; } = true;
+
+    /// <summary>Describes the spec without the password.</summary>
+    public override string ToString() => $"SessionSpec {{ Id = {Id}, Jid = {Jid}, Host = {Host}, Port = {Port}, TlsMode = {TlsMode} }}";
+}
+
+/// <summary>A snapshot of a pooled session, safe to show to its tenant: no secrets.</summary>
+public sealed record SessionInfo(
+    string Id,
+    string Tenant,
+    Jid Jid,
+    SessionState State,
+    DateTimeOffset StateSince,
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>The full JID bound on the current (or last) connection.</summary>
+    public Jid? BoundJid { get; init; }
+
+    /// <summary>Why the session is reconnecting or failed: an XMPP condition (<c>not-authorized</c>, <c>conflict</c>, <c>host-unknown</c>) or <c>connection-lost</c>, <c>tls-failed</c>, <c>timeout</c>.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Human-readable detail for <see cref="Reason"/>.</summary>
+    public string? ReasonText { get; init; }
+
+    /// <summary>Reconnect attempts since the session was last online.</summary>
+    public int ReconnectAttempt { get; init; }
+
+    /// <summary>Whether the server enabled XEP-0198 stream management on the current connection.</summary>
+    public bool StreamManagement { get; init; }
+
+    /// <summary>Stanzas waiting in the outbound queue.</summary>
+    public int QueuedOutbound { get; init; }
+
+    /// <summary>The id of the last event published for this session (0 before any).</summary>
+    public long LastEventId { get; init; }
+}
+
+/// <summary>Readiness summary.</summary>
+public sealed record PoolHealth(bool Running, ImmutableDictionary<SessionState, int> SessionsByState);

@@ -1,0 +1,81 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>Settings of the connection manager. Bound from <c>Gateway:Pool</c>; validated at start-up.</summary>
+public sealed record SessionPoolOptions
+{
+    public const string Section = "Gateway:Pool";
+
+    /// <summary>Sessions the whole pool may hold.</summary>
+    public int MaxSessions { get; init; } = 1_000;
+
+    /// <summary>Sessions one tenant may hold.</summary>
+    public int MaxSessionsPerTenant { get; init; } = 100;
+
+    /// <summary>Stanzas queued per session while offline or behind; beyond it sends are refused with a retry hint.</summary>
+    public int OutboundQueueCapacity { get; init; } = 1_000;
+
+    /// <summary>First reconnect delay; doubles each attempt up to <see cref="ReconnectMaxDelay"/>, with full jitter.</summary>
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often an idle session pings its server (XEP-0199) to find a dead connection.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A keepalive ping without answer in this time drops the connection and reconnects.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Time to connect, authenticate and bind.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Default time to wait for an IQ reply.</summary>
+    public TimeSpan IqTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long <see cref="DeliveryWait.Server"/> waits for the XEP-0198 acknowledgement.</summary>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long an API client has to answer an <see cref="IqRequestReceived"/> before the gateway answers <c>service-unavailable</c>.</summary>
+    public TimeSpan IqAnswerTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Events buffered for the dispatcher before the oldest are dropped.</summary>
+    public int EventBufferCapacity { get; init; } = 100_000;
+
+    /// <summary>
+    /// Whether a session spec may name its own host and port. Off by default: letting API callers make the
+    /// gateway open TCP connections to arbitrary addresses is a server-side request forgery risk.
+    /// </summary>
+    public bool AllowHostOverride { get; init; }
+
+    /// <summary>Extra trust anchors for every session (e.g. a private CA or a development server's certificate).</summary>
+    public X509Certificate2Collection? TrustedCertificates { get; init; }
+
+    /// <summary>XEP-0092 software name announced by the sessions.</summary>
+    public string SoftwareName { get; init; } = "XMPP-HTTP Gateway";
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is wrong.</summary>
+    public void Validate()
+    {
+        Require(MaxSessions >= 1, nameof(MaxSessions), "must be at least 1");
+        Require(MaxSessionsPerTenant >= 1, nameof(MaxSessionsPerTenant), "must be at least 1");
+        Require(OutboundQueueCapacity >= 1, nameof(OutboundQueueCapacity), "must be at least 1");
+        Require(EventBufferCapacity >= 100, nameof(EventBufferCapacity), "must be at least 100");
+        Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
+        Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), $"must be at least ReconnectBaseDelay ({ReconnectBaseDelay})");
+        Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
+        Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "must be positive");
+        Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
+        Require(IqTimeout > TimeSpan.Zero, nameof(IqTimeout), "must be positive");
+        Require(AckTimeout > TimeSpan.Zero, nameof(AckTimeout), "must be positive");
+        Require(IqAnswerTimeout > TimeSpan.Zero, nameof(IqAnswerTimeout), "must be positive");
+    }
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{Section}:{name} {rule}.", name);
+        }
+    }
+}
