@@ -2,13 +2,21 @@ using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Negotiation.Sasl;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.StreamManagement;
 using Gateway.Xmpp.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Negotiation;
 
 /// <summary>What stream negotiation produced: the bound address and the final stream's features.</summary>
-internal sealed record NegotiationResult(Jid BoundJid, string? StreamId, StreamFeatures Features, string SaslMechanism);
+internal sealed record NegotiationResult(Jid BoundJid, string? StreamId, StreamFeatures Features, string SaslMechanism)
+{
+    /// <summary>XEP-0198 state when the server enabled stream management; null otherwise.</summary>
+    public StreamManagementState? StreamManagement { get; init; }
+
+    /// <summary>Stanza elements that arrived while enabling stream management, to dispatch first.</summary>
+    public IReadOnlyList<XElement> EarlyElements { get; init; } = [];
+}
 
 /// <summary>
 /// Runs RFC 6120 stream negotiation on a fresh connection, in the order the RFC mandates: TLS (§5), SASL
@@ -71,7 +79,43 @@ internal static class Negotiator
             await RequestAsync(transport, new Iq { Type = IqType.Set, Id = StanzaId.New(), Payload = [new XElement(XName.Get("session", Ns.Session))] }, cancellationToken).ConfigureAwait(false);
         }
 
-        return new NegotiationResult(bound, streamId, features, saslMechanism);
+        var result = new NegotiationResult(bound, streamId, features, saslMechanism);
+        if (features.StreamManagement && options.EnableStreamManagement)
+        {
+            result = await EnableStreamManagementAsync(transport, result, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// XEP-0198 §3: enable after binding. Stanzas the server sends before &lt;enabled/&gt; are kept for the
+    /// read loop and do not count towards 'h' (counting starts at enabling).
+    /// </summary>
+    private static async Task<NegotiationResult> EnableStreamManagementAsync(XmppTransport transport, NegotiationResult result, CancellationToken cancellationToken)
+    {
+        await transport.SendAsync(s => s.Serialize(StreamManagementState.Enable(resume: false)), cancellationToken).ConfigureAwait(false);
+        var early = new List<XElement>();
+        while (true)
+        {
+            var element = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+            if (element.Name == StreamManagementState.EnabledName)
+            {
+                var resumable = (string?)element.Attribute("resume") is "true" or "1";
+                return result with
+                {
+                    StreamManagement = new StreamManagementState((string?)element.Attribute("id"), resumable),
+                    EarlyElements = early,
+                };
+            }
+
+            if (element.Name == StreamManagementState.FailedName)
+            {
+                return result with { EarlyElements = early };
+            }
+
+            early.Add(element);
+        }
     }
 
     private static async Task<(string? StreamId, StreamFeatures Features)> OpenStreamAsync(XmppTransport transport, XmppClientOptions options, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.StreamManagement;
 
 namespace Gateway.Xmpp;
 
@@ -13,13 +14,18 @@ public sealed partial class XmppClient
         XmppException? reason = null;
         try
         {
+            foreach (var early in _earlyElements)
+            {
+                await DispatchAsync(early, countsForAck: false).ConfigureAwait(false);
+            }
+
             while (true)
             {
                 var streamEvent = await _transport.ReadEventAsync(_lifetime.Token).ConfigureAwait(false);
                 switch (streamEvent)
                 {
                     case StreamElementEvent { Element: var element }:
-                        await DispatchAsync(element).ConfigureAwait(false);
+                        await DispatchAsync(element, countsForAck: true).ConfigureAwait(false);
                         break;
                     case StreamEndEvent:
                         _serverClosed.TrySetResult();
@@ -56,17 +62,29 @@ public sealed partial class XmppClient
         }
     }
 
-    private async ValueTask DispatchAsync(XElement element)
+    private async ValueTask DispatchAsync(XElement element, bool countsForAck)
     {
         if (StreamErrors.IsStreamError(element))
         {
             throw StreamErrors.Parse(element);
         }
 
+        if (_streamManagement is not null && element.Name.NamespaceName == Ns.StreamManagement)
+        {
+            HandleStreamManagement(element);
+            return;
+        }
+
         if (!StanzaCodec.IsStanza(element))
         {
             Log.UnexpectedElement(_logger, Jid.Domain, element.Name.ToString());
             return;
+        }
+
+        if (countsForAck)
+        {
+            // XEP-0198 §4: every stanza received counts, even one we then drop as invalid.
+            _streamManagement?.CountInbound();
         }
 
         if (!StanzaCodec.TryParse(element, out var stanza, out var error))
@@ -104,7 +122,7 @@ public sealed partial class XmppClient
         Iq answer;
         try
         {
-            if (_iqHandlers.TryGetValue(request.Query!.Name, out var handler))
+            if (_iqHandlers.TryGetValue(request.Query!.Name, out var handler) || (handler = _fallbackIqHandler) is not null)
             {
                 var payload = await handler(request, _lifetime.Token).ConfigureAwait(false);
                 answer = request.ResultReply(payload);
@@ -141,6 +159,45 @@ public sealed partial class XmppClient
             {
                 // The stream ended while answering; the requester sees the session go away instead.
             }
+        }
+    }
+
+    /// <summary>XEP-0198 §4: answer the server's &lt;r/&gt;; apply its &lt;a/&gt; and keep asking while stanzas remain unacknowledged.</summary>
+    private void HandleStreamManagement(XElement element)
+    {
+        var state = _streamManagement!;
+        if (element.Name == StreamManagementState.RequestName)
+        {
+            var answer = state.Answer();
+            _ = Task.Run(() => TryWriteAsync(answer));
+        }
+        else if (element.Name == StreamManagementState.AnswerName)
+        {
+            state.OnAcknowledged(StreamManagementState.ParseHandled(element));
+            if (state.UnackedCount > 0)
+            {
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await RequestAckAsync(_lifetime.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+                    {
+                    }
+                });
+            }
+        }
+    }
+
+    private async Task TryWriteAsync(XElement element)
+    {
+        try
+        {
+            await _transport.SendAsync(s => s.Serialize(element), _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
         }
     }
 
@@ -182,7 +239,7 @@ public sealed partial class XmppClient
     {
         try
         {
-            await _transport.SendAsync(serializer => serializer.Serialize(stanza), _lifetime.Token).ConfigureAwait(false);
+            await WriteStanzaAsync(stanza, _lifetime.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
         {

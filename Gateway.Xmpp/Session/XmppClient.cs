@@ -3,8 +3,10 @@ using System.Threading.Channels;
 using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Negotiation;
+using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Protocol;
 using Gateway.Xmpp.Session;
+using Gateway.Xmpp.StreamManagement;
 using Gateway.Xmpp.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,7 +24,7 @@ public delegate ValueTask<XElement?> IqRequestHandler(Iq request, CancellationTo
 /// The reader never runs caller code: messages, presence and roster pushes go into a bounded channel, IQ
 /// replies complete their pending requests, and IQ requests run their handlers on the thread pool.
 /// </remarks>
-public sealed partial class XmppClient : IAsyncDisposable
+public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
 {
     private readonly XmppClientOptions _options;
     private readonly ILogger _logger;
@@ -34,6 +36,9 @@ public sealed partial class XmppClient : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _serverClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StreamManagementState? _streamManagement;
+    private readonly IReadOnlyList<XElement> _earlyElements;
+    private IqRequestHandler? _fallbackIqHandler;
     private Task _readLoop = Task.CompletedTask;
     private int _closing;
     private int _disposed;
@@ -48,6 +53,8 @@ public sealed partial class XmppClient : IAsyncDisposable
         Features = negotiated.Features.All;
         SaslMechanism = negotiated.SaslMechanism;
         _iqTracker = new IqTracker(() => Jid);
+        _streamManagement = negotiated.StreamManagement;
+        _earlyElements = negotiated.EarlyElements;
         _incoming = Channel.CreateBounded<Stanza>(new BoundedChannelOptions(options.IncomingQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -143,15 +150,76 @@ public sealed partial class XmppClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether the server enabled XEP-0198 stream management on this stream.</summary>
+    public bool IsStreamManagementEnabled => _streamManagement is not null;
+
+    /// <summary>Stanzas sent on this stream that the server has not acknowledged yet (XEP-0198); empty without it.</summary>
+    public IReadOnlyList<Stanza> UnacknowledgedStanzas => _streamManagement?.UnackedStanzas() ?? [];
+
     /// <summary>Sends a stanza. Thread-safe; completes when the bytes are handed to the socket.</summary>
     /// <exception cref="XmppConnectionException">The session has ended.</exception>
     /// <exception cref="ArgumentException">The stanza holds characters that XML cannot carry.</exception>
     public async Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default)
     {
+        await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
+        if (_streamManagement is { UnackedCount: >= AckRequestThreshold })
+        {
+            await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends a stanza and asks the server to acknowledge it at once (XEP-0198 §4). The returned task
+    /// completes when the bytes are written; <see cref="SentStanza.Acknowledged"/> completes when the server
+    /// confirms it has handled the stanza, and faults if the stream ends first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server did not enable stream management.</exception>
+    public async Task<SentStanza> SendTrackedAsync(Stanza stanza, CancellationToken cancellationToken = default)
+    {
+        if (_streamManagement is null)
+        {
+            throw new InvalidOperationException("The server did not enable XEP-0198 stream management, so it cannot acknowledge stanzas.");
+        }
+
+        var acknowledged = await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
+        await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+        return new SentStanza(stanza, acknowledged!);
+    }
+
+    /// <summary>Unacknowledged stanzas beyond which a send asks the server for an acknowledgement.</summary>
+    private const int AckRequestThreshold = 5;
+
+    private async Task<Task?> WriteStanzaAsync(Stanza stanza, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(stanza);
         ThrowIfEnded();
-        await _transport.SendAsync(serializer => serializer.Serialize(stanza), cancellationToken).ConfigureAwait(false);
+        Task? acknowledged = null;
+        await _transport.SendAsync(
+            serializer =>
+            {
+                var bytes = serializer.Serialize(stanza);
+                // Counted under the write lock, so sequence numbers follow the order on the wire (XEP-0198 §4).
+                acknowledged = _streamManagement?.OnSent(stanza);
+                return bytes;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return acknowledged;
     }
+
+    /// <summary>Sends &lt;r/&gt; unless one is already outstanding or nothing awaits acknowledgement.</summary>
+    private async Task RequestAckAsync(CancellationToken cancellationToken)
+    {
+        if (_streamManagement?.TryBeginAckRequest() == true)
+        {
+            await _transport.SendAsync(s => s.Serialize(StreamManagementState.Request()), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Handles IQ get/set requests that no payload-specific handler takes, instead of answering
+    /// <c>service-unavailable</c> at once (e.g. to forward them to an application).
+    /// </summary>
+    public void SetFallbackIqHandler(IqRequestHandler? handler) => _fallbackIqHandler = handler;
 
     /// <summary>
     /// Sends an IQ get/set and waits for its result (RFC 6120 §8.2.3). An id is assigned when missing.
@@ -185,7 +253,7 @@ public sealed partial class XmppClient : IAsyncDisposable
         Iq reply;
         try
         {
-            await _transport.SendAsync(serializer => serializer.Serialize(request), cts.Token).ConfigureAwait(false);
+            await WriteStanzaAsync(request, cts.Token).ConfigureAwait(false);
             reply = await pending.Reply.WaitAsync(cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -342,6 +410,7 @@ public sealed partial class XmppClient : IAsyncDisposable
 
         _lifetime.Cancel();
         _iqTracker.FailAll(new XmppConnectionException("The XMPP session ended before the IQ reply arrived.", reason));
+        _streamManagement?.FailAll(new XmppConnectionException("The XMPP session ended before the server acknowledged the stanza.", reason));
         _incoming.Writer.TryComplete();
     }
 }

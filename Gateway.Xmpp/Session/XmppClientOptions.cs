@@ -56,6 +56,9 @@ public sealed record XmppClientOptions
     /// </summary>
     public IReadOnlyCollection<string>? SaslMechanisms { get; init; }
 
+    /// <summary>Enable XEP-0198 stream management (acknowledgements) when the server offers it. Default true.</summary>
+    public bool EnableStreamManagement { get; init; } = true;
+
     /// <summary>Allow SASL PLAIN on an unencrypted stream. Never enable outside a loopback test setup.</summary>
     public bool AllowPlainAuthenticationWithoutTls { get; init; }
 

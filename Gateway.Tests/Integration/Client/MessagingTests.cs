@@ -160,4 +160,33 @@ public sealed class MessagingTests(ProsodyFixture prosody)
         Assert.True(ex.IsTransient);
         Assert.True(a.IsConnected);
     }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public async Task SendTrackedAsync_ManyStanzasMixedWithIqs_AllAcknowledgedInOrder()
+    {
+        var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
+        await using var a = await TestClients.ConnectOnlineAsync(prosody.Server, alice);
+        await using var b = await TestClients.ConnectOnlineAsync(prosody.Server, bob);
+        Assert.True(a.IsStreamManagementEnabled);
+
+        var sent = new List<SentStanza>();
+        for (var i = 0; i < 20; i++)
+        {
+            sent.Add(await a.SendTrackedAsync(new Message { To = b.Jid, Type = MessageType.Chat, Body = $"n{i}", Id = $"sm-{i}" }, Token));
+            if (i % 7 == 0)
+            {
+                await a.PingAsync(cancellationToken: Token); // IQs count towards 'h' too (XEP-0198 §4)
+            }
+        }
+
+        await Task.WhenAll(sent.Select(s => s.Acknowledged)).WaitAsync(TestClients.Patience, Token);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal($"n{i}", (await b.ReceiveAsync<Message>(m => m.Id == $"sm-{i}")).Body);
+        }
+
+        Assert.Empty(a.UnacknowledgedStanzas);
+        Assert.True(a.IsConnected);
+    }
 }

@@ -2,6 +2,7 @@
 using System.Collections.Immutable;
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Pool;
 
 namespace Gateway.Xmpp;
 
@@ -37,7 +38,7 @@ public static class DiscoFeature
             return ValueTask.FromResult<XElement?>(ToElement(info));
         }, Ns.DiscoInfo);
 
-    public static async Task<DiscoInfo> GetDiscoInfoAsync(this XmppClient client, Jid to, CancellationToken cancellationToken = default)
+    public static async Task<DiscoInfo> GetDiscoInfoAsync(this IStanzaSender client, Jid to, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var reply = await client.SendIqAsync(new Iq { Type = IqType.Get, To = to, Payload = [new XElement(InfoQueryName)] }, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 // XEP-0199: XMPP Ping (v2.0.1) https://xmpp.org/extensions/xep-0199.html
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Pool;
 
 namespace Gateway.Xmpp;
 
@@ -14,7 +15,7 @@ public static class PingFeature
         client.SetIqHandler(PingName, static (_, _) => ValueTask.FromResult<XElement?>(null), Ns.Ping);
 
     /// <summary>Pings an entity (the server when <paramref name="to"/> is null) and returns the round-trip time.</summary>
-    public static async Task<TimeSpan> PingAsync(this XmppClient client, Jid? to = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    public static async Task<TimeSpan> PingAsync(this IStanzaSender client, Jid? to = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var started = TimeProvider.System.GetTimestamp();

@@ -2,6 +2,7 @@
 using System.Collections.Immutable;
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Pool;
 
 namespace Gateway.Xmpp;
 
@@ -85,7 +86,7 @@ public sealed record Roster(ImmutableArray<RosterItem> Items, string? Version);
 public static class RosterExtensions
 {
     /// <summary>RFC 6121 §2.1.3: retrieves the whole roster.</summary>
-    public static async Task<Roster> GetRosterAsync(this XmppClient client, CancellationToken cancellationToken = default)
+    public static async Task<Roster> GetRosterAsync(this IStanzaSender client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var reply = await client.SendIqAsync(new Iq { Type = IqType.Get, Payload = [new XElement(RosterItem.QueryName)] }, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -96,7 +97,7 @@ public static class RosterExtensions
     }
 
     /// <summary>RFC 6121 §2.3: adds or updates an item; the server then pushes it to every interested resource.</summary>
-    public static async Task SetRosterItemAsync(this XmppClient client, RosterItem item, CancellationToken cancellationToken = default)
+    public static async Task SetRosterItemAsync(this IStanzaSender client, RosterItem item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(item);
@@ -104,7 +105,7 @@ public static class RosterExtensions
     }
 
     /// <summary>RFC 6121 §2.5: removes an item (and cancels subscriptions both ways).</summary>
-    public static Task RemoveRosterItemAsync(this XmppClient client, Jid jid, CancellationToken cancellationToken = default) =>
+    public static Task RemoveRosterItemAsync(this IStanzaSender client, Jid jid, CancellationToken cancellationToken = default) =>
         client.SetRosterItemAsync(new RosterItem(jid.Bare) { Subscription = RosterSubscription.Remove }, cancellationToken);
 
     /// <summary>The items of a roster push delivered on <see cref="XmppClient.Incoming"/>; empty when the IQ is not one.</summary>

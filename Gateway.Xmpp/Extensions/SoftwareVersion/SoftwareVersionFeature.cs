@@ -2,6 +2,7 @@
 using System.Reflection;
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Pool;
 
 namespace Gateway.Xmpp;
 
@@ -24,7 +25,7 @@ public static class SoftwareVersionFeature
     }
 
     /// <summary>Asks an entity for its software name and version.</summary>
-    public static async Task<SoftwareVersion> GetSoftwareVersionAsync(this XmppClient client, Jid to, CancellationToken cancellationToken = default)
+    public static async Task<SoftwareVersion> GetSoftwareVersionAsync(this IStanzaSender client, Jid to, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var reply = await client.SendIqAsync(new Iq { Type = IqType.Get, To = to, Payload = [new XElement(QueryName)] }, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -343,7 +343,8 @@ public static class StanzaCodec
         return element;
     }
 
-    internal static string? TypeWireName(Stanza stanza) => stanza switch
+    /// <summary>The wire value of the stanza's type attribute; null where the type is implied (normal message, available presence).</summary>
+    public static string? TypeWireName(Stanza stanza) => stanza switch
     {
         Message m => m.Type switch
         {

@@ -1,0 +1,118 @@
+using Gateway.Xmpp.Pool;
+
+namespace Gateway.Api.Contracts;
+
+/// <summary>
+/// One event of a pooled session as JSON. The same envelope travels over the SignalR hub, in webhooks and in
+/// replay, so a client can handle all three with one parser: dispatch on <see cref="Kind"/>, read <see cref="Data"/>.
+/// <see cref="EventId"/> increases by one per event and per session: a gap means missed events, a repeat is a
+/// duplicate to drop. (<see cref="SessionId"/>, <see cref="EventId"/>) identifies an event within a tenant.
+/// </summary>
+/// <typeparam name="TData">
+/// <see cref="MessageDto"/>, <see cref="PresenceDto"/>, <see cref="RosterItemDto"/>, <see cref="IqRequestDto"/> or
+/// <see cref="SessionStateDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
+/// </typeparam>
+/// <param name="EventId">Per-session sequence number, starting at 1.</param>
+/// <param name="SessionId">The session the event belongs to.</param>
+/// <param name="Kind">What <see cref="Data"/> holds: one of <see cref="EventKinds"/>.</param>
+/// <param name="ReceivedAt">When the gateway received or produced the event.</param>
+/// <param name="Data">The payload; its shape depends on <see cref="Kind"/>.</param>
+public sealed record EventEnvelope<TData>(long EventId, string SessionId, string Kind, DateTimeOffset ReceivedAt, TData Data);
+
+/// <summary>The values of <see cref="EventEnvelope{TData}.Kind"/>. Names are a contract: never rename one.</summary>
+public static class EventKinds
+{
+    /// <summary>A message arrived; data is a <see cref="MessageDto"/>.</summary>
+    public const string Message = "message";
+
+    /// <summary>A presence stanza arrived; data is a <see cref="PresenceDto"/>.</summary>
+    public const string Presence = "presence";
+
+    /// <summary>The server pushed a roster change (already acknowledged); data is a <see cref="RosterItemDto"/>.</summary>
+    public const string RosterPush = "roster-push";
+
+    /// <summary>An IQ get/set awaits an answer from the API client; data is an <see cref="IqRequestDto"/>.</summary>
+    public const string IqRequest = "iq-request";
+
+    /// <summary>The session changed state; data is a <see cref="SessionStateDto"/>.</summary>
+    public const string SessionState = "session-state";
+}
+
+/// <summary>An IQ get/set the gateway does not answer itself.</summary>
+/// <param name="Iq">The request, with <c>from</c>, <c>id</c> and the query payload to answer.</param>
+/// <param name="AnswerBy">Answer before this instant; after it the gateway answers <c>service-unavailable</c> itself.</param>
+public sealed record IqRequestDto(IqDto Iq, DateTimeOffset AnswerBy);
+
+/// <summary>A session state change.</summary>
+/// <param name="State">connecting, online, reconnecting, stopped or failed.</param>
+/// <param name="Reason">
+/// Why the session is reconnecting or failed: an XMPP condition (<c>not-authorized</c>, <c>conflict</c>,
+/// <c>host-unknown</c>) or <c>connection-lost</c>, <c>tls-failed</c>, <c>timeout</c>; null when online.
+/// </param>
+/// <param name="ReasonText">Human-readable detail for <paramref name="Reason"/>.</param>
+public sealed record SessionStateDto(string State, string? Reason, string? ReasonText);
+
+/// <summary>Maps pool events to their envelopes. One place, used by the hub, webhooks and replay alike.</summary>
+public static class EventMapper
+{
+    public static EventEnvelope<MessageDto> ToEnvelope(MessageReceived e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.Message, e.ReceivedAt, StanzaMapper.ToDto(e.Message));
+    }
+
+    public static EventEnvelope<PresenceDto> ToEnvelope(PresenceReceived e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.Presence, e.ReceivedAt, StanzaMapper.ToDto(e.Presence));
+    }
+
+    public static EventEnvelope<RosterItemDto> ToEnvelope(RosterPushed e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.RosterPush, e.ReceivedAt, StanzaMapper.ToDto(e.Item));
+    }
+
+    public static EventEnvelope<IqRequestDto> ToEnvelope(IqRequestReceived e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.IqRequest, e.ReceivedAt, new IqRequestDto(StanzaMapper.ToDto(e.Request), e.AnswerBy));
+    }
+
+    public static EventEnvelope<SessionStateDto> ToEnvelope(SessionStateChanged e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.SessionState, e.ReceivedAt, new SessionStateDto(StateName(e.State), e.Reason, e.ReasonText));
+    }
+
+    /// <summary>
+    /// Any event, with the payload typed as <see cref="object"/>: for streams of mixed kinds (webhooks, replay).
+    /// System.Text.Json writes an <see cref="object"/> by its runtime type, so the JSON equals the typed envelope's.
+    /// Null for an event kind this version does not know (skip it rather than fail the stream).
+    /// </summary>
+    public static EventEnvelope<object>? ToEnvelope(SessionEvent e) => e switch
+    {
+        MessageReceived m => Untyped(ToEnvelope(m)),
+        PresenceReceived p => Untyped(ToEnvelope(p)),
+        RosterPushed r => Untyped(ToEnvelope(r)),
+        IqRequestReceived q => Untyped(ToEnvelope(q)),
+        SessionStateChanged s => Untyped(ToEnvelope(s)),
+        null => throw new ArgumentNullException(nameof(e)),
+        _ => null,
+    };
+
+    /// <summary>The JSON name of a session state.</summary>
+    public static string StateName(SessionState state) => state switch
+    {
+        SessionState.Connecting => "connecting",
+        SessionState.Online => "online",
+        SessionState.Reconnecting => "reconnecting",
+        SessionState.Stopped => "stopped",
+        SessionState.Failed => "failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
+
+    private static EventEnvelope<object> Untyped<T>(EventEnvelope<T> e)
+        where T : notnull =>
+        new(e.EventId, e.SessionId, e.Kind, e.ReceivedAt, e.Data);
+}

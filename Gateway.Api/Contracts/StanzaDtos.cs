@@ -1,0 +1,110 @@
+using System.Text.Json.Serialization;
+
+namespace Gateway.Api.Contracts;
+
+/// <summary>
+/// A stanza error (RFC 6120 §8.3) as JSON: the defined condition and its type, optional text.
+/// </summary>
+/// <param name="Type">cancel, continue, modify, auth or wait.</param>
+/// <param name="Condition">The RFC 6120 §8.3.3 condition, e.g. <c>item-not-found</c>.</param>
+/// <param name="Text">Human-readable text from the entity that generated the error.</param>
+public sealed record StanzaErrorDto(string Type, string Condition, string? Text);
+
+/// <summary>A message stanza as JSON. Extension elements travel as XML strings in <see cref="Payloads"/>, untouched.</summary>
+public sealed record MessageDto
+{
+    /// <summary>Stanza id.</summary>
+    /// <example>b3JkZXItNDI</example>
+    public string? Id { get; init; }
+
+    /// <summary>Sender (full JID as stamped by the server).</summary>
+    /// <example>bob@example.com/phone</example>
+    public string? From { get; init; }
+
+    /// <summary>Recipient.</summary>
+    /// <example>alice@example.com</example>
+    public string? To { get; init; }
+
+    /// <summary>normal, chat, groupchat, headline or error.</summary>
+    /// <example>chat</example>
+    public string Type { get; init; } = "normal";
+
+    /// <example>Hello from the gateway</example>
+    public string? Body { get; init; }
+
+    public string? Subject { get; init; }
+
+    public string? Thread { get; init; }
+
+    /// <summary>xml:lang of the stanza.</summary>
+    public string? Lang { get; init; }
+
+    /// <summary>Extension elements (each one XML element as a string), in document order.</summary>
+    /// <example>["&lt;active xmlns='http://jabber.org/protocol/chatstates'/&gt;"]</example>
+    public IReadOnlyList<string> Payloads { get; init; } = [];
+
+    /// <summary>Present when <see cref="Type"/> is error.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StanzaErrorDto? Error { get; init; }
+}
+
+/// <summary>A presence stanza as JSON.</summary>
+public sealed record PresenceDto
+{
+    public string? Id { get; init; }
+
+    /// <example>bob@example.com/phone</example>
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+
+    /// <summary>available, unavailable, subscribe, subscribed, unsubscribe, unsubscribed, probe or error.</summary>
+    /// <example>available</example>
+    public string Type { get; init; } = "available";
+
+    /// <summary>away, chat, dnd or xa; absent for plain available.</summary>
+    /// <example>away</example>
+    public string? Show { get; init; }
+
+    /// <example>In a meeting</example>
+    public string? Status { get; init; }
+
+    /// <summary>-128..127.</summary>
+    public int? Priority { get; init; }
+
+    public string? Lang { get; init; }
+
+    public IReadOnlyList<string> Payloads { get; init; } = [];
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StanzaErrorDto? Error { get; init; }
+}
+
+/// <summary>An IQ stanza as JSON.</summary>
+public sealed record IqDto
+{
+    public string? Id { get; init; }
+
+    public string? From { get; init; }
+
+    public string? To { get; init; }
+
+    /// <summary>get, set, result or error.</summary>
+    /// <example>result</example>
+    public string Type { get; init; } = "get";
+
+    /// <summary>The child element as XML (the query or its result); null for an empty result.</summary>
+    /// <example>&lt;query xmlns='jabber:iq:version'&gt;&lt;name&gt;Prosody&lt;/name&gt;&lt;version&gt;0.12.3&lt;/version&gt;&lt;/query&gt;</example>
+    public string? Payload { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StanzaErrorDto? Error { get; init; }
+}
+
+/// <summary>A roster item (RFC 6121 §2.1.2).</summary>
+/// <param name="Jid">The contact's bare JID.</param>
+/// <param name="Name">The handle the user gave the contact.</param>
+/// <param name="Subscription">none, to, from, both, or remove (in pushes only).</param>
+/// <param name="PendingOut">An outbound subscription request awaits the contact's answer.</param>
+/// <param name="Groups">Groups the contact is in.</param>
+public sealed record RosterItemDto(string Jid, string? Name, string Subscription, bool PendingOut, IReadOnlyList<string> Groups);

@@ -1,0 +1,82 @@
+using System.Xml.Linq;
+using Gateway.Xmpp;
+
+namespace Gateway.Api.Contracts;
+
+/// <summary>Maps library stanzas to their JSON shapes. One place, used by REST results and SignalR events alike.</summary>
+public static class StanzaMapper
+{
+    public static MessageDto ToDto(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return new MessageDto
+        {
+            Id = message.Id,
+            From = message.From?.ToString(),
+            To = message.To?.ToString(),
+            Type = StanzaCodec.TypeWireName(message) ?? "normal",
+            Body = message.Body,
+            Subject = message.Subject,
+            Thread = message.Thread,
+            Lang = message.Language,
+            Payloads = Payloads(message),
+            Error = ToDto(message.Error),
+        };
+    }
+
+    public static PresenceDto ToDto(Presence presence)
+    {
+        ArgumentNullException.ThrowIfNull(presence);
+        return new PresenceDto
+        {
+            Id = presence.Id,
+            From = presence.From?.ToString(),
+            To = presence.To?.ToString(),
+            Type = StanzaCodec.TypeWireName(presence) ?? "available",
+            Show = StanzaCodec.ShowWireName(presence.Show),
+            Status = presence.Status,
+            Priority = presence.Priority,
+            Lang = presence.Language,
+            Payloads = Payloads(presence),
+            Error = ToDto(presence.Error),
+        };
+    }
+
+    public static IqDto ToDto(Iq iq)
+    {
+        ArgumentNullException.ThrowIfNull(iq);
+        return new IqDto
+        {
+            Id = iq.Id,
+            From = iq.From?.ToString(),
+            To = iq.To?.ToString(),
+            Type = StanzaCodec.TypeWireName(iq) ?? "get",
+            Payload = iq.Query?.ToString(SaveOptions.DisableFormatting),
+            Error = ToDto(iq.Error),
+        };
+    }
+
+    public static RosterItemDto ToDto(RosterItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        return new RosterItemDto(
+            item.Jid.ToString(),
+            item.Name,
+            item.Subscription switch
+            {
+                RosterSubscription.To => "to",
+                RosterSubscription.From => "from",
+                RosterSubscription.Both => "both",
+                RosterSubscription.Remove => "remove",
+                _ => "none",
+            },
+            item.PendingOut,
+            item.Groups);
+    }
+
+    public static StanzaErrorDto? ToDto(StanzaError? error) =>
+        error is null ? null : new StanzaErrorDto(error.Type.ToWire(), error.Condition.ToWire(), error.Text);
+
+    private static string[] Payloads(Stanza stanza) =>
+        [.. stanza.Payload.Select(p => p.ToString(SaveOptions.DisableFormatting | SaveOptions.OmitDuplicateNamespaces))];
+}

@@ -1,0 +1,277 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Xml.Linq;
+using Gateway.Tests.Integration.Client;
+using Gateway.Tests.Integration.Prosody;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Pool;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Pool;
+
+[Trait("Tier", "Integration")]
+public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private readonly List<SessionPool> _pools = [];
+
+    private SessionPool NewPool(Func<SessionPoolOptions, SessionPoolOptions>? configure = null)
+    {
+        var options = new SessionPoolOptions
+        {
+            AllowHostOverride = true,
+            TrustedCertificates = [X509CertificateLoader.LoadCertificate(prosody.Server.Certificate.RawData)],
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+            IqAnswerTimeout = TimeSpan.FromSeconds(5),
+        };
+        var pool = new SessionPool(configure?.Invoke(options) ?? options, NullLoggerFactory.Instance);
+        _pools.Add(pool);
+        return pool;
+    }
+
+    private SessionSpec Spec(TestAccount account, string? id = null) => new()
+    {
+        Id = id, Jid = Jid.Parse(account.Bare), Password = account.Password, Host = prosody.Server.Host, Port = prosody.Server.C2sPort,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var pool in _pools)
+        {
+            await pool.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task CreateAsync_ValidAccount_OnlineAndListedForItsTenantOnly()
+    {
+        var pool = NewPool();
+        await pool.StartAsync(Token);
+        var account = await prosody.CreateAccountAsync("pool", Token);
+
+        var info = await pool.CreateAsync("tenant-a", Spec(account, "s1"), Token);
+
+        Assert.Equal(SessionState.Online, info.State);
+        Assert.Equal("s1", info.Id);
+        Assert.Equal(account.Bare, info.BoundJid?.Bare.ToString());
+        Assert.True(info.StreamManagement);
+        Assert.Single(pool.List("tenant-a"));
+        Assert.Empty(pool.List("tenant-b"));
+        Assert.Null(pool.Find("tenant-b", "s1"));
+        Assert.True(pool.GetHealth().Running);
+        await Assert.ThrowsAsync<SessionConflictException>(() => pool.CreateAsync("tenant-a", Spec(account, "s1"), Token));
+    }
+
+    [Fact]
+    public async Task CreateAsync_WrongPassword_ThrowsAndKeepsNothing()
+    {
+        var pool = NewPool();
+        var account = await prosody.CreateAccountAsync("pool", Token);
+
+        var ex = await Assert.ThrowsAsync<SaslFailedException>(() => pool.CreateAsync("t", Spec(account with { Password = "nope" }, "bad"), Token));
+
+        Assert.Equal("not-authorized", ex.Condition);
+        Assert.Empty(pool.List("t"));
+    }
+
+    [Fact]
+    public async Task CreateAsync_HostOverrideNotAllowed_Refused()
+    {
+        var pool = NewPool(o => o with { AllowHostOverride = false });
+        var account = await prosody.CreateAccountAsync("pool", Token);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => pool.CreateAsync("t", Spec(account), Token));
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public async Task EnqueueAsync_WaitForServer_AckedAndDelivered()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+
+        var receipt = await session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = "acked", Payload = [new XElement(XName.Get("x", "urn:example"))] }, DeliveryWait.Server, Token);
+        var received = await peer.ReceiveAsync<Message>(m => m.Id == receipt.StanzaId);
+
+        Assert.True(receipt.AckedByServer);
+        Assert.Equal("acked", received.Body);
+        Assert.Equal(account.Bare, received.From?.Bare.ToString());
+        Assert.Contains(received.Payload, p => p.Name == XName.Get("x", "urn:example"));
+    }
+
+    [Fact]
+    public async Task Events_MessagePresenceAndStateNumberedInOrder()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(TestClients.Patience);
+        var events = new List<SessionEvent>();
+        var gotMessage = new TaskCompletionSource();
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var e in pool.ReadEventsAsync(cts.Token))
+            {
+                events.Add(e);
+                if (e is MessageReceived)
+                {
+                    gotMessage.TrySetResult();
+                }
+            }
+        }, cts.Token);
+        var info = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+
+        await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Body = "to the pool" }, Token);
+        await gotMessage.Task.WaitAsync(cts.Token);
+
+        var ours = events.Where(e => e.SessionId == "s").ToArray();
+        Assert.Equal(Enumerable.Range(1, ours.Length).Select(i => (long)i), ours.Select(e => e.EventId));
+        Assert.Contains(ours, e => e is SessionStateChanged { State: SessionState.Online });
+        var message = Assert.IsType<MessageReceived>(ours[^1]);
+        Assert.Equal("to the pool", message.Message.Body);
+        Assert.Equal("t", message.Tenant);
+        await cts.CancelAsync();
+    }
+
+    [Fact]
+    public async Task AbortConnection_SessionReconnectsAndDeliversQueuedStanzas()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+
+        session.AbortConnection();
+        var queued = await session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = "survives" }, DeliveryWait.Queued, Token);
+        var received = await peer.ReceiveAsync<Message>(m => m.Id == queued.StanzaId);
+
+        Assert.Equal("survives", received.Body);
+        await WaitUntilAsync(() => session.Info.State == SessionState.Online);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_QueueFullWhileReconnecting_ThrowsWithRetryAfter()
+    {
+        var pool = NewPool(o => o with { OutboundQueueCapacity = 2, ReconnectBaseDelay = TimeSpan.FromSeconds(30), ReconnectMaxDelay = TimeSpan.FromSeconds(30) });
+        var account = await prosody.CreateAccountAsync("pool", Token);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+        session.AbortConnection();
+        await WaitUntilAsync(() => session.Info.State == SessionState.Reconnecting);
+        var to = Jid.Parse("nobody@localhost");
+
+        await session.EnqueueAsync(new Message { To = to, Body = "1" }, DeliveryWait.Queued, Token);
+        await session.EnqueueAsync(new Message { To = to, Body = "2" }, DeliveryWait.Queued, Token);
+        var ex = await Assert.ThrowsAsync<OutboundQueueFullException>(() => session.EnqueueAsync(new Message { To = to, Body = "3" }, DeliveryWait.Queued, Token));
+
+        Assert.True(ex.RetryAfter > TimeSpan.Zero);
+        Assert.Equal(2, session.Info.QueuedOutbound);
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 6120 §8.2.3")]
+    public async Task IqRequest_ForwardedAsEventAndAnsweredByApplication()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var info = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        var answering = Task.Run(async () =>
+        {
+            await foreach (var e in pool.ReadEventsAsync(cts.Token))
+            {
+                if (e is IqRequestReceived request)
+                {
+                    Assert.True(await session.AnswerIqAsync(request.Request.ResultReply(new XElement(XName.Get("answer", "urn:example:app"), "42")), cts.Token));
+                    return;
+                }
+            }
+        }, cts.Token);
+
+        var reply = await peer.SendIqAsync(new Iq { Type = IqType.Get, To = info.BoundJid, Payload = [new XElement(XName.Get("question", "urn:example:app"))] }, cancellationToken: Token);
+        await answering;
+
+        Assert.Equal("42", reply.Query?.Value);
+        await cts.CancelAsync();
+    }
+
+    [Fact]
+    public async Task IqRequest_NotAnsweredInTime_ServiceUnavailable()
+    {
+        var pool = NewPool(o => o with { IqAnswerTimeout = TimeSpan.FromMilliseconds(300) });
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        var info = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+
+        var ex = await Assert.ThrowsAsync<StanzaErrorException>(() => peer.SendIqAsync(new Iq { Type = IqType.Get, To = info.BoundJid, Id = "unanswered-1", Payload = [new XElement(XName.Get("question", "urn:example:app"))] }, cancellationToken: Token));
+
+        Assert.Equal(StanzaErrorCondition.ServiceUnavailable, ex.Error.Condition);
+        // The refusal came from the gateway after forwarding, not from the server: the request was published first.
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(TestClients.Patience);
+        await foreach (var e in pool.ReadEventsAsync(cts.Token))
+        {
+            if (e is IqRequestReceived { Request.Id: "unanswered-1" } forwarded)
+            {
+                Assert.Equal(peer.Jid, forwarded.Request.From);
+                break;
+            }
+        }
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 6120 §4.9.3.3")]
+    public async Task LoginElsewhereWithSameResource_SessionFailsWithConflictAndStopsRetrying()
+    {
+        var pool = NewPool();
+        var account = await prosody.CreateAccountAsync("pool", Token);
+        var info = await pool.CreateAsync("t", Spec(account, "s") with { Resource = "fixed" }, Token);
+        var session = pool.Find("t", "s")!;
+
+        await using var intruder = await TestClients.ConnectAsync(prosody.Server, account, resource: "fixed");
+        await WaitUntilAsync(() => session.Info.State == SessionState.Failed);
+
+        Assert.Equal("conflict", session.Info.Reason);
+        await Assert.ThrowsAsync<SessionUnavailableException>(() => session.EnqueueAsync(new Message { To = info.Jid, Body = "x" }, DeliveryWait.Queued, Token));
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 6121 §4.5")]
+    public async Task RemoveAsync_SendsUnavailableAndForgetsSession()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+        // Let the peer see the session's presence: a directed presence both ways is enough, no subscription needed.
+        await peer.SendAsync(new Presence { To = session.Jid }, Token);
+        await session.SendAsync(new Presence { To = peer.Jid }, Token);
+        await peer.ReceiveAsync<Presence>(p => p.From == session.Jid && p.Type == PresenceType.Available);
+        var bound = session.Jid;
+
+        Assert.True(await pool.RemoveAsync("t", "s", Token));
+
+        await peer.ReceiveAsync<Presence>(p => p.From == bound && p.Type == PresenceType.Unavailable);
+        Assert.Null(pool.Find("t", "s"));
+        Assert.False(await pool.RemoveAsync("t", "s", Token));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(TestClients.Patience);
+        while (!condition())
+        {
+            await Task.Delay(20, cts.Token);
+        }
+    }
+}

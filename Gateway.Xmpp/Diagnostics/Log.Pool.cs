@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Diagnostics;
+
+/// <summary>Connection manager log lines (3xxx). Sessions are named by tenant and id, never by JID or secret.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} is {State}")]
+    public static partial void SessionStateChanged(ILogger logger, string tenant, string sessionId, Pool.SessionState state);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} lost its connection ({Reason}); reconnect attempt {Attempt} in {Delay}")]
+    public static partial void SessionReconnecting(ILogger logger, string tenant, string sessionId, string reason, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} failed and will not retry: {Reason}: {Detail}")]
+    public static partial void SessionFailed(ILogger logger, string tenant, string sessionId, string reason, string detail);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} keepalive ping got no answer within {Timeout}; dropping the connection")]
+    public static partial void KeepAliveFailed(ILogger logger, string tenant, string sessionId, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The event buffer is full ({Capacity}); the oldest undelivered event was dropped ({Dropped} so far)")]
+    public static partial void EventDropped(ILogger logger, int capacity, long dropped);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} could not send a stanza before the connection dropped; it stays queued")]
+    public static partial void SendInterrupted(ILogger logger, string tenant, string sessionId);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId}: no answer to a forwarded IQ request within {Timeout}; answered service-unavailable")]
+    public static partial void IqAnswerTimedOut(ILogger logger, string tenant, string sessionId, TimeSpan timeout);
+}

@@ -1,0 +1,573 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using System.Xml.Linq;
+using Gateway.Xmpp.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// One pooled session: a supervisor task that connects, runs the connection (receive, send and
+/// keepalive loops) until it ends, and reconnects with backoff; an outbound queue that outlives each
+/// connection; and the session's event numbering.
+/// </summary>
+internal sealed class ManagedSession : IManagedSession
+{
+    private readonly SessionPool _pool;
+    private readonly SessionSpec _spec;
+    private readonly SessionPoolOptions _options;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly ReconnectPolicy _reconnectPolicy;
+    private readonly Channel<OutboundItem> _outbound;
+    private readonly ConcurrentDictionary<string, PendingIqRequest> _pendingIqRequests = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _firstOnline = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _stateGate = new();
+    private SessionInfo _info;
+    private XmppClient? _client;
+    private Task _supervisor = Task.CompletedTask;
+    private long _lastEventId;
+
+    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    {
+        _pool = pool;
+        _spec = spec;
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<SessionPool>();
+        _time = time;
+        _reconnectPolicy = new ReconnectPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay, new Random());
+        _outbound = Channel.CreateBounded<OutboundItem>(new BoundedChannelOptions(options.OutboundQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var now = time.GetUtcNow();
+        _info = new SessionInfo(id, tenant, spec.Jid.Bare, SessionState.Connecting, now, now);
+    }
+
+    public string Tenant => _info.Tenant;
+
+    public string Id => _info.Id;
+
+    public SessionInfo Info
+    {
+        get
+        {
+            lock (_stateGate)
+            {
+                return _info with
+                {
+                    QueuedOutbound = _outbound.Reader.Count,
+                    LastEventId = Interlocked.Read(ref _lastEventId),
+                    StreamManagement = _client?.IsStreamManagementEnabled ?? false,
+                };
+            }
+        }
+    }
+
+    public Jid Jid => _client?.Jid ?? _spec.Jid;
+
+    private SessionState State
+    {
+        get
+        {
+            lock (_stateGate)
+            {
+                return _info.State;
+            }
+        }
+    }
+
+    /// <summary>Starts the supervisor; completes when the session is online the first time, or throws why it could not be.</summary>
+    public Task StartAsync()
+    {
+        _supervisor = Task.Run(SuperviseAsync);
+        return _firstOnline.Task;
+    }
+
+    public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stanza);
+        ThrowIfTerminal();
+        if (string.IsNullOrEmpty(stanza.Id))
+        {
+            stanza = stanza with { Id = StanzaId.New() };
+        }
+
+        if (wait == DeliveryWait.Server && _client is { IsConnected: true, IsStreamManagementEnabled: false })
+        {
+            throw new SessionUnavailableException(Id, State, $"The server of session '{Id}' does not support XEP-0198 stream management, so it cannot acknowledge stanzas; send without wait=server.");
+        }
+
+        // The server stamps 'from' (RFC 6120 §8.1.2.1); a caller-supplied one is never trusted.
+        stanza = stanza with { From = null };
+        var item = new OutboundItem(stanza, wait == DeliveryWait.Server);
+        if (!_outbound.Writer.TryWrite(item))
+        {
+            var state = State;
+            throw state is SessionState.Stopped or SessionState.Failed
+                ? Unavailable(state)
+                : new OutboundQueueFullException(Id, _options.OutboundQueueCapacity, RetryAfter());
+        }
+
+        return wait == DeliveryWait.Queued
+            ? Task.FromResult(new SendReceipt(stanza.Id!, AckedByServer: false))
+            : WaitForAckAsync(item, cancellationToken);
+    }
+
+    public async Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) =>
+        await EnqueueAsync(stanza, DeliveryWait.Queued, cancellationToken).ConfigureAwait(false);
+
+    public async Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var client = _client;
+        if (client is null || State != SessionState.Online)
+        {
+            var state = State;
+            throw new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; IQ requests need an online session.");
+        }
+
+        return await client.SendIqAsync(request, timeout ?? _options.IqTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<bool> AnswerIqAsync(Iq answer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        if (answer.Id is null || !_pendingIqRequests.TryGetValue(answer.Id, out var pending)
+            || (answer.To is not null && answer.To != pending.Request.From))
+        {
+            return Task.FromResult(false);
+        }
+
+        return Task.FromResult(pending.Answer.TrySetResult(answer));
+    }
+
+    public void AbortConnection() => _client?.Abort();
+
+    /// <summary>Stops for good: unavailable presence, graceful stream close, queued stanzas failed.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        var client = _client;
+        if (client is { IsConnected: true })
+        {
+            try
+            {
+                // RFC 6121 §4.5.1: say goodbye to contacts before closing the stream.
+                await client.SendAsync(new Presence { Type = PresenceType.Unavailable }, cancellationToken).ConfigureAwait(false);
+                await client.CloseAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+            {
+                client.Abort();
+            }
+        }
+
+        try
+        {
+            await _supervisor.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _client?.Abort();
+        }
+
+        SetState(SessionState.Stopped, null, null);
+        FailQueued(Unavailable(SessionState.Stopped));
+    }
+
+    private async Task SuperviseAsync()
+    {
+        var attempt = 0;
+        string? lastReason = null;
+        while (!_stopping.IsCancellationRequested)
+        {
+            XmppClient client;
+            try
+            {
+                client = await XmppClient.ConnectAsync(ClientOptions(), _loggerFactory, cancellationToken: _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                _firstOnline.TrySetException(Unavailable(SessionState.Stopped));
+                return;
+            }
+            catch (XmppException ex)
+            {
+                var (reason, text) = Describe(ex);
+                if (!_firstOnline.Task.IsCompleted)
+                {
+                    // The first attempt decides whether the session is created at all: report the cause to the creator.
+                    SetState(SessionState.Failed, reason, text);
+                    _firstOnline.TrySetException(ex);
+                    return;
+                }
+
+                if (!ex.IsTransient)
+                {
+                    Fail(reason, text);
+                    return;
+                }
+
+                attempt++;
+                lastReason = reason;
+                await BackoffAsync(attempt, reason, text).ConfigureAwait(false);
+                continue;
+            }
+
+            var ended = await RunConnectionAsync(client).ConfigureAwait(false);
+            await client.DisposeAsync().ConfigureAwait(false);
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var (endReason, endText) = ended is null ? ("connection-lost", "The server closed the stream.") : Describe(ended);
+            if (ended is { IsTransient: false })
+            {
+                // E.g. conflict: another login took the resource. Reconnecting would kick it out in a loop.
+                Fail(endReason, endText);
+                return;
+            }
+
+            attempt = 1;
+            lastReason = endReason;
+            await BackoffAsync(attempt, endReason, endText).ConfigureAwait(false);
+        }
+
+        _ = lastReason;
+    }
+
+    /// <summary>Runs one connection until it ends; returns why it ended (null: the server closed the stream cleanly).</summary>
+    private async Task<XmppException?> RunConnectionAsync(XmppClient client)
+    {
+        _client = client;
+        client.SetFallbackIqHandler(ForwardIqRequestAsync);
+        using var connectionScope = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var token = connectionScope.Token;
+        try
+        {
+            // RFC 6121 §2.1.6: only a resource that requested the roster receives roster pushes.
+            await client.GetRosterAsync(token).ConfigureAwait(false);
+            if (_spec.SendInitialPresence)
+            {
+                await client.SendInitialPresenceAsync(cancellationToken: token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+            // The connection died while coming online; its Terminated reason says why.
+        }
+
+        if (client.IsConnected && !_stopping.IsCancellationRequested)
+        {
+            lock (_stateGate)
+            {
+                _info = _info with { BoundJid = client.Jid, ReconnectAttempt = 0 };
+            }
+
+            SetState(SessionState.Online, null, null);
+            _firstOnline.TrySetResult();
+        }
+
+        var receive = ReceiveLoopAsync(client, token);
+        var send = SendLoopAsync(client, token);
+        var keepAlive = KeepAliveLoopAsync(client, token);
+        var reason = await client.Terminated.ConfigureAwait(false);
+        await connectionScope.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(receive, send, keepAlive).ConfigureAwait(false);
+        _client = null;
+        return reason;
+    }
+
+    private async Task ReceiveLoopAsync(XmppClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var stanza in client.Incoming.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                switch (stanza)
+                {
+                    case Message message:
+                        Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
+                        break;
+                    case Presence presence:
+                        Publish((id, at) => new PresenceReceived(Tenant, Id, id, at, presence));
+                        break;
+                    case Iq iq:
+                        foreach (var item in iq.AsRosterPush())
+                        {
+                            Publish((id, at) => new RosterPushed(Tenant, Id, id, at, item));
+                        }
+
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SendLoopAsync(XmppClient client, CancellationToken cancellationToken)
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Peek, send, then remove: a stanza whose write fails stays at the head for the next connection.
+                if (!reader.TryPeek(out var item))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    if (item.WaitForAck && client.IsStreamManagementEnabled)
+                    {
+                        var sent = await client.SendTrackedAsync(item.Stanza, cancellationToken).ConfigureAwait(false);
+                        item.Written.TrySetResult(sent.Acknowledged);
+                    }
+                    else
+                    {
+                        await client.SendAsync(item.Stanza, cancellationToken).ConfigureAwait(false);
+                        item.Written.TrySetResult(null);
+                    }
+                }
+                catch (XmppConnectionException)
+                {
+                    Log.SendInterrupted(_logger, Tenant, Id);
+                    return;
+                }
+                catch (ArgumentException ex)
+                {
+                    // Not representable as XML: this stanza can never be sent, so it must not block the queue.
+                    item.Written.TrySetException(ex);
+                }
+
+                reader.TryRead(out _);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>XEP-0199 §4.2: ping the server when idle to find a connection that died silently.</summary>
+    private async Task KeepAliveLoopAsync(XmppClient client, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.KeepAliveInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await client.PingAsync(timeout: _options.KeepAliveTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (XmppTimeoutException)
+                {
+                    Log.KeepAliveFailed(_logger, Tenant, Id, _options.KeepAliveTimeout);
+                    client.Abort();
+                    return;
+                }
+                catch (StanzaErrorException)
+                {
+                    // RFC 6120 §8.4: a server without XEP-0199 answers service-unavailable, which still proves it is alive.
+                }
+            }
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// An IQ request nobody in the library handles: publish it for the application and wait for its answer;
+    /// RFC 6120 §8.2.3 requires an answer, so after the timeout the gateway answers service-unavailable.
+    /// </summary>
+    private async ValueTask<XElement?> ForwardIqRequestAsync(Iq request, CancellationToken cancellationToken)
+    {
+        var pending = new PendingIqRequest(request);
+        if (request.Id is null || !_pendingIqRequests.TryAdd(request.Id, pending))
+        {
+            throw new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
+        }
+
+        try
+        {
+            var answerBy = _time.GetUtcNow() + _options.IqAnswerTimeout;
+            Publish((id, at) => new IqRequestReceived(Tenant, Id, id, at, request, answerBy));
+            Iq answer;
+            try
+            {
+                answer = await pending.Answer.Task.WaitAsync(_options.IqAnswerTimeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.IqAnswerTimedOut(_logger, Tenant, Id, _options.IqAnswerTimeout);
+                throw new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
+            }
+
+            return answer.Type == IqType.Error
+                ? throw new StanzaErrorException(answer.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition))
+                : answer.Query;
+        }
+        finally
+        {
+            _pendingIqRequests.TryRemove(new KeyValuePair<string, PendingIqRequest>(request.Id, pending));
+        }
+    }
+
+    private async Task<SendReceipt> WaitForAckAsync(OutboundItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var acknowledged = await item.Written.Task.WaitAsync(_options.AckTimeout, _time, cancellationToken).ConfigureAwait(false);
+            if (acknowledged is null)
+            {
+                throw new SessionUnavailableException(Id, State, $"The server of session '{Id}' does not support XEP-0198 stream management, so it cannot acknowledge stanzas; send without wait=server.");
+            }
+
+            await acknowledged.WaitAsync(_options.AckTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return new SendReceipt(item.Stanza.Id!, AckedByServer: true);
+        }
+        catch (TimeoutException)
+        {
+            throw new XmppTimeoutException($"Waiting for the server to acknowledge stanza '{item.Stanza.Id}'", _options.AckTimeout);
+        }
+        catch (XmppConnectionException ex)
+        {
+            throw new SessionUnavailableException(Id, State, $"The connection of session '{Id}' dropped before the server acknowledged stanza '{item.Stanza.Id}'; it may or may not have been delivered. {ex.Message}");
+        }
+    }
+
+    private async Task BackoffAsync(int attempt, string reason, string text)
+    {
+        var delay = _reconnectPolicy.NextDelay(attempt);
+        lock (_stateGate)
+        {
+            _info = _info with { ReconnectAttempt = attempt };
+        }
+
+        SetState(SessionState.Reconnecting, reason, text);
+        Log.SessionReconnecting(_logger, Tenant, Id, reason, attempt, delay);
+        try
+        {
+            await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Fail(string reason, string text)
+    {
+        Log.SessionFailed(_logger, Tenant, Id, reason, text);
+        SetState(SessionState.Failed, reason, text);
+        FailQueued(Unavailable(SessionState.Failed));
+    }
+
+    private void FailQueued(Exception exception)
+    {
+        _outbound.Writer.TryComplete();
+        while (_outbound.Reader.TryRead(out var item))
+        {
+            item.Written.TrySetException(exception);
+        }
+    }
+
+    private void SetState(SessionState state, string? reason, string? text)
+    {
+        lock (_stateGate)
+        {
+            if (_info.State == state && _info.Reason == reason)
+            {
+                return;
+            }
+
+            if (_info.State is SessionState.Stopped || (_info.State is SessionState.Failed && state is not SessionState.Stopped))
+            {
+                return; // Terminal states stay.
+            }
+
+            _info = _info with { State = state, StateSince = _time.GetUtcNow(), Reason = reason, ReasonText = text };
+        }
+
+        Log.SessionStateChanged(_logger, Tenant, Id, state);
+        Publish((id, at) => new SessionStateChanged(Tenant, Id, id, at, state, reason, text));
+    }
+
+    private void Publish(Func<long, DateTimeOffset, SessionEvent> create)
+    {
+        // Numbered and published under one lock so event ids reach the pool channel in order.
+        lock (_stateGate)
+        {
+            _pool.Publish(create(++_lastEventId, _time.GetUtcNow()));
+        }
+    }
+
+    private void ThrowIfTerminal()
+    {
+        var state = State;
+        if (state is SessionState.Stopped or SessionState.Failed)
+        {
+            throw Unavailable(state);
+        }
+    }
+
+    private SessionUnavailableException Unavailable(SessionState state)
+    {
+        var info = Info;
+        return new SessionUnavailableException(Id, state,
+            $"Session '{Id}' is {state.ToString().ToLowerInvariant()}{(info.Reason is null ? "" : $" ({info.Reason})")}; it no longer sends.");
+    }
+
+    private TimeSpan RetryAfter() =>
+        State == SessionState.Reconnecting ? _reconnectPolicy.Ceiling(Info.ReconnectAttempt + 1) : TimeSpan.FromSeconds(1);
+
+    private XmppClientOptions ClientOptions() => new()
+    {
+        Jid = _spec.Jid.Bare,
+        Password = _spec.Password,
+        Resource = _spec.Resource ?? _spec.Jid.Resource,
+        Host = _spec.Host,
+        Port = _spec.Port,
+        TlsMode = _spec.TlsMode,
+        TrustedCertificates = _options.TrustedCertificates,
+        PinnedCertificateSha256 = _spec.PinnedCertificateSha256.IsDefaultOrEmpty ? null : _spec.PinnedCertificateSha256,
+        ConnectTimeout = _options.ConnectTimeout,
+        IqTimeout = _options.IqTimeout,
+        SoftwareName = _options.SoftwareName,
+    };
+
+    /// <summary>Maps a failure to the session's reason code: the XMPP condition where there is one.</summary>
+    internal static (string Reason, string Text) Describe(XmppException exception) => exception switch
+    {
+        SaslFailedException sasl => (sasl.Condition, sasl.Message),
+        StreamErrorException stream => (stream.Condition.ToWire(), stream.Message),
+        XmppTlsException tls => ("tls-failed", tls.Message),
+        XmppTimeoutException timeout => ("timeout", timeout.Message),
+        XmppProtocolException protocol => (protocol.Condition.ToWire(), protocol.Message),
+        _ => ("connection-lost", exception.Message),
+    };
+
+    private sealed record OutboundItem(Stanza Stanza, bool WaitForAck)
+    {
+        /// <summary>Completes when written: with the acknowledgement task when tracked, else null.</summary>
+        public TaskCompletionSource<Task?> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record PendingIqRequest(Iq Request)
+    {
+        public TaskCompletionSource<Iq> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
