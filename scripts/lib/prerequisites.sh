@@ -1,0 +1,30 @@
+# Sourced by scripts/run.sh and scripts/test.sh: installs the Debian packages the gateway's local set-up needs
+# (Prosody as the XMPP server, openssl for the demo certificate) when they are missing.
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_missing_packages() {
+  local missing=()
+  command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing+=(prosody)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+
+  echo "installing ${missing[*]} (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  # The prosody package starts its system service on install (ports 5222/5269/5280). We never use it:
+  # policy-rc.d exit 101 tells invoke-rc.d / deb-systemd-invoke not to start services during the install.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    created_policy=1
+  fi
+  local rc=0
+  { as_root apt-get update -q && as_root apt-get install -y -q "${missing[@]}"; } || rc=$?
+  [ "$created_policy" -eq 1 ] && as_root rm -f "$policy"
+  [ "$rc" -eq 0 ] || { echo "apt-get failed ($rc)" >&2; exit "$rc"; }
+  # In case a service manager started it anyway.
+  as_root service prosody stop >/dev/null 2>&1 || true
+}
