@@ -265,6 +265,63 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
         Assert.False(await pool.RemoveAsync("t", "s", Token));
     }
 
+    [Fact]
+    [Trait("Spec", "XEP-0198 §5")]
+    public async Task AbortConnection_StreamResumed_OutboundAndInboundExactlyOnce()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        var info = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+        var inbound = new List<MessageReceived>();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var e in pool.ReadEventsAsync(cts.Token))
+            {
+                if (e is MessageReceived m)
+                {
+                    lock (inbound)
+                    {
+                        inbound.Add(m);
+                    }
+                }
+            }
+        }, cts.Token);
+
+        var receipts = new List<Task<SendReceipt>>();
+        for (var i = 0; i < 30; i++)
+        {
+            receipts.Add(session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = $"out-{i}", Id = $"out-{i}" }, DeliveryWait.Server, Token));
+            if (i == 10)
+            {
+                session.AbortConnection();
+                // Sent while the session is cut off: the server keeps it for the hibernating stream.
+                await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Body = "while-away", Id = "in-1" }, Token);
+            }
+        }
+
+        var acked = await Task.WhenAll(receipts).WaitAsync(TestClients.Patience, Token);
+        Assert.All(acked, r => Assert.True(r.AckedByServer));
+        for (var i = 0; i < 30; i++)
+        {
+            await peer.ReceiveAsync<Message>(m => m.Id == $"out-{i}");
+        }
+
+        // Nothing arrives twice: a resumed stream resends only what the server had not handled.
+        await peer.PingAsync(cancellationToken: Token);
+        await Assert.ThrowsAsync<TimeoutException>(() => peer.ReceiveAsync<Message>(m => m.Id?.StartsWith("out-", StringComparison.Ordinal) == true, TimeSpan.FromMilliseconds(500)));
+        await WaitUntilAsync(() => { lock (inbound) { return inbound.Any(m => m.Message.Id == "in-1"); } });
+        lock (inbound)
+        {
+            Assert.Single(inbound, m => m.Message.Id == "in-1");
+        }
+
+        Assert.Equal(info.BoundJid, session.Info.BoundJid);
+        await cts.CancelAsync();
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);

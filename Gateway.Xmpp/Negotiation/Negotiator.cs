@@ -16,6 +16,12 @@ internal sealed record NegotiationResult(Jid BoundJid, string? StreamId, StreamF
 
     /// <summary>Stanza elements that arrived while enabling stream management, to dispatch first.</summary>
     public IReadOnlyList<XElement> EarlyElements { get; init; } = [];
+
+    /// <summary>True when an earlier stream was resumed (XEP-0198 §5) instead of binding a new one.</summary>
+    public bool Resumed { get; init; }
+
+    /// <summary>For a resumed stream: the server's count of our stanzas it handled ('h' of &lt;resumed/&gt;).</summary>
+    public uint ResumedOutboundHandled { get; init; }
 }
 
 /// <summary>
@@ -29,7 +35,7 @@ internal static class Negotiator
     private static readonly XNamespace BindNs = Ns.Bind;
     private static readonly XName FeaturesName = XName.Get("features", Ns.Streams);
 
-    public static async Task<NegotiationResult> NegotiateAsync(XmppTransport transport, XmppClientOptions options, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<NegotiationResult> NegotiateAsync(XmppTransport transport, XmppClientOptions options, ILogger logger, StreamHandoff? resumeFrom, CancellationToken cancellationToken)
     {
         var domain = options.Jid.Domain;
         var validator = new CertificateValidator(options.TrustedCertificates, options.PinnedCertificateSha256);
@@ -67,6 +73,15 @@ internal static class Negotiator
         // RFC 6120 §6.4.6: after SASL success both sides restart the stream, without closing the old one.
         transport.ResetStream();
         (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
+        if (resumeFrom?.ResumptionId is { } previousId && features.StreamManagement && options.EnableStreamManagement)
+        {
+            var resumed = await TryResumeAsync(transport, resumeFrom, previousId, streamId, features, saslMechanism, cancellationToken).ConfigureAwait(false);
+            if (resumed is not null)
+            {
+                return resumed;
+            }
+        }
+
         if (!features.Bind)
         {
             throw new XmppProtocolException(StreamErrorCondition.UnsupportedFeature, "The server did not offer resource binding (RFC 6120 §7).");
@@ -82,7 +97,7 @@ internal static class Negotiator
         var result = new NegotiationResult(bound, streamId, features, saslMechanism);
         if (features.StreamManagement && options.EnableStreamManagement)
         {
-            result = await EnableStreamManagementAsync(transport, result, cancellationToken).ConfigureAwait(false);
+            result = await EnableStreamManagementAsync(transport, options, result, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
@@ -92,9 +107,32 @@ internal static class Negotiator
     /// XEP-0198 §3: enable after binding. Stanzas the server sends before &lt;enabled/&gt; are kept for the
     /// read loop and do not count towards 'h' (counting starts at enabling).
     /// </summary>
-    private static async Task<NegotiationResult> EnableStreamManagementAsync(XmppTransport transport, NegotiationResult result, CancellationToken cancellationToken)
+    /// <summary>
+    /// XEP-0198 §5: resume the earlier stream in place of binding. Null when the server refuses (the
+    /// session it kept has expired): the caller then binds a new one and resends what was unacknowledged.
+    /// </summary>
+    private static async Task<NegotiationResult?> TryResumeAsync(XmppTransport transport, StreamHandoff handoff, string previousId, string? streamId, StreamFeatures features, string saslMechanism, CancellationToken cancellationToken)
     {
-        await transport.SendAsync(s => s.Serialize(StreamManagementState.Enable(resume: false)), cancellationToken).ConfigureAwait(false);
+        await transport.SendAsync(s => s.Serialize(StreamManagementState.Resume(previousId, handoff.InboundHandled)), cancellationToken).ConfigureAwait(false);
+        var element = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+        if (element.Name != StreamManagementState.ResumedName)
+        {
+            return null; // <failed/>: item-not-found once the server dropped the hibernating session.
+        }
+
+        var handled = StreamManagementState.ParseHandled(element);
+        return new NegotiationResult(handoff.BoundJid, streamId, features, saslMechanism)
+        {
+            // The resumed stream keeps its id (and can be resumed again) and both counters carry on.
+            StreamManagement = new StreamManagementState(previousId, resumable: true, handoff.InboundHandled, handled),
+            Resumed = true,
+            ResumedOutboundHandled = handled,
+        };
+    }
+
+    private static async Task<NegotiationResult> EnableStreamManagementAsync(XmppTransport transport, XmppClientOptions options, NegotiationResult result, CancellationToken cancellationToken)
+    {
+        await transport.SendAsync(s => s.Serialize(StreamManagementState.Enable(resume: options.EnableStreamResumption)), cancellationToken).ConfigureAwait(false);
         var early = new List<XElement>();
         while (true)
         {

@@ -28,7 +28,10 @@ internal sealed class ManagedSession : IManagedSession
     private SessionInfo _info;
     private XmppClient? _client;
     private Task _supervisor = Task.CompletedTask;
+    private StreamManagement.StreamHandoff? _handoff;
     private long _lastEventId;
+
+    private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
 
     public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -104,6 +107,12 @@ internal sealed class ManagedSession : IManagedSession
 
         // The server stamps 'from' (RFC 6120 §8.1.2.1); a caller-supplied one is never trusted.
         stanza = stanza with { From = null };
+        if (stanza is Message message && message.FindPayload(OriginIdName) is null)
+        {
+            // XEP-0359 §3.3: a resend after a reconnect carries the same origin-id, so a recipient can drop repeats.
+            stanza = message with { Payload = message.Payload.Add(new XElement(OriginIdName, new XAttribute("id", message.Id!))) };
+        }
+
         var item = new OutboundItem(stanza, wait == DeliveryWait.Server);
         if (!_outbound.Writer.TryWrite(item))
         {
@@ -181,6 +190,7 @@ internal sealed class ManagedSession : IManagedSession
 
         SetState(SessionState.Stopped, null, null);
         FailQueued(Unavailable(SessionState.Stopped));
+        AbandonHandoff(SessionState.Stopped);
     }
 
     private async Task SuperviseAsync()
@@ -192,7 +202,8 @@ internal sealed class ManagedSession : IManagedSession
             XmppClient client;
             try
             {
-                client = await XmppClient.ConnectAsync(ClientOptions(), _loggerFactory, cancellationToken: _stopping.Token).ConfigureAwait(false);
+                client = await XmppClient.ConnectAsync(ClientOptions(), _loggerFactory, resumeFrom: _handoff, cancellationToken: _stopping.Token).ConfigureAwait(false);
+                _handoff = null;
             }
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
@@ -223,6 +234,9 @@ internal sealed class ManagedSession : IManagedSession
             }
 
             var ended = await RunConnectionAsync(client).ConfigureAwait(false);
+            // XEP-0198 §5: what the server did not acknowledge goes to the next connection, which resumes the
+            // stream when the server still keeps it, or binds anew and resends.
+            _handoff = client.DetachStream();
             await client.DisposeAsync().ConfigureAwait(false);
             if (_stopping.IsCancellationRequested)
             {
@@ -254,11 +268,15 @@ internal sealed class ManagedSession : IManagedSession
         var token = connectionScope.Token;
         try
         {
-            // RFC 6121 §2.1.6: only a resource that requested the roster receives roster pushes.
-            await client.GetRosterAsync(token).ConfigureAwait(false);
-            if (_spec.SendInitialPresence)
+            // A resumed stream keeps its roster interest and presence on the server (XEP-0198 §5).
+            if (!client.Resumed)
             {
-                await client.SendInitialPresenceAsync(cancellationToken: token).ConfigureAwait(false);
+                // RFC 6121 §2.1.6: only a resource that requested the roster receives roster pushes.
+                await client.GetRosterAsync(token).ConfigureAwait(false);
+                if (_spec.SendInitialPresence)
+                {
+                    await client.SendInitialPresenceAsync(cancellationToken: token).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
@@ -277,7 +295,8 @@ internal sealed class ManagedSession : IManagedSession
             _firstOnline.TrySetResult();
         }
 
-        var receive = ReceiveLoopAsync(client, token);
+        // Not tied to the connection: stanzas already counted as handled (XEP-0198 'h') must all be published.
+        var receive = ReceiveLoopAsync(client, _stopping.Token);
         var send = SendLoopAsync(client, token);
         var keepAlive = KeepAliveLoopAsync(client, token);
         var reason = await client.Terminated.ConfigureAwait(false);
@@ -474,6 +493,12 @@ internal sealed class ManagedSession : IManagedSession
         Log.SessionFailed(_logger, Tenant, Id, reason, text);
         SetState(SessionState.Failed, reason, text);
         FailQueued(Unavailable(SessionState.Failed));
+        AbandonHandoff(SessionState.Failed);
+    }
+
+    private void AbandonHandoff(SessionState state)
+    {
+        Interlocked.Exchange(ref _handoff, null)?.Abandon(Unavailable(state));
     }
 
     private void FailQueued(Exception exception)
@@ -547,6 +572,8 @@ internal sealed class ManagedSession : IManagedSession
         ConnectTimeout = _options.ConnectTimeout,
         IqTimeout = _options.IqTimeout,
         SoftwareName = _options.SoftwareName,
+        EnableStreamResumption = true,
+        KeepUnacknowledgedOnDisconnect = true,
     };
 
     /// <summary>Maps a failure to the session's reason code: the XMPP condition where there is one.</summary>

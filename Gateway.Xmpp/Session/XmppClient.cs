@@ -49,6 +49,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         _transport = transport;
         _logger = logger;
         Jid = negotiated.BoundJid;
+        Resumed = negotiated.Resumed;
         StreamId = negotiated.StreamId;
         Features = negotiated.Features.All;
         SaslMechanism = negotiated.SaslMechanism;
@@ -97,10 +98,20 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <exception cref="XmppTlsException">TLS could not be established with a trusted certificate.</exception>
     /// <exception cref="XmppConnectionException">No endpoint could be reached.</exception>
     /// <exception cref="XmppTimeoutException"><see cref="XmppClientOptions.ConnectTimeout"/> elapsed.</exception>
+    /// <param name="options">Account, server and security settings.</param>
+    /// <param name="loggerFactory">Where the library logs; nothing is logged when null.</param>
+    /// <param name="resolver">How endpoints are found; DNS SRV when null.</param>
+    /// <param name="resumeFrom">
+    /// What an earlier stream of the same account left (<see cref="DetachStream"/>): the stream is resumed when
+    /// the server still keeps it (XEP-0198 §5), otherwise a new one is bound; either way the stanzas the server
+    /// had not acknowledged are sent again, in order.
+    /// </param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
     public static async Task<XmppClient> ConnectAsync(
         XmppClientOptions options,
         ILoggerFactory? loggerFactory = null,
         IXmppEndpointResolver? resolver = null,
+        StreamHandoff? resumeFrom = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -129,8 +140,13 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
 
                 try
                 {
-                    var negotiated = await Negotiator.NegotiateAsync(transport, options, logger, timeout.Token).ConfigureAwait(false);
+                    var negotiated = await Negotiator.NegotiateAsync(transport, options, logger, resumeFrom, timeout.Token).ConfigureAwait(false);
                     var client = new XmppClient(options, transport, negotiated, logger);
+                    if (resumeFrom is not null)
+                    {
+                        await client.ResendAsync(resumeFrom, negotiated, timeout.Token).ConfigureAwait(false);
+                    }
+
                     client.Start();
                     Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
                     return client;
@@ -148,6 +164,30 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         {
             throw new XmppTimeoutException($"Connecting to '{options.Jid.Domain}'", options.ConnectTimeout);
         }
+    }
+
+    /// <summary>True when this connection resumed an earlier stream (XEP-0198 §5) rather than binding a new session.</summary>
+    public bool Resumed { get; private init; }
+
+    /// <summary>
+    /// After the stream ended: takes what the next connection needs to carry on (unacknowledged stanzas with
+    /// their pending acknowledgements, and the resumption id when the server allowed resumption). Null without
+    /// stream management. Call once; the stanzas are then no longer this client's to fail.
+    /// </summary>
+    public StreamHandoff? DetachStream()
+    {
+        if (IsConnected)
+        {
+            throw new InvalidOperationException("The stream can only be detached after it has ended.");
+        }
+
+        if (_streamManagement is null)
+        {
+            return null;
+        }
+
+        var (unacked, outboundAcked, inboundHandled) = _streamManagement.Detach();
+        return new StreamHandoff(_streamManagement.Resumable ? _streamManagement.ResumptionId : null, Jid, inboundHandled, outboundAcked, unacked);
     }
 
     /// <summary>Whether the server enabled XEP-0198 stream management on this stream.</summary>
@@ -189,21 +229,61 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <summary>Unacknowledged stanzas beyond which a send asks the server for an acknowledgement.</summary>
     private const int AckRequestThreshold = 5;
 
-    private async Task<Task?> WriteStanzaAsync(Stanza stanza, CancellationToken cancellationToken)
+    /// <summary>
+    /// XEP-0198 §5: after resuming, the server's 'h' says which of the earlier stream's stanzas it handled;
+    /// those are acknowledged and the rest sent again. After a new bind all of them are sent again (a
+    /// recipient can tell repeats apart by their XEP-0359 origin-id).
+    /// </summary>
+    private async Task ResendAsync(StreamHandoff handoff, NegotiationResult negotiated, CancellationToken cancellationToken)
+    {
+        var pending = handoff.Unacked;
+        var skip = negotiated.Resumed ? (int)Math.Min(unchecked(negotiated.ResumedOutboundHandled - handoff.OutboundAcked), (uint)pending.Count) : 0;
+        for (var i = 0; i < skip; i++)
+        {
+            pending[i].Acknowledged.TrySetResult();
+        }
+
+        for (var i = skip; i < pending.Count; i++)
+        {
+            var (stanza, acknowledged) = (pending[i].Stanza, pending[i].Acknowledged);
+            if (_streamManagement is null)
+            {
+                await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
+                acknowledged.TrySetException(new XmppConnectionException("The stanza was sent again on a stream without XEP-0198, so the server cannot acknowledge it."));
+                continue;
+            }
+
+            await WriteStanzaAsync(stanza, cancellationToken, acknowledged).ConfigureAwait(false);
+        }
+
+        await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Task?> WriteStanzaAsync(Stanza stanza, CancellationToken cancellationToken, TaskCompletionSource? acknowledged = null)
     {
         ArgumentNullException.ThrowIfNull(stanza);
         ThrowIfEnded();
-        Task? acknowledged = null;
-        await _transport.SendAsync(
-            serializer =>
-            {
-                var bytes = serializer.Serialize(stanza);
-                // Counted under the write lock, so sequence numbers follow the order on the wire (XEP-0198 §4).
-                acknowledged = _streamManagement?.OnSent(stanza);
-                return bytes;
-            },
-            cancellationToken).ConfigureAwait(false);
-        return acknowledged;
+        Task? acknowledgement = null;
+        try
+        {
+            await _transport.SendAsync(
+                serializer =>
+                {
+                    var bytes = serializer.Serialize(stanza);
+                    // Counted under the write lock, so sequence numbers follow the order on the wire (XEP-0198 §4).
+                    acknowledgement = _streamManagement?.OnSent(stanza, acknowledged);
+                    return bytes;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppConnectionException or OperationCanceledException && acknowledgement is not null)
+        {
+            // The write failed: the caller still has the stanza and decides about it; it must not also be resent from here.
+            _streamManagement!.RollBack(stanza);
+            throw;
+        }
+
+        return acknowledgement;
     }
 
     /// <summary>Sends &lt;r/&gt; unless one is already outstanding or nothing awaits acknowledgement.</summary>
@@ -351,6 +431,8 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
 
         await ShutdownAsync().ConfigureAwait(false);
         await _transport.DisposeAsync().ConfigureAwait(false);
+        // Whatever was not detached for another connection will never be acknowledged now.
+        _streamManagement?.FailAll(new XmppConnectionException("The XMPP client was disposed before the server acknowledged the stanza."));
         _lifetime.Dispose();
     }
 
@@ -410,7 +492,10 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
 
         _lifetime.Cancel();
         _iqTracker.FailAll(new XmppConnectionException("The XMPP session ended before the IQ reply arrived.", reason));
-        _streamManagement?.FailAll(new XmppConnectionException("The XMPP session ended before the server acknowledged the stanza.", reason));
+        if (!_options.KeepUnacknowledgedOnDisconnect)
+        {
+            _streamManagement?.FailAll(new XmppConnectionException("The XMPP session ended before the server acknowledged the stanza.", reason));
+        }
         _incoming.Writer.TryComplete();
     }
 }

@@ -59,6 +59,19 @@ public sealed record XmppClientOptions
     /// <summary>Enable XEP-0198 stream management (acknowledgements) when the server offers it. Default true.</summary>
     public bool EnableStreamManagement { get; init; } = true;
 
+    /// <summary>
+    /// Ask the server to keep the session when the connection drops, so a reconnect can resume it with no
+    /// stanza lost or repeated (XEP-0198 §5). Use with <see cref="XmppClient.DetachStream"/>. Default false:
+    /// a resumable session stays on the server for minutes after a disconnect, receiving in our place.
+    /// </summary>
+    public bool EnableStreamResumption { get; init; }
+
+    /// <summary>
+    /// Keep unacknowledged stanzas (and their senders' pending acknowledgements) when the stream ends, for
+    /// <see cref="XmppClient.DetachStream"/> to hand to the next connection. Default false: they fail at once.
+    /// </summary>
+    public bool KeepUnacknowledgedOnDisconnect { get; init; }
+
     /// <summary>Allow SASL PLAIN on an unencrypted stream. Never enable outside a loopback test setup.</summary>
     public bool AllowPlainAuthenticationWithoutTls { get; init; }
 

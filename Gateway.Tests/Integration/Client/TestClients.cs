@@ -44,7 +44,7 @@ internal static class TestClients
     /// Returns the first incoming stanza that matches, in arrival order; stanzas that do not match are
     /// kept for later calls, so tests may wait for events in any order. Fails after <see cref="Patience"/>.
     /// </summary>
-    public static async Task<T> ReceiveAsync<T>(this XmppClient client, Func<T, bool>? match = null)
+    public static async Task<T> ReceiveAsync<T>(this XmppClient client, Func<T, bool>? match = null, TimeSpan? patience = null)
         where T : Stanza
     {
         var backlog = Backlogs.GetOrCreateValue(client);
@@ -61,7 +61,7 @@ internal static class TestClients
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(Patience);
+        cts.CancelAfter(patience ?? Patience);
         try
         {
             await foreach (var stanza in client.Incoming.ReadAllAsync(cts.Token))
@@ -81,6 +81,6 @@ internal static class TestClients
         {
         }
 
-        throw new TimeoutException($"No matching {typeof(T).Name} arrived at {client.Jid} within {Patience.TotalSeconds} s.");
+        throw new TimeoutException($"No matching {typeof(T).Name} arrived at {client.Jid} within {(patience ?? Patience).TotalSeconds} s.");
     }
 }

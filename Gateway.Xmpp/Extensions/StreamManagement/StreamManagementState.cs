@@ -25,10 +25,13 @@ internal sealed class StreamManagementState
     private uint _outboundAcked;
     private bool _requestOutstanding;
 
-    public StreamManagementState(string? resumptionId, bool resumable)
+    public StreamManagementState(string? resumptionId, bool resumable, uint inboundHandled = 0, uint outboundAcked = 0)
     {
         ResumptionId = resumptionId;
         Resumable = resumable;
+        _inboundHandled = inboundHandled;
+        _outboundSent = outboundAcked;
+        _outboundAcked = outboundAcked;
     }
 
     /// <summary>XEP-0198 §5: the id to resume this stream with, when the server allowed resumption.</summary>
@@ -71,8 +74,11 @@ internal sealed class StreamManagementState
         }
     }
 
-    /// <summary>Records a stanza as sent; call in write order (under the connection's write lock).</summary>
-    public Task OnSent(Stanza stanza)
+    /// <summary>
+    /// Records a stanza as sent; call in write order (under the connection's write lock). A stanza resent
+    /// from an earlier stream keeps the completion its sender is waiting on.
+    /// </summary>
+    public Task OnSent(Stanza stanza, TaskCompletionSource? acknowledged = null)
     {
         lock (_gate)
         {
@@ -81,9 +87,50 @@ internal sealed class StreamManagementState
                 _outboundSent++;
             }
 
-            var entry = new Unacked(_outboundSent, stanza, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var entry = new Unacked(stanza, acknowledged ?? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             _unacked.Enqueue(entry);
             return entry.Acknowledged.Task;
+        }
+    }
+
+    /// <summary>
+    /// Forgets a stanza whose write failed: the connection dropped before it left, and the caller keeps it to
+    /// send on the next connection. Without this it would also travel in the handoff and be sent twice.
+    /// </summary>
+    public void RollBack(Stanza stanza)
+    {
+        lock (_gate)
+        {
+            var kept = _unacked.Where(u => !ReferenceEquals(u.Stanza, stanza)).ToArray();
+            if (kept.Length == _unacked.Count)
+            {
+                return;
+            }
+
+            _unacked.Clear();
+            foreach (var entry in kept)
+            {
+                _unacked.Enqueue(entry);
+            }
+
+            unchecked
+            {
+                _outboundSent--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the unacknowledged stanzas (with their pending completions) and the counters out of this state,
+    /// for a resumed or new stream to carry on (XEP-0198 §5). Nothing is failed.
+    /// </summary>
+    public (IReadOnlyList<PendingAcknowledgement> Unacked, uint OutboundAcked, uint InboundHandled) Detach()
+    {
+        lock (_gate)
+        {
+            var pending = _unacked.Select(u => new PendingAcknowledgement(u.Stanza, u.Acknowledged)).ToArray();
+            _unacked.Clear();
+            return (pending, _outboundAcked, _inboundHandled);
         }
     }
 
@@ -142,7 +189,7 @@ internal sealed class StreamManagementState
         }
     }
 
-    /// <summary>Fails every pending acknowledgement: the stream is gone.</summary>
+    /// <summary>Fails every pending acknowledgement: the stream is gone and nobody will resend.</summary>
     public void FailAll(Exception exception)
     {
         Unacked[] pending;
@@ -157,6 +204,14 @@ internal sealed class StreamManagementState
         }
     }
 
+    /// <summary>XEP-0198 §5: asks the server to resume the stream it kept for <paramref name="previousId"/>.</summary>
+    public static XElement Resume(string previousId, uint inboundHandled) => new(
+        SmNs + "resume",
+        new XAttribute("previd", previousId),
+        new XAttribute("h", inboundHandled.ToString(CultureInfo.InvariantCulture)));
+
+    public static readonly XName ResumedName = SmNs + "resumed";
+
     public static XElement Enable(bool resume) =>
         new(EnableName, resume ? new XAttribute("resume", "true") : null);
 
@@ -170,5 +225,8 @@ internal sealed class StreamManagementState
             ? h
             : throw new XmppProtocolException(StreamErrorCondition.BadFormat, "The server's <a/> has no valid 'h' attribute (XEP-0198 §4).");
 
-    private sealed record Unacked(uint Sequence, Stanza Stanza, TaskCompletionSource Acknowledged);
+    private sealed record Unacked(Stanza Stanza, TaskCompletionSource Acknowledged);
 }
+
+/// <summary>A stanza sent on an earlier stream that the server has not acknowledged, with the completion its sender awaits.</summary>
+internal sealed record PendingAcknowledgement(Stanza Stanza, TaskCompletionSource Acknowledged);
