@@ -31,7 +31,14 @@ public interface ISessionPool
     PoolHealth GetHealth();
 
     /// <summary>
-    /// Every event of every session, in order per session, from now on. One reader at a time (the
+    /// The session's journaled events after <paramref name="afterEventId"/>, oldest first (for replay to a
+    /// subscriber that missed them). <see cref="Persistence.EventPage.Gap"/> says when some were already dropped by retention.
+    /// </summary>
+    Task<Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every event of every session, in order per session, from now on; each is in the event log
+    /// (<see cref="ReadHistoryAsync"/>) before it is handed out here. One reader at a time (the
     /// gateway's dispatcher); events are buffered up to a bound, then the oldest undelivered are dropped
     /// with a logged warning.
     /// </summary>

@@ -33,8 +33,9 @@ internal sealed class ManagedSession : IManagedSession
 
     private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
 
-    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time)
+    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId)
     {
+        _lastEventId = lastEventId;
         _pool = pool;
         _spec = spec;
         _options = options;
@@ -47,8 +48,7 @@ internal sealed class ManagedSession : IManagedSession
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        var now = time.GetUtcNow();
-        _info = new SessionInfo(id, tenant, spec.Jid.Bare, SessionState.Connecting, now, now);
+        _info = new SessionInfo(id, tenant, spec.Jid.Bare, SessionState.Connecting, time.GetUtcNow(), createdAt);
     }
 
     public string Tenant => _info.Tenant;
@@ -125,6 +125,16 @@ internal sealed class ManagedSession : IManagedSession
         return wait == DeliveryWait.Queued
             ? Task.FromResult(new SendReceipt(stanza.Id!, AckedByServer: false))
             : WaitForAckAsync(item, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a session restored from the store: it already existed, so even its first connection failing is
+    /// retried like any reconnect rather than reported to a creator.
+    /// </summary>
+    public void StartRestored()
+    {
+        _firstOnline.TrySetResult();
+        _supervisor = Task.Run(SuperviseAsync);
     }
 
     public async Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) =>

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool;
@@ -17,12 +18,21 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<(string Tenant, string Id), ManagedSession> _sessions = new();
     private readonly Channel<SessionEvent> _events;
+    private readonly Channel<SessionEvent> _journalInput = Channel.CreateUnbounded<SessionEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ISessionStore _sessionStore;
+    private readonly IEventLog _eventLog;
+    private readonly Task _journal;
     private readonly object _admission = new();
     private long _droppedEvents;
     private volatile bool _running;
     private int _disposed;
 
-    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
+    /// <param name="options">Limits, timeouts and policies.</param>
+    /// <param name="loggerFactory">Where the pool logs.</param>
+    /// <param name="timeProvider">Clock for backoff, keepalive and timeouts; the system clock when null.</param>
+    /// <param name="sessionStore">Where session definitions survive restarts; none kept when null.</param>
+    /// <param name="eventLog">Where events are journaled before dispatch; in memory when null.</param>
+    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, ISessionStore? sessionStore = null, IEventLog? eventLog = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -34,13 +44,29 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _events = Channel.CreateBounded<SessionEvent>(
             new BoundedChannelOptions(options.EventBufferCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
             _ => Log.EventDropped(_logger, options.EventBufferCapacity, Interlocked.Increment(ref _droppedEvents)));
+        _sessionStore = sessionStore ?? NoSessionStore.Instance;
+        _eventLog = eventLog ?? new InMemoryEventLog();
+        _journal = Task.Run(JournalAsync);
     }
 
-    /// <summary>Marks the pool running. Sessions can be created before or after.</summary>
-    public Task StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Restores the stored sessions (they connect in the background, their event ids continuing where they
+    /// stopped) and marks the pool running. Sessions can be created before or after.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        foreach (var stored in await _sessionStore.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
+            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId);
+            if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
+            {
+                session.StartRestored();
+                Log.SessionRestored(_logger, stored.Tenant, stored.Id, lastEventId);
+            }
+        }
+
         _running = true;
-        return Task.CompletedTask;
     }
 
     /// <summary>Closes every session gracefully (unavailable presence, then stream close), in parallel.</summary>
@@ -50,7 +76,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         var sessions = _sessions.Values.ToArray();
         await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken))).ConfigureAwait(false);
         _sessions.Clear();
-        _events.Writer.TryComplete();
+        _journalInput.Writer.TryComplete();
+        await _journal.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<SessionInfo> CreateAsync(string tenant, SessionSpec spec, CancellationToken cancellationToken = default)
@@ -73,7 +100,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider);
+        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), lastEventId: 0);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -95,6 +122,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         try
         {
             await session.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Stored once it proved it can log in, so a restart restores only sessions that worked.
+            await _sessionStore.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
             return session.Info;
         }
         catch
@@ -120,7 +149,15 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _sessionStore.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+        await _eventLog.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    public Task<EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return _eventLog.ReadAsync(tenant, sessionId, afterEventId, limit, cancellationToken);
     }
 
     public PoolHealth GetHealth() => new(
@@ -144,7 +181,51 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
     }
 
-    internal void Publish(SessionEvent sessionEvent) => _events.Writer.TryWrite(sessionEvent);
+    /// <summary>Called by sessions, in event id order per session. Journaled before dispatch by <see cref="JournalAsync"/>.</summary>
+    internal void Publish(SessionEvent sessionEvent) => _journalInput.Writer.TryWrite(sessionEvent);
+
+    /// <summary>
+    /// Writes events to the event log in batches, then hands them to the dispatcher: an event a subscriber
+    /// sees is always one it can replay later. A failing log is retried; events wait, they are not skipped.
+    /// </summary>
+    private async Task JournalAsync()
+    {
+        const int MaxBatch = 512;
+        var reader = _journalInput.Reader;
+        var batch = new List<SessionEvent>(MaxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await _eventLog.AppendAsync(batch).ConfigureAwait(false);
+                    break;
+                }
+#pragma warning disable CA1031 // Any storage failure is retried: dropping events is not an option.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.EventLogFailed(_logger, batch.Count, attempt, ex);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * attempt)), _timeProvider).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var sessionEvent in batch)
+            {
+                _events.Writer.TryWrite(sessionEvent);
+            }
+
+            batch.Clear();
+        }
+
+        _events.Writer.TryComplete();
+    }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex SessionIdPattern();

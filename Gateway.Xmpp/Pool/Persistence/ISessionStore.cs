@@ -1,0 +1,33 @@
+namespace Gateway.Xmpp.Pool.Persistence;
+
+/// <summary>
+/// Where session definitions survive a gateway restart. The spec holds the account password: an
+/// implementation must encrypt it at rest and never log it.
+/// </summary>
+public interface ISessionStore
+{
+    /// <summary>Inserts or replaces the session's definition.</summary>
+    Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets the session; no error when unknown.</summary>
+    Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every stored session, to restore at start-up.</summary>
+    Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>A session definition as stored.</summary>
+public sealed record StoredSession(string Tenant, string Id, SessionSpec Spec, DateTimeOffset CreatedAt);
+
+/// <summary>Keeps nothing: sessions live as long as the process. The default of a bare <see cref="SessionPool"/>.</summary>
+public sealed class NoSessionStore : ISessionStore
+{
+    public static NoSessionStore Instance { get; } = new();
+
+    public Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<StoredSession>>([]);
+}
