@@ -353,6 +353,106 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
         Assert.False(history.Gap);
     }
 
+    [Fact]
+    [Trait("Spec", "XEP-0184, XEP-0333")]
+    public async Task DeliveryStatus_ReceiptAndDisplayedMarker_MovesForwardAndIsPublished()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        var info = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+        var statuses = new List<DeliveryStatus>();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var e in pool.ReadEventsAsync(cts.Token))
+            {
+                if (e is MessageStatusChanged { Status.MessageId: "tracked-1" } changed)
+                {
+                    lock (statuses)
+                    {
+                        statuses.Add(changed.Status.Status);
+                    }
+                }
+            }
+        }, cts.Token);
+
+        await session.EnqueueAsync(new Message { To = peer.Jid.Bare, Type = MessageType.Chat, Body = "track me", Id = "tracked-1" }, DeliveryWait.Queued, Token);
+        var received = await peer.ReceiveAsync<Message>(m => m.Id == "tracked-1");
+        Assert.NotNull(received.FindPayload(ReceiptElements.Request));
+        Assert.NotNull(received.FindPayload(ReceiptElements.Markable));
+        Assert.Equal("tracked-1", (string?)received.FindPayload(ReceiptElements.OriginId)?.Attribute("id"));
+
+        await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Payload = [ReceiptElements.ReceivedFor("tracked-1")] }, Token);
+        await WaitUntilAsync(() => session.GetMessageStatus("tracked-1")?.Status == DeliveryStatus.Delivered);
+        await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Payload = [new XElement(ReceiptElements.MarkerDisplayed, new XAttribute("id", "tracked-1"))] }, Token);
+        await WaitUntilAsync(() => session.GetMessageStatus("tracked-1")?.Status == DeliveryStatus.Displayed);
+        await WaitUntilAsync(() => { lock (statuses) { return statuses.Contains(DeliveryStatus.Displayed); } });
+
+        lock (statuses)
+        {
+            Assert.Equal(statuses.Order(), statuses);
+            Assert.Equal(statuses.Distinct(), statuses);
+            Assert.Equal(DeliveryStatus.Queued, statuses[0]);
+            Assert.Contains(DeliveryStatus.Sent, statuses);
+            Assert.Contains(DeliveryStatus.Delivered, statuses);
+        }
+
+        await cts.CancelAsync();
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 6120 §8.3")]
+    public async Task DeliveryStatus_RecipientUnknown_FailedWithCondition()
+    {
+        var pool = NewPool();
+        var account = await prosody.CreateAccountAsync("pool", Token);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+
+        await session.EnqueueAsync(new Message { To = Jid.Parse($"nobody-{Guid.NewGuid():N}@{prosody.Server.Domain}"), Type = MessageType.Chat, Body = "anyone?", Id = "bounce-1" }, DeliveryWait.Queued, Token);
+        await WaitUntilAsync(() => session.GetMessageStatus("bounce-1")?.Status == DeliveryStatus.Failed);
+
+        Assert.Equal("service-unavailable", session.GetMessageStatus("bounce-1")!.ErrorCondition);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_SameIdempotencyKey_SendsOnceAndReturnsFirstReceipt()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+
+        var first = await session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = "once" }, DeliveryWait.Server, "order-42", Token);
+        var retry = await session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = "once" }, DeliveryWait.Server, "order-42", Token);
+        var other = await session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = "twice" }, DeliveryWait.Server, "order-43", Token);
+
+        Assert.Equal(first, retry);
+        Assert.NotEqual(first.StanzaId, other.StanzaId);
+        await peer.ReceiveAsync<Message>(m => m.Id == first.StanzaId);
+        await peer.ReceiveAsync<Message>(m => m.Id == other.StanzaId);
+        await peer.PingAsync(cancellationToken: Token);
+        await Assert.ThrowsAsync<TimeoutException>(() => peer.ReceiveAsync<Message>(m => m.Id == first.StanzaId, TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0184 §5.1")]
+    public async Task IncomingMessageRequestingReceipt_SessionAnswersWithReceived()
+    {
+        var pool = NewPool();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        var info = await pool.CreateAsync("t", Spec(account, "s"), Token);
+
+        await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Body = "did you get this?", Id = "ask-1", Payload = [ReceiptElements.RequestReceipt()] }, Token);
+        var receipt = await peer.ReceiveAsync<Message>(m => ReceiptElements.FindAcknowledgement(m)?.Id == "ask-1");
+
+        Assert.Equal(info.BoundJid, receipt.From);
+    }
+
     private sealed class MemorySessionStore : ISessionStore
     {
         private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), StoredSession> _sessions = new();

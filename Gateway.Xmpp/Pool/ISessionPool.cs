@@ -34,7 +34,9 @@ public interface ISessionPool
     /// The session's journaled events after <paramref name="afterEventId"/>, oldest first (for replay to a
     /// subscriber that missed them). <see cref="Persistence.EventPage.Gap"/> says when some were already dropped by retention.
     /// </summary>
-    Task<Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default);
+    /// <remarks>The default implementation (for test doubles) has no history.</remarks>
+    Task<Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new Persistence.EventPage([], 0, 0, Gap: false));
 
     /// <summary>
     /// Every event of every session, in order per session, from now on; each is in the event log
@@ -58,6 +60,18 @@ public interface IManagedSession : IStanzaSender
     /// <exception cref="SessionUnavailableException">The session is stopped or failed, or (for <see cref="DeliveryWait.Server"/>) the server offers no XEP-0198.</exception>
     /// <exception cref="XmppTimeoutException">With <see cref="DeliveryWait.Server"/>: no acknowledgement in time.</exception>
     Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Like <see cref="EnqueueAsync(Stanza, DeliveryWait, CancellationToken)"/>, idempotent per key: a retry with the
+    /// same key returns the first attempt's receipt and sends nothing again (the stanza id derives from the key).
+    /// </summary>
+    /// <remarks>The default implementation (for test doubles) ignores the key.</remarks>
+    Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(stanza, wait, cancellationToken);
+
+    /// <summary>The delivery status of a message this session sent, or null when unknown (never sent here, or forgotten).</summary>
+    /// <remarks>The default implementation (for test doubles) knows no message.</remarks>
+    MessageStatus? GetMessageStatus(string messageId) => null;
 
     /// <summary>
     /// Answers an IQ request this session received and published as <see cref="IqRequestReceived"/>. False when

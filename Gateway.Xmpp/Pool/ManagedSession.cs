@@ -29,6 +29,8 @@ internal sealed class ManagedSession : IManagedSession
     private XmppClient? _client;
     private Task _supervisor = Task.CompletedTask;
     private StreamManagement.StreamHandoff? _handoff;
+    private readonly MessageStatusTracker _statuses;
+    private readonly ConcurrentDictionary<string, Lazy<Task<SendReceipt>>> _idempotency = new(StringComparer.Ordinal);
     private long _lastEventId;
 
     private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
@@ -36,6 +38,7 @@ internal sealed class ManagedSession : IManagedSession
     public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId)
     {
         _lastEventId = lastEventId;
+        _statuses = new MessageStatusTracker(options.MessageStatusCapacity, time);
         _pool = pool;
         _spec = spec;
         _options = options;
@@ -91,9 +94,29 @@ internal sealed class ManagedSession : IManagedSession
         return _firstOnline.Task;
     }
 
-    public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default)
+    public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(stanza, wait, idempotencyKey: null, cancellationToken);
+
+    public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stanza);
+        if (idempotencyKey is null)
+        {
+            return EnqueueCoreAsync(stanza, wait, cancellationToken);
+        }
+
+        // The same key within the window returns the first attempt's outcome and sends nothing again. The
+        // stanza id (and origin-id) derives from the key, so even a retry after a gateway restart carries the
+        // same XEP-0359 origin-id and the recipient can drop the repeat.
+        var first = _idempotency.GetOrAdd(idempotencyKey, key =>
+            new Lazy<Task<SendReceipt>>(() => EnqueueCoreAsync(stanza with { Id = IdempotentStanzaId(key) }, wait, CancellationToken.None)));
+        return first.Value.WaitAsync(cancellationToken);
+    }
+
+    public MessageStatus? GetMessageStatus(string messageId) => _statuses.Get(messageId);
+
+    private Task<SendReceipt> EnqueueCoreAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken)
+    {
         ThrowIfTerminal();
         if (string.IsNullOrEmpty(stanza.Id))
         {
@@ -107,24 +130,82 @@ internal sealed class ManagedSession : IManagedSession
 
         // The server stamps 'from' (RFC 6120 §8.1.2.1); a caller-supplied one is never trusted.
         stanza = stanza with { From = null };
-        if (stanza is Message message && message.FindPayload(OriginIdName) is null)
+        var tracked = stanza is Message { Type: not (MessageType.Error or MessageType.Groupchat) } trackable && trackable.Body is not null;
+        if (stanza is Message message)
         {
-            // XEP-0359 §3.3: a resend after a reconnect carries the same origin-id, so a recipient can drop repeats.
-            stanza = message with { Payload = message.Payload.Add(new XElement(OriginIdName, new XAttribute("id", message.Id!))) };
+            stanza = message with { Payload = WithDeliveryElements(message, tracked) };
         }
 
-        var item = new OutboundItem(stanza, wait == DeliveryWait.Server);
+        var item = new OutboundItem(stanza, wait == DeliveryWait.Server, tracked);
+        if (tracked)
+        {
+            PublishStatus(_statuses.Track(stanza.Id!, stanza.To));
+        }
+
         if (!_outbound.Writer.TryWrite(item))
         {
             var state = State;
-            throw state is SessionState.Stopped or SessionState.Failed
-                ? Unavailable(state)
+            var refusal = state is SessionState.Stopped or SessionState.Failed
+                ? (XmppException)Unavailable(state)
                 : new OutboundQueueFullException(Id, _options.OutboundQueueCapacity, RetryAfter());
+            if (tracked)
+            {
+                PublishStatus(_statuses.Fail(stanza.Id!, "not-queued", refusal.Message));
+            }
+
+            throw refusal;
         }
 
         return wait == DeliveryWait.Queued
             ? Task.FromResult(new SendReceipt(stanza.Id!, AckedByServer: false))
             : WaitForAckAsync(item, cancellationToken);
+    }
+
+    /// <summary>
+    /// XEP-0359 §3.3 origin-id on every message; on messages with a body also a XEP-0184 receipt request and a
+    /// XEP-0333 markable flag, so delivery and display can be reported back. Existing elements are kept.
+    /// </summary>
+    private static System.Collections.Immutable.ImmutableArray<XElement> WithDeliveryElements(Message message, bool tracked)
+    {
+        var payload = message.Payload;
+        if (message.FindPayload(ReceiptElements.OriginId) is null)
+        {
+            payload = payload.Add(new XElement(ReceiptElements.OriginId, new XAttribute("id", message.Id!)));
+        }
+
+        if (tracked && message.FindPayload(ReceiptElements.Request) is null)
+        {
+            payload = payload.Add(ReceiptElements.RequestReceipt());
+        }
+
+        if (tracked && message.Type == MessageType.Chat && message.FindPayload(ReceiptElements.Markable) is null)
+        {
+            payload = payload.Add(ReceiptElements.MarkableElement());
+        }
+
+        return payload;
+    }
+
+    private string IdempotentStanzaId(string key)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Tenant}\n{Id}\n{key}"));
+        return "idem-" + Convert.ToBase64String(hash, 0, 16).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private void PublishStatus(MessageStatus? status)
+    {
+        if (status is not null)
+        {
+            Publish((id, at) => new MessageStatusChanged(Tenant, Id, id, at, status));
+        }
+    }
+
+    private void PublishStatuses(IEnumerable<MessageStatus> statuses)
+    {
+        foreach (var status in statuses)
+        {
+            PublishStatus(status);
+        }
     }
 
     /// <summary>
@@ -274,6 +355,8 @@ internal sealed class ManagedSession : IManagedSession
     {
         _client = client;
         client.SetFallbackIqHandler(ForwardIqRequestAsync);
+        client.AddDiscoFeature(Protocol.Ns.Receipts);
+        client.AddDiscoFeature(Protocol.Ns.ChatMarkers);
         using var connectionScope = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var token = connectionScope.Token;
         try
@@ -325,7 +408,9 @@ internal sealed class ManagedSession : IManagedSession
                 switch (stanza)
                 {
                     case Message message:
+                        TrackDelivery(message);
                         Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
+                        await AnswerReceiptRequestAsync(client, message).ConfigureAwait(false);
                         break;
                     case Presence presence:
                         Publish((id, at) => new PresenceReceived(Tenant, Id, id, at, presence));
@@ -345,6 +430,48 @@ internal sealed class ManagedSession : IManagedSession
         }
     }
 
+    /// <summary>Receipts, markers and bounces about messages we sent move their delivery status.</summary>
+    private void TrackDelivery(Message message)
+    {
+        if (message.Type == MessageType.Error && message.Id is not null)
+        {
+            var error = message.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition);
+            PublishStatus(_statuses.Fail(message.Id, error.Condition.ToWire(), error.Text));
+            return;
+        }
+
+        if (ReceiptElements.FindAcknowledgement(message) is not { } acknowledgement || message.From is null)
+        {
+            return;
+        }
+
+        PublishStatuses(acknowledgement.Displayed
+            ? _statuses.AdvanceThrough(acknowledgement.Id, message.From, DeliveryStatus.Displayed)
+            : _statuses.AdvanceThrough(acknowledgement.Id, message.From, DeliveryStatus.Delivered));
+    }
+
+    /// <summary>
+    /// XEP-0184 §5.1: a client that supports receipts answers a request on a message with an id (not on
+    /// groupchat or error messages, §5.3). For a gateway, "delivered" means it reached the gateway's journal.
+    /// </summary>
+    private static async Task AnswerReceiptRequestAsync(XmppClient client, Message message)
+    {
+        if (message.Id is null || message.From is null || message.Type is MessageType.Error or MessageType.Groupchat
+            || message.FindPayload(ReceiptElements.Request) is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await client.SendAsync(new Message { To = message.From, Id = StanzaId.New(), Type = message.Type, Payload = [ReceiptElements.ReceivedFor(message.Id)] }).ConfigureAwait(false);
+        }
+        catch (XmppException)
+        {
+            // The connection dropped; the sender's receipt request then goes unanswered, which receipts allow.
+        }
+    }
+
     private async Task SendLoopAsync(XmppClient client, CancellationToken cancellationToken)
     {
         var reader = _outbound.Reader;
@@ -360,15 +487,30 @@ internal sealed class ManagedSession : IManagedSession
 
                 try
                 {
-                    if (item.WaitForAck && client.IsStreamManagementEnabled)
+                    if ((item.WaitForAck || item.Tracked) && client.IsStreamManagementEnabled)
                     {
-                        var sent = await client.SendTrackedAsync(item.Stanza, cancellationToken).ConfigureAwait(false);
+                        var sent = await client.SendTrackedAsync(item.Stanza, requestAcknowledgementNow: item.WaitForAck, cancellationToken).ConfigureAwait(false);
                         item.Written.TrySetResult(sent.Acknowledged);
+                        if (item.Tracked)
+                        {
+                            var messageId = item.Stanza.Id!;
+                            _ = sent.Acknowledged.ContinueWith(
+                                (acked, state) => { if (acked.IsCompletedSuccessfully) { ((ManagedSession)state!).PublishStatus(((ManagedSession)state!)._statuses.Advance(messageId, DeliveryStatus.Acked)); } },
+                                this,
+                                CancellationToken.None,
+                                TaskContinuationOptions.ExecuteSynchronously,
+                                TaskScheduler.Default);
+                        }
                     }
                     else
                     {
                         await client.SendAsync(item.Stanza, cancellationToken).ConfigureAwait(false);
                         item.Written.TrySetResult(null);
+                    }
+
+                    if (item.Tracked)
+                    {
+                        PublishStatus(_statuses.Advance(item.Stanza.Id!, DeliveryStatus.Sent));
                     }
                 }
                 catch (XmppConnectionException)
@@ -380,6 +522,10 @@ internal sealed class ManagedSession : IManagedSession
                 {
                     // Not representable as XML: this stanza can never be sent, so it must not block the queue.
                     item.Written.TrySetException(ex);
+                    if (item.Tracked)
+                    {
+                        PublishStatus(_statuses.Fail(item.Stanza.Id!, "bad-request", ex.Message));
+                    }
                 }
 
                 reader.TryRead(out _);
@@ -517,6 +663,10 @@ internal sealed class ManagedSession : IManagedSession
         while (_outbound.Reader.TryRead(out var item))
         {
             item.Written.TrySetException(exception);
+            if (item.Tracked)
+            {
+                PublishStatus(_statuses.Fail(item.Stanza.Id!, "session-ended", exception.Message));
+            }
         }
     }
 
@@ -597,7 +747,7 @@ internal sealed class ManagedSession : IManagedSession
         _ => ("connection-lost", exception.Message),
     };
 
-    private sealed record OutboundItem(Stanza Stanza, bool WaitForAck)
+    private sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked)
     {
         /// <summary>Completes when written: with the acknowledgement task when tracked, else null.</summary>
         public TaskCompletionSource<Task?> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

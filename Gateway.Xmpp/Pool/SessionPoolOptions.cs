@@ -39,6 +39,9 @@ public sealed record SessionPoolOptions
     /// <summary>How long an API client has to answer an <see cref="IqRequestReceived"/> before the gateway answers <c>service-unavailable</c>.</summary>
     public TimeSpan IqAnswerTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Outgoing messages per session whose delivery status is remembered (the oldest are forgotten).</summary>
+    public int MessageStatusCapacity { get; init; } = 10_000;
+
     /// <summary>Events buffered for the dispatcher before the oldest are dropped.</summary>
     public int EventBufferCapacity { get; init; } = 100_000;
 
@@ -61,6 +64,7 @@ public sealed record SessionPoolOptions
         Require(MaxSessionsPerTenant >= 1, nameof(MaxSessionsPerTenant), "must be at least 1");
         Require(OutboundQueueCapacity >= 1, nameof(OutboundQueueCapacity), "must be at least 1");
         Require(EventBufferCapacity >= 100, nameof(EventBufferCapacity), "must be at least 100");
+        Require(MessageStatusCapacity >= 1, nameof(MessageStatusCapacity), "must be at least 1");
         Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
         Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), $"must be at least ReconnectBaseDelay ({ReconnectBaseDelay})");
         Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");

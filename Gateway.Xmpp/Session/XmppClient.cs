@@ -214,7 +214,10 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// confirms it has handled the stanza, and faults if the stream ends first.
     /// </summary>
     /// <exception cref="InvalidOperationException">The server did not enable stream management.</exception>
-    public async Task<SentStanza> SendTrackedAsync(Stanza stanza, CancellationToken cancellationToken = default)
+    /// <param name="stanza">The stanza to send.</param>
+    /// <param name="requestAcknowledgementNow">Send &lt;r/&gt; at once (for a caller waiting on the ack); otherwise acks are requested in batches.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public async Task<SentStanza> SendTrackedAsync(Stanza stanza, bool requestAcknowledgementNow = true, CancellationToken cancellationToken = default)
     {
         if (_streamManagement is null)
         {
@@ -222,9 +225,16 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         }
 
         var acknowledged = await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
-        await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+        if (requestAcknowledgementNow || _streamManagement.UnackedCount >= AckRequestThreshold)
+        {
+            await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return new SentStanza(stanza, acknowledged!);
     }
+
+    /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
+    public void AddDiscoFeature(string feature) => _discoFeatures.TryAdd(feature, 0);
 
     /// <summary>Unacknowledged stanzas beyond which a send asks the server for an acknowledgement.</summary>
     private const int AckRequestThreshold = 5;

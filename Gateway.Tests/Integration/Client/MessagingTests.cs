@@ -173,7 +173,7 @@ public sealed class MessagingTests(ProsodyFixture prosody)
         var sent = new List<SentStanza>();
         for (var i = 0; i < 20; i++)
         {
-            sent.Add(await a.SendTrackedAsync(new Message { To = b.Jid, Type = MessageType.Chat, Body = $"n{i}", Id = $"sm-{i}" }, Token));
+            sent.Add(await a.SendTrackedAsync(new Message { To = b.Jid, Type = MessageType.Chat, Body = $"n{i}", Id = $"sm-{i}" }, cancellationToken: Token));
             if (i % 7 == 0)
             {
                 await a.PingAsync(cancellationToken: Token); // IQs count towards 'h' too (XEP-0198 §4)

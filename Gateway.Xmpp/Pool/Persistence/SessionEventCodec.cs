@@ -16,6 +16,7 @@ public static class SessionEventCodec
     public const string RosterKind = "roster";
     public const string IqRequestKind = "iq-request";
     public const string StateKind = "state";
+    public const string StatusKind = "message-status";
 
     /// <summary>The kind name stored beside the data.</summary>
     public static string KindOf(SessionEvent sessionEvent) => sessionEvent switch
@@ -25,6 +26,7 @@ public static class SessionEventCodec
         RosterPushed => RosterKind,
         IqRequestReceived => IqRequestKind,
         SessionStateChanged => StateKind,
+        MessageStatusChanged => StatusKind,
         _ => throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent)),
     };
 
@@ -36,6 +38,9 @@ public static class SessionEventCodec
         RosterPushed e => JsonSerializer.Serialize(new RosterData(e.Item.Jid.ToString(), e.Item.Name, e.Item.Subscription.ToString(), e.Item.PendingOut, [.. e.Item.Groups]), CodecJson.Default.RosterData),
         IqRequestReceived e => JsonSerializer.Serialize(new IqRequestData(Protocol.StanzaSerializer.ToXml(e.Request), e.AnswerBy.ToUnixTimeMilliseconds()), CodecJson.Default.IqRequestData),
         SessionStateChanged e => JsonSerializer.Serialize(new StateData(e.State.ToString(), e.Reason, e.ReasonText), CodecJson.Default.StateData),
+        MessageStatusChanged e => JsonSerializer.Serialize(
+            new StatusData(e.Status.MessageId, e.Status.To?.ToString(), e.Status.Status.ToString(), e.Status.QueuedAt.ToUnixTimeMilliseconds(), e.Status.UpdatedAt.ToUnixTimeMilliseconds(), e.Status.ErrorCondition, e.Status.ErrorText),
+            CodecJson.Default.StatusData),
         _ => throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent)),
     };
 
@@ -76,6 +81,22 @@ public static class SessionEventCodec
                     return new SessionStateChanged(tenant, sessionId, eventId, receivedAt, Enum.Parse<SessionState>(state.State), state.Reason, state.ReasonText);
                 }
 
+                case StatusKind:
+                {
+                    var status = JsonSerializer.Deserialize(data, CodecJson.Default.StatusData) ?? throw new FormatException("Empty status event.");
+                    var value = new MessageStatus(
+                        status.MessageId,
+                        status.To is null ? null : Jid.Parse(status.To),
+                        Enum.Parse<DeliveryStatus>(status.Status),
+                        DateTimeOffset.FromUnixTimeMilliseconds(status.QueuedAtUnixMs),
+                        DateTimeOffset.FromUnixTimeMilliseconds(status.UpdatedAtUnixMs))
+                    {
+                        ErrorCondition = status.ErrorCondition,
+                        ErrorText = status.ErrorText,
+                    };
+                    return new MessageStatusChanged(tenant, sessionId, eventId, receivedAt, value);
+                }
+
                 default:
                     throw new FormatException($"Unknown stored event kind '{kind}'.");
             }
@@ -93,10 +114,13 @@ public static class SessionEventCodec
     internal sealed record IqRequestData(string Xml, long AnswerByUnixMs);
 
     internal sealed record StateData(string State, string? Reason, string? ReasonText);
+
+    internal sealed record StatusData(string MessageId, string? To, string Status, long QueuedAtUnixMs, long UpdatedAtUnixMs, string? ErrorCondition, string? ErrorText);
 }
 
 [JsonSerializable(typeof(SessionEventCodec.RosterData))]
 [JsonSerializable(typeof(SessionEventCodec.IqRequestData))]
 [JsonSerializable(typeof(SessionEventCodec.StateData))]
+[JsonSerializable(typeof(SessionEventCodec.StatusData))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class CodecJson : JsonSerializerContext;

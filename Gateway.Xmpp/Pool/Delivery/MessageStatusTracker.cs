@@ -1,0 +1,109 @@
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// The delivery states of a session's recent outgoing messages. Pure bookkeeping: callers report what
+/// happened, and get back the new state only when it moved forward, so each change is published once.
+/// Bounded: the oldest entries are forgotten beyond the capacity.
+/// </summary>
+internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
+{
+    private readonly Dictionary<string, MessageStatus> _byId = new(StringComparer.Ordinal);
+    private readonly LinkedList<string> _order = new();
+    private readonly object _gate = new();
+
+    public MessageStatus? Get(string messageId)
+    {
+        lock (_gate)
+        {
+            return _byId.GetValueOrDefault(messageId);
+        }
+    }
+
+    /// <summary>Starts tracking a message in <see cref="DeliveryStatus.Queued"/>.</summary>
+    public MessageStatus Track(string messageId, Jid? to)
+    {
+        var now = time.GetUtcNow();
+        var status = new MessageStatus(messageId, to, DeliveryStatus.Queued, now, now);
+        lock (_gate)
+        {
+            if (_byId.TryAdd(messageId, status))
+            {
+                _order.AddLast(messageId);
+                while (_order.Count > capacity)
+                {
+                    _byId.Remove(_order.First!.Value);
+                    _order.RemoveFirst();
+                }
+            }
+
+            return _byId[messageId];
+        }
+    }
+
+    /// <summary>Moves a message forward; null when unknown or when it is already at or past that state.</summary>
+    public MessageStatus? Advance(string messageId, DeliveryStatus status)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(messageId, out var current) || current.Status == DeliveryStatus.Failed || current.Status >= status)
+            {
+                return null;
+            }
+
+            var next = current with { Status = status, UpdatedAt = time.GetUtcNow() };
+            _byId[messageId] = next;
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// XEP-0333 §3.3: a displayed marker covers the message it names and every earlier markable message to the
+    /// same contact. Returns every message that moved.
+    /// </summary>
+    public IReadOnlyList<MessageStatus> AdvanceThrough(string messageId, Jid from, DeliveryStatus status)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(messageId, out var named) || named.To?.Bare != from.Bare)
+            {
+                return [];
+            }
+
+            var moved = new List<MessageStatus>();
+            for (var node = _order.First; node is not null; node = node.Next)
+            {
+                var id = node.Value;
+                var current = _byId[id];
+                if (current.To?.Bare == from.Bare && current.Status < status && current.Status != DeliveryStatus.Failed)
+                {
+                    var next = current with { Status = status, UpdatedAt = time.GetUtcNow() };
+                    _byId[id] = next;
+                    moved.Add(next);
+                }
+
+                if (id == messageId)
+                {
+                    break;
+                }
+            }
+
+            return moved;
+        }
+    }
+
+    /// <summary>Marks a message failed unless the recipient already has it. Null when unknown or no change.</summary>
+    public MessageStatus? Fail(string messageId, string condition, string? text)
+    {
+        lock (_gate)
+        {
+            if (!_byId.TryGetValue(messageId, out var current) || current.Status is DeliveryStatus.Failed or >= DeliveryStatus.Delivered)
+            {
+                return null;
+            }
+
+            var next = current with { Status = DeliveryStatus.Failed, UpdatedAt = time.GetUtcNow(), ErrorCondition = condition, ErrorText = text };
+            _byId[messageId] = next;
+            return next;
+        }
+    }
+}
