@@ -31,4 +31,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Error, Message = "Writing {Count} events to the event log failed (attempt {Attempt}); retrying, dispatch waits")]
     public static partial void EventLogFailed(ILogger logger, int count, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 4301, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} caught up from the archive: {Received} archived, {Published} not seen before")]
+    public static partial void CaughtUp(ILogger logger, string tenant, string sessionId, int received, int published);
+
+    [LoggerMessage(EventId = 4302, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} cannot catch up from the archive ({Condition}); messages received while disconnected may be missing")]
+    public static partial void CatchUpUnavailable(ILogger logger, string tenant, string sessionId, string condition);
 }

@@ -30,13 +30,20 @@ internal sealed class ManagedSession : IManagedSession
     private Task _supervisor = Task.CompletedTask;
     private StreamManagement.StreamHandoff? _handoff;
     private readonly MessageStatusTracker _statuses;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<ArchivedMessage>> _catchUps = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _seenArchiveIds = new(StringComparer.Ordinal);
+    private readonly Queue<string> _seenArchiveOrder = new();
+    private string? _lastArchiveId;
+    private bool _hadConnection;
     private readonly ConcurrentDictionary<string, Lazy<Task<SendReceipt>>> _idempotency = new(StringComparer.Ordinal);
     private long _lastEventId;
 
     private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
 
-    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId)
+    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null)
     {
+        _lastArchiveId = lastArchiveId;
+        _hadConnection = lastArchiveId is not null;
         _lastEventId = lastEventId;
         _statuses = new MessageStatusTracker(options.MessageStatusCapacity, time);
         _pool = pool;
@@ -355,6 +362,7 @@ internal sealed class ManagedSession : IManagedSession
     {
         _client = client;
         client.SetFallbackIqHandler(ForwardIqRequestAsync);
+        client.SetMessageFilter(CollectArchiveResult);
         client.AddDiscoFeature(Protocol.Ns.Receipts);
         client.AddDiscoFeature(Protocol.Ns.ChatMarkers);
         using var connectionScope = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -392,9 +400,12 @@ internal sealed class ManagedSession : IManagedSession
         var receive = ReceiveLoopAsync(client, _stopping.Token);
         var send = SendLoopAsync(client, token);
         var keepAlive = KeepAliveLoopAsync(client, token);
+        // A new stream after an earlier one (not a resumption) may have missed messages: catch up from the archive.
+        var catchUp = _hadConnection && !client.Resumed ? CatchUpAsync(client, token) : Task.CompletedTask;
+        _hadConnection = true;
         var reason = await client.Terminated.ConfigureAwait(false);
         await connectionScope.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(receive, send, keepAlive).ConfigureAwait(false);
+        await Task.WhenAll(receive, send, keepAlive, catchUp).ConfigureAwait(false);
         _client = null;
         return reason;
     }
@@ -408,6 +419,11 @@ internal sealed class ManagedSession : IManagedSession
                 switch (stanza)
                 {
                     case Message message:
+                        if (!IsNewArchiveId(message))
+                        {
+                            break; // already published (e.g. by an archive catch-up): XEP-0359 stanza-id dedupe
+                        }
+
                         TrackDelivery(message);
                         Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
                         await AnswerReceiptRequestAsync(client, message).ConfigureAwait(false);
@@ -427,6 +443,107 @@ internal sealed class ManagedSession : IManagedSession
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// XEP-0313 catch-up: pages through the own archive after the last message seen, publishing what this
+    /// session never saw (messages from others, not yet seen by stanza-id). Without MAM, or when the archive
+    /// no longer knows the id, it logs and stops: the gap is then not recoverable from here.
+    /// </summary>
+    private async Task CatchUpAsync(XmppClient client, CancellationToken cancellationToken)
+    {
+        var after = _lastArchiveId;
+        if (after is null)
+        {
+            return;
+        }
+
+        try
+        {
+            for (var page = 0; page < MaxCatchUpPages; page++)
+            {
+                var queryId = StanzaId.New();
+                var collected = new ConcurrentQueue<ArchivedMessage>();
+                _catchUps[queryId] = collected;
+                ArchivePage fin;
+                try
+                {
+                    fin = MamElements.ReadFin(await client.SendIqAsync(MamElements.QueryAfter(queryId, after, CatchUpPageSize), cancellationToken: cancellationToken).ConfigureAwait(false));
+                }
+                finally
+                {
+                    _catchUps.TryRemove(queryId, out _);
+                }
+
+                var own = _spec.Jid.Bare;
+                var published = 0;
+                foreach (var archived in collected)
+                {
+                    if (archived.Message.From?.Bare != own && RememberArchiveId(archived.ArchiveId))
+                    {
+                        var message = archived.Message;
+                        TrackDelivery(message);
+                        Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
+                        published++;
+                    }
+                }
+
+                Log.CaughtUp(_logger, Tenant, Id, collected.Count, published);
+                after = fin.Last ?? after;
+                if (fin.Complete || collected.IsEmpty)
+                {
+                    return;
+                }
+            }
+        }
+        catch (StanzaErrorException ex)
+        {
+            Log.CatchUpUnavailable(_logger, Tenant, Id, ex.Error.Condition.ToWire());
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+            // The connection ended mid catch-up; the next connection catches up again from the last id seen.
+        }
+    }
+
+    private const int CatchUpPageSize = 100;
+    private const int MaxCatchUpPages = 100;
+    private const int SeenArchiveIdCapacity = 10_000;
+
+    /// <summary>Runs on the client's reader: archive results of our own queries are collected, not published as live messages.</summary>
+    private bool CollectArchiveResult(Message message)
+    {
+        if (MamElements.TryReadResult(message) is { } result && _catchUps.TryGetValue(result.QueryId, out var collected))
+        {
+            collected.Enqueue(result);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the message is not a repeat of one already published (by its XEP-0359 stanza-id from our archive).</summary>
+    private bool IsNewArchiveId(Message message) =>
+        ReceiptElements.FindStanzaId(message, _spec.Jid.Bare) is not { } archiveId || RememberArchiveId(archiveId);
+
+    private bool RememberArchiveId(string archiveId)
+    {
+        lock (_seenArchiveIds)
+        {
+            if (!_seenArchiveIds.Add(archiveId))
+            {
+                return false;
+            }
+
+            _seenArchiveOrder.Enqueue(archiveId);
+            if (_seenArchiveOrder.Count > SeenArchiveIdCapacity)
+            {
+                _seenArchiveIds.Remove(_seenArchiveOrder.Dequeue());
+            }
+
+            _lastArchiveId = archiveId;
+            return true;
         }
     }
 

@@ -58,7 +58,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         foreach (var stored in await _sessionStore.LoadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
-            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId);
+            var lastArchiveId = await FindLastArchiveIdAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
+            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId);
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 session.StartRestored();
@@ -179,6 +180,19 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await StopAsync(cts.Token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The archive id (XEP-0359 stanza-id) of the last message a restored session published, so it can catch up
+    /// from the archive on what arrived while the gateway was down. Looks at the most recent events only.
+    /// </summary>
+    private async Task<string?> FindLastArchiveIdAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
+    {
+        const int Window = 1_000;
+        var page = await _eventLog.ReadAsync(stored.Tenant, stored.Id, Math.Max(0, lastEventId - Window), Window, cancellationToken).ConfigureAwait(false);
+        return page.Events.OfType<MessageReceived>().Reverse()
+            .Select(e => ReceiptElements.FindStanzaId(e.Message, stored.Spec.Jid.Bare))
+            .FirstOrDefault(id => id is not null);
     }
 
     /// <summary>Called by sessions, in event id order per session. Journaled before dispatch by <see cref="JournalAsync"/>.</summary>

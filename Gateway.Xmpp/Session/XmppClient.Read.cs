@@ -111,6 +111,8 @@ public sealed partial class XmppClient
             case Iq request:
                 _ = Task.Run(() => HandleIqRequestAsync(request));
                 break;
+            case Message message when _messageFilter?.Invoke(message) == true:
+                break; // taken by the owner's filter, in stream order (e.g. archive results)
             default:
                 await _incoming.Writer.WriteAsync(stanza, _lifetime.Token).ConfigureAwait(false);
                 break;

@@ -39,6 +39,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     private readonly StreamManagementState? _streamManagement;
     private readonly IReadOnlyList<XElement> _earlyElements;
     private IqRequestHandler? _fallbackIqHandler;
+    private Func<Message, bool>? _messageFilter;
     private Task _readLoop = Task.CompletedTask;
     private int _closing;
     private int _disposed;
@@ -232,6 +233,13 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
 
         return new SentStanza(stanza, acknowledged!);
     }
+
+    /// <summary>
+    /// Lets the owner take certain messages before they reach <see cref="Incoming"/>, synchronously and in stream
+    /// order (so, e.g., every archive result is seen before the IQ result that ends the query). The filter
+    /// must be quick and must not block: it runs on the reader.
+    /// </summary>
+    public void SetMessageFilter(Func<Message, bool>? filter) => _messageFilter = filter;
 
     /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
     public void AddDiscoFeature(string feature) => _discoFeatures.TryAdd(feature, 0);
