@@ -37,6 +37,13 @@ install_missing_packages() {
 install_missing_packages
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: dotnet SDK not found on PATH" >&2; exit 127; }
 
+# Gateway.Tests/js is a Node client of the SignalR hub that HubNodeClientTests runs; its packages come from the
+# committed package-lock.json.
+if [ ! -d Gateway.Tests/js/node_modules ]; then
+  command -v npm >/dev/null 2>&1 || { echo "test.sh: npm not found on PATH (needed by Gateway.Tests/js)" >&2; exit 127; }
+  (cd Gateway.Tests/js && npm ci --no-audit --no-fund)
+fi
+
 results="$root/TestResults/test.sh"
 rm -rf "$results"
 

@@ -10,7 +10,7 @@ namespace Gateway.Api.Contracts;
 /// </summary>
 /// <typeparam name="TData">
 /// <see cref="MessageDto"/>, <see cref="PresenceDto"/>, <see cref="RosterItemDto"/>, <see cref="IqRequestDto"/> or
-/// <see cref="SessionStateDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
+/// <see cref="SessionStateDto"/> or <see cref="MessageStatusDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
 /// </typeparam>
 /// <param name="EventId">Per-session sequence number, starting at 1.</param>
 /// <param name="SessionId">The session the event belongs to.</param>
@@ -36,7 +36,24 @@ public static class EventKinds
 
     /// <summary>The session changed state; data is a <see cref="SessionStateDto"/>.</summary>
     public const string SessionState = "session-state";
+
+    /// <summary>A message sent through the gateway changed delivery state; data is a <see cref="MessageStatusDto"/>.</summary>
+    public const string MessageStatus = "message-status";
 }
+
+/// <summary>The delivery state of a message sent through the gateway.</summary>
+/// <param name="MessageId">The stanza id of the message (the id the send returned).</param>
+/// <param name="To">The recipient JID, when known.</param>
+/// <param name="Status">
+/// queued, sent, acked (the server confirmed it, XEP-0198), delivered (the recipient's client confirmed receipt),
+/// displayed or failed. Only moves forward; failed can follow any state before delivered.
+/// </param>
+/// <param name="QueuedAt">When the gateway accepted the message.</param>
+/// <param name="UpdatedAt">When the status last changed.</param>
+/// <param name="ErrorCondition">When failed: the XMPP error condition, or a gateway reason.</param>
+/// <param name="ErrorText">When failed: human-readable detail, if any.</param>
+public sealed record MessageStatusDto(
+    string MessageId, string? To, string Status, DateTimeOffset QueuedAt, DateTimeOffset UpdatedAt, string? ErrorCondition, string? ErrorText);
 
 /// <summary>An IQ get/set the gateway does not answer itself.</summary>
 /// <param name="Iq">The request, with <c>from</c>, <c>id</c> and the query payload to answer.</param>
@@ -85,6 +102,31 @@ public static class EventMapper
         return new(e.EventId, e.SessionId, EventKinds.SessionState, e.ReceivedAt, new SessionStateDto(StateName(e.State), e.Reason, e.ReasonText));
     }
 
+    public static EventEnvelope<MessageStatusDto> ToEnvelope(MessageStatusChanged e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.MessageStatus, e.ReceivedAt, ToDto(e.Status));
+    }
+
+    /// <summary>A message's delivery state as JSON (REST and events alike).</summary>
+    public static MessageStatusDto ToDto(MessageStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return new(status.MessageId, status.To?.ToString(), StatusName(status.Status), status.QueuedAt, status.UpdatedAt, status.ErrorCondition, status.ErrorText);
+    }
+
+    /// <summary>The JSON name of a delivery status.</summary>
+    public static string StatusName(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.Queued => "queued",
+        DeliveryStatus.Sent => "sent",
+        DeliveryStatus.Acked => "acked",
+        DeliveryStatus.Delivered => "delivered",
+        DeliveryStatus.Displayed => "displayed",
+        DeliveryStatus.Failed => "failed",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
     /// <summary>
     /// Any event, with the payload typed as <see cref="object"/>: for streams of mixed kinds (webhooks, replay).
     /// System.Text.Json writes an <see cref="object"/> by its runtime type, so the JSON equals the typed envelope's.
@@ -97,6 +139,7 @@ public static class EventMapper
         RosterPushed r => Untyped(ToEnvelope(r)),
         IqRequestReceived q => Untyped(ToEnvelope(q)),
         SessionStateChanged s => Untyped(ToEnvelope(s)),
+        MessageStatusChanged ms => Untyped(ToEnvelope(ms)),
         null => throw new ArgumentNullException(nameof(e)),
         _ => null,
     };

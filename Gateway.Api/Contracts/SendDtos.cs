@@ -111,3 +111,34 @@ public sealed record PostIqRequest
 /// <param name="Id">The stanza id: yours, or the generated one.</param>
 /// <param name="AckedByServer">True when the server acknowledged it (XEP-0198), which only <c>?wait=server</c> waits for.</param>
 public sealed record StanzaAcceptedDto(string Id, bool AckedByServer);
+
+/// <summary>Validates idempotency keys, the same for the REST <c>Idempotency-Key</c> header and the hub's <c>idempotencyKey</c>.</summary>
+public static class IdempotencyKeys
+{
+    /// <summary>The request header carrying the key.</summary>
+    public const string Header = "Idempotency-Key";
+
+    /// <summary>What is wrong with the key, or null when it is valid (or absent): 1-128 printable ASCII characters.</summary>
+    public static string? Validate(string? key)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+
+        if (key.Length is < 1 or > 128)
+        {
+            return "must be 1-128 characters";
+        }
+
+        foreach (var c in key)
+        {
+            if (c is < '\u0021' or > '\u007e')
+            {
+                return "must be printable ASCII (no spaces or control characters)";
+            }
+        }
+
+        return null;
+    }
+}

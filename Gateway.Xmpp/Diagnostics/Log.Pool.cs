@@ -37,4 +37,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4302, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} cannot catch up from the archive ({Condition}); messages received while disconnected may be missing")]
     public static partial void CatchUpUnavailable(ILogger logger, string tenant, string sessionId, string condition);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} connected (resumed: {Resumed}, catching up: {CatchingUp})")]
+    public static partial void ConnectionStarted(ILogger logger, string tenant, string sessionId, bool resumed, bool catchingUp);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} released {Count} messages held during catch-up")]
+    public static partial void HeldReleased(ILogger logger, string tenant, string sessionId, int count);
 }

@@ -31,9 +31,17 @@ internal sealed class ManagedSession : IManagedSession
     private StreamManagement.StreamHandoff? _handoff;
     private readonly MessageStatusTracker _statuses;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<ArchivedMessage>> _catchUps = new(StringComparer.Ordinal);
+    /// <summary>Dedupe keys of published incoming messages: archive ids and sender+origin-id pairs.</summary>
     private readonly HashSet<string> _seenArchiveIds = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenArchiveOrder = new();
-    private string? _lastArchiveId;
+    /// <summary>
+    /// The archive id (XEP-0359 stanza-id) up to which every message is accounted for. It follows live messages
+    /// while there is no gap, and the catch-up's pages while there is one.
+    /// </summary>
+    private string? _archiveCursor;
+
+    /// <summary>A stream ended without resumption and the catch-up has not completed yet.</summary>
+    private bool _gapPending;
     private bool _hadConnection;
     private readonly ConcurrentDictionary<string, Lazy<Task<SendReceipt>>> _idempotency = new(StringComparer.Ordinal);
     private long _lastEventId;
@@ -42,7 +50,7 @@ internal sealed class ManagedSession : IManagedSession
 
     public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null)
     {
-        _lastArchiveId = lastArchiveId;
+        _archiveCursor = lastArchiveId;
         _hadConnection = lastArchiveId is not null;
         _lastEventId = lastEventId;
         _statuses = new MessageStatusTracker(options.MessageStatusCapacity, time);
@@ -367,6 +375,21 @@ internal sealed class ManagedSession : IManagedSession
         client.AddDiscoFeature(Protocol.Ns.ChatMarkers);
         using var connectionScope = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var token = connectionScope.Token;
+        if (_hadConnection && !client.Resumed && _archiveCursor is not null)
+        {
+            _gapPending = true; // without a cursor there is no known point to catch up from
+        }
+
+        var catchingUp = _gapPending && _archiveCursor is not null;
+        Log.ConnectionStarted(_logger, Tenant, Id, client.Resumed, catchingUp);
+        if (catchingUp)
+        {
+            lock (_holdGate)
+            {
+                _held = [];
+            }
+        }
+
         try
         {
             // A resumed stream keeps its roster interest and presence on the server (XEP-0198 §5).
@@ -401,7 +424,7 @@ internal sealed class ManagedSession : IManagedSession
         var send = SendLoopAsync(client, token);
         var keepAlive = KeepAliveLoopAsync(client, token);
         // A new stream after an earlier one (not a resumption) may have missed messages: catch up from the archive.
-        var catchUp = _hadConnection && !client.Resumed ? CatchUpAsync(client, token) : Task.CompletedTask;
+        var catchUp = catchingUp ? CatchUpAsync(client, token) : Task.CompletedTask;
         _hadConnection = true;
         var reason = await client.Terminated.ConfigureAwait(false);
         await connectionScope.CancelAsync().ConfigureAwait(false);
@@ -419,13 +442,19 @@ internal sealed class ManagedSession : IManagedSession
                 switch (stanza)
                 {
                     case Message message:
-                        if (!IsNewArchiveId(message))
+                        lock (_holdGate)
                         {
-                            break; // already published (e.g. by an archive catch-up): XEP-0359 stanza-id dedupe
+                            if (_held is not null)
+                            {
+                                // An archive catch-up is running: publish after it, so each sender's messages stay in order.
+                                _held.Add(message);
+                            }
+                            else
+                            {
+                                PublishIncoming(message, archiveId: null);
+                            }
                         }
 
-                        TrackDelivery(message);
-                        Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
                         await AnswerReceiptRequestAsync(client, message).ConfigureAwait(false);
                         break;
                     case Presence presence:
@@ -453,12 +482,7 @@ internal sealed class ManagedSession : IManagedSession
     /// </summary>
     private async Task CatchUpAsync(XmppClient client, CancellationToken cancellationToken)
     {
-        var after = _lastArchiveId;
-        if (after is null)
-        {
-            return;
-        }
-
+        var after = _archiveCursor;
         try
         {
             for (var page = 0; page < MaxCatchUpPages; page++)
@@ -480,19 +504,19 @@ internal sealed class ManagedSession : IManagedSession
                 var published = 0;
                 foreach (var archived in collected)
                 {
-                    if (archived.Message.From?.Bare != own && RememberArchiveId(archived.ArchiveId))
+                    if (archived.Message.From?.Bare != own && PublishIncoming(archived.Message, archived.ArchiveId))
                     {
-                        var message = archived.Message;
-                        TrackDelivery(message);
-                        Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
                         published++;
                     }
                 }
 
                 Log.CaughtUp(_logger, Tenant, Id, collected.Count, published);
-                after = fin.Last ?? after;
+                // Progress survives this connection: an interrupted catch-up continues here, not from the start.
+                after = fin.Last ?? collected.LastOrDefault()?.ArchiveId ?? after;
+                _archiveCursor = after;
                 if (fin.Complete || collected.IsEmpty)
                 {
+                    _gapPending = false;
                     return;
                 }
             }
@@ -505,10 +529,78 @@ internal sealed class ManagedSession : IManagedSession
         {
             // The connection ended mid catch-up; the next connection catches up again from the last id seen.
         }
+        finally
+        {
+            ReleaseHeldMessages();
+        }
+    }
+
+    private readonly object _holdGate = new();
+    private List<Message>? _held;
+
+    private void ReleaseHeldMessages()
+    {
+        lock (_holdGate)
+        {
+            Log.HeldReleased(_logger, Tenant, Id, _held?.Count ?? -1);
+            foreach (var message in _held ?? [])
+            {
+                PublishIncoming(message, archiveId: null);
+            }
+
+            _held = null;
+        }
+    }
+
+    /// <summary>
+    /// Publishes an incoming message unless it is a repeat: the same archive id (XEP-0359 stanza-id by our
+    /// account: an offline copy and its archive entry) or the same sender's origin-id (a sender that resent
+    /// after losing its own connection). Returns whether it was published.
+    /// </summary>
+    private bool PublishIncoming(Message message, string? archiveId)
+    {
+        archiveId ??= ReceiptElements.FindStanzaId(message, _spec.Jid.Bare);
+        var originKey = message.From is not null && (string?)message.FindPayload(ReceiptElements.OriginId)?.Attribute("id") is { Length: > 0 } originId
+            ? $"{message.From.Bare}\n{originId}"
+            : null;
+        lock (_seenArchiveIds)
+        {
+            if ((archiveId is not null && _seenArchiveIds.Contains(archiveId)) || (originKey is not null && _seenArchiveIds.Contains(originKey)))
+            {
+                return false;
+            }
+
+            Remember(archiveId);
+            Remember(originKey);
+            if (archiveId is not null && !_gapPending)
+            {
+                _archiveCursor = archiveId;
+            }
+        }
+
+        TrackDelivery(message);
+        Publish((id, at) => new MessageReceived(Tenant, Id, id, at, message));
+        return true;
+    }
+
+    /// <summary>Adds a dedupe key, forgetting the oldest beyond the capacity. Call under the set's lock.</summary>
+    private void Remember(string? key)
+    {
+        if (key is null || !_seenArchiveIds.Add(key))
+        {
+            return;
+        }
+
+        _seenArchiveOrder.Enqueue(key);
+        if (_seenArchiveOrder.Count > SeenArchiveIdCapacity)
+        {
+            _seenArchiveIds.Remove(_seenArchiveOrder.Dequeue());
+        }
     }
 
     private const int CatchUpPageSize = 100;
-    private const int MaxCatchUpPages = 100;
+    /// <summary>Bounds one catch-up (a runaway archive); the next connection continues from the cursor.</summary>
+    private const int MaxCatchUpPages = 10_000;
     private const int SeenArchiveIdCapacity = 10_000;
 
     /// <summary>Runs on the client's reader: archive results of our own queries are collected, not published as live messages.</summary>
@@ -521,30 +613,6 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         return false;
-    }
-
-    /// <summary>True when the message is not a repeat of one already published (by its XEP-0359 stanza-id from our archive).</summary>
-    private bool IsNewArchiveId(Message message) =>
-        ReceiptElements.FindStanzaId(message, _spec.Jid.Bare) is not { } archiveId || RememberArchiveId(archiveId);
-
-    private bool RememberArchiveId(string archiveId)
-    {
-        lock (_seenArchiveIds)
-        {
-            if (!_seenArchiveIds.Add(archiveId))
-            {
-                return false;
-            }
-
-            _seenArchiveOrder.Enqueue(archiveId);
-            if (_seenArchiveOrder.Count > SeenArchiveIdCapacity)
-            {
-                _seenArchiveIds.Remove(_seenArchiveOrder.Dequeue());
-            }
-
-            _lastArchiveId = archiveId;
-            return true;
-        }
     }
 
     /// <summary>Receipts, markers and bounces about messages we sent move their delivery status.</summary>

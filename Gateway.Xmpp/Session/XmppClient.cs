@@ -143,12 +143,21 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
                 {
                     var negotiated = await Negotiator.NegotiateAsync(transport, options, logger, resumeFrom, timeout.Token).ConfigureAwait(false);
                     var client = new XmppClient(options, transport, negotiated, logger);
+                    // Read before resending: a resumed stream makes the server resend its own backlog at the same
+                    // time, and two peers that both write without reading can fill each other's buffers.
+                    client.Start();
                     if (resumeFrom is not null)
                     {
-                        await client.ResendAsync(resumeFrom, negotiated, timeout.Token).ConfigureAwait(false);
+                        try
+                        {
+                            await client.ResendAsync(resumeFrom, negotiated, timeout.Token).ConfigureAwait(false);
+                        }
+                        catch
+                        {
+                            await client.DisposeAsync().ConfigureAwait(false);
+                            throw;
+                        }
                     }
-
-                    client.Start();
                     Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
                     return client;
                 }

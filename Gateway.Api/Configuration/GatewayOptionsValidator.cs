@@ -1,0 +1,138 @@
+using Gateway.Api.Contracts;
+using Gateway.Xmpp;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Configuration;
+
+/// <summary>
+/// Checks <see cref="GatewayOptions"/> at start-up (<c>ValidateOnStart</c>), so a bad setting stops the gateway
+/// with a message naming it instead of failing the first request.
+/// </summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        ValidateTenants(options, failures);
+        ValidatePool(options, failures);
+        ValidateAccounts(options, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTenants(GatewayOptions options, List<string> failures)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var hashes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Tenants.Count; i++)
+        {
+            var tenant = options.Tenants[i];
+            var key = $"Gateway:Tenants:{i}";
+            if (!InputRules.IsValidTenantName(tenant.Name))
+            {
+                failures.Add($"{key}:Name {InputRules.TenantNameRule}.");
+            }
+            else if (!names.Add(tenant.Name))
+            {
+                failures.Add($"{key}:Name '{tenant.Name}' is configured twice; tenant names must be unique.");
+            }
+
+            if (tenant.ApiKeySha256.Count == 0)
+            {
+                failures.Add($"{key}:ApiKeySha256 must list at least one SHA-256 hash of an API key.");
+            }
+
+            for (var k = 0; k < tenant.ApiKeySha256.Count; k++)
+            {
+                var hash = tenant.ApiKeySha256[k];
+                if (!InputRules.IsSha256Hex(hash))
+                {
+                    // Never echo the value: it may be a key pasted in clear by mistake.
+                    failures.Add($"{key}:ApiKeySha256:{k} must be 64 hex digits: the SHA-256 hash of the API key (printf %s \"$KEY\" | sha256sum), never the key itself.");
+                }
+                else if (hashes.TryGetValue(hash, out var owner) && owner != tenant.Name)
+                {
+                    failures.Add($"{key}:ApiKeySha256:{k} is also a key of tenant '{owner}'; a key must belong to exactly one tenant.");
+                }
+                else
+                {
+                    hashes[hash] = tenant.Name;
+                }
+            }
+        }
+    }
+
+    private static void ValidatePool(GatewayOptions options, List<string> failures)
+    {
+        try
+        {
+            // Its messages already name the setting (Gateway:Pool:…).
+            options.Pool.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        for (var i = 0; i < options.TrustedCertificatePaths.Count; i++)
+        {
+            if (!TrustedCertificates.TryLoad(options.TrustedCertificatePaths[i], out _, out var error))
+            {
+                failures.Add($"Gateway:Pool:TrustedCertificatePaths:{i} {error}");
+            }
+        }
+    }
+
+    private static void ValidateAccounts(GatewayOptions options, List<string> failures)
+    {
+        var tenants = options.Tenants.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var ids = new HashSet<(string, string)>();
+        for (var i = 0; i < options.Accounts.Count; i++)
+        {
+            var account = options.Accounts[i];
+            var key = $"Gateway:Accounts:{i}";
+            if (!tenants.Contains(account.Tenant))
+            {
+                failures.Add($"{key}:Tenant '{account.Tenant}' is not one of Gateway:Tenants.");
+            }
+
+            if (!InputRules.IsValidSessionId(account.Id))
+            {
+                failures.Add($"{key}:Id {InputRules.SessionIdRule}.");
+            }
+            else if (!ids.Add((account.Tenant, account.Id)))
+            {
+                failures.Add($"{key}:Id '{account.Id}' is used twice within tenant '{account.Tenant}'.");
+            }
+
+            if (!Jid.TryParse(account.Jid, out var jid, out var jidError))
+            {
+                failures.Add($"{key}:Jid is not a valid JID: {jidError}.");
+            }
+            else if (jid.Local is null)
+            {
+                failures.Add($"{key}:Jid must name an account (local@domain).");
+            }
+
+            if (string.IsNullOrEmpty(account.Password))
+            {
+                failures.Add($"{key}:Password must not be empty (set it through an environment variable or a secret store, e.g. Gateway__Accounts__{i}__Password).");
+            }
+
+            if (account.Port is < 1 or > 65535)
+            {
+                failures.Add($"{key}:Port must be 1-65535.");
+            }
+
+            if (!InputRules.TryParseTlsMode(account.TlsMode, out var tlsMode))
+            {
+                failures.Add($"{key}:TlsMode {InputRules.TlsModeRule}.");
+            }
+
+            if ((account.Host is not null || account.Port is not null || tlsMode == TlsMode.Disabled) && !options.Pool.AllowHostOverride)
+            {
+                failures.Add($"{key} sets Host, Port or TlsMode=disabled, which needs Gateway:Pool:AllowHostOverride=true.");
+            }
+        }
+    }
+}

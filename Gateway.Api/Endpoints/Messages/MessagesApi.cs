@@ -1,0 +1,126 @@
+using Gateway.Api.Contracts;
+using Gateway.Api.Errors;
+using Gateway.Api.OpenApi;
+using Gateway.Xmpp.Pool;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Gateway.Api.Endpoints.Messages;
+
+/// <summary>
+/// <c>POST /api/v1/sessions/{id}/messages</c>: send a message; <c>GET /api/v1/sessions/{id}/messages/{messageId}</c>:
+/// its delivery status.
+/// </summary>
+internal static class MessagesApi
+{
+    public const string Tag = "Messaging";
+
+    /// <summary>The problem code of an unknown message id.</summary>
+    public const string MessageNotFound = "message-not-found";
+
+    private static readonly MessageStatusDto StatusExample = new(
+        "order-42-shipped", "bob@example.com", "delivered", Examples.Since, Examples.Since.AddSeconds(2), ErrorCondition: null, ErrorText: null);
+
+    public static RouteGroupBuilder MapMessages(this RouteGroupBuilder group)
+    {
+        group.MapPost("/{id}/messages", Send)
+            .WithTags(Tag)
+            .Documented(
+                "SendMessage",
+                "Send a message",
+                "Queues a message (RFC 6121 §5) on the session and answers 202 with its stanza id. `to` must be a valid JID; " +
+                "a message needs a body, a subject or payloads. Payloads are extension elements as XML strings (chat states, " +
+                "receipts, custom data), each exactly one namespaced element: no DTD, comments or processing instructions, " +
+                "nothing of `jabber:client` or of the stream level. By default the call returns once the stanza is queued " +
+                "(also while the session reconnects). With `?wait=server` it returns only after the server acknowledged the " +
+                "stanza through XEP-0198 (`ackedByServer: true`); 504 if no acknowledgement came in time, 409 if the server " +
+                "offers no stream management. 429 with `Retry-After` when the session's outbound queue is full. " +
+                "Send an `Idempotency-Key` header (1-128 printable ASCII characters) to make retries safe: a retry with the " +
+                "same key answers with the first attempt's stanza id and sends nothing again. Follow delivery with " +
+                "`GET /api/v1/sessions/{id}/messages/{messageId}` or the hub's `OnMessageStatus` events.",
+                Examples.Message,
+                new Dictionary<int, object> { [202] = Examples.Accepted })
+            .ProducesProblems(400, 404, 409, 413, 415, 429, 503, 504);
+        group.MapGet("/{id}/messages/{messageId}", GetStatus)
+            .WithTags(Tag)
+            .Documented(
+                "GetMessageStatus",
+                "Get a message's delivery status",
+                "The delivery state of a message sent through this session, by the stanza id the send returned: `queued` " +
+                "(in the session's outbound queue), `sent` (written to the connection), `acked` (the server confirmed it, " +
+                "XEP-0198), `delivered` (the recipient's client confirmed receipt, XEP-0184 or XEP-0333), `displayed` " +
+                "(XEP-0333) or `failed` (with `errorCondition` and `errorText`). The status only moves forward; `failed` can " +
+                "follow any state before `delivered`. The same data arrives as `message-status` events on the hub. 404 " +
+                "`message-not-found` for an id this session never sent or no longer remembers.",
+                responseExamples: new Dictionary<int, object>
+                {
+                    [200] = StatusExample,
+                    [404] = Examples.Make(404, MessageNotFound, "Session 'support-bot' knows no message 'order-42-shipped'."),
+                })
+            .ProducesProblems(404);
+        return group;
+    }
+
+    /// <param name="id">The session id.</param>
+    /// <param name="body">The message.</param>
+    /// <param name="wait"><c>queued</c> (default): return once queued. <c>server</c>: once the server acknowledged it (XEP-0198).</param>
+    /// <param name="idempotencyKey">
+    /// Optional, 1-128 printable ASCII characters: a retry with the same key returns the first attempt's stanza id and
+    /// sends nothing again.
+    /// </param>
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    /// <param name="cancellationToken">Request aborted.</param>
+    internal static async Task<Results<Accepted<StanzaAcceptedDto>, ProblemHttpResult>> Send(
+        string id,
+        PostMessageRequest body,
+        [FromQuery] string? wait,
+        [FromHeader(Name = IdempotencyKeys.Header)] string? idempotencyKey,
+        HttpContext httpContext,
+        ISessionPool pool,
+        CancellationToken cancellationToken)
+    {
+        if (!SessionLookup.TryParseWait(wait, out var delivery))
+        {
+            return GatewayProblems.Validation(httpContext, SessionLookup.InvalidWait);
+        }
+
+        if (IdempotencyKeys.Validate(idempotencyKey) is { } invalidKey)
+        {
+            return GatewayProblems.Validation(httpContext, new Dictionary<string, string[]> { [IdempotencyKeys.Header] = [invalidKey] });
+        }
+
+        if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
+        {
+            return GatewayProblems.SessionNotFound(httpContext, id);
+        }
+
+        if (!RequestMapper.TryCreateMessage(body, out var message, out var errors))
+        {
+            return GatewayProblems.Validation(httpContext, errors);
+        }
+
+        var receipt = await session.EnqueueAsync(message, delivery, idempotencyKey, cancellationToken);
+        return TypedResults.Accepted((string?)null, new StanzaAcceptedDto(receipt.StanzaId, receipt.AckedByServer));
+    }
+
+    /// <param name="id">The session id.</param>
+    /// <param name="messageId">The message's stanza id, as the send returned it.</param>
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    internal static Results<Ok<MessageStatusDto>, ProblemHttpResult> GetStatus(string id, string messageId, HttpContext httpContext, ISessionPool pool)
+    {
+        if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
+        {
+            return GatewayProblems.SessionNotFound(httpContext, id);
+        }
+
+        return session.GetMessageStatus(messageId) is { } status
+            ? TypedResults.Ok(EventMapper.ToDto(status))
+            : GatewayProblems.Result(
+                httpContext,
+                StatusCodes.Status404NotFound,
+                MessageNotFound,
+                $"Session '{GatewayProblems.Truncate(id)}' knows no message '{GatewayProblems.Truncate(messageId)}'.");
+    }
+}

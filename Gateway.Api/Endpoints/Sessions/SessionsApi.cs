@@ -1,0 +1,143 @@
+using Gateway.Api.Auth;
+using Gateway.Api.Contracts;
+using Gateway.Api.Diagnostics;
+using Gateway.Api.Errors;
+using Gateway.Api.OpenApi;
+using Gateway.Xmpp.Pool;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Gateway.Api.Endpoints.Sessions;
+
+/// <summary><c>/api/v1/sessions</c>: open, list, inspect and close pooled XMPP sessions.</summary>
+internal static class SessionsApi
+{
+    /// <summary>Where the sessions live; <c>Location</c> headers point below it.</summary>
+    public const string BasePath = "/api/v1/sessions";
+
+    public const string Tag = "Sessions";
+
+    public static RouteGroupBuilder MapSessions(this RouteGroupBuilder group)
+    {
+        group.MapPost("", Create)
+            .WithTags(Tag)
+            .Documented(
+                "CreateSession",
+                "Open a session",
+                "Logs in to the XMPP account and answers once the session is online (authenticated, bound, initial presence " +
+                "sent unless sendInitialPresence is false); the gateway then keeps it online, reconnecting with backoff, until " +
+                "it is deleted. The `Location` header names the new session. Failures carry the XMPP cause: a refused " +
+                "password is 422 with `xmppCondition` `not-authorized` (401 is reserved for a bad API key), an unreachable " +
+                "server 502 `xmpp-connection-failed`, a refused certificate 502 `xmpp-tls-failed`, a stream error 502 with its " +
+                "condition, a slow server 504. `host`, `port` and `tlsMode: disabled` are refused with 400 " +
+                "`host-override-not-allowed` unless the gateway sets `Gateway:Pool:AllowHostOverride`. A session id already " +
+                "in use is 409 `session-exists`; a full pool or tenant 429 `session-limit-reached`. A failed attempt keeps nothing.",
+                Examples.CreateSession,
+                new Dictionary<int, object>
+                {
+                    [201] = Examples.Session,
+                    [409] = Examples.Make(409, ProblemCodes.SessionExists, "A session with id 'support-bot' already exists."),
+                    [429] = Examples.Make(429, ProblemCodes.SessionLimitReached, "This tenant holds its maximum of 100 sessions (Gateway:Pool:MaxSessionsPerTenant)."),
+                    [502] = Examples.Make(502, ProblemCodes.XmppConnectionFailed, "Could not connect to xmpp.example.com:5222: Connection refused."),
+                    [503] = Examples.Make(503, ProblemCodes.XmppAuthFailed, "SASL authentication failed with 'temporary-auth-failure'.") with { XmppCondition = "temporary-auth-failure" },
+                })
+            .ProducesProblems(400, 409, 413, 415, 422, 429, 502, 503, 504);
+
+        group.MapGet("", List)
+            .WithTags(Tag)
+            .Documented(
+                "ListSessions",
+                "List sessions",
+                "The caller's sessions, ordered by id, in whatever state they are. Sessions of other tenants are never listed.",
+                responseExamples: new Dictionary<int, object> { [200] = Examples.Sessions });
+
+        group.MapGet("/{id}", Get)
+            .WithTags(Tag)
+            .Documented(
+                "GetSession",
+                "Get a session",
+                "The session's state, bound JID, stream management status, outbound queue length and last event id. " +
+                "Another tenant's session answers 404 exactly like an unknown one.",
+                responseExamples: new Dictionary<int, object> { [200] = Examples.Session })
+            .ProducesProblems(404);
+
+        group.MapDelete("/{id}", Delete)
+            .WithTags(Tag)
+            .Documented(
+                "DeleteSession",
+                "Close a session",
+                "Closes the session gracefully (unavailable presence, then stream close) and forgets it; its id can be reused. " +
+                "Stanzas still queued are dropped. 204, or 404 for an unknown (or foreign) session.")
+            .ProducesProblems(404);
+        return group;
+    }
+
+    /// <param name="body">The account and how to connect.</param>
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    /// <param name="poolOptions">The pool's settings.</param>
+    /// <param name="loggers">Loggers.</param>
+    /// <param name="cancellationToken">Request aborted.</param>
+    internal static async Task<Results<Created<SessionDto>, ProblemHttpResult>> Create(
+        CreateSessionRequest body, HttpContext httpContext, ISessionPool pool, SessionPoolOptions poolOptions, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var tenant = httpContext.User.GetTenant();
+        if (RequestMapper.OverridesHost(body) && !poolOptions.AllowHostOverride)
+        {
+            return GatewayProblems.Result(httpContext, StatusCodes.Status400BadRequest, ProblemCodes.HostOverrideNotAllowed,
+                "This gateway does not let callers choose the XMPP host or port (Gateway:Pool:AllowHostOverride is false): " +
+                "leave host and port out, and the server is found through the DNS SRV records of the JID's domain.");
+        }
+
+        if (!RequestMapper.TryCreateSpec(body, poolOptions.AllowHostOverride, out var spec, out var errors))
+        {
+            return GatewayProblems.Validation(httpContext, errors);
+        }
+
+        SessionInfo info;
+        try
+        {
+            info = await pool.CreateAsync(tenant, spec, cancellationToken);
+        }
+        catch (ArgumentException ex)
+        {
+            // The pool's last word on a spec this API let through; its message names what is wrong, never the password.
+            return GatewayProblems.Result(httpContext, StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ex.Message);
+        }
+
+        Log.SessionCreated(loggers.CreateLogger(typeof(SessionsApi)), tenant, info.Id);
+        return TypedResults.Created(Location(info.Id), SessionMapper.ToDto(info));
+    }
+
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    internal static Ok<SessionDto[]> List(HttpContext httpContext, ISessionPool pool) =>
+        TypedResults.Ok(pool.List(httpContext.User.GetTenant()).Select(SessionMapper.ToDto).ToArray());
+
+    /// <param name="id">The session id.</param>
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    internal static Results<Ok<SessionDto>, ProblemHttpResult> Get(string id, HttpContext httpContext, ISessionPool pool) =>
+        SessionLookup.TryFind(httpContext, pool, id, out var session)
+            ? TypedResults.Ok(SessionMapper.ToDto(session.Info))
+            : GatewayProblems.SessionNotFound(httpContext, id);
+
+    /// <param name="id">The session id.</param>
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    /// <param name="loggers">Loggers.</param>
+    /// <param name="cancellationToken">Request aborted.</param>
+    internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        string id, HttpContext httpContext, ISessionPool pool, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var tenant = httpContext.User.GetTenant();
+        if (!await pool.RemoveAsync(tenant, id, cancellationToken))
+        {
+            return GatewayProblems.SessionNotFound(httpContext, id);
+        }
+
+        Log.SessionRemoved(loggers.CreateLogger(typeof(SessionsApi)), tenant, id);
+        return TypedResults.NoContent();
+    }
+
+    public static string Location(string id) => $"{BasePath}/{Uri.EscapeDataString(id)}";
+}

@@ -1,0 +1,115 @@
+using Gateway.Api.Configuration;
+using Gateway.Api.Contracts;
+using Gateway.Api.Diagnostics;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Hosting;
+
+/// <summary>
+/// Runs the pool with the host: starts it before the server takes requests, then opens the configured service
+/// accounts in the background (a failure is logged and the gateway keeps running), and at shutdown closes every
+/// session gracefully. Lifecycle calls apply to the real <see cref="SessionPool"/> only; a substitute
+/// <see cref="ISessionPool"/> (tests) has none.
+/// </summary>
+internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions> options, ILogger<SessionPoolHost> logger) : IHostedService
+{
+    // Never disposed: without timers or wait handles a CancellationTokenSource holds nothing to release, and the
+    // host may stop a service after the container disposed it.
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _accounts = Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (pool is SessionPool sessionPool)
+        {
+            await sessionPool.StartAsync(cancellationToken);
+            Log.PoolStarted(logger);
+        }
+
+        // Not awaited: logging in can take up to the connect timeout per account, and the API should serve meanwhile.
+        _accounts = Task.Run(() => StartAccountsAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _accounts.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (pool is SessionPool sessionPool)
+        {
+            try
+            {
+                await sessionPool.StopAsync(cancellationToken);
+                Log.PoolStopped(logger);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.PoolStopFailed(logger, ex);
+            }
+        }
+    }
+
+    private Task StartAccountsAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(options.Value.Accounts.Select(account => StartAccountAsync(account, cancellationToken)));
+
+    private async Task StartAccountAsync(AccountOptions account, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Validated at start-up (GatewayOptionsValidator): these parses succeed.
+            var jid = Jid.Parse(account.Jid);
+            InputRules.TryParseTlsMode(account.TlsMode, out var tlsMode);
+            var spec = new SessionSpec
+            {
+                Id = account.Id,
+                Jid = jid.Bare,
+                Password = account.Password,
+                Resource = account.Resource ?? jid.Resource,
+                Host = account.Host,
+                Port = account.Port,
+                TlsMode = tlsMode,
+            };
+            var info = await pool.CreateAsync(account.Tenant, spec, cancellationToken);
+            Log.AccountOnline(logger, account.Tenant, info.Id);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The message of an XMPP error names a condition or an endpoint, never the password.
+            Log.AccountFailed(logger, account.Tenant, account.Id, ex.GetType().Name, ex.Message);
+        }
+    }
+}
+
+/// <summary>Registers the connection pool and its host.</summary>
+public static class GatewayPool
+{
+    /// <summary>
+    /// <see cref="SessionPool"/> as a singleton, also as <see cref="ISessionPool"/> (same instance; its DisposeAsync is
+    /// idempotent), built from the validated <see cref="SessionPoolOptions"/>; and the hosted service that starts and stops it.
+    /// </summary>
+    public static IServiceCollection AddGatewaySessionPool(this IServiceCollection services)
+    {
+        // Persistence is optional: whoever registers an ISessionStore or IEventLog gets it used; else in memory.
+        services.AddSingleton(sp => new SessionPool(
+            sp.GetRequiredService<SessionPoolOptions>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ISessionStore>(),
+            sp.GetService<IEventLog>()));
+        services.AddSingleton<ISessionPool>(sp => sp.GetRequiredService<SessionPool>());
+        services.AddHostedService<SessionPoolHost>();
+        return services;
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Hubs;
+
+/// <summary>Wires the SignalR hub into the app: <c>services.AddGatewayHub()</c> and <c>app.MapGatewayHub()</c>.</summary>
+public static class GatewayHubExtensions
+{
+    private const string DispatcherLogCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
+
+    /// <summary>
+    /// Registers SignalR, the hub's options (<c>Gateway:Hub</c>), its error filter and the dispatcher that drains
+    /// <see cref="Xmpp.Pool.ISessionPool.ReadEventsAsync"/> into hub groups. Expects an <see cref="Xmpp.Pool.ISessionPool"/>
+    /// and the ApiKey authentication to be registered by the caller.
+    /// </summary>
+    public static IServiceCollection AddGatewayHub(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptionsWithValidateOnStart<GatewayHubOptions, GatewayHubOptionsValidator>().BindConfiguration(GatewayHubOptions.Section);
+        services.AddSingleton<HubErrorFilter>();
+        services.AddSignalR().AddHubOptions<GatewayHub>(hub => hub.AddFilter<HubErrorFilter>());
+        services.AddOptions<HubOptions<GatewayHub>>().Configure<IOptions<GatewayHubOptions>>((hub, gateway) =>
+        {
+            hub.StatefulReconnectBufferSize = gateway.Value.StatefulReconnectBufferSize;
+            hub.MaximumReceiveMessageSize = gateway.Value.MaximumReceiveMessageSize;
+        });
+        services.AddHostedService<SessionEventDispatcher>();
+        services.AddSingleton<IPostConfigureOptions<LoggerFilterOptions>, CapDispatcherErrors>();
+        return services;
+    }
+
+    /// <summary>Maps the hub at <c>/hubs/xmpp</c> (<see cref="GatewayHub.Path"/>) with stateful reconnect allowed.</summary>
+    public static HubEndpointConventionBuilder MapGatewayHub(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return endpoints.MapHub<GatewayHub>(GatewayHub.Path, ConfigureConnection);
+    }
+
+    private static void ConfigureConnection(HttpConnectionDispatcherOptions options) => options.AllowStatefulReconnects = true;
+
+    /// <summary>
+    /// SignalR logs every failed hub method at Error ("Failed to invoke hub method"), a client's unknown session id as
+    /// much as a crash, which would page operators for client mistakes. Every hub method runs inside
+    /// <see cref="HubErrorFilter"/>, which logs refusals at Debug (5108) and bugs at Error (5109) with the exception,
+    /// so the dispatcher's category is capped. A post-configuration, like SecretSafeLogging's: a rule naming a provider
+    /// outranks any rule that does not, so the cap is added for every provider named, plus one for all others.
+    /// </summary>
+    private sealed class CapDispatcherErrors : IPostConfigureOptions<LoggerFilterOptions>
+    {
+        public void PostConfigure(string? name, LoggerFilterOptions options)
+        {
+            var providers = options.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToList();
+            for (var i = options.Rules.Count - 1; i >= 0; i--)
+            {
+                if (options.Rules[i].CategoryName?.StartsWith(DispatcherLogCategory, StringComparison.Ordinal) == true)
+                {
+                    options.Rules.RemoveAt(i);
+                }
+            }
+
+            foreach (var provider in providers)
+            {
+                options.Rules.Add(new LoggerFilterRule(provider, DispatcherLogCategory, LogLevel.Critical, filter: null));
+            }
+        }
+    }
+}

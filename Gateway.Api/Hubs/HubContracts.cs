@@ -1,0 +1,114 @@
+using Gateway.Api.Contracts;
+
+namespace Gateway.Api.Hubs;
+
+// Requests and answers of the hub's methods. They mirror the REST request bodies (Contracts/SendDtos.cs) field for
+// field, so a client can move between the two without reshaping its data, and HubRequests validates them with the
+// REST API's RequestMapper. Differences: `wait` is a field here (a query parameter in REST), and IQ requests and
+// answers are separate methods (one endpoint in REST).
+
+/// <summary>A message to send (RFC 6121 §5).</summary>
+public sealed record SendMessageRequest
+{
+    /// <summary>Recipient JID (bare or full). Required.</summary>
+    public string? To { get; init; }
+
+    /// <summary>chat (default), normal, groupchat or headline.</summary>
+    public string? Type { get; init; }
+
+    public string? Body { get; init; }
+
+    public string? Subject { get; init; }
+
+    public string? Thread { get; init; }
+
+    /// <summary>xml:lang of the stanza.</summary>
+    public string? Lang { get; init; }
+
+    /// <summary>Extension elements, each one namespaced XML element as a string (at most 32, 32 KiB each).</summary>
+    public IReadOnlyList<string>? Payloads { get; init; }
+
+    /// <summary>Stanza id, 1-128 characters; generated when absent.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>queued (default): return once queued; server: once the server acknowledged it (XEP-0198).</summary>
+    public string? Wait { get; init; }
+
+    /// <summary>
+    /// Optional, 1-128 printable ASCII characters: a retry with the same key returns the first attempt's answer and sends
+    /// nothing again (the REST API's <c>Idempotency-Key</c> header).
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+}
+
+/// <summary>A presence to send (RFC 6121 §4).</summary>
+public sealed record SendPresenceRequest
+{
+    /// <summary>Recipient; absent for a broadcast presence.</summary>
+    public string? To { get; init; }
+
+    /// <summary>available (default), unavailable, subscribe, subscribed, unsubscribe or unsubscribed.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>away, chat, dnd or xa; absent for plain available.</summary>
+    public string? Show { get; init; }
+
+    public string? Status { get; init; }
+
+    /// <summary>-128..127.</summary>
+    public int? Priority { get; init; }
+
+    public string? Lang { get; init; }
+
+    public IReadOnlyList<string>? Payloads { get; init; }
+
+    /// <summary>Stanza id, 1-128 characters; generated when absent.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>queued (default) or server; see <see cref="SendMessageRequest.Wait"/>.</summary>
+    public string? Wait { get; init; }
+}
+
+/// <summary>An IQ request to send; the hub returns the reply.</summary>
+public sealed record SendIqRequest
+{
+    /// <summary>Addressee; absent means the account's own server.</summary>
+    public string? To { get; init; }
+
+    /// <summary>get (default) or set.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>The query element as XML. Required.</summary>
+    public string? Payload { get; init; }
+
+    /// <summary>How long to wait for the reply, 1..120 s; default the pool's IQ timeout.</summary>
+    public int? TimeoutSeconds { get; init; }
+}
+
+/// <summary>The answer to an IQ request received as an <see cref="EventKinds.IqRequest"/> event.</summary>
+public sealed record AnswerIqRequest
+{
+    /// <summary>The request's id (<c>data.iq.id</c> of the event). Required.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>The requester (<c>data.iq.from</c> of the event); optional, checked against the request when given.</summary>
+    public string? To { get; init; }
+
+    /// <summary>result (default) or error.</summary>
+    public string? Type { get; init; }
+
+    /// <summary>The result's payload as XML; absent for an empty result.</summary>
+    public string? Payload { get; init; }
+
+    /// <summary>Required when <see cref="Type"/> is error; the type may be left empty for the condition's default.</summary>
+    public StanzaErrorDto? Error { get; init; }
+}
+
+/// <summary>A subscription's starting point.</summary>
+/// <param name="SessionId">The session subscribed to.</param>
+/// <param name="State">Its state when the subscription began.</param>
+/// <param name="LastEventId">
+/// Every event with a greater id will be delivered to this connection; events up to this id may or may not be
+/// (replay them from elsewhere, and drop repeats by id).
+/// </param>
+public sealed record SubscriptionDto(string SessionId, string State, long LastEventId);

@@ -1,0 +1,38 @@
+namespace Gateway.Api.Hubs;
+
+/// <summary>
+/// Every log line of the SignalR hub and its dispatcher. Event ids are a contract; the hub owns 51xx of the API's 5xxx.
+/// Sessions are named by tenant and session id; never a JID, a body, an API key or a token.
+/// </summary>
+internal static partial class HubLog
+{
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Could not deliver {Kind} event {EventId} of session {Tenant}/{SessionId} to its subscribers")]
+    public static partial void DispatchFailed(ILogger logger, string kind, long eventId, string tenant, string sessionId, Exception exception);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Delivering {Kind} event {EventId} of session {Tenant}/{SessionId} took longer than {Timeout}; gave up on slow subscribers (raise Gateway:Hub:SendTimeout)")]
+    public static partial void DispatchTimedOut(ILogger logger, string kind, long eventId, string tenant, string sessionId, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Reading session events failed; events are not delivered to hub clients until reading resumes in {Delay}")]
+    public static partial void EventStreamFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "The session event stream ended; the hub dispatcher stops")]
+    public static partial void EventStreamEnded(ILogger logger);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Debug, Message = "Skipped session event of unknown type {EventType}")]
+    public static partial void UnknownEvent(ILogger logger, string eventType);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Debug, Message = "Connection {ConnectionId} subscribed to session {Tenant}/{SessionId}")]
+    public static partial void Subscribed(ILogger logger, string connectionId, string tenant, string sessionId);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Debug, Message = "Connection {ConnectionId} unsubscribed from session {Tenant}/{SessionId}")]
+    public static partial void Unsubscribed(ILogger logger, string connectionId, string tenant, string sessionId);
+
+    [LoggerMessage(EventId = 5108, Level = LogLevel.Debug, Message = "Hub method {Method} refused: {Reason}")]
+    public static partial void MethodRefused(ILogger logger, string method, string reason);
+
+    [LoggerMessage(EventId = 5110, Level = LogLevel.Trace, Message = "Delivered {Kind} event {EventId} of session {Tenant}/{SessionId} to its subscribers")]
+    public static partial void Dispatched(ILogger logger, string kind, long eventId, string tenant, string sessionId);
+
+    [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Hub method {Method} failed unexpectedly")]
+    public static partial void MethodFailed(ILogger logger, string method, Exception exception);
+}

@@ -1,0 +1,29 @@
+using Gateway.Api.Contracts;
+
+namespace Gateway.Api.Hubs;
+
+/// <summary>
+/// What the hub calls on its clients. Method names are the wire contract (JavaScript: <c>connection.on("OnMessage", …)</c>);
+/// each receives an <see cref="EventEnvelope{TData}"/> of one session the connection subscribed to. The trailing
+/// <see cref="CancellationToken"/> is server-side only (it bounds the send) and never reaches the client.
+/// </summary>
+public interface IGatewayClient
+{
+    /// <summary>A message arrived (kind <c>message</c>).</summary>
+    Task OnMessage(EventEnvelope<MessageDto> e, CancellationToken cancellationToken);
+
+    /// <summary>A presence stanza arrived (kind <c>presence</c>).</summary>
+    Task OnPresence(EventEnvelope<PresenceDto> e, CancellationToken cancellationToken);
+
+    /// <summary>The server pushed a roster change (kind <c>roster-push</c>).</summary>
+    Task OnRosterPush(EventEnvelope<RosterItemDto> e, CancellationToken cancellationToken);
+
+    /// <summary>An IQ request awaits an answer through <see cref="GatewayHub.AnswerIq"/> (kind <c>iq-request</c>).</summary>
+    Task OnIqRequest(EventEnvelope<IqRequestDto> e, CancellationToken cancellationToken);
+
+    /// <summary>The session changed state (kind <c>session-state</c>).</summary>
+    Task OnSessionState(EventEnvelope<SessionStateDto> e, CancellationToken cancellationToken);
+
+    /// <summary>A message sent through the session changed delivery state (kind <c>message-status</c>).</summary>
+    Task OnMessageStatus(EventEnvelope<MessageStatusDto> e, CancellationToken cancellationToken);
+}

@@ -1,0 +1,126 @@
+using Gateway.Api.Contracts;
+using Gateway.Api.Errors;
+
+namespace Gateway.Api.OpenApi;
+
+/// <summary>Example values for the OpenAPI document: one realistic conversation, reused across operations.</summary>
+internal static class Examples
+{
+    public static readonly DateTimeOffset Since = new(2025, 1, 31, 9, 30, 0, TimeSpan.Zero);
+
+    public static readonly CreateSessionRequest CreateSession = new()
+    {
+        Id = "support-bot",
+        Jid = "alice@example.com",
+        Password = "correct horse battery staple",
+        Resource = "gateway",
+    };
+
+    public static readonly SessionDto Session = new()
+    {
+        Id = "support-bot",
+        Jid = "alice@example.com",
+        BoundJid = "alice@example.com/gateway",
+        State = "online",
+        StateSince = Since,
+        CreatedAt = Since.AddSeconds(-2),
+        StreamManagement = true,
+        LastEventId = 42,
+    };
+
+    public static readonly SessionDto[] Sessions =
+    [
+        Session with { Id = "alerts", Jid = "alerts@example.com", BoundJid = "alerts@example.com/gateway", State = "reconnecting", Reason = "connection-lost", ReasonText = "The connection was reset by the server.", ReconnectAttempt = 2, QueuedOutbound = 3, LastEventId = 7 },
+        Session,
+    ];
+
+    public static readonly PostMessageRequest Message = new()
+    {
+        To = "bob@example.com",
+        Type = "chat",
+        Body = "Your order has shipped.",
+        Thread = "order-42",
+        Payloads = ["<active xmlns='http://jabber.org/protocol/chatstates'/>", "<request xmlns='urn:xmpp:receipts'/>"],
+    };
+
+    public static readonly StanzaAcceptedDto Accepted = new("b3JkZXItNDItc2hpcA", AckedByServer: false);
+
+    public static readonly PostPresenceRequest Presence = new() { Show = "away", Status = "In a meeting until 3 pm", Priority = 5 };
+
+    public static readonly PostIqRequest IqGet = new()
+    {
+        Type = "get",
+        To = "bob@example.com/phone",
+        Payload = "<query xmlns='jabber:iq:version'/>",
+        TimeoutSeconds = 10,
+    };
+
+    public static readonly IqDto IqResult = new()
+    {
+        Id = "dmVyc2lvbi0x",
+        From = "bob@example.com/phone",
+        To = "alice@example.com/gateway",
+        Type = "result",
+        Payload = "<query xmlns=\"jabber:iq:version\"><name>Conversations</name><version>2.17</version></query>",
+    };
+
+    public static readonly RosterDto Roster = new(
+        [
+            new RosterItemDto("bob@example.com", "Bob", "both", PendingOut: false, ["Friends"]),
+            new RosterItemDto("carol@example.org", null, "none", PendingOut: true, []),
+        ],
+        Version: "ver14");
+
+    public static readonly PutRosterItemRequest RosterItem = new() { Name = "Bob", Groups = ["Friends", "Work"] };
+
+    public const string RawMessage = "<message to='bob@example.com' type='chat'><body>Hello</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>";
+
+    /// <summary>A problem example per status, used where an operation gives none of its own.</summary>
+    public static GatewayProblemDetails Problem(int status) => status switch
+    {
+        400 => Make(status, ProblemCodes.ValidationFailed, "The request is invalid: to is not a valid JID: JID domainpart is empty (RFC 7622 §3.2)") with
+        {
+            Errors = new Dictionary<string, string[]> { ["to"] = ["is not a valid JID: JID domainpart is empty (RFC 7622 §3.2)"] },
+        },
+        401 => Make(status, ProblemCodes.Unauthorized, "This request needs an API key in the X-Api-Key header."),
+        403 => Make(status, ProblemCodes.XmppStanzaError, "XMPP stanza error 'forbidden' (type auth)") with { XmppCondition = "forbidden", XmppErrorType = "auth" },
+        404 => Make(status, ProblemCodes.SessionNotFound, "There is no session 'support-bot' for this API key."),
+        409 => Make(status, ProblemCodes.SessionUnavailable, "Session 'support-bot' has failed (not-authorized) and will not reconnect.") with { SessionState = "failed" },
+        413 => Make(status, ProblemCodes.PayloadTooLarge, "The request body is larger than 1024 KiB."),
+        415 => Make(status, ProblemCodes.UnsupportedMediaType, "This content type is not accepted here: send application/json (or application/xmpp+xml for raw stanzas)."),
+        422 => Make(status, ProblemCodes.XmppAuthFailed, "SASL authentication failed with 'not-authorized'.") with { XmppCondition = "not-authorized" },
+        429 => Make(status, ProblemCodes.OutboundQueueFull, "The outbound queue of session 'support-bot' is full (1000 stanzas); retry after 2 s or raise Gateway:Pool:OutboundQueueCapacity."),
+        501 => Make(status, ProblemCodes.XmppStanzaError, "XMPP stanza error 'feature-not-implemented' (type cancel)") with { XmppCondition = "feature-not-implemented", XmppErrorType = "cancel" },
+        502 => Make(status, ProblemCodes.XmppStanzaError, "XMPP stanza error 'remote-server-not-found' (type cancel)") with { XmppCondition = "remote-server-not-found", XmppErrorType = "cancel" },
+        503 => Make(status, ProblemCodes.SessionUnavailable, "Session 'support-bot' is reconnecting.") with { SessionState = "reconnecting" },
+        504 => Make(status, ProblemCodes.XmppTimeout, "IQ dmVyc2lvbi0x timed out after 30 s."),
+        _ => Make(status, ProblemCodes.BadRequest, "The request failed."),
+    };
+
+    public static GatewayProblemDetails Make(int status, string code, string detail) => new()
+    {
+        // What ASP.NET Core's problem details defaults put in 'type' (none for 429).
+        Type = status switch
+        {
+            400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+            403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+            404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+            405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+            409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+            413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+            415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+            422 => "https://tools.ietf.org/html/rfc9110#section-15.5.21",
+            501 => "https://tools.ietf.org/html/rfc9110#section-15.6.2",
+            502 => "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+            503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+            504 => "https://tools.ietf.org/html/rfc9110#section-15.6.5",
+            _ => null,
+        },
+        Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
+        Status = status,
+        Detail = detail,
+        Code = code,
+        TraceId = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    };
+}

@@ -1,0 +1,93 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Persistence;
+
+/// <summary>
+/// The gateway's embedded storage, section <c>Gateway:Storage</c>: one SQLite file holding the session definitions
+/// (credentials encrypted with ASP.NET Core Data Protection) and the per-session event journal. Validated at start-up.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The Data Protection key ring lives in <see cref="KeysPath"/>. Keep it with the database (back them up together):
+/// without the keys, stored sessions cannot be decrypted and are skipped at start-up.
+/// </para>
+/// <para>
+/// On Linux and in containers the key files themselves are <b>not</b> encrypted at rest: anyone who can read both
+/// <see cref="KeysPath"/> and the database can decrypt the stored passwords. The gateway creates both with owner-only
+/// permissions (0700 directories, 0600 database). To encrypt the keys as well, add
+/// <c>services.AddDataProtection().ProtectKeysWithCertificate(certificate)</c> after <c>AddGatewayPersistence</c>, with
+/// a certificate kept outside these directories (a mounted secret).
+/// </para>
+/// <para>One gateway process per database file: the store assumes it is the only writer.</para>
+/// </remarks>
+public sealed class GatewayStorageOptions
+{
+    public const string Section = "Gateway:Storage";
+
+    /// <summary>The SQLite database file; relative paths are under the app's content root. Default <c>gateway.db</c>.</summary>
+    public string Path { get; set; } = "gateway.db";
+
+    /// <summary>
+    /// The directory of the Data Protection key ring; relative paths are under the content root. Default: <c>keys</c>
+    /// beside the database file.
+    /// </summary>
+    public string? KeysPath { get; set; }
+
+    /// <summary>Events kept per session for replay (1 to 100,000,000); older ones are dropped by the periodic trim. Default 10000.</summary>
+    public int EventRetentionCount { get; set; } = 10_000;
+
+    /// <summary>Events older than this (1 minute to 3650 days) are dropped by the periodic trim. Default 7 days.</summary>
+    public TimeSpan EventRetentionAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often retention is applied (1 second to 1 day). Default 5 minutes.</summary>
+    public TimeSpan TrimInterval { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>
+/// Checks <see cref="GatewayStorageOptions"/> at start-up. Written by hand rather than with <c>[Range]</c> and
+/// <c>[OptionsValidator]</c>: the generated validator ignores <c>ErrorMessage</c>, and messages must name the setting.
+/// </summary>
+internal sealed class GatewayStorageOptionsValidator : IValidateOptions<GatewayStorageOptions>
+{
+    private static readonly TimeSpan MinRetentionAge = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxRetentionAge = TimeSpan.FromDays(3650);
+    private static readonly TimeSpan MinTrimInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxTrimInterval = TimeSpan.FromDays(1);
+
+    public ValidateOptionsResult Validate(string? name, GatewayStorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const string Section = GatewayStorageOptions.Section;
+        var failures = new List<string>();
+        if (options.EventRetentionCount is < 1 or > 100_000_000)
+        {
+            failures.Add($"{Section}:EventRetentionCount must be between 1 and 100000000 events per session (currently {options.EventRetentionCount}).");
+        }
+
+        if (options.EventRetentionAge < MinRetentionAge || options.EventRetentionAge > MaxRetentionAge)
+        {
+            failures.Add($"{Section}:EventRetentionAge must be between {MinRetentionAge} and {MaxRetentionAge} (currently {options.EventRetentionAge}).");
+        }
+
+        if (options.TrimInterval < MinTrimInterval || options.TrimInterval > MaxTrimInterval)
+        {
+            failures.Add($"{Section}:TrimInterval must be between {MinTrimInterval} and {MaxTrimInterval} (currently {options.TrimInterval}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Path))
+        {
+            failures.Add($"{Section}:Path must name the database file (default gateway.db under the content root).");
+        }
+        else if (Directory.Exists(options.Path))
+        {
+            failures.Add($"{Section}:Path '{options.Path}' is a directory; it must name the database file, e.g. {System.IO.Path.Combine(options.Path, "gateway.db")}.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.KeysPath) && File.Exists(options.KeysPath))
+        {
+            failures.Add($"{Section}:KeysPath '{options.KeysPath}' is a file; it must name the directory of the Data Protection key ring.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Api.Persistence;
+
+/// <summary>The event journal: same semantics as <see cref="InMemoryEventLog"/>, held to it by a shared contract test.</summary>
+internal sealed partial class SqliteGatewayStore
+{
+    /// <summary>Rows deleted per transaction when trimming by age, so appends wait for one chunk, not the whole backlog.</summary>
+    private const int TrimChunk = 2_000;
+
+    /// <summary>
+    /// Appends in one transaction (together with appends other callers queued meanwhile) and completes after the
+    /// commit. Idempotent: an event whose id is already stored is left as it is, so a batch retried after an
+    /// ambiguous failure is not duplicated. An event the codec cannot encode is logged (5512) and skipped, but its
+    /// id still counts for <see cref="GetLastEventIdAsync"/>. Cancellation applies until the writer picks the batch up.
+    /// </summary>
+    public async Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        // Encoded here, on the caller's thread: the writer loop only runs SQL.
+        var rows = new List<EventRow>(events.Count);
+        var heads = new Dictionary<(string Tenant, string Session), long>();
+        foreach (var sessionEvent in events)
+        {
+            var key = (sessionEvent.Tenant, sessionEvent.SessionId);
+            heads[key] = Math.Max(heads.GetValueOrDefault(key), sessionEvent.EventId);
+            try
+            {
+                rows.Add(new EventRow(
+                    sessionEvent.Tenant,
+                    sessionEvent.SessionId,
+                    sessionEvent.EventId,
+                    sessionEvent.ReceivedAt.UtcTicks,
+                    SessionEventCodec.KindOf(sessionEvent),
+                    SessionEventCodec.Encode(sessionEvent)));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or System.Xml.XmlException or XmppException)
+            {
+                // The pool retries a failed append forever: refusing the batch would stall every session's events.
+                PersistenceLog.EventNotStorable(_logger, sessionEvent.EventId, sessionEvent.Tenant, sessionEvent.SessionId, sessionEvent.GetType().Name, ex.GetType().Name);
+            }
+        }
+
+        await EnqueueAsync(new WriteRequest(new EventBatch(rows, heads)), cancellationToken);
+    }
+
+    public async Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(sessionId);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+
+        // One read snapshot (deferred BEGIN takes no write lock): bounds and page agree while the writer commits.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var (storedOldest, last) = await ReadBoundsAsync(connection, transaction, tenant, sessionId, cancellationToken);
+        if (storedOldest is not { } oldest)
+        {
+            return new EventPage([], 0, last, Gap: afterEventId < last);
+        }
+
+        var events = new List<SessionEvent>(Math.Clamp(limit, 0, 1_024));
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            SELECT event_id, received_at, kind, data FROM events
+            WHERE tenant = $tenant AND session_id = $session AND event_id > $after
+            ORDER BY event_id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$session", sessionId);
+        var after = command.Parameters.Add("$after", SqliteType.Integer);
+        var take = command.Parameters.Add("$limit", SqliteType.Integer);
+
+        // An undecodable row is skipped, and the page topped up past it: a reader paging on must not mistake a
+        // page shortened by bad rows for the end.
+        var cursor = afterEventId;
+        while (events.Count < limit)
+        {
+            var requested = limit - events.Count;
+            after.Value = cursor;
+            take.Value = requested;
+            var rows = 0;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows++;
+                    cursor = reader.GetInt64(0);
+                    var kind = reader.GetString(2);
+                    try
+                    {
+                        events.Add(SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, reader.GetString(3)));
+                    }
+                    catch (FormatException ex)
+                    {
+                        PersistenceLog.EventRowUnreadable(_logger, cursor, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
+                    }
+                }
+            }
+
+            if (rows < requested)
+            {
+                break;
+            }
+        }
+
+        return new EventPage(events, oldest, last, Gap: afterEventId + 1 < oldest);
+    }
+
+    public async Task<long> GetLastEventIdAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(sessionId);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return (await ReadBoundsAsync(connection, transaction, tenant, sessionId, cancellationToken)).Last;
+    }
+
+    /// <summary>
+    /// Applies retention as <see cref="InMemoryEventLog"/> does (age first, then count), in short transactions so that
+    /// appends are not held up. The per-session last ids are kept.
+    /// </summary>
+    public async Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEventsPerSession);
+        var started = Stopwatch.GetTimestamp();
+        var cutoff = olderThan.UtcTicks;
+        long byAge = 0;
+        while (true)
+        {
+            var deleted = await WriteAsync(
+                transaction =>
+                {
+                    using var command = WriterCommand(
+                        transaction,
+                        "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < $cutoff LIMIT $chunk)");
+                    command.Parameters.AddWithValue("$cutoff", cutoff);
+                    command.Parameters.AddWithValue("$chunk", TrimChunk);
+                    return command.ExecuteNonQuery();
+                },
+                cancellationToken);
+            byAge += deleted;
+            if (deleted < TrimChunk)
+            {
+                break;
+            }
+        }
+
+        long byCount = 0;
+        foreach (var (tenant, sessionId) in await SessionsOverCountAsync(maxEventsPerSession, cancellationToken))
+        {
+            byCount += await WriteAsync(
+                transaction =>
+                {
+                    // The (maxEventsPerSession + 1)-th newest event and everything before it go; NULL (few enough) deletes nothing.
+                    using var command = WriterCommand(
+                        transaction,
+                        """
+                        DELETE FROM events WHERE tenant = $tenant AND session_id = $session AND event_id <= (
+                            SELECT event_id FROM events WHERE tenant = $tenant AND session_id = $session
+                            ORDER BY event_id DESC LIMIT 1 OFFSET $max)
+                        """);
+                    command.Parameters.AddWithValue("$tenant", tenant);
+                    command.Parameters.AddWithValue("$session", sessionId);
+                    command.Parameters.AddWithValue("$max", maxEventsPerSession);
+                    return command.ExecuteNonQuery();
+                },
+                cancellationToken);
+        }
+
+        PersistenceLog.Trimmed(_logger, byAge, olderThan, byCount, maxEventsPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    public async Task DeleteSessionAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(sessionId);
+        await WriteAsync(
+            transaction =>
+            {
+                using var command = WriterCommand(
+                    transaction,
+                    """
+                    DELETE FROM events WHERE tenant = $tenant AND session_id = $session;
+                    DELETE FROM session_event_heads WHERE tenant = $tenant AND session_id = $session;
+                    """);
+                command.Parameters.AddWithValue("$tenant", tenant);
+                command.Parameters.AddWithValue("$session", sessionId);
+                return command.ExecuteNonQuery();
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The oldest stored id (null when none is stored) and the last id ever appended (0 when none).</summary>
+    private static async Task<(long? Oldest, long Last)> ReadBoundsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string tenant, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+
+        // The head is the authority; max(event_id) only guards against a head row gone missing.
+        command.CommandText = """
+            SELECT
+                (SELECT min(event_id) FROM events WHERE tenant = $tenant AND session_id = $session),
+                max(coalesce((SELECT last_event_id FROM session_event_heads WHERE tenant = $tenant AND session_id = $session), 0),
+                    coalesce((SELECT max(event_id) FROM events WHERE tenant = $tenant AND session_id = $session), 0))
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$session", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>
+    /// Sessions that may hold more than <paramref name="maxEventsPerSession"/> events. Ids grow by one per event, so
+    /// a session whose oldest id is within the last <paramref name="maxEventsPerSession"/> ids cannot: an index seek
+    /// per session instead of counting every row.
+    /// </summary>
+    private async Task<List<(string Tenant, string Session)>> SessionsOverCountAsync(int maxEventsPerSession, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT h.tenant, h.session_id FROM session_event_heads AS h
+            WHERE (SELECT min(e.event_id) FROM events AS e WHERE e.tenant = h.tenant AND e.session_id = h.session_id)
+                  <= h.last_event_id - $max
+            """;
+        command.Parameters.AddWithValue("$max", maxEventsPerSession);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var sessions = new List<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sessions.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return sessions;
+    }
+
+    private sealed record EventRow(string Tenant, string SessionId, long EventId, long ReceivedAtTicks, string Kind, string Data);
+
+    private sealed record EventBatch(List<EventRow> Rows, Dictionary<(string Tenant, string Session), long> Heads);
+}

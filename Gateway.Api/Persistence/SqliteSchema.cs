@@ -1,0 +1,103 @@
+using Microsoft.Data.Sqlite;
+
+namespace Gateway.Api.Persistence;
+
+/// <summary>
+/// The store's schema and its migrations. <c>schema_version</c> holds one row: the version the file is at.
+/// A migration is appended to <see cref="Migrations"/>, never edited once released.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>Timestamps (<c>created_at</c>, <c>received_at</c>) are UTC ticks: exact round trip, ordered as integers.</summary>
+    private const string Version1 = """
+        CREATE TABLE sessions (
+            tenant         TEXT    NOT NULL,
+            id             TEXT    NOT NULL,
+            created_at     INTEGER NOT NULL,
+            spec_protected TEXT    NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) STRICT;
+
+        CREATE TABLE events (
+            tenant      TEXT    NOT NULL,
+            session_id  TEXT    NOT NULL,
+            event_id    INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            kind        TEXT    NOT NULL,
+            data        TEXT    NOT NULL,
+            PRIMARY KEY (tenant, session_id, event_id)
+        ) STRICT;
+
+        -- Trimming by age.
+        CREATE INDEX events_by_received_at ON events (received_at);
+
+        -- The last id ever appended per session: survives trimming, so numbering continues after a restart
+        -- even when retention dropped every event.
+        CREATE TABLE session_event_heads (
+            tenant        TEXT    NOT NULL,
+            session_id    TEXT    NOT NULL,
+            last_event_id INTEGER NOT NULL,
+            PRIMARY KEY (tenant, session_id)
+        ) STRICT, WITHOUT ROWID;
+        """;
+
+    /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
+    private static readonly string[] Migrations = [Version1];
+
+    public static int CurrentVersion => Migrations.Length;
+
+    /// <summary>Creates or upgrades the schema in one transaction; returns the version the file was at.</summary>
+    /// <exception cref="InvalidOperationException">The file was written by a newer gateway.</exception>
+    public static int Migrate(SqliteConnection connection, string path)
+    {
+        // BEGIN IMMEDIATE: the check and the upgrade happen under the write lock.
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT");
+        int version;
+        using (var read = Command(connection, transaction, "SELECT coalesce(max(version), 0) FROM schema_version"))
+        {
+            version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (version > CurrentVersion)
+        {
+            throw new InvalidOperationException(
+                $"The gateway store {path} has schema version {version}, newer than this gateway understands ({CurrentVersion}). " +
+                $"Run a gateway at least as new as the one that wrote it, or point {GatewayStorageOptions.Section}:Path at another file.");
+        }
+
+        if (version == CurrentVersion)
+        {
+            return version;
+        }
+
+        for (var v = version; v < CurrentVersion; v++)
+        {
+            Execute(connection, transaction, Migrations[v]);
+        }
+
+        Execute(connection, transaction, "DELETE FROM schema_version");
+        using (var write = Command(connection, transaction, "INSERT INTO schema_version (version) VALUES ($version)"))
+        {
+            write.Parameters.AddWithValue("$version", CurrentVersion);
+            write.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return version;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = Command(connection, transaction, sql);
+        command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+}

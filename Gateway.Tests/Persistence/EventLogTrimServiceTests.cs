@@ -1,0 +1,79 @@
+using System.Threading.Channels;
+using Gateway.Api.Persistence;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using static Gateway.Tests.Persistence.PersistenceTestKit;
+
+namespace Gateway.Tests.Persistence;
+
+[Trait("Tier", "Unit")]
+public sealed class EventLogTrimServiceTests
+{
+    private static readonly GatewayStorageOptions Options = new()
+    {
+        EventRetentionCount = 123,
+        EventRetentionAge = TimeSpan.FromHours(2),
+        TrimInterval = TimeSpan.FromMinutes(5),
+    };
+
+    [Fact]
+    public async Task ExecuteAsync_TrimsAtStartAndEveryInterval_WithConfiguredRetention()
+    {
+        var time = new FakeTimeProvider(T0);
+        var log = new RecordingEventLog();
+        using var service = new EventLogTrimService(log, Microsoft.Extensions.Options.Options.Create(Options), new FakeLogger<EventLogTrimService>(), time);
+
+        await service.StartAsync(Token);
+        var first = await log.Calls.Reader.ReadAsync(Token);
+        time.Advance(Options.TrimInterval);
+        var second = await log.Calls.Reader.ReadAsync(Token);
+        await service.StopAsync(Token);
+
+        Assert.Equal((123, T0 - TimeSpan.FromHours(2)), first);
+        Assert.Equal((123, T0 + TimeSpan.FromMinutes(5) - TimeSpan.FromHours(2)), second);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_TrimFails_LoggedAndTriedAgainNextInterval()
+    {
+        var time = new FakeTimeProvider(T0);
+        var log = new RecordingEventLog { FailuresLeft = 1 };
+        var logger = new FakeLogger<EventLogTrimService>();
+        using var service = new EventLogTrimService(log, Microsoft.Extensions.Options.Options.Create(Options), logger, time);
+
+        await service.StartAsync(Token);
+        await log.Calls.Reader.ReadAsync(Token);
+        time.Advance(Options.TrimInterval);
+        await log.Calls.Reader.ReadAsync(Token);
+        await service.StopAsync(Token);
+
+        var failure = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 5521);
+        Assert.Equal(LogLevel.Error, failure.Level);
+        Assert.Contains("Gateway:Storage:TrimInterval", failure.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class RecordingEventLog : IEventLog
+    {
+        public Channel<(int Max, DateTimeOffset OlderThan)> Calls { get; } = Channel.CreateUnbounded<(int, DateTimeOffset)>();
+
+        public int FailuresLeft { get; set; }
+
+        public Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
+        {
+            Calls.Writer.TryWrite((maxEventsPerSession, olderThan));
+            return FailuresLeft-- > 0 ? Task.FromException(new IOException("disk I/O error")) : Task.CompletedTask;
+        }
+
+        public Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<long> GetLastEventIdAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task DeleteSessionAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+}

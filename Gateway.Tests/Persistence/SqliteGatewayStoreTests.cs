@@ -1,0 +1,357 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Text;
+using Gateway.Api.Persistence;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using static Gateway.Tests.Persistence.PersistenceTestKit;
+
+namespace Gateway.Tests.Persistence;
+
+[Trait("Tier", "Unit")]
+public sealed class SqliteGatewayStoreTests : IDisposable
+{
+    private const string AccountJid = "secret-account@private.example";
+    private const string Password = "pässwörd-Ω-7f3a9c1e";
+
+    private readonly TempDirectory _directory = new();
+
+    private string DatabasePath => _directory.Combine("gateway.db");
+
+    public void Dispose() => _directory.Dispose();
+
+    private static SessionSpec Spec(string id, string password = Password) => new()
+    {
+        Id = id,
+        Jid = Jid.Parse(AccountJid),
+        Password = password,
+        Resource = "gateway",
+        Host = "xmpp.private.example",
+        Port = 5223,
+        TlsMode = TlsMode.DirectTls,
+        PinnedCertificateSha256 = ["AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12"],
+        SendInitialPresence = false,
+    };
+
+    private static void AssertSameSession(StoredSession expected, StoredSession actual)
+    {
+        Assert.Equal(expected.Tenant, actual.Tenant);
+        Assert.Equal(expected.Id, actual.Id);
+        Assert.Equal(expected.CreatedAt, actual.CreatedAt);
+        Assert.Equal(expected.Spec.PinnedCertificateSha256, actual.Spec.PinnedCertificateSha256);
+
+        // ImmutableArray compares by reference: the rest of the record compares by value.
+        Assert.Equal(expected.Spec, actual.Spec with { PinnedCertificateSha256 = expected.Spec.PinnedCertificateSha256 });
+        Assert.Equal(expected.Spec.Password, actual.Spec.Password);
+    }
+
+    private SqliteConnection OpenRaw()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private void ExecuteRaw(string sql)
+    {
+        using var connection = OpenRaw();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static bool Contains(byte[] haystack, string needle) =>
+        haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0 || haystack.AsSpan().IndexOf(Encoding.Unicode.GetBytes(needle)) >= 0;
+
+    [Fact]
+    public async Task Open_NewFile_WalSchemaVersion1AndOwnerOnlyFile()
+    {
+        await using (var store = OpenStore(DatabasePath))
+        {
+            await store.AppendAsync([Event("t", "s", 1)], Token);
+        }
+
+        using var connection = OpenRaw();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar());
+        command.CommandText = "SELECT version FROM schema_version";
+        Assert.Equal(1L, command.ExecuteScalar());
+        command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)";
+        Assert.Equal("events,schema_version,session_event_heads,sessions", command.ExecuteScalar());
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DatabasePath));
+        }
+    }
+
+    [Fact]
+    public async Task Open_ExistingFile_KeepsDataAndDoesNotMigrateAgain()
+    {
+        await using (var store = OpenStore(DatabasePath))
+        {
+            await store.AppendAsync(Events("t", "s", 1, 3), Token);
+        }
+
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var reopened = OpenStore(DatabasePath, logger);
+
+        Assert.Equal(3, (await reopened.ReadAsync("t", "s", 0, 10, Token)).Events.Count);
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502);
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5501);
+    }
+
+    [Fact]
+    public async Task Open_NewerSchemaVersion_RefusesNamingTheSetting()
+    {
+        await using (OpenStore(DatabasePath))
+        {
+        }
+
+        ExecuteRaw("UPDATE schema_version SET version = 2");
+
+        var ex = Assert.Throws<InvalidOperationException>(() => OpenStore(DatabasePath));
+        Assert.Contains("schema version 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Storage:Path", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restart_SameFileAndKeys_EverythingReadsBackEqual_NoSecretInClearInTheFile()
+    {
+        var sessions = new[]
+        {
+            new StoredSession("tenant-a", "bot", Spec("bot"), T0),
+            new StoredSession("tenant-a", "plain", new SessionSpec { Jid = Jid.Parse(AccountJid), Password = Password }, T0.AddDays(1)),
+            new StoredSession("tenant-b", "bot", Spec("bot", Password + "-b"), T0.AddHours(3)),
+        };
+        var events = Events("tenant-a", "bot", 1, 20);
+
+        await using (var first = StoreHost.Create(_directory.Path))
+        {
+            foreach (var session in sessions)
+            {
+                await first.Store.SaveAsync(session, Token);
+            }
+
+            await first.Store.AppendAsync(events, Token);
+            await first.Store.TrimAsync(15, DateTimeOffset.MinValue, Token);
+            first.AssertNoErrors();
+        }
+
+        await using (var second = StoreHost.Create(_directory.Path))
+        {
+            var loaded = await second.Store.LoadAllAsync(Token);
+            Assert.Equal(sessions.Length, loaded.Count);
+            foreach (var expected in sessions)
+            {
+                AssertSameSession(expected, Assert.Single(loaded, s => s.Tenant == expected.Tenant && s.Id == expected.Id));
+            }
+
+            var page = await second.Store.ReadAsync("tenant-a", "bot", 0, 100, Token);
+            AssertSameEvents(events[5..], page.Events);
+            Assert.True(page.Gap);
+            Assert.Equal(20, await second.Store.GetLastEventIdAsync("tenant-a", "bot", Token));
+            Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+            Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Message.Contains(Password, StringComparison.Ordinal) || r.Message.Contains(AccountJid, StringComparison.Ordinal));
+        }
+
+        // Every file SQLite wrote (the database, and a WAL if one was left), not the key ring.
+        var files = Directory.GetFiles(_directory.Path);
+        Assert.Contains(DatabasePath, files);
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file, Token);
+            Assert.False(Contains(bytes, Password), $"{Path.GetFileName(file)} holds the password in clear.");
+            Assert.False(Contains(bytes, AccountJid), $"{Path.GetFileName(file)} holds the account JID in clear.");
+            Assert.False(Contains(bytes, "xmpp.private.example"), $"{Path.GetFileName(file)} holds the host in clear.");
+        }
+    }
+
+    [Fact]
+    public async Task SaveAsync_SameSessionTwice_Replaces()
+    {
+        await using var store = OpenStore(DatabasePath);
+
+        await store.SaveAsync(new StoredSession("t", "s", Spec("s", "old"), T0), Token);
+        await store.SaveAsync(new StoredSession("t", "s", Spec("s", "new"), T0.AddMinutes(1)), Token);
+
+        var loaded = Assert.Single(await store.LoadAllAsync(Token));
+        Assert.Equal("new", loaded.Spec.Password);
+        Assert.Equal(T0.AddMinutes(1), loaded.CreatedAt);
+    }
+
+    [Fact]
+    public async Task DeleteAsync_ForgetsOnlyThatSession_UnknownIsNoError()
+    {
+        await using var store = OpenStore(DatabasePath);
+        await store.SaveAsync(new StoredSession("t", "gone", Spec("gone"), T0), Token);
+        await store.SaveAsync(new StoredSession("t", "kept", Spec("kept"), T0), Token);
+
+        await store.DeleteAsync("t", "gone", Token);
+        await store.DeleteAsync("t", "never-existed", Token);
+
+        Assert.Equal("kept", Assert.Single(await store.LoadAllAsync(Token)).Id);
+    }
+
+    [Fact]
+    public async Task LoadAllAsync_CorruptOrMovedSpec_SkipsThatRowWithWarning()
+    {
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.SaveAsync(new StoredSession("tenant-a", "moved", Spec("moved"), T0), Token);
+        await store.SaveAsync(new StoredSession("tenant-a", "garbage", Spec("garbage"), T0), Token);
+        await store.SaveAsync(new StoredSession("tenant-b", "fine", Spec("fine"), T0), Token);
+
+        // A blob copied onto another tenant's row decrypts, but is refused: it was sealed for tenant-b/fine.
+        ExecuteRaw("""
+            UPDATE sessions SET spec_protected = (SELECT spec_protected FROM sessions WHERE tenant = 'tenant-b') WHERE id = 'moved';
+            UPDATE sessions SET spec_protected = 'not base64 at all!' WHERE id = 'garbage';
+            """);
+
+        var loaded = await store.LoadAllAsync(Token);
+
+        Assert.Equal("fine", Assert.Single(loaded).Id);
+        var warnings = logger.Collector.GetSnapshot().Where(r => r.Id.Id == 5510).ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.All(warnings, w => Assert.Equal(LogLevel.Warning, w.Level));
+        Assert.All(warnings, w => Assert.DoesNotContain(Password, w.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LoadAllAsync_KeyRingLost_SkipsWithWarning()
+    {
+        await using (var first = StoreHost.Create(_directory.Path))
+        {
+            await first.Store.SaveAsync(new StoredSession("t", "s", Spec("s"), T0), Token);
+        }
+
+        await using var second = StoreHost.Create(_directory.Path, new Dictionary<string, string?> { ["Gateway:Storage:KeysPath"] = "other-keys" });
+
+        Assert.Empty(await second.Store.LoadAllAsync(Token));
+        Assert.Contains(second.Logs.GetSnapshot(), r => r.Id.Id == 5510 && r.Level == LogLevel.Warning);
+        second.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task ReadAsync_UndecodableEvents_SkippedWithWarningAndPageToppedUp()
+    {
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.AppendAsync(Events("t", "s", 1, 6), Token);
+        ExecuteRaw("""
+            UPDATE events SET data = '<message><body>cut off' WHERE event_id = 2;
+            UPDATE events SET kind = 'from-the-future' WHERE event_id = 3;
+            UPDATE events SET data = '{"state":"NoSuchState"}' WHERE event_id = 4;
+            """);
+
+        var page = await store.ReadAsync("t", "s", 0, 3, Token);
+
+        Assert.Equal([1L, 5, 6], page.Events.Select(e => e.EventId));
+        Assert.Equal(1, page.OldestAvailableEventId);
+        Assert.Equal(6, page.LastEventId);
+        Assert.False(page.Gap);
+        var warnings = logger.Collector.GetSnapshot().Where(r => r.Id.Id == 5511).ToList();
+        Assert.Equal(3, warnings.Count);
+        Assert.All(warnings, w => Assert.Equal(LogLevel.Warning, w.Level));
+        Assert.Contains(warnings, w => w.Message.Contains("from-the-future", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AppendAsync_SameBatchRetried_StoredOnce()
+    {
+        await using var store = OpenStore(DatabasePath);
+        var batch = Events("t", "s", 1, 3);
+
+        await store.AppendAsync(batch, Token);
+        await store.AppendAsync(batch, Token);
+
+        AssertSameEvents(batch, (await store.ReadAsync("t", "s", 0, 100, Token)).Events);
+    }
+
+    [Fact]
+    public async Task AppendAsync_CanceledBeforeStart_ThrowsAndStoresNothing()
+    {
+        await using var store = OpenStore(DatabasePath);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.AppendAsync(Events("t", "s", 1, 3), cts.Token));
+
+        Assert.Equal(0, await store.GetLastEventIdAsync("t", "s", Token));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_ThenUse_ObjectDisposed()
+    {
+        var store = OpenStore(DatabasePath);
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.AppendAsync([Event("t", "s", 1)], Token));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.ReadAsync("t", "s", 0, 10, Token));
+        Assert.False(File.Exists(DatabasePath + "-wal"), "Every connection is closed: the WAL was checkpointed and removed.");
+    }
+
+    [Fact]
+    public async Task TrimAsync_BacklogLargerThanOneChunk_RemovesAllByAgeKeepsLastId()
+    {
+        await using var store = OpenStore(DatabasePath);
+        for (var first = 1; first <= 5_000; first += 500)
+        {
+            await store.AppendAsync([.. Enumerable.Range(first, 500).Select(id => Event("t", $"s{id % 3}", id, T0))], Token);
+        }
+
+        await store.TrimAsync(10_000, T0.AddSeconds(1), Token);
+
+        for (var s = 0; s < 3; s++)
+        {
+            var page = await store.ReadAsync("t", $"s{s}", 0, 10, Token);
+            Assert.Empty(page.Events);
+            Assert.True(page.LastEventId >= 4_998);
+        }
+    }
+
+    [Fact]
+    [Trait("Tier", "Performance")]
+    public async Task AppendAsync_Throughput_PrintsEventsPerSecond()
+    {
+        const int Total = 50_000;
+        await using var store = OpenStore(DatabasePath);
+
+        // As the pool journals: one caller, batches of up to 512.
+        var events = Events("t", "sequential", 1, Total);
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < Total; i += 512)
+        {
+            await store.AppendAsync(events[i..Math.Min(Total, i + 512)], Token);
+        }
+
+        var sequential = Total / Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        // Eight concurrent callers with small batches: their batches are committed together.
+        const int Callers = 8;
+        const int Small = 16;
+        var perCaller = Enumerable.Range(0, Callers).Select(c => Events("t", $"concurrent{c}", 1, Total / Callers)).ToArray();
+        started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(perCaller.Select(mine => Task.Run(
+            async () =>
+            {
+                for (var i = 0; i < mine.Length; i += Small)
+                {
+                    await store.AppendAsync(mine[i..Math.Min(mine.Length, i + Small)], Token);
+                }
+            },
+            Token)));
+        var concurrent = Total / Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        var report = $"SQLite append rate: {sequential:N0} events/s (one caller, batches of 512); {concurrent:N0} events/s ({Callers} callers, batches of {Small})";
+        TestContext.Current.SendDiagnosticMessage(report);
+        TestContext.Current.TestOutputHelper?.WriteLine(report);
+        Assert.Equal(Total, await store.GetLastEventIdAsync("t", "sequential", Token));
+        Assert.Equal(Total / Callers, (await store.ReadAsync("t", "concurrent0", 0, Total, Token)).Events.Count);
+    }
+}
