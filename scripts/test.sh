@@ -6,33 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-install_missing_packages() {
-  local missing=()
-  command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing+=(prosody)
-  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-  [ "${#missing[@]}" -eq 0 ] && return 0
-
-  echo "test.sh: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # The prosody package starts its system service on install (ports 5222/5269/5280). Tests never use it:
-  # policy-rc.d exit 101 tells invoke-rc.d / deb-systemd-invoke not to start services during the install.
-  local policy=/usr/sbin/policy-rc.d created_policy=0
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
-    as_root chmod 755 "$policy"
-    created_policy=1
-  fi
-  local rc=0
-  { as_root apt-get update -q && as_root apt-get install -y -q "${missing[@]}"; } || rc=$?
-  [ "$created_policy" -eq 1 ] && as_root rm -f "$policy"
-  [ "$rc" -eq 0 ] || { echo "test.sh: apt-get failed ($rc)" >&2; exit "$rc"; }
-  # In case a service manager started it anyway.
-  as_root service prosody stop >/dev/null 2>&1 || true
-}
+# shellcheck source=scripts/lib/prerequisites.sh
+source scripts/lib/prerequisites.sh
 
 install_missing_packages
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: dotnet SDK not found on PATH" >&2; exit 127; }

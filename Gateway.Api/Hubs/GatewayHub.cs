@@ -9,12 +9,12 @@ namespace Gateway.Api.Hubs;
 
 /// <summary>
 /// The real-time face of the gateway at <c>/hubs/xmpp</c>: subscribe to sessions' events and send through them,
-/// with the same semantics as the REST API. Stateless: subscriptions are SignalR groups, everything else lives in
-/// the pool. Every session id is looked up within the caller's tenant; a foreign session looks exactly like an
+/// with the same semantics as the REST API. Subscriptions live in the <see cref="SessionEventDispatcher"/>, everything
+/// else in the pool. Every session id is looked up within the caller's tenant; a foreign session looks exactly like an
 /// unknown one.
 /// </summary>
 [Authorize]
-public sealed class GatewayHub(ISessionPool pool, ILogger<GatewayHub> logger) : Hub<IGatewayClient>
+public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatcher, ILogger<GatewayHub> logger) : Hub<IGatewayClient>
 {
     /// <summary>The path the hub is mapped at.</summary>
     public const string Path = "/hubs/xmpp";
@@ -25,20 +25,44 @@ public sealed class GatewayHub(ISessionPool pool, ILogger<GatewayHub> logger) : 
     public async Task<SubscriptionDto> Subscribe(string sessionId)
     {
         var (tenant, session) = FindSession(sessionId);
-        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Session(tenant, sessionId), Context.ConnectionAborted);
-
-        // Read after joining: any event published from here on has a greater id and reaches this connection.
         var info = session.Info;
+        await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, info.LastEventId, fromNow: true, Context.ConnectionAborted);
         HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
         return new SubscriptionDto(sessionId, EventMapper.StateName(info.State), info.LastEventId);
     }
 
+    /// <summary>
+    /// Delivers the session's events after <paramref name="afterEventId"/> to this connection: first the missed ones from
+    /// the event log, then live ones, each exactly once and in order (0: everything the log keeps). SignalR has no
+    /// overloads, hence a second name for <c>Subscribe(sessionId, afterEventId)</c>. Fails with <c>replay-gap</c> when
+    /// the log no longer keeps the events right after <paramref name="afterEventId"/>; the connection is then not subscribed.
+    /// </summary>
+    public async Task<SubscriptionDto> SubscribeAfter(string sessionId, long afterEventId)
+    {
+        var (tenant, session) = FindSession(sessionId);
+        if (afterEventId < 0)
+        {
+            throw new HubException($"{ProblemCodes.ValidationFailed}: afterEventId must be 0 or more");
+        }
+
+        await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, afterEventId, fromNow: false, Context.ConnectionAborted);
+        HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
+        return new SubscriptionDto(sessionId, EventMapper.StateName(session.Info.State), afterEventId);
+    }
+
     /// <summary>Stops delivering the session's events to this connection.</summary>
-    public async Task Unsubscribe(string sessionId)
+    public Task Unsubscribe(string sessionId)
     {
         var (tenant, _) = FindSession(sessionId);
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Session(tenant, sessionId), Context.ConnectionAborted);
+        dispatcher.Unsubscribe(tenant, sessionId, Context.ConnectionId);
         HubLog.Unsubscribed(logger, Context.ConnectionId, tenant, sessionId);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        dispatcher.RemoveConnection(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Sends a message through the session.</summary>

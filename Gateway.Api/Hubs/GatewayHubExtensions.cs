@@ -11,7 +11,7 @@ public static class GatewayHubExtensions
 
     /// <summary>
     /// Registers SignalR, the hub's options (<c>Gateway:Hub</c>), its error filter and the dispatcher that drains
-    /// <see cref="Xmpp.Pool.ISessionPool.ReadEventsAsync"/> into hub groups. Expects an <see cref="Xmpp.Pool.ISessionPool"/>
+    /// <see cref="Xmpp.Pool.ISessionPool.ReadEventsAsync"/> to subscribed connections. Expects an <see cref="Xmpp.Pool.ISessionPool"/>
     /// and the ApiKey authentication to be registered by the caller.
     /// </summary>
     public static IServiceCollection AddGatewayHub(this IServiceCollection services)
@@ -25,7 +25,8 @@ public static class GatewayHubExtensions
             hub.StatefulReconnectBufferSize = gateway.Value.StatefulReconnectBufferSize;
             hub.MaximumReceiveMessageSize = gateway.Value.MaximumReceiveMessageSize;
         });
-        services.AddHostedService<SessionEventDispatcher>();
+        services.AddSingleton<SessionEventDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionEventDispatcher>());
         services.AddSingleton<IPostConfigureOptions<LoggerFilterOptions>, CapDispatcherErrors>();
         return services;
     }

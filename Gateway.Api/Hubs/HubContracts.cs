@@ -108,7 +108,8 @@ public sealed record AnswerIqRequest
 /// <param name="SessionId">The session subscribed to.</param>
 /// <param name="State">Its state when the subscription began.</param>
 /// <param name="LastEventId">
-/// Every event with a greater id will be delivered to this connection; events up to this id may or may not be
-/// (replay them from elsewhere, and drop repeats by id).
+/// Every event with a greater id is delivered to this connection, exactly once and in order (missed ones are read
+/// back from the event log); events up to this id are not. <c>Subscribe</c> starts at the session's latest event,
+/// <c>SubscribeAfter</c> at the id it was given: pass the last event id you handled to resume without gap or repeat.
 /// </param>
 public sealed record SubscriptionDto(string SessionId, string State, long LastEventId);

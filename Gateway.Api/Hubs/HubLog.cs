@@ -35,4 +35,13 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Hub method {Method} failed unexpectedly")]
     public static partial void MethodFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 5111, Level = LogLevel.Information, Message = "Connection {ConnectionId} missed events {Next}..{Received} of session {Tenant}/{SessionId} (dropped before dispatch); replaying them from the event log")]
+    public static partial void ReplayingGap(ILogger logger, string connectionId, string tenant, string sessionId, long next, long received);
+
+    [LoggerMessage(EventId = 5112, Level = LogLevel.Warning, Message = "Replaying events of session {Tenant}/{SessionId} to connection {ConnectionId} failed; it gets live events again and sees a gap in event ids")]
+    public static partial void ReplayFailed(ILogger logger, string connectionId, string tenant, string sessionId, Exception exception);
+
+    [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "Events {Next}..{Oldest} of session {Tenant}/{SessionId} were dropped by retention before connection {ConnectionId} caught up; it sees a gap in event ids")]
+    public static partial void ReplayGap(ILogger logger, string connectionId, string tenant, string sessionId, long next, long oldest);
 }

@@ -1,5 +1,5 @@
 # Sourced by scripts/run.sh and scripts/test.sh: installs the Debian packages the gateway's local set-up needs
-# (Prosody as the XMPP server, openssl for the demo certificate) when they are missing.
+# (Prosody as the XMPP server with its SQLite driver, openssl for the demo certificate) when they are missing.
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -9,6 +9,8 @@ install_missing_packages() {
   local missing=()
   command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing+=(prosody)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # Prosody's SQL storage (SQLite) for the load and fault tests' servers.
+  dpkg-query -W -f='${Status}' lua-dbi-sqlite3 2>/dev/null | grep -q "ok installed" || missing+=(lua-dbi-sqlite3)
   [ "${#missing[@]}" -eq 0 ] && return 0
 
   echo "installing ${missing[*]} (Debian packages)"

@@ -22,9 +22,31 @@ internal sealed class FakeEventPool : ISessionPool
     /// <summary>Makes the next <see cref="ReadEventsAsync"/> calls throw, one per exception.</summary>
     public ConcurrentQueue<Exception> ReadFailures { get; } = new();
 
+    private readonly List<SessionEvent> _journal = [];
+
     public int Reads => Volatile.Read(ref _reads);
 
-    public void Publish(SessionEvent e) => _events.Writer.TryWrite(e);
+    /// <summary>Events before this id are "dropped by retention": reads after an earlier id report a gap.</summary>
+    public long OldestKept { get; set; } = 1;
+
+    /// <summary>Runs at the start of every <see cref="ReadHistoryAsync"/> (e.g. to publish live events racing with replay).</summary>
+    public Func<Task>? OnReadHistory { get; set; }
+
+    /// <summary>Journals the event, then hands it to the reader, as the real pool does.</summary>
+    public void Publish(SessionEvent e)
+    {
+        Journal(e);
+        _events.Writer.TryWrite(e);
+    }
+
+    /// <summary>Journals the event without handing it out: as if the pool's buffer dropped it.</summary>
+    public void Journal(SessionEvent e)
+    {
+        lock (_journal)
+        {
+            _journal.Add(e);
+        }
+    }
 
     public void Complete() => _events.Writer.TryComplete();
 
@@ -55,11 +77,24 @@ internal sealed class FakeEventPool : ISessionPool
 
     public PoolHealth GetHealth() => new(true, ImmutableDictionary<SessionState, int>.Empty);
 
-    public Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) =>
-        Task.FromResult(new Gateway.Xmpp.Pool.Persistence.EventPage([], 0, 0, false));
+    public async Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    {
+        if (OnReadHistory is { } hook)
+        {
+            await hook();
+        }
+
+        lock (_journal)
+        {
+            var mine = _journal.Where(e => e.Tenant == tenant && e.SessionId == sessionId).ToList();
+            var events = mine.Where(e => e.EventId > afterEventId && e.EventId >= OldestKept).Take(limit).ToList();
+            var last = mine.Count == 0 ? 0 : mine.Max(e => e.EventId);
+            return new(events, OldestKept, last, Gap: afterEventId + 1 < OldestKept && last >= OldestKept);
+        }
+    }
 }
 
-/// <summary>A hub context whose groups record what they are sent, or misbehave as the test says.</summary>
+/// <summary>A hub context whose connections (named by connection id) record what they are sent, or misbehave as the test says.</summary>
 internal sealed class RecordingHubContext : IHubContext<GatewayHub, IGatewayClient>
 {
     private readonly ConcurrentDictionary<string, RecordingClient> _groups = new();
@@ -70,24 +105,24 @@ internal sealed class RecordingHubContext : IHubContext<GatewayHub, IGatewayClie
 
     public IGroupManager Groups => throw new NotSupportedException();
 
-    /// <summary>What every group received, in order: (group, kind, event id).</summary>
-    public Channel<(string Group, string Kind, long EventId)> Delivered { get; } = Channel.CreateUnbounded<(string, string, long)>();
+    /// <summary>What every connection received, in order: (connection id, kind, event id).</summary>
+    public Channel<(string Connection, string Kind, long EventId)> Delivered { get; } = Channel.CreateUnbounded<(string, string, long)>();
 
-    /// <summary>Sends to this group throw.</summary>
+    /// <summary>Sends to this connection throw.</summary>
     public ConcurrentDictionary<string, bool> Failing { get; } = new();
 
-    /// <summary>Sends to this group never complete until cancelled.</summary>
+    /// <summary>Sends to this connection never complete until cancelled.</summary>
     public ConcurrentDictionary<string, bool> Stuck { get; } = new();
 
     private sealed class GroupClients(RecordingHubContext owner) : IHubClients<IGatewayClient>
     {
-        public IGatewayClient Group(string groupName) => owner._groups.GetOrAdd(groupName, name => new RecordingClient(owner, name));
+        public IGatewayClient Group(string groupName) => throw new NotSupportedException();
 
         public IGatewayClient All => throw new NotSupportedException();
 
         public IGatewayClient AllExcept(IReadOnlyList<string> excludedConnectionIds) => throw new NotSupportedException();
 
-        public IGatewayClient Client(string connectionId) => throw new NotSupportedException();
+        public IGatewayClient Client(string connectionId) => owner._groups.GetOrAdd(connectionId, name => new RecordingClient(owner, name));
 
         public IGatewayClient Clients(IReadOnlyList<string> connectionIds) => throw new NotSupportedException();
 

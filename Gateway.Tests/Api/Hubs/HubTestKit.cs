@@ -59,15 +59,38 @@ internal sealed class EventRecorder
 {
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>();
     private readonly List<object> _backlog = [];
+    private readonly List<long> _eventIds = [];
 
     public EventRecorder(HubConnection connection)
     {
-        connection.On<EventEnvelope<MessageDto>>("OnMessage", e => _events.Writer.TryWrite(e));
-        connection.On<EventEnvelope<PresenceDto>>("OnPresence", e => _events.Writer.TryWrite(e));
-        connection.On<EventEnvelope<RosterItemDto>>("OnRosterPush", e => _events.Writer.TryWrite(e));
-        connection.On<EventEnvelope<IqRequestDto>>("OnIqRequest", e => _events.Writer.TryWrite(e));
-        connection.On<EventEnvelope<SessionStateDto>>("OnSessionState", e => _events.Writer.TryWrite(e));
-        connection.On<EventEnvelope<MessageStatusDto>>("OnMessageStatus", e => _events.Writer.TryWrite(e));
+        connection.On<EventEnvelope<MessageDto>>("OnMessage", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<PresenceDto>>("OnPresence", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<RosterItemDto>>("OnRosterPush", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<IqRequestDto>>("OnIqRequest", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<SessionStateDto>>("OnSessionState", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<MessageStatusDto>>("OnMessageStatus", e => Write(e, e.EventId));
+    }
+
+    /// <summary>The event id of every event received, of any kind, in arrival order.</summary>
+    public IReadOnlyList<long> EventIds
+    {
+        get
+        {
+            lock (_eventIds)
+            {
+                return [.. _eventIds];
+            }
+        }
+    }
+
+    private void Write(object e, long eventId)
+    {
+        lock (_eventIds)
+        {
+            _eventIds.Add(eventId);
+        }
+
+        _events.Writer.TryWrite(e);
     }
 
     /// <summary>Whether a matching event arrived and was not taken by <see cref="NextAsync"/> (events arrive in order per connection).</summary>

@@ -44,6 +44,11 @@ internal static class ProsodyConfig
         Line("network_settings = { nagle = false } -- 0.12 defaults to Nagle on: +20-45 ms per burst");
         Line($"modules_enabled = {{ {string.Join(", ", Modules.Select(Lua))} }}");
         Line("authentication = \"internal_hashed\"");
+        if (options.SqlStorage)
+        {
+            Line("storage = \"sql\"");
+            Line($"sql = {{ driver = \"SQLite3\", database = {Path("prosody.sqlite")} }}");
+        }
         Line("c2s_require_encryption = true");
         Line($"ssl = {{ certificate = {Lua(certificatePath)}, key = {Lua(keyPath)} }}");
         Line("archive_expires_after = \"1d\"");

@@ -17,6 +17,13 @@ public sealed record ProsodyServerOptions
     /// <remarks>debug logs every stanza: good for diagnosing a failure, measurable under load tests.</remarks>
     public string LogLevel { get; init; } = "debug";
 
+    /// <summary>
+    /// Keep Prosody's data (accounts, archive, offline messages) in SQLite (mod_storage_sql, Debian lua-dbi-sqlite3)
+    /// instead of flat files. The file store scans the whole archive on every MAM query, which a load test with
+    /// thousands of messages and repeated catch-ups turns quadratic.
+    /// </summary>
+    public bool SqlStorage { get; init; }
+
     /// <summary>How long the server may take to answer a stream header on its c2s port.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
