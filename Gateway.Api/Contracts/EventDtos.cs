@@ -99,7 +99,7 @@ public static class EventMapper
     public static EventEnvelope<SessionStateDto> ToEnvelope(SessionStateChanged e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return new(e.EventId, e.SessionId, EventKinds.SessionState, e.ReceivedAt, new SessionStateDto(StateName(e.State), e.Reason, e.ReasonText));
+        return new(e.EventId, e.SessionId, EventKinds.SessionState, e.ReceivedAt, new SessionStateDto(SessionMapper.StateName(e.State), e.Reason, e.ReasonText));
     }
 
     public static EventEnvelope<MessageStatusDto> ToEnvelope(MessageStatusChanged e)
@@ -142,17 +142,6 @@ public static class EventMapper
         MessageStatusChanged ms => Untyped(ToEnvelope(ms)),
         null => throw new ArgumentNullException(nameof(e)),
         _ => null,
-    };
-
-    /// <summary>The JSON name of a session state.</summary>
-    public static string StateName(SessionState state) => state switch
-    {
-        SessionState.Connecting => "connecting",
-        SessionState.Online => "online",
-        SessionState.Reconnecting => "reconnecting",
-        SessionState.Stopped => "stopped",
-        SessionState.Failed => "failed",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
     private static EventEnvelope<object> Untyped<T>(EventEnvelope<T> e)

@@ -28,7 +28,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
         var info = session.Info;
         await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, info.LastEventId, fromNow: true, Context.ConnectionAborted);
         HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
-        return new SubscriptionDto(sessionId, EventMapper.StateName(info.State), info.LastEventId);
+        return new SubscriptionDto(sessionId, SessionMapper.StateName(info.State), info.LastEventId);
     }
 
     /// <summary>
@@ -47,7 +47,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
 
         await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, afterEventId, fromNow: false, Context.ConnectionAborted);
         HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
-        return new SubscriptionDto(sessionId, EventMapper.StateName(session.Info.State), afterEventId);
+        return new SubscriptionDto(sessionId, SessionMapper.StateName(session.Info.State), afterEventId);
     }
 
     /// <summary>Stops delivering the session's events to this connection.</summary>

@@ -104,5 +104,5 @@ public sealed class EventEnvelopeTests
     [InlineData(SessionState.Stopped, "stopped")]
     [InlineData(SessionState.Failed, "failed")]
     public void StateName_EveryState_WireName(SessionState state, string expected) =>
-        Assert.Equal(expected, EventMapper.StateName(state));
+        Assert.Equal(expected, SessionMapper.StateName(state));
 }
