@@ -34,8 +34,16 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
 
     private readonly ProsodyServer? _prosody;
 
-    /// <summary>Each factory gets its own database and key ring, so parallel tests never share a store.</summary>
-    public string StorageDirectory { get; } = Path.Combine(Path.GetTempPath(), "gateway-api-tests", Guid.NewGuid().ToString("N"));
+    /// <summary>
+    /// Each factory gets its own database and key ring, so parallel tests never share a store. A test that
+    /// restarts the gateway gives the next factory the same directory (and <see cref="KeepStorage"/> to the first).
+    /// </summary>
+    public string StorageDirectory { get; init; } = NewStorageDirectory();
+
+    /// <summary>Leave <see cref="StorageDirectory"/> in place on dispose, for a gateway started after this one.</summary>
+    public bool KeepStorage { get; init; }
+
+    public static string NewStorageDirectory() => Path.Combine(Path.GetTempPath(), "gateway-api-tests", Guid.NewGuid().ToString("N"));
 
     public GatewayApiFactory(ProsodyServer? prosody = null)
     {
@@ -106,6 +114,11 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (KeepStorage)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(StorageDirectory, recursive: true);

@@ -41,9 +41,12 @@ internal sealed class ManagedSession : IManagedSession
     private string? _archiveCursor;
 
     /// <summary>A stream ended without resumption and the catch-up has not completed yet.</summary>
-    private bool _gapPending;
+    private volatile bool _gapPending;
     private bool _hadConnection;
-    private readonly ConcurrentDictionary<string, Lazy<Task<SendReceipt>>> _idempotency = new(StringComparer.Ordinal);
+
+    /// <summary>The last connection stopped answering: the next one binds a new stream instead of resuming it.</summary>
+    private volatile bool _streamUnresponsive;
+    private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
     private long _lastEventId;
 
     private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
@@ -54,6 +57,7 @@ internal sealed class ManagedSession : IManagedSession
         _hadConnection = lastArchiveId is not null;
         _lastEventId = lastEventId;
         _statuses = new MessageStatusTracker(options.MessageStatusCapacity, time);
+        _idempotency = new IdempotencyWindow<Task<SendReceipt>>(options.IdempotencyWindow, options.MessageStatusCapacity, time);
         _pool = pool;
         _spec = spec;
         _options = options;
@@ -123,9 +127,8 @@ internal sealed class ManagedSession : IManagedSession
         // The same key within the window returns the first attempt's outcome and sends nothing again. The
         // stanza id (and origin-id) derives from the key, so even a retry after a gateway restart carries the
         // same XEP-0359 origin-id and the recipient can drop the repeat.
-        var first = _idempotency.GetOrAdd(idempotencyKey, key =>
-            new Lazy<Task<SendReceipt>>(() => EnqueueCoreAsync(stanza with { Id = IdempotentStanzaId(key) }, wait, CancellationToken.None)));
-        return first.Value.WaitAsync(cancellationToken);
+        var first = _idempotency.GetOrAdd(idempotencyKey, () => EnqueueCoreAsync(stanza with { Id = IdempotentStanzaId(idempotencyKey) }, wait, CancellationToken.None));
+        return first.WaitAsync(cancellationToken);
     }
 
     public MessageStatus? GetMessageStatus(string messageId) => _statuses.Get(messageId);
@@ -343,6 +346,13 @@ internal sealed class ManagedSession : IManagedSession
             // XEP-0198 §5: what the server did not acknowledge goes to the next connection, which resumes the
             // stream when the server still keeps it, or binds anew and resends.
             _handoff = client.DetachStream();
+            if (_streamUnresponsive)
+            {
+                Log.ResumedStreamUnresponsive(_logger, Tenant, Id);
+                _handoff = _handoff?.WithoutResumption();
+                _streamUnresponsive = false;
+            }
+
             await client.DisposeAsync().ConfigureAwait(false);
             if (_stopping.IsCancellationRequested)
             {
@@ -444,15 +454,7 @@ internal sealed class ManagedSession : IManagedSession
                     case Message message:
                         lock (_holdGate)
                         {
-                            if (_held is not null)
-                            {
-                                // An archive catch-up is running: publish after it, so each sender's messages stay in order.
-                                _held.Add(message);
-                            }
-                            else
-                            {
-                                PublishIncoming(message, archiveId: null);
-                            }
+                            AcceptLive(message);
                         }
 
                         // Not awaited: the receive loop must never wait on a socket write, or a peer that is itself
@@ -478,16 +480,18 @@ internal sealed class ManagedSession : IManagedSession
     }
 
     /// <summary>
-    /// XEP-0313 catch-up: pages through the own archive after the last message seen, publishing what this
-    /// session never saw (messages from others, not yet seen by stanza-id). Without MAM, or when the archive
-    /// no longer knows the id, it logs and stops: the gap is then not recoverable from here.
+    /// XEP-0313 catch-up: pages through the own archive after the last message accounted for, publishing what
+    /// this session never saw (messages from others, not yet seen by stanza-id). Progress is kept page by page,
+    /// so a catch-up the connection interrupts continues on the next connection. Without MAM, or when the
+    /// archive no longer knows the id, it logs and gives up: the gap is then not recoverable from here.
     /// </summary>
     private async Task CatchUpAsync(XmppClient client, CancellationToken cancellationToken)
     {
         var after = _archiveCursor;
+        var completed = false;
         try
         {
-            for (var page = 0; page < MaxCatchUpPages; page++)
+            while (true)
             {
                 var queryId = StanzaId.New();
                 var collected = new ConcurrentQueue<ArchivedMessage>();
@@ -496,6 +500,11 @@ internal sealed class ManagedSession : IManagedSession
                 try
                 {
                     fin = MamElements.ReadFin(await client.SendIqAsync(MamElements.QueryAfter(queryId, after, CatchUpPageSize), cancellationToken: cancellationToken).ConfigureAwait(false));
+                }
+                catch (XmppTimeoutException) when (client.IsConnected)
+                {
+                    // A busy server; ask for the same page again (late results of this query are dropped).
+                    continue;
                 }
                 finally
                 {
@@ -513,10 +522,12 @@ internal sealed class ManagedSession : IManagedSession
                 }
 
                 Log.CaughtUp(_logger, Tenant, Id, collected.Count, published);
-                // Progress survives this connection: an interrupted catch-up continues here, not from the start.
-                after = fin.Last ?? collected.LastOrDefault()?.ArchiveId ?? after;
+                var next = fin.Last ?? collected.LastOrDefault()?.ArchiveId ?? after;
+                // No progress (an empty page, or a server that keeps answering the same page) ends it too.
+                completed = fin.Complete || collected.IsEmpty || next == after;
+                after = next;
                 _archiveCursor = after;
-                if (fin.Complete || collected.IsEmpty)
+                if (completed)
                 {
                     _gapPending = false;
                     return;
@@ -526,31 +537,65 @@ internal sealed class ManagedSession : IManagedSession
         catch (StanzaErrorException ex)
         {
             Log.CatchUpUnavailable(_logger, Tenant, Id, ex.Error.Condition.ToWire());
+            // Nothing more can be recovered; carrying on live is all that is left.
+            _gapPending = false;
+            completed = true;
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
         {
-            // The connection ended mid catch-up; the next connection catches up again from the last id seen.
+            // The connection ended mid catch-up; the next connection catches up again from the cursor.
         }
         finally
         {
-            ReleaseHeldMessages();
+            ReleaseHeldMessages(completed);
         }
     }
 
     private readonly object _holdGate = new();
-    private List<Message>? _held;
 
-    private void ReleaseHeldMessages()
+    /// <summary>Live messages received while a catch-up runs, published after it; null when none runs.</summary>
+    private volatile List<Message>? _held;
+
+    /// <summary>
+    /// A message that arrived on the stream. While a catch-up runs it is held, to be published after the
+    /// archive's older messages, so each sender's messages stay in order. While a gap is still open and no
+    /// catch-up runs (the one of this connection was interrupted), a message the archive holds (it carries our
+    /// archive's stanza-id) is left to the next catch-up, which publishes it in archive order; publishing it
+    /// now would put it before older messages still to come. Call under <see cref="_holdGate"/>.
+    /// </summary>
+    private void AcceptLive(Message message)
+    {
+        if (_held is { } held)
+        {
+            held.Add(message);
+        }
+        else if (!_gapPending || ReceiptElements.FindStanzaId(message, _spec.Jid.Bare) is null)
+        {
+            PublishIncoming(message, archiveId: null);
+        }
+    }
+
+    /// <summary>
+    /// Ends holding: after a completed catch-up every held message is published (repeats of what the catch-up
+    /// published are dropped); after an interrupted one they go through <see cref="AcceptLive"/> with the gap
+    /// still open.
+    /// </summary>
+    private void ReleaseHeldMessages(bool caughtUp)
     {
         lock (_holdGate)
         {
-            Log.HeldReleased(_logger, Tenant, Id, _held?.Count ?? -1);
-            foreach (var message in _held ?? [])
+            var held = _held ?? [];
+            Log.HeldReleased(_logger, Tenant, Id, held.Count, caughtUp);
+            _held = null;
+            foreach (var message in held)
             {
-                PublishIncoming(message, archiveId: null);
+                AcceptLive(message);
             }
 
-            _held = null;
+            lock (_seenArchiveIds)
+            {
+                ForgetBeyondCapacity();
+            }
         }
     }
 
@@ -562,9 +607,7 @@ internal sealed class ManagedSession : IManagedSession
     private bool PublishIncoming(Message message, string? archiveId)
     {
         archiveId ??= ReceiptElements.FindStanzaId(message, _spec.Jid.Bare);
-        var originKey = message.From is not null && (string?)message.FindPayload(ReceiptElements.OriginId)?.Attribute("id") is { Length: > 0 } originId
-            ? $"{message.From.Bare}\n{originId}"
-            : null;
+        var originKey = OriginKey(message);
         lock (_seenArchiveIds)
         {
             if ((archiveId is not null && _seenArchiveIds.Contains(archiveId)) || (originKey is not null && _seenArchiveIds.Contains(originKey)))
@@ -585,7 +628,33 @@ internal sealed class ManagedSession : IManagedSession
         return true;
     }
 
-    /// <summary>Adds a dedupe key, forgetting the oldest beyond the capacity. Call under the set's lock.</summary>
+    /// <summary>The sender's XEP-0359 origin-id, qualified by the sender: the same id from two senders is two messages.</summary>
+    private static string? OriginKey(Message message) =>
+        message.From is not null && (string?)message.FindPayload(ReceiptElements.OriginId)?.Attribute("id") is { Length: > 0 } originId
+            ? $"{message.From.Bare}\n{originId}"
+            : null;
+
+    /// <summary>
+    /// A restored session remembers the messages its journal shows it published before the restart, so that
+    /// catching up from the archive (or a sender resending) does not publish them again.
+    /// </summary>
+    internal void RememberPublished(IEnumerable<Message> published)
+    {
+        lock (_seenArchiveIds)
+        {
+            foreach (var message in published)
+            {
+                Remember(ReceiptElements.FindStanzaId(message, _spec.Jid.Bare));
+                Remember(OriginKey(message));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a dedupe key, forgetting the oldest beyond the capacity. Nothing is forgotten while live messages
+    /// are held during a catch-up: each held message is checked against what the catch-up published, however
+    /// long the catch-up ran. Call under the set's lock.
+    /// </summary>
     private void Remember(string? key)
     {
         if (key is null || !_seenArchiveIds.Add(key))
@@ -594,27 +663,40 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         _seenArchiveOrder.Enqueue(key);
-        if (_seenArchiveOrder.Count > SeenArchiveIdCapacity)
+        if (_held is null)
+        {
+            ForgetBeyondCapacity();
+        }
+    }
+
+    /// <summary>Call under the set's lock.</summary>
+    private void ForgetBeyondCapacity()
+    {
+        while (_seenArchiveOrder.Count > SeenArchiveIdCapacity)
         {
             _seenArchiveIds.Remove(_seenArchiveOrder.Dequeue());
         }
     }
 
     private const int CatchUpPageSize = 100;
-    /// <summary>Bounds one catch-up (a runaway archive); the next connection continues from the cursor.</summary>
-    private const int MaxCatchUpPages = 10_000;
     private const int SeenArchiveIdCapacity = 10_000;
 
     /// <summary>Runs on the client's reader: archive results of our own queries are collected, not published as live messages.</summary>
     private bool CollectArchiveResult(Message message)
     {
-        if (MamElements.TryReadResult(message) is { } result && _catchUps.TryGetValue(result.QueryId, out var collected))
+        if (MamElements.TryReadResult(message) is not { } result || (message.From is not null && message.From.Bare != _spec.Jid.Bare))
         {
-            collected.Enqueue(result);
-            return true;
+            return false;
         }
 
-        return false;
+        // A result of a query that already ended (its connection dropped, and a resumed stream delivers the
+        // rest) is dropped too: archive copies are never live messages, and the next catch-up covers them.
+        if (_catchUps.TryGetValue(result.QueryId, out var collected))
+        {
+            collected.Enqueue(result);
+        }
+
+        return true;
     }
 
     /// <summary>Receipts, markers and bounces about messages we sent move their delivery status.</summary>
@@ -723,33 +805,62 @@ internal sealed class ManagedSession : IManagedSession
         }
     }
 
-    /// <summary>XEP-0199 §4.2: ping the server when idle to find a connection that died silently.</summary>
+    /// <summary>
+    /// XEP-0199 §4.2: ping the server when idle to find a connection that died silently. A resumed stream is
+    /// pinged at once, and counts as unresponsive until the answer arrives: Prosody 0.12's mod_smacks keeps
+    /// feeding a resumed connection into the old connection's XML parser, so when the old connection broke
+    /// mid-stanza the resumed stream silently swallows everything sent on it, and resuming it again would
+    /// only repeat that. A stream that ends before proving it still parses what we send is not resumed.
+    /// </summary>
     private async Task KeepAliveLoopAsync(XmppClient client, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.KeepAliveInterval, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            if (client.Resumed)
             {
-                try
+                _streamUnresponsive = true;
+                if (!await PingAsync(client, cancellationToken).ConfigureAwait(false))
                 {
-                    await client.PingAsync(timeout: _options.KeepAliveTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-                }
-                catch (XmppTimeoutException)
-                {
-                    Log.KeepAliveFailed(_logger, Tenant, Id, _options.KeepAliveTimeout);
-                    client.Abort();
                     return;
                 }
-                catch (StanzaErrorException)
+
+                _streamUnresponsive = false;
+            }
+
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!await PingAsync(client, cancellationToken).ConfigureAwait(false))
                 {
-                    // RFC 6120 §8.4: a server without XEP-0199 answers service-unavailable, which still proves it is alive.
+                    Log.KeepAliveFailed(_logger, Tenant, Id, _options.KeepAliveTimeout);
+                    return;
                 }
             }
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>Pings the server; on no answer in time drops the connection, marks the stream not to be resumed and returns false.</summary>
+    private async Task<bool> PingAsync(XmppClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.PingAsync(timeout: _options.KeepAliveTimeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (XmppTimeoutException)
+        {
+            _streamUnresponsive = true;
+            client.Abort();
+            return false;
+        }
+        catch (StanzaErrorException)
+        {
+            // RFC 6120 §8.4: a server without XEP-0199 answers service-unavailable, which still proves it is alive.
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -58,8 +58,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         foreach (var stored in await _sessionStore.LoadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
-            var lastArchiveId = await FindLastArchiveIdAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
+            var recent = await ReadRecentMessagesAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
+            var lastArchiveId = recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
             var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId);
+            session.RememberPublished(recent);
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 session.StartRestored();
@@ -183,16 +185,15 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     }
 
     /// <summary>
-    /// The archive id (XEP-0359 stanza-id) of the last message a restored session published, so it can catch up
-    /// from the archive on what arrived while the gateway was down. Looks at the most recent events only.
+    /// The messages a restored session published last (the journal's most recent events), oldest first: the
+    /// archive id (XEP-0359 stanza-id) of the last one is where it catches up from on what arrived while the
+    /// gateway was down, and all of them are repeats it must not publish again.
     /// </summary>
-    private async Task<string?> FindLastArchiveIdAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Message>> ReadRecentMessagesAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
     {
         const int Window = 1_000;
         var page = await _eventLog.ReadAsync(stored.Tenant, stored.Id, Math.Max(0, lastEventId - Window), Window, cancellationToken).ConfigureAwait(false);
-        return page.Events.OfType<MessageReceived>().Reverse()
-            .Select(e => ReceiptElements.FindStanzaId(e.Message, stored.Spec.Jid.Bare))
-            .FirstOrDefault(id => id is not null);
+        return [.. page.Events.OfType<MessageReceived>().Select(e => e.Message)];
     }
 
     /// <summary>Called by sessions, in event id order per session. Journaled before dispatch by <see cref="JournalAsync"/>.</summary>

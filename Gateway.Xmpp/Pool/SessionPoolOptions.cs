@@ -42,6 +42,12 @@ public sealed record SessionPoolOptions
     /// <summary>Outgoing messages per session whose delivery status is remembered (the oldest are forgotten).</summary>
     public int MessageStatusCapacity { get; init; } = 10_000;
 
+    /// <summary>
+    /// How long a send's <c>Idempotency-Key</c> is remembered: a retry within it returns the first attempt's result
+    /// and sends nothing. At most <see cref="MessageStatusCapacity"/> keys per session are kept.
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>Events buffered for the dispatcher before the oldest are dropped.</summary>
     public int EventBufferCapacity { get; init; } = 100_000;
 
@@ -73,6 +79,7 @@ public sealed record SessionPoolOptions
         Require(IqTimeout > TimeSpan.Zero, nameof(IqTimeout), "must be positive");
         Require(AckTimeout > TimeSpan.Zero, nameof(AckTimeout), "must be positive");
         Require(IqAnswerTimeout > TimeSpan.Zero, nameof(IqAnswerTimeout), "must be positive");
+        Require(IdempotencyWindow > TimeSpan.Zero, nameof(IdempotencyWindow), "must be positive");
     }
 
     private static void Require(bool condition, string name, string rule)

@@ -95,13 +95,31 @@ public sealed class ProsodyServer : IAsyncDisposable
         certificate is not null &&
         string.Equals(certificate.GetCertHashString(HashAlgorithmName.SHA256), CertificateSha256, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// A new directory for one server, in memory (/dev/shm) where there is one: Prosody writes its storage
+    /// synchronously on its only thread, so an fsync per stored message would throttle the whole server and
+    /// turn load tests into disk benchmarks.
+    /// </summary>
+    private static string CreateWorkingDirectory()
+    {
+        const string memory = "/dev/shm";
+        if (!Directory.Exists(memory))
+        {
+            return Directory.CreateTempSubdirectory("gateway-prosody-").FullName;
+        }
+
+        var directory = Path.Combine(memory, "gateway-prosody-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
     /// <summary>Starts a new instance in a new temp directory; dispose it to stop it and delete the directory.</summary>
     public static async Task<ProsodyServer> StartAsync(ProsodyServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ProsodyServerOptions();
         EnsureInstalled();
 
-        var directory = Directory.CreateTempSubdirectory("gateway-prosody-").FullName;
+        var directory = CreateWorkingDirectory();
         ProsodyServer? server = null;
         try
         {

@@ -32,6 +32,14 @@ public sealed class StreamHandoff
 
     internal IReadOnlyList<PendingAcknowledgement> Unacked { get; }
 
+    /// <summary>
+    /// The same stanzas for a new stream rather than a resumed one: when the old stream is not to be trusted
+    /// (it stopped answering), resuming it would bring the stall back, so the next connection binds anew and
+    /// sends everything unacknowledged again.
+    /// </summary>
+    public StreamHandoff WithoutResumption() =>
+        ResumptionId is null ? this : new StreamHandoff(null, BoundJid, InboundHandled, OutboundAcked, Unacked);
+
     /// <summary>Fails every pending acknowledgement, when the handoff will not be used.</summary>
     public void Abandon(Exception reason)
     {
