@@ -154,6 +154,9 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
                         }
                         catch
                         {
+                            // The handoff stays with the caller for the next attempt: its stanzas' pending
+                            // acknowledgements must survive this failed connection, not be failed with it.
+                            client._streamManagement?.Detach();
                             await client.DisposeAsync().ConfigureAwait(false);
                             throw;
                         }
