@@ -101,13 +101,14 @@ public static class GatewayPool
     /// </summary>
     public static IServiceCollection AddGatewaySessionPool(this IServiceCollection services)
     {
-        // Persistence is optional: whoever registers an ISessionStore or IEventLog gets it used; else in memory.
+        // Persistence is optional: whoever registers an ISessionStore, IEventLog or IOutbox gets it used; else in memory.
         services.AddSingleton(sp => new SessionPool(
             sp.GetRequiredService<SessionPoolOptions>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<TimeProvider>(),
             sp.GetService<ISessionStore>(),
-            sp.GetService<IEventLog>()));
+            sp.GetService<IEventLog>(),
+            sp.GetService<IOutbox>()));
         services.AddSingleton<ISessionPool>(sp => sp.GetRequiredService<SessionPool>());
         services.AddHostedService<SessionPoolHost>();
         return services;

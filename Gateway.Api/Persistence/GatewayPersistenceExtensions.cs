@@ -16,7 +16,7 @@ public static class GatewayPersistenceExtensions
     /// <summary>
     /// Registers <see cref="GatewayStorageOptions"/> (<c>Gateway:Storage</c>, validated at start-up), Data Protection with
     /// its key ring persisted in <see cref="GatewayStorageOptions.KeysPath"/>, one SQLite store as singleton
-    /// <see cref="ISessionStore"/> and <see cref="IEventLog"/>, and the hosted service that trims the event log.
+    /// <see cref="ISessionStore"/>, <see cref="IEventLog"/> and <see cref="IOutbox"/>, and the hosted service that trims the event log.
     /// Relative paths are resolved against the content root.
     /// </summary>
     public static IServiceCollection AddGatewayPersistence(this IServiceCollection services, IConfiguration configuration)
@@ -45,6 +45,7 @@ public static class GatewayPersistenceExtensions
             provider.GetRequiredService<ILogger<SqliteGatewayStore>>()));
         services.TryAddSingleton<ISessionStore>(provider => provider.GetRequiredService<SqliteGatewayStore>());
         services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<SqliteGatewayStore>());
+        services.TryAddSingleton<IOutbox>(provider => provider.GetRequiredService<SqliteGatewayStore>());
         services.AddHostedService<EventLogTrimService>();
         return services;
     }

@@ -21,6 +21,9 @@ internal static partial class PersistenceLog
     [LoggerMessage(EventId = 5512, Level = LogLevel.Error, Message = "Event {EventId} of session {Tenant}/{SessionId} ({EventType}) cannot be encoded for storage ({ExceptionType}) and is not journaled")]
     public static partial void EventNotStorable(ILogger logger, long eventId, string tenant, string sessionId, string eventType, string exceptionType);
 
+    [LoggerMessage(EventId = 5513, Level = LogLevel.Error, Message = "Outbox entry {StanzaId} of session {Tenant}/{SessionId} cannot be read and is not resent")]
+    public static partial void OutboxEntryUnreadable(ILogger logger, string tenant, string sessionId, string stanzaId, Exception exception);
+
     [LoggerMessage(EventId = 5520, Level = LogLevel.Debug, Message = "Event log trimmed: {ByAge} events older than {OlderThan:o} and {ByCount} beyond {MaxEventsPerSession} per session removed in {ElapsedMilliseconds:0.0} ms")]
     public static partial void Trimmed(ILogger logger, long byAge, DateTimeOffset olderThan, long byCount, int maxEventsPerSession, double elapsedMilliseconds);
 

@@ -185,19 +185,13 @@ internal sealed partial class SqliteGatewayStore
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
         await WriteAsync(
-            transaction =>
-            {
-                using var command = WriterCommand(
-                    transaction,
-                    """
-                    DELETE FROM events WHERE tenant = $tenant AND session_id = $session;
-                    DELETE FROM session_event_heads WHERE tenant = $tenant AND session_id = $session;
-                    """);
-                command.Parameters.AddWithValue("$tenant", tenant);
-                command.Parameters.AddWithValue("$session", sessionId);
-                return command.ExecuteNonQuery();
-            },
-            cancellationToken);
+            """
+            DELETE FROM events WHERE tenant = $tenant AND session_id = $session;
+            DELETE FROM session_event_heads WHERE tenant = $tenant AND session_id = $session;
+            """,
+            cancellationToken,
+            ("$tenant", tenant),
+            ("$session", sessionId));
     }
 
     /// <summary>The oldest stored id (null when none is stored) and the last id ever appended (0 when none).</summary>

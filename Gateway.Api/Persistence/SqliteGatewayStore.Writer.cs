@@ -47,6 +47,21 @@ internal sealed partial class SqliteGatewayStore
     private Task<long> WriteAsync(Func<SqliteTransaction, long> work, CancellationToken cancellationToken) =>
         EnqueueAsync(new WriteRequest(work), cancellationToken);
 
+    /// <summary>One statement (or a few, separated by ';') with named parameters, in its own transaction; returns the rows changed.</summary>
+    private Task<long> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+        WriteAsync(
+            transaction =>
+            {
+                using var command = WriterCommand(transaction, sql);
+                foreach (var (name, value) in parameters)
+                {
+                    command.Parameters.AddWithValue(name, value);
+                }
+
+                return command.ExecuteNonQuery();
+            },
+            cancellationToken);
+
     private async Task<long> EnqueueAsync(WriteRequest request, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -86,36 +86,22 @@ internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAs
         var specProtected = _specs.Protect(session.Tenant, session.Id, session.Spec);
         var createdAt = session.CreatedAt.UtcTicks;
         await WriteAsync(
-            transaction =>
-            {
-                using var command = WriterCommand(
-                    transaction,
-                    """
-                    INSERT INTO sessions (tenant, id, created_at, spec_protected) VALUES ($tenant, $id, $createdAt, $spec)
-                    ON CONFLICT (tenant, id) DO UPDATE SET created_at = excluded.created_at, spec_protected = excluded.spec_protected
-                    """);
-                command.Parameters.AddWithValue("$tenant", session.Tenant);
-                command.Parameters.AddWithValue("$id", session.Id);
-                command.Parameters.AddWithValue("$createdAt", createdAt);
-                command.Parameters.AddWithValue("$spec", specProtected);
-                return command.ExecuteNonQuery();
-            },
-            cancellationToken);
+            """
+            INSERT INTO sessions (tenant, id, created_at, spec_protected) VALUES ($tenant, $id, $createdAt, $spec)
+            ON CONFLICT (tenant, id) DO UPDATE SET created_at = excluded.created_at, spec_protected = excluded.spec_protected
+            """,
+            cancellationToken,
+            ("$tenant", session.Tenant),
+            ("$id", session.Id),
+            ("$createdAt", createdAt),
+            ("$spec", specProtected));
     }
 
     public async Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
-        await WriteAsync(
-            transaction =>
-            {
-                using var command = WriterCommand(transaction, "DELETE FROM sessions WHERE tenant = $tenant AND id = $id");
-                command.Parameters.AddWithValue("$tenant", tenant);
-                command.Parameters.AddWithValue("$id", sessionId);
-                return command.ExecuteNonQuery();
-            },
-            cancellationToken);
+        await WriteAsync("DELETE FROM sessions WHERE tenant = $tenant AND id = $id", cancellationToken, ("$tenant", tenant), ("$id", sessionId));
     }
 
     /// <summary>Every stored session whose spec decrypts; the others are logged (5510) and left in place.</summary>

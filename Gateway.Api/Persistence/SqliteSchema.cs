@@ -41,8 +41,26 @@ internal static class SqliteSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// The outbox: stanzas accepted for sending and not yet acknowledged by the XMPP server. <c>seq</c> keeps the
+    /// order they were accepted in; <c>stanza</c> is the stanza's XML.
+    /// </summary>
+    private const string Version2 = """
+        CREATE TABLE outbox (
+            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant       TEXT    NOT NULL,
+            session_id   TEXT    NOT NULL,
+            stanza_id    TEXT    NOT NULL,
+            accepted_at  INTEGER NOT NULL,
+            wait_for_ack INTEGER NOT NULL,
+            stanza       TEXT    NOT NULL
+        ) STRICT;
+
+        CREATE UNIQUE INDEX outbox_by_stanza ON outbox (tenant, session_id, stanza_id);
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1];
+    private static readonly string[] Migrations = [Version1, Version2];
 
     public static int CurrentVersion => Migrations.Length;
 

@@ -68,7 +68,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0 || haystack.AsSpan().IndexOf(Encoding.Unicode.GetBytes(needle)) >= 0;
 
     [Fact]
-    public async Task Open_NewFile_WalSchemaVersion1AndOwnerOnlyFile()
+    public async Task Open_NewFile_WalCurrentSchemaVersionAndOwnerOnlyFile()
     {
         await using (var store = OpenStore(DatabasePath))
         {
@@ -80,9 +80,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar());
         command.CommandText = "SELECT version FROM schema_version";
-        Assert.Equal(1L, command.ExecuteScalar());
-        command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)";
-        Assert.Equal("events,schema_version,session_event_heads,sessions", command.ExecuteScalar());
+        Assert.Equal(2L, command.ExecuteScalar());
+        command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
+        Assert.Equal("events,outbox,schema_version,session_event_heads,sessions", command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DatabasePath));
@@ -106,16 +106,36 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_Version1File_MigratesToOutbox_KeepsEvents()
+    {
+        await using (var store = OpenStore(DatabasePath))
+        {
+            await store.AppendAsync(Events("t", "s", 1, 3), Token);
+        }
+
+        // What a gateway before the outbox left behind.
+        ExecuteRaw("DROP TABLE outbox; UPDATE schema_version SET version = 1");
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var migrated = OpenStore(DatabasePath, logger);
+        IOutbox outbox = migrated;
+        await outbox.AddAsync(new OutboxEntry("t", "s", new Message { Id = "m-1", Body = "b" }, false, T0), Token);
+
+        Assert.Equal(3, (await migrated.ReadAsync("t", "s", 0, 10, Token)).Events.Count);
+        Assert.Single(await outbox.LoadAsync("t", "s", Token));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 2", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Open_NewerSchemaVersion_RefusesNamingTheSetting()
     {
         await using (OpenStore(DatabasePath))
         {
         }
 
-        ExecuteRaw("UPDATE schema_version SET version = 2");
+        ExecuteRaw("UPDATE schema_version SET version = 3");
 
         var ex = Assert.Throws<InvalidOperationException>(() => OpenStore(DatabasePath));
-        Assert.Contains("schema version 2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 3", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Storage:Path", ex.Message, StringComparison.Ordinal);
     }
 

@@ -46,6 +46,8 @@ public sealed class PoolChaosTests
         using var dumpLogs = new DisposableAction(() => { if (logPath is not null) { File.WriteAllLines(logPath, logs.Entries.Select(e => e.ToString())); File.Copy(server.LogPath, logPath + ".prosody", overwrite: true); } });
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_CHAOS_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
         var faults = Environment.GetEnvironmentVariable("GATEWAY_CHAOS_FAULTS") ?? "cuts,restart";
+        // Durable as far as the pool can tell: every accepted message must leave it once the server acknowledged it.
+        var outbox = new InMemoryOutbox();
         await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, server.C2sPort));
         await using var pool = new SessionPool(
             new SessionPoolOptions
@@ -57,7 +59,8 @@ public sealed class PoolChaosTests
                 OutboundQueueCapacity = 500,
                 AckTimeout = TimeSpan.FromSeconds(60),
             },
-            loggerFactory);
+            loggerFactory,
+            outbox: outbox);
 
         var received = new ConcurrentDictionary<string, ConcurrentQueue<(long EventId, string Id)>>();
         using var readerCts = CancellationTokenSource.CreateLinkedTokenSource(Token);
@@ -145,6 +148,16 @@ public sealed class PoolChaosTests
         Assert.True(restarted);
         AssertExactlyOnceInOrder(received["peer"], "g", count);
         AssertExactlyOnceInOrder(received["gw"], "p", count);
+        try
+        {
+            await WaitUntilAsync(() => outbox.Count == 0, TimeSpan.FromSeconds(30));
+        }
+        catch (OperationCanceledException) when (!Token.IsCancellationRequested)
+        {
+            var stuck = string.Join("; ", (await outbox.LoadAsync("t", "gw", Token)).Concat(await outbox.LoadAsync("t", "peer", Token))
+                .GroupBy(e => e.SessionId).Select(g => $"{g.Key}: {g.Count()} ({string.Join(", ", g.Take(5).Select(e => e.StanzaId))} ...)"));
+            Assert.Fail($"{outbox.Count} messages were delivered yet never left the outbox (their acknowledgement was lost): {stuck}");
+        }
         await readerCts.CancelAsync();
     }
 

@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId}: the resumed stream ended without answering a ping; the next connection binds a new stream instead of resuming it")]
     public static partial void ResumedStreamUnresponsive(ILogger logger, string tenant, string sessionId);
 
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "Session {Tenant}/{SessionId}: the outbox (durable queue of accepted stanzas) failed")]
+    public static partial void OutboxFailed(ILogger logger, string tenant, string sessionId, Exception exception);
+
     [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} released {Count} messages held during catch-up (caught up: {CaughtUp})")]
     public static partial void HeldReleased(ILogger logger, string tenant, string sessionId, int count, bool caughtUp);
 }

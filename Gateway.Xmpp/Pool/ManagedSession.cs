@@ -21,6 +21,10 @@ internal sealed class ManagedSession : IManagedSession
     private readonly TimeProvider _time;
     private readonly ReconnectPolicy _reconnectPolicy;
     private readonly Channel<OutboundItem> _outbound;
+    private readonly Persistence.IOutbox _outbox;
+
+    /// <summary>Stanzas admitted and not yet taken off the queue: the capacity check, made before the outbox write.</summary>
+    private int _queued;
     private readonly ConcurrentDictionary<string, PendingIqRequest> _pendingIqRequests = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstOnline = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -51,7 +55,7 @@ internal sealed class ManagedSession : IManagedSession
 
     private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
 
-    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null)
+    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null, Persistence.IOutbox? outbox = null)
     {
         _archiveCursor = lastArchiveId;
         _hadConnection = lastArchiveId is not null;
@@ -65,11 +69,11 @@ internal sealed class ManagedSession : IManagedSession
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _time = time;
         _reconnectPolicy = new ReconnectPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay, new Random());
-        _outbound = Channel.CreateBounded<OutboundItem>(new BoundedChannelOptions(options.OutboundQueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _outbox = outbox ?? Persistence.NoOutbox.Instance;
+
+        // Unbounded as a channel: admission (OutboundQueueCapacity) is decided by _queued, synchronously, before the
+        // outbox write, so that a refusal is never a stored outcome and a stored stanza is never refused.
+        _outbound = Channel.CreateUnbounded<OutboundItem>(new UnboundedChannelOptions { SingleReader = true });
         _info = new SessionInfo(id, tenant, spec.Jid.Bare, SessionState.Connecting, time.GetUtcNow(), createdAt);
     }
 
@@ -85,7 +89,7 @@ internal sealed class ManagedSession : IManagedSession
             {
                 return _info with
                 {
-                    QueuedOutbound = _outbound.Reader.Count,
+                    QueuedOutbound = Math.Max(0, Volatile.Read(ref _queued)),
                     LastEventId = Interlocked.Read(ref _lastEventId),
                     StreamManagement = _client?.IsStreamManagementEnabled ?? false,
                 };
@@ -127,7 +131,13 @@ internal sealed class ManagedSession : IManagedSession
         // The same key within the window returns the first attempt's outcome and sends nothing again. The
         // stanza id (and origin-id) derives from the key, so even a retry after a gateway restart carries the
         // same XEP-0359 origin-id and the recipient can drop the repeat.
-        var first = _idempotency.GetOrAdd(idempotencyKey, () => EnqueueCoreAsync(stanza with { Id = IdempotentStanzaId(idempotencyKey) }, wait, CancellationToken.None));
+        var stanzaId = IdempotentStanzaId(idempotencyKey);
+        var first = _idempotency.GetOrAdd(idempotencyKey, () =>
+            wait == DeliveryWait.Queued && _statuses.Get(stanzaId) is { } known && known.ErrorCondition != "not-queued"
+                // Accepted before this key was remembered here: by a gateway process before a restart (its outbox
+                // queued it again) or before the key left the window. Not sent again.
+                ? Task.FromResult(new SendReceipt(stanzaId, AckedByServer: known.Status is >= DeliveryStatus.Acked and not DeliveryStatus.Failed))
+                : EnqueueCoreAsync(stanza with { Id = stanzaId }, wait, CancellationToken.None));
         return first.WaitAsync(cancellationToken);
     }
 
@@ -148,35 +158,113 @@ internal sealed class ManagedSession : IManagedSession
 
         // The server stamps 'from' (RFC 6120 §8.1.2.1); a caller-supplied one is never trusted.
         stanza = stanza with { From = null };
-        var tracked = stanza is Message { Type: not (MessageType.Error or MessageType.Groupchat) } trackable && trackable.Body is not null;
+        var tracked = IsTracked(stanza);
         if (stanza is Message message)
         {
             stanza = message with { Payload = WithDeliveryElements(message, tracked) };
         }
 
-        var item = new OutboundItem(stanza, wait == DeliveryWait.Server, tracked);
         if (tracked)
         {
             PublishStatus(_statuses.Track(stanza.Id!, stanza.To));
         }
 
-        if (!_outbound.Writer.TryWrite(item))
+        // Admission is decided here, synchronously: a refusal is this call's exception, never a remembered outcome.
+        if (Interlocked.Increment(ref _queued) > _options.OutboundQueueCapacity)
         {
-            var state = State;
-            var refusal = state is SessionState.Stopped or SessionState.Failed
-                ? (XmppException)Unavailable(state)
-                : new OutboundQueueFullException(Id, _options.OutboundQueueCapacity, RetryAfter());
-            if (tracked)
-            {
-                PublishStatus(_statuses.Fail(stanza.Id!, "not-queued", refusal.Message));
-            }
-
-            throw refusal;
+            Interlocked.Decrement(ref _queued);
+            throw Refuse(stanza, tracked, new OutboundQueueFullException(Id, _options.OutboundQueueCapacity, RetryAfter()));
         }
 
-        return wait == DeliveryWait.Queued
-            ? Task.FromResult(new SendReceipt(stanza.Id!, AckedByServer: false))
-            : WaitForAckAsync(item, cancellationToken);
+        return AcceptAsync(new OutboundItem(stanza, wait == DeliveryWait.Server, tracked), cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores the admitted stanza in the outbox, then queues it: once a send is accepted, a gateway restart
+    /// resends it rather than losing it. The store write is not cancelled with the request, so a stanza is
+    /// either stored and queued, or neither.
+    /// </summary>
+    private async Task<SendReceipt> AcceptAsync(OutboundItem item, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _outbox.AddAsync(new Persistence.OutboxEntry(Tenant, Id, item.Stanza, item.WaitForAck, _time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not XmppException)
+        {
+            Interlocked.Decrement(ref _queued);
+            Log.OutboxFailed(_logger, Tenant, Id, ex);
+            throw Refuse(item.Stanza, item.Tracked, new SessionUnavailableException(Id, State, $"Session '{Id}' could not store the stanza for sending; nothing was sent. Retry later."));
+        }
+
+        if (!_outbound.Writer.TryWrite(item))
+        {
+            // Only a stopped or failed session's queue refuses.
+            Interlocked.Decrement(ref _queued);
+            ForgetInOutbox(item.Stanza.Id!);
+            throw Refuse(item.Stanza, item.Tracked, Unavailable(State));
+        }
+
+        return item.WaitForAck
+            ? await WaitForAckAsync(item, cancellationToken).ConfigureAwait(false)
+            : new SendReceipt(item.Stanza.Id!, AckedByServer: false);
+    }
+
+    private XmppException Refuse(Stanza stanza, bool tracked, XmppException refusal)
+    {
+        if (tracked)
+        {
+            PublishStatus(_statuses.Fail(stanza.Id!, "not-queued", refusal.Message));
+        }
+
+        return refusal;
+    }
+
+    /// <summary>Messages with a body get a delivery status (not errors, and not groupchat, whose echo is no receipt).</summary>
+    private static bool IsTracked(Stanza stanza) =>
+        stanza is Message { Type: not (MessageType.Error or MessageType.Groupchat) } message && message.Body is not null;
+
+    /// <summary>
+    /// Queues the stanzas a previous gateway process accepted and the server never acknowledged, before the
+    /// session first connects. They keep their ids (and XEP-0359 origin-ids), so a recipient can drop a repeat
+    /// of one the server had handled just before the restart.
+    /// </summary>
+    internal void Requeue(IEnumerable<Persistence.OutboxEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            var tracked = IsTracked(entry.Stanza);
+            if (tracked)
+            {
+                PublishStatus(_statuses.Track(entry.StanzaId, entry.Stanza.To));
+            }
+
+            Interlocked.Increment(ref _queued);
+            _outbound.Writer.TryWrite(new OutboundItem(entry.Stanza, WaitForAck: false, tracked));
+        }
+    }
+
+    /// <summary>The stanza needs no resending: out of the outbox, in the background (a failure only means a repeat after a restart).</summary>
+    private void ForgetInOutbox(string stanzaId)
+    {
+        if (_outbox.IsDurable)
+        {
+            _ = ForgetAsync(stanzaId);
+        }
+
+        async Task ForgetAsync(string id)
+        {
+            try
+            {
+                await _outbox.RemoveAsync(Tenant, Id, id).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Background cleanup: any failure is logged, the stanza is at worst resent after a restart.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.OutboxFailed(_logger, Tenant, Id, ex);
+            }
+        }
     }
 
     /// <summary>
@@ -265,8 +353,11 @@ internal sealed class ManagedSession : IManagedSession
 
     public void AbortConnection() => _client?.Abort();
 
-    /// <summary>Stops for good: unavailable presence, graceful stream close, queued stanzas failed.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops: unavailable presence, graceful stream close. Queued and unacknowledged stanzas are failed, unless
+    /// <paramref name="keepQueued"/> (the gateway shuts down and a durable outbox resends them after the restart).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken, bool keepQueued = false)
     {
         if (!_stopping.IsCancellationRequested)
         {
@@ -298,8 +389,8 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         SetState(SessionState.Stopped, null, null);
-        FailQueued(Unavailable(SessionState.Stopped));
-        AbandonHandoff(SessionState.Stopped);
+        FailQueued(Unavailable(SessionState.Stopped), keepQueued);
+        AbandonHandoff(SessionState.Stopped, keepQueued);
     }
 
     private async Task SuperviseAsync()
@@ -756,25 +847,19 @@ internal sealed class ManagedSession : IManagedSession
 
                 try
                 {
-                    if ((item.WaitForAck || item.Tracked) && client.IsStreamManagementEnabled)
+                    if ((item.WaitForAck || item.Tracked || _outbox.IsDurable) && client.IsStreamManagementEnabled)
                     {
                         var sent = await client.SendTrackedAsync(item.Stanza, requestAcknowledgementNow: item.WaitForAck, cancellationToken).ConfigureAwait(false);
                         item.Written.TrySetResult(sent.Acknowledged);
-                        if (item.Tracked)
-                        {
-                            var messageId = item.Stanza.Id!;
-                            _ = sent.Acknowledged.ContinueWith(
-                                (acked, state) => { if (acked.IsCompletedSuccessfully) { ((ManagedSession)state!).PublishStatus(((ManagedSession)state!)._statuses.Advance(messageId, DeliveryStatus.Acked)); } },
-                                this,
-                                CancellationToken.None,
-                                TaskContinuationOptions.ExecuteSynchronously,
-                                TaskScheduler.Default);
-                        }
+                        _ = OnAcknowledgedAsync(item, sent.Acknowledged);
                     }
                     else
                     {
                         await client.SendAsync(item.Stanza, cancellationToken).ConfigureAwait(false);
                         item.Written.TrySetResult(null);
+
+                        // Without XEP-0198 nothing better than "written" will come.
+                        ForgetInOutbox(item.Stanza.Id!);
                     }
 
                     if (item.Tracked)
@@ -791,6 +876,7 @@ internal sealed class ManagedSession : IManagedSession
                 {
                     // Not representable as XML: this stanza can never be sent, so it must not block the queue.
                     item.Written.TrySetException(ex);
+                    ForgetInOutbox(item.Stanza.Id!);
                     if (item.Tracked)
                     {
                         PublishStatus(_statuses.Fail(item.Stanza.Id!, "bad-request", ex.Message));
@@ -798,10 +884,35 @@ internal sealed class ManagedSession : IManagedSession
                 }
 
                 reader.TryRead(out _);
+                Interlocked.Decrement(ref _queued);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// The server handled the stanza (XEP-0198): its status moves to acked and it leaves the outbox. An
+    /// acknowledgement that never comes (the session ended) leaves it there, to be resent after a restart.
+    /// </summary>
+    private async Task OnAcknowledgedAsync(OutboundItem item, Task acknowledged)
+    {
+        try
+        {
+            await acknowledged.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Not acknowledged, for whatever reason: the stanza stays where it is.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return;
+        }
+
+        ForgetInOutbox(item.Stanza.Id!);
+        if (item.Tracked)
+        {
+            PublishStatus(_statuses.Advance(item.Stanza.Id!, DeliveryStatus.Acked));
         }
     }
 
@@ -950,17 +1061,41 @@ internal sealed class ManagedSession : IManagedSession
         AbandonHandoff(SessionState.Failed);
     }
 
-    private void AbandonHandoff(SessionState state)
+    /// <summary>Fails the pending acknowledgements of stanzas sent and not acknowledged; unless kept, they also leave the outbox.</summary>
+    private void AbandonHandoff(SessionState state, bool keepQueued = false)
     {
-        Interlocked.Exchange(ref _handoff, null)?.Abandon(Unavailable(state));
+        if (Interlocked.Exchange(ref _handoff, null) is not { } handoff)
+        {
+            return;
+        }
+
+        handoff.Abandon(Unavailable(state));
+        if (!keepQueued)
+        {
+            foreach (var stanzaId in handoff.UnacknowledgedIds)
+            {
+                ForgetInOutbox(stanzaId);
+            }
+        }
     }
 
-    private void FailQueued(Exception exception)
+    /// <summary>
+    /// Empties the queue for good. Each waiting caller learns the stanza was not sent; unless kept for the next
+    /// gateway process, each also gets the failed status and leaves the outbox.
+    /// </summary>
+    private void FailQueued(Exception exception, bool keepQueued = false)
     {
         _outbound.Writer.TryComplete();
         while (_outbound.Reader.TryRead(out var item))
         {
+            Interlocked.Decrement(ref _queued);
             item.Written.TrySetException(exception);
+            if (keepQueued)
+            {
+                continue;
+            }
+
+            ForgetInOutbox(item.Stanza.Id!);
             if (item.Tracked)
             {
                 PublishStatus(_statuses.Fail(item.Stanza.Id!, "session-ended", exception.Message));

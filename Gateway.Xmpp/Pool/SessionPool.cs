@@ -21,6 +21,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly Channel<SessionEvent> _journalInput = Channel.CreateUnbounded<SessionEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ISessionStore _sessionStore;
     private readonly IEventLog _eventLog;
+    private readonly IOutbox _outbox;
     private readonly Task _journal;
     private readonly object _admission = new();
     private long _droppedEvents;
@@ -32,7 +33,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// <param name="timeProvider">Clock for backoff, keepalive and timeouts; the system clock when null.</param>
     /// <param name="sessionStore">Where session definitions survive restarts; none kept when null.</param>
     /// <param name="eventLog">Where events are journaled before dispatch; in memory when null.</param>
-    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, ISessionStore? sessionStore = null, IEventLog? eventLog = null)
+    /// <param name="outbox">Where accepted stanzas wait for the server's acknowledgement, to survive a restart; none when null.</param>
+    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, ISessionStore? sessionStore = null, IEventLog? eventLog = null, IOutbox? outbox = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -46,6 +48,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             _ => Log.EventDropped(_logger, options.EventBufferCapacity, Interlocked.Increment(ref _droppedEvents)));
         _sessionStore = sessionStore ?? NoSessionStore.Instance;
         _eventLog = eventLog ?? new InMemoryEventLog();
+        _outbox = outbox ?? NoOutbox.Instance;
         _journal = Task.Run(JournalAsync);
     }
 
@@ -60,8 +63,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
             var recent = await ReadRecentMessagesAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
             var lastArchiveId = recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId);
+            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId, _outbox);
             session.RememberPublished(recent);
+            session.Requeue(await _outbox.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 session.StartRestored();
@@ -72,12 +76,15 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _running = true;
     }
 
-    /// <summary>Closes every session gracefully (unavailable presence, then stream close), in parallel.</summary>
+    /// <summary>
+    /// Closes every session gracefully (unavailable presence, then stream close), in parallel. With a durable
+    /// outbox, what is still queued or unacknowledged stays there for the next start.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         _running = false;
         var sessions = _sessions.Values.ToArray();
-        await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _outbox.IsDurable))).ConfigureAwait(false);
         _sessions.Clear();
         _journalInput.Writer.TryComplete();
         await _journal.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -103,7 +110,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), lastEventId: 0);
+        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), lastEventId: 0, outbox: _outbox);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -154,6 +161,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
         await _sessionStore.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         await _eventLog.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+        await _outbox.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -1,6 +1,9 @@
+using System.Net;
+using System.Net.Http.Json;
 using Gateway.Api.Contracts;
 using Gateway.Api.Hubs;
 using Gateway.Tests.Api.Hubs;
+using Gateway.Tests.Fakes;
 using Gateway.Tests.Integration.Client;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
@@ -9,9 +12,10 @@ using Microsoft.AspNetCore.SignalR.Client;
 namespace Gateway.Tests.Api.EndToEnd;
 
 /// <summary>
-/// The gateway process restarts while messages keep arriving: the second gateway, on the same SQLite store,
+/// The gateway process restarts on the same SQLite store. Inbound: while messages keep arriving, the second gateway
 /// restores the session and its event numbering, catches up from the server's archive on what arrived while no
 /// gateway was running, and a subscriber that returns with its last event id gets all of it, once, in order.
+/// Outbound: messages accepted (202) and not yet acknowledged by the server are sent by the second gateway.
 /// </summary>
 [Trait("Tier", "Api")]
 public sealed class GatewayRestartTests(ProsodyFixture prosody) : IAsyncDisposable
@@ -37,10 +41,12 @@ public sealed class GatewayRestartTests(ProsodyFixture prosody) : IAsyncDisposab
         }
     }
 
+    /// <summary>A gateway process on the shared store, started.</summary>
     private GatewayApiFactory StartGateway()
     {
         var app = new GatewayApiFactory(prosody.Server) { StorageDirectory = _storage, KeepStorage = true }.UseRealSocket();
         _disposables.Add(app);
+        _ = app.ServerAddress; // starts the host: the pool restores the stored sessions now
         return app;
     }
 
@@ -124,5 +130,115 @@ public sealed class GatewayRestartTests(ProsodyFixture prosody) : IAsyncDisposab
         Assert.Contains(second.Logs.Entries, e => e.EventId.Id == 4301); // the archive catch-up ran
         first.Logs.AssertNoErrors();
         second.Logs.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task RestartWithAcceptedUnacknowledgedMessages_SecondGatewaySendsThemOnceInOrder()
+    {
+        var account = await prosody.CreateAccountAsync("outbox", Token);
+        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, prosody.Server.C2sPort));
+        var first = StartGateway();
+        const string SessionId = "outboxed";
+        string lastId;
+        using (var client = first.CreateAlphaClient())
+        {
+            var created = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
+            {
+                Id = SessionId, Jid = account.Bare, Password = account.Password, Host = "127.0.0.1", Port = proxy.Port,
+            });
+            await created.ReadAsync<SessionDto>(201);
+
+            // The path works: m-1 is acknowledged by the server and reaches bob.
+            await PostAsync(client, bob.Jid.Bare, "m-1", wait: "server");
+            Assert.Equal("m-1", (await bob.ReceiveAsync<Message>(m => m.Body is not null)).Body);
+
+            // Sent into a stalled network and lost with it (the server never sees them), then queued while the
+            // session cannot reconnect at all. Each is accepted with 202.
+            proxy.Stall(true);
+            await PostAsync(client, bob.Jid.Bare, "m-2");
+            await PostAsync(client, bob.Jid.Bare, "m-3");
+            proxy.RefuseNew = true;
+            await proxy.CutAllAsync(Token);
+            await PostAsync(client, bob.Jid.Bare, "m-4");
+            lastId = await PostAsync(client, bob.Jid.Bare, "m-5", idempotencyKey: "retry-me");
+        }
+
+        await first.DisposeAsync();
+        proxy.Stall(false);
+        proxy.RefuseNew = false;
+
+        var second = StartGateway();
+        using (var client = second.CreateAlphaClient())
+        {
+            // The caller never saw the first answer and retries against the new process: same message, not sent again.
+            Assert.Equal(lastId, await PostAsync(client, bob.Jid.Bare, "m-5", idempotencyKey: "retry-me"));
+        }
+
+        string[] expected = ["m-2", "m-3", "m-4", "m-5"];
+        foreach (var body in expected)
+        {
+            Assert.Equal(body, (await bob.ReceiveAsync<Message>(m => m.Body is not null)).Body);
+        }
+
+        using (var client = second.CreateAlphaClient())
+        {
+            // Acknowledged by the server now; the outbox lets go of it.
+            await WaitForStatusAsync(client, SessionId, lastId, "acked", "delivered", "displayed");
+        }
+
+        // Stragglers: a repeat would show up now.
+        await Task.Delay(500, Token);
+        Assert.False(await ReceivedWithinAsync(bob, TimeSpan.FromMilliseconds(200)), "a message arrived twice");
+        first.Logs.AssertNoErrors();
+        second.Logs.AssertNoErrors();
+    }
+
+    /// <summary>Sends through REST, answered 202; returns the message id.</summary>
+    private static async Task<string> PostAsync(HttpClient client, Jid to, string body, string? wait = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sessions/outboxed/messages" + (wait is null ? "" : $"?wait={wait}"))
+        {
+            Content = JsonContent.Create(new PostMessageRequest { To = to.ToString(), Body = body }, options: GatewayApiFactory.Json),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return (await (await client.SendAsync(request, Token)).ReadAsync<StanzaAcceptedDto>(202)).Id;
+    }
+
+    private static async Task WaitForStatusAsync(HttpClient client, string sessionId, string messageId, params string[] statuses)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(HubTestKit.Patience);
+        while (true)
+        {
+            var response = await client.GetAsync(new Uri($"/api/v1/sessions/{sessionId}/messages/{messageId}", UriKind.Relative), cts.Token);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var status = (await response.ReadAsync<MessageStatusDto>(200)).Status;
+                if (Array.IndexOf(statuses, status) >= 0)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    private static async Task<bool> ReceivedWithinAsync(XmppClient client, TimeSpan patience)
+    {
+        try
+        {
+            await client.ReceiveAsync<Message>(m => m.Body is not null, patience);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 }

@@ -26,6 +26,9 @@ public sealed class StreamHandoff
     /// <summary>Stanzas sent and not acknowledged, oldest first.</summary>
     public int UnacknowledgedCount => Unacked.Count;
 
+    /// <summary>The ids of the unacknowledged stanzas (those that have one), oldest first.</summary>
+    public IEnumerable<string> UnacknowledgedIds => Unacked.Select(p => p.Stanza.Id).OfType<string>();
+
     internal uint InboundHandled { get; }
 
     internal uint OutboundAcked { get; }

@@ -109,6 +109,23 @@ public static class SessionEventCodec
 
     private static Stanza ParseStanza(string xml) => StanzaCodec.Parse(XElement.Parse(xml, LoadOptions.None));
 
+    /// <summary>A stanza as stored text (its XML), e.g. for an <see cref="IOutbox"/>.</summary>
+    public static string EncodeStanza(Stanza stanza) => Protocol.StanzaSerializer.ToXml(stanza);
+
+    /// <summary>The stanza <see cref="EncodeStanza"/> stored.</summary>
+    /// <exception cref="FormatException">The text is not a stanza.</exception>
+    public static Stanza DecodeStanza(string xml)
+    {
+        try
+        {
+            return ParseStanza(xml);
+        }
+        catch (System.Xml.XmlException ex)
+        {
+            throw new FormatException("A stored stanza is not well-formed XML.", ex);
+        }
+    }
+
     internal sealed record RosterData(string Jid, string? Name, string Subscription, bool PendingOut, string[] Groups);
 
     internal sealed record IqRequestData(string Xml, long AnswerByUnixMs);
