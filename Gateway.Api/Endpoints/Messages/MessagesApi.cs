@@ -31,8 +31,8 @@ internal static class MessagesApi
                 "Queues a message (RFC 6121 §5) on the session and answers 202 with its stanza id. `to` must be a valid JID; " +
                 "a message needs a body, a subject or payloads. Payloads are extension elements as XML strings (chat states, " +
                 "receipts, custom data), each exactly one namespaced element: no DTD, comments or processing instructions, " +
-                "nothing of `jabber:client` or of the stream level. By default the call returns once the stanza is queued " +
-                "(also while the session reconnects). With `?wait=server` it returns only after the server acknowledged the " +
+                "nothing of `jabber:client` or of the stream level. By default the call returns once the stanza is stored and queued " +
+                "(also while the session reconnects); it is kept until the server acknowledges it, across reconnects and gateway restarts. With `?wait=server` it returns only after the server acknowledged the " +
                 "stanza through XEP-0198 (`ackedByServer: true`); 504 if no acknowledgement came in time, 409 if the server " +
                 "offers no stream management. 429 with `Retry-After` when the session's outbound queue is full. " +
                 "Send an `Idempotency-Key` header (1-128 printable ASCII characters) to make retries safe: a retry with the " +
