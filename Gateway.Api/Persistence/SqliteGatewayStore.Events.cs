@@ -41,7 +41,7 @@ internal sealed partial class SqliteGatewayStore
                     sessionEvent.EventId,
                     sessionEvent.ReceivedAt.UtcTicks,
                     SessionEventCodec.KindOf(sessionEvent),
-                    SessionEventCodec.Encode(sessionEvent)));
+                    _payloads.Protect(sessionEvent.Tenant, sessionEvent.SessionId, SessionEventCodec.Encode(sessionEvent))));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or System.Xml.XmlException or XmppException)
             {
@@ -98,7 +98,7 @@ internal sealed partial class SqliteGatewayStore
                     var kind = reader.GetString(2);
                     try
                     {
-                        events.Add(SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, reader.GetString(3)));
+                        events.Add(SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, _payloads.Unprotect(tenant, sessionId, reader.GetString(3))));
                     }
                     catch (FormatException ex)
                     {

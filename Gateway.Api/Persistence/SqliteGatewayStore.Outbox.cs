@@ -11,7 +11,7 @@ internal sealed partial class SqliteGatewayStore : IOutbox
     public async Task AddAsync(OutboxEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var xml = SessionEventCodec.EncodeStanza(entry.Stanza);
+        var xml = _payloads.Protect(entry.Tenant, entry.SessionId, SessionEventCodec.EncodeStanza(entry.Stanza));
         // A repeat of the same id (an idempotent retry racing its first attempt) keeps the first row.
         await WriteAsync(
             """
@@ -60,7 +60,7 @@ internal sealed partial class SqliteGatewayStore : IOutbox
         {
             try
             {
-                var stanza = SessionEventCodec.DecodeStanza(reader.GetString(3));
+                var stanza = SessionEventCodec.DecodeStanza(_payloads.Unprotect(tenant, sessionId, reader.GetString(3)));
                 entries.Add(new OutboxEntry(tenant, sessionId, stanza, reader.GetInt64(2) != 0, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero)));
             }
             catch (FormatException ex)

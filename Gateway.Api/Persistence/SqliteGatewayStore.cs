@@ -13,9 +13,10 @@ namespace Gateway.Api.Persistence;
 /// thanks to WAL, never wait for the writer.
 /// </summary>
 /// <remarks>
-/// Session specs are stored only encrypted (<see cref="SessionSpecProtector"/>). Events are stored as
-/// <see cref="SessionEventCodec"/> text, not encrypted: they hold JIDs and message bodies, protected by the file's
-/// owner-only permissions. One process per file.
+/// Nothing of a session's secrets or traffic is in clear text: specs are encrypted whole (<see cref="SessionSpecProtector"/>),
+/// event payloads and outbox stanzas (<see cref="SessionEventCodec"/> text: JIDs, message bodies) too
+/// (<see cref="PayloadProtector"/>). What stays readable is what the store queries by: tenant, session and
+/// stanza ids, event kinds and times. The file is owner-only besides. One process per file.
 /// </remarks>
 internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAsyncDisposable, IDisposable
 {
@@ -24,6 +25,7 @@ internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAs
 
     private readonly string _connectionString;
     private readonly SessionSpecProtector _specs;
+    private readonly PayloadProtector _payloads;
     private readonly ILogger<SqliteGatewayStore> _logger;
     private readonly SqliteConnection _writer;
     private readonly Channel<WriteRequest> _writes = Channel.CreateUnbounded<WriteRequest>(new UnboundedChannelOptions { SingleReader = true });
@@ -40,6 +42,7 @@ internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAs
         ArgumentNullException.ThrowIfNull(logger);
         DatabasePath = Path.GetFullPath(options.Path);
         _specs = new SessionSpecProtector(dataProtection);
+        _payloads = new PayloadProtector(dataProtection);
         _logger = logger;
         CreateOwnerOnlyFile(DatabasePath);
         _connectionString = new SqliteConnectionStringBuilder

@@ -96,9 +96,12 @@ internal static class PersistenceTestKit
 
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
+    /// <summary>In-memory Data Protection keys, one ring for the test run: a reopened store can read what it wrote.</summary>
+    private static readonly EphemeralDataProtectionProvider Keys = new();
+
     /// <summary>A store opened directly on <paramref name="databasePath"/>, with throw-away Data Protection keys.</summary>
     public static SqliteGatewayStore OpenStore(string databasePath, ILogger<SqliteGatewayStore>? logger = null) =>
-        new(new GatewayStorageOptions { Path = databasePath }, new EphemeralDataProtectionProvider(), logger ?? new FakeLogger<SqliteGatewayStore>());
+        new(new GatewayStorageOptions { Path = databasePath }, Keys, logger ?? new FakeLogger<SqliteGatewayStore>());
 
     /// <summary>Event <paramref name="eventId"/> of a session, received <paramref name="eventId"/> minutes after <see cref="T0"/>; the kind cycles through all five.</summary>
     public static SessionEvent Event(string tenant, string sessionId, long eventId, DateTimeOffset? receivedAt = null)

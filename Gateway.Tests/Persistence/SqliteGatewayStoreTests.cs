@@ -126,6 +126,32 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task EventPayloadCopiedToAnotherSessionsRow_RefusedAndLogged_NotRead()
+    {
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.AppendAsync([Event("t", "victim", 1), Event("t", "thief", 1)], Token);
+
+        ExecuteRaw("UPDATE events SET data = (SELECT data FROM events WHERE session_id = 'victim') WHERE session_id = 'thief'");
+
+        Assert.Empty((await store.ReadAsync("t", "thief", 0, 10, Token)).Events);
+        Assert.Single((await store.ReadAsync("t", "victim", 0, 10, Token)).Events);
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5511 && r.Message.Contains("thief", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EventRowInClear_WrittenBeforePayloadEncryption_StillRead()
+    {
+        await using var store = OpenStore(DatabasePath);
+        await store.AppendAsync([Event("t", "s", 1)], Token);
+
+        ExecuteRaw("""UPDATE events SET kind = 'message', data = '<message xmlns="jabber:client" from="a@b.example" type="chat"><body>old row</body></message>'""");
+
+        var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10, Token)).Events));
+        Assert.Equal("old row", message.Message.Body);
+    }
+
+    [Fact]
     public async Task Open_NewerSchemaVersion_RefusesNamingTheSetting()
     {
         await using (OpenStore(DatabasePath))
@@ -148,7 +174,11 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             new StoredSession("tenant-a", "plain", new SessionSpec { Jid = Jid.Parse(AccountJid), Password = Password }, T0.AddDays(1)),
             new StoredSession("tenant-b", "bot", Spec("bot", Password + "-b"), T0.AddHours(3)),
         };
-        var events = Events("tenant-a", "bot", 1, 20);
+        const string EventBody = "confidential-event-body-7c1e";
+        const string OutboxBody = "confidential-outbox-body-9d2f";
+        var events = Events("tenant-a", "bot", 1, 19)
+            .Append(new MessageReceived("tenant-a", "bot", 20, T0, new Message { From = Jid.Parse("peer@private.example/x"), Body = EventBody }))
+            .ToArray();
 
         await using (var first = StoreHost.Create(_directory.Path))
         {
@@ -158,6 +188,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             }
 
             await first.Store.AppendAsync(events, Token);
+            await ((IOutbox)first.Store).AddAsync(new OutboxEntry("tenant-a", "bot", new Message { Id = "o-1", To = Jid.Parse("peer@private.example"), Body = OutboxBody }, false, T0), Token);
             await first.Store.TrimAsync(15, DateTimeOffset.MinValue, Token);
             first.AssertNoErrors();
         }
@@ -175,6 +206,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             AssertSameEvents(events[5..], page.Events);
             Assert.True(page.Gap);
             Assert.Equal(20, await second.Store.GetLastEventIdAsync("tenant-a", "bot", Token));
+            Assert.Equal(OutboxBody, ((Message)Assert.Single(await ((IOutbox)second.Store).LoadAsync("tenant-a", "bot", Token)).Stanza).Body);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Message.Contains(Password, StringComparison.Ordinal) || r.Message.Contains(AccountJid, StringComparison.Ordinal));
         }
@@ -188,6 +220,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             Assert.False(Contains(bytes, Password), $"{Path.GetFileName(file)} holds the password in clear.");
             Assert.False(Contains(bytes, AccountJid), $"{Path.GetFileName(file)} holds the account JID in clear.");
             Assert.False(Contains(bytes, "xmpp.private.example"), $"{Path.GetFileName(file)} holds the host in clear.");
+            Assert.False(Contains(bytes, EventBody), $"{Path.GetFileName(file)} holds a received message in clear.");
+            Assert.False(Contains(bytes, OutboxBody), $"{Path.GetFileName(file)} holds a message to send in clear.");
+            Assert.False(Contains(bytes, "peer@private.example"), $"{Path.GetFileName(file)} holds a contact's JID in clear.");
         }
     }
 
