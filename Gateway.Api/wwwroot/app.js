@@ -80,7 +80,17 @@
   }
 
   async function subscribe() {
-    const subscription = await connection.invoke("Subscribe", sessionId);
+    // Back after a reconnect: replay what was missed since the last event shown, then go live (no gap, no repeat).
+    // Past the gateway's retention that is refused; the page then subscribes afresh and the jump shows as a gap.
+    let subscription;
+    try {
+      subscription = lastEventId
+        ? await connection.invoke("SubscribeAfter", sessionId, lastEventId)
+        : await connection.invoke("Subscribe", sessionId);
+    } catch (error) {
+      if (!lastEventId) throw error;
+      subscription = await connection.invoke("Subscribe", sessionId);
+    }
     lastEventId = lastEventId || subscription.lastEventId;
     setStatus("connected", `Subscribed to ${subscription.sessionId} (${subscription.state}, last event #${subscription.lastEventId})`);
   }
@@ -96,7 +106,8 @@
       .build();
     for (const method of METHODS) connection.on(method, showEvent);
     connection.onreconnecting(() => setStatus("reconnecting", "Reconnecting…"));
-    // A reconnect without stateful resume is a new connection: its group memberships are gone, so subscribe again.
+    // A reconnect without stateful resume is a new connection: its subscriptions are gone, so subscribe again from
+    // the last event shown.
     connection.onreconnected(() => subscribe().catch((error) => setStatus("error", hubMessage(error))));
     connection.onclose((error) => {
       setConnected(false);
