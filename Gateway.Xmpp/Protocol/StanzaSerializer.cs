@@ -27,25 +27,34 @@ internal sealed class StanzaSerializer
 
     private readonly MemoryStream _buffer = new(capacity: 1024);
 
-    /// <summary>Serialises a stanza; throws <see cref="ArgumentException"/> when it holds characters XML cannot carry.</summary>
-    public ReadOnlyMemory<byte> Serialize(Stanza stanza)
-    {
-        _buffer.SetLength(0);
-        using (var writer = XmlWriter.Create(_buffer, WriterSettings))
-        {
-            StanzaCodec.Write(stanza, writer);
-        }
+    /// <summary>
+    /// One writer for every element: creating an XmlWriter allocates several KB of buffers, more than the stanza
+    /// itself. A fragment-level writer takes one top-level element after another; each call flushes it and
+    /// takes the bytes. A write that fails leaves the writer in its error state, so it is then replaced.
+    /// </summary>
+    private XmlWriter? _writer;
 
-        return _buffer.GetBuffer().AsMemory(0, (int)_buffer.Length);
-    }
+    /// <summary>Serialises a stanza; throws <see cref="ArgumentException"/> when it holds characters XML cannot carry.</summary>
+    public ReadOnlyMemory<byte> Serialize(Stanza stanza) => Write(stanza, static (stanza, writer) => StanzaCodec.Write(stanza, writer));
 
     /// <summary>Serialises any element (stream negotiation elements, XEP-0198 nonzas).</summary>
-    public ReadOnlyMemory<byte> Serialize(XElement element)
+    public ReadOnlyMemory<byte> Serialize(XElement element) => Write(element, static (element, writer) => element.WriteTo(writer));
+
+    private ReadOnlyMemory<byte> Write<T>(T value, Action<T, XmlWriter> write)
     {
         _buffer.SetLength(0);
-        using (var writer = XmlWriter.Create(_buffer, WriterSettings))
+        var writer = _writer ??= XmlWriter.Create(_buffer, WriterSettings);
+        try
         {
-            element.WriteTo(writer);
+            write(value, writer);
+            writer.Flush();
+        }
+        catch
+        {
+            _writer = null;
+            writer.Dispose();
+            _buffer.SetLength(0);
+            throw;
         }
 
         return _buffer.GetBuffer().AsMemory(0, (int)_buffer.Length);

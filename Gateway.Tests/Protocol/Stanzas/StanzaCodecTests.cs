@@ -154,4 +154,30 @@ public sealed class StanzaCodecTests
     {
         Assert.ThrowsAny<ArgumentException>(() => StanzaSerializer.ToBytes(new Message { Body = "bell\u0007" }));
     }
+
+    [Fact]
+    public void Serializer_Reused_EachCallOnlyItsOwnElement_NamespacesDeclaredEveryTime()
+    {
+        var serializer = new StanzaSerializer();
+        var payload = new System.Xml.Linq.XElement(System.Xml.Linq.XName.Get("active", "http://jabber.org/protocol/chatstates"));
+
+        var first = Encoding.UTF8.GetString(serializer.Serialize(new Message { Id = "1", Body = "a", Payload = [payload] }).Span);
+        var second = Encoding.UTF8.GetString(serializer.Serialize(new Message { Id = "2", Body = "b", Payload = [payload] }).Span);
+        var nonza = Encoding.UTF8.GetString(serializer.Serialize(new System.Xml.Linq.XElement(System.Xml.Linq.XName.Get("r", "urn:xmpp:sm:3"))).Span);
+
+        Assert.Equal("<message id=\"1\" xmlns=\"jabber:client\"><body>a</body><active xmlns=\"http://jabber.org/protocol/chatstates\" /></message>", first);
+        Assert.Equal(first.Replace("\"1\"", "\"2\"", StringComparison.Ordinal).Replace(">a<", ">b<", StringComparison.Ordinal), second);
+        Assert.Equal("<r xmlns=\"urn:xmpp:sm:3\" />", nonza);
+    }
+
+    [Fact]
+    public void Serializer_AfterARefusedStanza_NextOneIsWhole()
+    {
+        var serializer = new StanzaSerializer();
+
+        Assert.ThrowsAny<ArgumentException>(() => serializer.Serialize(new Message { Id = "bad", Body = "bell\u0007" }));
+        var next = Encoding.UTF8.GetString(serializer.Serialize(new Message { Id = "good", Body = "fine" }).Span);
+
+        Assert.Equal("<message id=\"good\" xmlns=\"jabber:client\"><body>fine</body></message>", next);
+    }
 }
