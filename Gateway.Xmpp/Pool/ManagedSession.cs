@@ -885,6 +885,19 @@ internal sealed class ManagedSession : IManagedSession
 
                 reader.TryRead(out _);
                 Interlocked.Decrement(ref _queued);
+                if (!reader.TryPeek(out _))
+                {
+                    // Caught up: ask for the acknowledgement now rather than when the next batch fills, so the
+                    // last messages of a burst reach "acked" (and leave the outbox) without waiting for more traffic.
+                    try
+                    {
+                        await client.RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (XmppConnectionException)
+                    {
+                        return; // the stream ended; what it did not acknowledge goes to the next connection
+                    }
+                }
             }
         }
         catch (OperationCanceledException)

@@ -316,6 +316,14 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         return acknowledgement;
     }
 
+    /// <summary>
+    /// Asks the server to acknowledge what it has been sent (XEP-0198 §4), e.g. when the sender has nothing more to
+    /// send for now: acknowledgements are otherwise requested in batches. Does nothing without stream management,
+    /// when nothing awaits acknowledgement, or when a request is already out.
+    /// </summary>
+    /// <exception cref="XmppConnectionException">The session has ended.</exception>
+    public Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default) => RequestAckAsync(cancellationToken);
+
     /// <summary>Sends &lt;r/&gt; unless one is already outstanding or nothing awaits acknowledgement.</summary>
     private async Task RequestAckAsync(CancellationToken cancellationToken)
     {

@@ -73,6 +73,30 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetStatus_LoneMessageWithoutWait_ReachesAckedWithoutFurtherTraffic()
+    {
+        var session = await CreateSessionAsync();
+        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        using var client = _app.CreateAlphaClient();
+
+        // One message and then silence: acknowledgements are requested in batches, so the session must ask for
+        // one when its queue runs dry, or the message would stay "sent" (and in the outbox) until more traffic.
+        var sent = await (await client.SendAsync(Post(session.Id, new PostMessageRequest { To = bob.Jid.ToString(), Body = "just one" }, null), Token)).ReadAsync<StanzaAcceptedDto>(202);
+
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        patience.CancelAfter(HubTestKit.Patience);
+        string status;
+        do
+        {
+            await Task.Delay(50, patience.Token);
+            status = (await (await client.GetAsync($"/api/v1/sessions/{session.Id}/messages/{sent.Id}", patience.Token)).ReadAsync<MessageStatusDto>(200)).Status;
+        }
+        while (status is "queued" or "sent");
+
+        Assert.Contains(status, new[] { "acked", "delivered", "displayed" });
+    }
+
+    [Fact]
     public async Task GetStatus_UnknownMessageOrSession_404WithCode()
     {
         var session = await CreateSessionAsync();
