@@ -15,31 +15,9 @@ namespace Gateway.Tests.Api.EndToEnd;
 /// (<c>Idempotency-Key</c>), against the real pool and Prosody.
 /// </summary>
 [Trait("Tier", "Api")]
-public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
+public sealed class MessageStatusTests(ProsodyFixture prosody) : HubEndToEndTest(prosody)
 {
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    private readonly GatewayApiFactory _app = new GatewayApiFactory(prosody.Server).UseRealSocket();
-    private readonly List<HubConnection> _connections = [];
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var connection in _connections)
-        {
-            await connection.DisposeAsync();
-        }
-
-        await _app.DisposeAsync();
-        _app.Logs.AssertNoErrors();
-    }
-
-    private async Task<SessionDto> CreateSessionAsync()
-    {
-        var account = await prosody.CreateAccountAsync("status", Token);
-        return await HubTestKit.CreateSessionAsync(_app, prosody.Server, account, "s-" + account.User);
-    }
+    private async Task<SessionDto> CreateSessionAsync() => (await CreateSessionWithAccountAsync("status")).Session;
 
     private static HttpRequestMessage Post(string sessionId, PostMessageRequest body, string? idempotencyKey, string? wait = null)
     {
@@ -59,8 +37,8 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task GetStatus_AfterServerAckedSend_ReturnsAckedOrLater()
     {
         var session = await CreateSessionAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
-        using var client = _app.CreateAlphaClient();
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+        using var client = App.CreateAlphaClient();
 
         var sent = await (await client.SendAsync(Post(session.Id, new PostMessageRequest { To = bob.Jid.ToString(), Body = "track me" }, null, "server"), Token)).ReadAsync<StanzaAcceptedDto>(202);
         var status = await (await client.GetAsync($"/api/v1/sessions/{session.Id}/messages/{sent.Id}", Token)).ReadAsync<MessageStatusDto>(200);
@@ -76,8 +54,8 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task GetStatus_LoneMessageWithoutWait_ReachesAckedWithoutFurtherTraffic()
     {
         var session = await CreateSessionAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
-        using var client = _app.CreateAlphaClient();
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+        using var client = App.CreateAlphaClient();
 
         // One message and then silence: acknowledgements are requested in batches, so the session must ask for
         // one when its queue runs dry, or the message would stay "sent" (and in the outbox) until more traffic.
@@ -100,8 +78,8 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task GetStatus_UnknownMessageOrSession_404WithCode()
     {
         var session = await CreateSessionAsync();
-        using var client = _app.CreateAlphaClient();
-        using var beta = _app.CreateBetaClient();
+        using var client = App.CreateAlphaClient();
+        using var beta = App.CreateBetaClient();
 
         await (await client.GetAsync($"/api/v1/sessions/{session.Id}/messages/never-sent", Token)).ProblemAsync(404, "message-not-found");
         await (await client.GetAsync("/api/v1/sessions/no-such-session/messages/x", Token)).ProblemAsync(404, "session-not-found");
@@ -112,8 +90,8 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task Send_SameIdempotencyKeyTwice_SameIdAndDeliveredOnce()
     {
         var session = await CreateSessionAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
-        using var client = _app.CreateAlphaClient();
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+        using var client = App.CreateAlphaClient();
         var body = new PostMessageRequest { To = bob.Jid.ToString(), Body = "once" };
 
         var first = await (await client.SendAsync(Post(session.Id, body, "order-42:shipped"), Token)).ReadAsync<StanzaAcceptedDto>(202);
@@ -133,7 +111,7 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task Send_InvalidIdempotencyKey_400(string key)
     {
         var session = await CreateSessionAsync();
-        using var client = _app.CreateAlphaClient();
+        using var client = App.CreateAlphaClient();
 
         var problem = await (await client.SendAsync(Post(session.Id, new PostMessageRequest { To = "bob@localhost", Body = "x" }, key), Token)).ProblemAsync(400, "validation-failed");
 
@@ -144,7 +122,7 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task Send_IdempotencyKeyTooLong_400()
     {
         var session = await CreateSessionAsync();
-        using var client = _app.CreateAlphaClient();
+        using var client = App.CreateAlphaClient();
 
         await (await client.SendAsync(Post(session.Id, new PostMessageRequest { To = "bob@localhost", Body = "x" }, new string('k', 129)), Token)).ProblemAsync(400, "validation-failed");
         await (await client.SendAsync(Post(session.Id, new PostMessageRequest { To = "bob@localhost", Body = "x" }, new string('k', 128)), Token)).ReadAsync<StanzaAcceptedDto>(202);
@@ -154,9 +132,8 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task Hub_SendWithIdempotencyKeyAndSubscribe_SameIdAndMessageStatusEvents()
     {
         var session = await CreateSessionAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
-        var (connection, events) = await HubTestKit.ConnectAsync(_app);
-        _connections.Add(connection);
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+        var (connection, events) = await ConnectAsync();
         await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
         var request = new SendMessageRequest { To = bob.Jid.ToString(), Body = "via hub", IdempotencyKey = "hub-key-1", Wait = "server" };
 

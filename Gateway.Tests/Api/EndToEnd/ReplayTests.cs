@@ -10,38 +10,9 @@ namespace Gateway.Tests.Api.EndToEnd;
 
 /// <summary>Replay through the hub (<c>SubscribeAfter</c>): real Kestrel, SignalR client, pool, event log and Prosody.</summary>
 [Trait("Tier", "Api")]
-public sealed class ReplayTests(ProsodyFixture prosody) : IAsyncLifetime
+public sealed class ReplayTests(ProsodyFixture prosody) : HubEndToEndTest(prosody)
 {
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    private readonly GatewayApiFactory _app = new GatewayApiFactory(prosody.Server).UseRealSocket();
-    private readonly List<HubConnection> _connections = [];
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var connection in _connections)
-        {
-            await connection.DisposeAsync();
-        }
-
-        await _app.DisposeAsync();
-        _app.Logs.AssertNoErrors();
-    }
-
-    private async Task<(HubConnection Connection, EventRecorder Events)> ConnectAsync()
-    {
-        var (connection, events) = await HubTestKit.ConnectAsync(_app);
-        _connections.Add(connection);
-        return (connection, events);
-    }
-
-    private async Task<SessionDto> CreateSessionAsync()
-    {
-        var account = await prosody.CreateAccountAsync("replay", Token);
-        return await HubTestKit.CreateSessionAsync(_app, prosody.Server, account, "s-" + account.User);
-    }
+    private async Task<SessionDto> CreateSessionAsync() => (await CreateSessionWithAccountAsync("replay")).Session;
 
     /// <summary>Every event the recorder has, messages by id, checking each message id arrived once and event ids strictly increase.</summary>
     private static async Task<List<EventEnvelope<MessageDto>>> MessagesAsync(EventRecorder events, IReadOnlyList<string> ids)
@@ -59,7 +30,7 @@ public sealed class ReplayTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task SubscribeAfter_Zero_AfterEventsHappened_ReplaysAllInOrderOnceThenLive()
     {
         var session = await CreateSessionAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
         var (witness, witnessEvents) = await ConnectAsync();
         await witness.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
         string[] before = ["r-1", "r-2", "r-3", "r-4"];
@@ -95,7 +66,7 @@ public sealed class ReplayTests(ProsodyFixture prosody) : IAsyncLifetime
     public async Task Subscriber_ReconnectsWithLastEventId_MissesNothing()
     {
         var session = await CreateSessionAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
         var to = Jid.Parse(session.BoundJid!);
         var (witness, witnessEvents) = await ConnectAsync();
         await witness.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);

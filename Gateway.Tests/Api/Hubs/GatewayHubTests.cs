@@ -16,46 +16,17 @@ namespace Gateway.Tests.Api.Hubs;
 
 /// <summary>The hub end to end: real Kestrel socket, real SignalR client, real pool, real Prosody.</summary>
 [Trait("Tier", "Api")]
-public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
+public sealed class GatewayHubTests(ProsodyFixture prosody) : HubEndToEndTest(prosody)
 {
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
-
-    private readonly GatewayApiFactory _app = new GatewayApiFactory(prosody.Server).UseRealSocket();
-    private readonly List<HubConnection> _connections = [];
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var connection in _connections)
-        {
-            await connection.DisposeAsync();
-        }
-
-        await _app.DisposeAsync();
-        _app.Logs.AssertNoErrors();
-    }
-
-    private async Task<(HubConnection Connection, EventRecorder Events)> ConnectAsync(string apiKey = GatewayApiFactory.AlphaKey)
-    {
-        var (connection, events) = await HubTestKit.ConnectAsync(_app, apiKey);
-        _connections.Add(connection);
-        return (connection, events);
-    }
-
-    private async Task<(SessionDto Session, TestAccount Account)> CreateSessionAsync(string apiKey = GatewayApiFactory.AlphaKey)
-    {
-        var account = await prosody.CreateAccountAsync("hub", Token);
-        var id = "s-" + account.User;
-        return (await HubTestKit.CreateSessionAsync(_app, prosody.Server, account, id, apiKey), account);
-    }
+    private Task<(SessionDto Session, TestAccount Account)> CreateSessionAsync(string apiKey = GatewayApiFactory.AlphaKey) =>
+        CreateSessionWithAccountAsync("hub", apiKey);
 
     [Theory]
     [InlineData(null)]
     [InlineData("wrong-key")]
     public async Task StartAsync_WithoutValidApiKey_Refused401(string? apiKey)
     {
-        await using var connection = HubTestKit.Build(_app, apiKey);
+        await using var connection = HubTestKit.Build(App, apiKey);
 
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => connection.StartAsync(Token));
 
@@ -65,7 +36,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
     [Fact]
     public async Task StartAsync_ApiKeyHeader_Connects()
     {
-        await using var connection = HubTestKit.Build(_app, GatewayApiFactory.AlphaKey, viaHeader: true);
+        await using var connection = HubTestKit.Build(App, GatewayApiFactory.AlphaKey, viaHeader: true);
 
         await connection.StartAsync(Token);
 
@@ -103,7 +74,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (session, _) = await CreateSessionAsync();
         var (connection, events) = await ConnectAsync();
         var subscription = await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
         var custom = XElement.Parse("<order xmlns='urn:example:shop' id='42'><item sku='x-1'>Tea &amp; biscuits</item></order>");
 
         await bob.SendAsync(new Message { To = Jid.Parse(session.BoundJid!), Type = MessageType.Chat, Body = "héllo 😀 <&>", Id = "m-1", Payload = [custom] }, Token);
@@ -126,7 +97,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var subscription = await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
         Assert.Equal("online", subscription.State);
 
-        _app.Services.GetRequiredService<ISessionPool>().Find(GatewayApiFactory.AlphaTenant, session.Id)!.AbortConnection();
+        App.Services.GetRequiredService<ISessionPool>().Find(GatewayApiFactory.AlphaTenant, session.Id)!.AbortConnection();
 
         var reconnecting = await events.NextAsync<SessionStateDto>(e => e.Data.State == "reconnecting");
         var online = await events.NextAsync<SessionStateDto>(e => e.Data.State == "online");
@@ -142,8 +113,8 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (session, _) = await CreateSessionAsync();
         var (connection, events) = await ConnectAsync();
         await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
-        using var rest = _app.CreateAlphaClient();
-        var contact = $"carol-{Guid.NewGuid():N}@{prosody.Server.Domain}";
+        using var rest = App.CreateAlphaClient();
+        var contact = $"carol-{Guid.NewGuid():N}@{Prosody.Server.Domain}";
 
         // RFC 6121 §2.1.6: the server pushes to "interested" resources, those that requested the roster.
         (await rest.GetAsync($"/api/v1/sessions/{session.Id}/roster", Token)).EnsureSuccessStatusCode();
@@ -167,7 +138,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (session, _) = await CreateSessionAsync();
         var (connection, events) = await ConnectAsync();
         await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
 
         await bob.SendAsync(new Presence { To = Jid.Parse(session.BoundJid!), Show = PresenceShow.Dnd, Status = "in a meeting", Id = "p-1" }, Token);
 
@@ -184,7 +155,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (session, _) = await CreateSessionAsync();
         var (connection, events) = await ConnectAsync();
         await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
         var query = new Iq { To = Jid.Parse(session.BoundJid!), Type = IqType.Get, Payload = [XElement.Parse("<stock xmlns='urn:example:shop' sku='x-1'/>")] };
 
         var reply = bob.SendIqAsync(query, cancellationToken: Token);
@@ -207,7 +178,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
     {
         var (session, _) = await CreateSessionAsync();
         var (connection, _) = await ConnectAsync();
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
 
         var receipt = await connection.InvokeAsync<StanzaAcceptedDto>("SendMessage", session.Id, new SendMessageRequest
         {
@@ -240,7 +211,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (session, _) = await CreateSessionAsync();
         var (connection, _) = await ConnectAsync();
 
-        var reply = await connection.InvokeAsync<IqDto>("SendIq", session.Id, new SendIqRequest { To = prosody.Server.Domain, Payload = "<query xmlns='jabber:iq:version'/>" }, Token);
+        var reply = await connection.InvokeAsync<IqDto>("SendIq", session.Id, new SendIqRequest { To = Prosody.Server.Domain, Payload = "<query xmlns='jabber:iq:version'/>" }, Token);
 
         Assert.Equal("result", reply.Type);
         Assert.Contains("Prosody", reply.Payload, StringComparison.Ordinal);
@@ -253,7 +224,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (session, _) = await CreateSessionAsync();
         var (connection, _) = await ConnectAsync();
 
-        var refused = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<IqDto>("SendIq", session.Id, new SendIqRequest { To = prosody.Server.Domain, Payload = "<query xmlns='urn:example:nothing-here'/>" }, Token));
+        var refused = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<IqDto>("SendIq", session.Id, new SendIqRequest { To = Prosody.Server.Domain, Payload = "<query xmlns='urn:example:nothing-here'/>" }, Token));
 
         Assert.Contains("xmpp-stanza-error (service-unavailable)", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", refused.Message, StringComparison.Ordinal);
@@ -267,7 +238,7 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : IAsyncLifetime
         var (witness, witnessEvents) = await ConnectAsync();
         await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
         await witness.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
-        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
         var to = Jid.Parse(session.BoundJid!);
 
         await connection.InvokeAsync("Unsubscribe", session.Id, Token);

@@ -55,7 +55,7 @@ internal static class HubTestKit
 }
 
 /// <summary>Records every event a hub connection receives, in arrival order, for tests to wait on in any order.</summary>
-internal sealed class EventRecorder
+public sealed class EventRecorder
 {
     private readonly Channel<object> _events = Channel.CreateUnbounded<object>();
     private readonly List<object> _backlog = [];
