@@ -53,8 +53,6 @@ internal sealed class ManagedSession : IManagedSession
     private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
     private long _lastEventId;
 
-    private static readonly XName OriginIdName = XName.Get("origin-id", Protocol.Ns.StanzaId);
-
     public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null, Persistence.IOutbox? outbox = null)
     {
         _archiveCursor = lastArchiveId;
@@ -396,7 +394,6 @@ internal sealed class ManagedSession : IManagedSession
     private async Task SuperviseAsync()
     {
         var attempt = 0;
-        string? lastReason = null;
         while (!_stopping.IsCancellationRequested)
         {
             XmppClient client;
@@ -428,7 +425,6 @@ internal sealed class ManagedSession : IManagedSession
                 }
 
                 attempt++;
-                lastReason = reason;
                 await BackoffAsync(attempt, reason, text).ConfigureAwait(false);
                 continue;
             }
@@ -459,11 +455,8 @@ internal sealed class ManagedSession : IManagedSession
             }
 
             attempt = 1;
-            lastReason = endReason;
             await BackoffAsync(attempt, endReason, endText).ConfigureAwait(false);
         }
-
-        _ = lastReason;
     }
 
     /// <summary>Runs one connection until it ends; returns why it ended (null: the server closed the stream cleanly).</summary>

@@ -182,7 +182,7 @@ public sealed partial class XmppClient
                 {
                     try
                     {
-                        await RequestAckAsync(_lifetime.Token).ConfigureAwait(false);
+                        await RequestAcknowledgementAsync(_lifetime.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is XmppException or OperationCanceledException)
                     {

@@ -217,7 +217,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
         if (_streamManagement is { UnackedCount: >= AckRequestThreshold })
         {
-            await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+            await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -240,7 +240,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         var acknowledged = await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
         if (requestAcknowledgementNow || _streamManagement.UnackedCount >= AckRequestThreshold)
         {
-            await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+            await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return new SentStanza(stanza, acknowledged!);
@@ -286,7 +286,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
             await WriteStanzaAsync(stanza, cancellationToken, acknowledged).ConfigureAwait(false);
         }
 
-        await RequestAckAsync(cancellationToken).ConfigureAwait(false);
+        await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Task?> WriteStanzaAsync(Stanza stanza, CancellationToken cancellationToken, TaskCompletionSource? acknowledged = null)
@@ -318,14 +318,11 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
 
     /// <summary>
     /// Asks the server to acknowledge what it has been sent (XEP-0198 §4), e.g. when the sender has nothing more to
-    /// send for now: acknowledgements are otherwise requested in batches. Does nothing without stream management,
-    /// when nothing awaits acknowledgement, or when a request is already out.
+    /// send for now: acknowledgements are otherwise requested in batches. Sends &lt;r/&gt; unless there is no
+    /// stream management, nothing awaits acknowledgement, or a request is already out.
     /// </summary>
     /// <exception cref="XmppConnectionException">The session has ended.</exception>
-    public Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default) => RequestAckAsync(cancellationToken);
-
-    /// <summary>Sends &lt;r/&gt; unless one is already outstanding or nothing awaits acknowledgement.</summary>
-    private async Task RequestAckAsync(CancellationToken cancellationToken)
+    public async Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default)
     {
         if (_streamManagement?.TryBeginAckRequest() == true)
         {

@@ -17,21 +17,16 @@ internal sealed class IdempotencyWindow<T>(TimeSpan window, int capacity, TimePr
     /// </summary>
     public T GetOrAdd(string key, Func<T> create)
     {
-        Outcome first;
+        Entry first;
         lock (_gate)
         {
             var now = time.GetUtcNow();
             Expire(now);
-            if (_byKey.TryGetValue(key, out var existing))
+            if (!_byKey.TryGetValue(key, out first!))
             {
-                first = existing.Outcome;
-            }
-            else
-            {
-                var entry = new Entry(key, now, new Outcome(create));
-                _byKey.Add(key, entry);
-                _order.Enqueue(entry);
-                first = entry.Outcome;
+                first = new Entry(key, now, new Outcome(create));
+                _byKey.Add(key, first);
+                _order.Enqueue(first);
                 while (_order.Count > capacity)
                 {
                     Forget(_order.Dequeue());
@@ -41,17 +36,14 @@ internal sealed class IdempotencyWindow<T>(TimeSpan window, int capacity, TimePr
 
         try
         {
-            return first.Value;
+            return first.Outcome.Value;
         }
         catch
         {
             // Refused outright (e.g. the queue was full): nothing was sent, so a retry must really try again.
             lock (_gate)
             {
-                if (_byKey.TryGetValue(key, out var entry) && ReferenceEquals(entry.Outcome, first))
-                {
-                    _byKey.Remove(key);
-                }
+                Forget(first);
             }
 
             throw;
