@@ -196,6 +196,27 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
 /// <summary>Reading gateway responses in tests.</summary>
 public static class ApiResponses
 {
+    /// <summary>
+    /// Polls <c>GET /api/v1/sessions/{sessionId}/messages/{messageId}</c> (asserting 200 each time) until the status
+    /// is one <paramref name="reached"/> accepts, and returns it. Fails after 15 s.
+    /// </summary>
+    public static async Task<string> WaitForMessageStatusAsync(this HttpClient client, string sessionId, string messageId, Func<string, bool> reached)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        patience.CancelAfter(TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var status = (await (await client.GetAsync(new Uri($"/api/v1/sessions/{sessionId}/messages/{messageId}", UriKind.Relative), patience.Token))
+                .ReadAsync<Gateway.Api.Contracts.MessageStatusDto>(200)).Status;
+            if (reached(status))
+            {
+                return status;
+            }
+
+            await Task.Delay(50, patience.Token);
+        }
+    }
+
     /// <summary>The body as JSON (any status).</summary>
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
     {

@@ -4,6 +4,7 @@ using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -102,6 +103,23 @@ internal static class PersistenceTestKit
     /// <summary>A store opened directly on <paramref name="databasePath"/>, with throw-away Data Protection keys.</summary>
     public static SqliteGatewayStore OpenStore(string databasePath, ILogger<SqliteGatewayStore>? logger = null) =>
         new(new GatewayStorageOptions { Path = databasePath }, Keys, logger ?? new FakeLogger<SqliteGatewayStore>());
+
+    /// <summary>A plain connection to the file, bypassing the store: to look at or tamper with what it wrote.</summary>
+    public static SqliteConnection OpenRaw(string databasePath)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Runs SQL on the file behind the store's back.</summary>
+    public static void ExecuteRaw(string databasePath, string sql)
+    {
+        using var connection = OpenRaw(databasePath);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
     /// <summary>Event <paramref name="eventId"/> of a session, received <paramref name="eventId"/> minutes after <see cref="T0"/>; the kind cycles through all five.</summary>
     public static SessionEvent Event(string tenant, string sessionId, long eventId, DateTimeOffset? receivedAt = null)

@@ -49,20 +49,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         Assert.Equal(expected.Spec.Password, actual.Spec.Password);
     }
 
-    private SqliteConnection OpenRaw()
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
-        connection.Open();
-        return connection;
-    }
+    private SqliteConnection OpenRaw() => PersistenceTestKit.OpenRaw(DatabasePath);
 
-    private void ExecuteRaw(string sql)
-    {
-        using var connection = OpenRaw();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void ExecuteRaw(string sql) => PersistenceTestKit.ExecuteRaw(DatabasePath, sql);
 
     private static bool Contains(byte[] haystack, string needle) =>
         haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0 || haystack.AsSpan().IndexOf(Encoding.Unicode.GetBytes(needle)) >= 0;

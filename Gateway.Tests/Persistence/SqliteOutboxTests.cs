@@ -1,7 +1,6 @@
 using System.Xml.Linq;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool.Persistence;
-using Microsoft.Data.Sqlite;
 using static Gateway.Tests.Persistence.PersistenceTestKit;
 
 namespace Gateway.Tests.Persistence;
@@ -88,13 +87,7 @@ public sealed class SqliteOutboxTests : IDisposable
         await using var store = OpenStore(DatabasePath, logger);
         IOutbox outbox = store;
         await outbox.AddAsync(Entry("s", "m-1"), Token);
-        await using (var raw = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
-        {
-            raw.Open();
-            using var command = raw.CreateCommand();
-            command.CommandText = "INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'bad', 0, 0, '<message><unclosed')";
-            command.ExecuteNonQuery();
-        }
+        ExecuteRaw(DatabasePath, "INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'bad', 0, 0, '<message><unclosed')");
 
         await outbox.AddAsync(Entry("s", "m-2"), Token);
 

@@ -184,7 +184,7 @@ public sealed class GatewayRestartTests(ProsodyFixture prosody) : IAsyncDisposab
         using (var client = second.CreateAlphaClient())
         {
             // Acknowledged by the server now; the outbox lets go of it.
-            await WaitForStatusAsync(client, SessionId, lastId, "acked", "delivered", "displayed");
+            await client.WaitForMessageStatusAsync(SessionId, lastId, s => s is "acked" or "delivered" or "displayed");
         }
 
         // Stragglers: a repeat would show up now.
@@ -207,26 +207,6 @@ public sealed class GatewayRestartTests(ProsodyFixture prosody) : IAsyncDisposab
         }
 
         return (await (await client.SendAsync(request, Token)).ReadAsync<StanzaAcceptedDto>(202)).Id;
-    }
-
-    private static async Task WaitForStatusAsync(HttpClient client, string sessionId, string messageId, params string[] statuses)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        cts.CancelAfter(HubTestKit.Patience);
-        while (true)
-        {
-            var response = await client.GetAsync(new Uri($"/api/v1/sessions/{sessionId}/messages/{messageId}", UriKind.Relative), cts.Token);
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                var status = (await response.ReadAsync<MessageStatusDto>(200)).Status;
-                if (Array.IndexOf(statuses, status) >= 0)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(50, cts.Token);
-        }
     }
 
     private static async Task<bool> ReceivedWithinAsync(XmppClient client, TimeSpan patience)

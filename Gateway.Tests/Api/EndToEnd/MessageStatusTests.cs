@@ -61,15 +61,7 @@ public sealed class MessageStatusTests(ProsodyFixture prosody) : HubEndToEndTest
         // one when its queue runs dry, or the message would stay "sent" (and in the outbox) until more traffic.
         var sent = await (await client.SendAsync(Post(session.Id, new PostMessageRequest { To = bob.Jid.ToString(), Body = "just one" }, null), Token)).ReadAsync<StanzaAcceptedDto>(202);
 
-        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        patience.CancelAfter(HubTestKit.Patience);
-        string status;
-        do
-        {
-            await Task.Delay(50, patience.Token);
-            status = (await (await client.GetAsync($"/api/v1/sessions/{session.Id}/messages/{sent.Id}", patience.Token)).ReadAsync<MessageStatusDto>(200)).Status;
-        }
-        while (status is "queued" or "sent");
+        var status = await client.WaitForMessageStatusAsync(session.Id, sent.Id, s => s is not ("queued" or "sent"));
 
         Assert.Contains(status, new[] { "acked", "delivered", "displayed" });
     }
