@@ -1,5 +1,4 @@
 using Gateway.Xmpp.Pool.Persistence;
-using Microsoft.Data.Sqlite;
 
 namespace Gateway.Api.Persistence;
 

@@ -6,9 +6,9 @@ namespace Gateway.Tests.Fakes;
 /// <summary>A durable-looking outbox in memory: what the pool keeps there, observable by tests.</summary>
 internal sealed class InMemoryOutbox : IOutbox
 {
-    private readonly ConcurrentDictionary<(string Tenant, string Session, string Id), OutboxEntry> _entries = new();
+    /// <summary>Each entry with its acceptance number, for <see cref="LoadAsync"/>'s order.</summary>
+    private readonly ConcurrentDictionary<(string Tenant, string Session, string Id), (OutboxEntry Entry, long Sequence)> _entries = new();
     private long _sequence;
-    private readonly ConcurrentDictionary<(string Tenant, string Session, string Id), long> _order = new();
 
     public bool IsDurable => true;
 
@@ -16,12 +16,7 @@ internal sealed class InMemoryOutbox : IOutbox
 
     public Task AddAsync(OutboxEntry entry, CancellationToken cancellationToken = default)
     {
-        var key = (entry.Tenant, entry.SessionId, entry.StanzaId);
-        if (_entries.TryAdd(key, entry))
-        {
-            _order[key] = Interlocked.Increment(ref _sequence);
-        }
-
+        _entries.TryAdd((entry.Tenant, entry.SessionId, entry.StanzaId), (entry, Interlocked.Increment(ref _sequence)));
         return Task.CompletedTask;
     }
 
@@ -33,7 +28,7 @@ internal sealed class InMemoryOutbox : IOutbox
 
     public Task<IReadOnlyList<OutboxEntry>> LoadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<OutboxEntry>>(
-            [.. _entries.Where(p => p.Key.Tenant == tenant && p.Key.Session == sessionId).OrderBy(p => _order.GetValueOrDefault(p.Key)).Select(p => p.Value)]);
+            [.. _entries.Where(p => p.Key.Tenant == tenant && p.Key.Session == sessionId).OrderBy(p => p.Value.Sequence).Select(p => p.Value.Entry)]);
 
     public Task DeleteSessionAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
