@@ -20,7 +20,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The event buffer is full ({Capacity}); the oldest undelivered event was dropped ({Dropped} so far)")]
     public static partial void EventDropped(ILogger logger, int capacity, long dropped);
 
-    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} could not send a stanza before the connection dropped; it stays queued")]
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: the connection dropped while a stanza was being sent; the next connection settles or resends it")]
     public static partial void SendInterrupted(ILogger logger, string tenant, string sessionId);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId}: no answer to a forwarded IQ request within {Timeout}; answered service-unavailable")]

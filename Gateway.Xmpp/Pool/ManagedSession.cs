@@ -860,8 +860,19 @@ internal sealed class ManagedSession : IManagedSession
                         PublishStatus(_statuses.Advance(item.Stanza.Id!, DeliveryStatus.Sent));
                     }
                 }
-                catch (XmppConnectionException)
+                catch (XmppConnectionException ex)
                 {
+                    if (ex.PendingAcknowledgement is { } pending)
+                    {
+                        // The stanza may have reached the server: it went with the stream's unacknowledged stanzas, and
+                        // the next connection settles it (resumption's count, or a resend on a new stream). It leaves
+                        // the queue, or it would be sent twice.
+                        item.Written.TrySetResult(pending);
+                        _ = OnAcknowledgedAsync(item, pending);
+                        reader.TryRead(out _);
+                        Interlocked.Decrement(ref _queued);
+                    }
+
                     Log.SendInterrupted(_logger, Tenant, Id);
                     return;
                 }

@@ -217,7 +217,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
         if (_streamManagement is { UnackedCount: >= AckRequestThreshold })
         {
-            await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+            await RequestAcknowledgementAfterWriteAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -240,10 +240,27 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         var acknowledged = await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
         if (requestAcknowledgementNow || _streamManagement.UnackedCount >= AckRequestThreshold)
         {
-            await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+            await RequestAcknowledgementAfterWriteAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return new SentStanza(stanza, acknowledged!);
+    }
+
+    /// <summary>
+    /// The &lt;r/&gt; after a stanza that is already written. If the connection fails now, the stanza still counts as
+    /// sent (it is unacknowledged, and resumption or a resend settles it), so the failure must not reach the
+    /// caller as a failed send: a caller that then sent the stanza again would deliver it twice. The stream's end
+    /// is reported through <see cref="Terminated"/>.
+    /// </summary>
+    private async Task RequestAcknowledgementAfterWriteAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppConnectionException or OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>
@@ -308,9 +325,10 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         }
         catch (Exception ex) when (ex is XmppConnectionException or OperationCanceledException && acknowledgement is not null)
         {
-            // The write failed: the caller still has the stanza and decides about it; it must not also be resent from here.
-            _streamManagement!.RollBack(stanza);
-            throw;
+            // Counted, then the write failed: whether the server got the stanza is unknown, and only XEP-0198 can tell
+            // (the 'h' of a resumed stream, §5). So it stays unacknowledged, travels with the handoff, and the caller
+            // learns it must not send it again.
+            throw new XmppConnectionException($"The connection failed while stanza '{stanza.Id}' was being written; it may or may not have reached the server.", ex, acknowledgement!);
         }
 
         return acknowledgement;

@@ -94,33 +94,6 @@ internal sealed class StreamManagementState
     }
 
     /// <summary>
-    /// Forgets a stanza whose write failed: the connection dropped before it left, and the caller keeps it to
-    /// send on the next connection. Without this it would also travel in the handoff and be sent twice.
-    /// </summary>
-    public void RollBack(Stanza stanza)
-    {
-        lock (_gate)
-        {
-            var kept = _unacked.Where(u => !ReferenceEquals(u.Stanza, stanza)).ToArray();
-            if (kept.Length == _unacked.Count)
-            {
-                return;
-            }
-
-            _unacked.Clear();
-            foreach (var entry in kept)
-            {
-                _unacked.Enqueue(entry);
-            }
-
-            unchecked
-            {
-                _outboundSent--;
-            }
-        }
-    }
-
-    /// <summary>
     /// Takes the unacknowledged stanzas (with their pending completions) and the counters out of this state,
     /// for a resumed or new stream to carry on (XEP-0198 §5). Nothing is failed.
     /// </summary>
