@@ -392,9 +392,18 @@ public sealed class FaultProxyTests(ProsodyFixture prosody)
         var lost = Assert.IsType<XmppConnectionException>(reason);
         Assert.True(lost.IsTransient);
         Assert.False(client.IsConnected);
-        // A reset, not an orderly FIN: what a dead network path looks like.
-        var reset = Assert.IsType<SocketException>(Assert.IsType<IOException>(lost.InnerException).InnerException);
-        Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+        // The proxy resets (the raw-socket tests above prove it). The client reads with zero-byte reads (an idle
+        // connection holds no buffer), and a zero-byte receive can take the reset, leaving the next read the end of
+        // the stream: either way the client must see the connection as lost, never as a clean close.
+        if (lost.InnerException is not null)
+        {
+            var reset = Assert.IsType<SocketException>(Assert.IsType<IOException>(lost.InnerException).InnerException);
+            Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+        }
+        else
+        {
+            Assert.Contains("without closing the stream", lost.Message, StringComparison.Ordinal);
+        }
     }
 
     private static async Task<Socket> ConnectAsync(FaultProxy proxy)

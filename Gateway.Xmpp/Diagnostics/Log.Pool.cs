@@ -8,15 +8,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} is {State}")]
     public static partial void SessionStateChanged(ILogger logger, string tenant, string sessionId, Pool.SessionState state);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} lost its connection ({Reason}); reconnect attempt {Attempt} in {Delay}")]
-    public static partial void SessionReconnecting(ILogger logger, string tenant, string sessionId, string reason, int attempt, TimeSpan delay);
-
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} failed and will not retry: {Reason}: {Detail}")]
-    public static partial void SessionFailed(ILogger logger, string tenant, string sessionId, string reason, string detail);
-
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} keepalive ping got no answer within {Timeout}; dropping the connection")]
-    public static partial void KeepAliveFailed(ILogger logger, string tenant, string sessionId, TimeSpan timeout);
-
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The event buffer is full ({Capacity}); the oldest undelivered event was dropped ({Dropped} so far)")]
     public static partial void EventDropped(ILogger logger, int capacity, long dropped);
 
@@ -38,15 +29,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 4302, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} cannot catch up from the archive ({Condition}); messages received while disconnected may be missing")]
     public static partial void CatchUpUnavailable(ILogger logger, string tenant, string sessionId, string condition);
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} connected (resumed: {Resumed}, catching up: {CatchingUp})")]
-    public static partial void ConnectionStarted(ILogger logger, string tenant, string sessionId, bool resumed, bool catchingUp);
-
-    [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId}: the resumed stream ended without answering a ping; the next connection binds a new stream instead of resuming it")]
-    public static partial void ResumedStreamUnresponsive(ILogger logger, string tenant, string sessionId);
-
     [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "Session {Tenant}/{SessionId}: the outbox (durable queue of accepted stanzas) failed")]
     public static partial void OutboxFailed(ILogger logger, string tenant, string sessionId, Exception exception);
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId} released {Count} messages held during catch-up (caught up: {CaughtUp})")]
     public static partial void HeldReleased(ILogger logger, string tenant, string sessionId, int count, bool caughtUp);
+
+    [LoggerMessage(EventId = 4303, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId}: {Unconfirmed} sent messages of unknown fate, {Found} found in the archive (not sent again)")]
+    public static partial void SentLookedUp(ILogger logger, string tenant, string sessionId, int unconfirmed, int found);
+
+    [LoggerMessage(EventId = 4304, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} cannot look up sent messages in the archive ({Condition}); they are sent again")]
+    public static partial void SentLookupUnavailable(ILogger logger, string tenant, string sessionId, string condition);
 }

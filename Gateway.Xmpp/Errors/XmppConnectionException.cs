@@ -13,20 +13,24 @@ public sealed class XmppConnectionException : XmppException
 
     /// <param name="message">What failed.</param>
     /// <param name="innerException">The transport's error.</param>
-    /// <param name="pendingAcknowledgement">See <see cref="PendingAcknowledgement"/>.</param>
-    public XmppConnectionException(string message, Exception? innerException, Task pendingAcknowledgement)
+    /// <param name="pendingAcknowledgements">See <see cref="PendingAcknowledgements"/>.</param>
+    public XmppConnectionException(string message, Exception? innerException, IReadOnlyList<Task> pendingAcknowledgements)
         : base(message, innerException)
     {
-        PendingAcknowledgement = pendingAcknowledgement;
+        ArgumentNullException.ThrowIfNull(pendingAcknowledgements);
+        PendingAcknowledgements = pendingAcknowledgements;
     }
 
     /// <summary>
-    /// Set when the connection failed while a stanza was being written under XEP-0198: some or all of its bytes may
-    /// have reached the server, so it is kept with the stream's unacknowledged stanzas, and resuming the stream
-    /// settles whether it arrived (§5: the server's count), or a new stream sends it again. Completes when the
-    /// server acknowledges it. The caller must not send the stanza again itself.
+    /// Set when the connection failed while stanzas were being written under XEP-0198: some or all of their bytes may
+    /// have reached the server, so they are kept with the stream's unacknowledged stanzas, and resuming the stream
+    /// settles whether they arrived (§5: the server's count), or a new stream sends them again. One task per stanza, in
+    /// the order given; each completes when the server acknowledges its stanza. The caller must not send them again itself.
     /// </summary>
-    public Task? PendingAcknowledgement { get; }
+    public IReadOnlyList<Task>? PendingAcknowledgements { get; }
+
+    /// <summary>The single stanza's <see cref="PendingAcknowledgements"/> (for one-stanza sends), or null.</summary>
+    public Task? PendingAcknowledgement => PendingAcknowledgements is [var only] ? only : null;
 
     public override bool IsTransient => true;
 }

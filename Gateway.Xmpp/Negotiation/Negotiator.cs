@@ -20,8 +20,11 @@ internal sealed record NegotiationResult(Jid BoundJid, string? StreamId, StreamF
     /// <summary>True when an earlier stream was resumed (XEP-0198 §5) instead of binding a new one.</summary>
     public bool Resumed { get; init; }
 
-    /// <summary>For a resumed stream: the server's count of our stanzas it handled ('h' of &lt;resumed/&gt;).</summary>
-    public uint ResumedOutboundHandled { get; init; }
+    /// <summary>
+    /// The server's count of the previous stream's stanzas it handled: the 'h' of &lt;resumed/&gt;, or of &lt;failed/&gt; when
+    /// resumption failed but the server still knew the old stream (XEP-0198 §5); null when it did not say.
+    /// </summary>
+    public uint? PreviousStreamHandled { get; init; }
 }
 
 /// <summary>
@@ -73,13 +76,16 @@ internal static class Negotiator
         // RFC 6120 §6.4.6: after SASL success both sides restart the stream, without closing the old one.
         transport.ResetStream();
         (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
-        if (resumeFrom?.ResumptionId is { } previousId && features.StreamManagement && options.EnableStreamManagement)
+        uint? previousStreamHandled = null;
+        if (resumeFrom is { CanResume: true, ResumptionId: { } previousId } && features.StreamManagement && options.EnableStreamManagement)
         {
-            var resumed = await TryResumeAsync(transport, resumeFrom, previousId, streamId, features, saslMechanism, cancellationToken).ConfigureAwait(false);
+            var (resumed, failedHandled) = await TryResumeAsync(transport, resumeFrom, previousId, streamId, features, saslMechanism, cancellationToken).ConfigureAwait(false);
             if (resumed is not null)
             {
                 return resumed;
             }
+
+            previousStreamHandled = failedHandled;
         }
 
         if (!features.Bind)
@@ -94,7 +100,7 @@ internal static class Negotiator
             await RequestAsync(transport, new Iq { Type = IqType.Set, Id = StanzaId.New(), Payload = [new XElement(XName.Get("session", Ns.Session))] }, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = new NegotiationResult(bound, streamId, features, saslMechanism);
+        var result = new NegotiationResult(bound, streamId, features, saslMechanism) { PreviousStreamHandled = previousStreamHandled };
         if (features.StreamManagement && options.EnableStreamManagement)
         {
             result = await EnableStreamManagementAsync(transport, options, result, cancellationToken).ConfigureAwait(false);
@@ -104,31 +110,40 @@ internal static class Negotiator
     }
 
     /// <summary>
-    /// XEP-0198 §3: enable after binding. Stanzas the server sends before &lt;enabled/&gt; are kept for the
-    /// read loop and do not count towards 'h' (counting starts at enabling).
-    /// </summary>
-    /// <summary>
     /// XEP-0198 §5: resume the earlier stream in place of binding. Null when the server refuses (the
-    /// session it kept has expired): the caller then binds a new one and resends what was unacknowledged.
+    /// session it kept has expired): the caller then binds a new one and resends what was unacknowledged, except
+    /// what the 'h' of &lt;failed/&gt; (when the server still knew the old stream's count) says it handled.
     /// </summary>
-    private static async Task<NegotiationResult?> TryResumeAsync(XmppTransport transport, StreamHandoff handoff, string previousId, string? streamId, StreamFeatures features, string saslMechanism, CancellationToken cancellationToken)
+    private static async Task<(NegotiationResult? Resumed, uint? FailedHandled)> TryResumeAsync(XmppTransport transport, StreamHandoff handoff, string previousId, string? streamId, StreamFeatures features, string saslMechanism, CancellationToken cancellationToken)
     {
         await transport.SendAsync(s => s.Serialize(StreamManagementState.Resume(previousId, handoff.InboundHandled)), cancellationToken).ConfigureAwait(false);
         var element = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
+        if (element.Name == StreamManagementState.FailedName)
+        {
+            // item-not-found once the server dropped the hibernating session; Prosody then still reports the old 'h'
+            // when it kept it (an expired session, or one it closed at its own shutdown).
+            return (null, StreamManagementState.TryParseHandled(element));
+        }
+
         if (element.Name != StreamManagementState.ResumedName)
         {
-            return null; // <failed/>: item-not-found once the server dropped the hibernating session.
+            throw new XmppProtocolException(StreamErrorCondition.InvalidXml, $"Expected <resumed/> or <failed/>, got '{element.Name}' (XEP-0198 §5).");
         }
 
         var handled = StreamManagementState.ParseHandled(element);
-        return new NegotiationResult(handoff.BoundJid, streamId, features, saslMechanism)
+        return (new NegotiationResult(handoff.BoundJid!, streamId, features, saslMechanism)
         {
             // The resumed stream keeps its id (and can be resumed again) and both counters carry on.
-            StreamManagement = new StreamManagementState(previousId, resumable: true, handoff.InboundHandled, handled),
+            StreamManagement = new StreamManagementState(previousId, resumable: true, handoff.InboundHandled, handled, handoff.MaxResumeSeconds),
             Resumed = true,
-            ResumedOutboundHandled = handled,
-        };
+            PreviousStreamHandled = handled,
+        }, null);
     }
+
+    /// <summary>
+    /// XEP-0198 §3: enable after binding. Stanzas the server sends before &lt;enabled/&gt; are kept for the
+    /// read loop and do not count towards 'h' (counting starts at enabling).
+    /// </summary>
 
     private static async Task<NegotiationResult> EnableStreamManagementAsync(XmppTransport transport, XmppClientOptions options, NegotiationResult result, CancellationToken cancellationToken)
     {
@@ -140,9 +155,11 @@ internal static class Negotiator
             if (element.Name == StreamManagementState.EnabledName)
             {
                 var resumable = (string?)element.Attribute("resume") is "true" or "1";
+                // §5: 'max' is how long (seconds) the server keeps the stream for resumption.
+                int? max = int.TryParse((string?)element.Attribute("max"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
                 return result with
                 {
-                    StreamManagement = new StreamManagementState((string?)element.Attribute("id"), resumable),
+                    StreamManagement = new StreamManagementState((string?)element.Attribute("id"), resumable, maxResumeSeconds: max),
                     EarlyElements = early,
                 };
             }

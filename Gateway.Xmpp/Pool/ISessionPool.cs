@@ -95,14 +95,3 @@ public enum DeliveryWait
 
 /// <summary>What happened to a sent stanza, as far as the caller waited.</summary>
 public sealed record SendReceipt(string StanzaId, bool AckedByServer);
-
-/// <summary>Anything that can send stanzas and IQ requests: a client or a pooled session.</summary>
-public interface IStanzaSender
-{
-    /// <summary>The account's JID (full when bound).</summary>
-    Jid Jid { get; }
-
-    Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default);
-
-    Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
-}

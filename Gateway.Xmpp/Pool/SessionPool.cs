@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Logging;
 
@@ -18,11 +19,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<(string Tenant, string Id), ManagedSession> _sessions = new();
     private readonly Channel<SessionEvent> _events;
-    private readonly Channel<SessionEvent> _journalInput = Channel.CreateUnbounded<SessionEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ISessionStore _sessionStore;
     private readonly IEventLog _eventLog;
     private readonly IOutbox _outbox;
-    private readonly Task _journal;
+    private readonly EventJournal _journal;
     private readonly object _admission = new();
     private long _droppedEvents;
     private volatile bool _running;
@@ -49,7 +49,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _sessionStore = sessionStore ?? NoSessionStore.Instance;
         _eventLog = eventLog ?? new InMemoryEventLog();
         _outbox = outbox ?? NoOutbox.Instance;
-        _journal = Task.Run(JournalAsync);
+        _journal = new EventJournal(CommitAsync, e => _events.Writer.TryWrite(e), options.JournalCapacity, _logger, _timeProvider);
     }
 
     /// <summary>
@@ -63,12 +63,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
             var recent = await ReadRecentMessagesAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
             var lastArchiveId = recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId, _outbox);
-            session.RememberPublished(recent);
-            session.Requeue(await _outbox.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, lastEventId), _outbox.IsDurable, lastArchiveId, restored: true);
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
-                session.StartRestored();
+                session.StartRestored(await _outbox.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
                 Log.SessionRestored(_logger, stored.Tenant, stored.Id, lastEventId);
             }
         }
@@ -86,8 +84,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         var sessions = _sessions.Values.ToArray();
         await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _outbox.IsDurable))).ConfigureAwait(false);
         _sessions.Clear();
-        _journalInput.Writer.TryComplete();
-        await _journal.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // Not cancelled with the sessions' stop: what they journaled must still be committed, and the writer only
+        // finishes the commit under way (a store that hangs is the store's own timeout to end).
+        await _journal.DisposeAsync().ConfigureAwait(false);
+        _events.Writer.TryComplete();
     }
 
     public async Task<SessionInfo> CreateAsync(string tenant, SessionSpec spec, CancellationToken cancellationToken = default)
@@ -110,7 +111,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), lastEventId: 0, outbox: _outbox);
+        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _outbox.IsDurable);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -141,6 +142,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             _sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session));
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await session.StopAsync(cts.Token).ConfigureAwait(false);
+            session.Close();
             throw;
         }
     }
@@ -159,6 +161,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
+        session.Close();
         await _sessionStore.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         await _eventLog.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         await _outbox.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
@@ -204,50 +207,41 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         return [.. page.Events.OfType<MessageReceived>().Select(e => e.Message)];
     }
 
-    /// <summary>Called by sessions, in event id order per session. Journaled before dispatch by <see cref="JournalAsync"/>.</summary>
-    internal void Publish(SessionEvent sessionEvent) => _journalInput.Writer.TryWrite(sessionEvent);
-
     /// <summary>
-    /// Writes events to the event log in batches, then hands them to the dispatcher: an event a subscriber
-    /// sees is always one it can replay later. A failing log is retried; events wait, they are not skipped.
+    /// Stores one group commit of the journal. Events go in one append; outbox additions before removals, so a stanza
+    /// added and acknowledged within the same commit leaves nothing behind.
     /// </summary>
-    private async Task JournalAsync()
+    private async Task CommitAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
     {
-        const int MaxBatch = 512;
-        var reader = _journalInput.Reader;
-        var batch = new List<SessionEvent>(MaxBatch);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var events = new List<SessionEvent>(entries.Count);
+        foreach (var entry in entries)
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var next))
+            if (entry.Event is { } sessionEvent)
             {
-                batch.Add(next);
+                events.Add(sessionEvent);
             }
-
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await _eventLog.AppendAsync(batch).ConfigureAwait(false);
-                    break;
-                }
-#pragma warning disable CA1031 // Any storage failure is retried: dropping events is not an option.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    Log.EventLogFailed(_logger, batch.Count, attempt, ex);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * attempt)), _timeProvider).ConfigureAwait(false);
-                }
-            }
-
-            foreach (var sessionEvent in batch)
-            {
-                _events.Writer.TryWrite(sessionEvent);
-            }
-
-            batch.Clear();
         }
 
-        _events.Writer.TryComplete();
+        if (events.Count > 0)
+        {
+            await _eventLog.AppendAsync(events, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var entry in entries)
+        {
+            if (entry is { Kind: JournalEntryKind.OutboxAddition, Outbox: { } added })
+            {
+                await _outbox.AddAsync(added, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var entry in entries)
+        {
+            if (entry is { Kind: JournalEntryKind.OutboxRemoval, Key: { } removed })
+            {
+                await _outbox.RemoveAsync(entry.Owner.Tenant, entry.Owner.SessionId, removed, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

@@ -52,6 +52,12 @@ public sealed record SessionPoolOptions
     public int EventBufferCapacity { get; init; } = 100_000;
 
     /// <summary>
+    /// Entries (events, outbox changes) that may wait for the journal's next commit before sessions wait: the bound
+    /// that turns a slow store into back-pressure on the sockets and the callers instead of memory.
+    /// </summary>
+    public int JournalCapacity { get; init; } = 65_536;
+
+    /// <summary>
     /// Whether a session spec may name its own host and port. Off by default: letting API callers make the
     /// gateway open TCP connections to arbitrary addresses is a server-side request forgery risk.
     /// </summary>
@@ -70,6 +76,7 @@ public sealed record SessionPoolOptions
         Require(MaxSessionsPerTenant >= 1, nameof(MaxSessionsPerTenant), "must be at least 1");
         Require(OutboundQueueCapacity >= 1, nameof(OutboundQueueCapacity), "must be at least 1");
         Require(EventBufferCapacity >= 100, nameof(EventBufferCapacity), "must be at least 100");
+        Require(JournalCapacity >= 16, nameof(JournalCapacity), "must be at least 16");
         Require(MessageStatusCapacity >= 1, nameof(MessageStatusCapacity), "must be at least 1");
         Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
         Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), $"must be at least ReconnectBaseDelay ({ReconnectBaseDelay})");

@@ -10,6 +10,6 @@ public sealed partial class XmppClient
         DiscoFeature.Register(this, _options.SoftwareName);
         PingFeature.Register(this);
         SoftwareVersionFeature.Register(this, _options.SoftwareName, _options.SoftwareVersion);
-        _discoFeatures.TryAdd(Ns.DiscoInfo, 0);
+        _iqRequests.AddFeature(Ns.DiscoInfo);
     }
 }

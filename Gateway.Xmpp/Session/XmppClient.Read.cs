@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Protocol;
@@ -64,6 +65,7 @@ public sealed partial class XmppClient
 
     private async ValueTask DispatchAsync(XElement element, bool countsForAck)
     {
+        Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
         if (StreamErrors.IsStreamError(element))
         {
             throw StreamErrors.Parse(element);
@@ -71,7 +73,7 @@ public sealed partial class XmppClient
 
         if (_streamManagement is not null && element.Name.NamespaceName == Ns.StreamManagement)
         {
-            HandleStreamManagement(element);
+            await HandleStreamManagementAsync(element).ConfigureAwait(false);
             return;
         }
 
@@ -81,14 +83,10 @@ public sealed partial class XmppClient
             return;
         }
 
-        if (countsForAck)
-        {
-            // XEP-0198 §4: every stanza received counts, even one we then drop as invalid.
-            _streamManagement?.CountInbound();
-        }
-
         if (!StanzaCodec.TryParse(element, out var stanza, out var error))
         {
+            // XEP-0198 §4: every stanza received counts, even one we then drop as invalid.
+            Count(countsForAck, toConsumer: false);
             Log.InvalidStanza(_logger, Jid.Domain, error);
             await AnswerInvalidIqAsync(element).ConfigureAwait(false);
             return;
@@ -97,6 +95,7 @@ public sealed partial class XmppClient
         switch (stanza)
         {
             case Iq { IsRequest: false } reply:
+                Count(countsForAck, toConsumer: false);
                 if (!_iqTracker.TryComplete(reply))
                 {
                     Log.UnmatchedIqReply(_logger, Jid.Domain, reply.Id);
@@ -105,35 +104,104 @@ public sealed partial class XmppClient
                 break;
             case Iq { Query: var query } push when query!.Name == RosterQuery:
                 // Inline, not on the thread pool: a roster push must reach the consumer in stream order.
-                var answer = await HandleRosterPushAsync(push).ConfigureAwait(false);
-                _ = Task.Run(() => TryWriteStanzaAsync(answer).AsTask());
+                await HandleRosterPushAsync(push, countsForAck).ConfigureAwait(false);
                 break;
             case Iq request:
-                _ = Task.Run(() => HandleIqRequestAsync(request));
+                Count(countsForAck, toConsumer: false);
+                await StartIqRequestAsync(request).ConfigureAwait(false);
                 break;
-            case Message message when _messageFilter?.Invoke(message) == true:
-                break; // taken by the owner's filter, in stream order (e.g. archive results)
+            case Message message when IsFiltered(message):
+                Count(countsForAck, toConsumer: false);
+                break; // taken by an owner's filter, in stream order (e.g. archive results)
             default:
-                await _incoming.Writer.WriteAsync(stanza, _lifetime.Token).ConfigureAwait(false);
+                await DeliverAsync(stanza, countsForAck).ConfigureAwait(false);
                 break;
         }
     }
 
-    private async Task HandleIqRequestAsync(Iq request)
+    /// <summary>
+    /// XEP-0198 §4: counts a received stanza. One handed to the consumer counts as handled only once the consumer
+    /// acknowledges it, when <see cref="XmppClientOptions.AcknowledgeIncomingManually"/> asks for that (so a stanza the
+    /// server believes delivered is one the consumer has, e.g., stored).
+    /// </summary>
+    private void Count(bool countsForAck, bool toConsumer)
+    {
+        if (_streamManagement is null)
+        {
+            return;
+        }
+
+        var awaitsConsumer = toConsumer && _options.AcknowledgeIncomingManually;
+        if (countsForAck)
+        {
+            _streamManagement.CountInbound(awaitsConsumer);
+        }
+        else if (awaitsConsumer)
+        {
+            _streamManagement.DeliverUncounted();
+        }
+    }
+
+    private async ValueTask DeliverAsync(Stanza stanza, bool countsForAck)
+    {
+        Count(countsForAck, toConsumer: true);
+        await _incoming.Writer.WriteAsync(stanza, _lifetime.Token).ConfigureAwait(false);
+    }
+
+    private bool IsFiltered(Message message)
+    {
+        foreach (var filter in Volatile.Read(ref _messageFilters))
+        {
+            if (filter(message))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Runs the request's handler on the thread pool, within <see cref="XmppClientOptions.MaxConcurrentIqRequests"/>;
+    /// beyond it, or with nobody to handle it, the answer is an error at once (RFC 6120 §8.3.3.18, §8.4).
+    /// </summary>
+    private async ValueTask StartIqRequestAsync(Iq request)
+    {
+        var handler = _iqRequests.Find(request);
+        if (handler is null)
+        {
+            // RFC 6120 §8.4: an IQ whose payload we do not understand gets service-unavailable.
+            await _replies.EnqueueAsync(request.ErrorReply(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable)), _lifetime.Token).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_iqRequests.TryEnter())
+        {
+            await _replies.EnqueueAsync(request.ErrorReply(StanzaError.Of(StanzaErrorCondition.ResourceConstraint)), _lifetime.Token).ConfigureAwait(false);
+            return;
+        }
+
+        // Bounded by the slot just taken; each run ends with the stream at the latest (it observes the lifetime token).
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await HandleIqRequestAsync(request, handler).ConfigureAwait(false);
+            }
+            finally
+            {
+                _iqRequests.Exit();
+            }
+        });
+    }
+
+    private async Task HandleIqRequestAsync(Iq request, IqRequestHandler handler)
     {
         Iq answer;
         try
         {
-            if (_iqHandlers.TryGetValue(request.Query!.Name, out var handler) || (handler = _fallbackIqHandler) is not null)
-            {
-                var payload = await handler(request, _lifetime.Token).ConfigureAwait(false);
-                answer = request.ResultReply(payload);
-            }
-            else
-            {
-                // RFC 6120 §8.4: an IQ whose payload we do not understand gets service-unavailable.
-                answer = request.ErrorReply(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
-            }
+            var payload = await handler(request, _lifetime.Token).ConfigureAwait(false);
+            answer = request.ResultReply(payload);
         }
         catch (StanzaErrorException ex)
         {
@@ -165,41 +233,20 @@ public sealed partial class XmppClient
     }
 
     /// <summary>XEP-0198 §4: answer the server's &lt;r/&gt;; apply its &lt;a/&gt; and keep asking while stanzas remain unacknowledged.</summary>
-    private void HandleStreamManagement(XElement element)
+    private async ValueTask HandleStreamManagementAsync(XElement element)
     {
         var state = _streamManagement!;
         if (element.Name == StreamManagementState.RequestName)
         {
-            var answer = state.Answer();
-            _ = Task.Run(() => TryWriteAsync(answer));
+            await _replies.EnqueueAsync(state.Answer(), _lifetime.Token).ConfigureAwait(false);
         }
         else if (element.Name == StreamManagementState.AnswerName)
         {
             state.OnAcknowledged(StreamManagementState.ParseHandled(element));
-            if (state.UnackedCount > 0)
+            if (state.UnackedCount > 0 && state.TryBeginAckRequest())
             {
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await RequestAcknowledgementAsync(_lifetime.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is XmppException or OperationCanceledException)
-                    {
-                    }
-                });
+                await _replies.EnqueueAsync(StreamManagementState.Request(), _lifetime.Token).ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task TryWriteAsync(XElement element)
-    {
-        try
-        {
-            await _transport.SendAsync(s => s.Serialize(element), _lifetime.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
-        {
         }
     }
 
@@ -207,15 +254,17 @@ public sealed partial class XmppClient
     /// RFC 6121 §2.1.6: a roster push is acknowledged, but only when it comes from our own account (no
     /// 'from', or our bare JID); anything else is ignored as a possible spoof (§2.1.6 security note).
     /// </summary>
-    private async ValueTask<Iq> HandleRosterPushAsync(Iq push)
+    private async ValueTask HandleRosterPushAsync(Iq push, bool countsForAck)
     {
         if (push.Type != IqType.Set || (push.From is not null && push.From != Jid.Bare))
         {
-            return push.ErrorReply(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
+            Count(countsForAck, toConsumer: false);
+            await _replies.EnqueueAsync(push.ErrorReply(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable)), _lifetime.Token).ConfigureAwait(false);
+            return;
         }
 
-        await _incoming.Writer.WriteAsync(push, _lifetime.Token).ConfigureAwait(false);
-        return push.ResultReply();
+        await DeliverAsync(push, countsForAck).ConfigureAwait(false);
+        await _replies.EnqueueAsync(push.ResultReply(), _lifetime.Token).ConfigureAwait(false);
     }
 
     /// <summary>RFC 6120 §8.2.3: even an unparsable IQ request gets an error when it has an id to answer to.</summary>
@@ -234,18 +283,7 @@ public sealed partial class XmppClient
             answer = answer with { To = from };
         }
 
-        await TryWriteStanzaAsync(answer).ConfigureAwait(false);
-    }
-
-    private async ValueTask TryWriteStanzaAsync(Stanza stanza)
-    {
-        try
-        {
-            await WriteStanzaAsync(stanza, _lifetime.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
-        {
-        }
+        await _replies.EnqueueAsync(answer, _lifetime.Token).ConfigureAwait(false);
     }
 
     private async ValueTask TryWriteAsync(ReadOnlyMemory<byte> bytes)

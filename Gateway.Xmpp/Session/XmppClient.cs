@@ -1,9 +1,10 @@
-using System.Collections.Concurrent;
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Threading.Channels;
 using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Negotiation;
-using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Protocol;
 using Gateway.Xmpp.Session;
 using Gateway.Xmpp.StreamManagement;
@@ -17,30 +18,34 @@ namespace Gateway.Xmpp;
 public delegate ValueTask<XElement?> IqRequestHandler(Iq request, CancellationToken cancellationToken);
 
 /// <summary>
-/// One authenticated, bound XMPP client session (RFC 6120/6121). Create it with
-/// <see cref="ConnectAsync"/>; read what arrives from <see cref="Incoming"/>; send from any thread.
+/// One authenticated, bound XMPP client session (RFC 6120/6121) over one connection. Create it with
+/// <see cref="ConnectAsync"/>; read what arrives from <see cref="Incoming"/>; send from any thread. For a session that
+/// reconnects on its own, see <see cref="Client.ReconnectingXmppClient"/>.
 /// </summary>
 /// <remarks>
-/// The reader never runs caller code: messages, presence and roster pushes go into a bounded channel, IQ
-/// replies complete their pending requests, and IQ requests run their handlers on the thread pool.
+/// The reader never runs caller code and never waits on the socket: messages, presence and roster pushes go into a
+/// bounded channel, IQ replies complete their pending requests, IQ requests run their handlers on the thread pool (a
+/// bounded number at once), and what the reader must answer is written by a loop of its own.
 /// </remarks>
-public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
+public sealed partial class XmppClient : IXmppConnection, IAsyncDisposable
 {
     private readonly XmppClientOptions _options;
     private readonly ILogger _logger;
     private readonly XmppTransport _transport;
     private readonly IqTracker _iqTracker;
     private readonly Channel<Stanza> _incoming;
-    private readonly ConcurrentDictionary<XName, IqRequestHandler> _iqHandlers = new();
-    private readonly ConcurrentDictionary<string, byte> _discoFeatures = new(StringComparer.Ordinal);
+    private readonly IqRequestHandlers _iqRequests;
+    private readonly ReplyWriter _replies;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _serverClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamManagementState? _streamManagement;
     private readonly IReadOnlyList<XElement> _earlyElements;
-    private IqRequestHandler? _fallbackIqHandler;
-    private Func<Message, bool>? _messageFilter;
+
+    /// <summary>Copy-on-write: the reader takes a snapshot per message.</summary>
+    private Func<Message, bool>[] _messageFilters = [];
     private Task _readLoop = Task.CompletedTask;
+    private long _lastReceived = Stopwatch.GetTimestamp();
     private int _closing;
     private int _disposed;
 
@@ -55,6 +60,8 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         Features = negotiated.Features.All;
         SaslMechanism = negotiated.SaslMechanism;
         _iqTracker = new IqTracker(() => Jid);
+        _iqRequests = new IqRequestHandlers(options.MaxConcurrentIqRequests);
+        _replies = new ReplyWriter(ReplyQueueCapacity, (element, token) => _transport.SendAsync(s => s.Serialize(element), token), (stanza, token) => WriteStanzaAsync(stanza, requestAcknowledgement: false, token));
         _streamManagement = negotiated.StreamManagement;
         _earlyElements = negotiated.EarlyElements;
         _incoming = Channel.CreateBounded<Stanza>(new BoundedChannelOptions(options.IncomingQueueCapacity)
@@ -79,7 +86,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <summary>Whether the connection is encrypted.</summary>
     public bool IsEncrypted => _transport.IsEncrypted;
 
-    /// <summary>Messages, presence and roster pushes (already acknowledged) in arrival order. Completes when the stream ends.</summary>
+    /// <summary>Messages, presence and roster pushes in arrival order. Completes when the stream ends.</summary>
     public ChannelReader<Stanza> Incoming => _incoming.Reader;
 
     /// <summary>
@@ -91,8 +98,11 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <summary>True until the stream has ended.</summary>
     public bool IsConnected => !_terminated.Task.IsCompleted;
 
-    /// <summary>The features this client announces in XEP-0030 disco#info.</summary>
-    public IReadOnlyCollection<string> DiscoFeatures => _discoFeatures.Keys.Order(StringComparer.Ordinal).ToArray();
+    /// <summary>The features this client announces in XEP-0030 disco#info, sorted.</summary>
+    public IReadOnlyCollection<string> DiscoFeatures => _iqRequests.Features;
+
+    /// <summary>How long ago the last element arrived from the server (for keepalives that ping only an idle stream).</summary>
+    public TimeSpan SinceLastReceived => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));
 
     /// <summary>Connects, secures, authenticates and binds; returns once the session can send and receive.</summary>
     /// <exception cref="SaslFailedException">The server refused the credentials.</exception>
@@ -105,7 +115,11 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <param name="resumeFrom">
     /// What an earlier stream of the same account left (<see cref="DetachStream"/>): the stream is resumed when
     /// the server still keeps it (XEP-0198 §5), otherwise a new one is bound; either way the stanzas the server
-    /// had not acknowledged are sent again, in order.
+    /// had not handled are sent again, in order, before this method returns.
+    /// </param>
+    /// <param name="lookupHandled">
+    /// Asked, on the new connection, which of <paramref name="resumeFrom"/>'s stanzas the server already has when it
+    /// cannot say itself (a new stream, and no 'h' in &lt;failed/&gt;); null resends them all.
     /// </param>
     /// <param name="cancellationToken">Cancels connecting.</param>
     public static async Task<XmppClient> ConnectAsync(
@@ -113,6 +127,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         ILoggerFactory? loggerFactory = null,
         IXmppEndpointResolver? resolver = null,
         StreamHandoff? resumeFrom = null,
+        HandledStanzaLookup? lookupHandled = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -139,10 +154,12 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
                     continue;
                 }
 
+                XmppClient client;
                 try
                 {
                     var negotiated = await Negotiator.NegotiateAsync(transport, options, logger, resumeFrom, timeout.Token).ConfigureAwait(false);
-                    var client = new XmppClient(options, transport, negotiated, logger);
+                    client = new XmppClient(options, transport, negotiated, logger);
+
                     // Read before resending: a resumed stream makes the server resend its own backlog at the same
                     // time, and two peers that both write without reading can fill each other's buffers.
                     client.Start();
@@ -150,7 +167,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
                     {
                         try
                         {
-                            await client.ResendAsync(resumeFrom, negotiated, timeout.Token).ConfigureAwait(false);
+                            await client.SettleHandoffAsync(resumeFrom, negotiated.PreviousStreamHandled, lookupHandled, timeout.Token).ConfigureAwait(false);
                         }
                         catch
                         {
@@ -161,14 +178,16 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
                             throw;
                         }
                     }
-                    Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
-                    return client;
                 }
                 catch
                 {
+                    // Idempotent: a client that failed to settle its handoff has disposed it already.
                     await transport.DisposeAsync().ConfigureAwait(false);
                     throw;
                 }
+
+                Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
+                return client;
             }
 
             throw lastFailure ?? new XmppConnectionException($"No endpoint found for '{options.Jid.Domain}'.");
@@ -200,7 +219,14 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         }
 
         var (unacked, outboundAcked, inboundHandled) = _streamManagement.Detach();
-        return new StreamHandoff(_streamManagement.Resumable ? _streamManagement.ResumptionId : null, Jid, inboundHandled, outboundAcked, unacked);
+        return new StreamHandoff(
+            _streamManagement.Resumable ? _streamManagement.ResumptionId : null,
+            Jid,
+            inboundHandled,
+            outboundAcked,
+            unacked,
+            _streamManagement.MaxResumeSeconds,
+            TimeProvider.System.GetTimestamp());
     }
 
     /// <summary>Whether the server enabled XEP-0198 stream management on this stream.</summary>
@@ -212,14 +238,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <summary>Sends a stanza. Thread-safe; completes when the bytes are handed to the socket.</summary>
     /// <exception cref="XmppConnectionException">The session has ended.</exception>
     /// <exception cref="ArgumentException">The stanza holds characters that XML cannot carry.</exception>
-    public async Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default)
-    {
-        await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
-        if (_streamManagement is { UnackedCount: >= AckRequestThreshold })
-        {
-            await RequestAcknowledgementAfterWriteAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) => WriteStanzaAsync(stanza, requestAcknowledgement: false, cancellationToken);
 
     /// <summary>
     /// Sends a stanza and asks the server to acknowledge it at once (XEP-0198 §4). The returned task
@@ -237,101 +256,180 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
             throw new InvalidOperationException("The server did not enable XEP-0198 stream management, so it cannot acknowledge stanzas.");
         }
 
-        var acknowledged = await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
-        if (requestAcknowledgementNow || _streamManagement.UnackedCount >= AckRequestThreshold)
-        {
-            await RequestAcknowledgementAfterWriteAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        var acknowledged = await WriteStanzaAsync(stanza, requestAcknowledgementNow, cancellationToken).ConfigureAwait(false);
         return new SentStanza(stanza, acknowledged!);
     }
 
-    /// <summary>
-    /// The &lt;r/&gt; after a stanza that is already written. If the connection fails now, the stanza still counts as
-    /// sent (it is unacknowledged, and resumption or a resend settles it), so the failure must not reach the
-    /// caller as a failed send: a caller that then sent the stanza again would deliver it twice. The stream's end
-    /// is reported through <see cref="Terminated"/>.
-    /// </summary>
-    private async Task RequestAcknowledgementAfterWriteAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Task>> SendBatchAsync(IReadOnlyList<Stanza> stanzas, bool requestAcknowledgement, CancellationToken cancellationToken = default)
     {
-        try
+        ArgumentNullException.ThrowIfNull(stanzas);
+        if (stanzas.Count == 0)
         {
-            await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+            return [];
         }
-        catch (Exception ex) when (ex is XmppConnectionException or OperationCanceledException)
+
+        return await WriteBatchAsync(stanzas, null, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public void AcknowledgeIncoming(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > 0 && _options.AcknowledgeIncomingManually && _streamManagement?.AcknowledgeInbound(count) is { } answer)
         {
+            // Not waiting: if the reply queue is full, the server asks again and gets the current count then.
+            _replies.TryEnqueue(answer);
         }
     }
 
-    /// <summary>
-    /// Lets the owner take certain messages before they reach <see cref="Incoming"/>, synchronously and in stream
-    /// order (so, e.g., every archive result is seen before the IQ result that ends the query). The filter
-    /// must be quick and must not block: it runs on the reader.
-    /// </summary>
-    public void SetMessageFilter(Func<Message, bool>? filter) => _messageFilter = filter;
+    /// <inheritdoc />
+    public IDisposable AddMessageFilter(Func<Message, bool> filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ImmutableInterlocked.Update(ref _messageFilters, static (filters, added) => [.. filters, added], filter);
+        return new Registration(() => ImmutableInterlocked.Update(ref _messageFilters, static (filters, removed) => [.. filters.Where(f => f != removed)], filter));
+    }
 
     /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
-    public void AddDiscoFeature(string feature) => _discoFeatures.TryAdd(feature, 0);
+    public void AddDiscoFeature(string feature) => _iqRequests.AddFeature(feature);
 
     /// <summary>Unacknowledged stanzas beyond which a send asks the server for an acknowledgement.</summary>
     private const int AckRequestThreshold = 5;
 
+    /// <summary>Replies of the reader waiting to be written before the reader itself waits.</summary>
+    private const int ReplyQueueCapacity = 256;
+
     /// <summary>
     /// XEP-0198 §5: after resuming, the server's 'h' says which of the earlier stream's stanzas it handled;
-    /// those are acknowledged and the rest sent again. After a new bind all of them are sent again (a
-    /// recipient can tell repeats apart by their XEP-0359 origin-id).
+    /// those are acknowledged and the rest sent again. After a new bind the 'h' of &lt;failed/&gt; says the same when the
+    /// server still knew the old stream; when it does not, <paramref name="lookupHandled"/> may tell which ones the
+    /// server has (e.g. from its archive), and everything else is sent again (a recipient can still tell repeats
+    /// apart by their XEP-0359 origin-id).
     /// </summary>
-    private async Task ResendAsync(StreamHandoff handoff, NegotiationResult negotiated, CancellationToken cancellationToken)
+    private async Task SettleHandoffAsync(StreamHandoff handoff, uint? previousStreamHandled, HandledStanzaLookup? lookupHandled, CancellationToken cancellationToken)
     {
         var pending = handoff.Unacked;
-        var skip = negotiated.Resumed ? (int)Math.Min(unchecked(negotiated.ResumedOutboundHandled - handoff.OutboundAcked), (uint)pending.Count) : 0;
+        var skip = 0;
+        if (previousStreamHandled is { } handled)
+        {
+            var acknowledged = unchecked(handled - handoff.OutboundAcked);
+            if (acknowledged <= (uint)pending.Count)
+            {
+                skip = (int)acknowledged;
+            }
+            else if (Resumed)
+            {
+                // XEP-0198 §5: a count beyond what was sent (or behind what was already acknowledged) is an error.
+                throw new XmppProtocolException(StreamErrorCondition.UndefinedCondition,
+                    $"handled-count-too-high: the server says it handled {handled} stanzas of the resumed stream, but {handoff.OutboundAcked} were acknowledged and {pending.Count} more sent.");
+            }
+        }
+
         for (var i = 0; i < skip; i++)
         {
             pending[i].Acknowledged.TrySetResult();
         }
 
-        for (var i = skip; i < pending.Count; i++)
+        var rest = pending.Skip(skip).ToList();
+        if (rest.Count > 0 && !Resumed && previousStreamHandled is null && lookupHandled is not null)
         {
-            var (stanza, acknowledged) = (pending[i].Stanza, pending[i].Acknowledged);
-            if (_streamManagement is null)
+            var found = await lookupHandled(this, [.. rest.Select(p => p.Stanza)], cancellationToken).ConfigureAwait(false);
+            foreach (var known in rest.Where(p => p.Stanza.Id is { } id && found.Contains(id)))
             {
-                await WriteStanzaAsync(stanza, cancellationToken).ConfigureAwait(false);
-                acknowledged.TrySetException(new XmppConnectionException("The stanza was sent again on a stream without XEP-0198, so the server cannot acknowledge it."));
-                continue;
+                known.Acknowledged.TrySetResult();
             }
 
-            await WriteStanzaAsync(stanza, cancellationToken, acknowledged).ConfigureAwait(false);
+            rest.RemoveAll(p => p.Stanza.Id is { } id && found.Contains(id));
         }
 
-        await RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+        if (rest.Count == 0)
+        {
+            return;
+        }
+
+        if (_streamManagement is null)
+        {
+            await WriteBatchAsync([.. rest.Select(p => p.Stanza)], null, requestAcknowledgement: false, cancellationToken).ConfigureAwait(false);
+            foreach (var unacknowledgeable in rest)
+            {
+                unacknowledgeable.Acknowledged.TrySetException(new XmppConnectionException("The stanza was sent again on a stream without XEP-0198, so the server cannot acknowledge it."));
+            }
+
+            return;
+        }
+
+        await WriteBatchAsync([.. rest.Select(p => p.Stanza)], [.. rest.Select(p => p.Acknowledged)], requestAcknowledgement: true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Task?> WriteStanzaAsync(Stanza stanza, CancellationToken cancellationToken, TaskCompletionSource? acknowledged = null)
+    private async Task<Task?> WriteStanzaAsync(Stanza stanza, bool requestAcknowledgement, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stanza);
+        var written = await WriteBatchAsync([stanza], null, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
+        return written.Count == 0 ? null : written[0];
+    }
+
+    /// <summary>
+    /// Serialises every stanza first (a stanza XML cannot carry fails the call before anything is counted or written),
+    /// then counts them for XEP-0198 in wire order under the write lock, and writes them, with an &lt;r/&gt; when asked,
+    /// in one write. <paramref name="acknowledged"/>: the completions resent stanzas keep from an earlier stream.
+    /// </summary>
+    private async Task<IReadOnlyList<Task>> WriteBatchAsync(IReadOnlyList<Stanza> stanzas, IReadOnlyList<TaskCompletionSource>? acknowledged, bool requestAcknowledgement, CancellationToken cancellationToken)
+    {
         ThrowIfEnded();
-        Task? acknowledgement = null;
+        Task[] acknowledgements = _streamManagement is null ? [] : new Task[stanzas.Count];
+        var counted = false;
         try
         {
             await _transport.SendAsync(
-                serializer =>
+                (serializer, output) =>
                 {
-                    var bytes = serializer.Serialize(stanza);
-                    // Counted under the write lock, so sequence numbers follow the order on the wire (XEP-0198 §4).
-                    acknowledgement = _streamManagement?.OnSent(stanza, acknowledged);
-                    return bytes;
+                    for (var i = 0; i < stanzas.Count; i++)
+                    {
+                        try
+                        {
+                            output.Write(serializer.Serialize(stanzas[i]).Span);
+                        }
+                        catch (ArgumentException ex) when (stanzas.Count > 1)
+                        {
+                            throw new ArgumentException($"Stanza {i} of the batch ('{stanzas[i].Id}') cannot be sent: {ex.Message}", ex);
+                        }
+                    }
+
+                    if (_streamManagement is not null)
+                    {
+                        // Counted under the write lock, so sequence numbers follow the order on the wire (XEP-0198 §4).
+                        for (var i = 0; i < stanzas.Count; i++)
+                        {
+                            acknowledgements[i] = _streamManagement.OnSent(stanzas[i], acknowledged?[i]);
+                        }
+
+                        counted = true;
+
+                        // Asked for, or enough unacknowledged to be worth confirming: a sender that never runs dry must
+                        // still get acknowledgements, or its unacknowledged stanzas (and outbox) would only grow.
+                        if ((requestAcknowledgement || _streamManagement.UnackedCount >= AckRequestThreshold) && _streamManagement.TryBeginAckRequest())
+                        {
+                            output.Write(serializer.Serialize(StreamManagementState.Request()).Span);
+                        }
+                    }
                 },
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is XmppConnectionException or OperationCanceledException && acknowledgement is not null)
+        catch (Exception ex) when (counted && ex is XmppConnectionException or OperationCanceledException)
         {
-            // Counted, then the write failed: whether the server got the stanza is unknown, and only XEP-0198 can tell
-            // (the 'h' of a resumed stream, §5). So it stays unacknowledged, travels with the handoff, and the caller
-            // learns it must not send it again.
-            throw new XmppConnectionException($"The connection failed while stanza '{stanza.Id}' was being written; it may or may not have reached the server.", ex, acknowledgement!);
+            // Counted, then the write failed: whether the server got the stanzas is unknown, and only XEP-0198 can tell
+            // (the 'h' of a resumed stream, §5). So they stay unacknowledged, travel with the handoff, and the caller
+            // learns it must not send them again.
+            throw new XmppConnectionException(
+                stanzas.Count == 1
+                    ? $"The connection failed while stanza '{stanzas[0].Id}' was being written; it may or may not have reached the server."
+                    : $"The connection failed while {stanzas.Count} stanzas were being written; they may or may not have reached the server.",
+                ex,
+                acknowledgements);
         }
 
-        return acknowledgement;
+        return acknowledgements;
     }
 
     /// <summary>
@@ -352,7 +450,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// Handles IQ get/set requests that no payload-specific handler takes, instead of answering
     /// <c>service-unavailable</c> at once (e.g. to forward them to an application).
     /// </summary>
-    public void SetFallbackIqHandler(IqRequestHandler? handler) => _fallbackIqHandler = handler;
+    public void SetFallbackIqHandler(IqRequestHandler? handler) => _iqRequests.SetFallback(handler);
 
     /// <summary>
     /// Sends an IQ get/set and waits for its result (RFC 6120 §8.2.3). An id is assigned when missing.
@@ -386,7 +484,7 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         Iq reply;
         try
         {
-            await WriteStanzaAsync(request, cts.Token).ConfigureAwait(false);
+            await WriteStanzaAsync(request, requestAcknowledgement: false, cts.Token).ConfigureAwait(false);
             reply = await pending.Reply.WaitAsync(cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -411,28 +509,17 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
     /// <param name="payloadName">The request payload's name, e.g. <c>{urn:xmpp:ping}ping</c>.</param>
     /// <param name="handler">Runs on the thread pool; may throw <see cref="StanzaErrorException"/>.</param>
     /// <param name="discoFeature">The feature to announce in disco#info, if any.</param>
-    public void SetIqHandler(XName payloadName, IqRequestHandler handler, string? discoFeature = null)
-    {
-        _iqHandlers[payloadName] = handler;
-        if (discoFeature is not null)
-        {
-            _discoFeatures.TryAdd(discoFeature, 0);
-        }
-    }
+    public void SetIqHandler(XName payloadName, IqRequestHandler handler, string? discoFeature = null) =>
+        _iqRequests.Set(payloadName, handler, discoFeature);
 
     /// <summary>Stops answering a payload; symmetric to <see cref="SetIqHandler"/>.</summary>
-    public void RemoveIqHandler(XName payloadName, string? discoFeature = null)
-    {
-        _iqHandlers.TryRemove(payloadName, out _);
-        if (discoFeature is not null)
-        {
-            _discoFeatures.TryRemove(discoFeature, out _);
-        }
-    }
+    public void RemoveIqHandler(XName payloadName, string? discoFeature = null) =>
+        _iqRequests.Remove(payloadName, discoFeature);
 
     /// <summary>
     /// Closes the stream gracefully (RFC 6120 §4.4): sends the closing tag, waits up to
-    /// <see cref="XmppClientOptions.CloseTimeout"/> for the server's, then closes the connection.
+    /// <see cref="XmppClientOptions.CloseTimeout"/> for the server's, then closes the connection. Everything the server
+    /// sent before its closing tag has been read (and is in <see cref="Incoming"/>) when this returns.
     /// </summary>
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
@@ -515,7 +602,11 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         }
     }
 
-    private void Start() => _readLoop = Task.Run(ReadLoopAsync);
+    private void Start()
+    {
+        _replies.Start(_lifetime.Token);
+        _readLoop = Task.Run(ReadLoopAsync);
+    }
 
     private async Task ShutdownAsync()
     {
@@ -528,6 +619,8 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         {
             // Already reported through Terminated.
         }
+
+        await _replies.StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>Records why the session ended (first reason wins) and releases everyone waiting on it.</summary>
@@ -549,6 +642,14 @@ public sealed partial class XmppClient : IStanzaSender, IAsyncDisposable
         {
             _streamManagement?.FailAll(new XmppConnectionException("The XMPP session ended before the server acknowledged the stanza.", reason));
         }
+
         _incoming.Writer.TryComplete();
+    }
+
+    private sealed class Registration(Action remove) : IDisposable
+    {
+        private Action? _remove = remove;
+
+        public void Dispose() => Interlocked.Exchange(ref _remove, null)?.Invoke();
     }
 }

@@ -88,7 +88,21 @@ public sealed record XmppClientOptions
     public int MaxStanzaBytes { get; init; } = 1024 * 1024;
 
     /// <summary>Incoming stanzas buffered for the consumer before the reader waits (TCP back-pressure).</summary>
-    public int IncomingQueueCapacity { get; init; } = 10_000;
+    public int IncomingQueueCapacity { get; init; } = 1_000;
+
+    /// <summary>
+    /// Count a stanza from <see cref="XmppClient.Incoming"/> as handled (the XEP-0198 'h' the server sees) only once the
+    /// consumer calls <see cref="XmppClient.AcknowledgeIncoming"/> for it, e.g. after storing it: then a stanza the server
+    /// believes delivered is never one a crash lost, and the server resends (or keeps) the others. Default false:
+    /// counted as soon as it is queued for the consumer.
+    /// </summary>
+    public bool AcknowledgeIncomingManually { get; init; }
+
+    /// <summary>
+    /// IQ requests (get/set) whose handlers may run at once; beyond it a request is answered <c>resource-constraint</c>
+    /// (RFC 6120 §8.3.3.18) instead of queueing work without bound.
+    /// </summary>
+    public int MaxConcurrentIqRequests { get; init; } = 64;
 
     /// <summary>XEP-0092: the software name answered to <c>jabber:iq:version</c>.</summary>
     public string SoftwareName { get; init; } = "Gateway.Xmpp";
@@ -129,6 +143,11 @@ public sealed record XmppClientOptions
         if (IncomingQueueCapacity < 1)
         {
             throw new ArgumentException("XmppClientOptions.IncomingQueueCapacity must be at least 1.", nameof(IncomingQueueCapacity));
+        }
+
+        if (MaxConcurrentIqRequests < 1)
+        {
+            throw new ArgumentException("XmppClientOptions.MaxConcurrentIqRequests must be at least 1.", nameof(MaxConcurrentIqRequests));
         }
 
         foreach (var (name, value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(IqTimeout), IqTimeout), (nameof(CloseTimeout), CloseTimeout) })

@@ -13,8 +13,28 @@ namespace Gateway.Xmpp;
 /// <param name="Stamp">When the server received it (XEP-0203 delay), if given.</param>
 public sealed record ArchivedMessage(string QueryId, string ArchiveId, Message Message, DateTimeOffset? Stamp);
 
-/// <summary>The end of a MAM page (XEP-0313 §4.3): whether the archive has more, and where to continue.</summary>
-public sealed record ArchivePage(bool Complete, string? Last);
+/// <summary>The end of a MAM page (XEP-0313 §4.3): whether the archive has more, and where to continue (forwards after <paramref name="Last"/>, backwards before <paramref name="First"/>).</summary>
+public sealed record ArchivePage(bool Complete, string? Last, string? First = null);
+
+/// <summary>
+/// What a XEP-0313 query asks the own archive for. <see cref="Before"/> "" asks for the last page (RSM §2.5); results
+/// of one page always come oldest first.
+/// </summary>
+/// <param name="Max">Results per page (servers cap it, Prosody at 50 by default).</param>
+public sealed record ArchiveQuery(int Max)
+{
+    /// <summary>Only messages exchanged with this bare JID (§4.1.1).</summary>
+    public Jid? With { get; init; }
+
+    /// <summary>Only messages archived at or after this time (§4.1.2).</summary>
+    public DateTimeOffset? Start { get; init; }
+
+    /// <summary>The page after this archive id (RSM).</summary>
+    public string? After { get; init; }
+
+    /// <summary>The page before this archive id, or the last page when empty (RSM).</summary>
+    public string? Before { get; init; }
+}
 
 /// <summary>Builds MAM queries and reads their results.</summary>
 public static class MamElements
@@ -25,20 +45,52 @@ public static class MamElements
     private static readonly XNamespace DelayNs = Ns.Delay;
     public static readonly XName ResultName = MamNs + "result";
 
-    /// <summary>XEP-0313 §4.1 + XEP-0059 §2.4: the page of the own archive after <paramref name="afterArchiveId"/>.</summary>
-    public static Iq QueryAfter(string queryId, string? afterArchiveId, int max) => new()
+    /// <summary>XEP-0313 §4 + XEP-0059: a query of the own archive with a data form (§4.1) and a page (RSM).</summary>
+    public static Iq Query(string queryId, ArchiveQuery query)
     {
-        Type = IqType.Set,
+        ArgumentNullException.ThrowIfNull(query);
+        XNamespace data = "jabber:x:data";
+        XElement? Field(string var, string? value) =>
+            value is null ? null : new XElement(data + "field", new XAttribute("var", var), new XElement(data + "value", value));
+        var filtered = query.With is not null || query.Start is not null;
+        return new Iq
+        {
+            Type = IqType.Set,
+            Id = StanzaId.New(),
+            Payload =
+            [
+                new XElement(MamNs + "query",
+                    new XAttribute("queryid", queryId),
+                    filtered
+                        ? new XElement(data + "x", new XAttribute("type", "submit"),
+                            new XElement(data + "field", new XAttribute("var", "FORM_TYPE"), new XAttribute("type", "hidden"), new XElement(data + "value", Ns.Mam)),
+                            Field("with", query.With?.Bare.ToString()),
+                            Field("start", query.Start?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)))
+                        : null,
+                    new XElement(RsmNs + "set",
+                        new XElement(RsmNs + "max", query.Max.ToString(CultureInfo.InvariantCulture)),
+                        query.After is null ? null : new XElement(RsmNs + "after", query.After),
+                        query.Before is null ? null : new XElement(RsmNs + "before", query.Before))),
+            ],
+        };
+    }
+
+    /// <summary>XEP-0313 §6.2: asks for the archive's metadata (its first and last entries).</summary>
+    public static Iq MetadataRequest() => new()
+    {
+        Type = IqType.Get,
         Id = StanzaId.New(),
-        Payload =
-        [
-            new XElement(MamNs + "query",
-                new XAttribute("queryid", queryId),
-                new XElement(RsmNs + "set",
-                    new XElement(RsmNs + "max", max.ToString(CultureInfo.InvariantCulture)),
-                    afterArchiveId is null ? null : new XElement(RsmNs + "after", afterArchiveId))),
-        ],
+        Payload = [new XElement(MamNs + "metadata")],
     };
+
+    /// <summary>The id of the archive's newest entry from a metadata answer; null when the archive is empty or the answer has none.</summary>
+    public static string? ReadLastArchiveId(Iq result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Query is { } metadata && metadata.Name == MamNs + "metadata"
+            ? (string?)metadata.Element(MamNs + "end")?.Attribute("id")
+            : null;
+    }
 
     /// <summary>The archived message a result message carries; null when the message is not a MAM result.</summary>
     public static ArchivedMessage? TryReadResult(Message message)
@@ -74,6 +126,7 @@ public static class MamElements
         }
 
         var complete = (string?)fin.Attribute("complete") is "true" or "1";
-        return new ArchivePage(complete, fin.Element(RsmNs + "set")?.Element(RsmNs + "last")?.Value);
+        var set = fin.Element(RsmNs + "set");
+        return new ArchivePage(complete, set?.Element(RsmNs + "last")?.Value, set?.Element(RsmNs + "first")?.Value);
     }
 }

@@ -1,7 +1,6 @@
 // XEP-0199: XMPP Ping (v2.0.1) https://xmpp.org/extensions/xep-0199.html
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
-using Gateway.Xmpp.Pool;
 
 namespace Gateway.Xmpp;
 

@@ -1,4 +1,3 @@
-using Gateway.Xmpp.Pool;
 // RFC 6121 §3 (subscriptions) and §4 (exchanging presence)
 namespace Gateway.Xmpp;
 

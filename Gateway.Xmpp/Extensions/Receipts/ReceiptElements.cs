@@ -30,19 +30,18 @@ public static class ReceiptElements
     public static XElement ReceivedFor(string id) => new(Received, new XAttribute("id", id));
 
     /// <summary>The id a receipt or marker refers to, with what it means; null when the message carries neither.</summary>
-    public static (string Id, bool Displayed)? FindAcknowledgement(Message message)
+    public static DeliveryAcknowledgement? FindAcknowledgement(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
         foreach (var element in message.Payload)
         {
-            if ((element.Name == Received || element.Name == MarkerReceived) && (string?)element.Attribute("id") is { Length: > 0 } received)
+            var kind = element.Name == Received ? AcknowledgementKind.Receipt
+                : element.Name == MarkerReceived ? AcknowledgementKind.Received
+                : element.Name == MarkerDisplayed ? AcknowledgementKind.Displayed
+                : (AcknowledgementKind?)null;
+            if (kind is { } found && (string?)element.Attribute("id") is { Length: > 0 } id)
             {
-                return (received, false);
-            }
-
-            if (element.Name == MarkerDisplayed && (string?)element.Attribute("id") is { Length: > 0 } displayed)
-            {
-                return (displayed, true);
+                return new DeliveryAcknowledgement(id, found);
             }
         }
 
@@ -68,3 +67,19 @@ public static class ReceiptElements
         return null;
     }
 }
+
+/// <summary>What a receipt or chat marker acknowledges.</summary>
+public enum AcknowledgementKind
+{
+    /// <summary>XEP-0184 §4 receipt: the message with this id (and only it) reached the recipient's client.</summary>
+    Receipt,
+
+    /// <summary>XEP-0333 received marker: this message and the earlier markable ones to the same contact were received (§3.3).</summary>
+    Received,
+
+    /// <summary>XEP-0333 displayed marker: this message and the earlier markable ones were displayed (§3.3).</summary>
+    Displayed,
+}
+
+/// <summary>A receipt or marker: the id it names and what it says about it.</summary>
+public sealed record DeliveryAcknowledgement(string Id, AcknowledgementKind Kind);

@@ -2,7 +2,6 @@
 using System.Collections.Immutable;
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
-using Gateway.Xmpp.Pool;
 
 namespace Gateway.Xmpp;
 

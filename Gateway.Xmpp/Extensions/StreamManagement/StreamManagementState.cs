@@ -9,6 +9,12 @@ namespace Gateway.Xmpp.StreamManagement;
 /// The counters of XEP-0198 on one stream: stanzas we handled (answered with &lt;a h=''/&gt;) and stanzas we
 /// sent that the server has not acknowledged yet. Pure bookkeeping, no I/O; thread-safe.
 /// </summary>
+/// <remarks>
+/// A received stanza counts as handled (§4: the 'h' we report) at once, unless it was handed to a consumer that
+/// acknowledges it later (<see cref="CountInbound"/> with <c>awaitsConsumer</c>): then 'h' stops just before it
+/// until <see cref="AcknowledgeInbound"/> says the consumer is done with it. 'h' is a count, so it can only cover an
+/// unbroken prefix of the stream: a stanza handled at once behind one still awaited waits for it.
+/// </remarks>
 internal sealed class StreamManagementState
 {
     private static readonly XNamespace SmNs = Ns.StreamManagement;
@@ -17,19 +23,33 @@ internal sealed class StreamManagementState
     public static readonly XName FailedName = SmNs + "failed";
     public static readonly XName RequestName = SmNs + "r";
     public static readonly XName AnswerName = SmNs + "a";
+    public static readonly XName ResumedName = SmNs + "resumed";
 
     private readonly object _gate = new();
     private readonly Queue<Unacked> _unacked = new();
-    private uint _inboundHandled;
+
+    /// <summary>
+    /// Stanzas handed to the consumer and not acknowledged by it yet, oldest first: each with the count at which it was
+    /// received, or uncounted (one that arrived before stream management was enabled, §4: it never counts).
+    /// </summary>
+    private readonly Queue<(uint Sequence, bool Counted)> _awaitingConsumer = new();
+    private int _countedAwaiting;
+    private uint _inboundReceived;
     private uint _outboundSent;
     private uint _outboundAcked;
     private bool _requestOutstanding;
 
-    public StreamManagementState(string? resumptionId, bool resumable, uint inboundHandled = 0, uint outboundAcked = 0)
+    /// <summary>The 'h' of our last &lt;a/&gt;; when the server asked while stanzas awaited the consumer, a later one is owed.</summary>
+    private uint _lastAnswered;
+    private bool _answerOwed;
+
+    public StreamManagementState(string? resumptionId, bool resumable, uint inboundHandled = 0, uint outboundAcked = 0, int? maxResumeSeconds = null)
     {
         ResumptionId = resumptionId;
         Resumable = resumable;
-        _inboundHandled = inboundHandled;
+        MaxResumeSeconds = maxResumeSeconds;
+        _inboundReceived = inboundHandled;
+        _lastAnswered = inboundHandled;
         _outboundSent = outboundAcked;
         _outboundAcked = outboundAcked;
     }
@@ -39,14 +59,20 @@ internal sealed class StreamManagementState
 
     public bool Resumable { get; }
 
-    /// <summary>Stanzas received and handled since enabling (the 'h' we report), modulo 2^32 (§4).</summary>
+    /// <summary>XEP-0198 §5: the 'max' of &lt;enabled/&gt;, how long the server keeps the stream for resumption, when it said.</summary>
+    public int? MaxResumeSeconds { get; }
+
+    /// <summary>
+    /// The 'h' we report (§4): stanzas received and handled since enabling, modulo 2^32 — received, minus those a
+    /// consumer still has to acknowledge and everything after the oldest of them.
+    /// </summary>
     public uint InboundHandled
     {
         get
         {
             lock (_gate)
             {
-                return _inboundHandled;
+                return HandledLocked();
             }
         }
     }
@@ -62,15 +88,74 @@ internal sealed class StreamManagementState
         }
     }
 
-    /// <summary>Counts one stanza received (XEP-0198 §4: every message, presence and iq counts).</summary>
-    public void CountInbound()
+    /// <summary>Stanzas received that a consumer has not acknowledged yet.</summary>
+    public int AwaitingConsumer
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _awaitingConsumer.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts one stanza received (XEP-0198 §4: every message, presence and iq counts). With
+    /// <paramref name="awaitsConsumer"/> it is handled only once <see cref="AcknowledgeInbound"/> says so.
+    /// </summary>
+    public void CountInbound(bool awaitsConsumer = false)
     {
         lock (_gate)
         {
             unchecked
             {
-                _inboundHandled++;
+                _inboundReceived++;
             }
+
+            if (awaitsConsumer)
+            {
+                _awaitingConsumer.Enqueue((_inboundReceived, true));
+                _countedAwaiting++;
+            }
+        }
+    }
+
+    /// <summary>A stanza handed to the consumer that does not count (§4: it arrived before enabling), so that the consumer's acknowledgements stay in step.</summary>
+    public void DeliverUncounted()
+    {
+        lock (_gate)
+        {
+            _awaitingConsumer.Enqueue((0, false));
+        }
+    }
+
+    /// <summary>
+    /// The consumer is done with its <paramref name="count"/> oldest unacknowledged stanzas. Returns the &lt;a/&gt; to send
+    /// now when the server asked while they were outstanding (§4 lets a client send &lt;a/&gt; at any time), so its queue
+    /// of unacknowledged stanzas does not keep growing; null when none is owed.
+    /// </summary>
+    public XElement? AcknowledgeInbound(int count)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < count && _awaitingConsumer.TryDequeue(out var acknowledged); i++)
+            {
+                if (acknowledged.Counted)
+                {
+                    _countedAwaiting--;
+                }
+            }
+
+            var handled = HandledLocked();
+            if (!_answerOwed || handled == _lastAnswered)
+            {
+                return null;
+            }
+
+            _answerOwed = HasCountedAwaiting();
+            _lastAnswered = handled;
+            return AnswerElement(handled);
         }
     }
 
@@ -103,13 +188,14 @@ internal sealed class StreamManagementState
         {
             var pending = _unacked.Select(u => new PendingAcknowledgement(u.Stanza, u.Acknowledged)).ToArray();
             _unacked.Clear();
-            return (pending, _outboundAcked, _inboundHandled);
+            return (pending, _outboundAcked, HandledLocked());
         }
     }
 
     /// <summary>
     /// Applies the server's &lt;a h='N'/&gt;: every stanza up to N is acknowledged. Throws when the server
-    /// acknowledges more than we sent (XEP-0198 §4: the stream then ends with undefined-condition).
+    /// acknowledges more than we sent, or fewer than it already did (XEP-0198 §4: handled-count-too-high; the
+    /// stream then ends).
     /// </summary>
     public void OnAcknowledged(uint handled)
     {
@@ -121,7 +207,7 @@ internal sealed class StreamManagementState
             if (newlyAcked > (uint)_unacked.Count)
             {
                 throw new XmppProtocolException(StreamErrorCondition.UndefinedCondition,
-                    $"The server acknowledged {handled} stanzas but only {_outboundSent} were sent (XEP-0198 §4).");
+                    $"handled-count-too-high: the server acknowledged {handled} stanzas, but {_outboundAcked} were acknowledged before and only {_outboundSent} were sent (XEP-0198 §4).");
             }
 
             for (var i = 0u; i < newlyAcked; i++)
@@ -183,20 +269,53 @@ internal sealed class StreamManagementState
         new XAttribute("previd", previousId),
         new XAttribute("h", inboundHandled.ToString(CultureInfo.InvariantCulture)));
 
-    public static readonly XName ResumedName = SmNs + "resumed";
-
     public static XElement Enable(bool resume) =>
         new(EnableName, resume ? new XAttribute("resume", "true") : null);
 
-    public XElement Answer() => new(AnswerName, new XAttribute("h", InboundHandled.ToString(CultureInfo.InvariantCulture)));
+    /// <summary>The answer to the server's &lt;r/&gt; (§4). When stanzas still await the consumer, a fresher one is owed later.</summary>
+    public XElement Answer()
+    {
+        lock (_gate)
+        {
+            var handled = HandledLocked();
+            _lastAnswered = handled;
+            _answerOwed = HasCountedAwaiting();
+            return AnswerElement(handled);
+        }
+    }
 
     public static XElement Request() => new(RequestName);
 
-    /// <summary>Parses the 'h' attribute of &lt;a/&gt; (XEP-0198 §4: an unsigned 32-bit integer).</summary>
+    /// <summary>Parses the 'h' attribute of &lt;a/&gt; or &lt;resumed/&gt; (XEP-0198 §4: an unsigned 32-bit integer).</summary>
     public static uint ParseHandled(XElement answer) =>
-        uint.TryParse((string?)answer.Attribute("h"), NumberStyles.None, CultureInfo.InvariantCulture, out var h)
-            ? h
-            : throw new XmppProtocolException(StreamErrorCondition.BadFormat, "The server's <a/> has no valid 'h' attribute (XEP-0198 §4).");
+        TryParseHandled(answer) ?? throw new XmppProtocolException(StreamErrorCondition.BadFormat, $"The server's <{answer.Name.LocalName}/> has no valid 'h' attribute (XEP-0198 §4).");
+
+    /// <summary>The 'h' attribute when present and valid (optional on &lt;failed/&gt;, XEP-0198 §5).</summary>
+    public static uint? TryParseHandled(XElement element) =>
+        uint.TryParse((string?)element.Attribute("h"), NumberStyles.None, CultureInfo.InvariantCulture, out var h) ? h : null;
+
+    private uint HandledLocked()
+    {
+        if (_countedAwaiting == 0)
+        {
+            return _inboundReceived;
+        }
+
+        // Uncounted entries can only lead the queue (they arrive before enabling), so this stops within a few steps.
+        foreach (var (sequence, counted) in _awaitingConsumer)
+        {
+            if (counted)
+            {
+                return unchecked(sequence - 1);
+            }
+        }
+
+        return _inboundReceived;
+    }
+
+    private bool HasCountedAwaiting() => _countedAwaiting > 0;
+
+    private static XElement AnswerElement(uint handled) => new(AnswerName, new XAttribute("h", handled.ToString(CultureInfo.InvariantCulture)));
 
     private sealed record Unacked(Stanza Stanza, TaskCompletionSource Acknowledged);
 }

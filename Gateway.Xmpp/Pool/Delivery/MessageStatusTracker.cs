@@ -40,12 +40,16 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
         }
     }
 
-    /// <summary>Moves a message forward; null when unknown or when it is already at or past that state.</summary>
-    public MessageStatus? Advance(string messageId, DeliveryStatus status)
+    /// <summary>
+    /// Moves a message forward; null when unknown, when it is already at or past that state, or when
+    /// <paramref name="from"/> (who reports it, when given) is not the message's recipient.
+    /// </summary>
+    public MessageStatus? Advance(string messageId, DeliveryStatus status, Jid? from = null)
     {
         lock (_gate)
         {
-            if (!_byId.TryGetValue(messageId, out var current) || current.Status == DeliveryStatus.Failed || current.Status >= status)
+            if (!_byId.TryGetValue(messageId, out var current) || current.Status == DeliveryStatus.Failed || current.Status >= status
+                || (from is not null && current.To?.Bare != from.Bare))
             {
                 return null;
             }
@@ -91,12 +95,16 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
         }
     }
 
-    /// <summary>Marks a message failed unless the recipient already has it. Null when unknown or no change.</summary>
-    public MessageStatus? Fail(string messageId, string condition, string? text)
+    /// <summary>
+    /// Marks a message failed unless the recipient already has it. Null when unknown, no change, or when
+    /// <paramref name="from"/> (who reports it, when given) is not the message's recipient.
+    /// </summary>
+    public MessageStatus? Fail(string messageId, string condition, string? text, Jid? from = null)
     {
         lock (_gate)
         {
-            if (!_byId.TryGetValue(messageId, out var current) || current.Status is DeliveryStatus.Failed or >= DeliveryStatus.Delivered)
+            if (!_byId.TryGetValue(messageId, out var current) || current.Status is DeliveryStatus.Failed or >= DeliveryStatus.Delivered
+                || (from is not null && current.To?.Bare != from.Bare))
             {
                 return null;
             }

@@ -26,6 +26,15 @@ public interface IOutbox
 /// <summary>An accepted outgoing stanza waiting for the server's acknowledgement.</summary>
 public sealed record OutboxEntry(string Tenant, string SessionId, Stanza Stanza, bool WaitForAck, DateTimeOffset AcceptedAt)
 {
+    /// <summary>
+    /// The session's archive cursor when the stanza was accepted: a lower bound for finding it in the account's own
+    /// archive after a restart. Stored with the entry, returned by LoadAsync.
+    /// </summary>
+    public string? ArchiveCursor { get; init; }
+
+    /// <summary>The stanza already serialised (its XML), when the caller has it: the store then need not serialise it again.</summary>
+    public string? StanzaXml { get; init; }
+
     /// <summary>The stanza's id (every queued stanza has one).</summary>
     public string StanzaId => Stanza.Id ?? throw new InvalidOperationException("An outbox entry's stanza has an id.");
 }

@@ -1,4 +1,4 @@
-namespace Gateway.Xmpp.Pool;
+namespace Gateway.Xmpp.Client;
 
 /// <summary>
 /// Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, base·2^(n-1))].

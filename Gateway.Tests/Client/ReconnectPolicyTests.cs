@@ -1,6 +1,6 @@
-using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Client;
 
-namespace Gateway.Tests.Pool;
+namespace Gateway.Tests.Client;
 
 public sealed class ReconnectPolicyTests
 {

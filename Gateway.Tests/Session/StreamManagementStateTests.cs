@@ -1,0 +1,86 @@
+using Gateway.Xmpp;
+using Gateway.Xmpp.StreamManagement;
+
+namespace Gateway.Tests.Session;
+
+/// <summary>XEP-0198 counting without a socket: what 'h' says when stanzas wait for the consumer to store them.</summary>
+public sealed class StreamManagementStateTests
+{
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void InboundHandled_StanzaAwaitingConsumer_StopsBeforeItUntilAcknowledged()
+    {
+        var state = new StreamManagementState("id", resumable: true);
+        state.CountInbound();                      // 1: an IQ reply, handled at once
+        state.CountInbound(awaitsConsumer: true);  // 2: a message the consumer must store
+        state.CountInbound();                      // 3: handled at once, but behind 2
+
+        Assert.Equal(1u, state.InboundHandled);
+        Assert.Null(state.AcknowledgeInbound(1)); // nobody asked meanwhile: nothing owed
+        Assert.Equal(3u, state.InboundHandled);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void Answer_WhileStanzasAwaitConsumer_FresherAnswerOwedOnceTheyAreAcknowledged()
+    {
+        var state = new StreamManagementState("id", resumable: true);
+        state.CountInbound(awaitsConsumer: true);
+        state.CountInbound(awaitsConsumer: true);
+
+        Assert.Equal("0", (string?)state.Answer().Attribute("h"));
+        Assert.Equal("1", (string?)state.AcknowledgeInbound(1)?.Attribute("h"));
+        Assert.Equal("2", (string?)state.AcknowledgeInbound(1)?.Attribute("h"));
+        Assert.Null(state.AcknowledgeInbound(0));
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void DeliverUncounted_ConsumerAcknowledgesItTooWithoutMovingH()
+    {
+        var state = new StreamManagementState("id", resumable: true);
+        state.DeliverUncounted();                 // arrived before <enabled/>: never counts
+        state.CountInbound(awaitsConsumer: true);
+
+        state.AcknowledgeInbound(1);              // the consumer is done with the uncounted one only
+        Assert.Equal(0u, state.InboundHandled);
+        state.AcknowledgeInbound(1);
+        Assert.Equal(1u, state.InboundHandled);
+        Assert.Equal(0, state.AwaitingConsumer);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §5")]
+    public void Detach_ReportsOnlyWhatTheConsumerAcknowledged()
+    {
+        var state = new StreamManagementState("id", resumable: true);
+        state.CountInbound(awaitsConsumer: true);
+        state.CountInbound(awaitsConsumer: true);
+        state.AcknowledgeInbound(1);
+
+        var (_, _, handled) = state.Detach();
+
+        Assert.Equal(1u, handled);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void OnAcknowledged_MoreThanSent_HandledCountTooHigh()
+    {
+        var state = new StreamManagementState("id", resumable: true);
+        _ = state.OnSent(new Message { Id = "m1" });
+
+        var error = Assert.Throws<XmppProtocolException>(() => state.OnAcknowledged(2));
+
+        Assert.Contains("handled-count-too-high", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §5")]
+    public void TryParseHandled_FailedWithAndWithoutH()
+    {
+        Assert.Equal(7u, StreamManagementState.TryParseHandled(System.Xml.Linq.XElement.Parse("<failed xmlns='urn:xmpp:sm:3' h='7'/>")));
+        Assert.Null(StreamManagementState.TryParseHandled(System.Xml.Linq.XElement.Parse("<failed xmlns='urn:xmpp:sm:3'/>")));
+        Assert.Null(StreamManagementState.TryParseHandled(System.Xml.Linq.XElement.Parse("<failed xmlns='urn:xmpp:sm:3' h='-1'/>")));
+    }
+}

@@ -1,0 +1,52 @@
+namespace Gateway.Xmpp.Client;
+
+/// <summary>One connection of a <see cref="ReconnectingXmppClient"/>, as its features see it.</summary>
+public sealed class ConnectionContext : IDisposable
+{
+    private readonly CancellationTokenSource _ended = new();
+    private int _resumptionRefused;
+
+    internal ConnectionContext(IXmppConnection connection, int number)
+    {
+        Connection = connection;
+        Number = number;
+        _ = connection.Terminated.ContinueWith(static (_, state) => ((ConnectionContext)state!).SignalEnded(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>The connection.</summary>
+    public IXmppConnection Connection { get; }
+
+    /// <summary>1 for the client's first connection, then counting up.</summary>
+    public int Number { get; }
+
+    /// <summary>True when the connection resumed the previous stream (XEP-0198 §5): the server kept its state and resent what we had not handled.</summary>
+    public bool Resumed => Connection.Resumed;
+
+    /// <summary>Cancelled once the stream has ended.</summary>
+    public CancellationToken Ended => _ended.Token;
+
+    /// <summary>Whether a feature asked for the next connection not to resume this stream.</summary>
+    public bool ResumptionRefused => Volatile.Read(ref _resumptionRefused) != 0;
+
+    /// <summary>
+    /// The next connection binds a new stream instead of resuming this one (e.g. this one stopped answering: resuming
+    /// it would bring the stall back). Its unacknowledged stanzas are still settled and sent again.
+    /// </summary>
+    public void RefuseResumption() => Volatile.Write(ref _resumptionRefused, 1);
+
+    /// <summary>Takes back <see cref="RefuseResumption"/> once the stream proved it works.</summary>
+    internal void AllowResumption() => Volatile.Write(ref _resumptionRefused, 0);
+
+    public void Dispose() => _ended.Dispose();
+
+    private void SignalEnded()
+    {
+        try
+        {
+            _ended.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Gateway.Xmpp.StreamManagement;
+using Gateway.Xmpp.Transport;
+
+namespace Gateway.Xmpp.Client;
+
+/// <summary>How a <see cref="ReconnectingXmppClient"/> connects, reconnects and keeps its connection alive.</summary>
+public sealed record ReconnectingClientOptions
+{
+    /// <summary>
+    /// The account and server. XEP-0198 resumption and keeping unacknowledged stanzas across connections are always
+    /// on: that is what lets a reconnect lose nothing.
+    /// </summary>
+    public required XmppClientOptions Connection { get; init; }
+
+    /// <summary>First reconnect delay; doubles each attempt up to <see cref="ReconnectMaxDelay"/>, with full jitter.</summary>
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A stream idle this long is pinged (XEP-0199) to find a connection that died silently.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A keepalive ping without answer in this time drops the connection, which then reconnects.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Send unavailable presence before closing the stream on a graceful stop (RFC 6121 §4.5.1). Default true.</summary>
+    public bool SendUnavailableOnStop { get; init; } = true;
+
+    /// <summary>Asked which unacknowledged stanzas the server already has when it cannot say itself; null resends them all.</summary>
+    public HandledStanzaLookup? LookupHandled { get; init; }
+
+    /// <summary>How endpoints are found; DNS SRV when null.</summary>
+    public IXmppEndpointResolver? Resolver { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is wrong.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Connection);
+        Connection.Validate();
+        Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
+        Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), "must be at least ReconnectBaseDelay");
+        Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
+        Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "must be positive");
+    }
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"ReconnectingClientOptions.{name} {rule}.", name);
+        }
+    }
+}

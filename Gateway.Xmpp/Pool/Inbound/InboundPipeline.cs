@@ -1,0 +1,138 @@
+// XEP-0184: Message Delivery Receipts (v1.4.0) §5
+// XEP-0198: Stream Management (v1.6.1) §4
+using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Pool.Journal;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// Everything a connection delivers, on its way into the session's journal: messages (through the archive catch-up's
+/// admission and the deduplicator), their receipts and markers (delivery status of what we sent), presence and roster
+/// pushes. A stanza counts as handled for XEP-0198 — the 'h' the server sees — only once what it produced is
+/// committed, so a crash at any instant loses nothing the server believes delivered; receipts (XEP-0184: "delivered"
+/// means it reached the gateway's journal) are sent at the same moment.
+/// </summary>
+/// <remarks>
+/// Reads until the stream's incoming queue completes, so everything the server sent before the stream ended is
+/// handled; then, before the stream's state is handed to the next connection, waits (bounded) until it is durable, so
+/// the next stream's 'h' covers it and the server does not send it again. Back-pressure: when the journal is full this
+/// stops reading, the connection's bounded queue fills, and the reader stops reading the socket.
+/// </remarks>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time) : IConnectionFeature
+{
+    /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
+    private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The current connection's stanzas handled but not yet durable; null between connections.</summary>
+    private Acknowledgements? _pending;
+
+    public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        var pending = new Acknowledgements(context.Connection, outbound);
+        Volatile.Write(ref _pending, pending);
+        await foreach (var stanza in context.Connection.Incoming.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var receipt = await HandleAsync(stanza, cancellationToken).ConfigureAwait(false);
+            pending.Handled(journal.Position, receipt);
+
+            // Whatever it needed may be durable already (or it needed nothing): then no commit will come to release it.
+            pending.Release(journal.DurablePosition);
+        }
+    }
+
+    public async ValueTask OnDisconnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await journal.FlushAsync(cancellationToken).WaitAsync(DurableWait, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Not durable in time: the next stream's 'h' does not cover the rest, so the server sends it again and the
+            // deduplicator drops the repeats.
+        }
+
+        Volatile.Write(ref _pending, null);
+    }
+
+    /// <summary>The journal made entries durable up to <paramref name="position"/> (called on the journal's writer).</summary>
+    public void OnDurable(long position) => Volatile.Read(ref _pending)?.Release(position);
+
+    /// <summary>Publishes what the stanza brings; returns the receipt to send once that is durable, if it asked for one.</summary>
+    private async ValueTask<Stanza?> HandleAsync(Stanza stanza, CancellationToken cancellationToken)
+    {
+        switch (stanza)
+        {
+            case Message message:
+                await delivery.ApplyAsync(message, cancellationToken).ConfigureAwait(false);
+                await archive.AcceptLiveAsync(message, cancellationToken).ConfigureAwait(false);
+                return ReceiptFor(message);
+            case Presence presence:
+                await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+                journal.Publish(new PresenceReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), presence), reserved: true);
+                return null;
+            case Iq iq:
+                foreach (var item in iq.AsRosterPush())
+                {
+                    await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+                    journal.Publish(new RosterPushed(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), item), reserved: true);
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// XEP-0184 §5.1: a client that supports receipts answers a request on a message with an id (not on groupchat or
+    /// error messages, §5.3).
+    /// </summary>
+    private static Message? ReceiptFor(Message message) =>
+        message.Id is null || message.From is null || message.Type is MessageType.Error or MessageType.Groupchat || message.FindPayload(ReceiptElements.Request) is null
+            ? null
+            : new Message { To = message.From, Id = StanzaId.New(), Type = message.Type, Payload = [ReceiptElements.ReceivedFor(message.Id)] };
+
+    /// <summary>One connection's stanzas in the order handled, each with the journal position that makes it durable.</summary>
+    private sealed class Acknowledgements(IXmppConnection connection, OutboundQueue outbound)
+    {
+        private readonly Queue<(long Position, Stanza? Receipt)> _handled = new();
+        private readonly object _gate = new();
+
+        public void Handled(long position, Stanza? receipt)
+        {
+            lock (_gate)
+            {
+                _handled.Enqueue((position, receipt));
+            }
+        }
+
+        public void Release(long durable)
+        {
+            var count = 0;
+            List<Stanza>? receipts = null;
+            lock (_gate)
+            {
+                while (_handled.TryPeek(out var next) && next.Position <= durable)
+                {
+                    _handled.Dequeue();
+                    count++;
+                    if (next.Receipt is { } receipt)
+                    {
+                        (receipts ??= []).Add(receipt);
+                    }
+                }
+            }
+
+            if (count > 0)
+            {
+                connection.AcknowledgeIncoming(count);
+            }
+
+            foreach (var receipt in receipts ?? [])
+            {
+                outbound.EnqueueReply(receipt);
+            }
+        }
+    }
+}

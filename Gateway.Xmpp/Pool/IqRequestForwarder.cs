@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Xml.Linq;
+using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Pool.Journal;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// IQ requests no part of the library answers go to the application: published as <see cref="IqRequestReceived"/>,
+/// answered with <see cref="TryAnswer"/>. RFC 6120 §8.2.3 requires an answer, so after the timeout the gateway
+/// answers <c>service-unavailable</c> itself. How many wait at once is bounded by the connection's
+/// <see cref="XmppClientOptions.MaxConcurrentIqRequests"/>.
+/// </summary>
+internal sealed class IqRequestForwarder(SessionJournal journal, TimeSpan answerTimeout, TimeProvider time, ILogger logger) : IConnectionFeature
+{
+    private readonly ConcurrentDictionary<string, PendingIqRequest> _pending = new(StringComparer.Ordinal);
+
+    public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        context.Connection.SetFallbackIqHandler(ForwardAsync);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Answers a forwarded request; false when it was already answered (or timed out), or the answer does not fit it.</summary>
+    public bool TryAnswer(Iq answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        return answer.Id is not null && _pending.TryGetValue(answer.Id, out var pending)
+            && (answer.To is null || answer.To == pending.Request.From)
+            && pending.Answer.TrySetResult(answer);
+    }
+
+    private async ValueTask<XElement?> ForwardAsync(Iq request, CancellationToken cancellationToken)
+    {
+        var pending = new PendingIqRequest(request);
+        if (request.Id is null || !_pending.TryAdd(request.Id, pending))
+        {
+            throw new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
+        }
+
+        try
+        {
+            var answerBy = time.GetUtcNow() + answerTimeout;
+            await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+            journal.Publish(new IqRequestReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), request, answerBy), reserved: true);
+            Iq answer;
+            try
+            {
+                answer = await pending.Answer.Task.WaitAsync(answerTimeout, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log.IqAnswerTimedOut(logger, journal.Tenant, journal.SessionId, answerTimeout);
+                throw new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
+            }
+
+            return answer.Type == IqType.Error
+                ? throw new StanzaErrorException(answer.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition))
+                : answer.Query;
+        }
+        finally
+        {
+            _pending.TryRemove(new KeyValuePair<string, PendingIqRequest>(request.Id, pending));
+        }
+    }
+
+    private sealed record PendingIqRequest(Iq Request)
+    {
+        public TaskCompletionSource<Iq> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,15 @@
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>An accepted stanza on its way out, and what its caller waits for.</summary>
+/// <param name="Stanza">The stanza, with its id and delivery elements.</param>
+/// <param name="WaitForAck">The caller waits for the server's XEP-0198 acknowledgement.</param>
+/// <param name="Tracked">Its delivery status is tracked (messages with a body).</param>
+/// <param name="IsReply">A reply the session sends by itself (e.g. a XEP-0184 receipt): not stored, not counted, never waited for.</param>
+/// <param name="AcceptedAt">When it was accepted (to look it up in the archive when its fate is unknown).</param>
+internal sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked, DateTimeOffset AcceptedAt, bool IsReply = false)
+{
+    public string Id => Stanza.Id!;
+
+    /// <summary>Completes when written: with the acknowledgement task under XEP-0198, else null.</summary>
+    public TaskCompletionSource<Task?> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

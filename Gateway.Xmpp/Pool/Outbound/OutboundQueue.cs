@@ -1,0 +1,342 @@
+using System.Threading.Channels;
+using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Pool.Journal;
+using Gateway.Xmpp.Pool.Persistence;
+using Gateway.Xmpp.StreamManagement;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// A session's outgoing stanzas between the caller and the connection: admission (a bounded number queued), the outbox
+/// (an accepted stanza is stored before its caller hears so, and leaves once the server acknowledged it), and the
+/// queue the <see cref="OutboundSender"/> drains. Outlives every connection.
+/// </summary>
+internal sealed class OutboundQueue
+{
+    private readonly string _tenant;
+    private readonly string _sessionId;
+    private readonly SessionPoolOptions _options;
+    private readonly SessionJournal _journal;
+    private readonly DeliveryTracker _delivery;
+    private readonly bool _durable;
+    private readonly Func<string?> _archivePosition;
+    private readonly Func<TimeSpan> _retryAfter;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<OutboundItem> _items = Channel.CreateUnbounded<OutboundItem>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Replies queued and not yet written: receipts beyond <see cref="ReplyCapacity"/> are dropped.</summary>
+    private int _replies;
+
+    /// <summary>Taken from the queue but not written (the connection ended first): sent first next time. The sender's alone.</summary>
+    private readonly List<OutboundItem> _putBack = [];
+
+    /// <summary>When each written, unacknowledged stanza was accepted: what a lookup in the archive needs when its fate becomes unknown.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unacknowledged = new(StringComparer.Ordinal);
+
+    /// <summary>Stanzas admitted and not yet taken off the queue: the capacity check, made before the outbox write.</summary>
+    private int _queued;
+
+    private const int ReplyCapacity = 1_024;
+
+    public OutboundQueue(string tenant, string sessionId, SessionPoolOptions options, SessionJournal journal, DeliveryTracker delivery, bool durable, Func<string?> archivePosition, Func<TimeSpan> retryAfter, TimeProvider time, ILogger logger)
+    {
+        _tenant = tenant;
+        _sessionId = sessionId;
+        _options = options;
+        _journal = journal;
+        _delivery = delivery;
+        _durable = durable;
+        _archivePosition = archivePosition;
+        _retryAfter = retryAfter;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Stanzas waiting to be written.</summary>
+    public int Count => Math.Max(0, Volatile.Read(ref _queued));
+
+    /// <summary>Whether stanzas are stored until acknowledged (a durable outbox), so a restart resends them.</summary>
+    public bool IsDurable => _durable;
+
+    internal ChannelReader<OutboundItem> Items => _items.Reader;
+
+
+    /// <summary>
+    /// Admits, stores and queues a stanza, then returns its receipt: at once, or (with <paramref name="waitForAck"/>)
+    /// once the server acknowledged it. Admission is decided first and synchronously, so a refusal is never stored and
+    /// a stored stanza is never refused; the store write is not cancelled with the request, so a stanza is either
+    /// stored and queued, or neither.
+    /// </summary>
+    /// <exception cref="OutboundQueueFullException">The queue is full.</exception>
+    /// <exception cref="SessionUnavailableException">The session no longer sends, or the stanza could not be stored.</exception>
+    /// <exception cref="ArgumentException">The stanza holds characters XML cannot carry.</exception>
+    public async Task<SendReceipt> AcceptAsync(Stanza stanza, bool waitForAck, bool tracked, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
+    {
+        // Serialised once here for the outbox (and so refused at once when XML cannot carry it, before it is admitted).
+        var xml = _durable ? Protocol.StanzaSerializer.ToXml(stanza) : null;
+        if (Interlocked.Increment(ref _queued) > _options.OutboundQueueCapacity)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new OutboundQueueFullException(_sessionId, _options.OutboundQueueCapacity, _retryAfter());
+        }
+
+        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow());
+        try
+        {
+            await _journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _queued);
+            throw;
+        }
+
+        if (_durable)
+        {
+            var entry = new OutboxEntry(_tenant, _sessionId, stanza, waitForAck, item.AcceptedAt) { ArchiveCursor = _archivePosition(), StanzaXml = xml };
+            try
+            {
+                await _journal.AddToOutboxAsync(entry, alongside: null, reserved: true).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not XmppException)
+            {
+                Interlocked.Decrement(ref _queued);
+                Log.OutboxFailed(_logger, _tenant, _sessionId, ex);
+                throw new SessionUnavailableException(_sessionId, unavailable().State, $"Session '{_sessionId}' could not store the stanza for sending; nothing was sent. Retry later.");
+            }
+        }
+        else
+        {
+            _journal.ReleaseCapacity();
+        }
+
+        if (tracked)
+        {
+            _delivery.Track(item.Id, stanza.To);
+        }
+
+        if (!_items.Writer.TryWrite(item))
+        {
+            // Only a stopped or failed session's queue refuses.
+            Interlocked.Decrement(ref _queued);
+            Forget(item.Id);
+            throw unavailable();
+        }
+
+        return waitForAck
+            ? await WaitForAckAsync(item, unavailable, cancellationToken).ConfigureAwait(false)
+            : new SendReceipt(item.Id, AckedByServer: false);
+    }
+
+    /// <summary>
+    /// The stanzas an earlier gateway process accepted and the server never acknowledged, as a handoff for the first
+    /// connection: it finds out which ones the server already has and sends the others before anything new.
+    /// </summary>
+    public StreamHandoff Requeue(IReadOnlyList<OutboxEntry> entries)
+    {
+        var handoff = StreamHandoff.ForUnconfirmed(entries.Select(e => e.Stanza), out var acknowledgements);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var item = new OutboundItem(entries[i].Stanza, WaitForAck: false, Tracked: IsTracked(entries[i].Stanza), entries[i].AcceptedAt);
+            if (item.Tracked)
+            {
+                _delivery.Track(item.Id, item.Stanza.To);
+            }
+
+            OnWritten(item, acknowledgements[i]);
+        }
+
+        return handoff;
+    }
+
+    /// <summary>
+    /// Queues a reply that is not a caller's send (e.g. a XEP-0184 receipt): not stored, not counted against the
+    /// capacity, and dropped when too many wait (a receipt may go unanswered, XEP-0184 §5).
+    /// </summary>
+    public void EnqueueReply(Stanza reply)
+    {
+        if (Interlocked.Increment(ref _replies) > ReplyCapacity || !_items.Writer.TryWrite(new OutboundItem(reply, WaitForAck: false, Tracked: false, _time.GetUtcNow(), IsReply: true)))
+        {
+            Interlocked.Decrement(ref _replies);
+        }
+    }
+
+    /// <summary>Messages with a body get a delivery status (not errors, and not groupchat, whose echo is no receipt).</summary>
+    public static bool IsTracked(Stanza stanza) =>
+        stanza is Message { Type: not (MessageType.Error or MessageType.Groupchat) } message && message.Body is not null;
+
+    /// <summary>Takes up to <paramref name="max"/> queued stanzas, those put back first. For the sender only.</summary>
+    internal void Take(List<OutboundItem> into, int max)
+    {
+        var fromPutBack = Math.Min(max, _putBack.Count);
+        into.AddRange(_putBack.GetRange(0, fromPutBack));
+        _putBack.RemoveRange(0, fromPutBack);
+        while (into.Count < max && _items.Reader.TryRead(out var item))
+        {
+            into.Add(item);
+        }
+    }
+
+    /// <summary>Whether anything waits to be written.</summary>
+    internal bool HasWaiting => _putBack.Count > 0 || _items.Reader.TryPeek(out _);
+
+    /// <summary>Stanzas taken but not written: first in line next time. For the sender only.</summary>
+    internal void PutBack(List<OutboundItem> items) => _putBack.InsertRange(0, items);
+
+    /// <summary>
+    /// Written on the connection: the status moves to sent, and the stanza leaves the queue's count; with XEP-0198 it
+    /// leaves the outbox when the server acknowledges it, without it at once (nothing better than "written" will come).
+    /// </summary>
+    internal void OnWritten(OutboundItem item, Task? acknowledgement)
+    {
+        item.Written.TrySetResult(acknowledgement);
+        if (item.IsReply)
+        {
+            return;
+        }
+
+        if (item.Tracked)
+        {
+            _delivery.Sent(item.Id);
+        }
+
+        if (acknowledgement is null)
+        {
+            Forget(item.Id);
+        }
+        else
+        {
+            _unacknowledged[item.Id] = item.AcceptedAt;
+            _ = OnAcknowledgedAsync(item, acknowledgement);
+        }
+    }
+
+    /// <summary>When a written stanza that awaits its acknowledgement was accepted; null when unknown.</summary>
+    public DateTimeOffset? AcceptedAt(string stanzaId) => _unacknowledged.TryGetValue(stanzaId, out var at) ? at : null;
+
+    /// <summary>Taken off the queue (written, handed over or dropped).</summary>
+    internal void Taken(IReadOnlyList<OutboundItem> items)
+    {
+        var replies = 0;
+        foreach (var item in items)
+        {
+            replies += item.IsReply ? 1 : 0;
+        }
+
+        Interlocked.Add(ref _replies, -replies);
+        Interlocked.Add(ref _queued, replies - items.Count);
+    }
+
+    /// <summary>Can never be sent (XML cannot carry it): out of the queue and the outbox, failed.</summary>
+    internal async Task RejectAsync(OutboundItem item, ArgumentException reason)
+    {
+        item.Written.TrySetException(reason);
+        if (item.IsReply)
+        {
+            return;
+        }
+
+        Forget(item.Id);
+        if (item.Tracked)
+        {
+            await _delivery.FailedAsync(item.Id, "bad-request", reason.Message).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>No more stanzas are admitted (the session stops or failed).</summary>
+    public void Close() => _items.Writer.TryComplete();
+
+    /// <summary>
+    /// Empties the queue for good. Each waiting caller learns the stanza was not sent; unless kept for the next gateway
+    /// process (<paramref name="keep"/>, with a durable outbox), each also gets the failed status and leaves the outbox.
+    /// </summary>
+    public async Task DrainAsync(Exception reason, bool keep)
+    {
+        Close();
+        var left = new List<OutboundItem>(_putBack);
+        _putBack.Clear();
+        while (_items.Reader.TryRead(out var item))
+        {
+            left.Add(item);
+        }
+
+        Taken(left);
+        foreach (var item in left)
+        {
+            item.Written.TrySetException(reason);
+            if (item.IsReply || (keep && _durable))
+            {
+                continue;
+            }
+
+            Forget(item.Id);
+            if (item.Tracked)
+            {
+                await _delivery.FailedAsync(item.Id, "session-ended", reason.Message).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the acknowledgement: the status moves to acked and the stanza leaves the outbox. One that never comes
+    /// (the session ended and the handoff was kept for a restart) leaves it there, to be settled by the next process;
+    /// one that fails (the session gave up) fails the message.
+    /// </summary>
+    private async Task OnAcknowledgedAsync(OutboundItem item, Task acknowledgement)
+    {
+        try
+        {
+            await acknowledgement.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Not acknowledged, for whatever reason: the message failed; the outbox forgets it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _unacknowledged.TryRemove(item.Id, out _);
+            Forget(item.Id);
+            if (item.Tracked)
+            {
+                await _delivery.FailedAsync(item.Id, "session-ended", ex.Message).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        _unacknowledged.TryRemove(item.Id, out _);
+        Forget(item.Id);
+        if (item.Tracked)
+        {
+            await _delivery.AckedAsync(item.Id).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SendReceipt> WaitForAckAsync(OutboundItem item, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var acknowledged = await item.Written.Task.WaitAsync(_options.AckTimeout, _time, cancellationToken).ConfigureAwait(false)
+                ?? throw new SessionUnavailableException(_sessionId, unavailable().State, $"The server of session '{_sessionId}' does not support XEP-0198 stream management, so it cannot acknowledge stanzas; send without wait=server.");
+            await acknowledged.WaitAsync(_options.AckTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return new SendReceipt(item.Id, AckedByServer: true);
+        }
+        catch (TimeoutException)
+        {
+            throw new XmppTimeoutException($"Waiting for the server to acknowledge stanza '{item.Id}'", _options.AckTimeout);
+        }
+        catch (XmppConnectionException ex)
+        {
+            throw new SessionUnavailableException(_sessionId, unavailable().State, $"The connection of session '{_sessionId}' dropped before the server acknowledged stanza '{item.Id}'; it may or may not have been delivered. {ex.Message}");
+        }
+    }
+
+    /// <summary>The stanza needs no resending: out of the outbox (committed with the next group commit).</summary>
+    private void Forget(string stanzaId)
+    {
+        if (_durable)
+        {
+            _journal.RemoveFromOutbox(stanzaId);
+        }
+    }
+}

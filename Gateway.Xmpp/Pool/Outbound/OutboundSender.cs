@@ -1,0 +1,171 @@
+using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Pool;
+
+/// <summary>
+/// Drains a session's <see cref="OutboundQueue"/> onto each connection: whatever is queued goes out in one write (up
+/// to a batch), and when the queue runs dry the server is asked to acknowledge (XEP-0198 §4) so the
+/// last stanzas of a burst reach "acked" — and leave the outbox — without waiting for more traffic.
+/// </summary>
+/// <param name="queue">The session's queue.</param>
+/// <param name="drainTimeout">How long a graceful stop waits for the server to acknowledge what was written.</param>
+/// <param name="tenant">For logs.</param>
+/// <param name="sessionId">For logs.</param>
+/// <param name="logger">Where it logs.</param>
+internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout, string tenant, string sessionId, ILogger logger) : IConnectionFeature
+{
+    /// <summary>Stanzas per write: enough to amortise the system call, few enough to keep one write small.</summary>
+    private const int MaxBatch = 64;
+
+    private readonly object _gate = new();
+    private TaskCompletionSource? _drained;
+    private int _inFlight;
+
+    public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
+        var token = linked.Token;
+        var connection = context.Connection;
+        var batch = new List<OutboundItem>(MaxBatch);
+        var stanzas = new List<Stanza>(MaxBatch);
+        try
+        {
+            while (queue.HasWaiting || await queue.Items.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                queue.Take(batch, MaxBatch);
+                stanzas.Clear();
+                foreach (var item in batch)
+                {
+                    stanzas.Add(item.Stanza);
+                }
+
+                // Caught up after this write (or a caller waits on the acknowledgement): ask for it in the same write.
+                var requestAcknowledgement = !queue.HasWaiting || batch.Exists(i => i.WaitForAck);
+                if (!await WriteAsync(connection, stanzas, batch, requestAcknowledgement, token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            if (batch.Count > 0)
+            {
+                queue.PutBack(batch);
+            }
+        }
+    }
+
+    /// <summary>A graceful stop: the server acknowledges everything written (within the token's time), so nothing is resent after a restart.</summary>
+    public async ValueTask OnStoppingAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        Task drained;
+        lock (_gate)
+        {
+            if (_inFlight == 0)
+            {
+                return;
+            }
+
+            drained = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        try
+        {
+            await context.Connection.RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
+            await drained.WaitAsync(drainTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException or TimeoutException)
+        {
+            // Out of time or connection: what is unacknowledged stays in the outbox and the next start settles it.
+        }
+    }
+
+    /// <summary>Writes one batch; false when the connection ended (what was not written is put back).</summary>
+    private async Task<bool> WriteAsync(IXmppConnection connection, List<Stanza> stanzas, List<OutboundItem> batch, bool requestAcknowledgement, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Task> acknowledgements;
+        try
+        {
+            acknowledgements = await connection.SendBatchAsync(stanzas, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
+        }
+        catch (XmppConnectionException ex)
+        {
+            if (ex.PendingAcknowledgements is { } pending)
+            {
+                // The stanzas may have reached the server: they went with the stream's unacknowledged stanzas, and the
+                // next connection settles them (resumption's count, or a lookup and resend on a new stream). They leave
+                // the queue, or they would be sent twice.
+                Written(batch, pending);
+            }
+            else
+            {
+                queue.PutBack(batch);
+            }
+
+            Log.SendInterrupted(logger, tenant, sessionId);
+            return false;
+        }
+        catch (ArgumentException) when (stanzas.Count > 1)
+        {
+            // A stanza XML cannot carry: nothing of the batch was written. Send them one by one to find it.
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (!await WriteAsync(connection, [batch[i].Stanza], [batch[i]], requestAcknowledgement && i == batch.Count - 1, cancellationToken).ConfigureAwait(false))
+                {
+                    // The connection ended: the rest goes first next time.
+                    queue.PutBack(batch.GetRange(i + 1, batch.Count - i - 1));
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            queue.Taken(batch);
+            foreach (var item in batch)
+            {
+                await queue.RejectAsync(item, ex).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+
+        Written(batch, acknowledgements);
+        return true;
+    }
+
+    private void Written(List<OutboundItem> batch, IReadOnlyList<Task> acknowledgements)
+    {
+        queue.Taken(batch);
+        var tracked = acknowledgements.Count > 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var acknowledgement = tracked ? acknowledgements[i] : null;
+            if (acknowledgement is not null && !batch[i].IsReply && !acknowledgement.IsCompleted)
+            {
+                Interlocked.Increment(ref _inFlight);
+                _ = acknowledgement.ContinueWith(static (_, state) => ((OutboundSender)state!).Settled(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            queue.OnWritten(batch[i], acknowledgement);
+        }
+    }
+
+    private void Settled()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0)
+        {
+            lock (_gate)
+            {
+                _drained?.TrySetResult();
+                _drained = null;
+            }
+        }
+    }
+}
