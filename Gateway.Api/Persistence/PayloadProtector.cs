@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -44,6 +45,19 @@ internal sealed class PayloadProtector(IDataProtectionProvider dataProtection)
         return clear.StartsWith(binding, StringComparison.Ordinal)
             ? clear[binding.Length..]
             : throw new FormatException("A stored payload belongs to another session.");
+    }
+
+    /// <summary>Seals UTF-8 bytes (see <see cref="Protect(string, string, string)"/>).</summary>
+    public string Protect(string tenant, string sessionId, ReadOnlySpan<byte> clear) => Protect(tenant, sessionId, Encoding.UTF8.GetString(clear));
+
+    /// <summary>The clear bytes of a stored value, written to <paramref name="clear"/> (reset first) and returned.</summary>
+    /// <exception cref="FormatException">Not readable with this key ring, tampered with, or sealed for another session.</exception>
+    public ReadOnlySpan<byte> Unprotect(string tenant, string sessionId, string stored, ArrayBufferWriter<byte> clear)
+    {
+        ArgumentNullException.ThrowIfNull(clear);
+        clear.ResetWrittenCount();
+        Encoding.UTF8.GetBytes(Unprotect(tenant, sessionId, stored), clear);
+        return clear.WrittenSpan;
     }
 
     /// <summary>Length-prefixed, so no tenant or session name can imitate another pair.</summary>

@@ -1,47 +1,88 @@
+using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Api.Persistence;
 
 /// <summary>
-/// The single writer: every write is a request on a channel, executed in its own transaction by one loop on one
-/// connection (SQLite admits one writer at a time anyway). Appends waiting together are committed together
-/// (group commit): one fsync-free WAL commit for many callers' batches.
+/// The single writer: every write is a request on a channel, executed by one loop on one connection (SQLite admits
+/// one writer at a time anyway). Journal batches (<see cref="IPoolStore.CommitAsync"/>) waiting together are committed
+/// in one transaction (group commit) with prepared statements; any other write runs in its own transaction, in order.
 /// </summary>
 internal sealed partial class SqliteGatewayStore
 {
     /// <summary>Rows per group commit: large enough to amortise the commit, small enough to keep latency low.</summary>
     private const int MaxGroupRows = 8_192;
 
-    private readonly SqliteCommand _insertEvent;
-    private readonly SqliteCommand _upsertHead;
+    private readonly CommitCommands _commands;
+    private long _groupCommits;
 
-    private (SqliteCommand InsertEvent, SqliteCommand UpsertHead) PrepareAppendCommands()
+    /// <summary>Transactions that committed journal batches so far: how well group commit merges, for tests and diagnosis.</summary>
+    internal long GroupCommits => Interlocked.Read(ref _groupCommits);
+
+    private CommitCommands PrepareCommitCommands()
     {
         // Prepared once, re-bound per row: SQLite compiles each statement a single time.
-        var insert = _writer.CreateCommand();
-        insert.CommandText = """
+        var insertEvent = Prepare(
+            """
             INSERT INTO events (tenant, session_id, event_id, received_at, kind, data)
             VALUES ($tenant, $session, $event, $receivedAt, $kind, $data)
             ON CONFLICT (tenant, session_id, event_id) DO NOTHING
-            """;
-        insert.Parameters.Add("$tenant", SqliteType.Text);
-        insert.Parameters.Add("$session", SqliteType.Text);
-        insert.Parameters.Add("$event", SqliteType.Integer);
-        insert.Parameters.Add("$receivedAt", SqliteType.Integer);
-        insert.Parameters.Add("$kind", SqliteType.Text);
-        insert.Parameters.Add("$data", SqliteType.Text);
-        insert.Prepare();
+            """,
+            ("$tenant", SqliteType.Text),
+            ("$session", SqliteType.Text),
+            ("$event", SqliteType.Integer),
+            ("$receivedAt", SqliteType.Integer),
+            ("$kind", SqliteType.Text),
+            ("$data", SqliteType.Text));
 
-        var upsert = _writer.CreateCommand();
-        upsert.CommandText = """
-            INSERT INTO session_event_heads (tenant, session_id, last_event_id) VALUES ($tenant, $session, $last)
-            ON CONFLICT (tenant, session_id) DO UPDATE SET last_event_id = max(last_event_id, excluded.last_event_id)
-            """;
-        upsert.Parameters.Add("$tenant", SqliteType.Text);
-        upsert.Parameters.Add("$session", SqliteType.Text);
-        upsert.Parameters.Add("$last", SqliteType.Integer);
-        upsert.Prepare();
-        return (insert, upsert);
+        // A head written for a cursor alone has last_event_id 0, which max() never prefers; a head written for events
+        // alone keeps the cursor it had.
+        var upsertHead = Prepare(
+            """
+            INSERT INTO session_event_heads (tenant, session_id, last_event_id, archive_cursor) VALUES ($tenant, $session, $last, $cursor)
+            ON CONFLICT (tenant, session_id) DO UPDATE SET
+                last_event_id = max(last_event_id, excluded.last_event_id),
+                archive_cursor = coalesce(excluded.archive_cursor, archive_cursor)
+            """,
+            ("$tenant", SqliteType.Text),
+            ("$session", SqliteType.Text),
+            ("$last", SqliteType.Integer),
+            ("$cursor", SqliteType.Text));
+
+        // A repeat of the same id (an idempotent retry racing its first attempt) keeps the first row.
+        var insertOutbox = Prepare(
+            """
+            INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor)
+            VALUES ($tenant, $session, $stanza, $acceptedAt, $waitForAck, $xml, $cursor)
+            ON CONFLICT (tenant, session_id, stanza_id) DO NOTHING
+            """,
+            ("$tenant", SqliteType.Text),
+            ("$session", SqliteType.Text),
+            ("$stanza", SqliteType.Text),
+            ("$acceptedAt", SqliteType.Integer),
+            ("$waitForAck", SqliteType.Integer),
+            ("$xml", SqliteType.Text),
+            ("$cursor", SqliteType.Text));
+
+        var deleteOutbox = Prepare(
+            "DELETE FROM outbox WHERE tenant = $tenant AND session_id = $session AND stanza_id = $stanza",
+            ("$tenant", SqliteType.Text),
+            ("$session", SqliteType.Text),
+            ("$stanza", SqliteType.Text));
+        return new CommitCommands(insertEvent, upsertHead, insertOutbox, deleteOutbox);
+
+        SqliteCommand Prepare(string sql, params (string Name, SqliteType Type)[] parameters)
+        {
+            var command = _writer.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, type) in parameters)
+            {
+                command.Parameters.Add(name, type);
+            }
+
+            command.Prepare();
+            return command;
+        }
     }
 
     private Task<long> WriteAsync(Func<SqliteTransaction, long> work, CancellationToken cancellationToken) =>
@@ -95,19 +136,19 @@ internal sealed partial class SqliteGatewayStore
                 continue;
             }
 
-            if (request.Batch is null)
+            if (request.Rows is null)
             {
                 Execute(request);
                 continue;
             }
 
             group.Add(request);
-            var rows = request.Batch.Rows.Count;
+            var rows = request.Rows.Count;
             while (rows < MaxGroupRows && reader.TryRead(out var more))
             {
-                if (more.Batch is null)
+                if (more.Rows is null)
                 {
-                    // Not an append: it runs after this group, in order.
+                    // Not a journal batch: it runs after this group, in order.
                     next = more;
                     break;
                 }
@@ -115,11 +156,11 @@ internal sealed partial class SqliteGatewayStore
                 if (more.TryStart())
                 {
                     group.Add(more);
-                    rows += more.Batch.Rows.Count;
+                    rows += more.Rows.Count;
                 }
             }
 
-            CommitAppends(group);
+            CommitGroup(group);
             group.Clear();
         }
     }
@@ -140,14 +181,14 @@ internal sealed partial class SqliteGatewayStore
         }
     }
 
-    private void CommitAppends(List<WriteRequest> group)
+    private void CommitGroup(List<WriteRequest> group)
     {
         try
         {
-            WriteBatches(group);
+            WriteGroup(group);
             foreach (var request in group)
             {
-                request.Completion.TrySetResult(request.Batch!.Rows.Count);
+                request.Completion.TrySetResult(request.Rows!.Count);
             }
         }
         catch (Exception) when (group.Count > 1)
@@ -157,8 +198,8 @@ internal sealed partial class SqliteGatewayStore
             {
                 try
                 {
-                    WriteBatches([request]);
-                    request.Completion.TrySetResult(request.Batch!.Rows.Count);
+                    WriteGroup([request]);
+                    request.Completion.TrySetResult(request.Rows!.Count);
                 }
                 catch (Exception ex)
                 {
@@ -173,17 +214,21 @@ internal sealed partial class SqliteGatewayStore
     }
 #pragma warning restore CA1031
 
-    private void WriteBatches(List<WriteRequest> group)
+    /// <summary>Every batch of the group in one transaction, each in its order: events, heads, outbox additions, outbox removals.</summary>
+    private void WriteGroup(List<WriteRequest> group)
     {
         // BEGIN IMMEDIATE; disposing without Commit rolls back.
         using var transaction = _writer.BeginTransaction();
-        _insertEvent.Transaction = transaction;
-        _upsertHead.Transaction = transaction;
-        var parameters = _insertEvent.Parameters;
+        var (insertEvent, upsertHead, insertOutbox, deleteOutbox) = _commands;
+        insertEvent.Transaction = transaction;
+        upsertHead.Transaction = transaction;
+        insertOutbox.Transaction = transaction;
+        deleteOutbox.Transaction = transaction;
         foreach (var request in group)
         {
-            var batch = request.Batch!;
-            foreach (var row in batch.Rows)
+            var rows = request.Rows!;
+            var parameters = insertEvent.Parameters;
+            foreach (var row in rows.Events)
             {
                 parameters[0].Value = row.Tenant;
                 parameters[1].Value = row.SessionId;
@@ -191,22 +236,59 @@ internal sealed partial class SqliteGatewayStore
                 parameters[3].Value = row.ReceivedAtTicks;
                 parameters[4].Value = row.Kind;
                 parameters[5].Value = row.Data;
-                _insertEvent.ExecuteNonQuery();
+                insertEvent.ExecuteNonQuery();
             }
 
-            foreach (var ((tenant, sessionId), last) in batch.Heads)
+            parameters = upsertHead.Parameters;
+            foreach (var head in rows.Heads)
             {
-                _upsertHead.Parameters[0].Value = tenant;
-                _upsertHead.Parameters[1].Value = sessionId;
-                _upsertHead.Parameters[2].Value = last;
-                _upsertHead.ExecuteNonQuery();
+                parameters[0].Value = head.Tenant;
+                parameters[1].Value = head.SessionId;
+                parameters[2].Value = head.LastEventId;
+                parameters[3].Value = (object?)head.ArchiveCursor ?? DBNull.Value;
+                upsertHead.ExecuteNonQuery();
+            }
+
+            parameters = insertOutbox.Parameters;
+            foreach (var row in rows.Additions)
+            {
+                parameters[0].Value = row.Tenant;
+                parameters[1].Value = row.SessionId;
+                parameters[2].Value = row.StanzaId;
+                parameters[3].Value = row.AcceptedAtTicks;
+                parameters[4].Value = row.WaitForAck ? 1L : 0L;
+                parameters[5].Value = row.Stanza;
+                parameters[6].Value = (object?)row.ArchiveCursor ?? DBNull.Value;
+                insertOutbox.ExecuteNonQuery();
+            }
+
+            parameters = deleteOutbox.Parameters;
+            foreach (var key in rows.Removals)
+            {
+                parameters[0].Value = key.Tenant;
+                parameters[1].Value = key.SessionId;
+                parameters[2].Value = key.StanzaId;
+                deleteOutbox.ExecuteNonQuery();
             }
         }
 
         transaction.Commit();
+        Interlocked.Increment(ref _groupCommits);
     }
 
-    /// <summary>One write: an append (<see cref="Batch"/>) or any other statement (<see cref="Work"/>).</summary>
+    /// <summary>The writer's prepared statements for journal batches.</summary>
+    private sealed record CommitCommands(SqliteCommand InsertEvent, SqliteCommand UpsertHead, SqliteCommand InsertOutbox, SqliteCommand DeleteOutbox) : IDisposable
+    {
+        public void Dispose()
+        {
+            InsertEvent.Dispose();
+            UpsertHead.Dispose();
+            InsertOutbox.Dispose();
+            DeleteOutbox.Dispose();
+        }
+    }
+
+    /// <summary>One write: a journal batch (<see cref="Rows"/>) or any other statement (<see cref="Work"/>).</summary>
     private sealed class WriteRequest
     {
         private const int Queued = 0;
@@ -215,11 +297,11 @@ internal sealed partial class SqliteGatewayStore
 
         private int _state;
 
-        public WriteRequest(EventBatch batch) => Batch = batch;
+        public WriteRequest(CommitRows rows) => Rows = rows;
 
         public WriteRequest(Func<SqliteTransaction, long> work) => Work = work;
 
-        public EventBatch? Batch { get; }
+        public CommitRows? Rows { get; }
 
         public Func<SqliteTransaction, long>? Work { get; }
 

@@ -61,7 +61,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         await using (var store = OpenStore(DatabasePath))
         {
-            await store.AppendAsync([Event("t", "s", 1)], Token);
+            await store.CommitEventsAsync([Event("t", "s", 1)]);
         }
 
         using var connection = OpenRaw();
@@ -69,7 +69,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar());
         command.CommandText = "SELECT version FROM schema_version";
-        Assert.Equal(2L, command.ExecuteScalar());
+        Assert.Equal(3L, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
         Assert.Equal("events,outbox,schema_version,session_event_heads,sessions", command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())
@@ -83,35 +83,97 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         await using (var store = OpenStore(DatabasePath))
         {
-            await store.AppendAsync(Events("t", "s", 1, 3), Token);
+            await store.CommitEventsAsync(Events("t", "s", 1, 3));
         }
 
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var reopened = OpenStore(DatabasePath, logger);
 
-        Assert.Equal(3, (await reopened.ReadAsync("t", "s", 0, 10, Token)).Events.Count);
+        Assert.Equal(3, (await reopened.ReadAsync("t", "s", 0, 10)).Events.Count);
         Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5501);
     }
 
-    [Fact]
-    public async Task Open_Version1File_MigratesToOutbox_KeepsEvents()
+    /// <summary>A file as a gateway at <paramref name="version"/> created it: the released migrations up to it, nothing after.</summary>
+    private void CreateFileAtVersion(int version)
     {
-        await using (var store = OpenStore(DatabasePath))
-        {
-            await store.AppendAsync(Events("t", "s", 1, 3), Token);
-        }
+        using var connection = OpenRaw();
+        SqliteSchema.Migrate(connection, DatabasePath, targetVersion: version);
+    }
 
-        // What a gateway before the outbox left behind.
-        ExecuteRaw("DROP TABLE outbox; UPDATE schema_version SET version = 1");
+    [Fact]
+    public async Task Open_Version1File_MigratesToCurrent_KeepsEvents()
+    {
+        CreateFileAtVersion(1);
+        var legacy = new PayloadProtector(Keys);
+        var online = legacy.Protect("t", "s", """{"state":"Online","reason":null,"reasonText":null}""");
+        var reconnecting = legacy.Protect("t", "s", """{"state":"Reconnecting","reason":"r","reasonText":null}""");
+        ExecuteRaw($"""
+            INSERT INTO events (tenant, session_id, event_id, received_at, kind, data) VALUES
+                ('t', 's', 1, 0, 'state', '{online}'),
+                ('t', 's', 2, 0, 'state', '{reconnecting}');
+            INSERT INTO session_event_heads (tenant, session_id, last_event_id) VALUES ('t', 's', 2);
+            """);
+
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var migrated = OpenStore(DatabasePath, logger);
-        IOutbox outbox = migrated;
-        await outbox.AddAsync(new OutboxEntry("t", "s", new Message { Id = "m-1", Body = "b" }, false, T0), Token);
+        await migrated.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
 
-        Assert.Equal(3, (await migrated.ReadAsync("t", "s", 0, 10, Token)).Events.Count);
-        Assert.Single(await outbox.LoadAsync("t", "s", Token));
-        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 2", StringComparison.Ordinal));
+        Assert.Equal([SessionState.Online, SessionState.Reconnecting], (await migrated.ReadAsync("t", "s", 0, 10)).Events.Cast<SessionStateChanged>().Select(e => e.State));
+        Assert.Single(await migrated.LoadAsync("t", "s", Token));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Open_Version2FileWithData_MigratesAndReadsEverythingTheOldGatewayWrote()
+    {
+        // What the gateway before schema 3 left: payloads sealed one by one with Data Protection (dp1:), a status
+        // event as JSON, an event from before payload encryption in clear, a head, an outbox entry, a session.
+        CreateFileAtVersion(2);
+        var legacy = new PayloadProtector(Keys);
+        var message = new Message { From = Jid.Parse("bob@example.net/x"), Id = "in-1", Type = MessageType.Chat, Body = "old body ü" };
+        const string OldStatus = """{"messageId":"out-1","to":"bob@example.net","status":"Acked","queuedAtUnixMs":1764600000000,"updatedAtUnixMs":1764600000250,"errorCondition":null,"errorText":null}""";
+        var stanza = new Message { Id = "out-2", To = Jid.Parse("bob@example.net"), Type = MessageType.Chat, Body = "to send" };
+        var spec = new SessionSpecProtector(Keys).Protect("t", "s", Spec("s"));
+        ExecuteRaw($$"""
+            INSERT INTO sessions (tenant, id, created_at, spec_protected) VALUES ('t', 's', {{T0.UtcTicks}}, '{{spec}}');
+            INSERT INTO events (tenant, session_id, event_id, received_at, kind, data) VALUES
+                ('t', 's', 7, {{T0.UtcTicks}}, 'message', '{{legacy.Protect("t", "s", SessionEventCodec.EncodeStanza(message))}}'),
+                ('t', 's', 8, {{T0.UtcTicks}}, 'message-status', '{{legacy.Protect("t", "s", OldStatus)}}'),
+                ('t', 's', 9, {{T0.UtcTicks}}, 'state', '{"state":"Online","reason":null,"reasonText":null}');
+            INSERT INTO session_event_heads (tenant, session_id, last_event_id) VALUES ('t', 's', 9);
+            INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES
+                ('t', 's', 'out-2', {{T0.UtcTicks}}, 1, '{{legacy.Protect("t", "s", SessionEventCodec.EncodeStanza(stanza))}}');
+            """);
+
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using (var migrated = OpenStore(DatabasePath, logger))
+        {
+            var page = await migrated.ReadAsync("t", "s", 0, 10);
+            Assert.Equal([7L, 8, 9], page.Events.Select(e => e.EventId));
+            Assert.Equal("old body ü", Assert.IsType<MessageReceived>(page.Events[0]).Message.Body);
+            var status = Assert.IsType<MessageStatusChanged>(page.Events[1]).Status;
+            Assert.Equal(("out-1", DeliveryStatus.Acked, 250d), (status.MessageId, status.Status, (status.UpdatedAt - status.QueuedAt).TotalMilliseconds));
+            Assert.Equal(SessionState.Online, Assert.IsType<SessionStateChanged>(page.Events[2]).State);
+            Assert.Equal(new JournalHead(9, null), await migrated.GetHeadAsync("t", "s", Token));
+            var entry = Assert.Single(await migrated.LoadAsync("t", "s", Token));
+            Assert.Equal(("out-2", true, (string?)null), (entry.StanzaId, entry.WaitForAck, entry.ArchiveCursor));
+            Assert.Equal("to send", ((Message)entry.Stanza).Body);
+            Assert.Equal("s", Assert.Single(await migrated.LoadAllAsync(Token)).Id);
+
+            // The new columns take what the new gateway writes.
+            var batch = new JournalBatch();
+            batch.Events.Add(StatusEvent("t", "s", 10, "out-2", DeliveryStatus.Sent));
+            batch.ArchiveCursors.Add(new ArchiveCursor("t", "s", "archive-10"));
+            batch.OutboxAdditions.Add(OutboxEntry("t", "s", "out-3", archiveCursor: "archive-10"));
+            await migrated.CommitAsync(batch, Token);
+            Assert.Equal(new JournalHead(10, "archive-10"), await migrated.GetHeadAsync("t", "s", Token));
+            Assert.Equal("archive-10", (await migrated.LoadAsync("t", "s", Token))[1].ArchiveCursor);
+        }
+
+        var snapshot = logger.Collector.GetSnapshot();
+        Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 3", StringComparison.Ordinal));
+        Assert.DoesNotContain(snapshot, r => r.Level >= LogLevel.Warning);
     }
 
     [Fact]
@@ -119,12 +181,12 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
-        await store.AppendAsync([Event("t", "victim", 1), Event("t", "thief", 1)], Token);
+        await store.CommitEventsAsync([Event("t", "victim", 1), Event("t", "thief", 1)]);
 
         ExecuteRaw("UPDATE events SET data = (SELECT data FROM events WHERE session_id = 'victim') WHERE session_id = 'thief'");
 
-        Assert.Empty((await store.ReadAsync("t", "thief", 0, 10, Token)).Events);
-        Assert.Single((await store.ReadAsync("t", "victim", 0, 10, Token)).Events);
+        Assert.Empty((await store.ReadAsync("t", "thief", 0, 10)).Events);
+        Assert.Single((await store.ReadAsync("t", "victim", 0, 10)).Events);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5511 && r.Message.Contains("thief", StringComparison.Ordinal));
     }
 
@@ -132,12 +194,47 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     public async Task EventRowInClear_WrittenBeforePayloadEncryption_StillRead()
     {
         await using var store = OpenStore(DatabasePath);
-        await store.AppendAsync([Event("t", "s", 1)], Token);
+        await store.CommitEventsAsync([Event("t", "s", 1)]);
 
         ExecuteRaw("""UPDATE events SET kind = 'message', data = '<message xmlns="jabber:client" from="a@b.example" type="chat"><body>old row</body></message>'""");
 
-        var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10, Token)).Events));
+        var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10)).Events));
         Assert.Equal("old row", message.Message.Body);
+    }
+
+    [Fact]
+    public async Task CommitAsync_BatchesQueuedWhileTheWriterWaits_CommittedInOneTransaction()
+    {
+        await using var store = OpenStore(DatabasePath);
+        await store.CommitEventsAsync([Event("t", "warm-up", 1)]);
+        var before = store.GroupCommits;
+        const int Batches = 50;
+        var commits = new List<Task>();
+
+        // Another connection holds the write lock: the writer's first transaction waits for it (busy timeout), and
+        // every batch queued meanwhile must go into the one transaction after it.
+        using (var blocker = OpenRaw())
+        using (var transaction = blocker.BeginTransaction())
+        {
+            for (var i = 0; i < Batches; i++)
+            {
+                var batch = new JournalBatch();
+                batch.Events.Add(StatusEvent("t", $"s{i}", 1, $"m{i}", DeliveryStatus.Queued));
+                batch.OutboxAdditions.Add(OutboxEntry("t", $"s{i}", $"m{i}"));
+                commits.Add(store.CommitAsync(batch, Token));
+            }
+
+            transaction.Rollback();
+        }
+
+        await Task.WhenAll(commits);
+
+        Assert.InRange(store.GroupCommits - before, 1, 2);
+        for (var i = 0; i < Batches; i++)
+        {
+            Assert.Equal(1, await store.LastEventIdAsync("t", $"s{i}"));
+            Assert.Single(await store.LoadAsync("t", $"s{i}", Token));
+        }
     }
 
     [Fact]
@@ -147,10 +244,10 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         {
         }
 
-        ExecuteRaw("UPDATE schema_version SET version = 3");
+        ExecuteRaw("UPDATE schema_version SET version = 4");
 
         var ex = Assert.Throws<InvalidOperationException>(() => OpenStore(DatabasePath));
-        Assert.Contains("schema version 3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 4", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Storage:Path", ex.Message, StringComparison.Ordinal);
     }
 
@@ -176,8 +273,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
                 await first.Store.SaveAsync(session, Token);
             }
 
-            await first.Store.AppendAsync(events, Token);
-            await ((IOutbox)first.Store).AddAsync(new OutboxEntry("tenant-a", "bot", new Message { Id = "o-1", To = Jid.Parse("peer@private.example"), Body = OutboxBody }, false, T0), Token);
+            await first.Store.CommitEventsAsync(events);
+            await first.Store.CommitOutboxAsync([new OutboxEntry("tenant-a", "bot", new Message { Id = "o-1", To = Jid.Parse("peer@private.example"), Body = OutboxBody }, false, T0)]);
             await first.Store.TrimAsync(15, DateTimeOffset.MinValue, Token);
             first.AssertNoErrors();
         }
@@ -191,11 +288,11 @@ public sealed class SqliteGatewayStoreTests : IDisposable
                 AssertSameSession(expected, Assert.Single(loaded, s => s.Tenant == expected.Tenant && s.Id == expected.Id));
             }
 
-            var page = await second.Store.ReadAsync("tenant-a", "bot", 0, 100, Token);
+            var page = await second.Store.ReadAsync("tenant-a", "bot", 0, 100);
             AssertSameEvents(events[5..], page.Events);
             Assert.True(page.Gap);
-            Assert.Equal(20, await second.Store.GetLastEventIdAsync("tenant-a", "bot", Token));
-            Assert.Equal(OutboxBody, ((Message)Assert.Single(await ((IOutbox)second.Store).LoadAsync("tenant-a", "bot", Token)).Stanza).Body);
+            Assert.Equal(20, await second.Store.LastEventIdAsync("tenant-a", "bot"));
+            Assert.Equal(OutboxBody, ((Message)Assert.Single(await second.Store.LoadAsync("tenant-a", "bot", Token)).Stanza).Body);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Message.Contains(Password, StringComparison.Ordinal) || r.Message.Contains(AccountJid, StringComparison.Ordinal));
         }
@@ -285,14 +382,14 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
-        await store.AppendAsync(Events("t", "s", 1, 6), Token);
+        await store.CommitEventsAsync(Events("t", "s", 1, 6));
         ExecuteRaw("""
             UPDATE events SET data = '<message><body>cut off' WHERE event_id = 2;
             UPDATE events SET kind = 'from-the-future' WHERE event_id = 3;
             UPDATE events SET data = '{"state":"NoSuchState"}' WHERE event_id = 4;
             """);
 
-        var page = await store.ReadAsync("t", "s", 0, 3, Token);
+        var page = await store.ReadAsync("t", "s", 0, 3);
 
         Assert.Equal([1L, 5, 6], page.Events.Select(e => e.EventId));
         Assert.Equal(1, page.OldestAvailableEventId);
@@ -305,38 +402,14 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task AppendAsync_SameBatchRetried_StoredOnce()
-    {
-        await using var store = OpenStore(DatabasePath);
-        var batch = Events("t", "s", 1, 3);
-
-        await store.AppendAsync(batch, Token);
-        await store.AppendAsync(batch, Token);
-
-        AssertSameEvents(batch, (await store.ReadAsync("t", "s", 0, 100, Token)).Events);
-    }
-
-    [Fact]
-    public async Task AppendAsync_CanceledBeforeStart_ThrowsAndStoresNothing()
-    {
-        await using var store = OpenStore(DatabasePath);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        await cts.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.AppendAsync(Events("t", "s", 1, 3), cts.Token));
-
-        Assert.Equal(0, await store.GetLastEventIdAsync("t", "s", Token));
-    }
-
-    [Fact]
     public async Task DisposeAsync_ThenUse_ObjectDisposed()
     {
         var store = OpenStore(DatabasePath);
         await store.DisposeAsync();
         await store.DisposeAsync();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.AppendAsync([Event("t", "s", 1)], Token));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.ReadAsync("t", "s", 0, 10, Token));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.CommitEventsAsync([Event("t", "s", 1)]));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.ReadAsync("t", "s", 0, 10));
         Assert.False(File.Exists(DatabasePath + "-wal"), "Every connection is closed: the WAL was checkpointed and removed.");
     }
 
@@ -346,14 +419,14 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         await using var store = OpenStore(DatabasePath);
         for (var first = 1; first <= 5_000; first += 500)
         {
-            await store.AppendAsync([.. Enumerable.Range(first, 500).Select(id => Event("t", $"s{id % 3}", id, T0))], Token);
+            await store.CommitEventsAsync([.. Enumerable.Range(first, 500).Select(id => Event("t", $"s{id % 3}", id, T0))]);
         }
 
         await store.TrimAsync(10_000, T0.AddSeconds(1), Token);
 
         for (var s = 0; s < 3; s++)
         {
-            var page = await store.ReadAsync("t", $"s{s}", 0, 10, Token);
+            var page = await store.ReadAsync("t", $"s{s}", 0, 10);
             Assert.Empty(page.Events);
             Assert.True(page.LastEventId >= 4_998);
         }
@@ -361,7 +434,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
     [Fact]
     [Trait("Tier", "Performance")]
-    public async Task AppendAsync_Throughput_PrintsEventsPerSecond()
+    public async Task CommitAsync_Throughput_PrintsEventsPerSecond()
     {
         const int Total = 50_000;
         await using var store = OpenStore(DatabasePath);
@@ -371,7 +444,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < Total; i += 512)
         {
-            await store.AppendAsync(events[i..Math.Min(Total, i + 512)], Token);
+            await store.CommitEventsAsync(events[i..Math.Min(Total, i + 512)]);
         }
 
         var sequential = Total / Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -386,16 +459,16 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             {
                 for (var i = 0; i < mine.Length; i += Small)
                 {
-                    await store.AppendAsync(mine[i..Math.Min(mine.Length, i + Small)], Token);
+                    await store.CommitEventsAsync(mine[i..Math.Min(mine.Length, i + Small)]);
                 }
             },
             Token)));
         var concurrent = Total / Stopwatch.GetElapsedTime(started).TotalSeconds;
 
-        var report = $"SQLite append rate: {sequential:N0} events/s (one caller, batches of 512); {concurrent:N0} events/s ({Callers} callers, batches of {Small})";
+        var report = $"SQLite commit rate: {sequential:N0} events/s (one caller, batches of 512); {concurrent:N0} events/s ({Callers} callers, batches of {Small})";
         TestContext.Current.SendDiagnosticMessage(report);
         TestContext.Current.TestOutputHelper?.WriteLine(report);
-        Assert.Equal(Total, await store.GetLastEventIdAsync("t", "sequential", Token));
-        Assert.Equal(Total / Callers, (await store.ReadAsync("t", "concurrent0", 0, Total, Token)).Events.Count);
+        Assert.Equal(Total, await store.LastEventIdAsync("t", "sequential"));
+        Assert.Equal(Total / Callers, (await store.ReadAsync("t", "concurrent0", 0, Total)).Events.Count);
     }
 }

@@ -21,7 +21,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly TimeProvider _time;
     private readonly ReconnectPolicy _reconnectPolicy;
     private readonly Channel<OutboundItem> _outbound;
-    private readonly Persistence.IOutbox _outbox;
+    private readonly Persistence.IPoolStore _store;
 
     /// <summary>Stanzas admitted and not yet taken off the queue: the capacity check, made before the outbox write.</summary>
     private int _queued;
@@ -53,7 +53,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
     private long _lastEventId;
 
-    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null, Persistence.IOutbox? outbox = null)
+    public ManagedSession(SessionPool pool, string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, long lastEventId, string? lastArchiveId = null, Persistence.IPoolStore? store = null)
     {
         _archiveCursor = lastArchiveId;
         _hadConnection = lastArchiveId is not null;
@@ -67,7 +67,7 @@ internal sealed class ManagedSession : IManagedSession
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _time = time;
         _reconnectPolicy = new ReconnectPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay, new Random());
-        _outbox = outbox ?? Persistence.NoOutbox.Instance;
+        _store = store ?? new Persistence.InMemoryPoolStore();
 
         // Unbounded as a channel: admission (OutboundQueueCapacity) is decided by _queued, synchronously, before the
         // outbox write, so that a refusal is never a stored outcome and a stored stanza is never refused.
@@ -186,7 +186,13 @@ internal sealed class ManagedSession : IManagedSession
     {
         try
         {
-            await _outbox.AddAsync(new Persistence.OutboxEntry(Tenant, Id, item.Stanza, item.WaitForAck, _time.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+            // An outbox that does not outlive the process is not written at all (nothing would ever be read back).
+            if (_store.IsDurable)
+            {
+                var batch = new Persistence.JournalBatch();
+                batch.OutboxAdditions.Add(new Persistence.OutboxEntry(Tenant, Id, item.Stanza, item.WaitForAck, _time.GetUtcNow()) { ArchiveCursor = _archiveCursor });
+                await _store.CommitAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is not XmppException)
         {
@@ -245,7 +251,7 @@ internal sealed class ManagedSession : IManagedSession
     /// <summary>The stanza needs no resending: out of the outbox, in the background (a failure only means a repeat after a restart).</summary>
     private void ForgetInOutbox(string stanzaId)
     {
-        if (_outbox.IsDurable)
+        if (_store.IsDurable)
         {
             _ = ForgetAsync(stanzaId);
         }
@@ -254,7 +260,9 @@ internal sealed class ManagedSession : IManagedSession
         {
             try
             {
-                await _outbox.RemoveAsync(Tenant, Id, id).ConfigureAwait(false);
+                var batch = new Persistence.JournalBatch();
+                batch.OutboxRemovals.Add(new Persistence.OutboxKey(Tenant, Id, id));
+                await _store.CommitAsync(batch).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // Background cleanup: any failure is logged, the stanza is at worst resent after a restart.
             catch (Exception ex)
@@ -840,7 +848,7 @@ internal sealed class ManagedSession : IManagedSession
 
                 try
                 {
-                    if ((item.WaitForAck || item.Tracked || _outbox.IsDurable) && client.IsStreamManagementEnabled)
+                    if ((item.WaitForAck || item.Tracked || _store.IsDurable) && client.IsStreamManagementEnabled)
                     {
                         var sent = await client.SendTrackedAsync(item.Stanza, requestAcknowledgementNow: item.WaitForAck, cancellationToken).ConfigureAwait(false);
                         item.Written.TrySetResult(sent.Acknowledged);

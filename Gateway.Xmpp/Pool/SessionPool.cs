@@ -19,9 +19,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly ConcurrentDictionary<(string Tenant, string Id), ManagedSession> _sessions = new();
     private readonly Channel<SessionEvent> _events;
     private readonly Channel<SessionEvent> _journalInput = Channel.CreateUnbounded<SessionEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ISessionStore _sessionStore;
-    private readonly IEventLog _eventLog;
-    private readonly IOutbox _outbox;
+    private readonly IPoolStore _store;
     private readonly Task _journal;
     private readonly object _admission = new();
     private long _droppedEvents;
@@ -31,10 +29,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// <param name="options">Limits, timeouts and policies.</param>
     /// <param name="loggerFactory">Where the pool logs.</param>
     /// <param name="timeProvider">Clock for backoff, keepalive and timeouts; the system clock when null.</param>
-    /// <param name="sessionStore">Where session definitions survive restarts; none kept when null.</param>
-    /// <param name="eventLog">Where events are journaled before dispatch; in memory when null.</param>
-    /// <param name="outbox">Where accepted stanzas wait for the server's acknowledgement, to survive a restart; none when null.</param>
-    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, ISessionStore? sessionStore = null, IEventLog? eventLog = null, IOutbox? outbox = null)
+    /// <param name="store">
+    /// Where session definitions, the event journal (written before dispatch) and the outbox (accepted stanzas until the
+    /// server's acknowledgement) survive restarts; in memory (<see cref="InMemoryPoolStore"/>) when null.
+    /// </param>
+    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, IPoolStore? store = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -46,9 +45,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _events = Channel.CreateBounded<SessionEvent>(
             new BoundedChannelOptions(options.EventBufferCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
             _ => Log.EventDropped(_logger, options.EventBufferCapacity, Interlocked.Increment(ref _droppedEvents)));
-        _sessionStore = sessionStore ?? NoSessionStore.Instance;
-        _eventLog = eventLog ?? new InMemoryEventLog();
-        _outbox = outbox ?? NoOutbox.Instance;
+        _store = store ?? new InMemoryPoolStore();
         _journal = Task.Run(JournalAsync);
     }
 
@@ -58,14 +55,15 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var stored in await _sessionStore.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var stored in await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
+            var head = await _store.GetHeadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
+            var lastEventId = head.LastEventId;
             var recent = await ReadRecentMessagesAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
-            var lastArchiveId = recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId, _outbox);
+            var lastArchiveId = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
+            var session = new ManagedSession(this, stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, lastEventId, lastArchiveId, _store);
             session.RememberPublished(recent);
-            session.Requeue(await _outbox.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
+            session.Requeue(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 session.StartRestored();
@@ -84,7 +82,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     {
         _running = false;
         var sessions = _sessions.Values.ToArray();
-        await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _outbox.IsDurable))).ConfigureAwait(false);
+        await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _store.IsDurable))).ConfigureAwait(false);
         _sessions.Clear();
         _journalInput.Writer.TryComplete();
         await _journal.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -110,7 +108,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), lastEventId: 0, outbox: _outbox);
+        var session = new ManagedSession(this, tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), lastEventId: 0, store: _store);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -133,7 +131,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             await session.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             // Stored once it proved it can log in, so a restart restores only sessions that worked.
-            await _sessionStore.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
+            await _store.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
             return session.Info;
         }
         catch
@@ -159,16 +157,16 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
-        await _sessionStore.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-        await _eventLog.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-        await _outbox.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteSessionDataAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
-    public Task<EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    public Task<EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        return _eventLog.ReadAsync(tenant, sessionId, afterEventId, limit, cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        return _store.ReadAsync(tenant, sessionId, afterEventId, limit, maxBytes, cancellationToken);
     }
 
     public PoolHealth GetHealth() => new(
@@ -200,7 +198,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private async Task<IReadOnlyList<Message>> ReadRecentMessagesAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
     {
         const int Window = 1_000;
-        var page = await _eventLog.ReadAsync(stored.Tenant, stored.Id, Math.Max(0, lastEventId - Window), Window, cancellationToken).ConfigureAwait(false);
+        var page = await _store.ReadAsync(stored.Tenant, stored.Id, Math.Max(0, lastEventId - Window), Window, long.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. page.Events.OfType<MessageReceived>().Select(e => e.Message)];
     }
 
@@ -215,7 +213,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     {
         const int MaxBatch = 512;
         var reader = _journalInput.Reader;
-        var batch = new List<SessionEvent>(MaxBatch);
+        var journal = new JournalBatch();
+        var batch = journal.Events;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < MaxBatch && reader.TryRead(out var next))
@@ -227,7 +226,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             {
                 try
                 {
-                    await _eventLog.AppendAsync(batch).ConfigureAwait(false);
+                    await _store.CommitAsync(journal).ConfigureAwait(false);
                     break;
                 }
 #pragma warning disable CA1031 // Any storage failure is retried: dropping events is not an option.
