@@ -15,7 +15,8 @@ namespace Gateway.Api.Persistence;
 /// <remarks>
 /// Nothing of a session's secrets or traffic is in clear text: specs are encrypted whole with Data Protection
 /// (<see cref="SessionSpecProtector"/>), event payloads and outbox stanzas (<see cref="SessionEventCodec"/> output:
-/// JIDs, message bodies) too (<see cref="PayloadProtector"/>). What stays readable is what the store queries by: tenant, session, stanza and
+/// JIDs, message bodies) with AES-GCM under per-session keys derived from a store key that Data Protection wraps
+/// (<see cref="PayloadProtector"/>). What stays readable is what the store queries by: tenant, session, stanza and
 /// archive ids, event kinds and times. The file is owner-only besides. One process per file.
 /// </remarks>
 internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDisposable
@@ -42,7 +43,6 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
         ArgumentNullException.ThrowIfNull(logger);
         DatabasePath = Path.GetFullPath(options.Path);
         _specs = new SessionSpecProtector(dataProtection);
-        _payloads = new PayloadProtector(dataProtection);
         _logger = logger;
         CreateOwnerOnlyFile(DatabasePath);
         _connectionString = new SqliteConnectionStringBuilder
@@ -67,6 +67,7 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
                 PersistenceLog.SchemaMigrated(_logger, fromVersion, SqliteSchema.CurrentVersion);
             }
 
+            _payloads = new PayloadProtector(LoadStoreKeys(dataProtection), new LegacyPayloadProtector(dataProtection));
             _commands = PrepareCommitCommands();
         }
         catch
@@ -145,6 +146,7 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
         _writes.Writer.TryComplete();
         await _writeLoop;
         _commands.Dispose();
+        _payloads.Dispose();
 
         await _writer.DisposeAsync();
 

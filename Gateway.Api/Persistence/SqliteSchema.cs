@@ -61,12 +61,19 @@ internal static class SqliteSchema
 
     /// <summary>
     /// Archive cursors (the XEP-0313 archive id up to which a session accounted for every message it received) on the
-    /// journal head, and on each outbox entry as the session's cursor when it was accepted.
+    /// journal head, and on each outbox entry as the session's cursor when it was accepted; and the store keys that
+    /// event payloads and outbox stanzas are sealed with (<see cref="PayloadProtector"/>), each wrapped by Data Protection.
     /// </summary>
     private const string Version3 = """
         ALTER TABLE session_event_heads ADD COLUMN archive_cursor TEXT;
 
         ALTER TABLE outbox ADD COLUMN archive_cursor TEXT;
+
+        CREATE TABLE store_keys (
+            id            INTEGER PRIMARY KEY,
+            created_at    INTEGER NOT NULL,
+            key_protected TEXT    NOT NULL
+        ) STRICT;
         """;
 
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>

@@ -71,7 +71,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "SELECT version FROM schema_version";
         Assert.Equal(3L, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
-        Assert.Equal("events,outbox,schema_version,session_event_heads,sessions", command.ExecuteScalar());
+        Assert.Equal("events,outbox,schema_version,session_event_heads,sessions,store_keys", command.ExecuteScalar());
+        command.CommandText = "SELECT count(*) FROM store_keys";
+        Assert.Equal(1L, command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DatabasePath));
@@ -90,8 +92,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         await using var reopened = OpenStore(DatabasePath, logger);
 
         Assert.Equal(3, (await reopened.ReadAsync("t", "s", 0, 10)).Events.Count);
-        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502);
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id is 5502 or 5504);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5501);
+        Assert.Equal(["1"], ReadRawColumn(DatabasePath, "SELECT CAST(id AS TEXT) FROM store_keys"));
     }
 
     /// <summary>A file as a gateway at <paramref name="version"/> created it: the released migrations up to it, nothing after.</summary>
@@ -105,7 +108,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     public async Task Open_Version1File_MigratesToCurrent_KeepsEvents()
     {
         CreateFileAtVersion(1);
-        var legacy = new PayloadProtector(Keys);
+        var legacy = new LegacyPayloadProtector(Keys);
         var online = legacy.Protect("t", "s", """{"state":"Online","reason":null,"reasonText":null}""");
         var reconnecting = legacy.Protect("t", "s", """{"state":"Reconnecting","reason":"r","reasonText":null}""");
         ExecuteRaw($"""
@@ -130,7 +133,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         // What the gateway before schema 3 left: payloads sealed one by one with Data Protection (dp1:), a status
         // event as JSON, an event from before payload encryption in clear, a head, an outbox entry, a session.
         CreateFileAtVersion(2);
-        var legacy = new PayloadProtector(Keys);
+        var legacy = new LegacyPayloadProtector(Keys);
         var message = new Message { From = Jid.Parse("bob@example.net/x"), Id = "in-1", Type = MessageType.Chat, Body = "old body ü" };
         const string OldStatus = """{"messageId":"out-1","to":"bob@example.net","status":"Acked","queuedAtUnixMs":1764600000000,"updatedAtUnixMs":1764600000250,"errorCondition":null,"errorText":null}""";
         var stanza = new Message { Id = "out-2", To = Jid.Parse("bob@example.net"), Type = MessageType.Chat, Body = "to send" };
@@ -173,7 +176,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
         var snapshot = logger.Collector.GetSnapshot();
         Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 3", StringComparison.Ordinal));
+        Assert.Contains(snapshot, r => r.Id.Id == 5504);
         Assert.DoesNotContain(snapshot, r => r.Level >= LogLevel.Warning);
+        Assert.StartsWith("ag1:", Assert.Single(ReadRawColumn(DatabasePath, "SELECT data FROM events WHERE event_id = 10")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -200,6 +205,21 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
         var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10)).Events));
         Assert.Equal("old row", message.Message.Body);
+    }
+
+    [Fact]
+    public async Task SealedPayload_BitFlipped_RefusedAndLogged_OthersRead()
+    {
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.CommitEventsAsync(Events("t", "s", 1, 3));
+        var sealedText = Assert.Single(ReadRawColumn(DatabasePath, "SELECT data FROM events WHERE event_id = 2"));
+        var bytes = Convert.FromBase64String(sealedText["ag1:".Length..]);
+        bytes[^1] ^= 1;
+        ExecuteRaw($"UPDATE events SET data = 'ag1:{Convert.ToBase64String(bytes)}' WHERE event_id = 2");
+
+        Assert.Equal([1L, 3], (await store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5511 && r.Message.Contains("AuthenticationTagMismatch", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -297,6 +317,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Message.Contains(Password, StringComparison.Ordinal) || r.Message.Contains(AccountJid, StringComparison.Ordinal));
         }
 
+        Assert.All(ReadRawColumn(DatabasePath, "SELECT data FROM events UNION ALL SELECT stanza FROM outbox"), v => Assert.StartsWith("ag1:", v, StringComparison.Ordinal));
+
         // Every file SQLite wrote (the database, and a WAL if one was left), not the key ring.
         var files = Directory.GetFiles(_directory.Path);
         Assert.Contains(DatabasePath, files);
@@ -363,18 +385,37 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task LoadAllAsync_KeyRingLost_SkipsWithWarning()
+    public async Task KeyRingLost_SessionsAndPayloadsUnreadableWithWarnings_NewWritesWork_OldKeyRingReadsBoth()
     {
         await using (var first = StoreHost.Create(_directory.Path))
         {
             await first.Store.SaveAsync(new StoredSession("t", "s", Spec("s"), T0), Token);
+            await first.Store.CommitEventsAsync(Events("t", "s", 1, 2));
+            await first.Store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
         }
 
-        await using var second = StoreHost.Create(_directory.Path, new Dictionary<string, string?> { ["Gateway:Storage:KeysPath"] = "other-keys" });
+        var otherKeys = new Dictionary<string, string?> { ["Gateway:Storage:KeysPath"] = "other-keys" };
+        await using (var second = StoreHost.Create(_directory.Path, otherKeys))
+        {
+            Assert.Empty(await second.Store.LoadAllAsync(Token));
+            Assert.Empty((await second.Store.ReadAsync("t", "s", 0, 10)).Events);
+            var logs = second.Logs.GetSnapshot();
+            Assert.Contains(logs, r => r.Id.Id == 5510 && r.Level == LogLevel.Warning);
+            Assert.Contains(logs, r => r.Id.Id == 5503 && r.Level == LogLevel.Warning && r.Message.Contains("Gateway:Storage:KeysPath", StringComparison.Ordinal));
+            Assert.Contains(logs, r => r.Id.Id == 5511 && r.Level == LogLevel.Warning);
 
-        Assert.Empty(await second.Store.LoadAllAsync(Token));
-        Assert.Contains(second.Logs.GetSnapshot(), r => r.Id.Id == 5510 && r.Level == LogLevel.Warning);
-        second.AssertNoErrors();
+            // Its own key (store key 2, wrapped by this key ring) seals what it writes now.
+            await second.Store.CommitEventsAsync(Events("t", "s", 3, 3));
+            Assert.Equal([3L], (await second.Store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+            second.AssertNoErrors();
+        }
+
+        // Back with the first key ring: what it sealed reads again; what the other one sealed does not.
+        await using var third = StoreHost.Create(_directory.Path);
+        Assert.Equal([1L, 2], (await third.Store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+        Assert.Single(await third.Store.LoadAsync("t", "s", Token));
+        Assert.Single(await third.Store.LoadAllAsync(Token));
+        third.AssertNoErrors();
     }
 
     [Fact]

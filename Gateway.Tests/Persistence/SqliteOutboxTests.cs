@@ -46,4 +46,17 @@ public sealed class SqliteOutboxTests : IDisposable
         Assert.Equal(["m-1", "m-2"], (await store.LoadAsync("t", "s", Token)).Select(e => e.StanzaId));
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5513 && r.Message.Contains("bad", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task StanzaSealedWithDataProtection_BeforeTheStoreKey_StillLoads()
+    {
+        await using var store = OpenStore(DatabasePath);
+        var legacy = new Gateway.Api.Persistence.LegacyPayloadProtector(Keys);
+        var sealedStanza = legacy.Protect("t", "s", """<message xmlns="jabber:client" id="old-1" to="bob@example.org" type="chat"><body>old</body></message>""");
+        ExecuteRaw(DatabasePath, $"INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'old-1', 0, 0, '{sealedStanza}')");
+
+        var entry = Assert.Single(await store.LoadAsync("t", "s", Token));
+
+        Assert.Equal("old", ((Xmpp.Message)entry.Stanza).Body);
+    }
 }
