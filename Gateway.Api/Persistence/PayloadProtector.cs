@@ -39,7 +39,17 @@ internal sealed class PayloadProtector : IDisposable
     /// <summary>Values up to this size are sealed on the stack.</summary>
     private const int StackLimit = 1_024;
 
+    /// <summary>Nonces drawn per call to the system's random generator: one call costs microseconds, whatever its size.</summary>
+    private const int NoncesPerDraw = 256;
+
     private static readonly byte[] DerivationSalt = "xmpp-http-gateway/stored-payload/v1"u8.ToArray();
+
+    /// <summary>Random bytes for the nonces of this thread's next <see cref="Protect"/> calls, and how many are used.</summary>
+    [ThreadStatic]
+    private static byte[]? t_nonces;
+
+    [ThreadStatic]
+    private static int t_noncesUsed;
 
     private readonly StoreKeys _storeKeys;
     private readonly Dictionary<int, byte[]> _pseudoRandomKeys = [];
@@ -80,7 +90,7 @@ internal sealed class PayloadProtector : IDisposable
             BinaryPrimitives.WriteInt32LittleEndian(sealedBytes, keyId);
             var nonce = sealedBytes.Slice(KeyIdSize, NonceSize);
             var tag = sealedBytes.Slice(KeyIdSize + NonceSize, TagSize);
-            RandomNumberGenerator.Fill(nonce);
+            NextNonce(nonce);
             while (true)
             {
                 var key = SessionKeyOf(keyId, tenant, sessionId);
@@ -216,6 +226,23 @@ internal sealed class PayloadProtector : IDisposable
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>A random nonce, from random bytes drawn for many at once: each used once, so still random nonces.</summary>
+    private static void NextNonce(Span<byte> nonce)
+    {
+        var nonces = t_nonces;
+        if (nonces is null || t_noncesUsed == nonces.Length)
+        {
+            nonces = t_nonces ??= new byte[NonceSize * NoncesPerDraw];
+            RandomNumberGenerator.Fill(nonces);
+            t_noncesUsed = 0;
+        }
+
+        var next = nonces.AsSpan(t_noncesUsed, NonceSize);
+        next.CopyTo(nonce);
+        next.Clear();
+        t_noncesUsed += NonceSize;
     }
 
     private SessionKey SessionKeyOf(int keyId, string tenant, string sessionId)
