@@ -22,66 +22,46 @@ internal sealed partial class SqliteGatewayStore
     private CommitCommands PrepareCommitCommands()
     {
         // Prepared once, re-bound per row: SQLite compiles each statement a single time.
-        var insertEvent = Prepare(
-            """
-            INSERT INTO events (tenant, session_id, event_id, received_at, kind, data)
-            VALUES ($tenant, $session, $event, $receivedAt, $kind, $data)
-            ON CONFLICT (tenant, session_id, event_id) DO NOTHING
-            """,
-            ("$tenant", SqliteType.Text),
-            ("$session", SqliteType.Text),
-            ("$event", SqliteType.Integer),
-            ("$receivedAt", SqliteType.Integer),
-            ("$kind", SqliteType.Text),
-            ("$data", SqliteType.Text));
-
-        // A head written for a cursor alone has last_event_id 0, which max() never prefers; a head written for events
-        // alone keeps the cursor it had.
-        var upsertHead = Prepare(
-            """
-            INSERT INTO session_event_heads (tenant, session_id, last_event_id, archive_cursor) VALUES ($tenant, $session, $last, $cursor)
-            ON CONFLICT (tenant, session_id) DO UPDATE SET
-                last_event_id = max(last_event_id, excluded.last_event_id),
-                archive_cursor = coalesce(excluded.archive_cursor, archive_cursor)
-            """,
-            ("$tenant", SqliteType.Text),
-            ("$session", SqliteType.Text),
-            ("$last", SqliteType.Integer),
-            ("$cursor", SqliteType.Text));
-
-        // A repeat of the same id (an idempotent retry racing its first attempt) keeps the first row.
-        var insertOutbox = Prepare(
-            """
-            INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor)
-            VALUES ($tenant, $session, $stanza, $acceptedAt, $waitForAck, $xml, $cursor)
-            ON CONFLICT (tenant, session_id, stanza_id) DO NOTHING
-            """,
-            ("$tenant", SqliteType.Text),
-            ("$session", SqliteType.Text),
-            ("$stanza", SqliteType.Text),
-            ("$acceptedAt", SqliteType.Integer),
-            ("$waitForAck", SqliteType.Integer),
-            ("$xml", SqliteType.Text),
-            ("$cursor", SqliteType.Text));
-
-        var deleteOutbox = Prepare(
-            "DELETE FROM outbox WHERE tenant = $tenant AND session_id = $session AND stanza_id = $stanza",
-            ("$tenant", SqliteType.Text),
-            ("$session", SqliteType.Text),
-            ("$stanza", SqliteType.Text));
-        return new CommitCommands(insertEvent, upsertHead, insertOutbox, deleteOutbox);
-
-        SqliteCommand Prepare(string sql, params (string Name, SqliteType Type)[] parameters)
+        SqliteRawStatement? insertEvent = null, upsertHead = null, insertOutbox = null, deleteOutbox = null;
+        try
         {
-            var command = _writer.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, type) in parameters)
-            {
-                command.Parameters.Add(name, type);
-            }
+            insertEvent = new SqliteRawStatement(
+                _writer,
+                """
+                INSERT INTO events (tenant, session_id, event_id, received_at, kind, data)
+                VALUES ($tenant, $session, $event, $receivedAt, $kind, $data)
+                ON CONFLICT (tenant, session_id, event_id) DO NOTHING
+                """);
 
-            command.Prepare();
-            return command;
+            // A head written for a cursor alone has last_event_id 0, which max() never prefers; a head written for
+            // events alone keeps the cursor it had.
+            upsertHead = new SqliteRawStatement(
+                _writer,
+                """
+                INSERT INTO session_event_heads (tenant, session_id, last_event_id, archive_cursor) VALUES ($tenant, $session, $last, $cursor)
+                ON CONFLICT (tenant, session_id) DO UPDATE SET
+                    last_event_id = max(last_event_id, excluded.last_event_id),
+                    archive_cursor = coalesce(excluded.archive_cursor, archive_cursor)
+                """);
+
+            // A repeat of the same id (an idempotent retry racing its first attempt) keeps the first row.
+            insertOutbox = new SqliteRawStatement(
+                _writer,
+                """
+                INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor)
+                VALUES ($tenant, $session, $stanza, $acceptedAt, $waitForAck, $xml, $cursor)
+                ON CONFLICT (tenant, session_id, stanza_id) DO NOTHING
+                """);
+            deleteOutbox = new SqliteRawStatement(_writer, "DELETE FROM outbox WHERE tenant = $tenant AND session_id = $session AND stanza_id = $stanza");
+            return new CommitCommands(insertEvent, upsertHead, insertOutbox, deleteOutbox);
+        }
+        catch
+        {
+            insertEvent?.Dispose();
+            upsertHead?.Dispose();
+            insertOutbox?.Dispose();
+            deleteOutbox?.Dispose();
+            throw;
         }
     }
 
@@ -217,58 +197,50 @@ internal sealed partial class SqliteGatewayStore
     /// <summary>Every batch of the group in one transaction, each in its order: events, heads, outbox additions, outbox removals.</summary>
     private void WriteGroup(List<WriteRequest> group)
     {
-        // BEGIN IMMEDIATE; disposing without Commit rolls back.
+        // BEGIN IMMEDIATE; disposing without Commit rolls back. The raw statements run inside it, on the same connection.
         using var transaction = _writer.BeginTransaction();
-        var (insertEvent, upsertHead, insertOutbox, deleteOutbox) = _commands;
-        insertEvent.Transaction = transaction;
-        upsertHead.Transaction = transaction;
-        insertOutbox.Transaction = transaction;
-        deleteOutbox.Transaction = transaction;
+        var c = _commands;
         foreach (var request in group)
         {
             var rows = request.Rows!;
-            var parameters = insertEvent.Parameters;
             foreach (var row in rows.Events)
             {
-                parameters[0].Value = row.Tenant;
-                parameters[1].Value = row.SessionId;
-                parameters[2].Value = row.EventId;
-                parameters[3].Value = row.ReceivedAtTicks;
-                parameters[4].Value = row.Kind;
-                parameters[5].Value = row.Data;
-                insertEvent.ExecuteNonQuery();
+                c.InsertEvent.Bind(c.EventTenant, row.Tenant);
+                c.InsertEvent.Bind(c.EventSession, row.SessionId);
+                c.InsertEvent.Bind(c.EventId, row.EventId);
+                c.InsertEvent.Bind(c.EventReceivedAt, row.ReceivedAtTicks);
+                c.InsertEvent.Bind(c.EventKind, row.Kind);
+                c.InsertEvent.Bind(c.EventData, row.Data);
+                c.InsertEvent.Execute();
             }
 
-            parameters = upsertHead.Parameters;
             foreach (var head in rows.Heads)
             {
-                parameters[0].Value = head.Tenant;
-                parameters[1].Value = head.SessionId;
-                parameters[2].Value = head.LastEventId;
-                parameters[3].Value = (object?)head.ArchiveCursor ?? DBNull.Value;
-                upsertHead.ExecuteNonQuery();
+                c.UpsertHead.Bind(c.HeadTenant, head.Tenant);
+                c.UpsertHead.Bind(c.HeadSession, head.SessionId);
+                c.UpsertHead.Bind(c.HeadLast, head.LastEventId);
+                c.UpsertHead.Bind(c.HeadCursor, head.ArchiveCursor);
+                c.UpsertHead.Execute();
             }
 
-            parameters = insertOutbox.Parameters;
             foreach (var row in rows.Additions)
             {
-                parameters[0].Value = row.Tenant;
-                parameters[1].Value = row.SessionId;
-                parameters[2].Value = row.StanzaId;
-                parameters[3].Value = row.AcceptedAtTicks;
-                parameters[4].Value = row.WaitForAck ? 1L : 0L;
-                parameters[5].Value = row.Stanza;
-                parameters[6].Value = (object?)row.ArchiveCursor ?? DBNull.Value;
-                insertOutbox.ExecuteNonQuery();
+                c.InsertOutbox.Bind(c.AddTenant, row.Tenant);
+                c.InsertOutbox.Bind(c.AddSession, row.SessionId);
+                c.InsertOutbox.Bind(c.AddStanzaId, row.StanzaId);
+                c.InsertOutbox.Bind(c.AddAcceptedAt, row.AcceptedAtTicks);
+                c.InsertOutbox.Bind(c.AddWaitForAck, row.WaitForAck ? 1 : 0);
+                c.InsertOutbox.Bind(c.AddStanza, row.Stanza);
+                c.InsertOutbox.Bind(c.AddCursor, row.ArchiveCursor);
+                c.InsertOutbox.Execute();
             }
 
-            parameters = deleteOutbox.Parameters;
             foreach (var key in rows.Removals)
             {
-                parameters[0].Value = key.Tenant;
-                parameters[1].Value = key.SessionId;
-                parameters[2].Value = key.StanzaId;
-                deleteOutbox.ExecuteNonQuery();
+                c.DeleteOutbox.Bind(c.RemoveTenant, key.Tenant);
+                c.DeleteOutbox.Bind(c.RemoveSession, key.SessionId);
+                c.DeleteOutbox.Bind(c.RemoveStanzaId, key.StanzaId);
+                c.DeleteOutbox.Execute();
             }
         }
 
@@ -276,9 +248,57 @@ internal sealed partial class SqliteGatewayStore
         Interlocked.Increment(ref _groupCommits);
     }
 
-    /// <summary>The writer's prepared statements for journal batches.</summary>
-    private sealed record CommitCommands(SqliteCommand InsertEvent, SqliteCommand UpsertHead, SqliteCommand InsertOutbox, SqliteCommand DeleteOutbox) : IDisposable
+    /// <summary>The writer's prepared statements for journal batches, with their parameters' indices.</summary>
+    private sealed class CommitCommands(SqliteRawStatement insertEvent, SqliteRawStatement upsertHead, SqliteRawStatement insertOutbox, SqliteRawStatement deleteOutbox) : IDisposable
     {
+        public SqliteRawStatement InsertEvent { get; } = insertEvent;
+
+        public SqliteRawStatement UpsertHead { get; } = upsertHead;
+
+        public SqliteRawStatement InsertOutbox { get; } = insertOutbox;
+
+        public SqliteRawStatement DeleteOutbox { get; } = deleteOutbox;
+
+        public int EventTenant { get; } = insertEvent.IndexOf("$tenant");
+
+        public int EventSession { get; } = insertEvent.IndexOf("$session");
+
+        public int EventId { get; } = insertEvent.IndexOf("$event");
+
+        public int EventReceivedAt { get; } = insertEvent.IndexOf("$receivedAt");
+
+        public int EventKind { get; } = insertEvent.IndexOf("$kind");
+
+        public int EventData { get; } = insertEvent.IndexOf("$data");
+
+        public int HeadTenant { get; } = upsertHead.IndexOf("$tenant");
+
+        public int HeadSession { get; } = upsertHead.IndexOf("$session");
+
+        public int HeadLast { get; } = upsertHead.IndexOf("$last");
+
+        public int HeadCursor { get; } = upsertHead.IndexOf("$cursor");
+
+        public int AddTenant { get; } = insertOutbox.IndexOf("$tenant");
+
+        public int AddSession { get; } = insertOutbox.IndexOf("$session");
+
+        public int AddStanzaId { get; } = insertOutbox.IndexOf("$stanza");
+
+        public int AddAcceptedAt { get; } = insertOutbox.IndexOf("$acceptedAt");
+
+        public int AddWaitForAck { get; } = insertOutbox.IndexOf("$waitForAck");
+
+        public int AddStanza { get; } = insertOutbox.IndexOf("$xml");
+
+        public int AddCursor { get; } = insertOutbox.IndexOf("$cursor");
+
+        public int RemoveTenant { get; } = deleteOutbox.IndexOf("$tenant");
+
+        public int RemoveSession { get; } = deleteOutbox.IndexOf("$session");
+
+        public int RemoveStanzaId { get; } = deleteOutbox.IndexOf("$stanza");
+
         public void Dispose()
         {
             InsertEvent.Dispose();

@@ -223,6 +223,44 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task CommitAsync_OneBatchRefusedBySqlite_FailsAlone_OthersOfItsGroupCommitted()
+    {
+        await using var store = OpenStore(DatabasePath);
+        ExecuteRaw("""
+            CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.session_id = 'poisoned'
+            BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;
+            """);
+        var commits = new List<Task>();
+
+        // Held writer, as above: the three batches land in one group, whose transaction fails on the poisoned one.
+        using (var blocker = OpenRaw())
+        using (var transaction = blocker.BeginTransaction())
+        {
+            foreach (var session in new[] { "before", "poisoned", "after" })
+            {
+                var batch = new JournalBatch();
+                batch.Events.Add(Event("t", session, 1));
+                batch.OutboxAdditions.Add(OutboxEntry("t", session, "m-1"));
+                commits.Add(store.CommitAsync(batch, Token));
+            }
+
+            transaction.Rollback();
+        }
+
+        await commits[0];
+        var refused = await Assert.ThrowsAsync<SqliteException>(() => commits[1]);
+        await commits[2];
+
+        Assert.Contains("poisoned row", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await store.LastEventIdAsync("t", "poisoned"));
+        Assert.Empty(await store.LoadAsync("t", "poisoned", Token));
+        Assert.Equal(1, await store.LastEventIdAsync("t", "before"));
+        Assert.Single(await store.LoadAsync("t", "after", Token));
+        await store.CommitEventsAsync([Event("t", "after", 2)]);
+        Assert.Equal(2, await store.LastEventIdAsync("t", "after"));
+    }
+
+    [Fact]
     public async Task CommitAsync_BatchesQueuedWhileTheWriterWaits_CommittedInOneTransaction()
     {
         await using var store = OpenStore(DatabasePath);
