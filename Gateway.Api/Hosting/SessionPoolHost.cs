@@ -101,14 +101,12 @@ public static class GatewayPool
     /// </summary>
     public static IServiceCollection AddGatewaySessionPool(this IServiceCollection services)
     {
-        // Persistence is optional: whoever registers an ISessionStore, IEventLog or IOutbox gets it used; else in memory.
+        // Persistence is optional: whoever registers an IPoolStore gets it used; else in memory.
         services.AddSingleton(sp => new SessionPool(
             sp.GetRequiredService<SessionPoolOptions>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ISessionStore>(),
-            sp.GetService<IEventLog>(),
-            sp.GetService<IOutbox>()));
+            sp.GetService<IPoolStore>()));
         services.AddSingleton<ISessionPool>(sp => sp.GetRequiredService<SessionPool>());
         services.AddHostedService<SessionPoolHost>();
         return services;

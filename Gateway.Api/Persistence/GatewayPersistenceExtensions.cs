@@ -16,7 +16,8 @@ public static class GatewayPersistenceExtensions
     /// <summary>
     /// Registers <see cref="GatewayStorageOptions"/> (<c>Gateway:Storage</c>, validated at start-up), Data Protection with
     /// its key ring persisted in <see cref="GatewayStorageOptions.KeysPath"/>, one SQLite store as singleton
-    /// <see cref="ISessionStore"/>, <see cref="IEventLog"/> and <see cref="IOutbox"/>, and the hosted service that trims the event log.
+    /// <see cref="IPoolStore"/> and its parts (<see cref="ISessionStore"/>, <see cref="IEventLog"/>, <see cref="IOutbox"/>),
+    /// and the hosted service that trims the event log.
     /// Relative paths are resolved against the content root.
     /// </summary>
     public static IServiceCollection AddGatewayPersistence(this IServiceCollection services, IConfiguration configuration)
@@ -43,6 +44,7 @@ public static class GatewayPersistenceExtensions
             provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value,
             provider.GetRequiredService<IDataProtectionProvider>(),
             provider.GetRequiredService<ILogger<SqliteGatewayStore>>()));
+        services.TryAddSingleton<IPoolStore>(provider => provider.GetRequiredService<SqliteGatewayStore>());
         services.TryAddSingleton<ISessionStore>(provider => provider.GetRequiredService<SqliteGatewayStore>());
         services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<SqliteGatewayStore>());
         services.TryAddSingleton<IOutbox>(provider => provider.GetRequiredService<SqliteGatewayStore>());

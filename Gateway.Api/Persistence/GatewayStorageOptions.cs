@@ -4,12 +4,14 @@ namespace Gateway.Api.Persistence;
 
 /// <summary>
 /// The gateway's embedded storage, section <c>Gateway:Storage</c>: one SQLite file holding the session definitions
-/// (credentials encrypted with ASP.NET Core Data Protection) and the per-session event journal. Validated at start-up.
+/// (credentials encrypted with ASP.NET Core Data Protection), the per-session event journal and the outbox (payloads
+/// sealed with AES-GCM under a store key that Data Protection wraps). Validated at start-up.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The Data Protection key ring lives in <see cref="KeysPath"/>. Keep it with the database (back them up together):
-/// without the keys, stored sessions cannot be decrypted and are skipped at start-up.
+/// without the keys, stored sessions cannot be decrypted and are skipped at start-up, and no stored event or outbox
+/// stanza can be read.
 /// </para>
 /// <para>
 /// On Linux and in containers the key files themselves are <b>not</b> encrypted at rest: anyone who can read both

@@ -12,6 +12,12 @@ internal static partial class PersistenceLog
     [LoggerMessage(EventId = 5502, Level = LogLevel.Information, Message = "Gateway store schema migrated from version {FromVersion} to {ToVersion}")]
     public static partial void SchemaMigrated(ILogger logger, int fromVersion, int toVersion);
 
+    [LoggerMessage(EventId = 5503, Level = LogLevel.Warning, Message = "Store key {KeyId} cannot be unwrapped with this Data Protection key ring: event payloads and outbox stanzas sealed with it cannot be read (check Gateway:Storage:KeysPath)")]
+    public static partial void StoreKeyUnreadable(ILogger logger, int keyId);
+
+    [LoggerMessage(EventId = 5504, Level = LogLevel.Information, Message = "Store key {KeyId} created: new event payloads and outbox stanzas are sealed with it")]
+    public static partial void StoreKeyCreated(ILogger logger, int keyId);
+
     [LoggerMessage(EventId = 5510, Level = LogLevel.Warning, Message = "Stored session {Tenant}/{SessionId} cannot be read ({ExceptionType}) and is not restored: corrupt, or written with another Data Protection key ring (check Gateway:Storage:KeysPath)")]
     public static partial void SessionRowUnreadable(ILogger logger, string tenant, string sessionId, string exceptionType);
 

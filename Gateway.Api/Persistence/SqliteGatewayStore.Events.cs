@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
@@ -6,57 +7,22 @@ using Microsoft.Data.Sqlite;
 
 namespace Gateway.Api.Persistence;
 
-/// <summary>The event journal: same semantics as <see cref="InMemoryEventLog"/>, held to it by a shared contract test.</summary>
+/// <summary>The read side of the event journal (<see cref="IEventLog"/>): same semantics as <see cref="InMemoryPoolStore"/>, held to it by a shared contract test.</summary>
 internal sealed partial class SqliteGatewayStore
 {
     /// <summary>Rows deleted per transaction when trimming by age, so appends wait for one chunk, not the whole backlog.</summary>
     private const int TrimChunk = 2_000;
 
     /// <summary>
-    /// Appends in one transaction (together with appends other callers queued meanwhile) and completes after the
-    /// commit. Idempotent: an event whose id is already stored is left as it is, so a batch retried after an
-    /// ambiguous failure is not duplicated. An event the codec cannot encode is logged (5512) and skipped, but its
-    /// id still counts for <see cref="GetLastEventIdAsync"/>. Cancellation applies until the writer picks the batch up.
+    /// A page of the session's events (<see cref="IEventLog.ReadAsync"/>). The stored payload counted against
+    /// <paramref name="maxBytes"/> is the length of the sealed text in the database; a row that cannot be decoded is
+    /// logged (5511), skipped and counted.
     /// </summary>
-    public async Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        // Encoded here, on the caller's thread: the writer loop only runs SQL.
-        var rows = new List<EventRow>(events.Count);
-        var heads = new Dictionary<(string Tenant, string Session), long>();
-        foreach (var sessionEvent in events)
-        {
-            var key = (sessionEvent.Tenant, sessionEvent.SessionId);
-            heads[key] = Math.Max(heads.GetValueOrDefault(key), sessionEvent.EventId);
-            try
-            {
-                rows.Add(new EventRow(
-                    sessionEvent.Tenant,
-                    sessionEvent.SessionId,
-                    sessionEvent.EventId,
-                    sessionEvent.ReceivedAt.UtcTicks,
-                    SessionEventCodec.KindOf(sessionEvent),
-                    _payloads.Protect(sessionEvent.Tenant, sessionEvent.SessionId, SessionEventCodec.Encode(sessionEvent))));
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or System.Xml.XmlException or XmppException)
-            {
-                // The pool retries a failed append forever: refusing the batch would stall every session's events.
-                PersistenceLog.EventNotStorable(_logger, sessionEvent.EventId, sessionEvent.Tenant, sessionEvent.SessionId, sessionEvent.GetType().Name, ex.GetType().Name);
-            }
-        }
-
-        await EnqueueAsync(new WriteRequest(new EventBatch(rows, heads)), cancellationToken);
-    }
-
-    public async Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    public async Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
         await using var connection = await OpenReaderAsync(cancellationToken);
 
         // One read snapshot (deferred BEGIN takes no write lock): bounds and page agree while the writer commits.
@@ -83,7 +49,10 @@ internal sealed partial class SqliteGatewayStore
         // An undecodable row is skipped, and the page topped up past it: a reader paging on must not mistake a
         // page shortened by bad rows for the end.
         var cursor = afterEventId;
-        while (events.Count < limit)
+        var clear = new ArrayBufferWriter<byte>(1_024);
+        long bytes = 0;
+        var full = false;
+        while (events.Count < limit && !full)
         {
             var requested = limit - events.Count;
             after.Value = cursor;
@@ -93,12 +62,21 @@ internal sealed partial class SqliteGatewayStore
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
+                    var data = reader.GetString(3);
+                    bytes += data.Length;
+                    if (bytes > maxBytes && events.Count > 0)
+                    {
+                        full = true;
+                        break;
+                    }
+
                     rows++;
                     cursor = reader.GetInt64(0);
                     var kind = reader.GetString(2);
                     try
                     {
-                        events.Add(SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, _payloads.Unprotect(tenant, sessionId, reader.GetString(3))));
+                        var payload = _payloads.Unprotect(tenant, sessionId, data, clear);
+                        events.Add(SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload));
                     }
                     catch (FormatException ex)
                     {
@@ -107,7 +85,7 @@ internal sealed partial class SqliteGatewayStore
                 }
             }
 
-            if (rows < requested)
+            if (!full && rows < requested)
             {
                 break;
             }
@@ -116,17 +94,29 @@ internal sealed partial class SqliteGatewayStore
         return new EventPage(events, oldest, last, Gap: afterEventId + 1 < oldest);
     }
 
-    public async Task<long> GetLastEventIdAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    public async Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
         await using var connection = await OpenReaderAsync(cancellationToken);
-        using var transaction = connection.BeginTransaction(deferred: true);
-        return (await ReadBoundsAsync(connection, transaction, tenant, sessionId, cancellationToken)).Last;
+        await using var command = connection.CreateCommand();
+
+        // The head is the authority; max(event_id) only guards against a head row gone missing.
+        command.CommandText = """
+            SELECT
+                max(coalesce((SELECT last_event_id FROM session_event_heads WHERE tenant = $tenant AND session_id = $session), 0),
+                    coalesce((SELECT max(event_id) FROM events WHERE tenant = $tenant AND session_id = $session), 0)),
+                (SELECT archive_cursor FROM session_event_heads WHERE tenant = $tenant AND session_id = $session)
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$session", sessionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new JournalHead(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
     /// <summary>
-    /// Applies retention as <see cref="InMemoryEventLog"/> does (age first, then count), in short transactions so that
+    /// Applies retention as <see cref="InMemoryPoolStore"/> does (age first, then count), in short transactions so that
     /// appends are not held up. The per-session last ids are kept.
     /// </summary>
     public async Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
@@ -180,20 +170,6 @@ internal sealed partial class SqliteGatewayStore
         PersistenceLog.Trimmed(_logger, byAge, olderThan, byCount, maxEventsPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    public async Task DeleteSessionAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(tenant);
-        ArgumentNullException.ThrowIfNull(sessionId);
-        await WriteAsync(
-            """
-            DELETE FROM events WHERE tenant = $tenant AND session_id = $session;
-            DELETE FROM session_event_heads WHERE tenant = $tenant AND session_id = $session;
-            """,
-            cancellationToken,
-            ("$tenant", tenant),
-            ("$session", sessionId));
-    }
-
     /// <summary>The oldest stored id (null when none is stored) and the last id ever appended (0 when none).</summary>
     private static async Task<(long? Oldest, long Last)> ReadBoundsAsync(
         SqliteConnection connection, SqliteTransaction transaction, string tenant, string sessionId, CancellationToken cancellationToken)
@@ -239,8 +215,4 @@ internal sealed partial class SqliteGatewayStore
 
         return sessions;
     }
-
-    private sealed record EventRow(string Tenant, string SessionId, long EventId, long ReceivedAtTicks, string Kind, string Data);
-
-    private sealed record EventBatch(List<EventRow> Rows, Dictionary<(string Tenant, string Session), long> Heads);
 }

@@ -7,18 +7,19 @@ using Microsoft.Data.Sqlite;
 namespace Gateway.Api.Persistence;
 
 /// <summary>
-/// The gateway's embedded store: session definitions (<see cref="ISessionStore"/>) and the per-session event journal
-/// (<see cref="IEventLog"/>) in one SQLite file. Every write goes through one writer connection and one loop
-/// (<c>.Writer.cs</c>), which commits concurrent appends together; reads use pooled connections of their own and,
-/// thanks to WAL, never wait for the writer.
+/// The gateway's embedded store (<see cref="IPoolStore"/>): session definitions, the per-session event journal with
+/// its heads and archive cursors, and the outbox, in one SQLite file. Every write goes through one writer connection
+/// and one loop (<c>.Writer.cs</c>), which commits the journal batches queued together in one transaction (group
+/// commit); reads use pooled connections of their own and, thanks to WAL, never wait for the writer.
 /// </summary>
 /// <remarks>
-/// Nothing of a session's secrets or traffic is in clear text: specs are encrypted whole (<see cref="SessionSpecProtector"/>),
-/// event payloads and outbox stanzas (<see cref="SessionEventCodec"/> text: JIDs, message bodies) too
-/// (<see cref="PayloadProtector"/>). What stays readable is what the store queries by: tenant, session and
-/// stanza ids, event kinds and times. The file is owner-only besides. One process per file.
+/// Nothing of a session's secrets or traffic is in clear text: specs are encrypted whole with Data Protection
+/// (<see cref="SessionSpecProtector"/>), event payloads and outbox stanzas (<see cref="SessionEventCodec"/> output:
+/// JIDs, message bodies) with AES-GCM under per-session keys derived from a store key that Data Protection wraps
+/// (<see cref="PayloadProtector"/>). What stays readable is what the store queries by: tenant, session, stanza and
+/// archive ids, event kinds and times. The file is owner-only besides. One process per file.
 /// </remarks>
-internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAsyncDisposable, IDisposable
+internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDisposable
 {
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -42,7 +43,6 @@ internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAs
         ArgumentNullException.ThrowIfNull(logger);
         DatabasePath = Path.GetFullPath(options.Path);
         _specs = new SessionSpecProtector(dataProtection);
-        _payloads = new PayloadProtector(dataProtection);
         _logger = logger;
         CreateOwnerOnlyFile(DatabasePath);
         _connectionString = new SqliteConnectionStringBuilder
@@ -67,7 +67,8 @@ internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAs
                 PersistenceLog.SchemaMigrated(_logger, fromVersion, SqliteSchema.CurrentVersion);
             }
 
-            (_insertEvent, _upsertHead) = PrepareAppendCommands();
+            _payloads = new PayloadProtector(LoadStoreKeys(dataProtection), new LegacyPayloadProtector(dataProtection));
+            _commands = PrepareCommitCommands();
         }
         catch
         {
@@ -144,8 +145,8 @@ internal sealed partial class SqliteGatewayStore : ISessionStore, IEventLog, IAs
         // Writes already queued still commit: a caller awaiting one gets its answer.
         _writes.Writer.TryComplete();
         await _writeLoop;
-        _insertEvent.Dispose();
-        _upsertHead.Dispose();
+        _commands.Dispose();
+        _payloads.Dispose();
 
         await _writer.DisposeAsync();
 

@@ -59,15 +59,37 @@ internal static class SqliteSchema
         CREATE UNIQUE INDEX outbox_by_stanza ON outbox (tenant, session_id, stanza_id);
         """;
 
+    /// <summary>
+    /// Archive cursors (the XEP-0313 archive id up to which a session accounted for every message it received) on the
+    /// journal head, and on each outbox entry as the session's cursor when it was accepted; and the store keys that
+    /// event payloads and outbox stanzas are sealed with (<see cref="PayloadProtector"/>), each wrapped by Data Protection.
+    /// </summary>
+    private const string Version3 = """
+        ALTER TABLE session_event_heads ADD COLUMN archive_cursor TEXT;
+
+        ALTER TABLE outbox ADD COLUMN archive_cursor TEXT;
+
+        CREATE TABLE store_keys (
+            id            INTEGER PRIMARY KEY,
+            created_at    INTEGER NOT NULL,
+            key_protected TEXT    NOT NULL
+        ) STRICT;
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1, Version2];
+    private static readonly string[] Migrations = [Version1, Version2, Version3];
 
     public static int CurrentVersion => Migrations.Length;
 
     /// <summary>Creates or upgrades the schema in one transaction; returns the version the file was at.</summary>
+    /// <param name="connection">An open connection to the file.</param>
+    /// <param name="path">The file, for messages.</param>
+    /// <param name="targetVersion">The version to bring the file to: <see cref="CurrentVersion"/>, or an older one to make test files.</param>
     /// <exception cref="InvalidOperationException">The file was written by a newer gateway.</exception>
-    public static int Migrate(SqliteConnection connection, string path)
+    public static int Migrate(SqliteConnection connection, string path, int? targetVersion = null)
     {
+        var target = targetVersion ?? CurrentVersion;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(target, CurrentVersion);
         // BEGIN IMMEDIATE: the check and the upgrade happen under the write lock.
         using var transaction = connection.BeginTransaction();
         Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT");
@@ -84,12 +106,12 @@ internal static class SqliteSchema
                 $"Run a gateway at least as new as the one that wrote it, or point {GatewayStorageOptions.Section}:Path at another file.");
         }
 
-        if (version == CurrentVersion)
+        if (version >= target)
         {
             return version;
         }
 
-        for (var v = version; v < CurrentVersion; v++)
+        for (var v = version; v < target; v++)
         {
             Execute(connection, transaction, Migrations[v]);
         }
@@ -97,7 +119,7 @@ internal static class SqliteSchema
         Execute(connection, transaction, "DELETE FROM schema_version");
         using (var write = Command(connection, transaction, "INSERT INTO schema_version (version) VALUES ($version)"))
         {
-            write.Parameters.AddWithValue("$version", CurrentVersion);
+            write.Parameters.AddWithValue("$version", target);
             write.ExecuteNonQuery();
         }
 

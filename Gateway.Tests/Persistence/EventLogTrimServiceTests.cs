@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Gateway.Api.Persistence;
-using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -68,12 +67,8 @@ public sealed class EventLogTrimServiceTests
             return FailuresLeft-- > 0 ? Task.FromException(new IOException("disk I/O error")) : Task.CompletedTask;
         }
 
-        public Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<long> GetLastEventIdAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task DeleteSessionAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

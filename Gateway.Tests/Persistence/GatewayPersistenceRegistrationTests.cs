@@ -17,7 +17,7 @@ public sealed class GatewayPersistenceRegistrationTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     [Fact]
-    public async Task AddGatewayPersistence_Defaults_FilesUnderContentRootOneStoreForBothInterfaces()
+    public async Task AddGatewayPersistence_Defaults_FilesUnderContentRootOneStoreForEveryInterface()
     {
         await using var host = StoreHost.Create(_directory.Path);
 
@@ -28,8 +28,10 @@ public sealed class GatewayPersistenceRegistrationTests : IDisposable
         Assert.Equal(TimeSpan.FromDays(7), options.EventRetentionAge);
         Assert.Equal(TimeSpan.FromMinutes(5), options.TrimInterval);
         var store = host.Store;
+        Assert.Same(store, host.Services.GetRequiredService<IPoolStore>());
         Assert.Same(store, host.Services.GetRequiredService<ISessionStore>());
         Assert.Same(store, host.Services.GetRequiredService<IEventLog>());
+        Assert.Same(store, host.Services.GetRequiredService<IOutbox>());
         Assert.Contains(host.Services.GetServices<IHostedService>(), s => s is EventLogTrimService);
         host.AssertNoErrors();
     }
@@ -74,13 +76,13 @@ public sealed class GatewayPersistenceRegistrationTests : IDisposable
         await using var host = StoreHost.Create(_directory.Path);
         // Received now: the trim the service runs at start (7 days by default) keeps them.
         var now = DateTimeOffset.UtcNow;
-        await host.Store.AppendAsync([Event("t", "s", 1, now), Event("t", "s", 2, now), Event("t", "s", 3, now)], Token);
+        await host.Store.CommitEventsAsync([Event("t", "s", 1, now), Event("t", "s", 2, now), Event("t", "s", 3, now)]);
 
         await host.StartAsync(Token);
         await host.Store.TrimAsync(2, DateTimeOffset.MinValue, Token);
         await host.StopAsync(Token);
 
-        Assert.Equal([2L, 3], (await host.Store.ReadAsync("t", "s", 0, 10, Token)).Events.Select(e => e.EventId));
+        Assert.Equal([2L, 3], (await host.Store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
         host.AssertNoErrors();
     }
 

@@ -98,11 +98,27 @@ internal static class PersistenceTestKit
     public static CancellationToken Token => TestContext.Current.CancellationToken;
 
     /// <summary>In-memory Data Protection keys, one ring for the test run: a reopened store can read what it wrote.</summary>
-    private static readonly EphemeralDataProtectionProvider Keys = new();
+    public static readonly EphemeralDataProtectionProvider Keys = new();
 
-    /// <summary>A store opened directly on <paramref name="databasePath"/>, with throw-away Data Protection keys.</summary>
-    public static SqliteGatewayStore OpenStore(string databasePath, ILogger<SqliteGatewayStore>? logger = null) =>
-        new(new GatewayStorageOptions { Path = databasePath }, Keys, logger ?? new FakeLogger<SqliteGatewayStore>());
+    /// <summary>A store opened directly on <paramref name="databasePath"/>, with throw-away Data Protection keys (or the given ones).</summary>
+    public static SqliteGatewayStore OpenStore(string databasePath, ILogger<SqliteGatewayStore>? logger = null, IDataProtectionProvider? keys = null) =>
+        new(new GatewayStorageOptions { Path = databasePath }, keys ?? Keys, logger ?? new FakeLogger<SqliteGatewayStore>());
+
+    /// <summary>A column of every row of a table, read behind the store's back.</summary>
+    public static List<string> ReadRawColumn(string databasePath, string sql)
+    {
+        using var connection = OpenRaw(databasePath);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
 
     /// <summary>A plain connection to the file, bypassing the store: to look at or tamper with what it wrote.</summary>
     public static SqliteConnection OpenRaw(string databasePath)
@@ -121,13 +137,18 @@ internal static class PersistenceTestKit
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Event <paramref name="eventId"/> of a session, received <paramref name="eventId"/> minutes after <see cref="T0"/>; the kind cycles through all five.</summary>
+    /// <summary>Event <paramref name="eventId"/> of a session, received <paramref name="eventId"/> minutes after <see cref="T0"/>; the kind cycles through all six.</summary>
     public static SessionEvent Event(string tenant, string sessionId, long eventId, DateTimeOffset? receivedAt = null)
     {
         var at = receivedAt ?? T0.AddMinutes(eventId);
         var contact = Jid.Parse("bob@example.net/phone");
-        return (eventId % 5) switch
+        return (eventId % 6) switch
         {
+            5 => new MessageStatusChanged(tenant, sessionId, eventId, at, new MessageStatus($"sent-{eventId}", contact.Bare, DeliveryStatus.Failed, at.AddSeconds(-3), at)
+            {
+                ErrorCondition = "service-unavailable",
+                ErrorText = "Gone; really <gone> ünïcödé",
+            }),
             0 => new MessageReceived(tenant, sessionId, eventId, at, new Message
             {
                 From = contact,
@@ -153,6 +174,53 @@ internal static class PersistenceTestKit
             _ => new SessionStateChanged(tenant, sessionId, eventId, at, SessionState.Reconnecting, "connection-lost", "The connection was reset."),
         };
     }
+
+    /// <summary>A message status event, as a session journals one for every sent message (three times).</summary>
+    public static MessageStatusChanged StatusEvent(string tenant, string sessionId, long eventId, string messageId, DeliveryStatus status) =>
+        new(tenant, sessionId, eventId, T0.AddMinutes(eventId), new MessageStatus(messageId, Jid.Parse("bob@example.org"), status, T0, T0.AddMinutes(eventId)));
+
+    /// <summary>An accepted chat message waiting in the outbox.</summary>
+    public static OutboxEntry OutboxEntry(string tenant, string sessionId, string stanzaId, bool waitForAck = false, string? archiveCursor = null) =>
+        new(
+            tenant,
+            sessionId,
+            new Message
+            {
+                Id = stanzaId,
+                To = Jid.Parse("bob@example.org"),
+                Type = MessageType.Chat,
+                Body = $"body of {stanzaId} <&> ünïcode",
+                Payload = [new XElement(XName.Get("origin-id", "urn:xmpp:sid:0"), new XAttribute("id", stanzaId))],
+            },
+            waitForAck,
+            T0)
+        {
+            ArchiveCursor = archiveCursor,
+        };
+
+    /// <summary>Commits the events as one batch.</summary>
+    public static Task CommitEventsAsync(this IPoolStore store, IEnumerable<SessionEvent> events)
+    {
+        var batch = new JournalBatch();
+        batch.Events.AddRange(events);
+        return store.CommitAsync(batch, Token);
+    }
+
+    /// <summary>Commits outbox additions, then removals, as one batch.</summary>
+    public static Task CommitOutboxAsync(this IPoolStore store, IEnumerable<OutboxEntry> additions, IEnumerable<OutboxKey>? removals = null)
+    {
+        var batch = new JournalBatch();
+        batch.OutboxAdditions.AddRange(additions);
+        batch.OutboxRemovals.AddRange(removals ?? []);
+        return store.CommitAsync(batch, Token);
+    }
+
+    /// <summary>A page with no byte bound.</summary>
+    public static Task<EventPage> ReadAsync(this IEventLog log, string tenant, string sessionId, long afterEventId, int limit) =>
+        log.ReadAsync(tenant, sessionId, afterEventId, limit, long.MaxValue, Token);
+
+    public static async Task<long> LastEventIdAsync(this IEventLog log, string tenant, string sessionId) =>
+        (await log.GetHeadAsync(tenant, sessionId, Token)).LastEventId;
 
     public static SessionEvent[] Events(string tenant, string sessionId, long firstId, long lastId) =>
         [.. Enumerable.Range((int)firstId, (int)(lastId - firstId + 1)).Select(id => Event(tenant, sessionId, id))];

@@ -61,7 +61,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         await using (var store = OpenStore(DatabasePath))
         {
-            await store.AppendAsync([Event("t", "s", 1)], Token);
+            await store.CommitEventsAsync([Event("t", "s", 1)]);
         }
 
         using var connection = OpenRaw();
@@ -69,9 +69,11 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar());
         command.CommandText = "SELECT version FROM schema_version";
-        Assert.Equal(2L, command.ExecuteScalar());
+        Assert.Equal(3L, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
-        Assert.Equal("events,outbox,schema_version,session_event_heads,sessions", command.ExecuteScalar());
+        Assert.Equal("events,outbox,schema_version,session_event_heads,sessions,store_keys", command.ExecuteScalar());
+        command.CommandText = "SELECT count(*) FROM store_keys";
+        Assert.Equal(1L, command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(DatabasePath));
@@ -83,35 +85,100 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         await using (var store = OpenStore(DatabasePath))
         {
-            await store.AppendAsync(Events("t", "s", 1, 3), Token);
+            await store.CommitEventsAsync(Events("t", "s", 1, 3));
         }
 
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var reopened = OpenStore(DatabasePath, logger);
 
-        Assert.Equal(3, (await reopened.ReadAsync("t", "s", 0, 10, Token)).Events.Count);
-        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502);
+        Assert.Equal(3, (await reopened.ReadAsync("t", "s", 0, 10)).Events.Count);
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id is 5502 or 5504);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5501);
+        Assert.Equal(["1"], ReadRawColumn(DatabasePath, "SELECT CAST(id AS TEXT) FROM store_keys"));
+    }
+
+    /// <summary>A file as a gateway at <paramref name="version"/> created it: the released migrations up to it, nothing after.</summary>
+    private void CreateFileAtVersion(int version)
+    {
+        using var connection = OpenRaw();
+        SqliteSchema.Migrate(connection, DatabasePath, targetVersion: version);
     }
 
     [Fact]
-    public async Task Open_Version1File_MigratesToOutbox_KeepsEvents()
+    public async Task Open_Version1File_MigratesToCurrent_KeepsEvents()
     {
-        await using (var store = OpenStore(DatabasePath))
-        {
-            await store.AppendAsync(Events("t", "s", 1, 3), Token);
-        }
+        CreateFileAtVersion(1);
+        var legacy = new LegacyPayloadProtector(Keys);
+        var online = legacy.Protect("t", "s", """{"state":"Online","reason":null,"reasonText":null}""");
+        var reconnecting = legacy.Protect("t", "s", """{"state":"Reconnecting","reason":"r","reasonText":null}""");
+        ExecuteRaw($"""
+            INSERT INTO events (tenant, session_id, event_id, received_at, kind, data) VALUES
+                ('t', 's', 1, 0, 'state', '{online}'),
+                ('t', 's', 2, 0, 'state', '{reconnecting}');
+            INSERT INTO session_event_heads (tenant, session_id, last_event_id) VALUES ('t', 's', 2);
+            """);
 
-        // What a gateway before the outbox left behind.
-        ExecuteRaw("DROP TABLE outbox; UPDATE schema_version SET version = 1");
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var migrated = OpenStore(DatabasePath, logger);
-        IOutbox outbox = migrated;
-        await outbox.AddAsync(new OutboxEntry("t", "s", new Message { Id = "m-1", Body = "b" }, false, T0), Token);
+        await migrated.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
 
-        Assert.Equal(3, (await migrated.ReadAsync("t", "s", 0, 10, Token)).Events.Count);
-        Assert.Single(await outbox.LoadAsync("t", "s", Token));
-        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 2", StringComparison.Ordinal));
+        Assert.Equal([SessionState.Online, SessionState.Reconnecting], (await migrated.ReadAsync("t", "s", 0, 10)).Events.Cast<SessionStateChanged>().Select(e => e.State));
+        Assert.Single(await migrated.LoadAsync("t", "s", Token));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Open_Version2FileWithData_MigratesAndReadsEverythingTheOldGatewayWrote()
+    {
+        // What the gateway before schema 3 left: payloads sealed one by one with Data Protection (dp1:), a status
+        // event as JSON, an event from before payload encryption in clear, a head, an outbox entry, a session.
+        CreateFileAtVersion(2);
+        var legacy = new LegacyPayloadProtector(Keys);
+        var message = new Message { From = Jid.Parse("bob@example.net/x"), Id = "in-1", Type = MessageType.Chat, Body = "old body ü" };
+        const string OldStatus = """{"messageId":"out-1","to":"bob@example.net","status":"Acked","queuedAtUnixMs":1764600000000,"updatedAtUnixMs":1764600000250,"errorCondition":null,"errorText":null}""";
+        var stanza = new Message { Id = "out-2", To = Jid.Parse("bob@example.net"), Type = MessageType.Chat, Body = "to send" };
+        var spec = new SessionSpecProtector(Keys).Protect("t", "s", Spec("s"));
+        ExecuteRaw($$"""
+            INSERT INTO sessions (tenant, id, created_at, spec_protected) VALUES ('t', 's', {{T0.UtcTicks}}, '{{spec}}');
+            INSERT INTO events (tenant, session_id, event_id, received_at, kind, data) VALUES
+                ('t', 's', 7, {{T0.UtcTicks}}, 'message', '{{legacy.Protect("t", "s", SessionEventCodec.EncodeStanza(message))}}'),
+                ('t', 's', 8, {{T0.UtcTicks}}, 'message-status', '{{legacy.Protect("t", "s", OldStatus)}}'),
+                ('t', 's', 9, {{T0.UtcTicks}}, 'state', '{"state":"Online","reason":null,"reasonText":null}');
+            INSERT INTO session_event_heads (tenant, session_id, last_event_id) VALUES ('t', 's', 9);
+            INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES
+                ('t', 's', 'out-2', {{T0.UtcTicks}}, 1, '{{legacy.Protect("t", "s", SessionEventCodec.EncodeStanza(stanza))}}');
+            """);
+
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using (var migrated = OpenStore(DatabasePath, logger))
+        {
+            var page = await migrated.ReadAsync("t", "s", 0, 10);
+            Assert.Equal([7L, 8, 9], page.Events.Select(e => e.EventId));
+            Assert.Equal("old body ü", Assert.IsType<MessageReceived>(page.Events[0]).Message.Body);
+            var status = Assert.IsType<MessageStatusChanged>(page.Events[1]).Status;
+            Assert.Equal(("out-1", DeliveryStatus.Acked, 250d), (status.MessageId, status.Status, (status.UpdatedAt - status.QueuedAt).TotalMilliseconds));
+            Assert.Equal(SessionState.Online, Assert.IsType<SessionStateChanged>(page.Events[2]).State);
+            Assert.Equal(new JournalHead(9, null), await migrated.GetHeadAsync("t", "s", Token));
+            var entry = Assert.Single(await migrated.LoadAsync("t", "s", Token));
+            Assert.Equal(("out-2", true, (string?)null), (entry.StanzaId, entry.WaitForAck, entry.ArchiveCursor));
+            Assert.Equal("to send", ((Message)entry.Stanza).Body);
+            Assert.Equal("s", Assert.Single(await migrated.LoadAllAsync(Token)).Id);
+
+            // The new columns take what the new gateway writes.
+            var batch = new JournalBatch();
+            batch.Events.Add(StatusEvent("t", "s", 10, "out-2", DeliveryStatus.Sent));
+            batch.ArchiveCursors.Add(new ArchiveCursor("t", "s", "archive-10"));
+            batch.OutboxAdditions.Add(OutboxEntry("t", "s", "out-3", archiveCursor: "archive-10"));
+            await migrated.CommitAsync(batch, Token);
+            Assert.Equal(new JournalHead(10, "archive-10"), await migrated.GetHeadAsync("t", "s", Token));
+            Assert.Equal("archive-10", (await migrated.LoadAsync("t", "s", Token))[1].ArchiveCursor);
+        }
+
+        var snapshot = logger.Collector.GetSnapshot();
+        Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 3", StringComparison.Ordinal));
+        Assert.Contains(snapshot, r => r.Id.Id == 5504);
+        Assert.DoesNotContain(snapshot, r => r.Level >= LogLevel.Warning);
+        Assert.StartsWith("ag1:", Assert.Single(ReadRawColumn(DatabasePath, "SELECT data FROM events WHERE event_id = 10")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,12 +186,12 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
-        await store.AppendAsync([Event("t", "victim", 1), Event("t", "thief", 1)], Token);
+        await store.CommitEventsAsync([Event("t", "victim", 1), Event("t", "thief", 1)]);
 
         ExecuteRaw("UPDATE events SET data = (SELECT data FROM events WHERE session_id = 'victim') WHERE session_id = 'thief'");
 
-        Assert.Empty((await store.ReadAsync("t", "thief", 0, 10, Token)).Events);
-        Assert.Single((await store.ReadAsync("t", "victim", 0, 10, Token)).Events);
+        Assert.Empty((await store.ReadAsync("t", "thief", 0, 10)).Events);
+        Assert.Single((await store.ReadAsync("t", "victim", 0, 10)).Events);
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5511 && r.Message.Contains("thief", StringComparison.Ordinal));
     }
 
@@ -132,12 +199,100 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     public async Task EventRowInClear_WrittenBeforePayloadEncryption_StillRead()
     {
         await using var store = OpenStore(DatabasePath);
-        await store.AppendAsync([Event("t", "s", 1)], Token);
+        await store.CommitEventsAsync([Event("t", "s", 1)]);
 
         ExecuteRaw("""UPDATE events SET kind = 'message', data = '<message xmlns="jabber:client" from="a@b.example" type="chat"><body>old row</body></message>'""");
 
-        var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10, Token)).Events));
+        var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10)).Events));
         Assert.Equal("old row", message.Message.Body);
+    }
+
+    [Fact]
+    public async Task SealedPayload_BitFlipped_RefusedAndLogged_OthersRead()
+    {
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.CommitEventsAsync(Events("t", "s", 1, 3));
+        var sealedText = Assert.Single(ReadRawColumn(DatabasePath, "SELECT data FROM events WHERE event_id = 2"));
+        var bytes = Convert.FromBase64String(sealedText["ag1:".Length..]);
+        bytes[^1] ^= 1;
+        ExecuteRaw($"UPDATE events SET data = 'ag1:{Convert.ToBase64String(bytes)}' WHERE event_id = 2");
+
+        Assert.Equal([1L, 3], (await store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5511 && r.Message.Contains("AuthenticationTagMismatch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CommitAsync_OneBatchRefusedBySqlite_FailsAlone_OthersOfItsGroupCommitted()
+    {
+        await using var store = OpenStore(DatabasePath);
+        ExecuteRaw("""
+            CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.session_id = 'poisoned'
+            BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;
+            """);
+        var commits = new List<Task>();
+
+        // Held writer, as above: the three batches land in one group, whose transaction fails on the poisoned one.
+        using (var blocker = OpenRaw())
+        using (var transaction = blocker.BeginTransaction())
+        {
+            foreach (var session in new[] { "before", "poisoned", "after" })
+            {
+                var batch = new JournalBatch();
+                batch.Events.Add(Event("t", session, 1));
+                batch.OutboxAdditions.Add(OutboxEntry("t", session, "m-1"));
+                commits.Add(store.CommitAsync(batch, Token));
+            }
+
+            transaction.Rollback();
+        }
+
+        await commits[0];
+        var refused = await Assert.ThrowsAsync<SqliteException>(() => commits[1]);
+        await commits[2];
+
+        Assert.Contains("poisoned row", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await store.LastEventIdAsync("t", "poisoned"));
+        Assert.Empty(await store.LoadAsync("t", "poisoned", Token));
+        Assert.Equal(1, await store.LastEventIdAsync("t", "before"));
+        Assert.Single(await store.LoadAsync("t", "after", Token));
+        await store.CommitEventsAsync([Event("t", "after", 2)]);
+        Assert.Equal(2, await store.LastEventIdAsync("t", "after"));
+    }
+
+    [Fact]
+    public async Task CommitAsync_BatchesQueuedWhileTheWriterWaits_CommittedInOneTransaction()
+    {
+        await using var store = OpenStore(DatabasePath);
+        await store.CommitEventsAsync([Event("t", "warm-up", 1)]);
+        var before = store.GroupCommits;
+        const int Batches = 50;
+        var commits = new List<Task>();
+
+        // Another connection holds the write lock: the writer's first transaction waits for it (busy timeout), and
+        // every batch queued meanwhile must go into the one transaction after it.
+        using (var blocker = OpenRaw())
+        using (var transaction = blocker.BeginTransaction())
+        {
+            for (var i = 0; i < Batches; i++)
+            {
+                var batch = new JournalBatch();
+                batch.Events.Add(StatusEvent("t", $"s{i}", 1, $"m{i}", DeliveryStatus.Queued));
+                batch.OutboxAdditions.Add(OutboxEntry("t", $"s{i}", $"m{i}"));
+                commits.Add(store.CommitAsync(batch, Token));
+            }
+
+            transaction.Rollback();
+        }
+
+        await Task.WhenAll(commits);
+
+        Assert.InRange(store.GroupCommits - before, 1, 2);
+        for (var i = 0; i < Batches; i++)
+        {
+            Assert.Equal(1, await store.LastEventIdAsync("t", $"s{i}"));
+            Assert.Single(await store.LoadAsync("t", $"s{i}", Token));
+        }
     }
 
     [Fact]
@@ -147,10 +302,10 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         {
         }
 
-        ExecuteRaw("UPDATE schema_version SET version = 3");
+        ExecuteRaw("UPDATE schema_version SET version = 4");
 
         var ex = Assert.Throws<InvalidOperationException>(() => OpenStore(DatabasePath));
-        Assert.Contains("schema version 3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 4", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Storage:Path", ex.Message, StringComparison.Ordinal);
     }
 
@@ -176,8 +331,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
                 await first.Store.SaveAsync(session, Token);
             }
 
-            await first.Store.AppendAsync(events, Token);
-            await ((IOutbox)first.Store).AddAsync(new OutboxEntry("tenant-a", "bot", new Message { Id = "o-1", To = Jid.Parse("peer@private.example"), Body = OutboxBody }, false, T0), Token);
+            await first.Store.CommitEventsAsync(events);
+            await first.Store.CommitOutboxAsync([new OutboxEntry("tenant-a", "bot", new Message { Id = "o-1", To = Jid.Parse("peer@private.example"), Body = OutboxBody }, false, T0)]);
             await first.Store.TrimAsync(15, DateTimeOffset.MinValue, Token);
             first.AssertNoErrors();
         }
@@ -191,14 +346,16 @@ public sealed class SqliteGatewayStoreTests : IDisposable
                 AssertSameSession(expected, Assert.Single(loaded, s => s.Tenant == expected.Tenant && s.Id == expected.Id));
             }
 
-            var page = await second.Store.ReadAsync("tenant-a", "bot", 0, 100, Token);
+            var page = await second.Store.ReadAsync("tenant-a", "bot", 0, 100);
             AssertSameEvents(events[5..], page.Events);
             Assert.True(page.Gap);
-            Assert.Equal(20, await second.Store.GetLastEventIdAsync("tenant-a", "bot", Token));
-            Assert.Equal(OutboxBody, ((Message)Assert.Single(await ((IOutbox)second.Store).LoadAsync("tenant-a", "bot", Token)).Stanza).Body);
+            Assert.Equal(20, await second.Store.LastEventIdAsync("tenant-a", "bot"));
+            Assert.Equal(OutboxBody, ((Message)Assert.Single(await second.Store.LoadAsync("tenant-a", "bot", Token)).Stanza).Body);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Message.Contains(Password, StringComparison.Ordinal) || r.Message.Contains(AccountJid, StringComparison.Ordinal));
         }
+
+        Assert.All(ReadRawColumn(DatabasePath, "SELECT data FROM events UNION ALL SELECT stanza FROM outbox"), v => Assert.StartsWith("ag1:", v, StringComparison.Ordinal));
 
         // Every file SQLite wrote (the database, and a WAL if one was left), not the key ring.
         var files = Directory.GetFiles(_directory.Path);
@@ -266,18 +423,37 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task LoadAllAsync_KeyRingLost_SkipsWithWarning()
+    public async Task KeyRingLost_SessionsAndPayloadsUnreadableWithWarnings_NewWritesWork_OldKeyRingReadsBoth()
     {
         await using (var first = StoreHost.Create(_directory.Path))
         {
             await first.Store.SaveAsync(new StoredSession("t", "s", Spec("s"), T0), Token);
+            await first.Store.CommitEventsAsync(Events("t", "s", 1, 2));
+            await first.Store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
         }
 
-        await using var second = StoreHost.Create(_directory.Path, new Dictionary<string, string?> { ["Gateway:Storage:KeysPath"] = "other-keys" });
+        var otherKeys = new Dictionary<string, string?> { ["Gateway:Storage:KeysPath"] = "other-keys" };
+        await using (var second = StoreHost.Create(_directory.Path, otherKeys))
+        {
+            Assert.Empty(await second.Store.LoadAllAsync(Token));
+            Assert.Empty((await second.Store.ReadAsync("t", "s", 0, 10)).Events);
+            var logs = second.Logs.GetSnapshot();
+            Assert.Contains(logs, r => r.Id.Id == 5510 && r.Level == LogLevel.Warning);
+            Assert.Contains(logs, r => r.Id.Id == 5503 && r.Level == LogLevel.Warning && r.Message.Contains("Gateway:Storage:KeysPath", StringComparison.Ordinal));
+            Assert.Contains(logs, r => r.Id.Id == 5511 && r.Level == LogLevel.Warning);
 
-        Assert.Empty(await second.Store.LoadAllAsync(Token));
-        Assert.Contains(second.Logs.GetSnapshot(), r => r.Id.Id == 5510 && r.Level == LogLevel.Warning);
-        second.AssertNoErrors();
+            // Its own key (store key 2, wrapped by this key ring) seals what it writes now.
+            await second.Store.CommitEventsAsync(Events("t", "s", 3, 3));
+            Assert.Equal([3L], (await second.Store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+            second.AssertNoErrors();
+        }
+
+        // Back with the first key ring: what it sealed reads again; what the other one sealed does not.
+        await using var third = StoreHost.Create(_directory.Path);
+        Assert.Equal([1L, 2], (await third.Store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+        Assert.Single(await third.Store.LoadAsync("t", "s", Token));
+        Assert.Single(await third.Store.LoadAllAsync(Token));
+        third.AssertNoErrors();
     }
 
     [Fact]
@@ -285,14 +461,14 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     {
         var logger = new FakeLogger<SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
-        await store.AppendAsync(Events("t", "s", 1, 6), Token);
+        await store.CommitEventsAsync(Events("t", "s", 1, 6));
         ExecuteRaw("""
             UPDATE events SET data = '<message><body>cut off' WHERE event_id = 2;
             UPDATE events SET kind = 'from-the-future' WHERE event_id = 3;
             UPDATE events SET data = '{"state":"NoSuchState"}' WHERE event_id = 4;
             """);
 
-        var page = await store.ReadAsync("t", "s", 0, 3, Token);
+        var page = await store.ReadAsync("t", "s", 0, 3);
 
         Assert.Equal([1L, 5, 6], page.Events.Select(e => e.EventId));
         Assert.Equal(1, page.OldestAvailableEventId);
@@ -305,38 +481,14 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task AppendAsync_SameBatchRetried_StoredOnce()
-    {
-        await using var store = OpenStore(DatabasePath);
-        var batch = Events("t", "s", 1, 3);
-
-        await store.AppendAsync(batch, Token);
-        await store.AppendAsync(batch, Token);
-
-        AssertSameEvents(batch, (await store.ReadAsync("t", "s", 0, 100, Token)).Events);
-    }
-
-    [Fact]
-    public async Task AppendAsync_CanceledBeforeStart_ThrowsAndStoresNothing()
-    {
-        await using var store = OpenStore(DatabasePath);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        await cts.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.AppendAsync(Events("t", "s", 1, 3), cts.Token));
-
-        Assert.Equal(0, await store.GetLastEventIdAsync("t", "s", Token));
-    }
-
-    [Fact]
     public async Task DisposeAsync_ThenUse_ObjectDisposed()
     {
         var store = OpenStore(DatabasePath);
         await store.DisposeAsync();
         await store.DisposeAsync();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.AppendAsync([Event("t", "s", 1)], Token));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.ReadAsync("t", "s", 0, 10, Token));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.CommitEventsAsync([Event("t", "s", 1)]));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.ReadAsync("t", "s", 0, 10));
         Assert.False(File.Exists(DatabasePath + "-wal"), "Every connection is closed: the WAL was checkpointed and removed.");
     }
 
@@ -346,14 +498,14 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         await using var store = OpenStore(DatabasePath);
         for (var first = 1; first <= 5_000; first += 500)
         {
-            await store.AppendAsync([.. Enumerable.Range(first, 500).Select(id => Event("t", $"s{id % 3}", id, T0))], Token);
+            await store.CommitEventsAsync([.. Enumerable.Range(first, 500).Select(id => Event("t", $"s{id % 3}", id, T0))]);
         }
 
         await store.TrimAsync(10_000, T0.AddSeconds(1), Token);
 
         for (var s = 0; s < 3; s++)
         {
-            var page = await store.ReadAsync("t", $"s{s}", 0, 10, Token);
+            var page = await store.ReadAsync("t", $"s{s}", 0, 10);
             Assert.Empty(page.Events);
             Assert.True(page.LastEventId >= 4_998);
         }
@@ -361,7 +513,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
     [Fact]
     [Trait("Tier", "Performance")]
-    public async Task AppendAsync_Throughput_PrintsEventsPerSecond()
+    public async Task CommitAsync_Throughput_PrintsEventsPerSecond()
     {
         const int Total = 50_000;
         await using var store = OpenStore(DatabasePath);
@@ -371,7 +523,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < Total; i += 512)
         {
-            await store.AppendAsync(events[i..Math.Min(Total, i + 512)], Token);
+            await store.CommitEventsAsync(events[i..Math.Min(Total, i + 512)]);
         }
 
         var sequential = Total / Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -386,16 +538,16 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             {
                 for (var i = 0; i < mine.Length; i += Small)
                 {
-                    await store.AppendAsync(mine[i..Math.Min(mine.Length, i + Small)], Token);
+                    await store.CommitEventsAsync(mine[i..Math.Min(mine.Length, i + Small)]);
                 }
             },
             Token)));
         var concurrent = Total / Stopwatch.GetElapsedTime(started).TotalSeconds;
 
-        var report = $"SQLite append rate: {sequential:N0} events/s (one caller, batches of 512); {concurrent:N0} events/s ({Callers} callers, batches of {Small})";
+        var report = $"SQLite commit rate: {sequential:N0} events/s (one caller, batches of 512); {concurrent:N0} events/s ({Callers} callers, batches of {Small})";
         TestContext.Current.SendDiagnosticMessage(report);
         TestContext.Current.TestOutputHelper?.WriteLine(report);
-        Assert.Equal(Total, await store.GetLastEventIdAsync("t", "sequential", Token));
-        Assert.Equal(Total / Callers, (await store.ReadAsync("t", "concurrent0", 0, Total, Token)).Events.Count);
+        Assert.Equal(Total, await store.LastEventIdAsync("t", "sequential"));
+        Assert.Equal(Total / Callers, (await store.ReadAsync("t", "concurrent0", 0, Total)).Events.Count);
     }
 }

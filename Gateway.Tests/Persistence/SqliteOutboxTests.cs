@@ -1,10 +1,10 @@
-using System.Xml.Linq;
-using Gateway.Xmpp;
 using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.Extensions.Logging.Testing;
 using static Gateway.Tests.Persistence.PersistenceTestKit;
 
 namespace Gateway.Tests.Persistence;
 
+/// <summary>What only the SQLite outbox does; the rest is in <see cref="PoolStoreContractTests"/>.</summary>
 [Trait("Tier", "Unit")]
 public sealed class SqliteOutboxTests : IDisposable
 {
@@ -14,84 +14,49 @@ public sealed class SqliteOutboxTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    private static OutboxEntry Entry(string session, string id, bool waitForAck = false) => new(
-        "t",
-        session,
-        new Message
-        {
-            Id = id,
-            To = Jid.Parse("bob@example.org"),
-            Type = MessageType.Chat,
-            Body = $"body of {id} <&> ünïcode",
-            Payload = [new XElement(XName.Get("origin-id", "urn:xmpp:sid:0"), new XAttribute("id", id))],
-        },
-        waitForAck,
-        T0);
-
     [Fact]
-    public async Task Added_SurvivesReopen_InAcceptanceOrder_RemovedOnesGone()
+    public async Task Committed_SurvivesReopen_InAcceptanceOrder_RemovedOnesGone()
     {
         await using (var store = OpenStore(DatabasePath))
         {
-            IOutbox outbox = store;
-            await outbox.AddAsync(Entry("s", "m-3"), Token);
-            await outbox.AddAsync(Entry("s", "m-1", waitForAck: true), Token);
-            await outbox.AddAsync(Entry("s", "m-2"), Token);
-            await outbox.RemoveAsync("t", "s", "m-1", Token);
-            await outbox.RemoveAsync("t", "s", "never-added", Token);
+            await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-3", archiveCursor: "a-1")]);
+            await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1", waitForAck: true), OutboxEntry("t", "s", "m-2")]);
+            await store.CommitOutboxAsync([], [new OutboxKey("t", "s", "m-1")]);
         }
 
         await using var reopened = OpenStore(DatabasePath);
-        var entries = await ((IOutbox)reopened).LoadAsync("t", "s", Token);
+        var entries = await reopened.LoadAsync("t", "s", Token);
 
         Assert.Equal(["m-3", "m-2"], entries.Select(e => e.StanzaId));
-        var first = Assert.IsType<Message>(entries[0].Stanza);
-        Assert.Equal("body of m-3 <&> ünïcode", first.Body);
-        Assert.Equal(Jid.Parse("bob@example.org"), first.To);
-        Assert.Equal("m-3", (string?)first.FindPayload(XName.Get("origin-id", "urn:xmpp:sid:0"))?.Attribute("id"));
-        Assert.Equal(T0.UtcTicks, entries[0].AcceptedAt.UtcTicks);
+        Assert.Equal("a-1", entries[0].ArchiveCursor);
+        Assert.Equal("body of m-3 <&> ünïcode", ((Xmpp.Message)entries[0].Stanza).Body);
         Assert.True(reopened.IsDurable);
-    }
-
-    [Fact]
-    public async Task SameIdTwice_FirstKept()
-    {
-        await using var store = OpenStore(DatabasePath);
-        IOutbox outbox = store;
-        await outbox.AddAsync(Entry("s", "m-1"), Token);
-        await outbox.AddAsync(Entry("s", "m-1", waitForAck: true) with { Stanza = new Message { Id = "m-1", Body = "second" } }, Token);
-
-        var entry = Assert.Single(await outbox.LoadAsync("t", "s", Token));
-        Assert.Equal("body of m-1 <&> ünïcode", ((Message)entry.Stanza).Body);
-        Assert.False(entry.WaitForAck);
-    }
-
-    [Fact]
-    public async Task DeleteSession_OnlyThatSessionsEntries()
-    {
-        await using var store = OpenStore(DatabasePath);
-        IOutbox outbox = store;
-        await outbox.AddAsync(Entry("a", "m-1"), Token);
-        await outbox.AddAsync(Entry("b", "m-1"), Token);
-
-        await outbox.DeleteSessionAsync("t", "a", Token);
-
-        Assert.Empty(await outbox.LoadAsync("t", "a", Token));
-        Assert.Single(await outbox.LoadAsync("t", "b", Token));
     }
 
     [Fact]
     public async Task UnreadableRow_SkippedAndLogged_OthersLoaded()
     {
-        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger<Gateway.Api.Persistence.SqliteGatewayStore>();
+        var logger = new FakeLogger<Gateway.Api.Persistence.SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
-        IOutbox outbox = store;
-        await outbox.AddAsync(Entry("s", "m-1"), Token);
+        await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
         ExecuteRaw(DatabasePath, "INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'bad', 0, 0, '<message><unclosed')");
 
-        await outbox.AddAsync(Entry("s", "m-2"), Token);
+        await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-2")]);
 
-        Assert.Equal(["m-1", "m-2"], (await outbox.LoadAsync("t", "s", Token)).Select(e => e.StanzaId));
+        Assert.Equal(["m-1", "m-2"], (await store.LoadAsync("t", "s", Token)).Select(e => e.StanzaId));
         Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5513 && r.Message.Contains("bad", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StanzaSealedWithDataProtection_BeforeTheStoreKey_StillLoads()
+    {
+        await using var store = OpenStore(DatabasePath);
+        var legacy = new Gateway.Api.Persistence.LegacyPayloadProtector(Keys);
+        var sealedStanza = legacy.Protect("t", "s", """<message xmlns="jabber:client" id="old-1" to="bob@example.org" type="chat"><body>old</body></message>""");
+        ExecuteRaw(DatabasePath, $"INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'old-1', 0, 0, '{sealedStanza}')");
+
+        var entry = Assert.Single(await store.LoadAsync("t", "s", Token));
+
+        Assert.Equal("old", ((Xmpp.Message)entry.Stanza).Body);
     }
 }

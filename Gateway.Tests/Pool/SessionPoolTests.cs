@@ -16,7 +16,7 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
 
     private readonly List<SessionPool> _pools = [];
 
-    private SessionPool NewPool(Func<SessionPoolOptions, SessionPoolOptions>? configure = null, ISessionStore? store = null, IEventLog? log = null)
+    private SessionPool NewPool(Func<SessionPoolOptions, SessionPoolOptions>? configure = null, IPoolStore? store = null)
     {
         var options = new SessionPoolOptions
         {
@@ -26,7 +26,7 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
             IqAnswerTimeout = TimeSpan.FromSeconds(5),
         };
-        var pool = new SessionPool(configure?.Invoke(options) ?? options, NullLoggerFactory.Instance, sessionStore: store, eventLog: log);
+        var pool = new SessionPool(configure?.Invoke(options) ?? options, NullLoggerFactory.Instance, store: store);
         _pools.Add(pool);
         return pool;
     }
@@ -326,27 +326,26 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
     [Fact]
     public async Task StartAsync_AfterRestart_RestoresSessionsAndContinuesEventIds()
     {
-        var store = new MemorySessionStore();
-        var log = new InMemoryEventLog();
+        var store = new InMemoryPoolStore();
         var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
         await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        var first = NewPool(store: store, log: log);
+        var first = NewPool(store: store);
         await first.StartAsync(Token);
         var info = await first.CreateAsync("t", Spec(account, "s") with { Resource = "restored" }, Token);
         await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Body = "before restart", Id = "b1" }, Token);
-        await WaitUntilAsync(() => log.ReadAsync("t", "s", 0, 100, Token).Result.Events.Any(e => e is MessageReceived { Message.Id: "b1" }));
-        var lastBefore = await log.GetLastEventIdAsync("t", "s", Token);
+        await WaitUntilAsync(() => store.ReadAsync("t", "s", 0, 100, long.MaxValue, Token).Result.Events.Any(e => e is MessageReceived { Message.Id: "b1" }));
+        var lastBefore = (await store.GetHeadAsync("t", "s", Token)).LastEventId;
         await first.StopAsync(Token);
 
-        var second = NewPool(store: store, log: log);
+        var second = NewPool(store: store);
         await second.StartAsync(Token);
         var restored = second.Find("t", "s");
         Assert.NotNull(restored);
         await WaitUntilAsync(() => restored.Info.State == SessionState.Online);
         await peer.SendAsync(new Message { To = restored.Info.BoundJid, Type = MessageType.Chat, Body = "after restart", Id = "a1" }, Token);
-        await WaitUntilAsync(() => log.ReadAsync("t", "s", 0, 1000, Token).Result.Events.Any(e => e is MessageReceived { Message.Id: "a1" }));
+        await WaitUntilAsync(() => store.ReadAsync("t", "s", 0, 1000, long.MaxValue, Token).Result.Events.Any(e => e is MessageReceived { Message.Id: "a1" }));
 
-        var history = await second.ReadHistoryAsync("t", "s", 0, 1000, Token);
+        var history = await second.ReadHistoryAsync("t", "s", 0, 1000, long.MaxValue, Token);
         Assert.Equal(Enumerable.Range(1, history.Events.Count).Select(i => (long)i), history.Events.Select(e => e.EventId));
         var after = history.Events.OfType<MessageReceived>().Single(e => e.Message.Id == "a1");
         Assert.True(after.EventId > lastBefore);
@@ -453,26 +452,6 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
         var receipt = await peer.ReceiveAsync<Message>(m => ReceiptElements.FindAcknowledgement(m)?.Id == "ask-1");
 
         Assert.Equal(info.BoundJid, receipt.From);
-    }
-
-    private sealed class MemorySessionStore : ISessionStore
-    {
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), StoredSession> _sessions = new();
-
-        public Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default)
-        {
-            _sessions[(session.Tenant, session.Id)] = session;
-            return Task.CompletedTask;
-        }
-
-        public Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
-        {
-            _sessions.TryRemove((tenant, sessionId), out _);
-            return Task.CompletedTask;
-        }
-
-        public Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<StoredSession>>([.. _sessions.Values]);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

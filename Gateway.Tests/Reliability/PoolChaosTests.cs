@@ -6,6 +6,7 @@ using Gateway.Tests.Fakes;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -47,7 +48,7 @@ public sealed class PoolChaosTests
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_CHAOS_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
         var faults = Environment.GetEnvironmentVariable("GATEWAY_CHAOS_FAULTS") ?? "cuts,restart";
         // Durable as far as the pool can tell: every accepted message must leave it once the server acknowledged it.
-        var outbox = new InMemoryOutbox();
+        var store = new InMemoryPoolStore(outboxIsDurable: true);
         await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, server.C2sPort));
         await using var pool = new SessionPool(
             new SessionPoolOptions
@@ -60,7 +61,7 @@ public sealed class PoolChaosTests
                 AckTimeout = TimeSpan.FromSeconds(60),
             },
             loggerFactory,
-            outbox: outbox);
+            store: store);
 
         var received = new ConcurrentDictionary<string, ConcurrentQueue<(long EventId, string Id)>>();
         using var readerCts = CancellationTokenSource.CreateLinkedTokenSource(Token);
@@ -150,13 +151,13 @@ public sealed class PoolChaosTests
         AssertExactlyOnceInOrder(received["gw"], "p", count);
         try
         {
-            await WaitUntilAsync(() => outbox.Count == 0, TimeSpan.FromSeconds(30));
+            await WaitUntilAsync(() => store.OutboxCount == 0, TimeSpan.FromSeconds(30));
         }
         catch (OperationCanceledException) when (!Token.IsCancellationRequested)
         {
-            var stuck = string.Join("; ", (await outbox.LoadAsync("t", "gw", Token)).Concat(await outbox.LoadAsync("t", "peer", Token))
+            var stuck = string.Join("; ", (await store.LoadAsync("t", "gw", Token)).Concat(await store.LoadAsync("t", "peer", Token))
                 .GroupBy(e => e.SessionId).Select(g => $"{g.Key}: {g.Count()} ({string.Join(", ", g.Take(5).Select(e => e.StanzaId))} ...)"));
-            Assert.Fail($"{outbox.Count} messages were delivered yet never left the outbox (their acknowledgement was lost): {stuck}");
+            Assert.Fail($"{store.OutboxCount} messages were delivered yet never left the outbox (their acknowledgement was lost): {stuck}");
         }
         await readerCts.CancelAsync();
     }

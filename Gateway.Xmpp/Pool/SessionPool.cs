@@ -19,10 +19,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<(string Tenant, string Id), ManagedSession> _sessions = new();
     private readonly Channel<SessionEvent> _events;
-    private readonly ISessionStore _sessionStore;
-    private readonly IEventLog _eventLog;
-    private readonly IOutbox _outbox;
+    private readonly IPoolStore _store;
     private readonly EventJournal _journal;
+
+    /// <summary>Reused by the journal's single writer for each commit.</summary>
+    private readonly JournalBatch _batch = new();
     private readonly object _admission = new();
     private long _droppedEvents;
     private volatile bool _running;
@@ -31,10 +32,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// <param name="options">Limits, timeouts and policies.</param>
     /// <param name="loggerFactory">Where the pool logs.</param>
     /// <param name="timeProvider">Clock for backoff, keepalive and timeouts; the system clock when null.</param>
-    /// <param name="sessionStore">Where session definitions survive restarts; none kept when null.</param>
-    /// <param name="eventLog">Where events are journaled before dispatch; in memory when null.</param>
-    /// <param name="outbox">Where accepted stanzas wait for the server's acknowledgement, to survive a restart; none when null.</param>
-    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, ISessionStore? sessionStore = null, IEventLog? eventLog = null, IOutbox? outbox = null)
+    /// <param name="store">
+    /// Where session definitions, the event journal (written before dispatch) and the outbox (accepted stanzas until the
+    /// server's acknowledgement) survive restarts; in memory (<see cref="InMemoryPoolStore"/>) when null.
+    /// </param>
+    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, IPoolStore? store = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -46,9 +48,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _events = Channel.CreateBounded<SessionEvent>(
             new BoundedChannelOptions(options.EventBufferCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
             _ => Log.EventDropped(_logger, options.EventBufferCapacity, Interlocked.Increment(ref _droppedEvents)));
-        _sessionStore = sessionStore ?? NoSessionStore.Instance;
-        _eventLog = eventLog ?? new InMemoryEventLog();
-        _outbox = outbox ?? NoOutbox.Instance;
+        _store = store ?? new InMemoryPoolStore();
         _journal = new EventJournal(CommitAsync, e => _events.Writer.TryWrite(e), options.JournalCapacity, _logger, _timeProvider);
     }
 
@@ -58,16 +58,18 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var stored in await _sessionStore.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var stored in await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var lastEventId = await _eventLog.GetLastEventIdAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
-            var recent = await ReadRecentMessagesAsync(stored, lastEventId, cancellationToken).ConfigureAwait(false);
-            var lastArchiveId = recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, lastEventId), _outbox.IsDurable, lastArchiveId, restored: true);
+            var head = await _store.GetHeadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
+            var recent = await ReadRecentMessagesAsync(stored, head.LastEventId, cancellationToken).ConfigureAwait(false);
+
+            // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
+            var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true);
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
-                session.StartRestored(await _outbox.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
-                Log.SessionRestored(_logger, stored.Tenant, stored.Id, lastEventId);
+                session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
+                Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
             }
         }
 
@@ -82,7 +84,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     {
         _running = false;
         var sessions = _sessions.Values.ToArray();
-        await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _outbox.IsDurable))).ConfigureAwait(false);
+        await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _store.IsDurable))).ConfigureAwait(false);
         _sessions.Clear();
 
         // Not cancelled with the sessions' stop: what they journaled must still be committed, and the writer only
@@ -111,7 +113,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _outbox.IsDurable);
+        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -134,7 +136,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             await session.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             // Stored once it proved it can log in, so a restart restores only sessions that worked.
-            await _sessionStore.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
+            await _store.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
             return session.Info;
         }
         catch
@@ -162,16 +164,16 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
         session.Close();
-        await _sessionStore.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-        await _eventLog.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-        await _outbox.DeleteSessionAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteSessionDataAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
-    public Task<EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    public Task<EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        return _eventLog.ReadAsync(tenant, sessionId, afterEventId, limit, cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        return _store.ReadAsync(tenant, sessionId, afterEventId, limit, maxBytes, cancellationToken);
     }
 
     public PoolHealth GetHealth() => new(
@@ -203,45 +205,37 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private async Task<IReadOnlyList<Message>> ReadRecentMessagesAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
     {
         const int Window = 1_000;
-        var page = await _eventLog.ReadAsync(stored.Tenant, stored.Id, Math.Max(0, lastEventId - Window), Window, cancellationToken).ConfigureAwait(false);
+        var page = await _store.ReadAsync(stored.Tenant, stored.Id, Math.Max(0, lastEventId - Window), Window, long.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. page.Events.OfType<MessageReceived>().Select(e => e.Message)];
     }
 
-    /// <summary>
-    /// Stores one group commit of the journal. Events go in one append; outbox additions before removals, so a stanza
-    /// added and acknowledged within the same commit leaves nothing behind.
-    /// </summary>
-    private async Task CommitAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
+    /// <summary>Stores one group commit of the journal: every session's events, outbox changes and archive cursors in one transaction.</summary>
+    private Task CommitAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
     {
-        var events = new List<SessionEvent>(entries.Count);
+        var batch = _batch;
+        batch.Clear();
         foreach (var entry in entries)
         {
             if (entry.Event is { } sessionEvent)
             {
-                events.Add(sessionEvent);
+                batch.Events.Add(sessionEvent);
             }
-        }
 
-        if (events.Count > 0)
-        {
-            await _eventLog.AppendAsync(events, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var entry in entries)
-        {
-            if (entry is { Kind: JournalEntryKind.OutboxAddition, Outbox: { } added })
+            switch (entry)
             {
-                await _outbox.AddAsync(added, cancellationToken).ConfigureAwait(false);
+                case { Kind: JournalEntryKind.OutboxAddition, Outbox: { } added }:
+                    batch.OutboxAdditions.Add(added);
+                    break;
+                case { Kind: JournalEntryKind.OutboxRemoval, Key: { } removed }:
+                    batch.OutboxRemovals.Add(new OutboxKey(entry.Owner.Tenant, entry.Owner.SessionId, removed));
+                    break;
+                case { Kind: JournalEntryKind.ArchiveCursor, Key: { } cursor }:
+                    batch.ArchiveCursors.Add(new ArchiveCursor(entry.Owner.Tenant, entry.Owner.SessionId, cursor));
+                    break;
             }
         }
 
-        foreach (var entry in entries)
-        {
-            if (entry is { Kind: JournalEntryKind.OutboxRemoval, Key: { } removed })
-            {
-                await _outbox.RemoveAsync(entry.Owner.Tenant, entry.Owner.SessionId, removed, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        return batch.IsEmpty ? Task.CompletedTask : _store.CommitAsync(batch, cancellationToken);
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

@@ -1,26 +1,32 @@
 namespace Gateway.Xmpp.Pool.Persistence;
 
 /// <summary>
-/// The per-session journal of events. The pool appends every event before it is dispatched, so a
-/// subscriber that comes back with its last event id can be given exactly what it missed.
+/// The read side of the per-session journal of events. The pool commits every event (<see cref="IPoolStore.CommitAsync"/>)
+/// before it is dispatched, so a subscriber that comes back with its last event id can be given exactly what it missed.
 /// </summary>
 public interface IEventLog
 {
-    /// <summary>Appends events (in order; ids increase per session). Durable when the task completes.</summary>
-    Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The session's events with an id greater than <paramref name="afterEventId"/>, oldest first: at most
+    /// <paramref name="limit"/> events and about <paramref name="maxBytes"/> of stored payload, though always at least
+    /// one event when there is one after <paramref name="afterEventId"/> (and <paramref name="limit"/> is not 0).
+    /// </summary>
+    Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default);
 
-    /// <summary>The session's events with an id greater than <paramref name="afterEventId"/>, oldest first, at most <paramref name="limit"/>.</summary>
-    Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default);
+    /// <summary>Where the session's journal stands: numbering continues from it after a restart.</summary>
+    Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
 
-    /// <summary>The highest event id stored for the session, 0 when none: numbering continues from it after a restart.</summary>
-    Task<long> GetLastEventIdAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
-
-    /// <summary>Drops events beyond the retention: more than <paramref name="maxEventsPerSession"/> per session, or older than <paramref name="olderThan"/>.</summary>
+    /// <summary>
+    /// Drops events beyond the retention: more than <paramref name="maxEventsPerSession"/> per session, or older than
+    /// <paramref name="olderThan"/>. Journal heads are kept.
+    /// </summary>
     Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default);
-
-    /// <summary>Forgets every event of a removed session.</summary>
-    Task DeleteSessionAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
 }
+
+/// <summary>Where a session's journal stands.</summary>
+/// <param name="LastEventId">The highest event id ever committed for the session, 0 when none; it survives trimming.</param>
+/// <param name="ArchiveCursor">The last archive cursor committed (<see cref="Persistence.ArchiveCursor.ArchiveId"/>), null when none.</param>
+public sealed record JournalHead(long LastEventId, string? ArchiveCursor);
 
 /// <summary>
 /// A page of a session's events. <see cref="Gap"/> is true when events after the requested id were already

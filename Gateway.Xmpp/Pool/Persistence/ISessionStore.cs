@@ -18,16 +18,3 @@ public interface ISessionStore
 
 /// <summary>A session definition as stored.</summary>
 public sealed record StoredSession(string Tenant, string Id, SessionSpec Spec, DateTimeOffset CreatedAt);
-
-/// <summary>Keeps nothing: sessions live as long as the process. The default of a bare <see cref="SessionPool"/>.</summary>
-public sealed class NoSessionStore : ISessionStore
-{
-    public static NoSessionStore Instance { get; } = new();
-
-    public Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    public Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    public Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<StoredSession>>([]);
-}
