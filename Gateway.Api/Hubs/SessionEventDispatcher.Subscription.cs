@@ -1,0 +1,438 @@
+using Gateway.Api.Contracts;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+
+namespace Gateway.Api.Hubs;
+
+public sealed partial class SessionEventDispatcher
+{
+    private const string SubscriptionEndedKind = "subscription-ended";
+
+    /// <summary>What the dispatch loop may do with a subscription.</summary>
+    private enum SubscriptionState
+    {
+        /// <summary>The pump reads the log; the loop ignores the session's live events for it (the log has them).</summary>
+        Replaying,
+
+        /// <summary>The loop queues the session's live events for it.</summary>
+        Live,
+
+        /// <summary>Nothing more is queued; the pump drops what is and stops.</summary>
+        Ended,
+    }
+
+    private readonly record struct QueuedEvent(SessionEvent Event, SerializedHubMessage Message, int Bytes);
+
+    /// <summary>One write outlasted <see cref="GatewayHubOptions.SendTimeout"/>: the connection is not reading.</summary>
+    private sealed class SendTimedOutException() : Exception("A write to the hub connection timed out.");
+
+    /// <summary>
+    /// One connection's subscription to one session: a bounded queue filled by the dispatch loop, and the pump that
+    /// writes it to the connection in order (replaying from the log where needed). Only the pump touches
+    /// <see cref="_next"/>; the queue's state and size change under <see cref="_gate"/>, held only for in-memory work,
+    /// so the loop never waits on a client, a write or a log read.
+    /// </summary>
+    private sealed class Subscription
+    {
+        private readonly SessionEventDispatcher _owner;
+        private readonly Lock _gate = new();
+        private readonly Queue<QueuedEvent> _queue = new();
+
+        // Released once per event queued, and once when the subscription ends: the pump sleeps on it. Never disposed
+        // (it has no wait handle), so a release racing with the pump's end is harmless.
+        private readonly SemaphoreSlim _available = new(0);
+
+        // Cancelled by Unsubscribe, a replacing Subscribe, the connection closing, or the dispatcher stopping. Never
+        // linked (its registrations are disposed with the pump), so it needs no disposal of its own.
+        private readonly CancellationTokenSource _cancellation = new();
+        private readonly CancellationToken _token;
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private SubscriptionState _state = SubscriptionState.Replaying;
+        private long _queuedBytes;
+        private (int Events, long Bytes) _overflow;
+
+        private CancellationTokenSource _write;
+        private long _next;
+        private bool _resync;
+        private long _largestEventBytes = AssumedEventBytes;
+        private volatile bool _live;
+
+        public Subscription(SessionEventDispatcher owner, HubConnectionContext connection, string tenant, string sessionId, long next)
+        {
+            _owner = owner;
+            Connection = connection;
+            Tenant = tenant;
+            SessionId = sessionId;
+            _next = next;
+            _token = _cancellation.Token;
+            _write = CancellationTokenSource.CreateLinkedTokenSource(_token);
+        }
+
+        public HubConnectionContext Connection { get; }
+
+        public string ConnectionId => Connection.ConnectionId;
+
+        public IHubProtocol Protocol => Connection.Protocol;
+
+        public string Tenant { get; }
+
+        public string SessionId { get; }
+
+        /// <summary>Replay done, live events flowing.</summary>
+        public bool IsLive => _live;
+
+        /// <summary>Completes when the pump has stopped; never faults.</summary>
+        public Task Completion => _completion.Task;
+
+        /// <summary>
+        /// Starts the pump once <paramref name="previous"/> (the same connection and session's former subscription) has
+        /// stopped. The pump never throws; its end is observed through <see cref="Completion"/>, which the dispatcher
+        /// awaits when it stops.
+        /// </summary>
+        public void Start(EventPage? first, Subscription? previous) => _ = Task.Run(() => RunAsync(first, previous), CancellationToken.None);
+
+        public void Cancel() => _cancellation.Cancel();
+
+        /// <summary>Called by the dispatch loop only: queues a live event, or ends the subscription when the queue is full.</summary>
+        public void Offer(SessionEvent e, SerializedHubMessage message, int bytes)
+        {
+            var options = _owner._options;
+            lock (_gate)
+            {
+                if (_state != SubscriptionState.Live)
+                {
+                    return;
+                }
+
+                // The byte bound counts the events behind the next one to write: that one is as good as being written,
+                // and a large event followed at once by another must not end a subscriber that keeps up.
+                var waiting = _queue.Count;
+                var behindNext = waiting == 0 ? 0 : _queuedBytes - _queue.Peek().Bytes;
+                if (waiting >= options.SubscriptionQueueEvents || (waiting > 0 && behindNext + bytes > options.SubscriptionQueueBytes))
+                {
+                    // Falling behind: end here rather than buffer without bound or wait (which would hold up every other
+                    // subscriber). What is queued is dropped, the log keeps it; the pump tells the client where to resume.
+                    _state = SubscriptionState.Ended;
+                    _overflow = (waiting + 1, _queuedBytes + bytes);
+                    DropQueueLocked();
+                    _available.Release();
+                    return;
+                }
+
+                _queue.Enqueue(new(e, message, bytes));
+                _queuedBytes += bytes;
+                _available.Release();
+            }
+        }
+
+        private async Task RunAsync(EventPage? first, Subscription? previous)
+        {
+            using var stopping = _owner.StoppingToken.UnsafeRegister(static s => ((Subscription)s!).Cancel(), this);
+            using var closed = Connection.ConnectionAborted.UnsafeRegister(static s => ((Subscription)s!).Cancel(), this);
+            try
+            {
+                if (previous is not null)
+                {
+                    await previous.Completion;
+                }
+
+                _token.ThrowIfCancellationRequested();
+                await ReplayAsync(first, trigger: null);
+                await PumpAsync();
+            }
+            catch (OperationCanceledException) when (_token.IsCancellationRequested)
+            {
+                // Unsubscribed, replaced, disconnected or shutting down.
+            }
+            catch (SendTimedOutException)
+            {
+                // The connection took nothing for SendTimeout, so it is not reading and no message (not even
+                // OnSubscriptionEnded) would reach the client. Closing it is what the client still learns of: its
+                // Closed event, after which it reconnects and resumes each session with SubscribeAfter and its last id.
+                // Every other subscription of the connection is stuck behind the same buffers and ends with it.
+                Connection.Abort();
+            }
+            catch (Exception ex)
+            {
+                HubLog.PumpFailed(_owner._logger, ConnectionId, Tenant, SessionId, ex);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _state = SubscriptionState.Ended;
+                    DropQueueLocked();
+                }
+
+                _write.Dispose();
+                _owner.Completed(this);
+                _completion.TrySetResult();
+            }
+        }
+
+        /// <summary>Writes queued live events in order until the loop ends the subscription; then says so to the client.</summary>
+        private async Task PumpAsync()
+        {
+            while (true)
+            {
+                await _available.WaitAsync(_token);
+                QueuedEvent item;
+                lock (_gate)
+                {
+                    if (_state == SubscriptionState.Ended)
+                    {
+                        // The loop found the queue full (and dropped it: the log keeps those events).
+                        break;
+                    }
+
+                    if (!_queue.TryDequeue(out item))
+                    {
+                        continue; // released for an event a switch to replaying dropped
+                    }
+
+                    _queuedBytes -= item.Bytes;
+                }
+
+                var id = item.Event.EventId;
+                if (id < _next)
+                {
+                    // Already delivered by a replay.
+                    continue;
+                }
+
+                if (id > _next && !_resync)
+                {
+                    // Ids were skipped: the pool dropped events this subscriber has not had. Read them from the log.
+                    HubLog.ReplayingGap(_owner._logger, ConnectionId, Tenant, SessionId, _next, id);
+                    if (TrySetState(SubscriptionState.Replaying))
+                    {
+                        await ReplayAsync(first: null, trigger: item.Event);
+                    }
+
+                    continue;
+                }
+
+                _resync = false;
+                await WriteAsync(item.Message, KindOf(item.Event), id);
+                _next = id + 1;
+            }
+
+            await EndAsync();
+        }
+
+        /// <summary>
+        /// Writes the subscription's missed events from the log, in order, until it has caught up; then hands it back to
+        /// live delivery. <paramref name="trigger"/>: a live event known to exist (it revealed a gap), written here if the
+        /// log does not have it, so a subscription can never stall.
+        /// </summary>
+        private async Task ReplayAsync(EventPage? first, SessionEvent? trigger)
+        {
+            try
+            {
+                var page = first;
+                var live = false;
+                while (!IsEnded)
+                {
+                    page ??= await ReadAfterAsync();
+                    if (!HasNew(page, _next))
+                    {
+                        if (live)
+                        {
+                            break;
+                        }
+
+                        // Caught up, as far as the log says. From now on the loop queues live events; the log is read
+                        // once more for those it handed out before that (it journals every event before handing it out,
+                        // and _gate orders its check of the state before or after this switch).
+                        if (!TrySetState(SubscriptionState.Live))
+                        {
+                            return;
+                        }
+
+                        live = true;
+                        page = null;
+                        continue;
+                    }
+
+                    // One page at a time, each written before the next is read: a replay holds one page, not the backlog.
+                    long largest = 0;
+                    foreach (var e in page.Events)
+                    {
+                        if (e.EventId < _next)
+                        {
+                            continue;
+                        }
+
+                        _token.ThrowIfCancellationRequested();
+                        if (HubMessages.ForEvent(e) is { } message)
+                        {
+                            largest = Math.Max(largest, await WriteAsync(message, KindOf(e), e.EventId));
+                        }
+
+                        _next = e.EventId + 1;
+                    }
+
+                    if (largest > 0)
+                    {
+                        _largestEventBytes = largest;
+                    }
+
+                    page = null;
+                }
+            }
+            catch (Exception ex) when (ex is not SendTimedOutException && !(ex is OperationCanceledException && _token.IsCancellationRequested))
+            {
+                // The log could not be read: deliver live events again rather than none, taking the next one whatever
+                // its id; the client sees the gap in ids.
+                HubLog.ReplayFailed(_owner._logger, ConnectionId, Tenant, SessionId, ex);
+                if (!TrySetState(SubscriptionState.Live))
+                {
+                    return;
+                }
+
+                _resync = true;
+            }
+
+            if (IsEnded)
+            {
+                return;
+            }
+
+            if (trigger is not null && trigger.EventId >= _next && HubMessages.ForEvent(trigger) is { } pending)
+            {
+                await WriteAsync(pending, KindOf(trigger), trigger.EventId);
+                _next = trigger.EventId + 1;
+            }
+
+            _live = true;
+        }
+
+        /// <summary>Tells the client its subscription ended and where to resume; the last write of the pump.</summary>
+        private async Task EndAsync()
+        {
+            (int Events, long Bytes) overflow;
+            lock (_gate)
+            {
+                overflow = _overflow;
+            }
+
+            var options = _owner._options;
+            var last = _next - 1;
+            HubLog.SlowConsumer(_owner._logger, ConnectionId, Tenant, SessionId, overflow.Events, overflow.Bytes, options.SubscriptionQueueEvents, options.SubscriptionQueueBytes, last);
+
+            // Written behind the events already written, so the client has everything up to `last` when it reads this.
+            await WriteAsync(HubMessages.SubscriptionEnded(new(SessionId, SubscriptionEndReasons.SlowConsumer, last)), SubscriptionEndedKind, last);
+        }
+
+        /// <summary>
+        /// Writes one message to the connection, bounded by <see cref="GatewayHubOptions.SendTimeout"/>. Returns its size
+        /// as serialised for the connection. A failed write is logged and skipped (the client sees the gap in ids);
+        /// a timed-out one throws <see cref="SendTimedOutException"/>.
+        /// </summary>
+        private async ValueTask<int> WriteAsync(SerializedHubMessage message, string kind, long eventId)
+        {
+            int bytes;
+            try
+            {
+                // Serialise here, not inside SignalR: a message it cannot serialise makes SignalR close the connection.
+                bytes = message.GetSerializedMessage(Protocol).Length;
+            }
+            catch (Exception ex)
+            {
+                HubLog.DispatchFailed(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId, ex);
+                return 0;
+            }
+
+            try
+            {
+                var write = Connection.WriteAsync(message, _write.Token);
+                if (!write.IsCompleted)
+                {
+                    // Only a write that waits (the connection's buffers are full) needs the timer.
+                    _write.CancelAfter(_owner._options.SendTimeout);
+                }
+
+                await write;
+            }
+            catch (OperationCanceledException) when (!_token.IsCancellationRequested)
+            {
+                HubLog.DispatchTimedOut(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId, _owner._options.SendTimeout);
+                throw new SendTimedOutException();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                HubLog.DispatchFailed(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId, ex);
+                return bytes;
+            }
+            finally
+            {
+                // Stops the timer for the next write. It fails only once cancelled: by the subscription (the pump is
+                // ending), or by a timer that fired as the write completed (then a fresh source for the next one).
+                if (!_write.TryReset() && !_token.IsCancellationRequested)
+                {
+                    _write.Dispose();
+                    _write = CancellationTokenSource.CreateLinkedTokenSource(_token);
+                }
+            }
+
+            HubLog.Dispatched(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId);
+            return bytes;
+        }
+
+        private async Task<EventPage> ReadAfterAsync()
+        {
+            var page = await _owner._pool.ReadHistoryAsync(Tenant, SessionId, _next - 1, _owner.ReplayPageSize(_largestEventBytes), _token);
+            if (page.Gap && page.Events.Count > 0 && page.Events[0].EventId > _next)
+            {
+                // Retention dropped some while we were behind: the client sees the gap in ids.
+                HubLog.ReplayGap(_owner._logger, ConnectionId, Tenant, SessionId, _next, page.Events[0].EventId);
+            }
+
+            return page;
+        }
+
+        private static bool HasNew(EventPage page, long next) => page.Events.Count > 0 && page.Events[^1].EventId >= next;
+
+        private bool IsEnded
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _state == SubscriptionState.Ended;
+                }
+            }
+        }
+
+        private void DropQueueLocked()
+        {
+            _queue.Clear();
+            _queuedBytes = 0;
+        }
+
+        /// <summary>Moves between replaying and live; false once ended, which is final.</summary>
+        private bool TrySetState(SubscriptionState state)
+        {
+            lock (_gate)
+            {
+                if (_state == SubscriptionState.Ended)
+                {
+                    return false;
+                }
+
+                _state = state;
+                _live = false;
+                if (state == SubscriptionState.Replaying)
+                {
+                    // The replay reads these from the log.
+                    DropQueueLocked();
+                }
+
+                return true;
+            }
+        }
+    }
+}
