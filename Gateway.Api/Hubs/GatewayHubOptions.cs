@@ -30,10 +30,12 @@ public sealed class GatewayHubOptions
     /// <summary>
     /// Events one subscription (one connection, one session) may have waiting to be written. A subscriber that falls
     /// further behind gets <c>OnSubscriptionEnded</c> with reason <c>slow-consumer</c> and resumes with
-    /// <c>SubscribeAfter</c>. Also the most events one replay read holds.
+    /// <c>SubscribeAfter</c>. Also caps one replay read. Leave room for bursts (an archive catch-up publishes many
+    /// events at once, faster than any connection takes them); the events themselves are shared by all subscribers,
+    /// so the bound costs little memory of its own.
     /// </summary>
     [Range(1, 1_000_000)]
-    public int SubscriptionQueueEvents { get; set; } = 1_000;
+    public int SubscriptionQueueEvents { get; set; } = 10_000;
 
     /// <summary>
     /// Bytes (as serialised for the connection) of the events one subscription may have waiting behind the next one to
@@ -42,7 +44,7 @@ public sealed class GatewayHubOptions
     /// up to 1 MiB). Also bounds, roughly, what one replay read holds.
     /// </summary>
     [Range(65_536, 1_073_741_824)]
-    public long SubscriptionQueueBytes { get; set; } = 4 * 1024 * 1024;
+    public long SubscriptionQueueBytes { get; set; } = 8 * 1024 * 1024;
 }
 
 [OptionsValidator]

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Gateway.Api.Contracts;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
@@ -40,9 +41,10 @@ public sealed partial class SessionEventDispatcher
         private readonly Lock _gate = new();
         private readonly Queue<QueuedEvent> _queue = new();
 
-        // Released once per event queued, and once when the subscription ends: the pump sleeps on it. Never disposed
-        // (it has no wait handle), so a release racing with the pump's end is harmless.
-        private readonly SemaphoreSlim _available = new(0);
+        // Rung (under _gate) only when the pump sleeps and there is something for it: an event, the end, a cancellation.
+        // At most one ring is pending, and a single-reader unbounded channel waited on without a token allocates nothing.
+        private readonly Channel<bool> _doorbell = Channel.CreateUnbounded<bool>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private bool _pumpAsleep;
 
         // Cancelled by Unsubscribe, a replacing Subscribe, the connection closing, or the dispatcher stopping. Never
         // linked (its registrations are disposed with the pump), so it needs no disposal of its own.
@@ -94,7 +96,17 @@ public sealed partial class SessionEventDispatcher
         /// </summary>
         public void Start(EventPage? first, Subscription? previous) => _ = Task.Run(() => RunAsync(first, previous), CancellationToken.None);
 
-        public void Cancel() => _cancellation.Cancel();
+        public void Cancel()
+        {
+            _cancellation.Cancel();
+
+            // The pump sleeps without a token (so that its wait allocates nothing): wake it to see the cancellation.
+            // It checks the token under _gate before it sleeps, so it either sees it or is woken here.
+            lock (_gate)
+            {
+                WakePumpLocked();
+            }
+        }
 
         /// <summary>Called by the dispatch loop only: queues a live event, or ends the subscription when the queue is full.</summary>
         public void Offer(SessionEvent e, SerializedHubMessage message, int bytes)
@@ -118,13 +130,13 @@ public sealed partial class SessionEventDispatcher
                     _state = SubscriptionState.Ended;
                     _overflow = (waiting + 1, _queuedBytes + bytes);
                     DropQueueLocked();
-                    _available.Release();
+                    WakePumpLocked();
                     return;
                 }
 
                 _queue.Enqueue(new(e, message, bytes));
                 _queuedBytes += bytes;
-                _available.Release();
+                WakePumpLocked();
             }
         }
 
@@ -178,22 +190,29 @@ public sealed partial class SessionEventDispatcher
         {
             while (true)
             {
-                await _available.WaitAsync(_token);
                 QueuedEvent item;
+                bool asleep;
                 lock (_gate)
                 {
+                    _token.ThrowIfCancellationRequested();
                     if (_state == SubscriptionState.Ended)
                     {
                         // The loop found the queue full (and dropped it: the log keeps those events).
                         break;
                     }
 
-                    if (!_queue.TryDequeue(out item))
+                    asleep = _pumpAsleep = !_queue.TryDequeue(out item);
+                    if (!asleep)
                     {
-                        continue; // released for an event a switch to replaying dropped
+                        _queuedBytes -= item.Bytes;
                     }
+                }
 
-                    _queuedBytes -= item.Bytes;
+                if (asleep)
+                {
+                    // A ring may be left from a wake that found the queue already drained: then this loops once more.
+                    await _doorbell.Reader.ReadAsync();
+                    continue;
                 }
 
                 var id = item.Event.EventId;
@@ -216,7 +235,7 @@ public sealed partial class SessionEventDispatcher
                 }
 
                 _resync = false;
-                await WriteAsync(item.Message, KindOf(item.Event), id);
+                await WriteAsync(item.Message, KindOf(item.Event), id, item.Bytes);
                 _next = id + 1;
             }
 
@@ -330,15 +349,16 @@ public sealed partial class SessionEventDispatcher
         /// <summary>
         /// Writes one message to the connection, bounded by <see cref="GatewayHubOptions.SendTimeout"/>. Returns its size
         /// as serialised for the connection. A failed write is logged and skipped (the client sees the gap in ids);
-        /// a timed-out one throws <see cref="SendTimedOutException"/>.
+        /// a timed-out one throws <see cref="SendTimedOutException"/>. <paramref name="serialisedBytes"/>: the size when
+        /// the message is already serialised for this connection's protocol (live events: by the dispatch loop).
         /// </summary>
-        private async ValueTask<int> WriteAsync(SerializedHubMessage message, string kind, long eventId)
+        private async ValueTask<int> WriteAsync(SerializedHubMessage message, string kind, long eventId, int? serialisedBytes = null)
         {
             int bytes;
             try
             {
                 // Serialise here, not inside SignalR: a message it cannot serialise makes SignalR close the connection.
-                bytes = message.GetSerializedMessage(Protocol).Length;
+                bytes = serialisedBytes ?? message.GetSerializedMessage(Protocol).Length;
             }
             catch (Exception ex)
             {
@@ -404,6 +424,15 @@ public sealed partial class SessionEventDispatcher
                 {
                     return _state == SubscriptionState.Ended;
                 }
+            }
+        }
+
+        private void WakePumpLocked()
+        {
+            if (_pumpAsleep)
+            {
+                _pumpAsleep = false;
+                _doorbell.Writer.TryWrite(true);
             }
         }
 

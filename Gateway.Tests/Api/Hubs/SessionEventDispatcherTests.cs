@@ -25,11 +25,14 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
     public SessionEventDispatcherTests() =>
         _logger = new(FakeLogCollector.Create(new FakeLogCollectorOptions { OutputSink = _ => _logged.Writer.TryWrite(true) }));
 
-    private async Task<SessionEventDispatcher> StartAsync(TimeSpan? sendTimeout = null, int queueEvents = 1_000, long queueBytes = 4 * 1024 * 1024)
+    private async Task<SessionEventDispatcher> StartAsync(TimeSpan? sendTimeout = null, int? queueEvents = null, long? queueBytes = null)
     {
+        var defaults = new GatewayHubOptions();
         var options = Options.Create(new GatewayHubOptions
         {
-            SendTimeout = sendTimeout ?? TimeSpan.FromSeconds(10), SubscriptionQueueEvents = queueEvents, SubscriptionQueueBytes = queueBytes,
+            SendTimeout = sendTimeout ?? defaults.SendTimeout,
+            SubscriptionQueueEvents = queueEvents ?? defaults.SubscriptionQueueEvents,
+            SubscriptionQueueBytes = queueBytes ?? defaults.SubscriptionQueueBytes,
         });
         _dispatcher = new SessionEventDispatcher(_pool, _hub.Registry, options, _logger, _time);
         await _dispatcher.StartAsync(Token);
@@ -501,7 +504,7 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
     [Fact]
     public async Task Subscribe_LongBacklog_ReplayReadsPagesNoLargerThanTheQueue()
     {
-        var dispatcher = await StartAsync(queueEvents: 50);
+        var dispatcher = await StartAsync(queueEvents: 50, queueBytes: 4 * 1024 * 1024);
         for (var id = 1; id <= 300; id++)
         {
             _pool.Publish(Events.Message("t1", "s1", id));
