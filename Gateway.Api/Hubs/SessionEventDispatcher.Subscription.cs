@@ -330,6 +330,15 @@ public sealed partial class SessionEventDispatcher
         }
 
         /// <summary>Tells the client its subscription ended and where to resume; the last write of the pump.</summary>
+        /// <remarks>
+        /// Why a client method rather than closing the connection (with a close message that allows reconnecting): a
+        /// connection often carries several sessions' subscriptions, and only this one fell behind (its session is the
+        /// busy one); closing would end them all and make the client resubscribe to each, and a close message is written
+        /// behind the same backlog anyway. This message is written after the events already written, so when the client
+        /// reads it, it has exactly the events up to <c>lastEventId</c>, with no guessing about what was in flight.
+        /// Closing is kept for a connection that takes nothing at all (<see cref="GatewayHubOptions.SendTimeout"/>),
+        /// which no message would reach.
+        /// </remarks>
         private async Task EndAsync()
         {
             (int Events, long Bytes) overflow;
