@@ -56,6 +56,9 @@ public sealed partial class SessionEventDispatcher
         private long _queuedBytes;
         private (int Events, long Bytes) _overflow;
 
+        // A write the loop started for the sleeping pump that did not complete at once; the pump sees it through.
+        private (ValueTask Write, SessionEvent Event)? _handedOver;
+
         private CancellationTokenSource _write;
         private long _next;
         private bool _resync;
@@ -134,10 +137,49 @@ public sealed partial class SessionEventDispatcher
                     return;
                 }
 
+                if (_pumpAsleep && waiting == 0 && _handedOver is null && !_resync && e.EventId == _next)
+                {
+                    WriteForSleepingPumpLocked(e, message);
+                    return;
+                }
+
                 _queue.Enqueue(new(e, message, bytes));
                 _queuedBytes += bytes;
                 WakePumpLocked();
             }
+        }
+
+        /// <summary>
+        /// The pump sleeps, everything before this event is written, nothing is queued: the loop writes the event itself
+        /// and saves waking the pump (a thread hop per subscriber per event). SignalR writes to the connection's own
+        /// buffer without waiting when it has room, the usual case; a write that has to wait (a full buffer, another
+        /// write in progress) is handed to the pump, which sees it through, bounded by SendTimeout, as any other. So the
+        /// loop still never waits on a connection.
+        /// </summary>
+        private void WriteForSleepingPumpLocked(SessionEvent e, SerializedHubMessage message)
+        {
+            // While the pump sleeps it leaves _next and _write alone, and it takes _gate before it touches them again.
+            _next = e.EventId + 1;
+            ValueTask write;
+            try
+            {
+                write = Connection.WriteAsync(message, _write.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                HubLog.DispatchFailed(_owner._logger, KindOf(e), e.EventId, Tenant, SessionId, ConnectionId, ex);
+                return;
+            }
+
+            if (write.IsCompletedSuccessfully)
+            {
+                write.GetAwaiter().GetResult();
+                HubLog.Dispatched(_owner._logger, KindOf(e), e.EventId, Tenant, SessionId, ConnectionId);
+                return;
+            }
+
+            _handedOver = (write, e);
+            WakePumpLocked();
         }
 
         private async Task RunAsync(EventPage? first, Subscription? previous)
@@ -190,27 +232,41 @@ public sealed partial class SessionEventDispatcher
         {
             while (true)
             {
-                QueuedEvent item;
-                bool asleep;
+                QueuedEvent item = default;
+                (ValueTask Write, SessionEvent Event)? handedOver = null;
+                var asleep = false;
                 lock (_gate)
                 {
                     _token.ThrowIfCancellationRequested();
-                    if (_state == SubscriptionState.Ended)
+                    if (_handedOver is not null)
+                    {
+                        (handedOver, _handedOver) = (_handedOver, null);
+                    }
+                    else if (_state == SubscriptionState.Ended)
                     {
                         // The loop found the queue full (and dropped it: the log keeps those events).
                         break;
                     }
-
-                    asleep = _pumpAsleep = !_queue.TryDequeue(out item);
-                    if (!asleep)
+                    else if (_queue.TryDequeue(out item))
                     {
                         _queuedBytes -= item.Bytes;
                     }
+                    else
+                    {
+                        // Whoever gives the pump work next rings (once) and clears this.
+                        asleep = _pumpAsleep = true;
+                    }
+                }
+
+                if (handedOver is { } started)
+                {
+                    // The loop wrote this one (it was next, nothing was queued before it) and the write has to wait.
+                    await CompleteWriteAsync(started.Write, KindOf(started.Event), started.Event.EventId);
+                    continue;
                 }
 
                 if (asleep)
                 {
-                    // A ring may be left from a wake that found the queue already drained: then this loops once more.
                     await _doorbell.Reader.ReadAsync();
                     continue;
                 }
@@ -375,9 +431,26 @@ public sealed partial class SessionEventDispatcher
                 return 0;
             }
 
+            ValueTask write;
             try
             {
-                var write = Connection.WriteAsync(message, _write.Token);
+                write = Connection.WriteAsync(message, _write.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                HubLog.DispatchFailed(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId, ex);
+                return bytes;
+            }
+
+            await CompleteWriteAsync(write, kind, eventId);
+            return bytes;
+        }
+
+        /// <summary>Sees a started write through: see <see cref="WriteAsync"/>.</summary>
+        private async ValueTask CompleteWriteAsync(ValueTask write, string kind, long eventId)
+        {
+            try
+            {
                 if (!write.IsCompleted)
                 {
                     // Only a write that waits (the connection's buffers are full) needs the timer.
@@ -394,7 +467,7 @@ public sealed partial class SessionEventDispatcher
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 HubLog.DispatchFailed(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId, ex);
-                return bytes;
+                return;
             }
             finally
             {
@@ -408,7 +481,6 @@ public sealed partial class SessionEventDispatcher
             }
 
             HubLog.Dispatched(_owner._logger, kind, eventId, Tenant, SessionId, ConnectionId);
-            return bytes;
         }
 
         private async Task<EventPage> ReadAfterAsync()

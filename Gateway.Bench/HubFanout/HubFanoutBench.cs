@@ -56,7 +56,7 @@ public static class HubFanoutBench
         using var stop = new CancellationTokenSource();
         await dispatcher.StartAsync(stop.Token);
 
-        var tracker = new ArrivalTracker(settings.Subscribers);
+        var tracker = new ArrivalTracker(settings.Subscribers, capacity: settings.Warmup + settings.Events + settings.Burst);
         var connections = new List<BenchConnection>();
         for (var i = 0; i < settings.Subscribers; i++)
         {
@@ -191,47 +191,31 @@ public static class HubFanoutBench
         }
     }
 
-    /// <summary>Counts, per event id, the subscribers still waiting for it; completes the event's task when none is.</summary>
-    private sealed class ArrivalTracker(int subscribers)
+    /// <summary>
+    /// Counts, per event id, the subscribers still waiting for it; completes the event's task when none is. Lock-free, so
+    /// that a thousand readers do not queue on the measurement itself.
+    /// </summary>
+    private sealed class ArrivalTracker(int subscribers, long capacity)
     {
-        private readonly Dictionary<long, (int Remaining, TaskCompletionSource Done)> _pending = [];
-        private readonly Lock _gate = new();
+        private readonly int[] _remaining = new int[capacity + 1];
+        private readonly TaskCompletionSource?[] _done = new TaskCompletionSource?[capacity + 1];
 
         public void Expect(long eventId)
         {
-            lock (_gate)
-            {
-                _pending[eventId] = (subscribers, new(TaskCreationOptions.RunContinuationsAsynchronously));
-            }
+            _done[eventId] = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _remaining[eventId], subscribers);
         }
 
         /// <summary>One subscriber received the event.</summary>
         public void Arrived(long eventId)
         {
-            lock (_gate)
+            if (eventId < _remaining.Length && Interlocked.Decrement(ref _remaining[eventId]) == 0)
             {
-                if (_pending.TryGetValue(eventId, out var entry))
-                {
-                    if (entry.Remaining == 1)
-                    {
-                        _pending.Remove(eventId);
-                        entry.Done.TrySetResult();
-                    }
-                    else
-                    {
-                        _pending[eventId] = (entry.Remaining - 1, entry.Done);
-                    }
-                }
+                Volatile.Read(ref _done[eventId])!.TrySetResult();
             }
         }
 
-        public Task WaitAsync(long eventId)
-        {
-            lock (_gate)
-            {
-                return _pending.TryGetValue(eventId, out var entry) ? entry.Done.Task.WaitAsync(TimeSpan.FromMinutes(2)) : Task.CompletedTask;
-            }
-        }
+        public Task WaitAsync(long eventId) => _done[eventId]!.Task.WaitAsync(TimeSpan.FromMinutes(2));
     }
 
     /// <summary>
@@ -244,7 +228,9 @@ public static class HubFanoutBench
         private const byte RecordSeparator = 0x1E;
         private static readonly byte[] EventIdField = "\"eventId\":"u8.ToArray();
 
-        private readonly Pipe _toClient = new();
+        // Its own buffers, reused, as Kestrel's transports have: with ArrayPool.Shared behind a thousand pipes that each
+        // take and give back a buffer per event, most rentals would allocate, and that is the harness, not the gateway.
+        private readonly Pipe _toClient = new(new PipeOptions(pool: new ReusingMemoryPool()));
         private readonly Pipe _toServer = new();
         private readonly Task _reader;
 
@@ -311,5 +297,44 @@ public static class HubFanoutBench
         }
 
         private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+    }
+
+    /// <summary>A memory pool that keeps what is given back (4 KiB blocks, or larger on request).</summary>
+    private sealed class ReusingMemoryPool : MemoryPool<byte>
+    {
+        private readonly Stack<Block> _free = new();
+
+        public override int MaxBufferSize => int.MaxValue;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            var size = Math.Max(minBufferSize, 4096);
+            lock (_free)
+            {
+                if (_free.TryPeek(out var block) && block.Memory.Length >= size)
+                {
+                    return _free.Pop();
+                }
+            }
+
+            return new Block(this, new byte[size]);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        private sealed class Block(ReusingMemoryPool pool, byte[] array) : IMemoryOwner<byte>
+        {
+            public Memory<byte> Memory => array;
+
+            public void Dispose()
+            {
+                lock (pool._free)
+                {
+                    pool._free.Push(this);
+                }
+            }
+        }
     }
 }
