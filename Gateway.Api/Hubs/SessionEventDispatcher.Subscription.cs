@@ -31,9 +31,10 @@ public sealed partial class SessionEventDispatcher
 
     /// <summary>
     /// One connection's subscription to one session: a bounded queue filled by the dispatch loop, and the pump that
-    /// writes it to the connection in order (replaying from the log where needed). Only the pump touches
-    /// <see cref="_next"/>; the queue's state and size change under <see cref="_gate"/>, held only for in-memory work,
-    /// so the loop never waits on a client, a write or a log read.
+    /// writes it to the connection in order (replaying from the log where needed). <see cref="_next"/> and
+    /// <see cref="_write"/> are the pump's, and the loop's only while the pump sleeps (under <see cref="_gate"/>); the
+    /// queue's state and size change under <see cref="_gate"/>, which is never held across an await, so the loop never
+    /// waits on a client, a write or a log read.
     /// </summary>
     private sealed class Subscription
     {

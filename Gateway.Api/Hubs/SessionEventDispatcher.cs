@@ -16,7 +16,9 @@ namespace Gateway.Api.Hubs;
 /// The loop that reads the pool never waits on a client: it builds each event's hub message once (one serialisation,
 /// shared by every subscriber, see <see cref="HubMessages"/>) and hands it to the bounded queue of each subscription of
 /// the session (one connection, one session). Each subscription has its own pump, which writes its queue to its
-/// connection in order; a slow connection only ever delays itself.
+/// connection in order; a slow connection only ever delays itself. (When a pump sleeps with nothing queued, the loop
+/// starts the write itself: SignalR copies it into the connection's buffer without waiting, or the pump takes over the
+/// write that has to wait.)
 /// </para>
 /// <para>
 /// Each subscription knows the next event id it must get. When it starts from an earlier id, or a live event skips ids
