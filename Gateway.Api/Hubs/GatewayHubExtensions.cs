@@ -10,7 +10,8 @@ public static class GatewayHubExtensions
     private const string DispatcherLogCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
 
     /// <summary>
-    /// Registers SignalR, the hub's options (<c>Gateway:Hub</c>), its error filter and the dispatcher that drains
+    /// Registers SignalR, the hub's options (<c>Gateway:Hub</c>), its error filter, its lifetime manager (SignalR's, which
+    /// also records connections in the <see cref="HubConnectionRegistry"/>) and the dispatcher that drains
     /// <see cref="Xmpp.Pool.ISessionPool.ReadEventsAsync"/> to subscribed connections. Expects an <see cref="Xmpp.Pool.ISessionPool"/>
     /// and the ApiKey authentication to be registered by the caller.
     /// </summary>
@@ -25,6 +26,9 @@ public static class GatewayHubExtensions
             hub.StatefulReconnectBufferSize = gateway.Value.StatefulReconnectBufferSize;
             hub.MaximumReceiveMessageSize = gateway.Value.MaximumReceiveMessageSize;
         });
+        // A closed type outranks AddSignalR's open-generic DefaultHubLifetimeManager<> for this hub only.
+        services.AddSingleton<HubConnectionRegistry>();
+        services.AddSingleton<HubLifetimeManager<GatewayHub>, GatewayHubLifetimeManager>();
         services.AddSingleton<SessionEventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionEventDispatcher>());
         services.AddSingleton<IPostConfigureOptions<LoggerFilterOptions>, CapDispatcherErrors>();

@@ -113,3 +113,22 @@ public sealed record AnswerIqRequest
 /// <c>SubscribeAfter</c> at the id it was given: pass the last event id you handled to resume without gap or repeat.
 /// </param>
 public sealed record SubscriptionDto(string SessionId, string State, long LastEventId);
+
+/// <summary>Why the gateway ended a subscription, and where to resume it.</summary>
+/// <param name="SessionId">The session whose subscription ended; the connection's other subscriptions go on.</param>
+/// <param name="Reason">
+/// <c>slow-consumer</c>: the connection did not read this session's events as fast as they came, and more were waiting
+/// than <c>Gateway:Hub:SubscriptionQueueEvents</c> / <c>SubscriptionQueueBytes</c> allow.
+/// </param>
+/// <param name="LastEventId">
+/// The last event id the subscription delivered (this message arrives after it). <c>SubscribeAfter(sessionId,
+/// lastEventId)</c> delivers everything after it, exactly once and in order.
+/// </param>
+public sealed record SubscriptionEndedDto(string SessionId, string Reason, long LastEventId);
+
+/// <summary>The reasons of <see cref="SubscriptionEndedDto"/>.</summary>
+public static class SubscriptionEndReasons
+{
+    /// <summary>The subscriber fell further behind than its queue allows.</summary>
+    public const string SlowConsumer = "slow-consumer";
+}

@@ -6,11 +6,11 @@ namespace Gateway.Api.Hubs;
 /// </summary>
 internal static partial class HubLog
 {
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Could not deliver {Kind} event {EventId} of session {Tenant}/{SessionId} to its subscribers")]
-    public static partial void DispatchFailed(ILogger logger, string kind, long eventId, string tenant, string sessionId, Exception exception);
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "Could not deliver {Kind} event {EventId} of session {Tenant}/{SessionId} to connection {ConnectionId}")]
+    public static partial void DispatchFailed(ILogger logger, string kind, long eventId, string tenant, string sessionId, string connectionId, Exception exception);
 
-    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Delivering {Kind} event {EventId} of session {Tenant}/{SessionId} took longer than {Timeout}; gave up on slow subscribers (raise Gateway:Hub:SendTimeout)")]
-    public static partial void DispatchTimedOut(ILogger logger, string kind, long eventId, string tenant, string sessionId, TimeSpan timeout);
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Writing {Kind} event {EventId} of session {Tenant}/{SessionId} to connection {ConnectionId} took longer than {Timeout}; closed the connection as a slow consumer (raise Gateway:Hub:SendTimeout)")]
+    public static partial void DispatchTimedOut(ILogger logger, string kind, long eventId, string tenant, string sessionId, string connectionId, TimeSpan timeout);
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Reading session events failed; events are not delivered to hub clients until reading resumes in {Delay}")]
     public static partial void EventStreamFailed(ILogger logger, TimeSpan delay, Exception exception);
@@ -30,8 +30,8 @@ internal static partial class HubLog
     [LoggerMessage(EventId = 5108, Level = LogLevel.Debug, Message = "Hub method {Method} refused: {Reason}")]
     public static partial void MethodRefused(ILogger logger, string method, string reason);
 
-    [LoggerMessage(EventId = 5110, Level = LogLevel.Trace, Message = "Delivered {Kind} event {EventId} of session {Tenant}/{SessionId} to its subscribers")]
-    public static partial void Dispatched(ILogger logger, string kind, long eventId, string tenant, string sessionId);
+    [LoggerMessage(EventId = 5110, Level = LogLevel.Trace, Message = "Delivered {Kind} event {EventId} of session {Tenant}/{SessionId} to connection {ConnectionId}")]
+    public static partial void Dispatched(ILogger logger, string kind, long eventId, string tenant, string sessionId, string connectionId);
 
     [LoggerMessage(EventId = 5109, Level = LogLevel.Error, Message = "Hub method {Method} failed unexpectedly")]
     public static partial void MethodFailed(ILogger logger, string method, Exception exception);
@@ -44,4 +44,10 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 5113, Level = LogLevel.Warning, Message = "Events {Next}..{Oldest} of session {Tenant}/{SessionId} were dropped by retention before connection {ConnectionId} caught up; it sees a gap in event ids")]
     public static partial void ReplayGap(ILogger logger, string connectionId, string tenant, string sessionId, long next, long oldest);
+
+    [LoggerMessage(EventId = 5114, Level = LogLevel.Warning, Message = "Connection {ConnectionId} fell behind on session {Tenant}/{SessionId} ({QueuedEvents} events, {QueuedBytes} bytes waiting; the limit is Gateway:Hub:SubscriptionQueueEvents {MaxEvents} / SubscriptionQueueBytes {MaxBytes}): its subscription ended after event {LastEventId} (slow-consumer)")]
+    public static partial void SlowConsumer(ILogger logger, string connectionId, string tenant, string sessionId, int queuedEvents, long queuedBytes, int maxEvents, long maxBytes, long lastEventId);
+
+    [LoggerMessage(EventId = 5115, Level = LogLevel.Error, Message = "Delivering session {Tenant}/{SessionId} to connection {ConnectionId} failed unexpectedly; the subscription ended")]
+    public static partial void PumpFailed(ILogger logger, string connectionId, string tenant, string sessionId, Exception exception);
 }

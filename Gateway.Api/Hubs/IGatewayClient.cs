@@ -4,7 +4,7 @@ namespace Gateway.Api.Hubs;
 
 /// <summary>
 /// What the hub calls on its clients. Method names are the wire contract (JavaScript: <c>connection.on("OnMessage", …)</c>);
-/// each receives an <see cref="EventEnvelope{TData}"/> of one session the connection subscribed to. The trailing
+/// each event method receives an <see cref="EventEnvelope{TData}"/> of one session the connection subscribed to. The trailing
 /// <see cref="CancellationToken"/> is server-side only (it bounds the send) and never reaches the client.
 /// </summary>
 public interface IGatewayClient
@@ -26,4 +26,12 @@ public interface IGatewayClient
 
     /// <summary>A message sent through the session changed delivery state (kind <c>message-status</c>).</summary>
     Task OnMessageStatus(EventEnvelope<MessageStatusDto> e, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The gateway ended this connection's subscription to a session (<see cref="SubscriptionEndedDto.Reason"/>, e.g.
+    /// <c>slow-consumer</c>). It arrives after every event the subscription delivered, the last being
+    /// <see cref="SubscriptionEndedDto.LastEventId"/>: call <c>SubscribeAfter(sessionId, lastEventId)</c> to get the
+    /// rest, exactly once and in order.
+    /// </summary>
+    Task OnSubscriptionEnded(SubscriptionEndedDto e, CancellationToken cancellationToken);
 }

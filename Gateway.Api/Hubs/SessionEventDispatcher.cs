@@ -1,45 +1,75 @@
 using System.Collections.Concurrent;
 using Gateway.Api.Contracts;
 using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Api.Hubs;
 
 /// <summary>
-/// Drains the pool's events into the hub, exactly once and in order per subscription. Each subscription (one
-/// connection, one session) knows the next event id it must get. Live events go straight to the connection when they
-/// are that next one; when a subscription starts from an earlier event id, or a live event skips ids (the pool's buffer
-/// dropped some), the subscription switches to replay: it reads the missed events from the event log (where the pool
-/// journals every event before it hands it out) and ignores live ones until it has caught up. A per-subscription
-/// lock makes the switch back to live delivery race-free. A send that fails or outlasts
-/// <see cref="GatewayHubOptions.SendTimeout"/> is logged and skipped; nothing a client does stops the loop.
+/// Drains the pool's events into the hub, exactly once and in order per subscription, without letting one subscriber
+/// hold up another.
 /// </summary>
-public sealed class SessionEventDispatcher(
+/// <remarks>
+/// <para>
+/// The loop that reads the pool never waits on a client: it builds each event's hub message once (one serialisation,
+/// shared by every subscriber, see <see cref="HubMessages"/>) and hands it to the bounded queue of each subscription of
+/// the session (one connection, one session). Each subscription has its own pump, which writes its queue to its
+/// connection in order; a slow connection only ever delays itself. (When a pump sleeps with nothing queued, the loop
+/// starts the write itself: SignalR copies it into the connection's buffer without waiting, or the pump takes over the
+/// write that has to wait.)
+/// </para>
+/// <para>
+/// Each subscription knows the next event id it must get. When it starts from an earlier id, or a live event skips ids
+/// (the pool's buffer dropped some), its pump replays: it reads the missed events from the event log (where the pool
+/// journals every event before it hands it out), page by page, while the loop leaves its queue alone; then it switches
+/// back to live events and reads the log once more for what was handed out before the switch. Ids below the next one
+/// are skipped, so an event that comes both ways is delivered once.
+/// </para>
+/// <para>
+/// A subscriber that falls behind ends, it is not waited for: when its queue would exceed
+/// <see cref="GatewayHubOptions.SubscriptionQueueEvents"/> or <see cref="GatewayHubOptions.SubscriptionQueueBytes"/>, its
+/// subscription ends with <see cref="IGatewayClient.OnSubscriptionEnded"/> (reason <c>slow-consumer</c>); when one write
+/// to its connection outlasts <see cref="GatewayHubOptions.SendTimeout"/>, the connection is closed. Either way the
+/// client resumes with <c>SubscribeAfter</c> from the last event it got, and the event log supplies the rest.
+/// </para>
+/// </remarks>
+public sealed partial class SessionEventDispatcher(
     ISessionPool pool,
-    IHubContext<GatewayHub, IGatewayClient> hub,
+    HubConnectionRegistry connections,
     IOptions<GatewayHubOptions> options,
     ILogger<SessionEventDispatcher> logger,
     TimeProvider? timeProvider = null) : BackgroundService
 {
-    /// <summary>How many events one replay read asks the log for.</summary>
-    internal const int ReplayPageSize = 500;
+    /// <summary>The most events one replay read asks the log for.</summary>
+    internal const int MaxReplayPageSize = 100;
 
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
+    private readonly ISessionPool _pool = pool;
+    private readonly ILogger _logger = logger;
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
-    private readonly TimeSpan _sendTimeout = options.Value.SendTimeout;
+    private readonly GatewayHubOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
 
-    // (tenant, session) → connection id → subscription; and connection id → its subscriptions, for disconnects.
+    // (tenant, session) → connection id → subscription, read lock-free by the dispatch loop. Every change to the three
+    // maps happens under _subscriptionsLock (subscribing is rare; dispatching is not).
     private readonly ConcurrentDictionary<(string Tenant, string SessionId), ConcurrentDictionary<string, Subscription>> _bySession = new();
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<(string Tenant, string SessionId), Subscription>> _byConnection = new();
+    private readonly Lock _subscriptionsLock = new();
+
+    // Connection id → its subscriptions, for disconnects.
+    private readonly Dictionary<string, Dictionary<(string Tenant, string SessionId), Subscription>> _byConnection = new(StringComparer.Ordinal);
+
+    // The latest subscription per connection and session whose pump has not finished, even once it is unsubscribed or
+    // ended: a new subscription's pump waits for it, so two pumps never write the same session to one connection at once.
+    private readonly Dictionary<(string ConnectionId, string Tenant, string SessionId), Subscription> _pumping = new();
 
     /// <summary>Whether the connection's subscription to the session gets live events (replay done); for tests.</summary>
     internal bool IsLive(string tenant, string sessionId, string connectionId) =>
-        _bySession.TryGetValue((tenant, sessionId), out var subs) && subs.TryGetValue(connectionId, out var s) && !s.Replaying;
+        _bySession.TryGetValue((tenant, sessionId), out var subs) && subs.TryGetValue(connectionId, out var s) && s.IsLive;
 
     /// <summary>How many subscriptions exist (for tests).</summary>
     internal int SubscriptionCount => _bySession.Values.Sum(s => s.Count);
@@ -47,16 +77,22 @@ public sealed class SessionEventDispatcher(
     /// <summary>
     /// Subscribes the connection to the session's events after <paramref name="afterEventId"/>, replaying what the log
     /// holds first. With <paramref name="fromNow"/>, the start is simply where the session is now, and retention is not
-    /// checked.
+    /// checked. Replaces the connection's earlier subscription to the session, if any.
     /// </summary>
     /// <exception cref="HubException">Events after <paramref name="afterEventId"/> were already dropped by retention.</exception>
     public async Task SubscribeAsync(string tenant, string sessionId, string connectionId, long afterEventId, bool fromNow, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterEventId);
-        Gateway.Xmpp.Pool.Persistence.EventPage? first = null;
+        if (!connections.TryGet(connectionId, out var connection))
+        {
+            // Only a connection that closed while it subscribed; nothing can reach it any more.
+            throw new HubException("connection-closed: the connection is closing");
+        }
+
+        EventPage? first = null;
         if (!fromNow)
         {
-            first = await pool.ReadHistoryAsync(tenant, sessionId, afterEventId, ReplayPageSize, cancellationToken);
+            first = await _pool.ReadHistoryAsync(tenant, sessionId, afterEventId, ReplayPageSize, ReplayPageBytes, cancellationToken);
             if (first.Gap)
             {
                 throw new HubException(
@@ -65,54 +101,67 @@ public sealed class SessionEventDispatcher(
         }
 
         var key = (tenant, sessionId);
-        var subscription = new Subscription(connectionId, tenant, sessionId, afterEventId + 1, CancellationTokenSource.CreateLinkedTokenSource(StoppingToken));
-        var previous = default(Subscription);
-        _bySession.AddOrUpdate(
-            key,
-            _ => new ConcurrentDictionary<string, Subscription>(StringComparer.Ordinal) { [connectionId] = subscription },
-            (_, subs) =>
+        var pumpKey = (connectionId, tenant, sessionId);
+        var subscription = new Subscription(this, connection, tenant, sessionId, afterEventId + 1);
+        Subscription? previous;
+        lock (_subscriptionsLock)
+        {
+            _bySession.GetOrAdd(key, _ => new(StringComparer.Ordinal))[connectionId] = subscription;
+            if (!_byConnection.TryGetValue(connectionId, out var mine))
             {
-                previous = subs.TryGetValue(connectionId, out var old) ? old : null;
-                subs[connectionId] = subscription;
-                return subs;
-            });
-        _byConnection.GetOrAdd(connectionId, _ => new())[key] = subscription;
+                _byConnection[connectionId] = mine = [];
+            }
+
+            mine[key] = subscription;
+            _pumping.TryGetValue(pumpKey, out previous);
+            _pumping[pumpKey] = subscription;
+        }
+
         previous?.Cancel();
 
-        // Replaying from the start: live events are ignored until the log has been read up to them.
-        subscription.Replay = Task.Run(() => ReplayAsync(subscription, first, mustReach: 0), CancellationToken.None);
+        // Replaying from the start: the loop leaves its queue alone until the log has been read up to now.
+        subscription.Start(first, previous);
     }
 
     /// <summary>Stops delivering the session's events to the connection. False when it was not subscribed.</summary>
     public bool Unsubscribe(string tenant, string sessionId, string connectionId)
     {
-        var key = (tenant, sessionId);
-        if (_byConnection.TryGetValue(connectionId, out var mine))
+        Subscription? subscription;
+        lock (_subscriptionsLock)
         {
-            mine.TryRemove(key, out _);
+            if (!_bySession.TryGetValue((tenant, sessionId), out var subs) || !subs.TryGetValue(connectionId, out subscription))
+            {
+                return false;
+            }
+
+            RemoveLocked(subscription);
         }
 
-        if (_bySession.TryGetValue(key, out var subs) && subs.TryRemove(connectionId, out var subscription))
-        {
-            subscription.Cancel();
-            return true;
-        }
-
-        return false;
+        subscription.Cancel();
+        return true;
     }
 
     /// <summary>Forgets every subscription of a closed connection.</summary>
     public void RemoveConnection(string connectionId)
     {
-        if (_byConnection.TryRemove(connectionId, out var mine))
+        List<Subscription> removed;
+        lock (_subscriptionsLock)
         {
-            foreach (var key in mine.Keys)
+            if (!_byConnection.TryGetValue(connectionId, out var mine))
             {
-                if (_bySession.TryGetValue(key, out var subs) && subs.TryRemove(connectionId, out var subscription))
-                {
-                    subscription.Cancel();
-                }
+                return;
             }
+
+            removed = [.. mine.Values];
+            foreach (var subscription in removed)
+            {
+                RemoveLocked(subscription);
+            }
+        }
+
+        foreach (var subscription in removed)
+        {
+            subscription.Cancel();
         }
     }
 
@@ -124,6 +173,15 @@ public sealed class SessionEventDispatcher(
         }
 
         await base.StopAsync(cancellationToken);
+
+        // Every pump sees the stopping token (each waits for its predecessor first, so the latest ones cover all).
+        Task[] pumps;
+        lock (_subscriptionsLock)
+        {
+            pumps = [.. _pumping.Values.Select(s => s.Completion)];
+        }
+
+        await Task.WhenAll(pumps).WaitAsync(cancellationToken);
     }
 
     /// <summary>Cancelled when the dispatcher stops (also once it is disposed).</summary>
@@ -147,14 +205,15 @@ public sealed class SessionEventDispatcher(
         {
             try
             {
-                await foreach (var e in pool.ReadEventsAsync(stoppingToken))
+                // The only await of the loop: delivering is the pumps' work.
+                await foreach (var e in _pool.ReadEventsAsync(stoppingToken))
                 {
                     retryDelay = FirstRetryDelay;
-                    await DispatchAsync(e, stoppingToken);
+                    Dispatch(e);
                 }
 
                 // The pool completes the stream only when it is disposed: nothing more will come.
-                HubLog.EventStreamEnded(logger);
+                HubLog.EventStreamEnded(_logger);
                 return;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -164,7 +223,7 @@ public sealed class SessionEventDispatcher(
             catch (Exception ex)
             {
                 // Never let the host die because the event source hiccupped: the REST API stays useful without events.
-                HubLog.EventStreamFailed(logger, retryDelay, ex);
+                HubLog.EventStreamFailed(_logger, retryDelay, ex);
                 try
                 {
                     await Task.Delay(retryDelay, _time, stoppingToken);
@@ -179,184 +238,81 @@ public sealed class SessionEventDispatcher(
         }
     }
 
-    /// <summary>Hands one live event to every subscription of its session (in parallel; each in order).</summary>
-    internal async Task DispatchAsync(SessionEvent e, CancellationToken stoppingToken)
+    /// <summary>Hands one live event to the queue of every subscription of its session; never waits.</summary>
+    internal void Dispatch(SessionEvent e)
     {
-        if (!IsKnown(e))
-        {
-            HubLog.UnknownEvent(logger, e.GetType().Name);
-            return;
-        }
-
         if (!_bySession.TryGetValue((e.Tenant, e.SessionId), out var subs) || subs.IsEmpty)
         {
             return;
         }
 
-        var deliveries = subs.Values.Select(s => DispatchToAsync(s, e, stoppingToken)).ToList();
-        await Task.WhenAll(deliveries);
-    }
-
-    private async Task DispatchToAsync(Subscription subscription, SessionEvent e, CancellationToken stoppingToken)
-    {
-        try
+        // Built once for every subscriber.
+        if (HubMessages.ForEvent(e) is not { } message)
         {
-            await subscription.Lock.WaitAsync(subscription.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // unsubscribed meanwhile
+            HubLog.UnknownEvent(_logger, e.GetType().Name);
+            return;
         }
 
-        try
+        foreach (var subscription in subs.Values)
         {
-            if (subscription.Replaying || e.EventId < subscription.Next)
+            int bytes;
+            try
             {
-                // Replay reads it from the log (journaled before dispatch), or replay already sent it.
+                // Serialises on the first call per protocol, then answers from the message's cache.
+                bytes = message.GetSerializedMessage(subscription.Protocol).Length;
+            }
+            catch (Exception ex)
+            {
+                // A bug (an event that cannot be serialised), not a client's fault; every subscriber would fail alike.
+                HubLog.DispatchFailed(_logger, KindOf(e), e.EventId, e.Tenant, e.SessionId, subscription.ConnectionId, ex);
                 return;
             }
 
-            if (e.EventId == subscription.Next)
+            subscription.Offer(e, message, bytes);
+        }
+    }
+
+    /// <summary>How many events one replay read may ask for: what the subscription's queue may hold, and no more than a page.</summary>
+    internal int ReplayPageSize => Math.Min(MaxReplayPageSize, _options.SubscriptionQueueEvents);
+
+    /// <summary>The stored bytes one replay read may bring at most (one event more when a single one is larger): what the queue may hold.</summary>
+    internal long ReplayPageBytes => _options.SubscriptionQueueBytes;
+
+    /// <summary>A pump has finished: forget it, and its subscription if that is still registered.</summary>
+    private void Completed(Subscription subscription)
+    {
+        lock (_subscriptionsLock)
+        {
+            var pumpKey = (subscription.ConnectionId, subscription.Tenant, subscription.SessionId);
+            if (_pumping.TryGetValue(pumpKey, out var latest) && latest == subscription)
             {
-                await SendAsync(subscription, e, stoppingToken);
-                subscription.Next = e.EventId + 1;
-                return;
+                _pumping.Remove(pumpKey);
             }
 
-            // Ids were skipped: the pool dropped events this subscriber has not had. Read them from the log.
-            HubLog.ReplayingGap(logger, subscription.ConnectionId, subscription.Tenant, subscription.SessionId, subscription.Next, e.EventId);
-            subscription.Replaying = true;
-            subscription.Pending = e;
-            subscription.Replay = Task.Run(() => ReplayAsync(subscription, first: null, mustReach: e.EventId), CancellationToken.None);
-        }
-        finally
-        {
-            subscription.Lock.Release();
+            RemoveLocked(subscription);
         }
     }
 
-    /// <summary>
-    /// Sends the subscription's missed events from the log, in order, until it has caught up; then hands it back to live
-    /// delivery. <paramref name="mustReach"/>: a live event known to exist (it triggered the replay), sent here if the
-    /// log does not have it, so a subscription can never stall.
-    /// </summary>
-    private async Task ReplayAsync(Subscription subscription, Gateway.Xmpp.Pool.Persistence.EventPage? first, long mustReach)
+    /// <summary>Removes this subscription (not a newer one of the same connection and session) from the maps.</summary>
+    private void RemoveLocked(Subscription subscription)
     {
-        var token = subscription.Token;
-        try
+        var key = (subscription.Tenant, subscription.SessionId);
+        if (_bySession.TryGetValue(key, out var subs) && subs.TryRemove(KeyValuePair.Create(subscription.ConnectionId, subscription)) && subs.IsEmpty)
         {
-            var page = first;
-            while (true)
+            _bySession.TryRemove(KeyValuePair.Create(key, subs));
+        }
+
+        if (_byConnection.TryGetValue(subscription.ConnectionId, out var mine)
+            && mine.TryGetValue(key, out var registered)
+            && registered == subscription)
+        {
+            mine.Remove(key);
+            if (mine.Count == 0)
             {
-                page ??= await ReadAfterAsync(subscription, token);
-                if (!HasNew(page, subscription.Next))
-                {
-                    // Caught up, as far as we know. Check once more under the lock: the dispatcher cannot hand this
-                    // subscription anything meanwhile, and whatever it handed out before is already in the log.
-                    await subscription.Lock.WaitAsync(token);
-                    try
-                    {
-                        page = await ReadAfterAsync(subscription, token);
-                        if (!HasNew(page, subscription.Next))
-                        {
-                            if (mustReach >= subscription.Next && subscription.Pending is { } pending && pending.EventId == mustReach)
-                            {
-                                await SendAsync(subscription, pending, StoppingToken);
-                                subscription.Next = pending.EventId + 1;
-                            }
-
-                            subscription.Replaying = false;
-                            subscription.Pending = null;
-                            return;
-                        }
-                    }
-                    finally
-                    {
-                        subscription.Lock.Release();
-                    }
-                }
-
-                foreach (var e in page.Events)
-                {
-                    if (e.EventId < subscription.Next)
-                    {
-                        continue;
-                    }
-
-                    token.ThrowIfCancellationRequested();
-                    if (IsKnown(e))
-                    {
-                        await SendAsync(subscription, e, StoppingToken);
-                    }
-
-                    subscription.Next = e.EventId + 1;
-                }
-
-                page = null;
+                _byConnection.Remove(subscription.ConnectionId);
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Unsubscribed, disconnected or shutting down.
-        }
-        catch (Exception ex)
-        {
-            // The log could not be read: deliver live events again rather than none, the client sees the gap in ids.
-            HubLog.ReplayFailed(logger, subscription.ConnectionId, subscription.Tenant, subscription.SessionId, ex);
-            await subscription.Lock.WaitAsync(CancellationToken.None);
-            subscription.Replaying = false;
-            subscription.Next = Math.Max(subscription.Next, mustReach + 1);
-            subscription.Lock.Release();
-        }
     }
-
-    private async Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadAfterAsync(Subscription subscription, CancellationToken cancellationToken)
-    {
-        var page = await pool.ReadHistoryAsync(subscription.Tenant, subscription.SessionId, subscription.Next - 1, ReplayPageSize, cancellationToken);
-        if (page.Gap && page.Events.Count > 0 && page.Events[0].EventId > subscription.Next)
-        {
-            // Retention dropped some while we were behind: the client sees the gap in ids.
-            HubLog.ReplayGap(logger, subscription.ConnectionId, subscription.Tenant, subscription.SessionId, subscription.Next, page.Events[0].EventId);
-        }
-
-        return page;
-    }
-
-    private static bool HasNew(Gateway.Xmpp.Pool.Persistence.EventPage page, long next) => page.Events.Count > 0 && page.Events[^1].EventId >= next;
-
-    /// <summary>Sends one event to one connection, bounded by <see cref="GatewayHubOptions.SendTimeout"/>; failures are logged and skipped.</summary>
-    private async Task SendAsync(Subscription subscription, SessionEvent e, CancellationToken stoppingToken)
-    {
-        var client = hub.Clients.Client(subscription.ConnectionId);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        timeout.CancelAfter(_sendTimeout);
-        try
-        {
-            var send = e switch
-            {
-                MessageReceived m => client.OnMessage(EventMapper.ToEnvelope(m), timeout.Token),
-                PresenceReceived p => client.OnPresence(EventMapper.ToEnvelope(p), timeout.Token),
-                RosterPushed r => client.OnRosterPush(EventMapper.ToEnvelope(r), timeout.Token),
-                IqRequestReceived q => client.OnIqRequest(EventMapper.ToEnvelope(q), timeout.Token),
-                SessionStateChanged s => client.OnSessionState(EventMapper.ToEnvelope(s), timeout.Token),
-                MessageStatusChanged ms => client.OnMessageStatus(EventMapper.ToEnvelope(ms), timeout.Token),
-                _ => Task.CompletedTask,
-            };
-            await send;
-            HubLog.Dispatched(logger, KindOf(e), e.EventId, e.Tenant, e.SessionId);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            HubLog.DispatchTimedOut(logger, KindOf(e), e.EventId, e.Tenant, e.SessionId, _sendTimeout);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            HubLog.DispatchFailed(logger, KindOf(e), e.EventId, e.Tenant, e.SessionId, ex);
-        }
-    }
-
-    private static bool IsKnown(SessionEvent e) =>
-        e is MessageReceived or PresenceReceived or RosterPushed or IqRequestReceived or SessionStateChanged or MessageStatusChanged;
 
     private static string KindOf(SessionEvent e) => e switch
     {
@@ -368,49 +324,4 @@ public sealed class SessionEventDispatcher(
         MessageStatusChanged => EventKinds.MessageStatus,
         _ => e.GetType().Name,
     };
-
-    /// <summary>One connection's subscription to one session. <see cref="Next"/> and <see cref="Replaying"/> change only under <see cref="Lock"/>, or by the replay while replaying.</summary>
-    private sealed class Subscription(string connectionId, string tenant, string sessionId, long next, CancellationTokenSource cancellation)
-    {
-        private volatile bool _replaying = true;
-        private long _next = next;
-
-        public string ConnectionId { get; } = connectionId;
-
-        public string Tenant { get; } = tenant;
-
-        public string SessionId { get; } = sessionId;
-
-        public SemaphoreSlim Lock { get; } = new(1, 1);
-
-        public CancellationToken Token { get; } = cancellation.Token;
-
-        public long Next
-        {
-            get => Interlocked.Read(ref _next);
-            set => Interlocked.Exchange(ref _next, value);
-        }
-
-        public bool Replaying
-        {
-            get => _replaying;
-            set => _replaying = value;
-        }
-
-        /// <summary>The live event that triggered a gap replay (see <see cref="ReplayAsync"/>'s mustReach).</summary>
-        public SessionEvent? Pending { get; set; }
-
-        public Task? Replay { get; set; }
-
-        public void Cancel()
-        {
-            try
-            {
-                cancellation.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-    }
 }

@@ -95,6 +95,16 @@
     setStatus("connected", `Subscribed to ${subscription.sessionId} (${subscription.state}, last event #${subscription.lastEventId})`);
   }
 
+  // The gateway ended the subscription (reason "slow-consumer": this page fell too far behind) after the events it
+  // delivered, the last being e.lastEventId. The connection stays up: resume with SubscribeAfter, which replays the
+  // rest from the event log, exactly once and in order.
+  function subscriptionEnded(e) {
+    if (e.sessionId !== sessionId) return;
+    lastEventId = Math.max(lastEventId, e.lastEventId);
+    setStatus("reconnecting", `Subscription ended (${e.reason}) after event #${e.lastEventId}; resuming…`);
+    subscribe().catch((error) => setStatus("error", hubMessage(error)));
+  }
+
   async function connect(apiKey) {
     connection = new signalR.HubConnectionBuilder()
       // WebSockets in a browser cannot carry headers: there the key travels as access_token (accessTokenFactory);
@@ -105,6 +115,7 @@
       .configureLogging(signalR.LogLevel.Warning)
       .build();
     for (const method of METHODS) connection.on(method, showEvent);
+    connection.on("OnSubscriptionEnded", subscriptionEnded);
     connection.onreconnecting(() => setStatus("reconnecting", "Reconnecting…"));
     // A reconnect without stateful resume is a new connection: its subscriptions are gone, so subscribe again from
     // the last event shown.

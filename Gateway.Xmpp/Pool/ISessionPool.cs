@@ -30,8 +30,6 @@ public interface ISessionPool
     /// <summary>Summary for readiness checks: whether the pool runs, and how many sessions are in each state.</summary>
     PoolHealth GetHealth();
 
-    /// <summary>The stored payload a history page holds at most (about) when the caller names no bound: 4 MiB.</summary>
-    const long DefaultHistoryMaxBytes = 4 * 1024 * 1024;
 
     /// <summary>
     /// The session's journaled events after <paramref name="afterEventId"/>, oldest first (for replay to a
@@ -42,13 +40,6 @@ public interface ISessionPool
     /// <remarks>The default implementation (for test doubles) has no history.</remarks>
     Task<Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) =>
         Task.FromResult(new Persistence.EventPage([], 0, 0, Gap: false));
-
-    /// <summary>
-    /// <see cref="ReadHistoryAsync(string, string, long, int, long, CancellationToken)"/> with pages of about
-    /// <see cref="DefaultHistoryMaxBytes"/> at most.
-    /// </summary>
-    Task<Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) =>
-        ReadHistoryAsync(tenant, sessionId, afterEventId, limit, DefaultHistoryMaxBytes, cancellationToken);
 
     /// <summary>
     /// Every event of every session, in order per session, from now on; each is in the event log

@@ -63,7 +63,7 @@ internal sealed class FakeSessionPool : ISessionPool
         Running,
         _sessions.Values.GroupBy(s => s.Info.State).ToImmutableDictionary(g => g.Key, g => g.Count()));
 
-    public Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) =>
+    public Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) =>
         Task.FromResult(new Gateway.Xmpp.Pool.Persistence.EventPage([], 0, 0, Gap: false));
 
     public async IAsyncEnumerable<SessionEvent> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -244,7 +244,8 @@ public sealed class GatewayHubTests(ProsodyFixture prosody) : HubEndToEndTest(pr
         await connection.InvokeAsync("Unsubscribe", session.Id, Token);
         await bob.SendAsync(new Message { To = to, Type = MessageType.Chat, Body = "unheard", Id = "u-1" }, Token);
 
-        // The dispatcher delivers one event at a time: once the witness has u-1, it was sent while we were out.
+        // The dispatcher hands each event to every subscriber's queue before it takes the next: once the witness has
+        // u-1, the dispatcher was past it while we were out.
         await witnessEvents.NextAsync<MessageDto>(m => m.Data.Id == "u-1");
         await connection.InvokeAsync<SubscriptionDto>("Subscribe", session.Id, Token);
         await bob.SendAsync(new Message { To = to, Type = MessageType.Chat, Body = "heard", Id = "u-2" }, Token);

@@ -49,14 +49,17 @@ public sealed class GatewayHubWiringTests
         Assert.Equal(65_536, hub.MaximumReceiveMessageSize);
     }
 
-    [Fact]
-    public async Task Start_InvalidHubSetting_FailsNamingTheSetting()
+    [Theory]
+    [InlineData("SendTimeout", "00:00:00")]
+    [InlineData("SubscriptionQueueEvents", "0")]
+    [InlineData("SubscriptionQueueBytes", "1024")]
+    public async Task Start_InvalidHubSetting_FailsNamingTheSetting(string setting, string value)
     {
         await using var app = new GatewayApiFactory { Pool = new FakeEventPool() };
-        app.Settings["Gateway:Hub:SendTimeout"] = "00:00:00";
+        app.Settings[$"Gateway:Hub:{setting}"] = value;
 
         var failure = Assert.ThrowsAny<OptionsValidationException>(() => app.Services);
 
-        Assert.Contains("SendTimeout", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(setting, failure.Message, StringComparison.Ordinal);
     }
 }

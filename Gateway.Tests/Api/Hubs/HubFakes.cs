@@ -1,12 +1,18 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using System.Threading.Channels;
-using Gateway.Api.Contracts;
 using Gateway.Api.Hubs;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Api.Hubs;
 
@@ -28,6 +34,12 @@ internal sealed class FakeEventPool : ISessionPool
 
     /// <summary>Events before this id are "dropped by retention": reads after an earlier id report a gap.</summary>
     public long OldestKept { get; set; } = 1;
+
+    /// <summary>The limit of every <see cref="ReadHistoryAsync"/> call, in order.</summary>
+    public ConcurrentQueue<int> HistoryLimits { get; } = new();
+
+    /// <summary>The byte bound of every <see cref="ReadHistoryAsync"/> call, in order.</summary>
+    public ConcurrentQueue<long> HistoryMaxBytes { get; } = new();
 
     /// <summary>Runs at the start of every <see cref="ReadHistoryAsync"/> (e.g. to publish live events racing with replay).</summary>
     public Func<Task>? OnReadHistory { get; set; }
@@ -77,8 +89,10 @@ internal sealed class FakeEventPool : ISessionPool
 
     public PoolHealth GetHealth() => new(true, ImmutableDictionary<SessionState, int>.Empty);
 
-    public async Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
+    public async Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default)
     {
+        HistoryLimits.Enqueue(limit);
+        HistoryMaxBytes.Enqueue(maxBytes);
         if (OnReadHistory is { } hook)
         {
             await hook();
@@ -94,74 +108,197 @@ internal sealed class FakeEventPool : ISessionPool
     }
 }
 
-/// <summary>A hub context whose connections (named by connection id) record what they are sent, or misbehave as the test says.</summary>
-internal sealed class RecordingHubContext : IHubContext<GatewayHub, IGatewayClient>
+/// <summary>
+/// Hub connections as the dispatcher sees them: real <see cref="HubConnectionContext"/>s (SignalR's own write path, JSON
+/// protocol) on in-memory pipes, registered by id, each read by a client that parses what it receives and records it,
+/// or misbehaving as the test says. Set <see cref="Failing"/> and <see cref="Stuck"/> before <see cref="Connect"/>.
+/// </summary>
+internal sealed class RecordingConnections : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, RecordingClient> _groups = new();
+    private readonly ConcurrentDictionary<string, TestConnection> _connections = new(StringComparer.Ordinal);
 
-    public RecordingHubContext() => Clients = new GroupClients(this);
+    public HubConnectionRegistry Registry { get; } = new();
 
-    public IHubClients<IGatewayClient> Clients { get; }
+    /// <summary>The protocol of every connection; counts how often an invocation is serialised.</summary>
+    public CountingHubProtocol Protocol { get; } = new();
 
-    public IGroupManager Groups => throw new NotSupportedException();
-
-    /// <summary>What every connection received, in order: (connection id, kind, event id).</summary>
+    /// <summary>What every connection received, in order: (connection id, kind, event id); a subscription's end as kind <c>subscription-ended</c> with its last event id.</summary>
     public Channel<(string Connection, string Kind, long EventId)> Delivered { get; } = Channel.CreateUnbounded<(string, string, long)>();
 
-    /// <summary>Sends to this connection throw.</summary>
+    /// <summary>Writes to this connection throw.</summary>
     public ConcurrentDictionary<string, bool> Failing { get; } = new();
 
-    /// <summary>Sends to this connection never complete until cancelled.</summary>
+    /// <summary>This connection reads nothing (its transport takes one unread byte at most) until <see cref="TestConnection.StartReading"/>.</summary>
     public ConcurrentDictionary<string, bool> Stuck { get; } = new();
 
-    private sealed class GroupClients(RecordingHubContext owner) : IHubClients<IGatewayClient>
+    public TestConnection this[string connectionId] => _connections[connectionId];
+
+    /// <summary>The connection with this id, opened (and registered) on first use.</summary>
+    public TestConnection Connect(string connectionId) => _connections.GetOrAdd(connectionId, id =>
     {
-        public IGatewayClient Group(string groupName) => throw new NotSupportedException();
+        var connection = new TestConnection(this, id, failing: Failing.ContainsKey(id), stuck: Stuck.ContainsKey(id));
+        Registry.Add(connection);
+        return connection;
+    });
 
-        public IGatewayClient All => throw new NotSupportedException();
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in _connections.Values)
+        {
+            await connection.DisposeAsync();
+        }
+    }
+}
 
-        public IGatewayClient AllExcept(IReadOnlyList<string> excludedConnectionIds) => throw new NotSupportedException();
+/// <summary>A real <see cref="HubConnectionContext"/> whose transport is a pair of pipes, and the client reading it.</summary>
+internal sealed class TestConnection : HubConnectionContext, IAsyncDisposable
+{
+    private const byte RecordSeparator = 0x1E;
+    private static readonly JsonSerializerOptions Json = new JsonHubProtocolOptions().PayloadSerializerOptions;
 
-        public IGatewayClient Client(string connectionId) => owner._groups.GetOrAdd(connectionId, name => new RecordingClient(owner, name));
+    private readonly RecordingConnections _owner;
+    private readonly bool _failing;
+    private readonly Pipe _toClient;
+    private readonly Pipe _toServer = new();
+    private readonly Lock _gate = new();
+    private Task? _reader;
 
-        public IGatewayClient Clients(IReadOnlyList<string> connectionIds) => throw new NotSupportedException();
-
-        public IGatewayClient GroupExcept(string groupName, IReadOnlyList<string> excludedConnectionIds) => throw new NotSupportedException();
-
-        public IGatewayClient Groups(IReadOnlyList<string> groupNames) => throw new NotSupportedException();
-
-        public IGatewayClient User(string userId) => throw new NotSupportedException();
-
-        public IGatewayClient Users(IReadOnlyList<string> userIds) => throw new NotSupportedException();
+    public TestConnection(RecordingConnections owner, string id, bool failing, bool stuck)
+        : this(owner, id, failing, stuck ? new Pipe(new PipeOptions(pauseWriterThreshold: 1, resumeWriterThreshold: 1)) : new Pipe())
+    {
+        if (!stuck)
+        {
+            StartReading();
+        }
     }
 
-    private sealed class RecordingClient(RecordingHubContext owner, string group) : IGatewayClient
+    private TestConnection(RecordingConnections owner, string id, bool failing, Pipe toClient)
+        : base(
+            new DefaultConnectionContext(id, new DuplexPipe(new Pipe().Reader, toClient.Writer), new DuplexPipe(toClient.Reader, new Pipe().Writer)),
+            new HubConnectionContextOptions { KeepAliveInterval = TimeSpan.FromMinutes(5), ClientTimeoutInterval = TimeSpan.FromMinutes(5), MaximumParallelInvocations = 1 },
+            NullLoggerFactory.Instance)
     {
-        public Task OnMessage(EventEnvelope<MessageDto> e, CancellationToken cancellationToken) => Record(e, cancellationToken);
+        _owner = owner;
+        _failing = failing;
+        _toClient = toClient;
+        Protocol = owner.Protocol;
+    }
 
-        public Task OnPresence(EventEnvelope<PresenceDto> e, CancellationToken cancellationToken) => Record(e, cancellationToken);
+    /// <summary>What this connection received, in order: (kind, event id); a subscription's end as kind <c>subscription-ended</c>.</summary>
+    public Channel<(string Kind, long EventId)> Received { get; } = Channel.CreateUnbounded<(string, long)>();
 
-        public Task OnRosterPush(EventEnvelope<RosterItemDto> e, CancellationToken cancellationToken) => Record(e, cancellationToken);
+    /// <summary>Every <c>OnSubscriptionEnded</c> this connection received.</summary>
+    public Channel<SubscriptionEndedDto> Ended { get; } = Channel.CreateUnbounded<SubscriptionEndedDto>();
 
-        public Task OnIqRequest(EventEnvelope<IqRequestDto> e, CancellationToken cancellationToken) => Record(e, cancellationToken);
-
-        public Task OnSessionState(EventEnvelope<SessionStateDto> e, CancellationToken cancellationToken) => Record(e, cancellationToken);
-
-        public Task OnMessageStatus(EventEnvelope<MessageStatusDto> e, CancellationToken cancellationToken) => Record(e, cancellationToken);
-
-        private async Task Record<T>(EventEnvelope<T> e, CancellationToken cancellationToken)
+    /// <summary>The client starts (or, for a stuck one, begins at last) to read.</summary>
+    public void StartReading()
+    {
+        lock (_gate)
         {
-            if (owner.Failing.ContainsKey(group))
+            _reader ??= Task.Run(ReadAsync);
+        }
+    }
+
+    public override ValueTask WriteAsync(SerializedHubMessage message, CancellationToken cancellationToken = default) =>
+        _failing ? ValueTask.FromException(new IOException("The connection is gone.")) : base.WriteAsync(message, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _toClient.Writer.CompleteAsync();
+        if (_reader is { } reader)
+        {
+            await reader;
+        }
+    }
+
+    private async Task ReadAsync()
+    {
+        var reader = _toClient.Reader;
+        while (true)
+        {
+            var result = await reader.ReadAsync();
+            var buffer = result.Buffer;
+            while (buffer.PositionOf(RecordSeparator) is { } end)
             {
-                throw new IOException("The connection is gone.");
+                Record(buffer.Slice(0, end));
+                buffer = buffer.Slice(buffer.GetPosition(1, end));
             }
 
-            if (owner.Stuck.ContainsKey(group))
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await reader.CompleteAsync();
+                return;
             }
+        }
+    }
 
-            owner.Delivered.Writer.TryWrite((group, e.Kind, e.EventId));
+    private void Record(ReadOnlySequence<byte> message)
+    {
+        var reader = new Utf8JsonReader(message);
+        using var json = JsonDocument.ParseValue(ref reader);
+        var root = json.RootElement;
+        if (root.GetProperty("type").GetInt32() != 1)
+        {
+            return; // only invocations carry events
+        }
+
+        var argument = root.GetProperty("arguments")[0];
+        (string Kind, long EventId) delivery;
+        if (root.GetProperty("target").GetString() == nameof(IGatewayClient.OnSubscriptionEnded))
+        {
+            var ended = argument.Deserialize<SubscriptionEndedDto>(Json)!;
+            Ended.Writer.TryWrite(ended);
+            delivery = ("subscription-ended", ended.LastEventId);
+        }
+        else
+        {
+            delivery = (argument.GetProperty("kind").GetString()!, argument.GetProperty("eventId").GetInt64());
+        }
+
+        Received.Writer.TryWrite(delivery);
+        _owner.Delivered.Writer.TryWrite((ConnectionId, delivery.Kind, delivery.EventId));
+    }
+
+    private sealed record DuplexPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
+}
+
+/// <summary>SignalR's JSON protocol, counting how many times it serialises an invocation (the hub's events).</summary>
+internal sealed class CountingHubProtocol : IHubProtocol
+{
+    private readonly JsonHubProtocol _json = new();
+    private int _invocations;
+
+    public int InvocationsSerialised => Volatile.Read(ref _invocations);
+
+    public string Name => _json.Name;
+
+    public int Version => _json.Version;
+
+    public TransferFormat TransferFormat => _json.TransferFormat;
+
+    public bool IsVersionSupported(int version) => _json.IsVersionSupported(version);
+
+    public bool TryParseMessage(ref ReadOnlySequence<byte> input, IInvocationBinder binder, [NotNullWhen(true)] out HubMessage? message) =>
+        _json.TryParseMessage(ref input, binder, out message);
+
+    public void WriteMessage(HubMessage message, IBufferWriter<byte> output)
+    {
+        Count(message);
+        _json.WriteMessage(message, output);
+    }
+
+    public ReadOnlyMemory<byte> GetMessageBytes(HubMessage message)
+    {
+        Count(message);
+        return _json.GetMessageBytes(message);
+    }
+
+    private void Count(HubMessage message)
+    {
+        if (message is InvocationMessage)
+        {
+            Interlocked.Increment(ref _invocations);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Gateway.Api.Contracts;
 using Gateway.Api.Hubs;
 using Gateway.Xmpp.Pool;
@@ -15,15 +16,25 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private readonly FakeEventPool _pool = new();
-    private readonly RecordingHubContext _hub = new();
-    private readonly FakeLogger<SessionEventDispatcher> _logger = new();
+    private readonly RecordingConnections _hub = new();
+    private readonly Channel<bool> _logged = Channel.CreateUnbounded<bool>();
+    private readonly FakeLogger<SessionEventDispatcher> _logger;
     private readonly SignallingTimeProvider _time = new();
     private SessionEventDispatcher? _dispatcher;
 
-    private async Task<SessionEventDispatcher> StartAsync(TimeSpan? sendTimeout = null)
+    public SessionEventDispatcherTests() =>
+        _logger = new(FakeLogCollector.Create(new FakeLogCollectorOptions { OutputSink = _ => _logged.Writer.TryWrite(true) }));
+
+    private async Task<SessionEventDispatcher> StartAsync(TimeSpan? sendTimeout = null, int? queueEvents = null, long? queueBytes = null)
     {
-        var options = Options.Create(new GatewayHubOptions { SendTimeout = sendTimeout ?? TimeSpan.FromSeconds(10) });
-        _dispatcher = new SessionEventDispatcher(_pool, _hub, options, _logger, _time);
+        var defaults = new GatewayHubOptions();
+        var options = Options.Create(new GatewayHubOptions
+        {
+            SendTimeout = sendTimeout ?? defaults.SendTimeout,
+            SubscriptionQueueEvents = queueEvents ?? defaults.SubscriptionQueueEvents,
+            SubscriptionQueueBytes = queueBytes ?? defaults.SubscriptionQueueBytes,
+        });
+        _dispatcher = new SessionEventDispatcher(_pool, _hub.Registry, options, _logger, _time);
         await _dispatcher.StartAsync(Token);
         return _dispatcher;
     }
@@ -35,13 +46,41 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
             await _dispatcher.StopAsync(CancellationToken.None);
             _dispatcher.Dispose();
         }
+
+        await _hub.DisposeAsync();
     }
 
-    /// <summary>Subscribes "from now on" (after the last journaled id) and waits until the subscription is live.</summary>
+    /// <summary>Opens the connection, subscribes it "from now on" (after the last journaled id) and waits until the subscription is live.</summary>
     private async Task SubscribeLiveAsync(string session, string connection, long after = 0)
     {
+        _hub.Connect(connection);
         await _dispatcher!.SubscribeAsync("t1", session, connection, after, fromNow: true, Token);
         await WaitLiveAsync(session, connection);
+    }
+
+    /// <summary>The log records with this event id once there are at least <paramref name="count"/>; waits for each record logged.</summary>
+    private async Task<List<FakeLogRecord>> WaitForLogsAsync(int eventId, int count)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var found = _logger.Collector.GetSnapshot().Where(r => r.Id.Id == eventId).ToList();
+            if (found.Count >= count)
+            {
+                return found;
+            }
+
+            await _logged.Reader.ReadAsync(cts.Token);
+        }
+    }
+
+    /// <summary>What the connection receives next: (kind, event id); fails after 10 s.</summary>
+    private static async Task<(string Kind, long EventId)> NextReceivedAsync(TestConnection connection)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        return await connection.Received.Reader.ReadAsync(cts.Token);
     }
 
     private async Task WaitLiveAsync(string session, string connection)
@@ -122,7 +161,9 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
 
         Assert.Equal(("c-fine", EventKinds.Message, 1L), await NextDeliveryAsync());
         Assert.Equal(("c-fine", EventKinds.Message, 2L), await NextDeliveryAsync());
-        var failures = _logger.Collector.GetSnapshot().Where(r => r.Id.Id == 5101).ToList();
+
+        // Each subscription is written by its own pump: the broken one's failures are waited for, not assumed done.
+        var failures = await WaitForLogsAsync(5101, 2);
         Assert.Equal(2, failures.Count);
         Assert.All(failures, r => Assert.Equal(LogLevel.Warning, r.Level));
         Assert.IsType<IOException>(failures[0].Exception);
@@ -141,6 +182,9 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
         _pool.Publish(Events.Message("t1", "fast", 1));
 
         Assert.Equal(("c-fast", EventKinds.Message, 1L), await NextDeliveryAsync());
+
+        // The slow connection is given up on by its own pump, after the timeout (not before c-fast's delivery): closed.
+        await WaitCancelledAsync(_hub["c-slow"].ConnectionAborted);
         var timedOut = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 5102);
         Assert.Equal(LogLevel.Warning, timedOut.Level);
     }
@@ -199,6 +243,7 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
             _pool.Publish(Events.Message("t1", "s1", id));
         }
 
+        _hub.Connect("c1");
         await dispatcher.SubscribeAsync("t1", "s1", "c1", afterEventId: 2, fromNow: false, Token);
         for (var id = 6; id <= 8; id++)
         {
@@ -229,6 +274,7 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
             await Task.Yield();
         };
 
+        _hub.Connect("c1");
         await dispatcher.SubscribeAsync("t1", "s1", "c1", afterEventId: 0, fromNow: false, Token);
         await WaitLiveAsync("s1", "c1");
         _pool.OnReadHistory = null;
@@ -269,6 +315,7 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
         }
 
         _pool.OldestKept = 6;
+        _hub.Connect("c1");
 
         var refused = await Assert.ThrowsAsync<HubException>(() => dispatcher.SubscribeAsync("t1", "s1", "c1", afterEventId: 2, fromNow: false, Token));
 
@@ -292,6 +339,209 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
         await Task.Delay(100, Token);
         Assert.False(_hub.Delivered.Reader.TryRead(out _));
         Assert.Equal(1, dispatcher.SubscriptionCount);
+    }
+
+    [Fact]
+    public async Task Dispatch_SubscriberNeverReads_OtherSubscribersNotDelayed()
+    {
+        // Five minutes per stuck write: a dispatcher that waited on it would deliver nothing else within the test.
+        _hub.Stuck["c-stuck"] = true;
+        await StartAsync(sendTimeout: TimeSpan.FromMinutes(5));
+        await SubscribeLiveAsync("slow", "c-stuck");
+        await SubscribeLiveAsync("slow", "c-same-session");
+        await SubscribeLiveAsync("other", "c-other-session");
+
+        for (var id = 1; id <= 5; id++)
+        {
+            _pool.Publish(Events.Message("t1", "slow", id));
+        }
+
+        _pool.Publish(Events.Message("t1", "other", 1, "sentinel"));
+
+        // The sentinel comes after five events c-stuck has not read; so do those five for its fellow subscriber.
+        Assert.Equal((EventKinds.Message, 1L), await NextReceivedAsync(_hub["c-other-session"]));
+        for (var id = 1; id <= 5; id++)
+        {
+            Assert.Equal((EventKinds.Message, (long)id), await NextReceivedAsync(_hub["c-same-session"]));
+        }
+
+        // And the stuck subscriber was merely waited out, not given up on: nothing timed out, nothing ended.
+        Assert.False(_hub["c-stuck"].ConnectionAborted.IsCancellationRequested);
+        Assert.True(_dispatcher!.IsLive("t1", "slow", "c-stuck"));
+        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Id.Id is 5102 or 5114);
+        Assert.False(_hub["c-stuck"].Received.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Dispatch_SubscriberFallsBehind_EndsWithSlowConsumerAndSubscribeAfterGetsTheRestOnceInOrder()
+    {
+        _hub.Stuck["c1"] = true;
+        var dispatcher = await StartAsync(queueEvents: 4);
+        await SubscribeLiveAsync("s1", "c1");
+        await SubscribeLiveAsync("witness", "c-witness");
+
+        // c1 reads nothing: one write waits on it and four events fit its queue, so 30 overflow it.
+        for (var id = 1; id <= 30; id++)
+        {
+            _pool.Publish(Events.Message("t1", "s1", id));
+        }
+
+        // The loop hands events out in order: once the witness has its sentinel, all 30 were offered to c1.
+        _pool.Publish(Events.Message("t1", "witness", 1, "sentinel"));
+        Assert.Equal((EventKinds.Message, 1L), await NextReceivedAsync(_hub["c-witness"]));
+        var c1 = _hub["c1"];
+        c1.StartReading();
+
+        // c1 gets what was written before the end, then the end, naming the last of those.
+        var before = new List<long>();
+        var (kind, id1) = await NextReceivedAsync(c1);
+        while (kind == EventKinds.Message)
+        {
+            before.Add(id1);
+            (kind, id1) = await NextReceivedAsync(c1);
+        }
+
+        Assert.Equal("subscription-ended", kind);
+        var ended = await c1.Ended.Reader.ReadAsync(Token);
+        Assert.Equal(new SubscriptionEndedDto("s1", "slow-consumer", before.Count), ended);
+        Assert.Equal(Enumerable.Range(1, before.Count).Select(i => (long)i), before);
+        Assert.True(before.Count < 30, $"c1 got all {before.Count} events: its subscription should have ended first");
+        var logged = Assert.Single(await WaitForLogsAsync(5114, 1));
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        await WaitUntilAsync(() => dispatcher.SubscriptionCount == 1);
+
+        // More events while it is not subscribed, then it comes back from the last id it got and events go on.
+        for (var id = 31; id <= 35; id++)
+        {
+            _pool.Publish(Events.Message("t1", "s1", id));
+        }
+
+        await dispatcher.SubscribeAsync("t1", "s1", "c1", ended.LastEventId, fromNow: false, Token);
+        for (var id = 36; id <= 40; id++)
+        {
+            _pool.Publish(Events.Message("t1", "s1", id));
+        }
+
+        var after = new List<long>();
+        while (after.Count == 0 || after[^1] < 40)
+        {
+            var (nextKind, nextId) = await NextReceivedAsync(c1);
+            Assert.Equal(EventKinds.Message, nextKind);
+            after.Add(nextId);
+        }
+
+        Assert.Equal(Enumerable.Range((int)ended.LastEventId + 1, 40 - (int)ended.LastEventId).Select(i => (long)i), after);
+    }
+
+    [Fact]
+    public async Task Dispatch_QueueBytesBoundReached_EndsBeforeTheEventBound()
+    {
+        _hub.Stuck["c1"] = true;
+        await StartAsync(queueEvents: 1_000, queueBytes: 64 * 1024);
+        await SubscribeLiveAsync("s1", "c1");
+        await SubscribeLiveAsync("witness", "c-witness");
+        var body = new string('x', 16 * 1024);
+
+        // 20 events of 16 KiB: far below 1,000 events, far above 64 KiB.
+        for (var id = 1; id <= 20; id++)
+        {
+            _pool.Publish(Events.Message("t1", "s1", id, body));
+        }
+
+        _pool.Publish(Events.Message("t1", "witness", 1, "sentinel"));
+        await NextReceivedAsync(_hub["c-witness"]);
+        _hub["c1"].StartReading();
+
+        var ended = await _hub["c1"].Ended.Reader.ReadAsync(Token);
+        Assert.Equal("slow-consumer", ended.Reason);
+        var logged = Assert.Single(await WaitForLogsAsync(5114, 1));
+        var queuedEvents = int.Parse(logged.GetStructuredStateValue("QueuedEvents")!, System.Globalization.CultureInfo.InvariantCulture);
+        var queuedBytes = long.Parse(logged.GetStructuredStateValue("QueuedBytes")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(queuedEvents, 2, 6);
+        Assert.True(queuedBytes > 64 * 1024, $"ended with {queuedBytes} bytes queued");
+    }
+
+    [Fact]
+    public async Task Dispatch_EventLargerThanBytesBound_DeliveredToAnEmptyQueue()
+    {
+        await StartAsync(queueBytes: 64 * 1024);
+        await SubscribeLiveAsync("s1", "c1");
+
+        _pool.Publish(Events.Message("t1", "s1", 1, new string('x', 100 * 1024)));
+        _pool.Publish(Events.Message("t1", "s1", 2));
+
+        Assert.Equal((EventKinds.Message, 1L), await NextReceivedAsync(_hub["c1"]));
+        Assert.Equal((EventKinds.Message, 2L), await NextReceivedAsync(_hub["c1"]));
+        Assert.False(_hub["c1"].Ended.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Dispatch_ManySubscribers_EachEventSerialisedOnce()
+    {
+        await StartAsync();
+        var connections = Enumerable.Range(1, 50).Select(i => $"c{i}").ToList();
+        foreach (var connection in connections)
+        {
+            await SubscribeLiveAsync("s1", connection);
+        }
+
+        for (var id = 1; id <= 10; id++)
+        {
+            _pool.Publish(Events.Message("t1", "s1", id));
+        }
+
+        foreach (var connection in connections)
+        {
+            for (var id = 1; id <= 10; id++)
+            {
+                Assert.Equal((EventKinds.Message, (long)id), await NextReceivedAsync(_hub[connection]));
+            }
+        }
+
+        Assert.Equal(10, _hub.Protocol.InvocationsSerialised);
+    }
+
+    [Fact]
+    public async Task Subscribe_LongBacklog_ReplayReadsPagesNoLargerThanTheQueue()
+    {
+        var dispatcher = await StartAsync(queueEvents: 50, queueBytes: 4 * 1024 * 1024);
+        for (var id = 1; id <= 300; id++)
+        {
+            _pool.Publish(Events.Message("t1", "s1", id));
+        }
+
+        _hub.Connect("c1");
+        await dispatcher.SubscribeAsync("t1", "s1", "c1", afterEventId: 0, fromNow: false, Token);
+
+        var ids = new List<long>();
+        while (ids.Count < 300)
+        {
+            ids.Add((await NextReceivedAsync(_hub["c1"])).EventId);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), ids);
+        var limits = _pool.HistoryLimits.ToList();
+
+        // Every read asks for no more than the queue holds: its 50 events, its 4 MiB of stored bytes.
+        Assert.All(limits, limit => Assert.Equal(50, limit));
+        Assert.All(_pool.HistoryMaxBytes, maxBytes => Assert.Equal(4 * 1024 * 1024, maxBytes));
+    }
+
+    private static async Task WaitCancelledAsync(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = token.Register(() => cancelled.TrySetResult());
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10), Token);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(5, cts.Token);
+        }
     }
 
     /// <summary>Tells the test when the code under test started waiting, so it advances time only then.</summary>

@@ -60,8 +60,10 @@ public sealed class StatefulReconnectTests(ProsodyFixture prosody) : IAsyncLifet
         await events.NextAsync<MessageDto>(m => m.Data.Id == "a-1");
 
         // Lost in flight: the proxy stops forwarding, so what the hub writes now sits in the proxy and the kernel's
-        // buffers. The witness getting b-3 means b-1 and b-2 were handed to this connection too (the dispatcher
-        // sends an event to every subscriber before it takes the next one); then the cut throws all of it away.
+        // buffers. The witness getting b-3 means b-1..b-3 were queued for this connection too (the dispatcher queues
+        // an event for every subscriber before it takes the next one) and its pump writes them at once; then the cut
+        // throws all of it away. (A write its pump has not made yet by then waits in the stateful-reconnect buffer
+        // and arrives just the same.)
         proxy.Stall(true);
         await SendAsync(bob, session, "b-1", "b-2", "b-3");
         await witness.NextAsync<MessageDto>(m => m.Data.Id == "b-3");
