@@ -10,6 +10,11 @@ namespace Gateway.Bench.Load;
 /// bytes, parses the status line and the headers it needs (Content-Length, Transfer-Encoding, Connection) and skips
 /// the body. Cheap enough that the load it generates does not eat the CPU it measures.
 /// </summary>
+/// <remarks>
+/// Blocking I/O on purpose, for a thread of its own: a blocked <c>recv</c> wakes its thread directly, where an async
+/// receive goes through the socket engine's epoll thread and a thread-pool hop. With one request in flight per
+/// connection that halves the load tool's CPU per request at low concurrency, which is CPU taken from the servers.
+/// </remarks>
 internal sealed class HttpConnection : IDisposable
 {
     private const int BufferSize = 64 * 1024;
@@ -25,12 +30,19 @@ internal sealed class HttpConnection : IDisposable
     /// <summary>False once the server said <c>Connection: close</c> or the connection failed: open a new one.</summary>
     public bool IsReusable { get; private set; } = true;
 
-    public static async Task<HttpConnection> OpenAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    /// <summary>Connects; every later send or receive that takes longer than <paramref name="timeout"/> fails.</summary>
+    public static HttpConnection Open(IPEndPoint endpoint, TimeSpan timeout)
     {
-        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+        {
+            NoDelay = true,
+            SendTimeout = (int)timeout.TotalMilliseconds,
+            ReceiveTimeout = (int)timeout.TotalMilliseconds,
+        };
         try
         {
-            await socket.ConnectAsync(endpoint, cancellationToken);
+            socket.Connect(endpoint);
             return new HttpConnection(socket);
         }
         catch
@@ -41,18 +53,17 @@ internal sealed class HttpConnection : IDisposable
     }
 
     /// <summary>Sends <paramref name="request"/> and reads the whole response; returns its status code.</summary>
-    /// <exception cref="IOException">The connection broke or the response was malformed.</exception>
-    public async Task<int> SendAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
+    /// <exception cref="IOException">The connection broke, timed out, or the response was malformed.</exception>
+    public int Send(ReadOnlySpan<byte> request)
     {
         try
         {
             while (!request.IsEmpty)
             {
-                var sent = await _socket.SendAsync(request, SocketFlags.None, cancellationToken);
-                request = request[sent..];
+                request = request[_socket.Send(request, SocketFlags.None)..];
             }
 
-            return await ReadResponseAsync(cancellationToken);
+            return ReadResponse();
         }
         catch (SocketException ex)
         {
@@ -68,23 +79,23 @@ internal sealed class HttpConnection : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
-    private async Task<int> ReadResponseAsync(CancellationToken cancellationToken)
+    private int ReadResponse()
     {
         int headerLength;
         while ((headerLength = _buffer.AsSpan(_start, _count).IndexOf(HeaderEnd)) < 0)
         {
-            await FillAsync(cancellationToken);
+            Fill();
         }
 
         var (status, contentLength, chunked, close) = ParseHead(_buffer.AsSpan(_start, headerLength + 2));
         Consume(headerLength + HeaderEnd.Length);
         if (chunked)
         {
-            await SkipChunkedAsync(cancellationToken);
+            SkipChunked();
         }
         else
         {
-            await SkipAsync(contentLength, cancellationToken);
+            Skip(contentLength);
         }
 
         if (close)
@@ -138,33 +149,33 @@ internal sealed class HttpConnection : IDisposable
         return (status, contentLength, chunked, close);
     }
 
-    private async Task SkipChunkedAsync(CancellationToken cancellationToken)
+    private void SkipChunked()
     {
         while (true)
         {
-            var line = await ReadLineAsync(cancellationToken);
+            var line = ReadLine();
             var semicolon = line.IndexOf(';');
             var size = Convert.ToInt64((semicolon >= 0 ? line[..semicolon] : line).Trim(), 16);
             if (size == 0)
             {
                 // Trailers, if any, end with an empty line.
-                while ((await ReadLineAsync(cancellationToken)).Length > 0)
+                while (ReadLine().Length > 0)
                 {
                 }
 
                 return;
             }
 
-            await SkipAsync(size + 2, cancellationToken);
+            Skip(size + 2);
         }
     }
 
-    private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
+    private string ReadLine()
     {
         int end;
         while ((end = _buffer.AsSpan(_start, _count).IndexOf(LineEnd)) < 0)
         {
-            await FillAsync(cancellationToken);
+            Fill();
         }
 
         var line = Encoding.ASCII.GetString(_buffer, _start, end);
@@ -172,13 +183,13 @@ internal sealed class HttpConnection : IDisposable
         return line;
     }
 
-    private async Task SkipAsync(long length, CancellationToken cancellationToken)
+    private void Skip(long length)
     {
         while (length > 0)
         {
             if (_count == 0)
             {
-                await FillAsync(cancellationToken);
+                Fill();
             }
 
             var skipped = (int)Math.Min(length, _count);
@@ -187,7 +198,7 @@ internal sealed class HttpConnection : IDisposable
         }
     }
 
-    private async Task FillAsync(CancellationToken cancellationToken)
+    private void Fill()
     {
         if (_start + _count == BufferSize)
         {
@@ -200,7 +211,7 @@ internal sealed class HttpConnection : IDisposable
             _start = 0;
         }
 
-        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_start + _count), SocketFlags.None, cancellationToken);
+        var read = _socket.Receive(_buffer.AsSpan(_start + _count), SocketFlags.None);
         if (read == 0)
         {
             throw new IOException("The server closed the connection.");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 
 namespace Gateway.Bench.Load;
 
@@ -10,7 +11,7 @@ namespace Gateway.Bench.Load;
 /// </summary>
 internal sealed class HttpLoadClient
 {
-    /// <summary>How long one request may take before the connection is given up (it counts as a transport error).</summary>
+    /// <summary>How long one send or receive may block before the connection is given up (it counts as a transport error).</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
     private readonly IPEndPoint _endpoint;
@@ -33,7 +34,8 @@ internal sealed class HttpLoadClient
         var latency = new LatencyHistogram();
         long requests = 0, transportErrors = 0;
 
-        async Task LoopAsync()
+        // One thread per connection with blocking I/O: see HttpConnection.
+        void Loop()
         {
             var request = _template.CreateBuffer();
             HttpConnection? connection = null;
@@ -43,17 +45,13 @@ internal sealed class HttpLoadClient
                 {
                     try
                     {
-                        connection ??= await HttpConnection.OpenAsync(_endpoint, stop);
+                        connection ??= HttpConnection.Open(_endpoint, RequestTimeout);
                     }
-                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (System.Net.Sockets.SocketException)
+                    catch (SocketException)
                     {
                         // Refused or reset while connecting: count it, breathe, try again until the phase ends.
                         Interlocked.Increment(ref transportErrors);
-                        await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+                        stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
                         continue;
                     }
 
@@ -61,19 +59,16 @@ internal sealed class HttpLoadClient
                     var started = Stopwatch.GetTimestamp();
                     _template.Patch(request, first, started);
                     int status;
-                    using (var timeout = new CancellationTokenSource(RequestTimeout))
+                    try
                     {
-                        try
-                        {
-                            status = await connection.SendAsync(request, timeout.Token);
-                        }
-                        catch (Exception ex) when (ex is IOException or OperationCanceledException)
-                        {
-                            Interlocked.Increment(ref transportErrors);
-                            connection.Dispose();
-                            connection = null;
-                            continue;
-                        }
+                        status = connection.Send(request);
+                    }
+                    catch (IOException)
+                    {
+                        Interlocked.Increment(ref transportErrors);
+                        connection.Dispose();
+                        connection = null;
+                        continue;
                     }
 
                     var finished = Stopwatch.GetTimestamp();
@@ -105,7 +100,8 @@ internal sealed class HttpLoadClient
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(LoopAsync, CancellationToken.None)));
+        await Task.WhenAll(Enumerable.Range(0, connections)
+            .Select(_ => Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         var counted = new Dictionary<int, long>();
         for (var code = 0; code < statuses.Length; code++)
         {
