@@ -16,6 +16,9 @@ internal sealed class LoadReport
 
     public required string LoadAverageAtEnd { get; init; }
 
+    /// <summary>What else used the CPU in the seconds after the run.</summary>
+    public required string BusiestProcessesAtEnd { get; init; }
+
     public required (ulong Now, ulong Before) FileLimit { get; init; }
 
     public required IReadOnlyList<string> SetUp { get; init; }
@@ -43,7 +46,7 @@ internal sealed class LoadReport
         Line($"| Software | `dotnet --version` {Machine.Dotnet}; Prosody `{Machine.Prosody}` |");
         Line($"| Code | commit `{Machine.Commit}` |");
         Line($"| Load average (1, 5, 15 min) | at start {Machine.LoadAverageAtStart}; at end {LoadAverageAtEnd} |");
-        Line($"| Busiest processes at start | {Machine.BusiestProcesses} (ps %CPU, averaged over each process's life) |");
+        Line($"| Other processes using the CPU (% of one core, over 2 s) | before the run: {Machine.BusiestProcesses}; after it: {BusiestProcessesAtEnd} |");
         Line($"| Open files limit | {FileLimit.Now.ToString("N0", Invariant)} for this tool, Prosody and the gateway (was {FileLimit.Before.ToString("N0", Invariant)}) |");
         Line($"| Phases | {Seconds(Options.Duration)} counted after {Seconds(Options.Warmup)} of warm-up; then up to {Seconds(Options.MaxDrain)} for stragglers |");
         Line();

@@ -133,12 +133,15 @@ internal sealed class LoadRunner
                 }
             }
 
+            var ours = gateway is null ? new[] { prosodyMeter.ProcessId } : [prosodyMeter.ProcessId, gateway.ProcessId];
+            var busiestAtEnd = await MachineInfo.SampleBusiestProcessesAsync(TimeSpan.FromSeconds(2), ours, cancellationToken);
             var report = new LoadReport
             {
                 Options = _options,
                 Machine = machine,
                 FinishedUtc = DateTime.UtcNow,
                 LoadAverageAtEnd = MachineInfo.ReadLoadAverage(),
+                BusiestProcessesAtEnd = busiestAtEnd,
                 FileLimit = fileLimit,
                 SetUp = DescribeSetUp(prosody, hasModRest ? modRest : null, gateway, storeFileSystem),
                 Phases = phases,
