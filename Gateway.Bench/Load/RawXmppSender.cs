@@ -16,6 +16,9 @@ internal sealed class RawXmppSender : IAsyncDisposable
 {
     private const int MaxBatch = 64;
     private static readonly TimeSpan NegotiationTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>A write the server does not take in this time fails the phase instead of hanging it.</summary>
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(60);
     private static readonly byte[] ErrorType = "type='error'"u8.ToArray();
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stop = new();
@@ -68,6 +71,7 @@ internal sealed class RawXmppSender : IAsyncDisposable
         }
 
         var errorsBefore = ErrorStanzas;
+        using var writeGuard = new CancellationTokenSource();
         var started = Stopwatch.GetTimestamp();
         long sent = 0, writes = 0;
         while (!stop.IsCancellationRequested)
@@ -107,11 +111,14 @@ internal sealed class RawXmppSender : IAsyncDisposable
 
             // Not cancelled by stop: a message half written would be neither sent nor unsent.
             var pending = buffer.AsMemory(0, allowed * template.Length);
+            writeGuard.CancelAfter(WriteTimeout);
             while (!pending.IsEmpty)
             {
-                var written = await _socket.SendAsync(pending, SocketFlags.None, CancellationToken.None);
+                var written = await _socket.SendAsync(pending, SocketFlags.None, writeGuard.Token);
                 pending = pending[written..];
             }
+
+            writeGuard.CancelAfter(Timeout.InfiniteTimeSpan);
 
             for (var i = 0; i < allowed; i++)
             {
@@ -132,10 +139,11 @@ internal sealed class RawXmppSender : IAsyncDisposable
         {
             if (_socket.Connected)
             {
-                await _socket.SendAsync("</stream:stream>"u8.ToArray(), SocketFlags.None);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.SendAsync("</stream:stream>"u8.ToArray(), SocketFlags.None, timeout.Token);
             }
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
         }
 
