@@ -5,6 +5,3 @@ namespace Gateway.Bench.Load;
 /// reads; the JSON protocol ignores the rest.
 /// </summary>
 internal sealed record HubMessageEnvelope(long EventId, HubMessageData? Data);
-
-/// <summary>The part of Gateway.Api's <c>MessageDto</c> the load tool reads.</summary>
-internal sealed record HubMessageData(string? Body);
