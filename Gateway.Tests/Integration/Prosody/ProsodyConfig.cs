@@ -17,9 +17,15 @@ internal static class ProsodyConfig
     ];
 
     public static string Render(
-        ProsodyServerOptions options, string directory, int c2sPort, int directTlsPort,
+        ProsodyServerOptions options, string directory, int c2sPort, int directTlsPort, int? httpPort,
         string certificatePath, string keyPath)
     {
+        // A plaintext instance must not offer STARTTLS: without mod_tls the stream features carry none.
+        var modules = Modules
+            .Where(module => !options.DisabledModules.Contains(module) && !(options.PlaintextC2s && module == "tls"))
+            .Concat(options.ExtraModules.Where(module => !Modules.Contains(module)))
+            .ToList();
+
         var sb = new StringBuilder();
         void Line(string text) => sb.Append(text).Append('\n');
         string Path(string name) => Lua(System.IO.Path.Combine(directory, name));
@@ -38,21 +44,43 @@ internal static class ProsodyConfig
         Line("legacy_ssl_ports = {}");
         Line("s2s_ports = {}");
         Line("s2s_direct_tls_ports = {}");
-        Line("http_ports = {}");
+        if (httpPort is { } http)
+        {
+            Line($"http_ports = {{ {http.ToString(CultureInfo.InvariantCulture)} }}");
+            Line("http_interfaces = { \"127.0.0.1\" }");
+            // Requests to 127.0.0.1 carry no known Host: without a default host they get 404 "Unknown host".
+            Line($"http_default_host = {Lua(options.Domain)}");
+        }
+        else
+        {
+            Line("http_ports = {}");
+        }
         Line("https_ports = {}");
         Line("component_ports = {}");
         Line("network_settings = { nagle = false } -- 0.12 defaults to Nagle on: +20-45 ms per burst");
-        Line($"modules_enabled = {{ {string.Join(", ", Modules.Select(Lua))} }}");
-        Line("authentication = \"internal_hashed\"");
+        if (options.PluginPaths.Count > 0)
+            Line($"plugin_paths = {{ {string.Join(", ", options.PluginPaths.Select(Lua))} }}");
+        Line($"modules_enabled = {{ {string.Join(", ", modules.Select(Lua))} }}");
+        Line($"authentication = {Lua(options.Authentication)}");
         if (options.SqlStorage)
         {
             Line("storage = \"sql\"");
             Line($"sql = {{ driver = \"SQLite3\", database = {Path("prosody.sqlite")} }}");
         }
-        Line("c2s_require_encryption = true");
+        if (options.PlaintextC2s)
+        {
+            Line("c2s_require_encryption = false");
+            Line("allow_unencrypted_plain_auth = true -- loopback load tests only");
+        }
+        else
+        {
+            Line("c2s_require_encryption = true");
+        }
         Line($"ssl = {{ certificate = {Lua(certificatePath)}, key = {Lua(keyPath)} }}");
         Line("archive_expires_after = \"1d\"");
         Line("default_archive_policy = true");
+        foreach (var setting in options.ExtraSettings)
+            Line(setting);
         Line("");
         Line($"VirtualHost {Lua(options.Domain)}");
         Line("");

@@ -36,12 +36,13 @@ public sealed class ProsodyServer : IAsyncDisposable
     private Process? _process;
     private bool _disposed;
 
-    private ProsodyServer(ProsodyServerOptions options, string directory, int c2sPort, int directTlsPort, X509Certificate2 certificate)
+    private ProsodyServer(ProsodyServerOptions options, string directory, int c2sPort, int directTlsPort, int? httpPort, X509Certificate2 certificate)
     {
         _options = options;
         DirectoryPath = directory;
         C2sPort = c2sPort;
         DirectTlsPort = directTlsPort;
+        HttpPort = httpPort;
         Certificate = certificate;
         CertificateSha256 = certificate.GetCertHashString(HashAlgorithmName.SHA256);
     }
@@ -55,11 +56,17 @@ public sealed class ProsodyServer : IAsyncDisposable
     /// <summary>The MUC component, <c>conference.</c> + <see cref="Domain"/>.</summary>
     public string MucDomain => "conference." + _options.Domain;
 
-    /// <summary>Plain c2s port (STARTTLS, required).</summary>
+    /// <summary>Plain c2s port (STARTTLS, required; plaintext with <see cref="ProsodyServerOptions.PlaintextC2s"/>).</summary>
     public int C2sPort { get; }
 
     /// <summary>XEP-0368 direct TLS c2s port.</summary>
     public int DirectTlsPort { get; }
+
+    /// <summary>The HTTP port (loopback), or null unless <see cref="ProsodyServerOptions.EnableHttp"/>.</summary>
+    public int? HttpPort { get; }
+
+    /// <summary>The running Prosody process's id (for CPU and memory figures), or null while it is stopped.</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
 
     /// <summary>The temp directory holding config, data, log, certificate; deleted on dispose.</summary>
     public string DirectoryPath { get; }
@@ -128,11 +135,13 @@ public sealed class ProsodyServer : IAsyncDisposable
             var certificatePath = Path.Combine(directory, "server.crt");
             var keyPath = Path.Combine(directory, "server.key");
             var certificate = TestCertificate.Create(options.CertificateName ?? options.Domain, certificatePath, keyPath);
-            var (c2sPort, directTlsPort) = PickFreePorts();
-            server = new ProsodyServer(options, directory, c2sPort, directTlsPort, certificate);
+            var ports = PickFreePorts(options.EnableHttp ? 3 : 2);
+            var (c2sPort, directTlsPort) = (ports[0], ports[1]);
+            int? httpPort = options.EnableHttp ? ports[2] : null;
+            server = new ProsodyServer(options, directory, c2sPort, directTlsPort, httpPort, certificate);
             await File.WriteAllTextAsync(
                 server.ConfigPath,
-                ProsodyConfig.Render(options, directory, c2sPort, directTlsPort, certificatePath, keyPath),
+                ProsodyConfig.Render(options, directory, c2sPort, directTlsPort, httpPort, certificatePath, keyPath),
                 cancellationToken);
             await server.StartAsync(cancellationToken);
             return server;
@@ -230,6 +239,43 @@ public sealed class ProsodyServer : IAsyncDisposable
             _prosodyctl.Release();
         }
         return account;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="count"/> new accounts, named like <see cref="CreateAccountAsync"/>'s. With
+    /// <c>internal_plain</c> (<see cref="ProsodyServerOptions.Authentication"/>) it writes the account files itself, as
+    /// prosodyctl would (thousands per second instead of a few); otherwise it registers them one by one with prosodyctl.
+    /// Works while the server runs: it reads an account's file at each login.
+    /// </summary>
+    public async Task<IReadOnlyList<TestAccount>> CreateAccountsAsync(int count, string? prefix = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var accounts = new List<TestAccount>(count);
+        if (_options.Authentication != "internal_plain")
+        {
+            for (var i = 0; i < count; i++)
+                accounts.Add(await CreateAccountAsync(prefix, cancellationToken));
+            return accounts;
+        }
+
+        // Prosody's datamanager stores <data_path>/<host>/accounts/<user>.dat, %-escaping every character of host
+        // and user but [A-Za-z0-9] in lowercase hex ("local.host" -> "local%2ehost"), and the file is a Lua table.
+        var directory = Path.Combine(DataPath, EscapeStoreName(Domain), "accounts");
+        Directory.CreateDirectory(directory);
+        var sanitized = SanitizePrefix(prefix);
+        for (var i = 0; i < count; i++)
+        {
+            var user = sanitized + Interlocked.Increment(ref s_accountCounter).ToString(CultureInfo.InvariantCulture);
+            var account = new TestAccount(user, Domain, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            // Exactly what prosodyctl register writes with internal_plain (checked against Prosody 0.12.3).
+            await File.WriteAllTextAsync(
+                Path.Combine(directory, EscapeStoreName(user) + ".dat"),
+                $"return {{\n\t[\"password\"] = \"{account.Password}\";\n}};\n",
+                cancellationToken);
+            accounts.Add(account);
+        }
+        return accounts;
     }
 
     /// <summary>The last <paramref name="lines"/> lines of the Prosody log file (empty if there is none yet).</summary>
@@ -550,22 +596,35 @@ public sealed class ProsodyServer : IAsyncDisposable
         }
     }
 
-    private static (int C2s, int DirectTls) PickFreePorts()
+    private static int[] PickFreePorts(int count)
     {
-        // Both listeners stay open until both ports are known, so the two ports differ.
-        var first = new TcpListener(IPAddress.Loopback, 0);
-        var second = new TcpListener(IPAddress.Loopback, 0);
-        first.Start();
-        second.Start();
+        // All listeners stay open until every port is known, so the ports differ.
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
         try
         {
-            return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
+            foreach (var listener in listeners)
+                listener.Start();
+            return listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
         }
         finally
         {
-            first.Stop();
-            second.Stop();
+            foreach (var listener in listeners)
+                listener.Stop();
         }
+    }
+
+    // Prosody 0.12 util/datamanager.lua encode(): s:gsub("%W", "%%%02x").
+    private static string EscapeStoreName(string name)
+    {
+        var sb = new StringBuilder(name.Length);
+        foreach (var b in Encoding.UTF8.GetBytes(name))
+        {
+            if (char.IsAsciiLetterOrDigit((char)b))
+                sb.Append((char)b);
+            else
+                sb.Append('%').Append(b.ToString("x2", CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 
     private static string SanitizePrefix(string? prefix)

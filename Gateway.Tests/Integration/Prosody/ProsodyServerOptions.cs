@@ -24,6 +24,37 @@ public sealed record ProsodyServerOptions
     /// </summary>
     public bool SqlStorage { get; init; }
 
+    /// <summary>
+    /// A deliberately plaintext loopback instance (load tests): mod_tls is not loaded, so STARTTLS is not offered,
+    /// encryption is not required and SASL PLAIN is allowed without TLS. The direct TLS port still works. Off by default.
+    /// </summary>
+    public bool PlaintextC2s { get; init; }
+
+    /// <summary>
+    /// The account store: <c>internal_hashed</c> (default) or <c>internal_plain</c>, whose accounts
+    /// <see cref="ProsodyServer.CreateAccountsAsync"/> writes as files directly instead of forking prosodyctl.
+    /// </summary>
+    public string Authentication { get; init; } = "internal_hashed";
+
+    /// <summary>Modules loaded in addition to the default set (e.g. <c>http</c>, <c>rest</c>).</summary>
+    public IReadOnlyList<string> ExtraModules { get; init; } = [];
+
+    /// <summary>Modules of the default set not to load (e.g. <c>mam</c>, whose file store has a per-user quota).</summary>
+    public IReadOnlyList<string> DisabledModules { get; init; } = [];
+
+    /// <summary>Extra directories Prosody loads modules from (<c>plugin_paths</c>), e.g. a community module's folder.</summary>
+    public IReadOnlyList<string> PluginPaths { get; init; } = [];
+
+    /// <summary>
+    /// Listen for HTTP on a free loopback port (<see cref="ProsodyServer.HttpPort"/>), with
+    /// <c>http_default_host</c> set to <see cref="Domain"/> so requests to 127.0.0.1 reach the virtual host.
+    /// Needs an HTTP module in <see cref="ExtraModules"/>. Off by default.
+    /// </summary>
+    public bool EnableHttp { get; init; }
+
+    /// <summary>Extra global settings, each one line of Lua (e.g. <c>rest_auth_mechanisms = { "Basic" }</c>).</summary>
+    public IReadOnlyList<string> ExtraSettings { get; init; } = [];
+
     /// <summary>How long the server may take to answer a stream header on its c2s port.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

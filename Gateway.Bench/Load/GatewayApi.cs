@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Tests.Integration.Prosody;
+
+namespace Gateway.Bench.Load;
+
+/// <summary>The gateway's REST API for set-up (sessions, probes), through HttpClient: nothing here is on a measured path.</summary>
+internal sealed class GatewayApi : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly ProsodyServer _prosody;
+
+    public GatewayApi(GatewayProcess gateway, ProsodyServer prosody)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        _prosody = prosody;
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 })
+        {
+            BaseAddress = gateway.BaseAddress,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+        _http.DefaultRequestHeaders.Add("X-Api-Key", gateway.ApiKey);
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/sessions</c> for <paramref name="account"/> on the test Prosody (plaintext loopback); the
+    /// gateway answers 201 once the session is online. Returns the status and, when it is not 201, the body.
+    /// </summary>
+    public async Task<(HttpStatusCode Status, string? Problem)> CreateSessionAsync(string id, TestAccount account, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        using var response = await _http.PostAsJsonAsync(
+            "api/v1/sessions",
+            new { id, jid = account.Bare, password = account.Password, host = _prosody.Host, port = _prosody.C2sPort, tlsMode = "disabled" },
+            cancellationToken);
+        return response.StatusCode == HttpStatusCode.Created
+            ? (response.StatusCode, null)
+            : (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    /// <summary>Creates a session and throws unless the gateway answers 201.</summary>
+    public async Task CreateSessionOrThrowAsync(string id, TestAccount account, CancellationToken cancellationToken)
+    {
+        var (status, problem) = await CreateSessionAsync(id, account, cancellationToken);
+        if (status != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"Creating session {id} for {account} answered {(int)status}: {problem}");
+        }
+    }
+
+    /// <summary>The tenant's sessions counted by state (<c>GET /api/v1/sessions</c>).</summary>
+    public async Task<IReadOnlyDictionary<string, int>> CountSessionStatesAsync(CancellationToken cancellationToken)
+    {
+        using var document = JsonDocument.Parse(await _http.GetStringAsync(new Uri("api/v1/sessions", UriKind.Relative), cancellationToken));
+        return document.RootElement.EnumerateArray()
+            .GroupBy(session => session.GetProperty("state").GetString() ?? "?")
+            .ToDictionary(group => group.Key, group => group.Count());
+    }
+
+    /// <summary>A POST with a JSON body, for probing an endpoint before loading it.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> PostJsonAsync(string path, string json, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(new Uri(path, UriKind.Relative), content, cancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using Gateway.Tests.Integration.Prosody;
+
+namespace Gateway.Bench.Load;
+
+/// <summary>What every scenario of one run shares: the options, the two servers, the meters, the phase numbers.</summary>
+internal sealed class LoadContext
+{
+    private int _phase;
+
+    public LoadContext(LoadOptions options, ProsodyServer prosody, GatewayProcess? gateway, ResourceSampler sampler, ProcessMeter prosodyMeter, ProcessMeter? gatewayMeter, ProcessMeter toolMeter)
+    {
+        Options = options;
+        Prosody = prosody;
+        Gateway = gateway;
+        Sampler = sampler;
+        ProsodyMeter = prosodyMeter;
+        GatewayMeter = gatewayMeter;
+        ToolMeter = toolMeter;
+        Api = gateway is null ? null : new GatewayApi(gateway, prosody);
+    }
+
+    public LoadOptions Options { get; }
+
+    public ProsodyServer Prosody { get; }
+
+    /// <summary>Null when no selected scenario needs the gateway.</summary>
+    public GatewayProcess? Gateway { get; }
+
+    public GatewayApi? Api { get; }
+
+    public ResourceSampler Sampler { get; }
+
+    public ProcessMeter ProsodyMeter { get; }
+
+    public ProcessMeter? GatewayMeter { get; }
+
+    public ProcessMeter ToolMeter { get; }
+
+    /// <summary>The gateway, or an exception naming the scenario that needed it.</summary>
+    public GatewayProcess RequireGateway() => Gateway ?? throw new InvalidOperationException("The gateway is not running.");
+
+    /// <summary>The REST helper, or an exception when the gateway is not running.</summary>
+    public GatewayApi RequireApi() => Api ?? throw new InvalidOperationException("The gateway is not running.");
+
+    /// <summary>A new phase number for message bodies (1-99: phases never see each other's messages).</summary>
+    public int NextPhase()
+    {
+        var phase = Interlocked.Increment(ref _phase);
+        return phase <= MessageBody.MaxPhase ? phase : throw new InvalidOperationException($"More than {MessageBody.MaxPhase} phases in one run.");
+    }
+
+    public CpuSnapshot TakeCpuSnapshot() => CpuSnapshot.Take(GatewayMeter, ProsodyMeter, ToolMeter);
+
+    /// <summary>A progress line on stderr (the report goes to stdout).</summary>
+    public static void Progress(string line) =>
+        Console.Error.WriteLine($"[{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {line}");
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+
+namespace Gateway.Bench.Load;
+
+/// <summary>The load tool's command line: <c>load [options]</c>. Every figure has a default; <c>--quick</c> makes a smoke run.</summary>
+internal sealed record LoadOptions
+{
+    public static readonly IReadOnlyList<string> AllScenarios = ["raw", "modrest", "rest", "rest-wait", "batch", "inbound", "fanout", "scale"];
+
+    public const string Usage = """
+        Usage: dotnet run -c Release --project Gateway.Bench -- load [options]
+
+        Starts a private Prosody 0.12 (plaintext loopback, internal_plain, mod_rest) and the gateway as a separate
+        process, runs the scenarios one after the other and writes a markdown report.
+
+          --scenarios LIST        comma-separated, in any order; default all:
+                                  raw, modrest, rest, rest-wait, batch, inbound, fanout, scale
+          --duration SECONDS      counted part of each phase (default 15)
+          --warmup SECONDS        uncounted start of each phase (default 3)
+          --drain SECONDS         longest wait for stragglers after a phase (default 60)
+          --concurrency LIST      HTTP connections for modrest/rest/rest-wait (default 1,16,64)
+          --window N              messages in flight for "as fast as possible" XMPP senders (default 2000)
+          --batch-size N          messages per batch request (default 100)
+          --batch-concurrency N   batch requests in flight (default 4)
+          --inbound-rates LIST    inbound send rates per second, "max" = as fast as possible (default max,1000,10000)
+          --subscribers N         SignalR connections for fan-out (default 1000)
+          --fanout-interval MS    one message every MS milliseconds in fan-out (default 20)
+          --fanout-client KIND    raw (default: the JSON hub protocol on a plain WebSocket, cheap) or
+                                  official (Microsoft.AspNetCore.SignalR.Client)
+          --sessions N            sessions for the scale scenario (default 10000)
+          --create-concurrency N  concurrent session creates (default 64)
+          --idle SECONDS          idle CPU measurement after the sessions are online (default 60)
+          --quick                 smoke run: 3 s phases, 1 s warm-up, 10 s drain, 100 subscribers,
+                                  200 sessions, 5 s idle (explicit options still win)
+          --mod-rest PATH         mod_rest's folder (default <repo>/../shared/peers/mod_rest)
+          --gateway-dll PATH      Gateway.Api.dll (default <repo>/Gateway.Api/bin/Release/net10.0/Gateway.Api.dll)
+          --no-build              do not build Gateway.Api first
+          --output FILE           report file (default <repo>/BenchmarkDotNet.Artifacts/load/load-<utc time>.md)
+          --prosody-log LEVEL     Prosody's log level (default warn)
+          --keep                  keep the gateway's store and log directory after the run
+        """;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan MaxDrain { get; init; } = TimeSpan.FromSeconds(60);
+
+    public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
+
+    public IReadOnlyList<int> Concurrency { get; init; } = [1, 16, 64];
+
+    public int Window { get; init; } = 2000;
+
+    public int BatchSize { get; init; } = 100;
+
+    public int BatchConcurrency { get; init; } = 4;
+
+    /// <summary>Null stands for "as fast as possible".</summary>
+    public IReadOnlyList<double?> InboundRates { get; init; } = [null, 1000, 10000];
+
+    public int Subscribers { get; init; } = 1000;
+
+    public TimeSpan FanoutInterval { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Fan-out subscribers use Microsoft.AspNetCore.SignalR.Client instead of <see cref="RawHubSubscriber"/>.</summary>
+    public bool FanoutOfficialClient { get; init; }
+
+    public int Sessions { get; init; } = 10_000;
+
+    public int CreateConcurrency { get; init; } = 64;
+
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+
+    public bool Quick { get; init; }
+
+    public string? ModRestPath { get; init; }
+
+    public string? GatewayDll { get; init; }
+
+    public bool NoBuild { get; init; }
+
+    public string? Output { get; init; }
+
+    public string ProsodyLogLevel { get; init; } = "warn";
+
+    public bool Keep { get; init; }
+
+    /// <summary>The arguments as given, for the report.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    public bool Runs(string scenario) => Scenarios.Contains(scenario);
+
+    /// <summary>Parses the arguments after <c>load</c>.</summary>
+    /// <exception cref="ArgumentException">An unknown option or a bad value; the message says which.</exception>
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var quick = args.Contains("--quick");
+        var options = quick
+            ? new LoadOptions
+            {
+                Quick = true,
+                Duration = TimeSpan.FromSeconds(3),
+                Warmup = TimeSpan.FromSeconds(1),
+                MaxDrain = TimeSpan.FromSeconds(10),
+                Subscribers = 100,
+                Sessions = 200,
+                Idle = TimeSpan.FromSeconds(5),
+            }
+            : new LoadOptions();
+        options = options with { Arguments = args.ToArray() };
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            options = name switch
+            {
+                "--quick" => options,
+                "--no-build" => options with { NoBuild = true },
+                "--keep" => options with { Keep = true },
+                "--scenarios" => options with { Scenarios = ParseScenarios(Value()) },
+                "--duration" => options with { Duration = Seconds(name, Value(), min: 1) },
+                "--warmup" => options with { Warmup = Seconds(name, Value(), min: 0) },
+                "--drain" => options with { MaxDrain = Seconds(name, Value(), min: 1) },
+                "--concurrency" => options with { Concurrency = Value().Split(',').Select(v => Integer(name, v, 1, 4096)).ToArray() },
+                "--window" => options with { Window = Integer(name, Value(), 1, 1_000_000) },
+                "--batch-size" => options with { BatchSize = Integer(name, Value(), 1, 10_000) },
+                "--batch-concurrency" => options with { BatchConcurrency = Integer(name, Value(), 1, 1024) },
+                "--inbound-rates" => options with { InboundRates = Value().Split(',').Select(v => v == "max" ? (double?)null : Integer(name, v, 1, 1_000_000)).ToArray() },
+                "--subscribers" => options with { Subscribers = Integer(name, Value(), 1, 100_000) },
+                "--fanout-interval" => options with { FanoutInterval = TimeSpan.FromMilliseconds(Integer(name, Value(), 1, 60_000)) },
+                "--fanout-client" => options with { FanoutOfficialClient = Value() switch
+                {
+                    "official" => true,
+                    "raw" => false,
+                    var other => throw new ArgumentException($"--fanout-client must be raw or official, not '{other}'."),
+                } },
+                "--sessions" => options with { Sessions = Integer(name, Value(), 1, 1_000_000) },
+                "--create-concurrency" => options with { CreateConcurrency = Integer(name, Value(), 1, 4096) },
+                "--idle" => options with { Idle = Seconds(name, Value(), min: 1) },
+                "--mod-rest" => options with { ModRestPath = Path.GetFullPath(Value()) },
+                "--gateway-dll" => options with { GatewayDll = Path.GetFullPath(Value()) },
+                "--output" => options with { Output = Path.GetFullPath(Value()) },
+                "--prosody-log" => options with { ProsodyLogLevel = Value() },
+                _ => throw new ArgumentException($"Unknown option '{name}'."),
+            };
+        }
+
+        return options;
+    }
+
+    private static IReadOnlyList<string> ParseScenarios(string value)
+    {
+        var chosen = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var scenario in chosen)
+        {
+            if (!AllScenarios.Contains(scenario))
+            {
+                throw new ArgumentException($"Unknown scenario '{scenario}'; known: {string.Join(", ", AllScenarios)}.");
+            }
+        }
+
+        // Always in the canonical order: scale last, since it leaves thousands of sessions behind.
+        return AllScenarios.Where(chosen.Contains).ToArray();
+    }
+
+    private static TimeSpan Seconds(string name, string value, double min) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= min
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"{name} must be a number of seconds ≥ {min.ToString(CultureInfo.InvariantCulture)}, not '{value}'.");
+
+    private static int Integer(string name, string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
+            ? number
+            : throw new ArgumentException($"{name} must be an integer from {min} to {max}, not '{value}'.");
+}

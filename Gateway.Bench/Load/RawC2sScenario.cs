@@ -1,0 +1,27 @@
+namespace Gateway.Bench.Load;
+
+/// <summary>
+/// Scenario 1, the server's own ceiling: one raw XMPP stream sends chat messages to a receiver account as fast as
+/// the receiver gets them (a window of messages in flight), no gateway involved.
+/// </summary>
+internal sealed class RawC2sScenario
+{
+    public const string Name = "raw";
+    private readonly LoadContext _context;
+
+    public RawC2sScenario(LoadContext context) => _context = context;
+
+    public async Task<IReadOnlyList<PhaseResult>> RunAsync(CancellationToken cancellationToken)
+    {
+        var accounts = await _context.Prosody.CreateAccountsAsync(2, "raw", cancellationToken);
+        await using var receiver = await XmppReceiver.ConnectAsync(_context.Prosody, accounts[1], cancellationToken);
+        await using var sender = await RawXmppSender.ConnectAsync(_context.Prosody, accounts[0], cancellationToken);
+        var pacing = new SendPacing(null, _context.Options.Window);
+        var window = new MeasurementWindow();
+        var log = new DeliveryLog(_context.NextPhase());
+        receiver.Track(log);
+        var timing = await new PhaseRunner(_context).RunAsync(
+            window, stop => sender.RunAsync(receiver.Account.Bare, log, pacing, stop), () => log.InFlight, cancellationToken);
+        return [new PhaseResult { Scenario = Name, Load = pacing.ToString(), Timing = timing, Delivery = log.Summarize(window) }];
+    }
+}
