@@ -51,6 +51,13 @@ public sealed record GatewayProblemDetails
     /// <example>reconnecting</example>
     public string? SessionState { get; init; }
 
+    /// <summary>
+    /// For <c>outbound-queue-full</c> and a session that is reconnecting: seconds to wait before retrying, as the
+    /// <c>Retry-After</c> header says. A batch's refused messages have only this field (no header per message).
+    /// </summary>
+    /// <example>2</example>
+    public long? RetryAfter { get; init; }
+
     /// <summary>For <c>validation-failed</c>: what is wrong with each field, keyed by its JSON name.</summary>
     /// <example>{"to":["is not a valid JID: JID domainpart is empty (RFC 7622 §3.2)"]}</example>
     public IReadOnlyDictionary<string, string[]>? Errors { get; init; }

@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5006, Level = LogLevel.Debug, Message = "HTTP {Method} {Route} responded {StatusCode} in {ElapsedMilliseconds:0.0} ms")]
     public static partial void ProbeCompleted(ILogger logger, string method, string route, int statusCode, double elapsedMilliseconds);
 
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Debug, Message = "HTTP POST {Route}: batch of {Count} messages, {Accepted} accepted, {Refused} refused")]
+    public static partial void BatchCompleted(ILogger logger, string route, int count, int accepted, int refused);
+
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} created through the API")]
     public static partial void SessionCreated(ILogger logger, string tenant, string sessionId);
 

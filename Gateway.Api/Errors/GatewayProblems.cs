@@ -30,13 +30,72 @@ internal static class GatewayProblems
         TypedResults.Problem(Create(httpContext, status, code, detail));
 
     /// <summary>400 with the offending fields, keyed by JSON name.</summary>
-    public static ProblemHttpResult Validation(HttpContext httpContext, IDictionary<string, string[]> errors)
+    public static ProblemHttpResult Validation(HttpContext httpContext, IDictionary<string, string[]> errors) =>
+        TypedResults.Problem(CreateValidation(httpContext, errors));
+
+    /// <summary>The problem of <see cref="Validation"/>, for embedding (a batch item's outcome).</summary>
+    public static ProblemDetails CreateValidation(HttpContext httpContext, IDictionary<string, string[]> errors)
     {
         var problem = Create(httpContext, StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed,
             "The request is invalid: " + string.Join("; ", errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}")));
         problem.Extensions["errors"] = errors;
-        return TypedResults.Problem(problem);
+        return problem;
     }
+
+    /// <summary>
+    /// The problem for a mapped exception (<see cref="ExceptionProblems"/>): the XMPP fields (all three together) when
+    /// XMPP said no, <c>sessionState</c>, and <c>retryAfter</c> in seconds when the caller should wait (the
+    /// <c>Retry-After</c> header carries the same for a whole response; a batch item has only this field).
+    /// </summary>
+    public static ProblemDetails FromMapping(HttpContext httpContext, ProblemMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var problem = Create(httpContext, mapping.Status, mapping.Code, mapping.Detail);
+        if (mapping.XmppCondition is not null)
+        {
+            problem.Extensions["xmppCondition"] = mapping.XmppCondition;
+            problem.Extensions["xmppErrorType"] = mapping.XmppErrorType;
+            problem.Extensions["xmppText"] = mapping.XmppText;
+        }
+
+        if (mapping.SessionState is not null)
+        {
+            problem.Extensions["sessionState"] = mapping.SessionState;
+        }
+
+        if (mapping.RetryAfter is { } retryAfter)
+        {
+            problem.Extensions["retryAfter"] = RetryAfterSeconds(retryAfter);
+        }
+
+        return problem;
+    }
+
+    /// <summary>RFC 9110 §10.2.3: delay-seconds, a non-negative integer; rounded up so a client never retries early.</summary>
+    public static long RetryAfterSeconds(TimeSpan delay) => Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds));
+
+    /// <summary>
+    /// The <c>type</c> URI ASP.NET Core's problem details defaults give a status (RFC 9110's section; none for 429),
+    /// for problems embedded in a response body, which the framework does not complete.
+    /// </summary>
+    public static string? TypeFor(int status) => status switch
+    {
+        400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+        403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+        404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+        405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+        409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+        413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+        415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+        422 => "https://tools.ietf.org/html/rfc9110#section-15.5.21",
+        500 => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+        501 => "https://tools.ietf.org/html/rfc9110#section-15.6.2",
+        502 => "https://tools.ietf.org/html/rfc9110#section-15.6.3",
+        503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+        504 => "https://tools.ietf.org/html/rfc9110#section-15.6.5",
+        _ => null,
+    };
 
     /// <summary>404 for an unknown session, and for another tenant's: ids of other tenants cannot be probed.</summary>
     public static ProblemHttpResult SessionNotFound(HttpContext httpContext, string id) =>

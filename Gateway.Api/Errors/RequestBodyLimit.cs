@@ -1,11 +1,14 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Gateway.Api.Errors;
 
 /// <summary>
-/// Caps request bodies under <c>/api</c> at <see cref="MaxBytes"/>: a declared Content-Length above it is refused at
-/// once, and a body without one (chunked) fails with 413 as soon as it grows past it, on any server (Kestrel's own
-/// limit is set too where the server lets us).
+/// Caps request bodies under <c>/api</c> at <see cref="MaxBytes"/>, or at the endpoint's own limit
+/// (<see cref="RequestBodyLimit.WithRequestBodyLimit"/>): a declared Content-Length above it is refused at once, and
+/// a body without one (chunked) fails with 413 as soon as it grows past it, on any server (Kestrel's own limit is set
+/// too where the server lets us). Routing runs first (WebApplication puts it at the start of the pipeline), so the
+/// endpoint is known here.
 /// </summary>
 internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
 {
@@ -16,24 +19,25 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
     {
         if (httpContext.Request.Path.StartsWithSegments("/api"))
         {
-            if (httpContext.Request.ContentLength > MaxBytes)
+            var limit = httpContext.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? MaxBytes;
+            if (httpContext.Request.ContentLength > limit)
             {
-                throw TooLarge();
+                throw TooLarge(limit);
             }
 
             if (httpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
             {
-                feature.MaxRequestBodySize = MaxBytes;
+                feature.MaxRequestBodySize = limit;
             }
 
-            httpContext.Request.Body = new LimitedReadStream(httpContext.Request.Body, MaxBytes);
+            httpContext.Request.Body = new LimitedReadStream(httpContext.Request.Body, limit);
         }
 
         return next(httpContext);
     }
 
-    internal static BadHttpRequestException TooLarge() =>
-        new($"The request body is larger than {MaxBytes / 1024} KiB.", StatusCodes.Status413PayloadTooLarge);
+    internal static BadHttpRequestException TooLarge(long limit) =>
+        new($"The request body is larger than {limit / 1024} KiB.", StatusCodes.Status413PayloadTooLarge);
 
     /// <summary>Counts what is read and fails once the count passes the limit.</summary>
     private sealed class LimitedReadStream(Stream inner, long limit) : Stream
@@ -77,7 +81,20 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
         private int Count(int read)
         {
             _read += read;
-            return _read > limit ? throw TooLarge() : read;
+            return _read > limit ? throw TooLarge(limit) : read;
         }
     }
+}
+
+/// <summary>Endpoint metadata: a body limit of its own instead of <see cref="RequestBodyLimitMiddleware.MaxBytes"/>.</summary>
+internal sealed record RequestBodyLimitMetadata(long MaxBytes) : IRequestSizeLimitMetadata
+{
+    long? IRequestSizeLimitMetadata.MaxRequestBodySize => MaxBytes;
+}
+
+internal static class RequestBodyLimit
+{
+    /// <summary>Sets the endpoint's body limit; larger than the default only where an operation needs it (a batch).</summary>
+    public static RouteHandlerBuilder WithRequestBodyLimit(this RouteHandlerBuilder builder, long maxBytes) =>
+        builder.WithMetadata(new RequestBodyLimitMetadata(maxBytes));
 }

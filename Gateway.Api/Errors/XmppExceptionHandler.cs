@@ -22,35 +22,8 @@ internal sealed class XmppExceptionHandler(ILogger<XmppExceptionHandler> logger)
             return true;
         }
 
-        var mapping = ExceptionProblems.Map(exception);
-        if (mapping is null)
-        {
-            Log.UnhandledException(logger, httpContext.Request.Method, RequestRoute.Describe(httpContext), exception);
-            mapping = new ProblemMapping(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
-                "The gateway failed unexpectedly; quote the traceId when reporting it.");
-        }
-        else if (mapping.Status >= 500)
-        {
-            Log.UpstreamFailure(logger, httpContext.Request.Method, RequestRoute.Describe(httpContext), mapping.Status, mapping.Code, exception.GetType().Name);
-        }
-        else
-        {
-            Log.RequestRejected(logger, httpContext.Request.Method, RequestRoute.Describe(httpContext), mapping.Status, mapping.Code);
-        }
-
-        var problem = GatewayProblems.Create(httpContext, mapping.Status, mapping.Code, mapping.Detail);
-        if (mapping.XmppCondition is not null)
-        {
-            problem.Extensions["xmppCondition"] = mapping.XmppCondition;
-            problem.Extensions["xmppErrorType"] = mapping.XmppErrorType;
-            problem.Extensions["xmppText"] = mapping.XmppText;
-        }
-
-        if (mapping.SessionState is not null)
-        {
-            problem.Extensions["sessionState"] = mapping.SessionState;
-        }
-
+        var mapping = MapAndLog(logger, httpContext, exception);
+        var problem = GatewayProblems.FromMapping(httpContext, mapping);
         if (mapping.RetryAfter is { } retryAfter)
         {
             httpContext.Response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds(retryAfter);
@@ -61,7 +34,33 @@ internal sealed class XmppExceptionHandler(ILogger<XmppExceptionHandler> logger)
         return true;
     }
 
-    /// <summary>RFC 9110 §10.2.3: delay-seconds, a non-negative integer; rounded up so a client never retries early.</summary>
+    /// <summary>
+    /// What <paramref name="exception"/> becomes over HTTP, logged as such: a bug (unmapped: 500) at Error, an
+    /// upstream failure (5xx) at Warning, a refusal at Debug. Also used for each refused message of a batch.
+    /// </summary>
+    internal static ProblemMapping MapAndLog(ILogger logger, HttpContext httpContext, Exception exception)
+    {
+        var mapping = ExceptionProblems.Map(exception);
+        if (mapping is null)
+        {
+            Log.UnhandledException(logger, httpContext.Request.Method, RequestRoute.Describe(httpContext), exception);
+            return new ProblemMapping(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError,
+                "The gateway failed unexpectedly; quote the traceId when reporting it.");
+        }
+
+        if (mapping.Status >= 500)
+        {
+            Log.UpstreamFailure(logger, httpContext.Request.Method, RequestRoute.Describe(httpContext), mapping.Status, mapping.Code, exception.GetType().Name);
+        }
+        else
+        {
+            Log.RequestRejected(logger, httpContext.Request.Method, RequestRoute.Describe(httpContext), mapping.Status, mapping.Code);
+        }
+
+        return mapping;
+    }
+
+    /// <summary>The <c>Retry-After</c> header value (<see cref="GatewayProblems.RetryAfterSeconds"/>).</summary>
     internal static string RetryAfterSeconds(TimeSpan delay) =>
-        Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        GatewayProblems.RetryAfterSeconds(delay).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.Api.OpenApi;
 
@@ -45,6 +46,47 @@ internal static class Examples
 
     public static readonly StanzaAcceptedDto Accepted = new("b3JkZXItNDItc2hpcA", AckedByServer: false);
 
+    public static readonly PostMessageBatchRequest MessageBatch = new()
+    {
+        Messages =
+        [
+            new() { To = "bob@example.com", Body = "Your order has shipped.", Thread = "order-42" },
+            new() { To = "carol@example.org", Body = "Your order has shipped." },
+            new() { To = "@example.org", Body = "Your order has shipped." },
+            new() { To = "dave@example.net", Body = "Your order has shipped." },
+            new() { To = "erin@example.net", Body = "Your order has shipped." },
+        ],
+    };
+
+    private const string InvalidTo = "is not a valid JID: JID localpart is empty although '@' is present (RFC 7622 §3.3)";
+
+    private const string QueueFull = "The outbound queue of session 'support-bot' is full (1000 stanzas); retry after 2 s or raise Gateway:Pool:OutboundQueueCapacity.";
+
+    /// <summary>Message 2 is invalid; the queue is full at message 3, so message 4 is not tried.</summary>
+    public static readonly MessageBatchResultDto BatchAccepted = new(
+        Accepted: 2,
+        Refused: 3,
+        [
+            new() { Index = 0, Id = "b3JkZXItNDItc2hpcA", AckedByServer = false },
+            new() { Index = 1, Id = "b3JkZXItNDItY2Fyb2w", AckedByServer = false },
+            new() { Index = 2, Problem = ItemProblem(Make(400, ProblemCodes.ValidationFailed, $"The request is invalid: to {InvalidTo}") with { Errors = new Dictionary<string, string[]> { ["to"] = [InvalidTo] } }) },
+            new() { Index = 3, Problem = ItemProblem(Make(429, ProblemCodes.OutboundQueueFull, QueueFull) with { RetryAfter = 2 }) },
+            new()
+            {
+                Index = 4,
+                Problem = ItemProblem(Make(429, ProblemCodes.OutboundQueueFull, "Not sent: message 3 of this batch was refused first (outbound-queue-full) and a batch is sent in order; send again from message 3.") with { RetryAfter = 2 }),
+            },
+        ]);
+
+    public static readonly GatewayProblemDetails BatchInvalid = Make(400, ProblemCodes.ValidationFailed, $"The request is invalid: messages[0].to {InvalidTo}; messages[1].body is required unless subject or payloads are given: a message needs content") with
+    {
+        Errors = new Dictionary<string, string[]>
+        {
+            ["messages[0].to"] = [InvalidTo],
+            ["messages[1].body"] = ["is required unless subject or payloads are given: a message needs content"],
+        },
+    };
+
     public static readonly PostPresenceRequest Presence = new() { Show = "away", Status = "In a meeting until 3 pm", Priority = 5 };
 
     public static readonly PostIqRequest IqGet = new()
@@ -89,38 +131,40 @@ internal static class Examples
         413 => Make(status, ProblemCodes.PayloadTooLarge, "The request body is larger than 1024 KiB."),
         415 => Make(status, ProblemCodes.UnsupportedMediaType, "This content type is not accepted here: send application/json (or application/xmpp+xml for raw stanzas)."),
         422 => Make(status, ProblemCodes.XmppAuthFailed, "SASL authentication failed with 'not-authorized'.") with { XmppCondition = "not-authorized" },
-        429 => Make(status, ProblemCodes.OutboundQueueFull, "The outbound queue of session 'support-bot' is full (1000 stanzas); retry after 2 s or raise Gateway:Pool:OutboundQueueCapacity."),
+        429 => Make(status, ProblemCodes.OutboundQueueFull, QueueFull) with { RetryAfter = 2 },
         501 => Make(status, ProblemCodes.XmppStanzaError, "XMPP stanza error 'feature-not-implemented' (type cancel)") with { XmppCondition = "feature-not-implemented", XmppErrorType = "cancel" },
         502 => Make(status, ProblemCodes.XmppStanzaError, "XMPP stanza error 'remote-server-not-found' (type cancel)") with { XmppCondition = "remote-server-not-found", XmppErrorType = "cancel" },
-        503 => Make(status, ProblemCodes.SessionUnavailable, "Session 'support-bot' is reconnecting.") with { SessionState = "reconnecting" },
+        503 => Make(status, ProblemCodes.SessionUnavailable, "Session 'support-bot' is reconnecting.") with { SessionState = "reconnecting", RetryAfter = 5 },
         504 => Make(status, ProblemCodes.XmppTimeout, "IQ dmVyc2lvbi0x timed out after 30 s."),
         _ => Make(status, ProblemCodes.BadRequest, "The request failed."),
     };
 
     public static GatewayProblemDetails Make(int status, string code, string detail) => new()
     {
-        // What ASP.NET Core's problem details defaults put in 'type' (none for 429).
-        Type = status switch
-        {
-            400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-            401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
-            403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
-            404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
-            405 => "https://tools.ietf.org/html/rfc9110#section-15.5.6",
-            409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
-            413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
-            415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
-            422 => "https://tools.ietf.org/html/rfc9110#section-15.5.21",
-            501 => "https://tools.ietf.org/html/rfc9110#section-15.6.2",
-            502 => "https://tools.ietf.org/html/rfc9110#section-15.6.3",
-            503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
-            504 => "https://tools.ietf.org/html/rfc9110#section-15.6.5",
-            _ => null,
-        },
+        Type = GatewayProblems.TypeFor(status),
         Title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
         Status = status,
         Detail = detail,
         Code = code,
         TraceId = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
     };
+
+    /// <summary>A batch item's problem as the gateway writes it: the problem example's fields, nulls left out.</summary>
+    private static ProblemDetails ItemProblem(GatewayProblemDetails example)
+    {
+        var problem = new ProblemDetails { Type = example.Type, Title = example.Title, Status = example.Status, Detail = example.Detail };
+        problem.Extensions["code"] = example.Code;
+        problem.Extensions["traceId"] = example.TraceId;
+        if (example.RetryAfter is { } retryAfter)
+        {
+            problem.Extensions["retryAfter"] = retryAfter;
+        }
+
+        if (example.Errors is { } errors)
+        {
+            problem.Extensions["errors"] = errors;
+        }
+
+        return problem;
+    }
 }

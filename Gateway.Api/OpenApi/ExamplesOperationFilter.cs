@@ -94,7 +94,7 @@ internal sealed class ExamplesOperationFilter(IOptions<JsonOptions> jsonOptions)
         }
     }
 
-    /// <summary>Request examples show only what a caller sends: optional fields left out rather than null.</summary>
+    /// <summary>Request examples show only what a caller sends: optional fields left out rather than null, at any depth.</summary>
     private static JsonNode? WithoutNulls(JsonNode? node)
     {
         if (node is JsonObject fields)
@@ -105,6 +105,17 @@ internal sealed class ExamplesOperationFilter(IOptions<JsonOptions> jsonOptions)
                 {
                     fields.Remove(name);
                 }
+                else
+                {
+                    WithoutNulls(value);
+                }
+            }
+        }
+        else if (node is JsonArray items)
+        {
+            foreach (var item in items)
+            {
+                WithoutNulls(item);
             }
         }
 

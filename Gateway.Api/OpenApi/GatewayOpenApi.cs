@@ -1,4 +1,5 @@
 using Gateway.Api.Auth;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 
 namespace Gateway.Api.OpenApi;
@@ -31,7 +32,8 @@ public static class GatewayOpenApi
                     "**Errors**: RFC 9457 problem details (`application/problem+json`) everywhere, with a stable `code` and a " +
                     "`traceId`; failures that come from XMPP add `xmppCondition`, `xmppErrorType` and `xmppText`. " +
                     "`Retry-After` accompanies 429 and transient 503s.\n\n" +
-                    "**JSON**: camelCase; unknown fields are refused (400); bodies are limited to 1 MiB (413).",
+                    "**JSON**: camelCase; unknown fields are refused (400); bodies are limited to 1 MiB (413), a message batch's " +
+                    "to 8 MiB.",
             });
             options.AddSecurityDefinition(ApiKeyDefaults.Scheme, new OpenApiSecurityScheme
             {
@@ -47,6 +49,9 @@ public static class GatewayOpenApi
             options.IncludeXmlComments(typeof(GatewayOpenApi).Assembly);
             options.SupportNonNullableReferenceTypes();
             options.OperationFilter<ExamplesOperationFilter>();
+
+            // A batch item's problem is written from the same ProblemDetails as every error response: document it so.
+            options.MapType<ProblemDetails>(() => new OpenApiSchemaReference(nameof(Contracts.GatewayProblemDetails)));
         });
         return services;
     }

@@ -22,6 +22,7 @@ public sealed class GarbageInputTests
         { "GET", "/api/v1/sessions/s1", null },
         { "DELETE", "/api/v1/sessions/s1", null },
         { "POST", "/api/v1/sessions/s1/messages", "application/json" },
+        { "POST", "/api/v1/sessions/s1/messages/batch", "application/json" },
         { "POST", "/api/v1/sessions/s1/presence", "application/json" },
         { "POST", "/api/v1/sessions/s1/iq", "application/json" },
         { "GET", "/api/v1/sessions/s1/roster", null },
@@ -57,6 +58,12 @@ public sealed class GarbageInputTests
         "{\"jid\":\"a@b\",\"password\":\"p\",\"id\":\"../../etc\"}", "{\"jid\":\"a@b\",\"password\":\"p\",\"resource\":\"\\u0000\"}",
         "{\"jid\":\"a@b\",\"password\":\"\\u0000\"}", "{\"jid\":\"" + new string('a', 5000) + "@b\",\"password\":\"p\"}",
         "{\"jid\":\"a@b\",\"password\":\"p\",\"tlsMode\":\"disabled\",\"pinnedCertificateSha256\":[\"zz\", null]}",
+        "{\"messages\":null}", "{\"messages\":[]}", "{\"messages\":[null]}", "{\"messages\":{}}", "{\"messages\":[1,\"x\",true]}",
+        "{\"messages\":[[]]}", "{\"messages\":[{}]}", "{\"messages\":[{\"to\":null}]}", "{\"messages\":[{\"to\":\"a@b\",\"body\":\"\\u0000\"}]}",
+        "{\"messages\":[{\"to\":\"a@b\",\"body\":\"x\"},{\"to\":\"@\"},null]}", "{\"messages\":[{\"to\":\"a@b\",\"body\":\"x\"}],\"messages\":[]}",
+        "{\"messages\":[" + string.Join(",", Enumerable.Repeat("{\"to\":\"a@b\",\"body\":\"x\"}", 1001)) + "]}",
+        "{\"messages\":[" + string.Join(",", Enumerable.Repeat("{\"to\":\"@\",\"payloads\":[\"<a\"]}", 300)) + "]}",
+        "{\"messages\":" + new string('[', 5000) + new string(']', 5000) + "}",
         "{\"show\":\"away\",\"type\":\"unavailable\",\"priority\":300}", "{\"priority\":\"high\"}", "{\"type\":\"probe\",\"to\":\"a@b\"}",
         "{\"name\":\"\\u0000\",\"groups\":[\"\", null, \"\\ud800\"]}", "{\"groups\":\"not-a-list\"}",
         new string('[', 5000) + new string(']', 5000),
@@ -144,6 +151,8 @@ public sealed class GarbageInputTests
         "/api/v1/sessions/s1/roster/a@%5B::1",
         "/api/v1/sessions//messages",
         "/api/v1/sessions/s1/messages/extra",
+        "/api/v1/sessions/s1/messages/batch/extra",
+        "/api/v1/sessions/%2e%2e/messages/batch",
         "/api/v1/../../etc/passwd",
     };
 
@@ -196,7 +205,8 @@ public sealed class GarbageInputTests
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostRawAsync("/api/v1/sessions/s1/presence", "{}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostRawAsync("/api/v1/sessions/s1/iq", "{\"type\":\"get\",\"payload\":\"<q xmlns='x'/>\"}")).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostRawAsync("/api/v1/sessions/s1/stanzas", "<message to='a@b'><body>x</body></message>", "application/xmpp+xml")).StatusCode);
-        Assert.Equal(3, session.Enqueued.Count);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostRawAsync("/api/v1/sessions/s1/messages/batch", "{\"messages\":[{\"to\":\"a@b\",\"body\":\"x\"},{\"to\":\"a@b\",\"body\":\"y\"}]}")).StatusCode);
+        Assert.Equal(5, session.Enqueued.Count);
     }
 
     private static (GatewayApiFactory App, FakeSession Session) Start()

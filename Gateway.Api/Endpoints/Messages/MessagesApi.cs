@@ -8,8 +8,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Gateway.Api.Endpoints.Messages;
 
 /// <summary>
-/// <c>POST /api/v1/sessions/{id}/messages</c>: send a message; <c>GET /api/v1/sessions/{id}/messages/{messageId}</c>:
-/// its delivery status.
+/// <c>POST /api/v1/sessions/{id}/messages</c>: send a message; <c>POST /api/v1/sessions/{id}/messages/batch</c>: send
+/// many (<see cref="MessageBatch"/>); <c>GET /api/v1/sessions/{id}/messages/{messageId}</c>: a message's delivery status.
 /// </summary>
 internal static class MessagesApi
 {
@@ -41,6 +41,44 @@ internal static class MessagesApi
                 Examples.Message,
                 new Dictionary<int, object> { [202] = Examples.Accepted })
             .ProducesProblems(400, 404, 409, 413, 415, 429, 503, 504);
+        group.MapPost("/{id}/messages/batch", MessageBatch.Send)
+            .WithTags(Tag)
+            .WithRequestBodyLimit(PostMessageBatchRequest.MaxBodyBytes)
+            .Documented(
+                "SendMessageBatch",
+                "Send many messages",
+                "Sends 1 to 1,000 messages (`messages`, each exactly what `POST /sessions/{id}/messages` takes) in one request, " +
+                "in order, each with its own outcome; the body may have up to 8 MiB. Every message is validated as a single " +
+                "send is. The valid ones go to the session in request order and are stored together and sent in that " +
+                "order.\n\n" +
+                "**Answer**: 202 with `results`, one per message in request order: `{ index, id, ackedByServer }` when the " +
+                "message was accepted (stored and queued, as a single send answers 202), or `{ index, problem }` with the " +
+                "problem details a single send would have answered (with `retryAfter` in seconds in place of the " +
+                "`Retry-After` header), plus the counts `accepted` and `refused`. A 202 may thus hold refusals: check " +
+                "`refused`. 400 (`validation-failed`, with `errors` keyed `messages[i].field`) when no message is valid, " +
+                "and nothing is sent; 400 for an empty list or more than 1,000 messages, a null message, or a body that " +
+                "is not JSON of this shape (wrong types, unknown fields, a message without `to`).\n\n" +
+                "**Partial acceptance**: an invalid message is skipped and the others are sent. The first message the " +
+                "session refuses (429 `outbound-queue-full`, 409/503 `session-unavailable`) ends the batch: every later " +
+                "valid message is not tried and carries the same problem, its detail saying so. What was accepted is " +
+                "therefore always the valid messages before the first refusal; send the batch again from there (with the " +
+                "same `Idempotency-Key`, the whole batch) to keep the order.\n\n" +
+                "**`?wait=server`**: a message is accepted once the server acknowledged it (XEP-0198, `ackedByServer: " +
+                "true`); every message waits for its own acknowledgement, all at the same time, so a batch waits for at " +
+                "most one acknowledgement timeout. A message whose acknowledgement does not come in time gets 504 " +
+                "`xmpp-timeout` but stays queued, as with a single send.\n\n" +
+                "**Idempotency**: with an `Idempotency-Key` header (1-124 printable ASCII characters) message `i` is sent " +
+                "under the key `<key>:<i>` (e.g. `order-42:0`, `order-42:1`), exactly as a single send with that key: a " +
+                "retried batch answers each message with its first attempt's id and sends nothing twice, and a message " +
+                "can also be retried alone with its own key.",
+                Examples.MessageBatch,
+                new Dictionary<int, object>
+                {
+                    [202] = Examples.BatchAccepted,
+                    [400] = Examples.BatchInvalid,
+                    [413] = Examples.Make(413, ProblemCodes.PayloadTooLarge, "The request body is larger than 8192 KiB."),
+                })
+            .ProducesProblems(400, 404, 413, 415);
         group.MapGet("/{id}/messages/{messageId}", GetStatus)
             .WithTags(Tag)
             .Documented(

@@ -91,6 +91,12 @@ internal sealed class FakeSession(SessionInfo info) : IManagedSession
     /// <summary>Throws from every send (EnqueueAsync, SendIqAsync, AnswerIqAsync) when set.</summary>
     public Exception? Failure { get; set; }
 
+    /// <summary>
+    /// Chooses, per EnqueueAsync call, an exception to throw instead of queuing (null: queue it): a queue that fills
+    /// up mid-batch, one acknowledgement that times out.
+    /// </summary>
+    public Func<Stanza, DeliveryWait, Exception?>? EnqueueFailure { get; set; }
+
     /// <summary>The reply to SendIqAsync; default an empty result.</summary>
     public Func<Iq, Iq>? OnIq { get; set; }
 
@@ -100,6 +106,11 @@ internal sealed class FakeSession(SessionInfo info) : IManagedSession
     public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing();
+        if (EnqueueFailure?.Invoke(stanza, wait) is { } failure)
+        {
+            throw failure;
+        }
+
         Enqueued.Enqueue((stanza, wait));
         return Task.FromResult(new SendReceipt(stanza.Id ?? "fake-id", wait == DeliveryWait.Server));
     }

@@ -164,7 +164,50 @@ public sealed class OutboundTests : IAsyncDisposable
         Assert.Contains(_kit.Commits.SelectMany(c => c), e => e.Kind == JournalEntryKind.OutboxRemoval && e.Key == "m0");
     }
 
+    [Fact]
+    public async Task Accept_ManySubmittedWithoutWaiting_EnterTheQueueInCallOrder()
+    {
+        // Store writes finish together and their continuations resume on the thread pool in any order.
+        _kit.Hold = new TaskCompletionSource();
+        var sends = Enumerable.Range(0, 100).Select(i => _queue.AcceptAsync(Chat($"m{i}"), false, true, Unavailable, Token)).ToArray();
+        _kit.Hold.SetResult();
+        await Task.WhenAll(sends).WaitAsync(Token);
+
+        var queued = new List<string>();
+        while (_queue.Items.TryRead(out var item))
+        {
+            queued.Add(item.Id);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"m{i}"), queued);
+    }
+
+    [Fact]
+    public async Task AcceptanceOrder_FinishedInReverse_EnterInTicketOrderAndGivenUpTicketsSkipped()
+    {
+        var order = new AcceptanceOrder();
+        var tickets = Enumerable.Range(0, 4).Select(_ => order.Take()).ToArray();
+        var entered = new List<string>();
+        bool Enqueue(OutboundItem item)
+        {
+            entered.Add(item.Id);
+            return true;
+        }
+
+        var last = order.FinishAsync(tickets[3], Item("d"), Enqueue);
+        var third = order.FinishAsync(tickets[2], null, Enqueue); // gave up (e.g. its store write failed)
+        var second = order.FinishAsync(tickets[1], Item("b"), Enqueue);
+        Assert.Empty(entered);
+        var first = order.FinishAsync(tickets[0], Item("a"), Enqueue);
+
+        Assert.Equal(["a", "b", "d"], entered);
+        Assert.True(await first && await second && await last);
+        Assert.False(await third);
+    }
+
     public async ValueTask DisposeAsync() => await _kit.DisposeAsync();
+
+    private static OutboundItem Item(string id) => new(Chat(id), WaitForAck: false, Tracked: false, DateTimeOffset.UtcNow);
 
     private static SessionUnavailableException Unavailable() => new("s", SessionState.Stopped, "stopped");
 

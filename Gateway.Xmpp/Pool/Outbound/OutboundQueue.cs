@@ -26,6 +26,11 @@ internal sealed class OutboundQueue
     private readonly ILogger _logger;
     private readonly Channel<OutboundItem> _items = Channel.CreateUnbounded<OutboundItem>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>Sends enter the queue in the order they were admitted, whatever order their store writes finish in.</summary>
+    private readonly AcceptanceOrder _order = new();
+
+    private readonly Func<OutboundItem, bool> _enqueue;
+
     /// <summary>Replies queued and not yet written: receipts beyond <see cref="ReplyCapacity"/> are dropped.</summary>
     private int _replies;
 
@@ -52,6 +57,7 @@ internal sealed class OutboundQueue
         _retryAfter = retryAfter;
         _time = time;
         _logger = logger;
+        _enqueue = _items.Writer.TryWrite;
     }
 
     /// <summary>Stanzas waiting to be written.</summary>
@@ -83,33 +89,16 @@ internal sealed class OutboundQueue
         }
 
         var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow());
+        var ticket = _order.Take();
         try
         {
-            await _journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+            await StoreAsync(item, xml, unavailable, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             Interlocked.Decrement(ref _queued);
+            await _order.FinishAsync(ticket, null, _enqueue).ConfigureAwait(false);
             throw;
-        }
-
-        if (_durable)
-        {
-            var entry = new OutboxEntry(_tenant, _sessionId, stanza, waitForAck, item.AcceptedAt) { ArchiveCursor = _archivePosition(), StanzaXml = xml };
-            try
-            {
-                await _journal.AddToOutboxAsync(entry, alongside: null, reserved: true).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not XmppException)
-            {
-                Interlocked.Decrement(ref _queued);
-                Log.OutboxFailed(_logger, _tenant, _sessionId, ex);
-                throw new SessionUnavailableException(_sessionId, unavailable().State, $"Session '{_sessionId}' could not store the stanza for sending; nothing was sent. Retry later.");
-            }
-        }
-        else
-        {
-            _journal.ReleaseCapacity();
         }
 
         if (tracked)
@@ -117,7 +106,7 @@ internal sealed class OutboundQueue
             _delivery.Track(item.Id, stanza.To);
         }
 
-        if (!_items.Writer.TryWrite(item))
+        if (!await _order.FinishAsync(ticket, item, _enqueue).ConfigureAwait(false))
         {
             // Only a stopped or failed session's queue refuses.
             Interlocked.Decrement(ref _queued);
@@ -128,6 +117,28 @@ internal sealed class OutboundQueue
         return waitForAck
             ? await WaitForAckAsync(item, unavailable, cancellationToken).ConfigureAwait(false)
             : new SendReceipt(item.Id, AckedByServer: false);
+    }
+
+    /// <summary>In the outbox (when durable) before its caller hears it was accepted; within the journal's bound.</summary>
+    private async Task StoreAsync(OutboundItem item, string? xml, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
+    {
+        await _journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+        if (!_durable)
+        {
+            _journal.ReleaseCapacity();
+            return;
+        }
+
+        var entry = new OutboxEntry(_tenant, _sessionId, item.Stanza, item.WaitForAck, item.AcceptedAt) { ArchiveCursor = _archivePosition(), StanzaXml = xml };
+        try
+        {
+            await _journal.AddToOutboxAsync(entry, alongside: null, reserved: true).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not XmppException)
+        {
+            Log.OutboxFailed(_logger, _tenant, _sessionId, ex);
+            throw new SessionUnavailableException(_sessionId, unavailable().State, $"Session '{_sessionId}' could not store the stanza for sending; nothing was sent. Retry later.");
+        }
     }
 
     /// <summary>
