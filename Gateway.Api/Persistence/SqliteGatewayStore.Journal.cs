@@ -48,7 +48,7 @@ internal sealed partial class SqliteGatewayStore
             }
         }
 
-        return EnqueueAsync(new WriteRequest(rows), cancellationToken);
+        return CommitRowsAsync(rows, cancellationToken);
     }
 
     public async Task DeleteSessionDataAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
@@ -110,15 +110,21 @@ internal sealed partial class SqliteGatewayStore
         for (var i = 0; i < rows.Length; i++)
         {
             var entry = entries[i];
-            scratch.ResetWrittenCount();
-            SessionEventCodec.EncodeStanza(entry.Stanza, scratch);
+            var serialized = entry.SerializedStanza.Span;
+            if (serialized.IsEmpty)
+            {
+                scratch.ResetWrittenCount();
+                SessionEventCodec.EncodeStanza(entry.Stanza, scratch);
+                serialized = scratch.WrittenSpan;
+            }
+
             rows[i] = new OutboxRow(
                 entry.Tenant,
                 entry.SessionId,
                 entry.StanzaId,
                 entry.AcceptedAt.UtcTicks,
                 entry.WaitForAck,
-                _payloads.Protect(entry.Tenant, entry.SessionId, scratch.WrittenSpan),
+                _payloads.Protect(entry.Tenant, entry.SessionId, serialized),
                 entry.ArchiveCursor);
         }
 

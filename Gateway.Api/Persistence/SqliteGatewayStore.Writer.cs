@@ -4,20 +4,14 @@ using Microsoft.Data.Sqlite;
 namespace Gateway.Api.Persistence;
 
 /// <summary>
-/// The single writer: every write is a request on a channel, executed by one loop on one connection (SQLite admits
-/// one writer at a time anyway). Journal batches (<see cref="IPoolStore.CommitAsync"/>) waiting together are committed
-/// in one transaction (group commit) with prepared statements; any other write runs in its own transaction, in order.
+/// The single writer: every write runs on the caller's thread, one at a time, on one connection (SQLite admits one
+/// writer at a time anyway), each in its own transaction. Journal batches (<see cref="IPoolStore.CommitAsync"/>) use
+/// prepared statements; the pool's journal already gathers every session's changes into one batch per commit, so a
+/// loop of the store's own would only add a thread hop to every commit.
 /// </summary>
 internal sealed partial class SqliteGatewayStore
 {
-    /// <summary>Rows per group commit: large enough to amortise the commit, small enough to keep latency low.</summary>
-    private const int MaxGroupRows = 8_192;
-
     private readonly CommitCommands _commands;
-    private long _groupCommits;
-
-    /// <summary>Transactions that committed journal batches so far: how well group commit merges, for tests and diagnosis.</summary>
-    internal long GroupCommits => Interlocked.Read(ref _groupCommits);
 
     private CommitCommands PrepareCommitCommands()
     {
@@ -66,7 +60,15 @@ internal sealed partial class SqliteGatewayStore
     }
 
     private Task<long> WriteAsync(Func<SqliteTransaction, long> work, CancellationToken cancellationToken) =>
-        EnqueueAsync(new WriteRequest(work), cancellationToken);
+        RunAsync(
+            () =>
+            {
+                using var transaction = _writer.BeginTransaction();
+                var result = work(transaction);
+                transaction.Commit();
+                return result;
+            },
+            cancellationToken);
 
     /// <summary>One statement (or a few, separated by ';') with named parameters, in its own transaction; returns the rows changed.</summary>
     private Task<long> WriteAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
@@ -83,126 +85,41 @@ internal sealed partial class SqliteGatewayStore
             },
             cancellationToken);
 
-    private async Task<long> EnqueueAsync(WriteRequest request, CancellationToken cancellationToken)
+    /// <summary>A journal batch, already encoded, in one transaction.</summary>
+    private Task<long> CommitRowsAsync(CommitRows rows, CancellationToken cancellationToken) =>
+        RunAsync(
+            () =>
+            {
+                WriteRows(rows);
+                return rows.Count;
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Runs a write once the writer connection is free. Cancellation applies while waiting for it; once started, a write
+    /// runs to its commit (or rollback).
+    /// </summary>
+    private async Task<long> RunAsync(Func<long> write, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-
-        // Cancels the request only while it is still queued: once the writer has it, it runs to its commit.
-        using var registration = cancellationToken.UnsafeRegister(static (state, token) => ((WriteRequest)state!).TryCancel(token), request);
-        if (!_writes.Writer.TryWrite(request))
-        {
-            throw new ObjectDisposedException(nameof(SqliteGatewayStore));
-        }
-
-        return await request.Completion.Task;
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var reader = _writes.Reader;
-        var group = new List<WriteRequest>();
-        WriteRequest? next = null;
-        while (next is not null || await reader.WaitToReadAsync())
-        {
-            if (next is null && !reader.TryRead(out next))
-            {
-                continue;
-            }
-
-            var request = next;
-            next = null;
-            if (!request.TryStart())
-            {
-                continue;
-            }
-
-            if (request.Rows is null)
-            {
-                Execute(request);
-                continue;
-            }
-
-            group.Add(request);
-            var rows = request.Rows.Count;
-            while (rows < MaxGroupRows && reader.TryRead(out var more))
-            {
-                if (more.Rows is null)
-                {
-                    // Not a journal batch: it runs after this group, in order.
-                    next = more;
-                    break;
-                }
-
-                if (more.TryStart())
-                {
-                    group.Add(more);
-                    rows += more.Rows.Count;
-                }
-            }
-
-            CommitGroup(group);
-            group.Clear();
-        }
-    }
-
-#pragma warning disable CA1031 // The loop serves every caller: a failure goes to the request it belongs to, never ends the loop.
-    private void Execute(WriteRequest request)
-    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var transaction = _writer.BeginTransaction();
-            var result = request.Work!(transaction);
-            transaction.Commit();
-            request.Completion.TrySetResult(result);
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return write();
         }
-        catch (Exception ex)
+        finally
         {
-            request.Completion.TrySetException(ex);
+            _writeGate.Release();
         }
     }
 
-    private void CommitGroup(List<WriteRequest> group)
-    {
-        try
-        {
-            WriteGroup(group);
-            foreach (var request in group)
-            {
-                request.Completion.TrySetResult(request.Rows!.Count);
-            }
-        }
-        catch (Exception) when (group.Count > 1)
-        {
-            // Commit alone what can be committed: one caller's bad batch must not fail the others'.
-            foreach (var request in group)
-            {
-                try
-                {
-                    WriteGroup([request]);
-                    request.Completion.TrySetResult(request.Rows!.Count);
-                }
-                catch (Exception ex)
-                {
-                    request.Completion.TrySetException(ex);
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            group[0].Completion.TrySetException(ex);
-        }
-    }
-#pragma warning restore CA1031
-
-    /// <summary>Every batch of the group in one transaction, each in its order: events, heads, outbox additions, outbox removals.</summary>
-    private void WriteGroup(List<WriteRequest> group)
+    /// <summary>The batch in one transaction, in its order: events, heads, outbox additions, outbox removals.</summary>
+    private void WriteRows(CommitRows rows)
     {
         // BEGIN IMMEDIATE; disposing without Commit rolls back. The raw statements run inside it, on the same connection.
         using var transaction = _writer.BeginTransaction();
         var c = _commands;
-        foreach (var request in group)
         {
-            var rows = request.Rows!;
             foreach (var row in rows.Events)
             {
                 c.InsertEvent.Bind(c.EventTenant, row.Tenant);
@@ -245,7 +162,6 @@ internal sealed partial class SqliteGatewayStore
         }
 
         transaction.Commit();
-        Interlocked.Increment(ref _groupCommits);
     }
 
     /// <summary>The writer's prepared statements for journal batches, with their parameters' indices.</summary>
@@ -305,37 +221,6 @@ internal sealed partial class SqliteGatewayStore
             UpsertHead.Dispose();
             InsertOutbox.Dispose();
             DeleteOutbox.Dispose();
-        }
-    }
-
-    /// <summary>One write: a journal batch (<see cref="Rows"/>) or any other statement (<see cref="Work"/>).</summary>
-    private sealed class WriteRequest
-    {
-        private const int Queued = 0;
-        private const int Started = 1;
-        private const int Canceled = 2;
-
-        private int _state;
-
-        public WriteRequest(CommitRows rows) => Rows = rows;
-
-        public WriteRequest(Func<SqliteTransaction, long> work) => Work = work;
-
-        public CommitRows? Rows { get; }
-
-        public Func<SqliteTransaction, long>? Work { get; }
-
-        public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Claims the request for the writer; false when its caller already gave up on it.</summary>
-        public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
-
-        public void TryCancel(CancellationToken cancellationToken)
-        {
-            if (Interlocked.CompareExchange(ref _state, Canceled, Queued) == Queued)
-            {
-                Completion.TrySetCanceled(cancellationToken);
-            }
         }
     }
 }

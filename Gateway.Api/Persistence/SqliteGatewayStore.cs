@@ -29,8 +29,9 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
     private readonly PayloadProtector _payloads;
     private readonly ILogger<SqliteGatewayStore> _logger;
     private readonly SqliteConnection _writer;
-    private readonly Channel<WriteRequest> _writes = Channel.CreateUnbounded<WriteRequest>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _writeLoop;
+
+    /// <summary>One writer at a time on the writer connection (SQLite admits one anyway); held only while SQL runs.</summary>
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private int _disposed;
 
     /// <summary>Opens (creating it when absent) the database at <see cref="GatewayStorageOptions.Path"/> and brings its schema up to date.</summary>
@@ -77,7 +78,6 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
             throw;
         }
 
-        _writeLoop = Task.Run(WriteLoopAsync);
         PersistenceLog.StoreOpened(_logger, DatabasePath, SqliteSchema.CurrentVersion);
     }
 
@@ -142,9 +142,9 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
             return;
         }
 
-        // Writes already queued still commit: a caller awaiting one gets its answer.
-        _writes.Writer.TryComplete();
-        await _writeLoop;
+        // A write under way finishes first; later ones find the store disposed (the gate is let go for them to see it).
+        await _writeGate.WaitAsync();
+        _writeGate.Release();
         _commands.Dispose();
         _payloads.Dispose();
 

@@ -223,35 +223,26 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task CommitAsync_OneBatchRefusedBySqlite_FailsAlone_OthersOfItsGroupCommitted()
+    public async Task CommitAsync_OneBatchRefusedBySqlite_FailsAlone_LaterOnesCommitted()
     {
         await using var store = OpenStore(DatabasePath);
         ExecuteRaw("""
             CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.session_id = 'poisoned'
             BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;
             """);
-        var commits = new List<Task>();
 
-        // Held writer, as above: the three batches land in one group, whose transaction fails on the poisoned one.
-        using (var blocker = OpenRaw())
-        using (var transaction = blocker.BeginTransaction())
+        var outcomes = new List<Exception?>();
+        foreach (var session in new[] { "before", "poisoned", "after" })
         {
-            foreach (var session in new[] { "before", "poisoned", "after" })
-            {
-                var batch = new JournalBatch();
-                batch.Events.Add(Event("t", session, 1));
-                batch.OutboxAdditions.Add(OutboxEntry("t", session, "m-1"));
-                commits.Add(store.CommitAsync(batch, Token));
-            }
-
-            transaction.Rollback();
+            var batch = new JournalBatch();
+            batch.Events.Add(Event("t", session, 1));
+            batch.OutboxAdditions.Add(OutboxEntry("t", session, "m-1"));
+            outcomes.Add(await Record.ExceptionAsync(() => store.CommitAsync(batch, Token)));
         }
 
-        await commits[0];
-        var refused = await Assert.ThrowsAsync<SqliteException>(() => commits[1]);
-        await commits[2];
-
-        Assert.Contains("poisoned row", refused.Message, StringComparison.Ordinal);
+        Assert.Null(outcomes[0]);
+        Assert.Contains("poisoned row", Assert.IsType<SqliteException>(outcomes[1]).Message, StringComparison.Ordinal);
+        Assert.Null(outcomes[2]);
         Assert.Equal(0, await store.LastEventIdAsync("t", "poisoned"));
         Assert.Empty(await store.LoadAsync("t", "poisoned", Token));
         Assert.Equal(1, await store.LastEventIdAsync("t", "before"));
@@ -261,38 +252,27 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task CommitAsync_BatchesQueuedWhileTheWriterWaits_CommittedInOneTransaction()
+    public async Task CommitAsync_LastRowRefused_NothingOfTheBatchIsStored()
     {
         await using var store = OpenStore(DatabasePath);
-        await store.CommitEventsAsync([Event("t", "warm-up", 1)]);
-        var before = store.GroupCommits;
-        const int Batches = 50;
-        var commits = new List<Task>();
-
-        // Another connection holds the write lock: the writer's first transaction waits for it (busy timeout), and
-        // every batch queued meanwhile must go into the one transaction after it.
-        using (var blocker = OpenRaw())
-        using (var transaction = blocker.BeginTransaction())
+        ExecuteRaw("""
+            CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.session_id = 'poisoned'
+            BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;
+            """);
+        var batch = new JournalBatch();
+        for (var i = 0; i < 50; i++)
         {
-            for (var i = 0; i < Batches; i++)
-            {
-                var batch = new JournalBatch();
-                batch.Events.Add(StatusEvent("t", $"s{i}", 1, $"m{i}", DeliveryStatus.Queued));
-                batch.OutboxAdditions.Add(OutboxEntry("t", $"s{i}", $"m{i}"));
-                commits.Add(store.CommitAsync(batch, Token));
-            }
-
-            transaction.Rollback();
+            batch.Events.Add(StatusEvent("t", $"s{i}", 1, $"m{i}", DeliveryStatus.Queued));
+            batch.OutboxAdditions.Add(OutboxEntry("t", $"s{i}", $"m{i}"));
         }
 
-        await Task.WhenAll(commits);
+        batch.Events.Add(Event("t", "poisoned", 1));
 
-        Assert.InRange(store.GroupCommits - before, 1, 2);
-        for (var i = 0; i < Batches; i++)
-        {
-            Assert.Equal(1, await store.LastEventIdAsync("t", $"s{i}"));
-            Assert.Single(await store.LoadAsync("t", $"s{i}", Token));
-        }
+        await Assert.ThrowsAsync<SqliteException>(() => store.CommitAsync(batch, Token));
+
+        // One transaction: the rows before the refused one were rolled back with it.
+        Assert.Equal(0, await store.LastEventIdAsync("t", "s0"));
+        Assert.Empty(await store.LoadAsync("t", "s49", Token));
     }
 
     [Fact]

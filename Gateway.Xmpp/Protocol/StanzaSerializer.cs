@@ -60,9 +60,15 @@ internal sealed class StanzaSerializer
         return _buffer.GetBuffer().AsMemory(0, (int)_buffer.Length);
     }
 
-    /// <summary>Serialises a stanza into a new array; for tests and one-off use.</summary>
-    public static byte[] ToBytes(Stanza stanza) => new StanzaSerializer().Serialize(stanza).ToArray();
+    /// <summary>Per thread, for <see cref="ToBytes"/> and <see cref="ToXml"/>: a serializer's writer costs more than a stanza.</summary>
+    [ThreadStatic]
+    private static StanzaSerializer? t_shared;
 
-    /// <summary>Serialises a stanza into a string; for tests, logs at Trace level and the raw-XML API.</summary>
-    public static string ToXml(Stanza stanza) => Encoding.UTF8.GetString(new StanzaSerializer().Serialize(stanza).Span);
+    /// <summary>Serialises a stanza into a new array: exactly the bytes a connection writes for it.</summary>
+    /// <exception cref="ArgumentException">The stanza holds characters XML cannot carry.</exception>
+    public static byte[] ToBytes(Stanza stanza) => (t_shared ??= new StanzaSerializer()).Serialize(stanza).ToArray();
+
+    /// <summary>Serialises a stanza into a string; for storage, logs at Trace level and the raw-XML API.</summary>
+    /// <exception cref="ArgumentException">The stanza holds characters XML cannot carry.</exception>
+    public static string ToXml(Stanza stanza) => Encoding.UTF8.GetString((t_shared ??= new StanzaSerializer()).Serialize(stanza).Span);
 }

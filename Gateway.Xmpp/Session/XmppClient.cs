@@ -27,7 +27,7 @@ public delegate ValueTask<XElement?> IqRequestHandler(Iq request, CancellationTo
 /// bounded channel, IQ replies complete their pending requests, IQ requests run their handlers on the thread pool (a
 /// bounded number at once), and what the reader must answer is written by a loop of its own.
 /// </remarks>
-public sealed partial class XmppClient : IXmppConnection, IAsyncDisposable
+public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender, IAsyncDisposable
 {
     private readonly XmppClientOptions _options;
     private readonly ILogger _logger;
@@ -273,6 +273,14 @@ public sealed partial class XmppClient : IXmppConnection, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    Task<IReadOnlyList<Task>> ISerializedBatchSender.SendSerializedBatchAsync(IReadOnlyList<Stanza> stanzas, IReadOnlyList<ReadOnlyMemory<byte>> serialized, bool requestAcknowledgement, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stanzas);
+        ArgumentNullException.ThrowIfNull(serialized);
+        return stanzas.Count == 0 ? Task.FromResult<IReadOnlyList<Task>>([]) : WriteBatchAsync(stanzas, null, requestAcknowledgement, cancellationToken, serialized);
+    }
+
+    /// <inheritdoc />
     public void AcknowledgeIncoming(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -374,7 +382,7 @@ public sealed partial class XmppClient : IXmppConnection, IAsyncDisposable
     /// then counts them for XEP-0198 in wire order under the write lock, and writes them, with an &lt;r/&gt; when asked,
     /// in one write. <paramref name="acknowledged"/>: the completions resent stanzas keep from an earlier stream.
     /// </summary>
-    private async Task<IReadOnlyList<Task>> WriteBatchAsync(IReadOnlyList<Stanza> stanzas, IReadOnlyList<TaskCompletionSource>? acknowledged, bool requestAcknowledgement, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Task>> WriteBatchAsync(IReadOnlyList<Stanza> stanzas, IReadOnlyList<TaskCompletionSource>? acknowledged, bool requestAcknowledgement, CancellationToken cancellationToken, IReadOnlyList<ReadOnlyMemory<byte>>? serialized = null)
     {
         ThrowIfEnded();
         Task[] acknowledgements = _streamManagement is null ? [] : new Task[stanzas.Count];
@@ -386,6 +394,12 @@ public sealed partial class XmppClient : IXmppConnection, IAsyncDisposable
                 {
                     for (var i = 0; i < stanzas.Count; i++)
                     {
+                        if (serialized is not null && !serialized[i].IsEmpty)
+                        {
+                            output.Write(serialized[i].Span);
+                            continue;
+                        }
+
                         try
                         {
                             output.Write(serializer.Serialize(stanzas[i]).Span);

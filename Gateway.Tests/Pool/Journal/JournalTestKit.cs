@@ -45,6 +45,11 @@ internal sealed class JournalTestKit : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> commits throw.</summary>
     public void FailNext(int count) => _failuresLeft = count;
 
+    /// <summary>The first commit that contains an entry matching <paramref name="entry"/> throws (once).</summary>
+    public void FailOnceWhen(Func<JournalEntry, bool> entry) => _failWhen = entry;
+
+    private Func<JournalEntry, bool>? _failWhen;
+
     public ValueTask DisposeAsync() => Journal.DisposeAsync();
 
     private async Task CommitAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
@@ -56,6 +61,12 @@ internal sealed class JournalTestKit : IAsyncDisposable
 
         if (Interlocked.Decrement(ref _failuresLeft) >= 0)
         {
+            throw new InvalidOperationException("the store is down");
+        }
+
+        if (_failWhen is { } failWhen && entries.Any(failWhen))
+        {
+            _failWhen = null;
             throw new InvalidOperationException("the store is down");
         }
 

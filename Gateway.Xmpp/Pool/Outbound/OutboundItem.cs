@@ -10,6 +10,9 @@ internal sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked
 {
     public string Id => Stanza.Id!;
 
+    /// <summary>The stanza serialised once when it was accepted (for the outbox and the wire); empty when it was not.</summary>
+    public ReadOnlyMemory<byte> Serialized { get; init; }
+
     /// <summary>Completes when written: with the acknowledgement task under XEP-0198, else null.</summary>
     public TaskCompletionSource<Task?> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -80,19 +80,20 @@ internal sealed class OutboundQueue
     /// <exception cref="ArgumentException">The stanza holds characters XML cannot carry.</exception>
     public async Task<SendReceipt> AcceptAsync(Stanza stanza, bool waitForAck, bool tracked, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
     {
-        // Serialised once here for the outbox (and so refused at once when XML cannot carry it, before it is admitted).
-        var xml = _durable ? Protocol.StanzaSerializer.ToXml(stanza) : null;
+        // Serialised once, here: the outbox stores these bytes and the connection writes them (and a stanza XML cannot
+        // carry is refused at once, before it is admitted).
+        var serialized = Protocol.StanzaSerializer.ToBytes(stanza);
         if (Interlocked.Increment(ref _queued) > _options.OutboundQueueCapacity)
         {
             Interlocked.Decrement(ref _queued);
             throw new OutboundQueueFullException(_sessionId, _options.OutboundQueueCapacity, _retryAfter());
         }
 
-        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow());
+        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized };
         var ticket = _order.Take();
         try
         {
-            await StoreAsync(item, xml, unavailable, cancellationToken).ConfigureAwait(false);
+            await StoreAsync(item, unavailable, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -120,7 +121,7 @@ internal sealed class OutboundQueue
     }
 
     /// <summary>In the outbox (when durable) before its caller hears it was accepted; within the journal's bound.</summary>
-    private async Task StoreAsync(OutboundItem item, string? xml, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
+    private async Task StoreAsync(OutboundItem item, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
     {
         await _journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
         if (!_durable)
@@ -129,7 +130,7 @@ internal sealed class OutboundQueue
             return;
         }
 
-        var entry = new OutboxEntry(_tenant, _sessionId, item.Stanza, item.WaitForAck, item.AcceptedAt) { ArchiveCursor = _archivePosition(), StanzaXml = xml };
+        var entry = new OutboxEntry(_tenant, _sessionId, item.Stanza, item.WaitForAck, item.AcceptedAt) { ArchiveCursor = _archivePosition(), SerializedStanza = item.Serialized };
         try
         {
             await _journal.AddToOutboxAsync(entry, alongside: null, reserved: true).ConfigureAwait(false);

@@ -30,20 +30,23 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
         var connection = context.Connection;
         var batch = new List<OutboundItem>(MaxBatch);
         var stanzas = new List<Stanza>(MaxBatch);
+        var serialized = new List<ReadOnlyMemory<byte>>(MaxBatch);
         try
         {
             while (queue.HasWaiting || await queue.Items.WaitToReadAsync(token).ConfigureAwait(false))
             {
                 queue.Take(batch, MaxBatch);
                 stanzas.Clear();
+                serialized.Clear();
                 foreach (var item in batch)
                 {
                     stanzas.Add(item.Stanza);
+                    serialized.Add(item.Serialized);
                 }
 
                 // Caught up after this write (or a caller waits on the acknowledgement): ask for it in the same write.
                 var requestAcknowledgement = !queue.HasWaiting || batch.Exists(i => i.WaitForAck);
-                if (!await WriteAsync(connection, stanzas, batch, requestAcknowledgement, token).ConfigureAwait(false))
+                if (!await WriteAsync(connection, stanzas, serialized, batch, requestAcknowledgement, token).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -86,12 +89,15 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
     }
 
     /// <summary>Writes one batch; false when the connection ended (what was not written is put back).</summary>
-    private async Task<bool> WriteAsync(IXmppConnection connection, List<Stanza> stanzas, List<OutboundItem> batch, bool requestAcknowledgement, CancellationToken cancellationToken)
+    private async Task<bool> WriteAsync(IXmppConnection connection, List<Stanza> stanzas, IReadOnlyList<ReadOnlyMemory<byte>>? serialized, List<OutboundItem> batch, bool requestAcknowledgement, CancellationToken cancellationToken)
     {
         IReadOnlyList<Task> acknowledgements;
         try
         {
-            acknowledgements = await connection.SendBatchAsync(stanzas, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
+            // Written as serialised when they were accepted: the same bytes the outbox stored, not serialised again.
+            acknowledgements = serialized is not null && connection is ISerializedBatchSender sender
+                ? await sender.SendSerializedBatchAsync(stanzas, serialized, requestAcknowledgement, cancellationToken).ConfigureAwait(false)
+                : await connection.SendBatchAsync(stanzas, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
         }
         catch (XmppConnectionException ex)
         {
@@ -115,7 +121,7 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
             // A stanza XML cannot carry: nothing of the batch was written. Send them one by one to find it.
             for (var i = 0; i < batch.Count; i++)
             {
-                if (!await WriteAsync(connection, [batch[i].Stanza], [batch[i]], requestAcknowledgement && i == batch.Count - 1, cancellationToken).ConfigureAwait(false))
+                if (!await WriteAsync(connection, [batch[i].Stanza], null, [batch[i]], requestAcknowledgement && i == batch.Count - 1, cancellationToken).ConfigureAwait(false))
                 {
                     // The connection ended: the rest goes first next time.
                     queue.PutBack(batch.GetRange(i + 1, batch.Count - i - 1));

@@ -24,8 +24,11 @@ public sealed record OutboxEntry(string Tenant, string SessionId, Stanza Stanza,
     /// </summary>
     public string? ArchiveCursor { get; init; }
 
-    /// <summary>The stanza already serialised (its XML), when the caller has it: the store then need not serialise it again.</summary>
-    public string? StanzaXml { get; init; }
+    /// <summary>
+    /// The stanza already serialised (its XML in UTF-8, as it goes on the wire), when the caller has it: the store then
+    /// need not serialise it again. Empty when not given.
+    /// </summary>
+    public ReadOnlyMemory<byte> SerializedStanza { get; init; }
 
     /// <summary>The stanza's id (every queued stanza has one).</summary>
     public string StanzaId => Stanza.Id ?? throw new InvalidOperationException("An outbox entry's stanza has an id.");
