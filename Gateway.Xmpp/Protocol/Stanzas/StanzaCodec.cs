@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Xml;
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
@@ -17,6 +19,19 @@ public static class StanzaCodec
     private static readonly XNamespace StanzaErrors = Ns.Stanzas;
     private static readonly XName XmlLang = XNamespace.Xml + "lang";
     private static readonly XName ErrorName = Client + "error";
+
+    // Atomised once: a string converted to an XName on every lookup costs a global name-table lookup each time.
+    private static readonly XName ToName = XNamespace.None + "to";
+    private static readonly XName FromName = XNamespace.None + "from";
+    private static readonly XName IdName = XNamespace.None + "id";
+    private static readonly XName TypeName = XNamespace.None + "type";
+    private static readonly XName ParentName = XNamespace.None + "parent";
+    private static readonly XName BodyName = Client + "body";
+    private static readonly XName SubjectName = Client + "subject";
+    private static readonly XName ThreadName = Client + "thread";
+    private static readonly XName ShowName = Client + "show";
+    private static readonly XName StatusName = Client + "status";
+    private static readonly XName PriorityName = Client + "priority";
 
     /// <summary>True when the element is a stanza of the client namespace (RFC 6120 §4.8.1).</summary>
     public static bool IsStanza(XElement element) =>
@@ -38,36 +53,60 @@ public static class StanzaCodec
             return false;
         }
 
-        if (!TryParseAddress(element, "to", out var to, out error) || !TryParseAddress(element, "from", out var from, out error))
+        // One pass over the attributes; the first of a name wins, as with Attribute(name).
+        string? toValue = null, fromValue = null, id = null, lang = null, typeValue = null;
+        for (var attribute = element.FirstAttribute; attribute is not null; attribute = attribute.NextAttribute)
+        {
+            var name = attribute.Name;
+            if (name == ToName)
+            {
+                toValue ??= attribute.Value;
+            }
+            else if (name == FromName)
+            {
+                fromValue ??= attribute.Value;
+            }
+            else if (name == IdName)
+            {
+                id ??= attribute.Value;
+            }
+            else if (name == TypeName)
+            {
+                typeValue ??= attribute.Value;
+            }
+            else if (name == XmlLang)
+            {
+                lang ??= attribute.Value;
+            }
+        }
+
+        if (!TryParseAddress(toValue, "to", out var to, out error) || !TryParseAddress(fromValue, "from", out var from, out error))
         {
             return false;
         }
 
-        var id = (string?)element.Attribute("id");
-        var lang = (string?)element.Attribute(XmlLang);
-        var typeValue = (string?)element.Attribute("type");
         StanzaError? stanzaError = null;
-        var payload = ImmutableArray.CreateBuilder<XElement>();
+        var payload = new PayloadBuilder();
 
         switch (element.Name.LocalName)
         {
             case "message":
             {
                 string? body = null, subject = null, thread = null, parentThread = null;
-                foreach (var child in element.Elements())
+                for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
                 {
-                    if (child.Name == Client + "body" && body is null && IsDefaultLanguage(child, lang))
+                    if (child.Name == BodyName && body is null && IsDefaultLanguage(child, lang))
                     {
                         body = child.Value;
                     }
-                    else if (child.Name == Client + "subject" && subject is null && IsDefaultLanguage(child, lang))
+                    else if (child.Name == SubjectName && subject is null && IsDefaultLanguage(child, lang))
                     {
                         subject = child.Value;
                     }
-                    else if (child.Name == Client + "thread" && thread is null)
+                    else if (child.Name == ThreadName && thread is null)
                     {
                         thread = child.Value;
-                        parentThread = (string?)child.Attribute("parent");
+                        parentThread = (string?)child.Attribute(ParentName);
                     }
                     else if (child.Name == ErrorName && stanzaError is null)
                     {
@@ -91,7 +130,7 @@ public static class StanzaCodec
                 stanza = new Message
                 {
                     To = to, From = from, Id = id, Language = lang, Type = type, Body = body, Subject = subject,
-                    Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.DrainToImmutable(),
+                    Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.ToImmutable(),
                 };
                 return true;
             }
@@ -107,17 +146,17 @@ public static class StanzaCodec
                 var show = PresenceShow.None;
                 string? status = null;
                 sbyte? priority = null;
-                foreach (var child in element.Elements())
+                for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
                 {
-                    if (child.Name == Client + "show" && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
+                    if (child.Name == ShowName && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
                     {
                         show = parsedShow;
                     }
-                    else if (child.Name == Client + "status" && status is null && IsDefaultLanguage(child, lang))
+                    else if (child.Name == StatusName && status is null && IsDefaultLanguage(child, lang))
                     {
                         status = child.Value;
                     }
-                    else if (child.Name == Client + "priority" && priority is null
+                    else if (child.Name == PriorityName && priority is null
                         && sbyte.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedPriority))
                     {
                         priority = parsedPriority;
@@ -135,7 +174,7 @@ public static class StanzaCodec
                 stanza = new Presence
                 {
                     To = to, From = from, Id = id, Language = lang, Type = type, Show = show, Status = status,
-                    Priority = priority, Error = stanzaError, Payload = payload.DrainToImmutable(),
+                    Priority = priority, Error = stanzaError, Payload = payload.ToImmutable(),
                 };
                 return true;
             }
@@ -154,7 +193,7 @@ public static class StanzaCodec
                     return false;
                 }
 
-                foreach (var child in element.Elements())
+                for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
                 {
                     if (child.Name == ErrorName && stanzaError is null && type == IqType.Error)
                     {
@@ -175,11 +214,28 @@ public static class StanzaCodec
                 stanza = new Iq
                 {
                     To = to, From = from, Id = id, Language = lang, Type = type, Error = stanzaError,
-                    Payload = payload.DrainToImmutable(),
+                    Payload = payload.ToImmutable(),
                 };
                 return true;
             }
         }
+    }
+
+    // Element children without the iterator Elements() allocates. HasElements first: FirstNode would turn text-only
+    // content into a text node, and parsing must not change the tree it reads.
+    private static XElement? FirstChildElement(XElement parent) =>
+        parent.HasElements ? NextElement(parent.FirstNode) : null;
+
+    private static XElement? NextSiblingElement(XElement element) => NextElement(element.NextNode);
+
+    private static XElement? NextElement(XNode? node)
+    {
+        while (node is not null and not XElement)
+        {
+            node = node.NextNode;
+        }
+
+        return (XElement?)node;
     }
 
     /// <summary>Builds the element for a stanza, in the <c>jabber:client</c> namespace.</summary>
@@ -433,11 +489,10 @@ public static class StanzaCodec
         return childLanguage is null || string.Equals(childLanguage, stanzaLanguage, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static bool TryParseAddress(XElement element, string attribute, out Jid? jid, [NotNullWhen(false)] out string? error)
+    private static bool TryParseAddress(string? value, string attribute, out Jid? jid, [NotNullWhen(false)] out string? error)
     {
         jid = null;
         error = null;
-        var value = (string?)element.Attribute(attribute);
         if (value is null)
         {
             return true;
@@ -482,5 +537,52 @@ public static class StanzaCodec
         {
             writer.WriteElementString(name, Ns.Client, value);
         }
+    }
+
+    // Collects payload elements into an exactly sized array: most stanzas have a few, which stay inline here.
+    private struct PayloadBuilder
+    {
+        private InlineElements _inline;
+        private List<XElement>? _more;
+        private int _count;
+
+        public readonly int Count => _count;
+
+        public void Add(XElement element)
+        {
+            if (_count < InlineElements.Length)
+            {
+                _inline[_count] = element;
+            }
+            else
+            {
+                _more ??= [];
+                _more.Add(element);
+            }
+
+            _count++;
+        }
+
+        public readonly ImmutableArray<XElement> ToImmutable()
+        {
+            if (_count == 0)
+            {
+                return [];
+            }
+
+            var elements = new XElement[_count];
+            ReadOnlySpan<XElement> inline = _inline;
+            inline[..Math.Min(_count, InlineElements.Length)].CopyTo(elements);
+            _more?.CopyTo(elements, InlineElements.Length);
+            return ImmutableCollectionsMarshal.AsImmutableArray(elements);
+        }
+    }
+
+    [InlineArray(Length)]
+    private struct InlineElements
+    {
+        public const int Length = 8;
+
+        private XElement _element0;
     }
 }
