@@ -499,67 +499,60 @@ internal sealed class Utf8ElementParser
                 valueLength += rest;
             }
 
-            attributes[count++] = new Attribute(attributeStart, attributeEnd - attributeStart, attributeColon, valueStart, valueLength, plain);
-            q = valueStart + valueLength + 1;
-        }
-
-        // Namespaces §3: the declarations on this element are in scope for its own name and attributes.
-        for (int i = 0; i < count; i++)
-        {
-            ref Attribute attribute = ref attributes[i];
-            if (attribute.Colon < 0)
+            // Namespaces §3: the declarations on this element are in scope for its own name and all its attributes,
+            // also those before them: they take effect now, names are resolved once the tag is complete.
+            AttributeKind kind = AttributeKind.Plain;
+            if (attributeColon < 0)
             {
-                if (s.Slice(attribute.NameStart, attribute.NameLength).SequenceEqual("xmlns"u8))
+                if (s[attributeStart..attributeEnd].SequenceEqual("xmlns"u8))
                 {
-                    if (!TryGetNamespace(s, attribute.ValueStart, attribute.ValueLength, allowEmpty: true, out XNamespace? ns))
+                    if (!TryGetNamespace(s, valueStart, valueLength, allowEmpty: true, out XNamespace? ns))
                     {
                         return false;
                     }
 
-                    attribute.Kind = AttributeKind.DefaultDeclaration;
-                    _declared[i] = ns;
+                    kind = AttributeKind.DefaultDeclaration;
+                    _declared[count] = ns;
                     innerDefault = ns;
                 }
-                else
-                {
-                    attribute.Kind = AttributeKind.Plain;
-                }
-
-                continue;
-            }
-
-            int localStart = attribute.Colon + 1;
-            int localLength = attribute.NameStart + attribute.NameLength - localStart;
-            ReadOnlySpan<byte> prefix = s[attribute.NameStart..attribute.Colon];
-            ReadOnlySpan<byte> local = s.Slice(localStart, localLength);
-            if (prefix.SequenceEqual("xmlns"u8))
-            {
-                // Namespaces §3: the xml and xmlns prefixes have fixed bindings; an empty value undeclares nothing in
-                // XML 1.0 (NSC: No Prefix Undeclaring). The reference path reports whatever of it is an error.
-                if (local.SequenceEqual("xml"u8) || local.SequenceEqual("xmlns"u8) || _bindingCount == MaxBindings
-                    || !TryGetNamespace(s, attribute.ValueStart, attribute.ValueLength, allowEmpty: false, out XNamespace? ns))
-                {
-                    return false;
-                }
-
-                attribute.Kind = AttributeKind.PrefixDeclaration;
-                _declared[i] = ns;
-                _bindings[_bindingCount++] = new Binding(localStart, localLength, ns);
-            }
-            else if (prefix.SequenceEqual("xml"u8))
-            {
-                // xml:space changes how XmlReader classifies whitespace, and the others are rare: only xml:lang here.
-                if (!local.SequenceEqual("lang"u8))
-                {
-                    return false;
-                }
-
-                attribute.Kind = AttributeKind.XmlLang;
             }
             else
             {
-                attribute.Kind = AttributeKind.Prefixed;
+                int localStart = attributeColon + 1;
+                ReadOnlySpan<byte> prefix = s[attributeStart..attributeColon];
+                ReadOnlySpan<byte> local = s[localStart..attributeEnd];
+                if (prefix.SequenceEqual("xmlns"u8))
+                {
+                    // Namespaces §3: the xml and xmlns prefixes have fixed bindings; an empty value undeclares nothing
+                    // in XML 1.0 (NSC: No Prefix Undeclaring). The reference path reports whatever of it is an error.
+                    if (local.SequenceEqual("xml"u8) || local.SequenceEqual("xmlns"u8) || _bindingCount == MaxBindings
+                        || !TryGetNamespace(s, valueStart, valueLength, allowEmpty: false, out XNamespace? ns))
+                    {
+                        return false;
+                    }
+
+                    kind = AttributeKind.PrefixDeclaration;
+                    _declared[count] = ns;
+                    _bindings[_bindingCount++] = new Binding(localStart, attributeEnd - localStart, ns);
+                }
+                else if (prefix.SequenceEqual("xml"u8))
+                {
+                    // xml:space changes how XmlReader classifies whitespace, and the others are rare: only xml:lang.
+                    if (!local.SequenceEqual("lang"u8))
+                    {
+                        return false;
+                    }
+
+                    kind = AttributeKind.XmlLang;
+                }
+                else
+                {
+                    kind = AttributeKind.Prefixed;
+                }
             }
+
+            attributes[count++] = new Attribute(attributeStart, attributeEnd - attributeStart, attributeColon, valueStart, valueLength, plain, kind);
+            q = valueStart + valueLength + 1;
         }
 
         XNamespace? elementNamespace = innerDefault;
@@ -579,7 +572,7 @@ internal sealed class Utf8ElementParser
         XName?[] names = _attributeNames;
         for (int i = 0; i < count; i++)
         {
-            ref Attribute attribute = ref attributes[i];
+            ref readonly Attribute attribute = ref attributes[i];
             XName name;
             string? value;
             switch (attribute.Kind)
@@ -1123,17 +1116,22 @@ internal sealed class Utf8ElementParser
         public XNamespace DefaultNamespace = defaultNamespace;
     }
 
-    private struct Attribute(int nameStart, int nameLength, int colon, int valueStart, int valueLength, bool plain)
+    private readonly struct Attribute(int nameStart, int nameLength, int colon, int valueStart, int valueLength, bool plain, AttributeKind kind)
     {
-        public int NameStart = nameStart;
-        public int NameLength = nameLength;
-        public int Colon = colon;
-        public int ValueStart = valueStart;
-        public int ValueLength = valueLength;
+        public int NameStart { get; } = nameStart;
+
+        public int NameLength { get; } = nameLength;
+
+        public int Colon { get; } = colon;
+
+        public int ValueStart { get; } = valueStart;
+
+        public int ValueLength { get; } = valueLength;
 
         // Printable ASCII without references: the bytes are the value.
-        public bool Plain = plain;
-        public AttributeKind Kind;
+        public bool Plain { get; } = plain;
+
+        public AttributeKind Kind { get; } = kind;
     }
 
     private readonly record struct Binding(int PrefixStart, int PrefixLength, XNamespace Namespace);

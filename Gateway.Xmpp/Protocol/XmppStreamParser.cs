@@ -474,7 +474,8 @@ internal sealed class XmppStreamParser
 
                 case ScanState.Stream:
                 {
-                    int k = span[i..].IndexOfAnyExcept(s_whitespace);
+                    // Usually the next element follows at once; search only when keepalive whitespace comes first.
+                    int k = span[i] == (byte)'<' ? 0 : span[i..].IndexOfAnyExcept(s_whitespace);
                     if (k < 0)
                     {
                         i = span.Length;
