@@ -43,12 +43,12 @@ internal sealed class Utf8ElementParser
     /// <summary>More prefix declarations than this in scope go to the reference path (prefix lookup is linear here).</summary>
     public const int MaxBindings = 32;
 
-    private const int NameCacheSize = 128;       // power of two
+    private const int NameCacheSize = 128;       // power of two; two-way: 64 sets of two
     private const int NamespaceCacheSize = 32;   // power of two
     private const int ValueCacheSize = 32;       // power of two
     private const int MaxCachedKeyBytes = 128;
     private const int PackedNameBytes = 16;
-    private const int OwnCharBufferSize = 1024;
+    private const int StackCharBufferSize = 256;
 
     // Character classes of ASCII bytes for names (only ASCII names take the fast path) and XML whitespace.
     private const byte NameStartClass = 1;   // XML 1.0 §2.3 [4] restricted to ASCII, minus ':' (Namespaces §3 NCName)
@@ -98,7 +98,6 @@ internal sealed class Utf8ElementParser
     private readonly KeySlot<XNamespace>[] _namespaces = new KeySlot<XNamespace>[NamespaceCacheSize];
     private readonly KeySlot<string>[] _values = new KeySlot<string>[ValueCacheSize];
 
-    private readonly char[] _chars = new char[OwnCharBufferSize];
     private readonly Attribute[] _attributes = new Attribute[MaxAttributes];
     private readonly XNamespace?[] _declared = new XNamespace?[MaxAttributes];
     private readonly XName?[] _attributeNames = new XName?[MaxAttributes];
@@ -681,15 +680,24 @@ internal sealed class Utf8ElementParser
 
         (ulong low, ulong high) = Pack(local);
         ulong mixed = (low * 0x9E3779B97F4A7C15UL) ^ (high * 0xC2B2AE3D27D4EB4FUL) ^ (uint)length;
-        int slot = ((int)(mixed >> 32) ^ (int)mixed ^ ns.GetHashCode()) & (NameCacheSize - 1);
-        ref NameSlot entry = ref _names[slot];
-        if (entry.Low == low && entry.High == high && entry.Length == length && ReferenceEquals(entry.Namespace, ns))
+        int set = ((int)(mixed >> 32) ^ (int)mixed ^ ns.GetHashCode()) & (NameCacheSize - 2);
+        ref NameSlot first = ref _names[set];
+        if (first.Matches(low, high, length, ns))
         {
-            return entry.Name!;
+            return first.Name!;
+        }
+
+        // Two ways per set, most recently used first: two names that hash alike do not evict each other.
+        ref NameSlot second = ref _names[set + 1];
+        if (second.Matches(low, high, length, ns))
+        {
+            (first, second) = (second, first);
+            return first.Name!;
         }
 
         XName name = ns.GetName(Encoding.ASCII.GetString(local));
-        entry = new NameSlot(low, high, length, ns, name);
+        second = first;
+        first = new NameSlot(low, high, length, ns, name);
         return name;
     }
 
@@ -812,8 +820,8 @@ internal sealed class Utf8ElementParser
     {
         value = null;
         // Decoding never produces more UTF-16 units than there are bytes: references shrink, UTF-8 needs >= 1 byte a unit.
-        char[]? rented = raw.Length > _chars.Length ? ArrayPool<char>.Shared.Rent(raw.Length) : null;
-        Span<char> destination = rented ?? _chars;
+        char[]? rented = raw.Length > StackCharBufferSize ? ArrayPool<char>.Shared.Rent(raw.Length) : null;
+        Span<char> destination = rented ?? stackalloc char[StackCharBufferSize];
         try
         {
             int written = 0;
@@ -1138,7 +1146,11 @@ internal sealed class Utf8ElementParser
 
     private sealed record HeaderBinding(byte[] Prefix, XNamespace Namespace);
 
-    private readonly record struct NameSlot(ulong Low, ulong High, int Length, XNamespace? Namespace, XName? Name);
+    private readonly record struct NameSlot(ulong Low, ulong High, int Length, XNamespace? Namespace, XName? Name)
+    {
+        public bool Matches(ulong low, ulong high, int length, XNamespace ns) =>
+            Low == low && High == high && Length == length && ReferenceEquals(Namespace, ns);
+    }
 
     private readonly record struct KeySlot<T>(byte[]? Key, T? Value)
         where T : class;
