@@ -678,7 +678,7 @@ internal sealed class Utf8ElementParser
             return ns.GetName(Encoding.ASCII.GetString(local));
         }
 
-        (ulong low, ulong high) = Pack(local);
+        (ulong low, ulong high) = Pack(s, start, length);
         ulong mixed = (low * 0x9E3779B97F4A7C15UL) ^ (high * 0xC2B2AE3D27D4EB4FUL) ^ (uint)length;
         int set = ((int)(mixed >> 32) ^ (int)mixed ^ ns.GetHashCode()) & (NameCacheSize - 2);
         ref NameSlot first = ref _names[set];
@@ -701,21 +701,27 @@ internal sealed class Utf8ElementParser
         return name;
     }
 
-    // Up to 16 bytes as two integers; with the length, they identify the bytes exactly.
+    // Up to 16 bytes of s as two integers; with the length, they identify the bytes exactly.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong Low, ulong High) Pack(ReadOnlySpan<byte> key)
+    private static (ulong Low, ulong High) Pack(ReadOnlySpan<byte> s, int start, int length)
     {
-        if (key.Length >= 8)
+        if (length >= 8)
         {
-            ulong low = MemoryMarshal.Read<ulong>(key);
-            ulong high = key.Length == 8 ? 0 : MemoryMarshal.Read<ulong>(key[^8..]) >> (8 * (PackedNameBytes - key.Length));
+            ulong low = MemoryMarshal.Read<ulong>(s[start..]);
+            ulong high = length == 8 ? 0 : MemoryMarshal.Read<ulong>(s[(start + length - 8)..]) >> (8 * (PackedNameBytes - length));
             return (low, high);
         }
 
-        ulong value = 0;
-        for (int i = key.Length - 1; i >= 0; i--)
+        if (start + 8 <= s.Length)
         {
-            value = (value << 8) | key[i];
+            // A name is always followed by more of the tag: one load, masked to the name's bytes.
+            return (MemoryMarshal.Read<ulong>(s[start..]) & ((1UL << (8 * length)) - 1), 0);
+        }
+
+        ulong value = 0;
+        for (int i = start + length - 1; i >= start; i--)
+        {
+            value = (value << 8) | s[i];
         }
 
         return (value, 0);
