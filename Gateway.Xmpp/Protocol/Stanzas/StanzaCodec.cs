@@ -32,10 +32,13 @@ public static class StanzaCodec
     private static readonly XName ShowName = Client + "show";
     private static readonly XName StatusName = Client + "status";
     private static readonly XName PriorityName = Client + "priority";
+    private static readonly XName MessageName = Client + "message";
+    private static readonly XName PresenceName = Client + "presence";
+    private static readonly XName IqName = Client + "iq";
 
     /// <summary>True when the element is a stanza of the client namespace (RFC 6120 §4.8.1).</summary>
     public static bool IsStanza(XElement element) =>
-        element.Name.Namespace == Client && element.Name.LocalName is "message" or "presence" or "iq";
+        element.Name == MessageName || element.Name == PresenceName || element.Name == IqName;
 
     /// <summary>Parses a stanza element; throws <see cref="XmppProtocolException"/> with <c>bad-format</c> when it is invalid.</summary>
     public static Stanza Parse(XElement element) =>
@@ -88,137 +91,134 @@ public static class StanzaCodec
         StanzaError? stanzaError = null;
         var payload = new PayloadBuilder();
 
-        switch (element.Name.LocalName)
+        // XNames are atomised: comparing them is comparing references.
+        var elementName = element.Name;
+        if (elementName == MessageName)
         {
-            case "message":
+            string? body = null, subject = null, thread = null, parentThread = null;
+            for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
             {
-                string? body = null, subject = null, thread = null, parentThread = null;
-                for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
+                if (child.Name == BodyName && body is null && IsDefaultLanguage(child, lang))
                 {
-                    if (child.Name == BodyName && body is null && IsDefaultLanguage(child, lang))
-                    {
-                        body = child.Value;
-                    }
-                    else if (child.Name == SubjectName && subject is null && IsDefaultLanguage(child, lang))
-                    {
-                        subject = child.Value;
-                    }
-                    else if (child.Name == ThreadName && thread is null)
-                    {
-                        thread = child.Value;
-                        parentThread = (string?)child.Attribute(ParentName);
-                    }
-                    else if (child.Name == ErrorName && stanzaError is null)
-                    {
-                        stanzaError = ParseError(child);
-                    }
-                    else
-                    {
-                        payload.Add(child);
-                    }
+                    body = child.Value;
                 }
-
-                // RFC 6121 §5.2.2: a missing or unknown type is treated as 'normal'.
-                var type = typeValue switch
+                else if (child.Name == SubjectName && subject is null && IsDefaultLanguage(child, lang))
                 {
-                    "chat" => MessageType.Chat,
-                    "groupchat" => MessageType.Groupchat,
-                    "headline" => MessageType.Headline,
-                    "error" => MessageType.Error,
-                    _ => MessageType.Normal,
-                };
-                stanza = new Message
+                    subject = child.Value;
+                }
+                else if (child.Name == ThreadName && thread is null)
                 {
-                    To = to, From = from, Id = id, Language = lang, Type = type, Body = body, Subject = subject,
-                    Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.ToImmutable(),
-                };
-                return true;
+                    thread = child.Value;
+                    parentThread = (string?)child.Attribute(ParentName);
+                }
+                else if (child.Name == ErrorName && stanzaError is null)
+                {
+                    stanzaError = ParseError(child);
+                }
+                else
+                {
+                    payload.Add(child);
+                }
             }
 
-            case "presence":
+            // RFC 6121 §5.2.2: a missing or unknown type is treated as 'normal'.
+            var type = typeValue switch
             {
-                if (!TryParsePresenceType(typeValue, out var type))
-                {
-                    error = $"Presence type '{typeValue}' is not defined by RFC 6121 §4.7.1.";
-                    return false;
-                }
+                "chat" => MessageType.Chat,
+                "groupchat" => MessageType.Groupchat,
+                "headline" => MessageType.Headline,
+                "error" => MessageType.Error,
+                _ => MessageType.Normal,
+            };
+            stanza = new Message
+            {
+                To = to, From = from, Id = id, Language = lang, Type = type, Body = body, Subject = subject,
+                Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.ToImmutable(),
+            };
+            return true;
+        }
 
-                var show = PresenceShow.None;
-                string? status = null;
-                sbyte? priority = null;
-                for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
-                {
-                    if (child.Name == ShowName && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
-                    {
-                        show = parsedShow;
-                    }
-                    else if (child.Name == StatusName && status is null && IsDefaultLanguage(child, lang))
-                    {
-                        status = child.Value;
-                    }
-                    else if (child.Name == PriorityName && priority is null
-                        && sbyte.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedPriority))
-                    {
-                        priority = parsedPriority;
-                    }
-                    else if (child.Name == ErrorName && stanzaError is null)
-                    {
-                        stanzaError = ParseError(child);
-                    }
-                    else
-                    {
-                        payload.Add(child);
-                    }
-                }
-
-                stanza = new Presence
-                {
-                    To = to, From = from, Id = id, Language = lang, Type = type, Show = show, Status = status,
-                    Priority = priority, Error = stanzaError, Payload = payload.ToImmutable(),
-                };
-                return true;
+        if (elementName == PresenceName)
+        {
+            if (!TryParsePresenceType(typeValue, out var type))
+            {
+                error = $"Presence type '{typeValue}' is not defined by RFC 6121 §4.7.1.";
+                return false;
             }
 
-            default:
+            var show = PresenceShow.None;
+            string? status = null;
+            sbyte? priority = null;
+            for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
             {
-                if (!TryParseIqType(typeValue, out var type))
+                if (child.Name == ShowName && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
                 {
-                    error = $"IQ type '{typeValue}' is not one of get, set, result, error (RFC 6120 §8.2.3).";
-                    return false;
+                    show = parsedShow;
                 }
-
-                if (string.IsNullOrEmpty(id))
+                else if (child.Name == StatusName && status is null && IsDefaultLanguage(child, lang))
                 {
-                    error = "An IQ stanza must carry an 'id' attribute (RFC 6120 §8.2.3).";
-                    return false;
+                    status = child.Value;
                 }
-
-                for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
+                else if (child.Name == PriorityName && priority is null
+                    && sbyte.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedPriority))
                 {
-                    if (child.Name == ErrorName && stanzaError is null && type == IqType.Error)
-                    {
-                        stanzaError = ParseError(child);
-                    }
-                    else
-                    {
-                        payload.Add(child);
-                    }
+                    priority = parsedPriority;
                 }
-
-                if (type is IqType.Get or IqType.Set && payload.Count != 1)
+                else if (child.Name == ErrorName && stanzaError is null)
                 {
-                    error = $"An IQ of type '{typeValue}' must contain exactly one child element (RFC 6120 §8.2.3), not {payload.Count}.";
-                    return false;
+                    stanzaError = ParseError(child);
                 }
-
-                stanza = new Iq
+                else
                 {
-                    To = to, From = from, Id = id, Language = lang, Type = type, Error = stanzaError,
-                    Payload = payload.ToImmutable(),
-                };
-                return true;
+                    payload.Add(child);
+                }
+            }
+
+            stanza = new Presence
+            {
+                To = to, From = from, Id = id, Language = lang, Type = type, Show = show, Status = status,
+                Priority = priority, Error = stanzaError, Payload = payload.ToImmutable(),
+            };
+            return true;
+        }
+
+        // What IsStanza left is an iq (RFC 6120 §8.2.3).
+        if (!TryParseIqType(typeValue, out var iqType))
+        {
+            error = $"IQ type '{typeValue}' is not one of get, set, result, error (RFC 6120 §8.2.3).";
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(id))
+        {
+            error = "An IQ stanza must carry an 'id' attribute (RFC 6120 §8.2.3).";
+            return false;
+        }
+
+        for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
+        {
+            if (child.Name == ErrorName && stanzaError is null && iqType == IqType.Error)
+            {
+                stanzaError = ParseError(child);
+            }
+            else
+            {
+                payload.Add(child);
             }
         }
+
+        if (iqType is IqType.Get or IqType.Set && payload.Count != 1)
+        {
+            error = $"An IQ of type '{typeValue}' must contain exactly one child element (RFC 6120 §8.2.3), not {payload.Count}.";
+            return false;
+        }
+
+        stanza = new Iq
+        {
+            To = to, From = from, Id = id, Language = lang, Type = iqType, Error = stanzaError,
+            Payload = payload.ToImmutable(),
+        };
+        return true;
     }
 
     // Element children without the iterator Elements() allocates. HasElements first: FirstNode would turn text-only
