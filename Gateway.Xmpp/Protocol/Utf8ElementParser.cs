@@ -568,6 +568,19 @@ internal sealed class Utf8ElementParser
         }
 
         element = new XElement(GetName(s, elementLocalStart, nameEnd - elementLocalStart, elementNamespace));
+        if (count > 0 && !TryAddAttributes(s, element, count))
+        {
+            return false;
+        }
+
+        p = q;
+        return true;
+    }
+
+    // The second half of a start tag, kept apart so the scanning loop above keeps its registers.
+    private bool TryAddAttributes(ReadOnlySpan<byte> s, XElement element, int count)
+    {
+        Attribute[] attributes = _attributes;
         XName?[] names = _attributeNames;
         for (int i = 0; i < count; i++)
         {
@@ -635,7 +648,6 @@ internal sealed class Utf8ElementParser
             element.Add(new XAttribute(name, value!));
         }
 
-        p = q;
         return true;
     }
 
