@@ -182,6 +182,8 @@ internal sealed class Utf8ElementParser
             _outOfInput = false;
         }
 
+        // A tree given up halfway must not stay reachable from here until the next element overwrites it.
+        Array.Clear(_frames);
         element = null;
         length = 0;
         return _outOfInput ? ElementParseStatus.Incomplete : ElementParseStatus.Declined;
