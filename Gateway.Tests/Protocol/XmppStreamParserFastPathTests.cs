@@ -303,6 +303,25 @@ public sealed class XmppStreamParserFastPathTests
         Assert.Equal(RunWhole(data, fastPath: false).Events, fast.Events);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(300)]
+    [InlineData(2000)]
+    public void TryRead_LongStanzaStraddlingTwoReads_BuiltByTheFastPath(int keptBytes)
+    {
+        // The second try first adds only part of the next read, then all of it: both steps must end in the same tree.
+        string stanza = $"<message id='long'><body>{string.Concat(Enumerable.Repeat("Grüße 今晚见 🙂 &amp; ", 300))}</body></message>";
+        byte[] data = Utf8(ClientHeader + stanza + "<r/>");
+        int split = Utf8(ClientHeader).Length + keptBytes;
+
+        Outcome fast = Run(data, fastPath: true, [split, data.Length]);
+
+        Assert.Equal(Run(data, fastPath: false, [split, data.Length]).Events, fast.Events);
+        Assert.Equal(3, fast.Events.Count);
+        Assert.Equal(2, fast.FastPathElements);
+        Assert.Equal(0, fast.ReferencePathElements);
+    }
+
     [Fact]
     public void TryRead_StanzaAcrossThreeReads_ScannerTakesOverAndTheFastPathStillBuildsIt()
     {

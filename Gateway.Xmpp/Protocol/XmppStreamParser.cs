@@ -60,6 +60,9 @@ internal sealed class XmppStreamParser
     // new names in every stanza.
     private const long NameTableRenewBytes = 4L * 1024 * 1024;
 
+    // How much of the next read the fast path first adds to an element it began in the previous one.
+    private const int PendingFirstTry = 1024;
+
     private static ReadOnlySpan<byte> CDataOpen => "[CDATA["u8;
 
     // XML 1.0 §2.3 [3]: S ::= (#x20 | #x9 | #xD | #xA)+
@@ -251,13 +254,24 @@ internal sealed class XmppStreamParser
     {
         if (_state == ScanState.Pending)
         {
-            // The fast path's second (and last) try at an element begun in an earlier read: the bytes kept from it plus
-            // this span, as far as the size limit allows. Whatever is appended beyond the element is dropped again:
-            // only the element's own bytes are consumed.
+            // The fast path's last try at an element begun in the previous read: the bytes kept from it plus this span,
+            // as far as the size limit allows. Whatever is appended beyond the element is dropped again: only the
+            // element's own bytes are consumed.
             int kept = _length;
-            Append(span[..Math.Min(span.Length, _maxStanzaBytes - kept)]);
-            if (_elementParser.TryParse(_buffer.AsSpan(0, _length), _maxDepth, out XElement? element, out int length)
-                == ElementParseStatus.Complete)
+            int take = Math.Min(span.Length, _maxStanzaBytes - kept);
+
+            // Most elements end a few hundred bytes into the next read: try with a little of it first, so the buffer
+            // seldom grows, and with all of it only when that was not enough.
+            int first = Math.Min(take, Math.Max(PendingFirstTry, kept));
+            Append(span[..first]);
+            ElementParseStatus status = _elementParser.TryParse(_buffer.AsSpan(0, _length), _maxDepth, out XElement? element, out int length);
+            if (status == ElementParseStatus.Incomplete && first < take)
+            {
+                Append(span[first..take]);
+                status = _elementParser.TryParse(_buffer.AsSpan(0, _length), _maxDepth, out element, out length);
+            }
+
+            if (status == ElementParseStatus.Complete)
             {
                 if (length <= kept)
                 {
