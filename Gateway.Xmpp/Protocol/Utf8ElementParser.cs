@@ -707,13 +707,13 @@ internal sealed class Utf8ElementParser
 
     private XName GetNameSlow(ReadOnlySpan<byte> local, XNamespace ns, ulong low, ulong high, int set)
     {
-        // Two ways per set, most recently used first: two names that hash alike do not evict each other.
+        // Two ways per set: two names that hash alike do not evict each other. A hit in the second way leaves both
+        // where they are (swapping would rewrite two slots for each of them on every stanza); a new name goes first.
         ref NameSlot first = ref _names[set];
         ref NameSlot second = ref _names[set + 1];
         if (second.Matches(low, high, local.Length, ns))
         {
-            (first, second) = (second, first);
-            return first.Name!;
+            return second.Name!;
         }
 
         XName name = ns.GetName(Encoding.ASCII.GetString(local));
