@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Gateway.Xmpp;
@@ -53,6 +54,14 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
     private static readonly SearchValues<char> Ipv6Chars = SearchValues.Create("0123456789abcdefABCDEF:.");
 
     private static readonly SearchValues<char> Ipv4Chars = SearchValues.Create("0123456789.");
+
+    // Addresses repeat: a client hears from the same few peers, and its own address is on every stanza it receives.
+    // Recent successful parses are kept in a small direct-mapped cache shared by all threads. Entries are immutable
+    // and replaced whole, so readers need no lock, and a Jid is immutable, so one instance can be handed to many
+    // callers. Fixed size, and only short strings: a peer sending ever-new addresses makes it miss, never grow.
+    private const int CacheSize = 256;
+    private const int MaxCachedChars = 256;
+    private static readonly CacheEntry?[] s_cache = new CacheEntry?[CacheSize];
 
     private Jid? _bare;
     private string? _string;
@@ -193,6 +202,18 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
             return false;
         }
 
+        int slot = -1;
+        if (s.Length <= MaxCachedChars)
+        {
+            slot = CacheSlot(s);
+            CacheEntry? entry = Volatile.Read(ref s_cache[slot]);
+            if (entry is not null && string.Equals(entry.Text, s, StringComparison.Ordinal))
+            {
+                (jid, part, error) = (entry.For(s), default, null);
+                return true;
+            }
+        }
+
         // RFC 7622 §3.1: the resourcepart is everything after the first '/' (it may hold '@' and '/'); of what is
         // before it, the localpart is everything before the first '@'.
         int slash = s.IndexOf('/');
@@ -201,7 +222,17 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
         int at = s.AsSpan(0, head).IndexOf('@');
         string? local = at < 0 ? null : s[..at];
         string domain = s[(at + 1)..head];
-        return TryEnforce(local, domain, resource, s, out jid, out part, out error);
+        if (!TryEnforce(local, domain, resource, s, out jid, out part, out error))
+        {
+            return false;
+        }
+
+        if (slot >= 0)
+        {
+            Volatile.Write(ref s_cache[slot], new CacheEntry(s, jid, ReferenceEquals(jid._string, s)));
+        }
+
+        return true;
     }
 
     private static bool TryEnforce(
@@ -523,6 +554,37 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
         (_, null) => string.Concat(local, "@", domain),
         _ => string.Concat(local, "@", domain, "/", resource),
     };
+
+    // Length and the first and last four characters: cheaper than the randomised string hash, and a peer who makes
+    // addresses collide on purpose only makes the cache miss, which costs what a parse costs without it.
+    private static int CacheSlot(string s)
+    {
+        ulong h = (ulong)s.Length;
+        if (s.Length >= 4)
+        {
+            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(s.AsSpan());
+            h ^= (MemoryMarshal.Read<ulong>(bytes) * 0x9E3779B97F4A7C15UL) ^ (MemoryMarshal.Read<ulong>(bytes[^8..]) * 0xC2B2AE3D27D4EB4FUL);
+        }
+        else
+        {
+            foreach (char c in s)
+            {
+                h = (h * 31) + c;
+            }
+        }
+
+        return (int)((h ^ (h >> 29)) % CacheSize);
+    }
+
+    // One cached parse. For the very string instance it came from, the same Jid; for an equal string, a Jid with the
+    // same parts whose ToString() returns that string when the original was already normalised (as a fresh parse would).
+    private sealed class CacheEntry(string text, Jid jid, bool normalised)
+    {
+        public string Text { get; } = text;
+
+        public Jid For(string s) =>
+            ReferenceEquals(s, Text) ? jid : new Jid(jid.Local, jid.Domain, jid.Resource) { _string = normalised ? s : null };
+    }
 }
 
 // Unicode Normalization Form C through ICU (the runtime's globalization support must be on: it is, see

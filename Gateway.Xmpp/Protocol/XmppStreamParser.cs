@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using System.Text.Unicode;
 using System.Xml;
 using System.Xml.Linq;
 
@@ -10,8 +11,19 @@ namespace Gateway.Xmpp.Protocol;
 /// Incremental, bounded parser for one direction of an XMPP XML stream (RFC 6120 §4, §11). Pure: no I/O.
 /// </summary>
 /// <remarks>
-/// A hand-written byte scanner finds where the stream header and each top-level element end; only that exact
-/// slice is handed to <see cref="XmlReader"/>, so no reader ever blocks on, or reads past, an incomplete element.
+/// Two paths build each top-level element, with identical results:
+/// <list type="number">
+/// <item>Fast path: <see cref="Utf8ElementParser"/> parses the element straight from the UTF-8 bytes into an
+/// <see cref="XElement"/>: from the span at hand when the element ends in it, or, when it runs into the next read
+/// (a segment boundary), from the two reads together. It takes only what it is sure of, and gives up on anything
+/// else without deciding anything.</item>
+/// <item>Reference path, for everything else (an element spread over more reads, malformed or restricted XML, rare
+/// constructs): a hand-written byte scanner finds where the stream header and each top-level element end,
+/// enforcing the size, depth and RFC 6120 §11.1 rules as it goes; the fast path gets one more try at the complete
+/// element, and only what it still declines is handed to <see cref="XmlReader"/>, that exact slice, so no reader
+/// ever blocks on, or reads past, an incomplete element. Every stream error is raised on this path, so which path
+/// would have built an element never changes what is refused or how.</item>
+/// </list>
 /// Scanning bytes is safe across split UTF-8 characters: every XML delimiter is ASCII and every byte of a
 /// multi-byte UTF-8 sequence is &gt;= 0x80.
 /// <para>Caller contract (style guide §3):</para>
@@ -48,6 +60,9 @@ internal sealed class XmppStreamParser
     // new names in every stanza.
     private const long NameTableRenewBytes = 4L * 1024 * 1024;
 
+    // How much of the next read the fast path first adds to an element it began in the previous one.
+    private const int PendingFirstTry = 1024;
+
     private static ReadOnlySpan<byte> CDataOpen => "[CDATA["u8;
 
     // XML 1.0 §2.3 [3]: S ::= (#x20 | #x9 | #xD | #xA)+
@@ -77,8 +92,16 @@ internal sealed class XmppStreamParser
 
     private readonly int _maxStanzaBytes;
     private readonly int _maxDepth;
+    private readonly bool _fastPath;
     private readonly byte[] _ownBuffer = new byte[InitialBufferSize];
     private readonly SliceStream _slice = new();
+    private readonly Utf8ElementParser _elementParser = new();
+
+    // An element the fast path built straight from the input span, waiting for TryRead to hand it out.
+    private XElement? _parsedElement;
+
+    // True while RescanPending feeds kept bytes to the scanner: the fast path has had its try at that element.
+    private bool _rescanning;
 
     private byte[] _buffer;
     private int _length;
@@ -97,15 +120,25 @@ internal sealed class XmppStreamParser
     private XmlParserContext? _context;
     private long _bytesSinceRenew;
 
-    public XmppStreamParser(int maxStanzaBytes = DefaultMaxStanzaBytes, int maxDepth = DefaultMaxDepth)
+    /// <param name="maxStanzaBytes">Largest top-level element accepted, in bytes (RFC 6120 §13.12).</param>
+    /// <param name="maxDepth">Deepest element nesting accepted inside a top-level element.</param>
+    /// <param name="fastPath">False sends every element through the reference path: for differential tests.</param>
+    public XmppStreamParser(int maxStanzaBytes = DefaultMaxStanzaBytes, int maxDepth = DefaultMaxDepth, bool fastPath = true)
     {
         // "<a/>" is the smallest element; anything less could not carry a single stanza.
         ArgumentOutOfRangeException.ThrowIfLessThan(maxStanzaBytes, 4);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
         _maxStanzaBytes = maxStanzaBytes;
         _maxDepth = maxDepth;
+        _fastPath = fastPath;
         _buffer = _ownBuffer;
     }
+
+    /// <summary>Top-level elements built by the fast path since construction (diagnostics and tests).</summary>
+    public long FastPathElements { get; private set; }
+
+    /// <summary>Top-level elements built by <see cref="XmlReader"/> since construction (diagnostics and tests).</summary>
+    public long ReferencePathElements { get; private set; }
 
     // Scanner position. Values from PrologLt on buffer the bytes they scan.
     private enum ScanState
@@ -131,6 +164,7 @@ internal sealed class XmppStreamParser
         EndTag,          // "</name"
         Markup,          // "<!" inside a top-level element: only "<![CDATA[" is allowed
         CData,           // inside "<![CDATA[ ... ]]>"
+        Pending,         // a top-level element the fast path began, kept in the buffer for one more try
     }
 
     private enum Completion
@@ -159,6 +193,8 @@ internal sealed class XmppStreamParser
         _declarations = [];
         _context = null;
         _bytesSinceRenew = 0;
+        _parsedElement = null;
+        _elementParser.ClearScope();
     }
 
     /// <summary>
@@ -195,7 +231,7 @@ internal sealed class XmppStreamParser
                         streamEvent = new StreamHeaderEvent(ParseHeader());
                         return true;
                     case Completion.Element:
-                        streamEvent = new StreamElementEvent(ParseElement());
+                        streamEvent = new StreamElementEvent(TakeElement());
                         return true;
                     case Completion.End:
                         streamEvent = StreamEndEvent.Instance;
@@ -216,6 +252,43 @@ internal sealed class XmppStreamParser
     // Advances through span until a construct completes or span ends; buffered constructs are appended to _buffer.
     private Completion Scan(ReadOnlySpan<byte> span, out int consumed)
     {
+        if (_state == ScanState.Pending)
+        {
+            // The fast path's last try at an element begun in the previous read: the bytes kept from it plus this span,
+            // as far as the size limit allows. Whatever is appended beyond the element is dropped again: only the
+            // element's own bytes are consumed.
+            int kept = _length;
+            int take = Math.Min(span.Length, _maxStanzaBytes - kept);
+
+            // Most elements end a few hundred bytes into the next read: try with a little of it first, so the buffer
+            // seldom grows, and with all of it only when that was not enough.
+            int first = Math.Min(take, Math.Max(PendingFirstTry, kept));
+            Append(span[..first]);
+            ElementParseStatus status = _elementParser.TryParse(_buffer.AsSpan(0, _length), _maxDepth, out XElement? element, out int length);
+            if (status == ElementParseStatus.Incomplete && first < take)
+            {
+                Append(span[first..take]);
+                status = _elementParser.TryParse(_buffer.AsSpan(0, _length), _maxDepth, out element, out length);
+            }
+
+            if (status == ElementParseStatus.Complete)
+            {
+                if (length <= kept)
+                {
+                    throw new InvalidOperationException("The fast path completed an element it had reported as incomplete.");
+                }
+
+                ReleaseBuffer();
+                _state = ScanState.Stream;
+                _parsedElement = element;
+                consumed = length - kept;
+                return Completion.Element;
+            }
+
+            _length = kept;
+            RescanPending();
+        }
+
         int i = 0;
         int start = -1;          // first byte of span that belongs to the buffered construct, -1 when not buffering
         int end = span.Length;   // while buffering: how far the size limit lets us scan
@@ -415,7 +488,8 @@ internal sealed class XmppStreamParser
 
                 case ScanState.Stream:
                 {
-                    int k = span[i..].IndexOfAnyExcept(s_whitespace);
+                    // Usually the next element follows at once; search only when keepalive whitespace comes first.
+                    int k = span[i] == (byte)'<' ? 0 : span[i..].IndexOfAnyExcept(s_whitespace);
                     if (k < 0)
                     {
                         i = span.Length;
@@ -427,6 +501,32 @@ internal sealed class XmppStreamParser
                     {
                         // RFC 6120 §4.6.1: only whitespace may appear between top-level elements.
                         throw Fail(StreamErrorCondition.BadFormat, "Character data at stream level.");
+                    }
+
+                    // Fast path: the whole element is in this span and needs no buffering. Limited to the size the
+                    // scanner would accept (nothing is buffered yet); anything it does not take, the scanner
+                    // below starts over from the same '<'.
+                    if (_fastPath && !_rescanning)
+                    {
+                        int available = span.Length - i;
+                        ElementParseStatus status = _elementParser.TryParse(
+                            span.Slice(i, Math.Min(available, _maxStanzaBytes)), _maxDepth, out XElement? element, out int length);
+                        if (status == ElementParseStatus.Complete)
+                        {
+                            _parsedElement = element;
+                            consumed = i + length;
+                            return Completion.Element;
+                        }
+
+                        if (status == ElementParseStatus.Incomplete && available < _maxStanzaBytes)
+                        {
+                            // The element goes on in the next read (a segment or record boundary): keep its start,
+                            // consumed as the contract wants, and try again once the next bytes are here.
+                            Append(span[i..]);
+                            _state = ScanState.Pending;
+                            consumed = span.Length;
+                            return Completion.None;
+                        }
                     }
 
                     start = i;
@@ -708,6 +808,7 @@ internal sealed class XmppStreamParser
         _endTag = Encoding.UTF8.GetBytes(prefix.Length == 0 ? "</stream" : $"</{prefix}:stream");
         _declarations = [.. declarations];
         RenewContext();
+        _elementParser.SetScope(_declarations);
         return new StreamHeader(from, to, id, version, lang, contentNamespace);
     }
 
@@ -739,8 +840,66 @@ internal sealed class XmppStreamParser
         return tag.IndexOf(declaration[..(colon + 6)]) < 0;
     }
 
+    // Hands the bytes kept for the fast path to the scanner, which takes over the element as if it had seen them
+    // arrive: it enforces its rules on them (and throws if one is broken) and buffers them, ready for the next read.
+    private void RescanPending()
+    {
+        int count = _length;
+        byte[] kept = ArrayPool<byte>.Shared.Rent(count);
+        _buffer.AsSpan(0, count).CopyTo(kept);
+        ReleaseBuffer();
+        _state = ScanState.Stream;
+        _rescanning = true;
+        try
+        {
+            // The fast path saw all of these bytes and found them incomplete, so the scanner cannot complete the
+            // element within them either.
+            if (Scan(kept.AsSpan(0, count), out int consumed) != Completion.None || consumed != count)
+            {
+                throw new InvalidOperationException("The scanner completed an element the fast path had reported as incomplete.");
+            }
+        }
+        finally
+        {
+            _rescanning = false;
+            ArrayPool<byte>.Shared.Return(kept);
+        }
+    }
+
+    private XElement TakeElement()
+    {
+        if (_parsedElement is { } element)
+        {
+            _parsedElement = null;
+            FastPathElements++;
+            return element;
+        }
+
+        // The scanner buffered the element (it was split across more than two reads, or the fast path gave it up).
+        if (_fastPath
+            && _elementParser.TryParse(_buffer.AsSpan(0, _length), _maxDepth, out element, out int length) == ElementParseStatus.Complete
+            && element is not null
+            && length == _length)
+        {
+            ReleaseBuffer();
+            FastPathElements++;
+            return element;
+        }
+
+        ReferencePathElements++;
+        return ParseElement();
+    }
+
     private XElement ParseElement()
     {
+        // RFC 6120 §11.6: UTF-8 only, and XML 1.0 §4.3.3 makes a malformed sequence a fatal error. Checked here rather
+        // than left to the reader's decoder, so the rule does not depend on how XmlReader is configured.
+        if (!Utf8.IsValid(_buffer.AsSpan(0, _length)))
+        {
+            ReleaseBuffer();
+            throw Fail(StreamErrorCondition.NotWellFormed, "The element is not well-formed UTF-8.");
+        }
+
         if (_bytesSinceRenew >= NameTableRenewBytes)
         {
             RenewContext();

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Xml;
 using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
@@ -18,9 +20,25 @@ public static class StanzaCodec
     private static readonly XName XmlLang = XNamespace.Xml + "lang";
     private static readonly XName ErrorName = Client + "error";
 
+    // Atomised once: a string converted to an XName on every lookup costs a global name-table lookup each time.
+    private static readonly XName ToName = XNamespace.None + "to";
+    private static readonly XName FromName = XNamespace.None + "from";
+    private static readonly XName IdName = XNamespace.None + "id";
+    private static readonly XName TypeName = XNamespace.None + "type";
+    private static readonly XName ParentName = XNamespace.None + "parent";
+    private static readonly XName BodyName = Client + "body";
+    private static readonly XName SubjectName = Client + "subject";
+    private static readonly XName ThreadName = Client + "thread";
+    private static readonly XName ShowName = Client + "show";
+    private static readonly XName StatusName = Client + "status";
+    private static readonly XName PriorityName = Client + "priority";
+    private static readonly XName MessageName = Client + "message";
+    private static readonly XName PresenceName = Client + "presence";
+    private static readonly XName IqName = Client + "iq";
+
     /// <summary>True when the element is a stanza of the client namespace (RFC 6120 §4.8.1).</summary>
     public static bool IsStanza(XElement element) =>
-        element.Name.Namespace == Client && element.Name.LocalName is "message" or "presence" or "iq";
+        element.Name == MessageName || element.Name == PresenceName || element.Name == IqName;
 
     /// <summary>Parses a stanza element; throws <see cref="XmppProtocolException"/> with <c>bad-format</c> when it is invalid.</summary>
     public static Stanza Parse(XElement element) =>
@@ -38,148 +56,186 @@ public static class StanzaCodec
             return false;
         }
 
-        if (!TryParseAddress(element, "to", out var to, out error) || !TryParseAddress(element, "from", out var from, out error))
+        // One pass over the attributes; the first of a name wins, as with Attribute(name).
+        string? toValue = null, fromValue = null, id = null, lang = null, typeValue = null;
+        for (var attribute = element.FirstAttribute; attribute is not null; attribute = attribute.NextAttribute)
+        {
+            var name = attribute.Name;
+            if (name == ToName)
+            {
+                toValue ??= attribute.Value;
+            }
+            else if (name == FromName)
+            {
+                fromValue ??= attribute.Value;
+            }
+            else if (name == IdName)
+            {
+                id ??= attribute.Value;
+            }
+            else if (name == TypeName)
+            {
+                typeValue ??= attribute.Value;
+            }
+            else if (name == XmlLang)
+            {
+                lang ??= attribute.Value;
+            }
+        }
+
+        if (!TryParseAddress(toValue, "to", out var to, out error) || !TryParseAddress(fromValue, "from", out var from, out error))
         {
             return false;
         }
 
-        var id = (string?)element.Attribute("id");
-        var lang = (string?)element.Attribute(XmlLang);
-        var typeValue = (string?)element.Attribute("type");
         StanzaError? stanzaError = null;
-        var payload = ImmutableArray.CreateBuilder<XElement>();
+        var payload = new PayloadBuilder();
 
-        switch (element.Name.LocalName)
+        // XNames are atomised: comparing them is comparing references.
+        var elementName = element.Name;
+        if (elementName == MessageName)
         {
-            case "message":
+            string? body = null, subject = null, thread = null, parentThread = null;
+            for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
             {
-                string? body = null, subject = null, thread = null, parentThread = null;
-                foreach (var child in element.Elements())
+                if (child.Name == BodyName && body is null && IsDefaultLanguage(child, lang))
                 {
-                    if (child.Name == Client + "body" && body is null && IsDefaultLanguage(child, lang))
-                    {
-                        body = child.Value;
-                    }
-                    else if (child.Name == Client + "subject" && subject is null && IsDefaultLanguage(child, lang))
-                    {
-                        subject = child.Value;
-                    }
-                    else if (child.Name == Client + "thread" && thread is null)
-                    {
-                        thread = child.Value;
-                        parentThread = (string?)child.Attribute("parent");
-                    }
-                    else if (child.Name == ErrorName && stanzaError is null)
-                    {
-                        stanzaError = ParseError(child);
-                    }
-                    else
-                    {
-                        payload.Add(child);
-                    }
+                    body = child.Value;
                 }
-
-                // RFC 6121 §5.2.2: a missing or unknown type is treated as 'normal'.
-                var type = typeValue switch
+                else if (child.Name == SubjectName && subject is null && IsDefaultLanguage(child, lang))
                 {
-                    "chat" => MessageType.Chat,
-                    "groupchat" => MessageType.Groupchat,
-                    "headline" => MessageType.Headline,
-                    "error" => MessageType.Error,
-                    _ => MessageType.Normal,
-                };
-                stanza = new Message
+                    subject = child.Value;
+                }
+                else if (child.Name == ThreadName && thread is null)
                 {
-                    To = to, From = from, Id = id, Language = lang, Type = type, Body = body, Subject = subject,
-                    Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.DrainToImmutable(),
-                };
-                return true;
+                    thread = child.Value;
+                    parentThread = (string?)child.Attribute(ParentName);
+                }
+                else if (child.Name == ErrorName && stanzaError is null)
+                {
+                    stanzaError = ParseError(child);
+                }
+                else
+                {
+                    payload.Add(child);
+                }
             }
 
-            case "presence":
+            // RFC 6121 §5.2.2: a missing or unknown type is treated as 'normal'.
+            var type = typeValue switch
             {
-                if (!TryParsePresenceType(typeValue, out var type))
-                {
-                    error = $"Presence type '{typeValue}' is not defined by RFC 6121 §4.7.1.";
-                    return false;
-                }
+                "chat" => MessageType.Chat,
+                "groupchat" => MessageType.Groupchat,
+                "headline" => MessageType.Headline,
+                "error" => MessageType.Error,
+                _ => MessageType.Normal,
+            };
+            stanza = new Message
+            {
+                To = to, From = from, Id = id, Language = lang, Type = type, Body = body, Subject = subject,
+                Thread = thread, ParentThread = parentThread, Error = stanzaError, Payload = payload.ToImmutable(),
+            };
+            return true;
+        }
 
-                var show = PresenceShow.None;
-                string? status = null;
-                sbyte? priority = null;
-                foreach (var child in element.Elements())
-                {
-                    if (child.Name == Client + "show" && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
-                    {
-                        show = parsedShow;
-                    }
-                    else if (child.Name == Client + "status" && status is null && IsDefaultLanguage(child, lang))
-                    {
-                        status = child.Value;
-                    }
-                    else if (child.Name == Client + "priority" && priority is null
-                        && sbyte.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedPriority))
-                    {
-                        priority = parsedPriority;
-                    }
-                    else if (child.Name == ErrorName && stanzaError is null)
-                    {
-                        stanzaError = ParseError(child);
-                    }
-                    else
-                    {
-                        payload.Add(child);
-                    }
-                }
-
-                stanza = new Presence
-                {
-                    To = to, From = from, Id = id, Language = lang, Type = type, Show = show, Status = status,
-                    Priority = priority, Error = stanzaError, Payload = payload.DrainToImmutable(),
-                };
-                return true;
+        if (elementName == PresenceName)
+        {
+            if (!TryParsePresenceType(typeValue, out var type))
+            {
+                error = $"Presence type '{typeValue}' is not defined by RFC 6121 §4.7.1.";
+                return false;
             }
 
-            default:
+            var show = PresenceShow.None;
+            string? status = null;
+            sbyte? priority = null;
+            for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
             {
-                if (!TryParseIqType(typeValue, out var type))
+                if (child.Name == ShowName && show == PresenceShow.None && TryParseShow(child.Value, out var parsedShow))
                 {
-                    error = $"IQ type '{typeValue}' is not one of get, set, result, error (RFC 6120 §8.2.3).";
-                    return false;
+                    show = parsedShow;
                 }
-
-                if (string.IsNullOrEmpty(id))
+                else if (child.Name == StatusName && status is null && IsDefaultLanguage(child, lang))
                 {
-                    error = "An IQ stanza must carry an 'id' attribute (RFC 6120 §8.2.3).";
-                    return false;
+                    status = child.Value;
                 }
-
-                foreach (var child in element.Elements())
+                else if (child.Name == PriorityName && priority is null
+                    && sbyte.TryParse(child.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsedPriority))
                 {
-                    if (child.Name == ErrorName && stanzaError is null && type == IqType.Error)
-                    {
-                        stanzaError = ParseError(child);
-                    }
-                    else
-                    {
-                        payload.Add(child);
-                    }
+                    priority = parsedPriority;
                 }
-
-                if (type is IqType.Get or IqType.Set && payload.Count != 1)
+                else if (child.Name == ErrorName && stanzaError is null)
                 {
-                    error = $"An IQ of type '{typeValue}' must contain exactly one child element (RFC 6120 §8.2.3), not {payload.Count}.";
-                    return false;
+                    stanzaError = ParseError(child);
                 }
-
-                stanza = new Iq
+                else
                 {
-                    To = to, From = from, Id = id, Language = lang, Type = type, Error = stanzaError,
-                    Payload = payload.DrainToImmutable(),
-                };
-                return true;
+                    payload.Add(child);
+                }
+            }
+
+            stanza = new Presence
+            {
+                To = to, From = from, Id = id, Language = lang, Type = type, Show = show, Status = status,
+                Priority = priority, Error = stanzaError, Payload = payload.ToImmutable(),
+            };
+            return true;
+        }
+
+        // What IsStanza left is an iq (RFC 6120 §8.2.3).
+        if (!TryParseIqType(typeValue, out var iqType))
+        {
+            error = $"IQ type '{typeValue}' is not one of get, set, result, error (RFC 6120 §8.2.3).";
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(id))
+        {
+            error = "An IQ stanza must carry an 'id' attribute (RFC 6120 §8.2.3).";
+            return false;
+        }
+
+        for (var child = FirstChildElement(element); child is not null; child = NextSiblingElement(child))
+        {
+            if (child.Name == ErrorName && stanzaError is null && iqType == IqType.Error)
+            {
+                stanzaError = ParseError(child);
+            }
+            else
+            {
+                payload.Add(child);
             }
         }
+
+        if (iqType is IqType.Get or IqType.Set && payload.Count != 1)
+        {
+            error = $"An IQ of type '{typeValue}' must contain exactly one child element (RFC 6120 §8.2.3), not {payload.Count}.";
+            return false;
+        }
+
+        stanza = new Iq
+        {
+            To = to, From = from, Id = id, Language = lang, Type = iqType, Error = stanzaError,
+            Payload = payload.ToImmutable(),
+        };
+        return true;
+    }
+
+    // Element children without the iterator Elements() allocates. HasElements first: FirstNode would turn text-only
+    // content into a text node, and parsing must not change the tree it reads.
+    private static XElement? FirstChildElement(XElement parent) =>
+        parent.HasElements ? NextElement(parent.FirstNode) : null;
+
+    private static XElement? NextSiblingElement(XElement element) => NextElement(element.NextNode);
+
+    private static XElement? NextElement(XNode? node)
+    {
+        while (node is not null and not XElement)
+        {
+            node = node.NextNode;
+        }
+
+        return (XElement?)node;
     }
 
     /// <summary>Builds the element for a stanza, in the <c>jabber:client</c> namespace.</summary>
@@ -433,11 +489,10 @@ public static class StanzaCodec
         return childLanguage is null || string.Equals(childLanguage, stanzaLanguage, StringComparison.OrdinalIgnoreCase);
     }
 
-    private static bool TryParseAddress(XElement element, string attribute, out Jid? jid, [NotNullWhen(false)] out string? error)
+    private static bool TryParseAddress(string? value, string attribute, out Jid? jid, [NotNullWhen(false)] out string? error)
     {
         jid = null;
         error = null;
-        var value = (string?)element.Attribute(attribute);
         if (value is null)
         {
             return true;
@@ -482,5 +537,52 @@ public static class StanzaCodec
         {
             writer.WriteElementString(name, Ns.Client, value);
         }
+    }
+
+    // Collects payload elements into an exactly sized array: most stanzas have a few, which stay inline here.
+    private struct PayloadBuilder
+    {
+        private InlineElements _inline;
+        private List<XElement>? _more;
+        private int _count;
+
+        public readonly int Count => _count;
+
+        public void Add(XElement element)
+        {
+            if (_count < InlineElements.Length)
+            {
+                _inline[_count] = element;
+            }
+            else
+            {
+                _more ??= [];
+                _more.Add(element);
+            }
+
+            _count++;
+        }
+
+        public readonly ImmutableArray<XElement> ToImmutable()
+        {
+            if (_count == 0)
+            {
+                return [];
+            }
+
+            var elements = new XElement[_count];
+            ReadOnlySpan<XElement> inline = _inline;
+            inline[..Math.Min(_count, InlineElements.Length)].CopyTo(elements);
+            _more?.CopyTo(elements, InlineElements.Length);
+            return ImmutableCollectionsMarshal.AsImmutableArray(elements);
+        }
+    }
+
+    [InlineArray(Length)]
+    private struct InlineElements
+    {
+        public const int Length = 8;
+
+        private XElement _element0;
     }
 }

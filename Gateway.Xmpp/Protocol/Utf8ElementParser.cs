@@ -1,0 +1,1198 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Unicode;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Gateway.Xmpp.Protocol;
+
+/// <summary>
+/// The fast path of <see cref="XmppStreamParser"/>: a strict XML 1.0 + Namespaces parser for one complete element
+/// held in contiguous UTF-8, which builds the very tree <c>XElement.Load(XmlReader)</c> builds for it. Pure: no I/O.
+/// </summary>
+/// <remarks>
+/// <para>
+/// It answers only "here is the tree", "not yet" (the input ended inside the element) or "not mine": for anything
+/// malformed, restricted or merely unusual it gives up without a reason, and the caller takes the reference path
+/// (byte scanner + one <see cref="XmlReader"/>), which accepts the element or raises the proper stream error. So the
+/// security properties stay with the reference path, and this parser only has to be right about what it accepts: a
+/// subset of what the reference accepts, with an identical tree (<c>XNode.DeepEquals</c>, same attribute order,
+/// same empty/non-empty elements), and about "not yet", which it says only when the scanner would not have refused
+/// the bytes seen so far either. It never throws for any input.
+/// </para>
+/// <para>Accepted: ASCII element and attribute names; default and prefixed namespace declarations (on the element
+/// or inherited from the stream header); <c>xml:lang</c>; the five predefined entities and character references to
+/// XML 1.0 §2.2 Chars; CDATA sections; line-end (§2.11) and attribute-value (§3.3.3) normalisation; any valid UTF-8
+/// text. Everything else falls back, among it: non-ASCII names, other <c>xml:</c> attributes (<c>xml:space</c>),
+/// declarations of the <c>xml</c>/<c>xmlns</c> prefixes or URIs, more than <see cref="MaxAttributes"/> attributes on
+/// an element or <see cref="MaxBindings"/> prefixes in scope (the reference path handles those without quadratic
+/// lookups), and of course comments, PIs and DOCTYPEs, which the reference path refuses (RFC 6120 §11.1).</para>
+/// <para>Names, namespaces and the values of to, from, type and xml:lang are looked up in small per-parser caches
+/// keyed by their bytes, so a repeated one costs neither a string nor a global <see cref="XNamespace"/> lookup. The
+/// caches are direct-mapped with a fixed number of entries: a peer inventing names can make them miss, never grow.</para>
+/// <para>Not thread-safe; one per <see cref="XmppStreamParser"/>.</para>
+/// </remarks>
+internal sealed class Utf8ElementParser
+{
+    /// <summary>More attributes than this on one element go to the reference path (duplicate checks are quadratic here).</summary>
+    public const int MaxAttributes = 32;
+
+    /// <summary>More prefix declarations than this in scope go to the reference path (prefix lookup is linear here).</summary>
+    public const int MaxBindings = 32;
+
+    private const int NameCacheSize = 128;       // power of two; two-way: 64 sets of two
+    private const int NamespaceCacheSize = 32;   // power of two
+    private const int ValueCacheSize = 32;       // power of two
+    private const int MaxCachedKeyBytes = 128;
+    private const int PackedNameBytes = 16;
+    private const int StackCharBufferSize = 256;
+
+    // Character classes of ASCII bytes for names (only ASCII names take the fast path) and XML whitespace.
+    private const byte NameStartClass = 1;   // XML 1.0 §2.3 [4] restricted to ASCII, minus ':' (Namespaces §3 NCName)
+    private const byte NameCharClass = 2;    // §2.3 [4a] restricted to ASCII, minus ':'
+    private const byte WhitespaceClass = 4;  // §2.3 [3] S
+
+    // Bytes that end a plain run of character data and need a closer look. Everything below 0x20 is either an illegal
+    // character (XML 1.0 §2.2) or whitespace that §2.11/§3.3.3 normalise.
+    private static readonly SearchValues<byte> s_textSpecials = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F&]"u8);
+
+    private static readonly SearchValues<byte> s_attributeSpecials = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\t\n\u000B\u000C\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F&"u8);
+
+    private static readonly SearchValues<byte> s_cdataSpecials = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
+
+    // ASCII that decodes to itself: the common case of ids, addresses, types and most text, copied in one pass.
+    private static readonly SearchValues<byte> s_plainText = SearchValues.Create(PrintableAscii(except: "&]", plus: "\t\n"));
+    private static readonly SearchValues<byte> s_plainAttribute = SearchValues.Create(PrintableAscii(except: "&", plus: ""));
+    private static readonly SearchValues<byte> s_plainCData = SearchValues.Create(PrintableAscii(except: "", plus: "\t\n"));
+
+    // The same, minus the byte that ends the run: one scan finds the end and tells whether there is anything to decode.
+    private static readonly SearchValues<byte> s_plainTextUntilMarkup = SearchValues.Create(PrintableAscii(except: "&]<", plus: "\t\n"));
+    private static readonly SearchValues<byte> s_plainValueUntilQuote = SearchValues.Create(PrintableAscii(except: "&<\"", plus: ""));
+    private static readonly SearchValues<byte> s_plainValueUntilApostrophe = SearchValues.Create(PrintableAscii(except: "&<'", plus: ""));
+
+    // XNamespace.None, .Xml and .Xmlns dereference a weak reference on every call; these strong ones also keep the
+    // three namespaces (and so the XNames in the caches) the very instances XNamespace.Get returns.
+    private static readonly XNamespace s_none = XNamespace.None;
+    private static readonly XNamespace s_xml = XNamespace.Xml;
+    private static readonly XNamespace s_xmlns = XNamespace.Xmlns;
+
+    private static readonly XName s_xmlnsAttribute = s_none + "xmlns";
+    private static readonly XName s_xmlLang = s_xml + "lang";
+
+    // Attributes whose values repeat from stanza to stanza (RFC 6120 §8.1): addresses, types, languages. Their
+    // strings are cached by their bytes, so a repeated address is the same string instance, which Jid's own cache
+    // then recognises without even comparing characters.
+    private static readonly XName s_to = s_none + "to";
+    private static readonly XName s_from = s_none + "from";
+    private static readonly XName s_type = s_none + "type";
+
+    // Slots are structs in one array, and short names are stored inline: a lookup touches one or two cache lines
+    // instead of chasing entry and key objects, which the stream of freshly allocated trees keeps evicting.
+    private readonly NameSlot[] _names = new NameSlot[NameCacheSize];
+    private readonly KeySlot<XNamespace>[] _namespaces = new KeySlot<XNamespace>[NamespaceCacheSize];
+    private readonly KeySlot<string>[] _values = new KeySlot<string>[ValueCacheSize];
+
+    private readonly Attribute[] _attributes = new Attribute[MaxAttributes];
+    private readonly XNamespace?[] _declared = new XNamespace?[MaxAttributes];
+    private readonly XName?[] _attributeNames = new XName?[MaxAttributes];
+    private readonly Binding[] _bindings = new Binding[MaxBindings];
+    private Frame[] _frames = new Frame[8];
+    private int _bindingCount;
+    private bool _outOfInput;
+
+    // Scope inherited from the stream header (RFC 6120 §4.8.2, §4.8.5).
+    private XNamespace _headerDefault = s_none;
+    private HeaderBinding[] _headerBindings = [];
+
+    private enum Mode
+    {
+        Text,
+        Attribute,
+        CData,
+    }
+
+    private enum AttributeKind : byte
+    {
+        Plain,
+        Prefixed,
+        DefaultDeclaration,
+        PrefixDeclaration,
+        XmlLang,
+    }
+
+    /// <summary>
+    /// The namespaces a top-level element inherits from the stream header: its default namespace and its prefixes,
+    /// as <see cref="XmlParserContext"/> gives them to the reference path. Called once per stream.
+    /// </summary>
+    public void SetScope(IEnumerable<(string Prefix, string Uri)> declarations)
+    {
+        _headerDefault = s_none;
+        var bindings = new List<HeaderBinding>();
+        foreach ((string prefix, string uri) in declarations)
+        {
+            if (prefix.Length == 0)
+            {
+                _headerDefault = XNamespace.Get(uri);
+            }
+            else if (prefix != "xml" && Ascii.IsValid(prefix))
+            {
+                // A non-ASCII prefix never matches, because non-ASCII names fall back anyway.
+                bindings.Add(new HeaderBinding(Encoding.ASCII.GetBytes(prefix), XNamespace.Get(uri)));
+            }
+        }
+
+        // Later declarations of a prefix cannot exist (the header's attributes are unique), so order is irrelevant.
+        _headerBindings = [.. bindings];
+    }
+
+    /// <summary>Forgets the stream header's scope (a new stream is starting).</summary>
+    public void ClearScope()
+    {
+        _headerDefault = s_none;
+        _headerBindings = [];
+    }
+
+    /// <summary>
+    /// Parses the element that starts at <c>input[0]</c> (a <c>'&lt;'</c>) and ends within <paramref name="input"/>.
+    /// </summary>
+    /// <param name="input">The bytes from the element's <c>'&lt;'</c> on; may continue past the element.</param>
+    /// <param name="maxDepth">Nesting limit; an element nested deeper is not taken (the reference path refuses it).</param>
+    /// <param name="element">The tree, when the result is <see cref="ElementParseStatus.Complete"/>.</param>
+    /// <param name="length">The element's length in bytes, when the result is <see cref="ElementParseStatus.Complete"/>.</param>
+    public ElementParseStatus TryParse(ReadOnlySpan<byte> input, int maxDepth, out XElement? element, out int length)
+    {
+        _outOfInput = false;
+        try
+        {
+            if (TryParseCore(input, maxDepth, out element, out length))
+            {
+                return ElementParseStatus.Complete;
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or XmlException)
+        {
+            // Defence in depth: LINQ to XML validates names and attributes too. Whatever it objects to, the reference
+            // path decides.
+            _outOfInput = false;
+        }
+
+        // A tree given up halfway must not stay reachable from here until the next element overwrites it.
+        Array.Clear(_frames);
+        element = null;
+        length = 0;
+        return _outOfInput ? ElementParseStatus.Incomplete : ElementParseStatus.Declined;
+    }
+
+    // Gives up because the input ended, with everything before acceptable: more input may complete the element. Only
+    // used where the reference path's byte scanner would not have refused the bytes seen so far either.
+    private bool OutOfInput()
+    {
+        _outOfInput = true;
+        return false;
+    }
+
+    private bool TryParseCore(ReadOnlySpan<byte> s, int maxDepth, [NotNullWhen(true)] out XElement? root, out int length)
+    {
+        root = null;
+        length = 0;
+        _bindingCount = 0;
+        int depth = 0;
+        int p = 0;
+        XElement? current = null;
+        XNamespace defaultNamespace = _headerDefault;
+        while (true)
+        {
+            // Invariant: s[p] == '<'.
+            if (p + 1 >= s.Length)
+            {
+                return OutOfInput();
+            }
+
+            byte next = s[p + 1];
+            if (next == (byte)'/')
+            {
+                // XML 1.0 §3.1 [42]: ETag ::= '</' Name S? '>', the same Name as the start tag (WFC: Element Type Match).
+                if (depth == 0)
+                {
+                    return false;
+                }
+
+                ref Frame frame = ref _frames[depth - 1];
+                ReadOnlySpan<byte> expected = s.Slice(frame.NameStart, frame.NameLength);
+                int nameStart = p + 2;
+                int nameEnd = nameStart + frame.NameLength;
+                if (nameEnd >= s.Length)
+                {
+                    // Cut short: more input helps only if what is here is the start of the expected name.
+                    ReadOnlySpan<byte> present = s[nameStart..];
+                    return present.Length <= expected.Length && expected.StartsWith(present) ? OutOfInput() : false;
+                }
+
+                if (!s[nameStart..nameEnd].SequenceEqual(expected))
+                {
+                    return false;
+                }
+
+                int q = SkipWhitespace(s, nameEnd);
+                if (q >= s.Length)
+                {
+                    return OutOfInput();
+                }
+
+                if (s[q] != (byte)'>')
+                {
+                    return false;
+                }
+
+                XElement closed = frame.Element;
+                if (closed.IsEmpty)
+                {
+                    // "<a></a>": XElement.Load marks it as not empty, and so it serialises back with an end tag.
+                    closed.Add(string.Empty);
+                }
+
+                _bindingCount = frame.BindingStart;
+                frame = default;
+                depth--;
+                p = q + 1;
+                if (depth == 0)
+                {
+                    root = closed;
+                    length = p;
+                    return true;
+                }
+
+                current = _frames[depth - 1].Element;
+                defaultNamespace = _frames[depth - 1].DefaultNamespace;
+            }
+            else if (next == (byte)'!')
+            {
+                // RFC 6120 §11.1: "<![CDATA[" is the only "<!" construct allowed; the reference path refuses the others.
+                ReadOnlySpan<byte> markup = s[(p + 2)..];
+                if (depth == 0 || !markup.StartsWith("[CDATA["u8))
+                {
+                    return depth > 0 && markup.Length < 7 && "[CDATA["u8.StartsWith(markup) ? OutOfInput() : false;
+                }
+
+                int start = p + 9;
+                int end = s[start..].IndexOf("]]>"u8);
+                if (end < 0)
+                {
+                    return OutOfInput();
+                }
+
+                if (!TryDecode(s, start, end, Mode.CData, out string? data))
+                {
+                    return false;
+                }
+
+                current!.Add(new XCData(data));
+                p = start + end + 3;
+            }
+            else
+            {
+                if (next == (byte)'?' || depth >= maxDepth)
+                {
+                    return false;
+                }
+
+                int tagStart = p;
+                if (!TryParseStartTag(
+                    s, ref p, defaultNamespace, out XElement? element, out bool empty, out XNamespace innerDefault, out int bindingStart, out int nameLength))
+                {
+                    return false;
+                }
+
+                current?.Add(element);
+                if (empty)
+                {
+                    _bindingCount = bindingStart;
+                    if (depth == 0)
+                    {
+                        root = element;
+                        length = p;
+                        return true;
+                    }
+                }
+                else
+                {
+                    if (depth == _frames.Length)
+                    {
+                        Array.Resize(ref _frames, depth * 2);
+                    }
+
+                    // The start tag's name sits right after its '<'; the end tag's name is compared with those bytes.
+                    _frames[depth++] = new Frame(element, tagStart + 1, nameLength, bindingStart, innerDefault);
+                    current = element;
+                    defaultNamespace = innerDefault;
+                }
+            }
+
+            // Character data up to the next markup.
+            int lt = s[p..].IndexOfAnyExcept(s_plainTextUntilMarkup);
+            if (lt < 0)
+            {
+                return OutOfInput();
+            }
+
+            bool plain = s[p + lt] == (byte)'<';
+            if (!plain)
+            {
+                int rest = s[(p + lt)..].IndexOf((byte)'<');
+                if (rest < 0)
+                {
+                    return OutOfInput();
+                }
+
+                lt += rest;
+            }
+
+            if (lt > 0)
+            {
+                string? text;
+                if (plain)
+                {
+                    text = Encoding.Latin1.GetString(s.Slice(p, lt));
+                }
+                else if (!TryDecode(s, p, lt, Mode.Text, out text))
+                {
+                    return false;
+                }
+
+                current!.Add(text);
+                p += lt;
+            }
+        }
+    }
+
+    // XML 1.0 §3.1 [40] STag / [44] EmptyElemTag with Namespaces §5. On entry s[p] == '<'; on success p is past the '>'.
+    // Slices of s are passed on as offsets: a span slice spilled to the stack and reloaded as an argument costs a
+    // store-forwarding stall per call here.
+    private bool TryParseStartTag(
+        ReadOnlySpan<byte> s,
+        ref int p,
+        XNamespace outerDefault,
+        [NotNullWhen(true)] out XElement? element,
+        out bool empty,
+        out XNamespace innerDefault,
+        out int bindingStart,
+        out int nameLength)
+    {
+        element = null;
+        empty = false;
+        innerDefault = outerDefault;
+        bindingStart = _bindingCount;
+
+        int nameStart = p + 1;
+        int nameEnd = ScanQName(s, nameStart, out int nameColon);
+        nameLength = nameEnd - nameStart;
+        if (nameEnd < 0)
+        {
+            return false;
+        }
+
+        if (nameEnd == s.Length)
+        {
+            return OutOfInput();
+        }
+
+        // Attributes: just their positions for now, since a declaration may follow the attribute that uses it.
+        Attribute[] attributes = _attributes;
+        int count = 0;
+        int q = nameEnd;
+        while (true)
+        {
+            int before = q;
+            q = SkipWhitespace(s, q);
+            if (q >= s.Length)
+            {
+                return OutOfInput();
+            }
+
+            byte b = s[q];
+            if (b == (byte)'>')
+            {
+                q++;
+                break;
+            }
+
+            if (b == (byte)'/')
+            {
+                if (q + 1 >= s.Length)
+                {
+                    return OutOfInput();
+                }
+
+                if (s[q + 1] != (byte)'>')
+                {
+                    return false;
+                }
+
+                q += 2;
+                empty = true;
+                break;
+            }
+
+            // §3.1 [40]: attributes are separated from the name and from each other by whitespace.
+            if (q == before || count == MaxAttributes)
+            {
+                return false;
+            }
+
+            int attributeStart = q;
+            int attributeEnd = ScanQName(s, attributeStart, out int attributeColon);
+            if (attributeEnd < 0)
+            {
+                return false;
+            }
+
+            q = SkipWhitespace(s, attributeEnd);
+            if (q >= s.Length)
+            {
+                return OutOfInput();
+            }
+
+            if (s[q] != (byte)'=')
+            {
+                return false;
+            }
+
+            q = SkipWhitespace(s, q + 1);
+            if (q >= s.Length)
+            {
+                return OutOfInput();
+            }
+
+            if (s[q] is not ((byte)'"' or (byte)'\''))
+            {
+                return false;
+            }
+
+            byte quote = s[q];
+            int valueStart = q + 1;
+            int valueLength = s[valueStart..].IndexOfAnyExcept(quote == (byte)'"' ? s_plainValueUntilQuote : s_plainValueUntilApostrophe);
+            if (valueLength < 0)
+            {
+                return OutOfInput();
+            }
+
+            bool plain = s[valueStart + valueLength] == quote;
+            if (!plain)
+            {
+                int rest = s[(valueStart + valueLength)..].IndexOfAny(quote, (byte)'<');
+                if (rest < 0)
+                {
+                    return OutOfInput();
+                }
+
+                // §3.1 [10]: AttValue excludes '<'.
+                if (s[valueStart + valueLength + rest] == (byte)'<')
+                {
+                    return false;
+                }
+
+                valueLength += rest;
+            }
+
+            // Namespaces §3: the declarations on this element are in scope for its own name and all its attributes,
+            // also those before them: they take effect now, names are resolved once the tag is complete.
+            AttributeKind kind = AttributeKind.Plain;
+            if (attributeColon < 0)
+            {
+                if (s[attributeStart..attributeEnd].SequenceEqual("xmlns"u8))
+                {
+                    if (!TryGetNamespace(s, valueStart, valueLength, allowEmpty: true, out XNamespace? ns))
+                    {
+                        return false;
+                    }
+
+                    kind = AttributeKind.DefaultDeclaration;
+                    _declared[count] = ns;
+                    innerDefault = ns;
+                }
+            }
+            else
+            {
+                int localStart = attributeColon + 1;
+                ReadOnlySpan<byte> prefix = s[attributeStart..attributeColon];
+                ReadOnlySpan<byte> local = s[localStart..attributeEnd];
+                if (prefix.SequenceEqual("xmlns"u8))
+                {
+                    // Namespaces §3: the xml and xmlns prefixes have fixed bindings; an empty value undeclares nothing
+                    // in XML 1.0 (NSC: No Prefix Undeclaring). The reference path reports whatever of it is an error.
+                    if (local.SequenceEqual("xml"u8) || local.SequenceEqual("xmlns"u8) || _bindingCount == MaxBindings
+                        || !TryGetNamespace(s, valueStart, valueLength, allowEmpty: false, out XNamespace? ns))
+                    {
+                        return false;
+                    }
+
+                    kind = AttributeKind.PrefixDeclaration;
+                    _declared[count] = ns;
+                    _bindings[_bindingCount++] = new Binding(localStart, attributeEnd - localStart, ns);
+                }
+                else if (prefix.SequenceEqual("xml"u8))
+                {
+                    // xml:space changes how XmlReader classifies whitespace, and the others are rare: only xml:lang.
+                    if (!local.SequenceEqual("lang"u8))
+                    {
+                        return false;
+                    }
+
+                    kind = AttributeKind.XmlLang;
+                }
+                else
+                {
+                    kind = AttributeKind.Prefixed;
+                }
+            }
+
+            attributes[count++] = new Attribute(attributeStart, attributeEnd - attributeStart, attributeColon, valueStart, valueLength, plain, kind);
+            q = valueStart + valueLength + 1;
+        }
+
+        XNamespace? elementNamespace = innerDefault;
+        int elementLocalStart = nameStart;
+        if (nameColon >= 0)
+        {
+            elementNamespace = LookupPrefix(s, nameStart, nameColon - nameStart);
+            if (elementNamespace is null)
+            {
+                return false;
+            }
+
+            elementLocalStart = nameColon + 1;
+        }
+
+        element = new XElement(GetName(s, elementLocalStart, nameEnd - elementLocalStart, elementNamespace));
+        if (count > 0 && !TryAddAttributes(s, element, count))
+        {
+            return false;
+        }
+
+        p = q;
+        return true;
+    }
+
+    // The second half of a start tag, kept apart so the scanning loop above keeps its registers.
+    private bool TryAddAttributes(ReadOnlySpan<byte> s, XElement element, int count)
+    {
+        Attribute[] attributes = _attributes;
+        XName?[] names = _attributeNames;
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly Attribute attribute = ref attributes[i];
+            XName name;
+            string? value;
+            switch (attribute.Kind)
+            {
+                case AttributeKind.DefaultDeclaration:
+                    name = s_xmlnsAttribute;
+                    value = _declared[i]!.NamespaceName;
+                    break;
+                case AttributeKind.PrefixDeclaration:
+                    name = GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, s_xmlns);
+                    value = _declared[i]!.NamespaceName;
+                    break;
+                case AttributeKind.XmlLang:
+                    name = s_xmlLang;
+                    if (!TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case AttributeKind.Prefixed:
+                {
+                    // Namespaces §6.2: a prefixed attribute is in its prefix's namespace.
+                    XNamespace? ns = LookupPrefix(s, attribute.NameStart, attribute.Colon - attribute.NameStart);
+                    if (ns is null || !TryDecodeValue(s, in attribute, out value))
+                    {
+                        return false;
+                    }
+
+                    name = GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, ns);
+                    break;
+                }
+
+                default:
+                {
+                    // Namespaces §6.2: an unprefixed attribute is in no namespace, whatever the default namespace.
+                    name = GetName(s, attribute.NameStart, attribute.NameLength, s_none);
+                    bool decoded = ReferenceEquals(name, s_to) || ReferenceEquals(name, s_from) || ReferenceEquals(name, s_type)
+                        ? TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value)
+                        : TryDecodeValue(s, in attribute, out value);
+                    if (!decoded)
+                    {
+                        return false;
+                    }
+
+                    break;
+                }
+            }
+
+            // XML 1.0 §3.1 WFC Unique Att Spec and Namespaces §6.3: no two attributes with the same expanded name
+            // (XNames are atomised, so reference equality is name equality).
+            for (int j = 0; j < i; j++)
+            {
+                if (ReferenceEquals(names[j], name))
+                {
+                    return false;
+                }
+            }
+
+            names[i] = name;
+            element.Add(new XAttribute(name, value!));
+        }
+
+        return true;
+    }
+
+    private XNamespace? LookupPrefix(ReadOnlySpan<byte> s, int start, int length)
+    {
+        ReadOnlySpan<byte> prefix = s.Slice(start, length);
+        if (prefix.SequenceEqual("xml"u8) || prefix.SequenceEqual("xmlns"u8))
+        {
+            // Elements in the xml namespace, or names with the reserved xmlns prefix: the reference path decides.
+            return null;
+        }
+
+        for (int i = _bindingCount - 1; i >= 0; i--)
+        {
+            ref Binding binding = ref _bindings[i];
+            if (s.Slice(binding.PrefixStart, binding.PrefixLength).SequenceEqual(prefix))
+            {
+                return binding.Namespace;
+            }
+        }
+
+        foreach (HeaderBinding binding in _headerBindings)
+        {
+            if (prefix.SequenceEqual(binding.Prefix))
+            {
+                return binding.Namespace;
+            }
+        }
+
+        return null;
+    }
+
+    // The XName of an ASCII NCName in a namespace, through the per-parser cache. The hit in the first way is inlined
+    // into the callers: a name is looked up for every element and attribute.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private XName GetName(ReadOnlySpan<byte> s, int start, int length, XNamespace ns)
+    {
+        if (length <= PackedNameBytes)
+        {
+            (ulong low, ulong high) = Pack(s, start, length);
+            ulong mixed = (low * 0x9E3779B97F4A7C15UL) ^ (high * 0xC2B2AE3D27D4EB4FUL) ^ (uint)length;
+            int set = ((int)(mixed >> 32) ^ (int)mixed ^ ns.GetHashCode()) & (NameCacheSize - 2);
+            ref NameSlot first = ref _names[set];
+            if (first.Matches(low, high, length, ns))
+            {
+                return first.Name!;
+            }
+
+            return GetNameSlow(s.Slice(start, length), ns, low, high, set);
+        }
+
+        // Rare in XMPP; XNamespace's own table still atomises it.
+        return ns.GetName(Encoding.ASCII.GetString(s.Slice(start, length)));
+    }
+
+    private XName GetNameSlow(ReadOnlySpan<byte> local, XNamespace ns, ulong low, ulong high, int set)
+    {
+        // Two ways per set: two names that hash alike do not evict each other. A hit in the second way leaves both
+        // where they are (swapping would rewrite two slots for each of them on every stanza); a new name goes first.
+        ref NameSlot first = ref _names[set];
+        ref NameSlot second = ref _names[set + 1];
+        if (second.Matches(low, high, local.Length, ns))
+        {
+            return second.Name!;
+        }
+
+        XName name = ns.GetName(Encoding.ASCII.GetString(local));
+        second = first;
+        first = new NameSlot(low, high, local.Length, ns, name);
+        return name;
+    }
+
+    // Up to 16 bytes of s as two integers; with the length, they identify the bytes exactly.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (ulong Low, ulong High) Pack(ReadOnlySpan<byte> s, int start, int length)
+    {
+        if (length >= 8)
+        {
+            ulong low = MemoryMarshal.Read<ulong>(s[start..]);
+            ulong high = length == 8 ? 0 : MemoryMarshal.Read<ulong>(s[(start + length - 8)..]) >> (8 * (PackedNameBytes - length));
+            return (low, high);
+        }
+
+        if (start + 8 <= s.Length)
+        {
+            // A name is always followed by more of the tag: one load, masked to the name's bytes.
+            return (MemoryMarshal.Read<ulong>(s[start..]) & ((1UL << (8 * length)) - 1), 0);
+        }
+
+        ulong value = 0;
+        for (int i = start + length - 1; i >= start; i--)
+        {
+            value = (value << 8) | s[i];
+        }
+
+        return (value, 0);
+    }
+
+    // The namespace named by a declaration's raw attribute value, through the per-parser cache.
+    private bool TryGetNamespace(ReadOnlySpan<byte> s, int start, int length, bool allowEmpty, [NotNullWhen(true)] out XNamespace? ns)
+    {
+        ns = null;
+        if (length == 0)
+        {
+            // Namespaces §6.2: xmlns="" puts unprefixed elements back in no namespace.
+            ns = allowEmpty ? s_none : null;
+            return ns is not null;
+        }
+
+        ReadOnlySpan<byte> raw = s.Slice(start, length);
+        ref KeySlot<XNamespace> entry = ref _namespaces[Hash(raw) & (NamespaceCacheSize - 1)];
+        if (entry.Key is not null && raw.SequenceEqual(entry.Key))
+        {
+            ns = entry.Value!;
+            return true;
+        }
+
+        // Namespaces §3: the xml and xmlns namespace names may not be bound to other prefixes (or be the default).
+        if (!TryDecode(s, start, length, Mode.Attribute, out string? uri) || uri.Length == 0 || uri == s_xml.NamespaceName
+            || uri == s_xmlns.NamespaceName)
+        {
+            return false;
+        }
+
+        ns = XNamespace.Get(uri);
+        if (length <= MaxCachedKeyBytes)
+        {
+            entry = new KeySlot<XNamespace>(raw.ToArray(), ns);
+        }
+
+        return true;
+    }
+
+    private bool TryDecodeValue(ReadOnlySpan<byte> s, in Attribute attribute, [NotNullWhen(true)] out string? value)
+    {
+        if (attribute.Plain)
+        {
+            value = attribute.ValueLength == 0 ? string.Empty : Encoding.Latin1.GetString(s.Slice(attribute.ValueStart, attribute.ValueLength));
+            return true;
+        }
+
+        return TryDecode(s, attribute.ValueStart, attribute.ValueLength, Mode.Attribute, out value);
+    }
+
+    // An attribute value that repeats from stanza to stanza, through the per-parser cache.
+    private bool TryDecodeRepeatedValue(ReadOnlySpan<byte> s, int start, int length, [NotNullWhen(true)] out string? value)
+    {
+        if (length > MaxCachedKeyBytes)
+        {
+            return TryDecode(s, start, length, Mode.Attribute, out value);
+        }
+
+        ReadOnlySpan<byte> raw = s.Slice(start, length);
+        ref KeySlot<string> entry = ref _values[Hash(raw) & (ValueCacheSize - 1)];
+        if (entry.Key is not null && raw.SequenceEqual(entry.Key))
+        {
+            // Decoding is a function of the bytes alone: equal bytes, equal (and equally valid) value.
+            value = entry.Value!;
+            return true;
+        }
+
+        if (!TryDecode(s, start, length, Mode.Attribute, out value))
+        {
+            return false;
+        }
+
+        entry = new KeySlot<string>(raw.ToArray(), value);
+        return true;
+    }
+
+    // Character data, an attribute value or a CDATA section, to the string XmlReader reports for it.
+    private bool TryDecode(ReadOnlySpan<byte> s, int start, int length, Mode mode, [NotNullWhen(true)] out string? value)
+    {
+        ReadOnlySpan<byte> raw = s.Slice(start, length);
+        (SearchValues<byte> plain, SearchValues<byte> specials) = mode switch
+        {
+            Mode.Text => (s_plainText, s_textSpecials),
+            Mode.Attribute => (s_plainAttribute, s_attributeSpecials),
+            _ => (s_plainCData, s_cdataSpecials),
+        };
+
+        if (raw.IndexOfAnyExcept(plain) < 0)
+        {
+            // Printable ASCII (and tab and line feed in text): one byte is one char, nothing to check or replace.
+            value = raw.IsEmpty ? string.Empty : Encoding.Latin1.GetString(raw);
+            return true;
+        }
+
+        return TryDecodeSlow(raw, mode, specials, out value);
+    }
+
+    // Runs of anything but specials are transcoded with UTF-8 validation: RFC 6120 §11.6 and XML 1.0 §2.2 want
+    // well-formed UTF-8 (no overlong forms, no surrogates) and none of the two non-characters U+FFFE and U+FFFF.
+    private bool TryDecodeSlow(ReadOnlySpan<byte> raw, Mode mode, SearchValues<byte> specials, [NotNullWhen(true)] out string? value)
+    {
+        value = null;
+        // Decoding never produces more UTF-16 units than there are bytes: references shrink, UTF-8 needs >= 1 byte a unit.
+        char[]? rented = raw.Length > StackCharBufferSize ? ArrayPool<char>.Shared.Rent(raw.Length) : null;
+        Span<char> destination = rented ?? stackalloc char[StackCharBufferSize];
+        try
+        {
+            int written = 0;
+            int i = 0;
+            while (i < raw.Length)
+            {
+                int special = raw[i..].IndexOfAny(specials);
+                int runEnd = special < 0 ? raw.Length : i + special;
+                if (runEnd > i)
+                {
+                    // Specials are ASCII, so a run never splits a multi-byte sequence.
+                    ReadOnlySpan<byte> run = raw[i..runEnd];
+                    if (Utf8.ToUtf16(run, destination[written..], out _, out int chars, replaceInvalidSequences: false)
+                        != OperationStatus.Done
+                        || ContainsFffeOrFfff(run))
+                    {
+                        return false;
+                    }
+
+                    written += chars;
+                    i = runEnd;
+                    if (i == raw.Length)
+                    {
+                        break;
+                    }
+                }
+
+                byte b = raw[i];
+                switch (b)
+                {
+                    case (byte)'&' when mode != Mode.CData:
+                        if (!TryDecodeReference(raw, ref i, destination, ref written))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    case (byte)'\r':
+                        // XML 1.0 §2.11: "\r\n" and a lone "\r" are read as "\n"; §3.3.3 then turns it into a space.
+                        destination[written++] = mode == Mode.Attribute ? ' ' : '\n';
+                        i++;
+                        if (i < raw.Length && raw[i] == (byte)'\n')
+                        {
+                            i++;
+                        }
+
+                        break;
+                    case (byte)'\n' or (byte)'\t' when mode == Mode.Attribute:
+                        // XML 1.0 §3.3.3: each whitespace character of a CDATA-type attribute value becomes a space.
+                        destination[written++] = ' ';
+                        i++;
+                        break;
+                    case (byte)']' when mode == Mode.Text:
+                        // XML 1.0 §2.4: "]]>" may not appear in character data.
+                        if (raw[i..].StartsWith("]]>"u8))
+                        {
+                            return false;
+                        }
+
+                        destination[written++] = ']';
+                        i++;
+                        break;
+                    default:
+                        // XML 1.0 §2.2: control characters other than tab, line feed and carriage return.
+                        return false;
+                }
+            }
+
+            value = new string(destination[..written]);
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // XML 1.0 §4.6 predefined entities and §4.1 [66] character references. On entry raw[i] == '&'.
+    private static bool TryDecodeReference(ReadOnlySpan<byte> raw, ref int i, Span<char> destination, ref int written)
+    {
+        // "&#x10FFFF;" is the longest reference without leading zeros; longer ones go to the reference path.
+        ReadOnlySpan<byte> rest = raw[(i + 1)..];
+        int semicolon = rest[..Math.Min(rest.Length, 9)].IndexOf((byte)';');
+        if (semicolon <= 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> name = rest[..semicolon];
+        i += semicolon + 2;
+        char c;
+        switch (name)
+        {
+            case [(byte)'l', (byte)'t']: c = '<'; break;
+            case [(byte)'g', (byte)'t']: c = '>'; break;
+            case [(byte)'a', (byte)'m', (byte)'p']: c = '&'; break;
+            case [(byte)'a', (byte)'p', (byte)'o', (byte)'s']: c = '\''; break;
+            case [(byte)'q', (byte)'u', (byte)'o', (byte)'t']: c = '"'; break;
+            case [(byte)'#', .. var digits]:
+                if (!TryParseCharacterReference(digits, out int codePoint))
+                {
+                    return false;
+                }
+
+                // §4.1 WFC Legal Character: the referenced character must match Char (§2.2).
+                if (!IsXmlChar(codePoint))
+                {
+                    return false;
+                }
+
+                if (codePoint >= 0x10000)
+                {
+                    new Rune(codePoint).EncodeToUtf16(destination[written..]);
+                    written += 2;
+                    return true;
+                }
+
+                c = (char)codePoint;
+                break;
+            default:
+                // §4.1 WFC Entity Declared: no other entity exists (no DTD, RFC 6120 §11.1).
+                return false;
+        }
+
+        destination[written++] = c;
+        return true;
+    }
+
+    // §4.1 [66]: '&#' [0-9]+ ';' | '&#x' [0-9a-fA-F]+ ';' (a lowercase x only).
+    private static bool TryParseCharacterReference(ReadOnlySpan<byte> digits, out int codePoint)
+    {
+        codePoint = 0;
+        bool hex = digits.Length > 0 && digits[0] == (byte)'x';
+        if (hex)
+        {
+            digits = digits[1..];
+        }
+
+        if (digits.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (byte d in digits)
+        {
+            int value;
+            if (d is >= (byte)'0' and <= (byte)'9')
+            {
+                value = d - '0';
+            }
+            else if (hex && d is >= (byte)'a' and <= (byte)'f')
+            {
+                value = d - 'a' + 10;
+            }
+            else if (hex && d is >= (byte)'A' and <= (byte)'F')
+            {
+                value = d - 'A' + 10;
+            }
+            else
+            {
+                return false;
+            }
+
+            // At most 7 digits reach here, so this cannot overflow.
+            codePoint = (codePoint * (hex ? 16 : 10)) + value;
+        }
+
+        return true;
+    }
+
+    // XML 1.0 §2.2 [2]: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+    private static bool IsXmlChar(int c) =>
+        c is 0x9 or 0xA or 0xD or (>= 0x20 and <= 0xD7FF) or (>= 0xE000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFF);
+
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8: well-formed, but not XML characters.
+    private static bool ContainsFffeOrFfff(ReadOnlySpan<byte> utf8)
+    {
+        int i = 0;
+        while (true)
+        {
+            int k = utf8[i..].IndexOf([(byte)0xEF, (byte)0xBF]);
+            if (k < 0)
+            {
+                return false;
+            }
+
+            i += k + 2;
+            if (i < utf8.Length && utf8[i] >= 0xBE)
+            {
+                return true;
+            }
+        }
+    }
+
+    // An ASCII QName: NCName (':' NCName)?. Returns the index just past it, s.Length when the input ends inside it
+    // (or right after it, where it might go on), or -1 when no such name starts at i. The caller checks what follows.
+    private static int ScanQName(ReadOnlySpan<byte> s, int i, out int colon)
+    {
+        colon = -1;
+        if (i >= s.Length || (CharClasses[s[i]] & NameStartClass) == 0)
+        {
+            return -1;
+        }
+
+        i++;
+        while (i < s.Length)
+        {
+            byte b = s[i];
+            if ((CharClasses[b] & NameCharClass) != 0)
+            {
+                i++;
+            }
+            else if (b == (byte)':' && colon < 0 && (i + 1 == s.Length || (CharClasses[s[i + 1]] & NameStartClass) != 0))
+            {
+                colon = i;
+                i += 2;
+            }
+            else
+            {
+                return i;
+            }
+        }
+
+        return s.Length;
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> s, int i)
+    {
+        while (i < s.Length && (CharClasses[s[i]] & WhitespaceClass) != 0)
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    // Length, first and last eight bytes: names and namespace URIs are short and differ there.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(ReadOnlySpan<byte> key)
+    {
+        ulong first;
+        ulong last;
+        if (key.Length >= 8)
+        {
+            first = MemoryMarshal.Read<ulong>(key);
+            last = MemoryMarshal.Read<ulong>(key[^8..]);
+        }
+        else
+        {
+            first = 0;
+            foreach (byte b in key)
+            {
+                first = (first << 8) | b;
+            }
+
+            last = 0;
+        }
+
+        ulong h = (first * 0x9E3779B97F4A7C15UL) ^ (last * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)key.Length;
+        return (int)(h >> 32) ^ (int)h;
+    }
+
+    private static byte[] PrintableAscii(string except, string plus)
+    {
+        var bytes = new List<byte>();
+        for (int c = 0x20; c < 0x7F; c++)
+        {
+            if (!except.Contains((char)c, StringComparison.Ordinal))
+            {
+                bytes.Add((byte)c);
+            }
+        }
+
+        bytes.AddRange(Encoding.ASCII.GetBytes(plus));
+        return [.. bytes];
+    }
+
+    // NameStartClass | NameCharClass for [A-Za-z_], NameCharClass for [0-9.-], WhitespaceClass for [ \t\r\n].
+    private static ReadOnlySpan<byte> CharClasses =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+        0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
+        0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    private struct Frame(XElement element, int nameStart, int nameLength, int bindingStart, XNamespace defaultNamespace)
+    {
+        public XElement Element = element;
+        public int NameStart = nameStart;
+        public int NameLength = nameLength;
+        public int BindingStart = bindingStart;
+        public XNamespace DefaultNamespace = defaultNamespace;
+    }
+
+    private readonly struct Attribute(int nameStart, int nameLength, int colon, int valueStart, int valueLength, bool plain, AttributeKind kind)
+    {
+        public int NameStart { get; } = nameStart;
+
+        public int NameLength { get; } = nameLength;
+
+        public int Colon { get; } = colon;
+
+        public int ValueStart { get; } = valueStart;
+
+        public int ValueLength { get; } = valueLength;
+
+        // Printable ASCII without references: the bytes are the value.
+        public bool Plain { get; } = plain;
+
+        public AttributeKind Kind { get; } = kind;
+    }
+
+    private readonly record struct Binding(int PrefixStart, int PrefixLength, XNamespace Namespace);
+
+    private sealed record HeaderBinding(byte[] Prefix, XNamespace Namespace);
+
+    private readonly record struct NameSlot(ulong Low, ulong High, int Length, XNamespace? Namespace, XName? Name)
+    {
+        public bool Matches(ulong low, ulong high, int length, XNamespace ns) =>
+            Low == low && High == high && Length == length && ReferenceEquals(Namespace, ns);
+    }
+
+    private readonly record struct KeySlot<T>(byte[]? Key, T? Value)
+        where T : class;
+}
+
+/// <summary>What <see cref="Utf8ElementParser.TryParse"/> made of its input.</summary>
+internal enum ElementParseStatus
+{
+    /// <summary>The element is complete and its tree built.</summary>
+    Complete,
+
+    /// <summary>The input ended inside the element, and nothing before that end was out of the fast path's reach:
+    /// the same bytes plus more may complete it. Nothing the reference path's scanner refuses was seen.</summary>
+    Incomplete,
+
+    /// <summary>Malformed, restricted or merely unusual: only the reference path may decide.</summary>
+    Declined,
+}
