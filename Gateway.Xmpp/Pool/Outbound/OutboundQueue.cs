@@ -40,6 +40,9 @@ internal sealed class OutboundQueue
     /// <summary>When each written, unacknowledged stanza was accepted: what a lookup in the archive needs when its fate becomes unknown.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unacknowledged = new(StringComparer.Ordinal);
 
+    /// <summary>Completes when the last unacknowledged stanza is settled; only while someone waits for that.</summary>
+    private TaskCompletionSource? _settled;
+
     /// <summary>Stanzas admitted and not yet taken off the queue: the capacity check, made before the outbox write.</summary>
     private int _queued;
 
@@ -228,6 +231,42 @@ internal sealed class OutboundQueue
     /// <summary>When a written stanza that awaits its acknowledgement was accepted; null when unknown.</summary>
     public DateTimeOffset? AcceptedAt(string stanzaId) => _unacknowledged.TryGetValue(stanzaId, out var at) ? at : null;
 
+    /// <summary>Whether written stanzas still await the server's acknowledgement.</summary>
+    public bool HasUnacknowledged => !_unacknowledged.IsEmpty;
+
+    /// <summary>Completes once no written stanza awaits its acknowledgement (e.g. for a graceful stop).</summary>
+    public Task WaitUntilAcknowledgedAsync(CancellationToken cancellationToken)
+    {
+        lock (_unacknowledged)
+        {
+            if (_unacknowledged.IsEmpty)
+            {
+                return Task.CompletedTask;
+            }
+
+            _settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _settled.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>A stanza was acknowledged or given up: it no longer awaits its acknowledgement.</summary>
+    private void Settled(string stanzaId)
+    {
+        _unacknowledged.TryRemove(stanzaId, out _);
+        if (_unacknowledged.IsEmpty)
+        {
+            // A waiter checks emptiness under the same lock: it either sees this removal or is completed here.
+            lock (_unacknowledged)
+            {
+                if (_unacknowledged.IsEmpty)
+                {
+                    _settled?.TrySetResult();
+                    _settled = null;
+                }
+            }
+        }
+    }
+
     /// <summary>Taken off the queue (written, handed over or dropped).</summary>
     internal void Taken(IReadOnlyList<OutboundItem> items)
     {
@@ -306,7 +345,7 @@ internal sealed class OutboundQueue
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            _unacknowledged.TryRemove(item.Id, out _);
+            Settled(item.Id);
             Forget(item.Id);
             if (item.Tracked)
             {
@@ -316,7 +355,7 @@ internal sealed class OutboundQueue
             return;
         }
 
-        _unacknowledged.TryRemove(item.Id, out _);
+        Settled(item.Id);
         Forget(item.Id);
         if (item.Tracked)
         {

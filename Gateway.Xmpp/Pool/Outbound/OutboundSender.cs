@@ -19,10 +19,6 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
     /// <summary>Stanzas per write: enough to amortise the system call, few enough to keep one write small.</summary>
     private const int MaxBatch = 64;
 
-    private readonly object _gate = new();
-    private TaskCompletionSource? _drained;
-    private int _inFlight;
-
     public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
@@ -63,24 +59,18 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
         }
     }
 
-    /// <summary>A graceful stop: the server acknowledges everything written (within the token's time), so nothing is resent after a restart.</summary>
+    /// <summary>A graceful stop: the server acknowledges everything written (within the drain time), so nothing is resent after a restart.</summary>
     public async ValueTask OnStoppingAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        Task drained;
-        lock (_gate)
+        if (!queue.HasUnacknowledged)
         {
-            if (_inFlight == 0)
-            {
-                return;
-            }
-
-            drained = (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            return;
         }
 
         try
         {
             await context.Connection.RequestAcknowledgementAsync(cancellationToken).ConfigureAwait(false);
-            await drained.WaitAsync(drainTimeout, cancellationToken).ConfigureAwait(false);
+            await queue.WaitUntilAcknowledgedAsync(cancellationToken).WaitAsync(drainTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException or TimeoutException)
         {
@@ -152,26 +142,7 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
         var tracked = acknowledgements.Count > 0;
         for (var i = 0; i < batch.Count; i++)
         {
-            var acknowledgement = tracked ? acknowledgements[i] : null;
-            if (acknowledgement is not null && !batch[i].IsReply && !acknowledgement.IsCompleted)
-            {
-                Interlocked.Increment(ref _inFlight);
-                _ = acknowledgement.ContinueWith(static (_, state) => ((OutboundSender)state!).Settled(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            }
-
-            queue.OnWritten(batch[i], acknowledgement);
-        }
-    }
-
-    private void Settled()
-    {
-        if (Interlocked.Decrement(ref _inFlight) == 0)
-        {
-            lock (_gate)
-            {
-                _drained?.TrySetResult();
-                _drained = null;
-            }
+            queue.OnWritten(batch[i], tracked ? acknowledgements[i] : null);
         }
     }
 }
