@@ -20,7 +20,8 @@ namespace Gateway.Tests.Reliability;
 /// </summary>
 /// <remarks>
 /// Sized to finish in about two minutes on 2 cores. By hand: GATEWAY_CHAOS_MESSAGES (per direction, default 3,000),
-/// GATEWAY_CHAOS_RATE (messages/s per direction, default 75), GATEWAY_CHAOS_SEED (replays a run's fault timing),
+/// GATEWAY_CHAOS_RATE (messages/s per direction, default 75), GATEWAY_CHAOS_BURST=1 (after an outage the senders post
+/// their backlog at once instead of resuming the pace), GATEWAY_CHAOS_SEED (replays a run's fault timing),
 /// GATEWAY_CHAOS_DIR (where runs keep their logs; default $TMPDIR/gateway-chaos), GATEWAY_CHAOS_KEEP=1 (keep the logs
 /// and the store of passing runs too; failing runs always keep them), GATEWAY_CHAOS_PROSODY_LOG (Prosody's log level,
 /// default warn). Every run appends one line to results.tsv in GATEWAY_CHAOS_DIR.
@@ -43,6 +44,9 @@ public sealed partial class GatewayProcessChaosTests
 
     private static double Rate =>
         double.TryParse(Environment.GetEnvironmentVariable("GATEWAY_CHAOS_RATE"), NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r > 0 ? r : 75;
+
+    /// <summary>GATEWAY_CHAOS_BURST=1: after an outage the senders make up for lost time at once (see <see cref="Pace"/>).</summary>
+    private static bool Burst => Environment.GetEnvironmentVariable("GATEWAY_CHAOS_BURST") is "1" or "true";
 
     [Fact]
     public Task GracefulRestart_DuringTwoWayTraffic_EveryMessageOnceInOrder() =>
@@ -98,8 +102,8 @@ public sealed partial class GatewayProcessChaosTests
 
             using var trafficCts = CancellationTokenSource.CreateLinkedTokenSource(Token);
             var sending = Task.WhenAll(
-                rest.SendAllAsync(peer.Jid.Bare.ToString(), outbound, count, rate, trafficCts.Token),
-                peer.SendAllAsync(Jid.Parse(gatewayAccount.Bare), inbound, count, rate, trafficCts.Token));
+                rest.SendAllAsync(peer.Jid.Bare.ToString(), outbound, count, rate, Burst, trafficCts.Token),
+                peer.SendAllAsync(Jid.Parse(gatewayAccount.Bare), inbound, count, rate, Burst, trafficCts.Token));
             double Progress() => (rest.Accepted + Math.Min(peer.Sent, count)) / (2.0 * count);
             string Describe() =>
                 $"progress {Progress():P0}: REST accepted {rest.Accepted}/{count} ({rest.DescribeRetries()}); {peer.Describe()}; " +
@@ -209,7 +213,7 @@ public sealed partial class GatewayProcessChaosTests
                          && sendingFailure is null && faultFailure is null && sending.IsCompletedSuccessfully && faults.IsCompletedSuccessfully;
 
             var report = new StringBuilder();
-            report.AppendLine(CultureInfo.InvariantCulture, $"{testName}: {(passed ? "PASSED" : "FAILED")} seed={seed} messages={count}/direction rate={rate}/s cuts={cuts} duration={clock.Elapsed.TotalSeconds:0}s load(start)={loadAtStart} load(end)={LoadAverage()}");
+            report.AppendLine(CultureInfo.InvariantCulture, $"{testName}: {(passed ? "PASSED" : "FAILED")} seed={seed} messages={count}/direction rate={rate}/s{(Burst ? " burst" : "")} cuts={cuts} duration={clock.Elapsed.TotalSeconds:0}s load(start)={loadAtStart} load(end)={LoadAverage()}");
             if (rest.Accepted < count)
             {
                 report.AppendLine(CultureInfo.InvariantCulture, $"outbound: only {rest.Accepted} of {count} messages were accepted (202); the REST client was stuck on message {rest.Accepted} ({rest.DescribeRetries()})");
@@ -515,7 +519,7 @@ public sealed partial class GatewayProcessChaosTests
             .Select(line => line[(line.IndexOf(": ", line.IndexOf("[4303]", StringComparison.Ordinal), StringComparison.Ordinal) + 2)..]);
         var catchUps = DescribeCatchUps(gateway);
         var line = string.Join('\t',
-            DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture), testName, seed.ToString(CultureInfo.InvariantCulture), passed ? "PASS" : "FAIL", faults,
+            DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture), testName, seed.ToString(CultureInfo.InvariantCulture), passed ? "PASS" : "FAIL", faults + (Burst ? ", burst" : ""),
             $"out lost={outbound.Lost.Count} dup={outbound.Duplicated.Count} reord={outbound.Reordered.Count} sentinel={outbound.SentinelArrived}",
             $"in lost={inbound.Lost.Count} dup={inbound.Duplicated.Count} reord={inbound.Reordered.Count} sentinel={inbound.SentinelArrived}",
             $"status get={statuses.AckedViaGet} journal={statuses.AckedViaJournal} notacked={statuses.NotAcked.Count}",

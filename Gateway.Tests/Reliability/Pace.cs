@@ -3,13 +3,14 @@ using System.Diagnostics;
 namespace Gateway.Tests.Reliability;
 
 /// <summary>
-/// A steady sender's clock: one message every 1/rate seconds. Timer jitter is made up (up to <see cref="Slack"/>), but
-/// when a message took longer (it was retried through a restart) the pace resumes from there: no burst to make up for
-/// the outage, as a source producing at a fixed rate would behave.
+/// A sender's clock: one message every 1/rate seconds. Timer jitter is made up (up to a quarter second), but when a
+/// message took longer (it was retried through a restart) the pace resumes from there, as a producer that waits for
+/// each send does. With <paramref name="catchUp"/> the time lost is made up at once instead, as a producer with a
+/// backlog does: after an outage everything that piled up is sent as fast as the gateway takes it.
 /// </summary>
-internal sealed class Pace(double perSecond)
+internal sealed class Pace(double perSecond, bool catchUp)
 {
-    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(250);
+    private readonly TimeSpan _slack = catchUp ? TimeSpan.MaxValue / 2 : TimeSpan.FromMilliseconds(250);
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly TimeSpan _interval = TimeSpan.FromSeconds(1 / perSecond);
@@ -23,7 +24,7 @@ internal sealed class Pace(double perSecond)
             await Task.Delay(wait, cancellationToken);
         }
 
-        var behind = _clock.Elapsed - Slack;
+        var behind = _clock.Elapsed - _slack;
         _next = (_next > behind ? _next : behind) + _interval;
     }
 }

@@ -61,9 +61,9 @@ internal sealed class RestSender : IDisposable
     /// took longer, e.g. retried through a restart, is followed by the next at once, without a burst to catch up),
     /// then the sentinel.
     /// </summary>
-    public async Task SendAllAsync(string to, DeliveryLedger ledger, int count, double perSecond, CancellationToken cancellationToken)
+    public async Task SendAllAsync(string to, DeliveryLedger ledger, int count, double perSecond, bool catchUp, CancellationToken cancellationToken)
     {
-        var pace = new Pace(perSecond);
+        var pace = new Pace(perSecond, catchUp);
         for (var i = 0; i <= count; i++)
         {
             await pace.NextAsync(cancellationToken);

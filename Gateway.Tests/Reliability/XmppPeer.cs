@@ -81,9 +81,9 @@ internal sealed class XmppPeer : IAsyncDisposable
     /// Sends messages 0..count-1 to <paramref name="to"/>, one every 1/<paramref name="perSecond"/> s (see
     /// <see cref="Pace"/>), then the sentinel, and returns once the server acknowledged all of them.
     /// </summary>
-    public async Task SendAllAsync(Jid to, DeliveryLedger ledger, int count, double perSecond, CancellationToken cancellationToken)
+    public async Task SendAllAsync(Jid to, DeliveryLedger ledger, int count, double perSecond, bool catchUp, CancellationToken cancellationToken)
     {
-        var pace = new Pace(perSecond);
+        var pace = new Pace(perSecond, catchUp);
         for (var i = 0; i <= count; i++)
         {
             await pace.NextAsync(cancellationToken);
