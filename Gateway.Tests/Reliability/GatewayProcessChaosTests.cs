@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Net;
 using System.Text;
 using Gateway.Api.Contracts;
@@ -67,7 +68,6 @@ public sealed partial class GatewayProcessChaosTests
         var count = MessagesPerDirection;
         var rate = Rate;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_CHAOS_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
-        var random = new Random(seed);
         var runId = seed.ToString("x8", CultureInfo.InvariantCulture);
         var baseDirectory = Environment.GetEnvironmentVariable("GATEWAY_CHAOS_DIR") is { Length: > 0 } d ? d : Path.Combine(Path.GetTempPath(), "gateway-chaos");
         var runDirectory = Path.Combine(baseDirectory, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{ShortName(testName)}-{runId}");
@@ -110,80 +110,20 @@ public sealed partial class GatewayProcessChaosTests
                 $"peer got {outbound.DistinctCount} distinct ({outbound.Count} copies); subscriber got {inbound.DistinctCount} distinct ({inbound.Count} copies), " +
                 $"hub connections {subscriber.Connections}, last event {subscriber.LastEventId}; gateway generation {gateway.Generation}, running {gateway.IsRunning}";
 
-            var cuts = 0;
-            var faults = Task.Run(
-                async () =>
-                {
-                    foreach (var step in plan.Steps)
-                    {
-                        // A little jitter (from the seed) so that runs hit different moments of the traffic.
-                        var at = step.AtProgress + ((random.NextDouble() - 0.5) * 0.06);
-                        while (Progress() < at)
-                        {
-                            await Task.Delay(20, trafficCts.Token);
-                        }
-
-                        await ApplyAsync(step.Fault, gateway, server, timeline, Describe, trafficCts.Token);
-                    }
-                },
-                trafficCts.Token);
+            var cuts = new StrongBox<int>();
+            var faults = Task.Run(() => InjectFaultsAsync(plan, new Random(seed), Progress, gateway, server, timeline, Describe, trafficCts.Token), trafficCts.Token);
             var cutting = plan.Cuts
-                ? Task.Run(
-                    async () =>
-                    {
-                        // Cuts of established connections at random moments while traffic flows: each once the
-                        // session is back online, so that a cut interrupts traffic rather than a login.
-                        var cutRandom = new Random(seed ^ 0x5EED);
-                        using var probe = new HttpClient { BaseAddress = gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-                        probe.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
-                        while (!sending.IsCompleted)
-                        {
-                            if (!await IsOnlineAsync(probe, trafficCts.Token))
-                            {
-                                await Task.Delay(50, trafficCts.Token);
-                                continue;
-                            }
-
-                            await Task.Delay(cutRandom.Next(200, 1500), trafficCts.Token);
-                            if (!sending.IsCompleted && proxy.CutAll() > 0)
-                            {
-                                Interlocked.Increment(ref cuts);
-                            }
-                        }
-                    },
-                    trafficCts.Token)
+                ? Task.Run(() => CutWhileSendingAsync(proxy, gateway.BaseAddress, sending, new Random(seed ^ 0x5EED), cuts, trafficCts.Token), trafficCts.Token)
                 : Task.CompletedTask;
 
-            // Waits as long as something moves: a run that stops making progress for a minute has failed, and says where.
             long Moved() => rest.Accepted + peer.Sent + outbound.Count + inbound.Count + subscriber.LastEventId;
-            async Task<bool> WaitWhileMovingAsync(Task done, string what)
-            {
-                var last = Moved();
-                var still = Stopwatch.StartNew();
-                while (!done.IsCompleted)
-                {
-                    await Task.WhenAny(done, Task.Delay(1000, Token));
-                    if (Moved() != last)
-                    {
-                        last = Moved();
-                        still.Restart();
-                    }
-                    else if (still.Elapsed > StallTimeout)
-                    {
-                        timeline.Add($"STALLED: nothing moved for {StallTimeout.TotalSeconds:0} s while waiting for {what}: {Describe()}");
-                        timeline.Add("session as the gateway reports it: " + await SessionSnapshotAsync(gateway.BaseAddress));
-                        return false;
-                    }
-                }
-
-                return true;
-            }
+            Task<bool> WaitWhileMovingAsync(Task done, string what) => WaitWhileProgressingAsync(done, what, Moved, Describe, gateway.BaseAddress, timeline);
 
             try
             {
                 if (await WaitWhileMovingAsync(Task.WhenAll(sending, faults, cutting), "the traffic to be sent and accepted"))
                 {
-                    timeline.Add($"all sent and accepted ({cuts} cuts)");
+                    timeline.Add($"all sent and accepted ({cuts.Value} cuts)");
 
                     // The drain ends on the sentinels: each direction's last message, sent after all others.
                     if (await WaitWhileMovingAsync(Task.WhenAll(outbound.SentinelArrived, inbound.SentinelArrived), "the sentinels"))
@@ -213,7 +153,7 @@ public sealed partial class GatewayProcessChaosTests
                          && sendingFailure is null && faultFailure is null && sending.IsCompletedSuccessfully && faults.IsCompletedSuccessfully;
 
             var report = new StringBuilder();
-            report.AppendLine(CultureInfo.InvariantCulture, $"{testName}: {(passed ? "PASSED" : "FAILED")} seed={seed} messages={count}/direction rate={rate}/s{(Burst ? " burst" : "")} cuts={cuts} duration={clock.Elapsed.TotalSeconds:0}s load(start)={loadAtStart} load(end)={LoadAverage()}");
+            report.AppendLine(CultureInfo.InvariantCulture, $"{testName}: {(passed ? "PASSED" : "FAILED")} seed={seed} messages={count}/direction rate={rate}/s{(Burst ? " burst" : "")} cuts={cuts.Value} duration={clock.Elapsed.TotalSeconds:0}s load(start)={loadAtStart} load(end)={LoadAverage()}");
             if (rest.Accepted < count)
             {
                 report.AppendLine(CultureInfo.InvariantCulture, $"outbound: only {rest.Accepted} of {count} messages were accepted (202); the REST client was stuck on message {rest.Accepted} ({rest.DescribeRetries()})");
@@ -268,7 +208,7 @@ public sealed partial class GatewayProcessChaosTests
                 : $"logs: deleted, this report kept in {runDirectory} (passing run; GATEWAY_CHAOS_KEEP=1 keeps the logs)");
             verdict = report.ToString();
             await File.WriteAllTextAsync(Path.Combine(runDirectory, "report.txt"), verdict, CancellationToken.None);
-            AppendResult(baseDirectory, testName, seed, passed, $"{gateway.Generation} processes, {cuts} cuts", outboundReport, inboundReport, statuses, gateway, clock.Elapsed, loadAtStart, runDirectory);
+            AppendResult(baseDirectory, testName, seed, passed, $"{gateway.Generation} processes, {cuts.Value} cuts", outboundReport, inboundReport, statuses, gateway, clock.Elapsed, loadAtStart, runDirectory);
             TestContext.Current.TestOutputHelper?.WriteLine(verdict);
             if (!keep)
             {
@@ -291,6 +231,74 @@ public sealed partial class GatewayProcessChaosTests
                 $"{testName} (seed {seed}) could not run to the end. Logs: {runDirectory}\ntimeline:\n  {string.Join("\n  ", timeline.Entries)}\n--- gateway tail ---\n{gateway.Tail()}",
                 ex);
         }
+    }
+
+    /// <summary>The plan's faults, each once the traffic has progressed that far (with a little jitter from the seed).</summary>
+    private static async Task InjectFaultsAsync(ChaosPlan plan, Random random, Func<double> progress, GatewayProcess gateway, ProsodyServer server, Timeline timeline, Func<string> describe, CancellationToken cancellationToken)
+    {
+        foreach (var step in plan.Steps)
+        {
+            // Jitter so that runs hit different moments of the traffic; the seed replays them.
+            var at = step.AtProgress + ((random.NextDouble() - 0.5) * 0.06);
+            while (progress() < at)
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+
+            await ApplyAsync(step.Fault, gateway, server, timeline, describe, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Cuts the gateway's connections to the server at random moments while traffic flows, each once the session is back
+    /// online (as PoolChaosTests does), so that a cut interrupts traffic rather than a login.
+    /// </summary>
+    private static async Task CutWhileSendingAsync(FaultProxy proxy, Uri gateway, Task sending, Random random, StrongBox<int> cuts, CancellationToken cancellationToken)
+    {
+        using var probe = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(5) };
+        probe.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        while (!sending.IsCompleted)
+        {
+            if (!await IsOnlineAsync(probe, cancellationToken))
+            {
+                await Task.Delay(50, cancellationToken);
+                continue;
+            }
+
+            await Task.Delay(random.Next(200, 1500), cancellationToken);
+            if (!sending.IsCompleted && proxy.CutAll() > 0)
+            {
+                Interlocked.Increment(ref cuts.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="done"/> as long as something moves (a message sent, accepted, received, an event): a run
+    /// that makes no progress for <see cref="StallTimeout"/> has failed, and the timeline says where it stood. No fixed
+    /// time limit otherwise: on a loaded machine a slow run is not a failed one.
+    /// </summary>
+    private static async Task<bool> WaitWhileProgressingAsync(Task done, string what, Func<long> moved, Func<string> describe, Uri gateway, Timeline timeline)
+    {
+        var last = moved();
+        var still = Stopwatch.StartNew();
+        while (!done.IsCompleted)
+        {
+            await Task.WhenAny(done, Task.Delay(1000, Token));
+            if (moved() != last)
+            {
+                last = moved();
+                still.Restart();
+            }
+            else if (still.Elapsed > StallTimeout)
+            {
+                timeline.Add($"STALLED: nothing moved for {StallTimeout.TotalSeconds:0} s while waiting for {what}: {describe()}");
+                timeline.Add("session as the gateway reports it: " + await SessionSnapshotAsync(gateway));
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task ApplyAsync(Fault fault, GatewayProcess gateway, ProsodyServer server, Timeline timeline, Func<string> describe, CancellationToken cancellationToken)
@@ -413,7 +421,7 @@ public sealed partial class GatewayProcessChaosTests
 
     /// <summary>
     /// The [4301] lines (one per archive page read) summed up per process: "#2: 3 pages, 150 archived, 20 not seen
-    /// before (06:00:29.8-06:00:30.1)".
+    /// before (06:00:29.8-06:00:30.1); #3: none".
     /// </summary>
     private static string DescribeCatchUps(GatewayProcess gateway)
     {
@@ -421,10 +429,14 @@ public sealed partial class GatewayProcessChaosTests
             .Select(line => CatchUpLine().Match(line))
             .Where(m => m.Success)
             .Select(m => (Generation: m.Groups["gen"].Value, Time: m.Groups["time"].Value, Archived: int.Parse(m.Groups["archived"].Value, CultureInfo.InvariantCulture), New: int.Parse(m.Groups["new"].Value, CultureInfo.InvariantCulture)))
-            .GroupBy(p => p.Generation)
-            .Select(g => $"#{g.Key}: {g.Count()} pages, {g.Sum(p => p.Archived)} archived, {g.Sum(p => p.New)} not seen before ({g.First().Time}-{g.Last().Time})")
-            .ToList();
-        return pages.Count == 0 ? "none" : string.Join("; ", pages);
+            .ToLookup(p => p.Generation);
+
+        // A restored process (#2 on) that read no page at all ran no catch-up: worth seeing next to a gap.
+        return string.Join("; ", Enumerable.Range(1, gateway.Generation).Select(generation => generation.ToString(CultureInfo.InvariantCulture))
+            .Where(generation => pages[generation].Any() || generation != "1")
+            .Select(generation => pages[generation].ToList() is { Count: > 0 } read
+                ? $"#{generation}: {read.Count} pages, {read.Sum(p => p.Archived)} archived, {read.Sum(p => p.New)} not seen before ({read[0].Time}-{read[^1].Time})"
+                : $"#{generation}: none"));
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^#(?<gen>\d+) (?<time>\S+) .*\[4301\].*: (?<archived>\d+) archived, (?<new>\d+) not seen before")]
