@@ -1,0 +1,202 @@
+using System.Globalization;
+using Gateway.Api.Contracts;
+using Gateway.Api.Hubs;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Gateway.Tests.Reliability;
+
+/// <summary>
+/// A SignalR client of the gateway that does what docs/reliability.md asks of one: it keeps the last event id it saw,
+/// and whenever its connection closes (the gateway process went away) it connects again, to whichever process now
+/// serves the address, and subscribes with <c>SubscribeAfter(sessionId, lastEventId)</c>. It records every message
+/// into a <see cref="DeliveryLedger"/> (keyed by event id) and the best delivery status each sent message reached.
+/// </summary>
+internal sealed class HubSubscriber : IAsyncDisposable
+{
+    private readonly Uri _hubUrl;
+    private readonly string _sessionId;
+    private readonly DeliveryLedger _messages;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private readonly List<long> _eventIds = [];
+    private readonly Dictionary<string, string> _statuses = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
+    private readonly List<string> _failures = [];
+    private Task _running = Task.CompletedTask;
+    private long _lastEventId;
+    private int _connections;
+
+    public HubSubscriber(Uri gateway, string apiKey, string sessionId, DeliveryLedger messages)
+    {
+        _hubUrl = new Uri(gateway, "hubs/xmpp?access_token=" + Uri.EscapeDataString(apiKey));
+        _sessionId = sessionId;
+        _messages = messages;
+    }
+
+    /// <summary>How many hub connections were subscribed (1 + the reconnects after gateway restarts).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    public long LastEventId => Interlocked.Read(ref _lastEventId);
+
+    /// <summary>Event ids of every event received, of any kind, in arrival order.</summary>
+    public IReadOnlyList<long> EventIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _eventIds];
+            }
+        }
+    }
+
+    /// <summary>Subscriptions the hub refused (e.g. a replay gap): each one is a failure of the run.</summary>
+    public IReadOnlyList<string> Failures
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _failures];
+            }
+        }
+    }
+
+    /// <summary>The most advanced status the message-status events reported for a message id, if any.</summary>
+    public string? StatusOf(string messageId)
+    {
+        lock (_gate)
+        {
+            return _statuses.GetValueOrDefault(messageId);
+        }
+    }
+
+    /// <summary>Why a message failed, when a message-status event said it did.</summary>
+    public string? FailureOf(string messageId)
+    {
+        lock (_gate)
+        {
+            return _failed.GetValueOrDefault(messageId);
+        }
+    }
+
+    /// <summary>Connects and subscribes from the first event; returns once the first subscription is in place.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _running = Task.Run(() => RunAsync(first, _stopping.Token), CancellationToken.None);
+        await first.Task.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _running;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync(TaskCompletionSource first, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var connection = new HubConnectionBuilder().WithUrl(_hubUrl).WithStatefulReconnect().Build();
+            connection.On<EventEnvelope<MessageDto>>("OnMessage", e =>
+            {
+                Seen(e.EventId);
+                _messages.Record(e.Data.Body, "event " + e.EventId.ToString(CultureInfo.InvariantCulture));
+            });
+            connection.On<EventEnvelope<MessageStatusDto>>("OnMessageStatus", e =>
+            {
+                Seen(e.EventId);
+                lock (_gate)
+                {
+                    if (e.Data.Status == "failed")
+                    {
+                        _failed[e.Data.MessageId] = $"{e.Data.ErrorCondition}: {e.Data.ErrorText}";
+                    }
+
+                    var previous = _statuses.GetValueOrDefault(e.Data.MessageId);
+                    if (previous is null || Rank(e.Data.Status) > Rank(previous))
+                    {
+                        _statuses[e.Data.MessageId] = e.Data.Status;
+                    }
+                }
+            });
+            connection.On<EventEnvelope<PresenceDto>>("OnPresence", e => Seen(e.EventId));
+            connection.On<EventEnvelope<RosterItemDto>>("OnRosterPush", e => Seen(e.EventId));
+            connection.On<EventEnvelope<IqRequestDto>>("OnIqRequest", e => Seen(e.EventId));
+            connection.On<EventEnvelope<SessionStateDto>>("OnSessionState", e => Seen(e.EventId));
+            connection.Closed += _ =>
+            {
+                closed.TrySetResult();
+                return Task.CompletedTask;
+            };
+
+            try
+            {
+                await connection.StartAsync(cancellationToken);
+                await connection.InvokeAsync<SubscriptionDto>("SubscribeAfter", _sessionId, LastEventId, cancellationToken);
+                Interlocked.Increment(ref _connections);
+                first.TrySetResult();
+                await closed.Task.WaitAsync(cancellationToken);
+            }
+            catch (HubException ex)
+            {
+                // The gateway refused the subscription (a replay gap, an unknown session): record it, try again.
+                lock (_gate)
+                {
+                    _failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} SubscribeAfter({_sessionId}, {LastEventId}): {ex.Message}");
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException or System.Net.WebSockets.WebSocketException
+                                       || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                // The gateway is down or restarting.
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(100, CancellationToken.None);
+            }
+        }
+    }
+
+    private void Seen(long eventId)
+    {
+        lock (_gate)
+        {
+            _eventIds.Add(eventId);
+            if (eventId > _lastEventId)
+            {
+                Interlocked.Exchange(ref _lastEventId, eventId);
+            }
+        }
+    }
+
+    /// <summary>queued &lt; sent &lt; acked &lt; delivered &lt; displayed; failed ranks lowest (a later success is what counts).</summary>
+    internal static int Rank(string status) => status switch
+    {
+        "queued" => 1,
+        "sent" => 2,
+        "acked" => 3,
+        "delivered" => 4,
+        "displayed" => 5,
+        _ => 0,
+    };
+}
