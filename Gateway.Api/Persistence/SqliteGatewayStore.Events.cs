@@ -115,6 +115,42 @@ internal sealed partial class SqliteGatewayStore
         return new JournalHead(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1));
     }
 
+    /// <summary>The newest status event journaled for the message (<see cref="IEventLog.FindMessageStatusAsync"/>): one index seek, one row decrypted.</summary>
+    public async Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(messageId);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT event_id, received_at, kind, data FROM events
+            WHERE tenant = $tenant AND session_id = $session AND message_id = $message
+            ORDER BY event_id DESC LIMIT 1
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$session", sessionId);
+        command.Parameters.AddWithValue("$message", messageId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var eventId = reader.GetInt64(0);
+        var kind = reader.GetString(2);
+        try
+        {
+            var payload = _payloads.Unprotect(tenant, sessionId, reader.GetString(3), new ArrayBufferWriter<byte>(256));
+            return (SessionEventCodec.Decode(tenant, sessionId, eventId, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload) as MessageStatusChanged)?.Status;
+        }
+        catch (FormatException ex)
+        {
+            PersistenceLog.EventRowUnreadable(_logger, eventId, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Applies retention as <see cref="InMemoryPoolStore"/> does (age first, then count), in short transactions so that
     /// appends are not held up. The per-session last ids are kept.

@@ -87,7 +87,8 @@ internal sealed partial class SqliteGatewayStore
                     sessionEvent.EventId,
                     sessionEvent.ReceivedAt.UtcTicks,
                     SessionEventCodec.KindOf(sessionEvent),
-                    _payloads.Protect(sessionEvent.Tenant, sessionEvent.SessionId, scratch.WrittenSpan));
+                    _payloads.Protect(sessionEvent.Tenant, sessionEvent.SessionId, scratch.WrittenSpan),
+                    (sessionEvent as Xmpp.Pool.MessageStatusChanged)?.Status.MessageId);
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or System.Xml.XmlException or XmppException)
             {
@@ -199,7 +200,8 @@ internal sealed partial class SqliteGatewayStore
         public int Count => Events.Length + Heads.Length + Additions.Length + Removals.Length;
     }
 
-    private readonly record struct EventRow(string Tenant, string SessionId, long EventId, long ReceivedAtTicks, string Kind, string Data);
+    /// <summary>An encoded, sealed event; <c>MessageId</c> is the message a status event is about (indexed), otherwise null.</summary>
+    private readonly record struct EventRow(string Tenant, string SessionId, long EventId, long ReceivedAtTicks, string Kind, string Data, string? MessageId);
 
     private readonly record struct HeadRow(string Tenant, string SessionId, long LastEventId, string? ArchiveCursor);
 

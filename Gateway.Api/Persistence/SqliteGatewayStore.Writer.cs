@@ -22,8 +22,8 @@ internal sealed partial class SqliteGatewayStore
             insertEvent = new SqliteRawStatement(
                 _writer,
                 """
-                INSERT INTO events (tenant, session_id, event_id, received_at, kind, data)
-                VALUES ($tenant, $session, $event, $receivedAt, $kind, $data)
+                INSERT INTO events (tenant, session_id, event_id, received_at, kind, data, message_id)
+                VALUES ($tenant, $session, $event, $receivedAt, $kind, $data, $message)
                 ON CONFLICT (tenant, session_id, event_id) DO NOTHING
                 """);
 
@@ -128,6 +128,7 @@ internal sealed partial class SqliteGatewayStore
                 c.InsertEvent.Bind(c.EventReceivedAt, row.ReceivedAtTicks);
                 c.InsertEvent.Bind(c.EventKind, row.Kind);
                 c.InsertEvent.Bind(c.EventData, row.Data);
+                c.InsertEvent.Bind(c.EventMessage, row.MessageId);
                 c.InsertEvent.Execute();
             }
 
@@ -186,6 +187,8 @@ internal sealed partial class SqliteGatewayStore
         public int EventKind { get; } = insertEvent.IndexOf("$kind");
 
         public int EventData { get; } = insertEvent.IndexOf("$data");
+
+        public int EventMessage { get; } = insertEvent.IndexOf("$message");
 
         public int HeadTenant { get; } = upsertHead.IndexOf("$tenant");
 

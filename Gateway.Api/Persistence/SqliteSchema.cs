@@ -76,8 +76,19 @@ internal static class SqliteSchema
         ) STRICT;
         """;
 
+    /// <summary>
+    /// The message a status event is about, in clear (message ids are already in clear in the outbox): a message's
+    /// delivery status can be found after a restart (<c>GET …/messages/{id}</c>, an idempotent retry, a late receipt)
+    /// without decrypting the journal. Only status events have one, so the index holds only them.
+    /// </summary>
+    private const string Version4 = """
+        ALTER TABLE events ADD COLUMN message_id TEXT;
+
+        CREATE INDEX events_by_message ON events (tenant, session_id, message_id, event_id) WHERE message_id IS NOT NULL;
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1, Version2, Version3];
+    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4];
 
     public static int CurrentVersion => Migrations.Length;
 

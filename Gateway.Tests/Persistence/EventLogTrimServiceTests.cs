@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Gateway.Api.Persistence;
+using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -70,5 +71,7 @@ public sealed class EventLogTrimServiceTests
         public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

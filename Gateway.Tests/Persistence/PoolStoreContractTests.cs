@@ -282,6 +282,42 @@ public abstract class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FindMessageStatusAsync_SeveralChanges_NewestOfThatMessageOnly()
+    {
+        await Store.CommitEventsAsync([
+            StatusEvent("t", "s", 1, "m-1", DeliveryStatus.Acked),
+            StatusEvent("t", "s", 2, "m-2", DeliveryStatus.Acked),
+            Event("t", "s", 3),
+            StatusEvent("t", "s", 4, "m-1", DeliveryStatus.Delivered),
+            StatusEvent("t", "s", 5, "m-2", DeliveryStatus.Failed),
+        ]);
+        await Store.CommitEventsAsync([StatusEvent("other-tenant", "s", 1, "m-3", DeliveryStatus.Acked)]);
+
+        var found = await Store.FindMessageStatusAsync("t", "s", "m-1", Token);
+
+        var expected = StatusEvent("t", "s", 4, "m-1", DeliveryStatus.Delivered).Status;
+        Assert.NotNull(found);
+        // Status times are stored to the millisecond (SessionEventCodec).
+        Assert.Equal(
+            (expected.MessageId, expected.To, expected.Status, expected.QueuedAt.ToUnixTimeMilliseconds(), expected.UpdatedAt.ToUnixTimeMilliseconds()),
+            (found.MessageId, found.To, found.Status, found.QueuedAt.ToUnixTimeMilliseconds(), found.UpdatedAt.ToUnixTimeMilliseconds()));
+        Assert.Equal(DeliveryStatus.Failed, (await Store.FindMessageStatusAsync("t", "s", "m-2", Token))?.Status);
+        Assert.Null(await Store.FindMessageStatusAsync("t", "s", "m-3", Token));
+        Assert.Null(await Store.FindMessageStatusAsync("t", "other-session", "m-1", Token));
+        Assert.Null(await Store.FindMessageStatusAsync("t", "s", "sent-3", Token)); // event 3 is no status event
+    }
+
+    [Fact]
+    public async Task FindMessageStatusAsync_TrimmedAway_Null()
+    {
+        await Store.CommitEventsAsync([StatusEvent("t", "s", 1, "m-1", DeliveryStatus.Acked), Event("t", "s", 2)]);
+
+        await Store.TrimAsync(maxEventsPerSession: 1, DateTimeOffset.MinValue, Token);
+
+        Assert.Null(await Store.FindMessageStatusAsync("t", "s", "m-1", Token));
+    }
+
+    [Fact]
     public async Task CommitAsync_ConcurrentCallers_EveryEventStoredInOrder()
     {
         const int Sessions = 8;

@@ -69,7 +69,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar());
         command.CommandText = "SELECT version FROM schema_version";
-        Assert.Equal(3L, command.ExecuteScalar());
+        Assert.Equal(4L, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
         Assert.Equal("events,outbox,schema_version,session_event_heads,sessions,store_keys", command.ExecuteScalar());
         command.CommandText = "SELECT count(*) FROM store_keys";
@@ -124,7 +124,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
         Assert.Equal([SessionState.Online, SessionState.Reconnecting], (await migrated.ReadAsync("t", "s", 0, 10)).Events.Cast<SessionStateChanged>().Select(e => e.State));
         Assert.Single(await migrated.LoadAsync("t", "s", Token));
-        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 3", StringComparison.Ordinal));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 4", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         }
 
         var snapshot = logger.Collector.GetSnapshot();
-        Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 3", StringComparison.Ordinal));
+        Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 4", StringComparison.Ordinal));
         Assert.Contains(snapshot, r => r.Id.Id == 5504);
         Assert.DoesNotContain(snapshot, r => r.Level >= LogLevel.Warning);
         Assert.StartsWith("ag1:", Assert.Single(ReadRawColumn(DatabasePath, "SELECT data FROM events WHERE event_id = 10")), StringComparison.Ordinal);
@@ -282,10 +282,10 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         {
         }
 
-        ExecuteRaw("UPDATE schema_version SET version = 4");
+        ExecuteRaw("UPDATE schema_version SET version = 5");
 
         var ex = Assert.Throws<InvalidOperationException>(() => OpenStore(DatabasePath));
-        Assert.Contains("schema version 4", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 5", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Storage:Path", ex.Message, StringComparison.Ordinal);
     }
 

@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4302, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} cannot catch up from the archive ({Condition}); messages received while disconnected may be missing")]
     public static partial void CatchUpUnavailable(ILogger logger, string tenant, string sessionId, string condition);
 
+    [LoggerMessage(EventId = 4305, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId}: the server offers no archive metadata ({Condition}); should a reconnect need a catch-up, it starts from the first archived message received")]
+    public static partial void ArchiveEndUnknown(ILogger logger, string tenant, string sessionId, string condition);
+
     [LoggerMessage(EventId = 3013, Level = LogLevel.Error, Message = "Session {Tenant}/{SessionId}: the outbox (durable queue of accepted stanzas) failed")]
     public static partial void OutboxFailed(ILogger logger, string tenant, string sessionId, Exception exception);
 

@@ -72,9 +72,19 @@ public interface IManagedSession : IStanzaSender
     Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default) =>
         EnqueueAsync(stanza, wait, cancellationToken);
 
-    /// <summary>The delivery status of a message this session sent, or null when unknown (never sent here, or forgotten).</summary>
+    /// <summary>
+    /// The delivery status of a message this session sent, as tracked in memory (the session's most recent messages),
+    /// or null when not tracked. <see cref="FindMessageStatusAsync"/> also asks the journal.
+    /// </summary>
     /// <remarks>The default implementation (for test doubles) knows no message.</remarks>
     MessageStatus? GetMessageStatus(string messageId) => null;
+
+    /// <summary>
+    /// The delivery status of a message this session sent: tracked in memory, else the last status the journal holds
+    /// (a message sent before a gateway restart, or forgotten beyond the tracked capacity). Null when neither knows it.
+    /// </summary>
+    /// <remarks>The default implementation (for test doubles) answers what <see cref="GetMessageStatus"/> answers.</remarks>
+    Task<MessageStatus?> FindMessageStatusAsync(string messageId, CancellationToken cancellationToken = default) => Task.FromResult(GetMessageStatus(messageId));
 
     /// <summary>
     /// Answers an IQ request this session received and published as <see cref="IqRequestReceived"/>. False when

@@ -45,7 +45,8 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="durableOutbox">Whether accepted stanzas are stored until acknowledged (a restart resends them).</param>
     /// <param name="archiveCursor">Where the journal says a restored session's archive stands; null for a new one.</param>
     /// <param name="restored">Restored from an earlier process: its first connection catches up from the archive.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false)
+    /// <param name="journaledStatus">The last status the journal holds for a message (for those no longer tracked in memory); null when there is no journal to ask.</param>
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, Func<string, CancellationToken, Task<MessageStatus?>>? journaledStatus = null)
     {
         Tenant = tenant;
         Id = id;
@@ -56,7 +57,7 @@ internal sealed class ManagedSession : IManagedSession
         _journal = journal;
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _idempotency = new IdempotencyWindow<Task<SendReceipt>>(options.IdempotencyWindow, options.MessageStatusCapacity, time);
-        _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time);
+        _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time, journaledStatus);
         _deduplicator = new InboundDeduplicator(spec.Jid);
         var queries = new ArchiveQueries(spec.Jid);
         _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);
@@ -147,28 +148,41 @@ internal sealed class ManagedSession : IManagedSession
     public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default) =>
         EnqueueAsync(stanza, wait, idempotencyKey: null, cancellationToken);
 
-    public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default)
+    public async Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stanza);
         if (idempotencyKey is null)
         {
-            return EnqueueCoreAsync(stanza, wait, cancellationToken);
+            return await EnqueueCoreAsync(stanza, wait, cancellationToken).ConfigureAwait(false);
         }
 
         // The same key within the window returns the first attempt's outcome and sends nothing again. The stanza id
-        // (and origin-id) derives from the key, so even a retry after a gateway restart carries the same XEP-0359
-        // origin-id and the recipient can drop the repeat.
+        // (and origin-id) derives from the key, so a retry after a gateway restart names the same message: the journal
+        // says whether an earlier process accepted it (its status is tracked again here), and the recipient can drop a
+        // repeat by its XEP-0359 origin-id.
         var stanzaId = IdempotentStanzaId(idempotencyKey);
+        var earlier = await _delivery.FindAsync(stanzaId, cancellationToken).ConfigureAwait(false);
         var first = _idempotency.GetOrAdd(idempotencyKey, () =>
-            wait == DeliveryWait.Queued && _delivery.Get(stanzaId) is { } known
-                // Accepted before this key was remembered here: by a gateway process before a restart (its outbox
-                // queued it again) or before the key left the window. Not sent again.
-                ? Task.FromResult(new SendReceipt(stanzaId, AckedByServer: known.Status is >= DeliveryStatus.Acked and not DeliveryStatus.Failed))
+            Accepted(earlier, wait) is { } receipt
+                ? Task.FromResult(receipt)
                 : EnqueueCoreAsync(stanza with { Id = stanzaId }, wait, CancellationToken.None));
-        return first.WaitAsync(cancellationToken);
+        return await first.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // Accepted before this key was remembered here (by a gateway process before a restart, or before the key left
+        // the window): not sent again. A wait for the server's acknowledgement is answered once it has one.
+        static SendReceipt? Accepted(MessageStatus? known, DeliveryWait wait) => known switch
+        {
+            null => null,
+            { Status: >= DeliveryStatus.Acked and not DeliveryStatus.Failed } => new SendReceipt(known.MessageId, AckedByServer: true),
+            _ when wait == DeliveryWait.Queued => new SendReceipt(known.MessageId, AckedByServer: false),
+            _ => null,
+        };
     }
 
     public MessageStatus? GetMessageStatus(string messageId) => _delivery.Get(messageId);
+
+    public async Task<MessageStatus?> FindMessageStatusAsync(string messageId, CancellationToken cancellationToken = default) =>
+        await _delivery.FindAsync(messageId, cancellationToken).ConfigureAwait(false);
 
     public async Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) =>
         await EnqueueAsync(stanza, DeliveryWait.Queued, cancellationToken).ConfigureAwait(false);

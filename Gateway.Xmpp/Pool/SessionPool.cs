@@ -65,7 +65,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true);
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
@@ -113,7 +113,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable);
+        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaledStatus: JournaledStatus(tenant, id));
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -202,6 +202,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// archive id (XEP-0359 stanza-id) of the last one is where it catches up from on what arrived while the
     /// gateway was down, and all of them are repeats it must not publish again.
     /// </summary>
+    private Func<string, CancellationToken, Task<MessageStatus?>> JournaledStatus(string tenant, string sessionId) =>
+        (messageId, cancellationToken) => _store.FindMessageStatusAsync(tenant, sessionId, messageId, cancellationToken);
+
     private async Task<IReadOnlyList<Message>> ReadRecentMessagesAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
     {
         const int Window = 1_000;

@@ -146,14 +146,15 @@ internal static class MessagesApi
     /// <param name="messageId">The message's stanza id, as the send returned it.</param>
     /// <param name="httpContext">The request.</param>
     /// <param name="pool">The session pool.</param>
-    internal static Results<Ok<MessageStatusDto>, ProblemHttpResult> GetStatus(string id, string messageId, HttpContext httpContext, ISessionPool pool)
+    /// <param name="cancellationToken">The request's.</param>
+    internal static async Task<Results<Ok<MessageStatusDto>, ProblemHttpResult>> GetStatus(string id, string messageId, HttpContext httpContext, ISessionPool pool, CancellationToken cancellationToken)
     {
         if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
         {
             return GatewayProblems.SessionNotFound(httpContext, id);
         }
 
-        return session.GetMessageStatus(messageId) is { } status
+        return await session.FindMessageStatusAsync(messageId, cancellationToken) is { } status
             ? TypedResults.Ok(EventMapper.ToDto(status))
             : GatewayProblems.Result(
                 httpContext,

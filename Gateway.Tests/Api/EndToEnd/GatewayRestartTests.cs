@@ -194,6 +194,53 @@ public sealed class GatewayRestartTests(ProsodyFixture prosody) : IAsyncDisposab
         second.Logs.AssertNoErrors();
     }
 
+    [Fact]
+    public async Task Restart_StatusesOfEarlierMessages_FromTheJournal_KeyedRetryNotResent_LateReceiptApplies()
+    {
+        var account = await prosody.CreateAccountAsync("statuses", Token);
+        await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, await prosody.CreateAccountAsync("bob", Token));
+        const string SessionId = "outboxed";
+        string keyedId, receiptId;
+        var first = StartGateway();
+        using (var client = first.CreateAlphaClient())
+        {
+            var created = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
+            {
+                Id = SessionId, Jid = account.Bare, Password = account.Password, Host = "127.0.0.1", Port = prosody.Server.C2sPort,
+            });
+            await created.ReadAsync<SessionDto>(201);
+            keyedId = await PostAsync(client, bob.Jid.Bare, "keyed", wait: "server", idempotencyKey: "once-only");
+            receiptId = await PostAsync(client, bob.Jid.Bare, "receipt later", wait: "server");
+        }
+
+        Assert.Equal("keyed", (await bob.ReceiveAsync<Message>(m => m.Body is not null)).Body);
+        Assert.Equal("receipt later", (await bob.ReceiveAsync<Message>(m => m.Body is not null)).Body);
+        await first.DisposeAsync();
+
+        var second = StartGateway();
+        using var again = second.CreateAlphaClient();
+
+        // The new process never tracked these messages: what it knows comes from the journal.
+        Assert.Equal("acked", await StatusAsync(again, keyedId));
+        Assert.Equal("acked", await StatusAsync(again, receiptId));
+
+        // The caller retries the acknowledged send with its key: same message, answered as acknowledged, not sent again
+        // (the sentinel sent after it is the next thing bob gets).
+        Assert.Equal(keyedId, await PostAsync(again, bob.Jid.Bare, "keyed", wait: "server", idempotencyKey: "once-only"));
+        await PostAsync(again, bob.Jid.Bare, "sentinel", wait: "server");
+        Assert.Equal("sentinel", (await bob.ReceiveAsync<Message>(m => m.Body is not null)).Body);
+
+        // A receipt for a message the first process sent still moves it (XEP-0184).
+        await bob.SendAsync(new Message { To = Jid.Parse(account.Bare), Type = MessageType.Chat, Payload = [ReceiptElements.ReceivedFor(receiptId)] }, Token);
+        await again.WaitForMessageStatusAsync(SessionId, receiptId, s => s is "delivered");
+
+        first.Logs.AssertNoErrors();
+        second.Logs.AssertNoErrors();
+    }
+
+    private static async Task<string> StatusAsync(HttpClient client, string messageId) =>
+        (await (await client.GetAsync($"/api/v1/sessions/outboxed/messages/{messageId}", Token)).ReadAsync<MessageStatusDto>(200)).Status;
+
     /// <summary>Sends through REST, answered 202; returns the message id.</summary>
     private static async Task<string> PostAsync(HttpClient client, Jid to, string body, string? wait = null, string? idempotencyKey = null)
     {

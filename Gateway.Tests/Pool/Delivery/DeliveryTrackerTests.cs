@@ -81,6 +81,45 @@ public sealed class DeliveryTrackerTests : IAsyncDisposable
         Assert.Equal([DeliveryStatus.Acked, DeliveryStatus.Delivered], published);
     }
 
+    [Fact]
+    public async Task FindAsync_NotTracked_AsksTheJournalOnce_AndALateReceiptThenApplies()
+    {
+        var earlier = DateTimeOffset.UtcNow.AddHours(-1);
+        var asked = new List<string>();
+        var delivery = new DeliveryTracker(
+            new MessageStatusTracker(100, TimeProvider.System),
+            _journal,
+            TimeProvider.System,
+            (id, _) =>
+            {
+                asked.Add(id);
+                return Task.FromResult(id == "before-restart" ? new MessageStatus(id, Bob.Bare, DeliveryStatus.Acked, earlier, earlier) : null);
+            });
+
+        Assert.Equal(DeliveryStatus.Acked, (await delivery.FindAsync("before-restart", Token))?.Status);
+        Assert.Null(await delivery.FindAsync("never-sent", Token));
+        await delivery.ApplyAsync(From(Bob, new XElement(ReceiptElements.Received, new XAttribute("id", "before-restart"))), Token);
+
+        Assert.Equal(DeliveryStatus.Delivered, delivery.Get("before-restart")!.Status);
+        Assert.Equal(["before-restart", "never-sent"], asked); // recalled once, then tracked
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0333 §3.3")]
+    public void Recall_KeepsAcceptanceOrder_SoAMarkerCoversOnlyEarlierMessages()
+    {
+        var statuses = new MessageStatusTracker(100, TimeProvider.System);
+        var t0 = DateTimeOffset.UtcNow;
+        statuses.Track("new-1", Bob.Bare);
+        statuses.Recall(new MessageStatus("old-1", Bob.Bare, DeliveryStatus.Acked, t0.AddHours(-2), t0.AddHours(-2)));
+        statuses.Recall(new MessageStatus("old-2", Bob.Bare, DeliveryStatus.Acked, t0.AddHours(-1), t0.AddHours(-1)));
+
+        var moved = statuses.AdvanceThrough("old-2", Bob, DeliveryStatus.Displayed);
+
+        Assert.Equal(["old-1", "old-2"], moved.Select(m => m.MessageId));
+        Assert.Equal(DeliveryStatus.Queued, statuses.Get("new-1")!.Status);
+    }
+
     public ValueTask DisposeAsync() => _kit.DisposeAsync();
 
     private static Message From(Jid from, XElement payload) => new() { From = from, Type = MessageType.Chat, Id = StanzaId.New(), Payload = [payload] };

@@ -186,8 +186,9 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
         }
         catch (StanzaErrorException ex)
         {
-            // No MAM metadata (older servers): the cursor starts with the first archived message received instead.
-            Log.CatchUpUnavailable(_logger, _journal.Tenant, _journal.SessionId, ex.Error.Condition.ToWire());
+            // No MAM metadata (older servers, or no archive at all): the cursor starts with the first archived message
+            // received instead. Nothing is missing yet, so no warning: that comes if a gap ever cannot be filled.
+            Log.ArchiveEndUnknown(_logger, _journal.Tenant, _journal.SessionId, ex.Error.Condition.ToWire());
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
         {

@@ -16,11 +16,33 @@ namespace Gateway.Xmpp.Pool;
 /// A status change and its event are decided under one lock, so a message's events reach the journal in the order
 /// its status moved, whichever threads report the changes (the sender, acknowledgements, incoming receipts).
 /// </remarks>
-internal sealed class DeliveryTracker(MessageStatusTracker statuses, SessionJournal journal, TimeProvider time)
+/// <param name="statuses">The statuses tracked in memory.</param>
+/// <param name="journal">Where status changes are published.</param>
+/// <param name="time">The clock.</param>
+/// <param name="journaled">The last status the journal holds for a message, for those not tracked in memory; null when there is no journal to ask.</param>
+internal sealed class DeliveryTracker(MessageStatusTracker statuses, SessionJournal journal, TimeProvider time, Func<string, CancellationToken, Task<MessageStatus?>>? journaled = null)
 {
     private readonly object _gate = new();
 
+    /// <summary>The status tracked in memory; null when not tracked.</summary>
     public MessageStatus? Get(string messageId) => statuses.Get(messageId);
+
+    /// <summary>
+    /// The message's status: tracked in memory, else the last one journaled (a message an earlier gateway process
+    /// sent, or one forgotten beyond the capacity), which is tracked again so that a late receipt or marker for it
+    /// still applies. Null when neither knows it.
+    /// </summary>
+    public async ValueTask<MessageStatus?> FindAsync(string messageId, CancellationToken cancellationToken = default)
+    {
+        if (statuses.Get(messageId) is { } tracked)
+        {
+            return tracked;
+        }
+
+        return journaled is not null && await journaled(messageId, cancellationToken).ConfigureAwait(false) is { } stored
+            ? statuses.Recall(stored)
+            : null;
+    }
 
     /// <summary>Starts tracking an accepted message in <see cref="DeliveryStatus.Queued"/>.</summary>
     public void Track(string messageId, Jid? to) => statuses.Track(messageId, to);
@@ -52,12 +74,19 @@ internal sealed class DeliveryTracker(MessageStatusTracker statuses, SessionJour
 
         if (message.Type == MessageType.Error && message.Id is { } bounced)
         {
+            await FindAsync(bounced, cancellationToken).ConfigureAwait(false);
             var error = message.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition);
             await ChangeAsync(() => statuses.Fail(bounced, error.Condition.ToWire(), error.Text, from) is { } failed ? [failed] : [], cancellationToken).ConfigureAwait(false);
             return true;
         }
 
-        switch (ReceiptElements.FindAcknowledgement(message))
+        var acknowledgement = ReceiptElements.FindAcknowledgement(message);
+        if (acknowledgement is not null)
+        {
+            await FindAsync(acknowledgement.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        switch (acknowledgement)
         {
             case { Kind: AcknowledgementKind.Receipt } receipt:
                 await ChangeAsync(() => statuses.Advance(receipt.Id, DeliveryStatus.Delivered, from) is { } delivered ? [delivered] : [], cancellationToken).ConfigureAwait(false);

@@ -41,6 +41,51 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
     }
 
     /// <summary>
+    /// Tracks again a status known from elsewhere (the journal, for a message sent before a restart or forgotten beyond
+    /// the capacity), in its place by <see cref="MessageStatus.QueuedAt"/> so that a XEP-0333 marker still covers only
+    /// earlier messages. Returns what is now tracked: the status tracked already, if any, wins.
+    /// </summary>
+    public MessageStatus Recall(MessageStatus status)
+    {
+        lock (_gate)
+        {
+            if (_byId.TryGetValue(status.MessageId, out var current))
+            {
+                return current;
+            }
+
+            var after = _order.Last;
+            while (after is not null && _byId[after.Value].QueuedAt > status.QueuedAt)
+            {
+                after = after.Previous;
+            }
+
+            if (after is null && _order.Count >= capacity)
+            {
+                return status; // older than everything kept: it would be the first forgotten
+            }
+
+            _byId.Add(status.MessageId, status);
+            if (after is null)
+            {
+                _order.AddFirst(status.MessageId);
+            }
+            else
+            {
+                _order.AddAfter(after, status.MessageId);
+            }
+
+            while (_order.Count > capacity)
+            {
+                _byId.Remove(_order.First!.Value);
+                _order.RemoveFirst();
+            }
+
+            return status;
+        }
+    }
+
+    /// <summary>
     /// Moves a message forward; null when unknown, when it is already at or past that state, or when
     /// <paramref name="from"/> (who reports it, when given) is not the message's recipient.
     /// </summary>

@@ -17,6 +17,12 @@ public interface IEventLog
     Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The newest delivery status journaled for a message the session sent (its last <see cref="MessageStatusChanged"/>
+    /// event still retained), or null when none is: how a restarted gateway still knows what became of a message.
+    /// </summary>
+    Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Drops events beyond the retention: more than <paramref name="maxEventsPerSession"/> per session, or older than
     /// <paramref name="olderThan"/>. Journal heads are kept.
     /// </summary>

@@ -111,6 +111,27 @@ public sealed class InMemoryPoolStore : IPoolStore
         }
     }
 
+    /// <summary>Scans the session's events from the newest: a lookup made only for messages the pool no longer tracks.</summary>
+    public Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        lock (_gate)
+        {
+            if (_journals.TryGetValue((tenant, sessionId), out var journal))
+            {
+                for (var i = journal.Events.Count - 1; i >= 0; i--)
+                {
+                    if (journal.Events[i] is MessageStatusChanged changed && changed.Status.MessageId == messageId)
+                    {
+                        return Task.FromResult<MessageStatus?>(changed.Status);
+                    }
+                }
+            }
+
+            return Task.FromResult<MessageStatus?>(null);
+        }
+    }
+
     public Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxEventsPerSession);
