@@ -21,6 +21,7 @@ internal sealed class HubSubscriber : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<long> _eventIds = [];
     private readonly Dictionary<string, string> _statuses = new(StringComparer.Ordinal);
+    private long _statusEvents;
     private readonly Dictionary<string, string> _failed = new(StringComparer.Ordinal);
     private readonly List<string> _failures = [];
     private Task _running = Task.CompletedTask;
@@ -38,6 +39,9 @@ internal sealed class HubSubscriber : IAsyncDisposable
     public int Connections => Volatile.Read(ref _connections);
 
     public long LastEventId => Interlocked.Read(ref _lastEventId);
+
+    /// <summary>Message-status events received: progress of the outbound traffic (session-state events are not).</summary>
+    public long StatusEvents => Interlocked.Read(ref _statusEvents);
 
     /// <summary>Event ids of every event received, of any kind, in arrival order.</summary>
     public IReadOnlyList<long> EventIds
@@ -117,6 +121,7 @@ internal sealed class HubSubscriber : IAsyncDisposable
             connection.On<EventEnvelope<MessageStatusDto>>("OnMessageStatus", e =>
             {
                 Seen(e.EventId);
+                Interlocked.Increment(ref _statusEvents);
                 lock (_gate)
                 {
                     if (e.Data.Status == "failed")

@@ -64,13 +64,15 @@ public sealed class OutboundTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Accept_QueueFull_RefusedAtOnceAndNeverStored()
+    public async Task Accept_QueueFull_RefusedSynchronouslyAndNeverStored()
     {
         await using var small = new OutboundTests(capacity: 1);
         small._kit.Hold = new TaskCompletionSource();
         var first = small._queue.AcceptAsync(Chat("m0"), false, true, Unavailable, Token);
 
-        var refused = await Assert.ThrowsAsync<OutboundQueueFullException>(() => small._queue.AcceptAsync(Chat("m1"), false, true, Unavailable, Token));
+        // Thrown by the call itself, not through its task: an idempotent send remembers the task it got, and must not
+        // remember a refusal that sent nothing (its retry has to try again).
+        var refused = Assert.Throws<OutboundQueueFullException>(() => { _ = small._queue.AcceptAsync(Chat("m1"), false, true, Unavailable, Token); });
 
         Assert.True(refused.RetryAfter > TimeSpan.Zero);
         Assert.Null(small._delivery.Get("m1"));

@@ -81,18 +81,29 @@ internal sealed class OutboundQueue
     /// <exception cref="OutboundQueueFullException">The queue is full.</exception>
     /// <exception cref="SessionUnavailableException">The session no longer sends, or the stanza could not be stored.</exception>
     /// <exception cref="ArgumentException">The stanza holds characters XML cannot carry.</exception>
-    public async Task<SendReceipt> AcceptAsync(Stanza stanza, bool waitForAck, bool tracked, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
+    public Task<SendReceipt> AcceptAsync(Stanza stanza, bool waitForAck, bool tracked, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
     {
         // Serialised once, here: the outbox stores these bytes and the connection writes them (and a stanza XML cannot
         // carry is refused at once, before it is admitted).
         var serialized = Protocol.StanzaSerializer.ToBytes(stanza);
+
+        // Refused synchronously, not as a faulted task: an idempotent send remembers the task it gets, and a refusal
+        // that sent nothing must not be remembered (its retry has to try again).
         if (Interlocked.Increment(ref _queued) > _options.OutboundQueueCapacity)
         {
             Interlocked.Decrement(ref _queued);
             throw new OutboundQueueFullException(_sessionId, _options.OutboundQueueCapacity, _retryAfter());
         }
 
-        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized };
+        return AcceptAdmittedAsync(new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized }, unavailable, cancellationToken);
+    }
+
+    /// <summary>The rest of <see cref="AcceptAsync"/>, once admitted (counted in <see cref="_queued"/>).</summary>
+    private async Task<SendReceipt> AcceptAdmittedAsync(OutboundItem item, Func<SessionUnavailableException> unavailable, CancellationToken cancellationToken)
+    {
+        var stanza = item.Stanza;
+        var waitForAck = item.WaitForAck;
+        var tracked = item.Tracked;
         var ticket = _order.Take();
         try
         {
