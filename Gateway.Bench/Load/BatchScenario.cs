@@ -9,7 +9,8 @@ namespace Gateway.Bench.Load;
 /// Scenario 4: <c>POST /api/v1/sessions/{id}/messages/batch</c> with <c>{"messages":[…]}</c>, many messages per
 /// request, a few requests in flight. A probe first checks the endpoint exists and answers 202 with one result per
 /// message in request order; without it the row says so and the run goes on. Only the messages the results accept
-/// are expected at the receiver; refused ones (a full outbound queue) are counted by status.
+/// are expected at the receiver; refused ones (a full outbound queue) are counted by status, and the connection
+/// that got them pauses before its next batch (the refusals' retry hint) instead of sending into the full queue.
 /// </summary>
 internal sealed class BatchScenario
 {

@@ -15,6 +15,12 @@ internal sealed class HttpLoadClient
     /// <summary>How long one send or receive may block before the connection is given up (it counts as a transport error).</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The pause after a batch with refused messages whose refusals carry no retry hint: long enough not to spin on a
+    /// full queue, short against the time the gateway takes to drain it.
+    /// </summary>
+    private static readonly TimeSpan RefusalBackoff = TimeSpan.FromMilliseconds(10);
+
     private readonly IPEndPoint _endpoint;
     private readonly RequestTemplate _template;
     private readonly bool _batch;
@@ -23,7 +29,8 @@ internal sealed class HttpLoadClient
     /// <param name="template">The request.</param>
     /// <param name="batch">
     /// The answer is a batch's <c>{"results":[…]}</c>: only the messages it accepts are accepted, the refused ones are
-    /// counted by status (<see cref="SenderReport.RefusedMessages"/>).
+    /// counted by status (<see cref="SenderReport.RefusedMessages"/>), and a connection whose request had refusals
+    /// pauses before the next (the refusals' retry hint, else <see cref="RefusalBackoff"/>).
     /// </param>
     public HttpLoadClient(IPEndPoint endpoint, RequestTemplate template, bool batch = false)
     {
@@ -91,9 +98,11 @@ internal sealed class HttpLoadClient
                         latency.RecordTicks(finished - started);
                     }
 
+                    TimeSpan? pause = null;
                     if (status is < 200 or > 299)
                     {
                         // Refused as a whole: its status is counted above, none of its messages is expected.
+                        pause = _batch ? RefusalBackoff : null;
                     }
                     else if (!_batch)
                     {
@@ -102,8 +111,9 @@ internal sealed class HttpLoadClient
                             log.Accept(first + i);
                         }
                     }
-                    else if (BatchResults.TryRead(connection.Body, outcomes, out _))
+                    else if (BatchResults.TryRead(connection.Body, outcomes, out var retryAfterSeconds))
                     {
+                        var anyRefused = false;
                         for (var i = 0; i < outcomes.Length; i++)
                         {
                             if (outcomes[i] == BatchResults.Accepted)
@@ -113,7 +123,13 @@ internal sealed class HttpLoadClient
                             else
                             {
                                 refused[Math.Clamp(outcomes[i], 0, refused.Length - 1)]++;
+                                anyRefused = true;
                             }
+                        }
+
+                        if (anyRefused)
+                        {
+                            pause = retryAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : RefusalBackoff;
                         }
                     }
                     else
@@ -126,6 +142,11 @@ internal sealed class HttpLoadClient
                     {
                         connection.Dispose();
                         connection = null;
+                    }
+
+                    if (pause is { } delay)
+                    {
+                        stop.WaitHandle.WaitOne(delay);
                     }
                 }
             }
