@@ -8,7 +8,9 @@ namespace Gateway.Bench.Load;
 /// <summary>
 /// Scenario 4: <c>POST /api/v1/sessions/{id}/messages/batch</c> with <c>{"messages":[…]}</c>, many messages per
 /// request, a few requests in flight. A probe first checks the endpoint exists and answers 202 with one result per
-/// message in request order; without it the row says so and the run goes on.
+/// message in request order; without it the row says so and the run goes on. Only the messages the results accept
+/// are expected at the receiver; refused ones (a full outbound queue) are counted by status, and the connection
+/// that got them pauses before its next batch (the refusals' retry hint) instead of sending into the full queue.
 /// </summary>
 internal sealed class BatchScenario
 {
@@ -43,10 +45,16 @@ internal sealed class BatchScenario
             "application/json",
             $$"""{"messages":[{{string.Join(',', messages)}}]}""",
             [new("X-Api-Key", gateway.ApiKey)]);
+        if (template.Messages != options.BatchSize)
+        {
+            // Every message needs a sequence number of its own, or the results cannot be matched to the receipts.
+            throw new InvalidOperationException($"The batch request has {template.Messages} numbered bodies for {options.BatchSize} messages.");
+        }
+
         var window = new MeasurementWindow();
         var log = new DeliveryLog(phase);
         receiver.Track(log);
-        var client = new HttpLoadClient(gateway.Endpoint, template);
+        var client = new HttpLoadClient(gateway.Endpoint, template, batch: true);
         var timing = await new PhaseRunner(_context).RunAsync(
             window, stop => client.RunAsync(options.BatchConcurrency, log, window, stop), () => log.InFlight, cancellationToken);
         return [new PhaseResult { Scenario = Name, Load = load, Timing = timing, Delivery = log.Summarize(window), GatewayInvolved = true, Note = remark }];

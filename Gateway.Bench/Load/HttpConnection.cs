@@ -8,7 +8,8 @@ namespace Gateway.Bench.Load;
 /// <summary>
 /// A minimal HTTP/1.1 keep-alive client connection on a raw socket, one request at a time: it writes the request's
 /// bytes, parses the status line and the headers it needs (Content-Length, Transfer-Encoding, Connection) and skips
-/// the body. Cheap enough that the load it generates does not eat the CPU it measures.
+/// the body, or keeps it (de-chunked) when the caller reads it. Cheap enough that the load it generates does not eat
+/// the CPU it measures.
 /// </summary>
 /// <remarks>
 /// Blocking I/O on purpose, for a thread of its own: a blocked <c>recv</c> wakes its thread directly, where an async
@@ -24,6 +25,8 @@ internal sealed class HttpConnection : IDisposable
     private readonly byte[] _buffer = new byte[BufferSize];
     private int _start;
     private int _count;
+    private byte[] _body = [];
+    private int _bodyLength;
 
     private HttpConnection(Socket socket) => _socket = socket;
 
@@ -52,10 +55,17 @@ internal sealed class HttpConnection : IDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="request"/> and reads the whole response; returns its status code.</summary>
+    /// <summary>The last response's body, when <see cref="Send"/> was asked to keep it; valid until the next send.</summary>
+    public ReadOnlySpan<byte> Body => _body.AsSpan(0, _bodyLength);
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and reads the whole response; returns its status code. With
+    /// <paramref name="keepBody"/> the body is then in <see cref="Body"/>, otherwise it is skipped.
+    /// </summary>
     /// <exception cref="IOException">The connection broke, timed out, or the response was malformed.</exception>
-    public int Send(ReadOnlySpan<byte> request)
+    public int Send(ReadOnlySpan<byte> request, bool keepBody = false)
     {
+        _bodyLength = 0;
         try
         {
             while (!request.IsEmpty)
@@ -63,7 +73,7 @@ internal sealed class HttpConnection : IDisposable
                 request = request[_socket.Send(request, SocketFlags.None)..];
             }
 
-            return ReadResponse();
+            return ReadResponse(keepBody);
         }
         catch (SocketException ex)
         {
@@ -79,7 +89,7 @@ internal sealed class HttpConnection : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
-    private int ReadResponse()
+    private int ReadResponse(bool keepBody)
     {
         int headerLength;
         while ((headerLength = _buffer.AsSpan(_start, _count).IndexOf(HeaderEnd)) < 0)
@@ -91,11 +101,11 @@ internal sealed class HttpConnection : IDisposable
         Consume(headerLength + HeaderEnd.Length);
         if (chunked)
         {
-            SkipChunked();
+            ReadChunked(keepBody);
         }
         else
         {
-            Skip(contentLength);
+            ReadBody(contentLength, keepBody);
         }
 
         if (close)
@@ -149,28 +159,43 @@ internal sealed class HttpConnection : IDisposable
         return (status, contentLength, chunked, close);
     }
 
-    private void SkipChunked()
+    private void ReadChunked(bool keep)
     {
         while (true)
         {
+            // "1f4;name=value\r\n": the size in hex, extensions ignored.
             var line = ReadLine();
-            var semicolon = line.IndexOf(';');
-            var size = Convert.ToInt64((semicolon >= 0 ? line[..semicolon] : line).Trim(), 16);
+            if (line.IndexOf((byte)';') is var semicolon and >= 0)
+            {
+                line = line[..semicolon];
+            }
+
+            line = line.Trim((byte)' ');
+            if (!Utf8Parser.TryParse(line, out long size, out var used, 'X') || used != line.Length || size < 0)
+            {
+                throw new IOException("Malformed chunk size.");
+            }
+
             if (size == 0)
             {
                 // Trailers, if any, end with an empty line.
-                while (ReadLine().Length > 0)
+                while (!ReadLine().IsEmpty)
                 {
                 }
 
                 return;
             }
 
-            Skip(size + 2);
+            ReadBody(size, keep);
+            if (!ReadLine().IsEmpty)
+            {
+                throw new IOException("A chunk longer than its size.");
+            }
         }
     }
 
-    private string ReadLine()
+    /// <summary>The next line without its CRLF; valid until the next read.</summary>
+    private ReadOnlySpan<byte> ReadLine()
     {
         int end;
         while ((end = _buffer.AsSpan(_start, _count).IndexOf(LineEnd)) < 0)
@@ -178,13 +203,19 @@ internal sealed class HttpConnection : IDisposable
             Fill();
         }
 
-        var line = Encoding.ASCII.GetString(_buffer, _start, end);
+        var start = _start;
         Consume(end + 2);
-        return line;
+        return _buffer.AsSpan(start, end);
     }
 
-    private void Skip(long length)
+    /// <summary>Reads <paramref name="length"/> bytes of body, appending them to <see cref="Body"/> or dropping them.</summary>
+    private void ReadBody(long length, bool keep)
     {
+        if (keep && _bodyLength + length > _body.Length)
+        {
+            Array.Resize(ref _body, (int)Math.Max(_bodyLength + length, Math.Max(4096, 2L * _body.Length)));
+        }
+
         while (length > 0)
         {
             if (_count == 0)
@@ -192,9 +223,15 @@ internal sealed class HttpConnection : IDisposable
                 Fill();
             }
 
-            var skipped = (int)Math.Min(length, _count);
-            Consume(skipped);
-            length -= skipped;
+            var taken = (int)Math.Min(length, _count);
+            if (keep)
+            {
+                _buffer.AsSpan(_start, taken).CopyTo(_body.AsSpan(_bodyLength));
+                _bodyLength += taken;
+            }
+
+            Consume(taken);
+            length -= taken;
         }
     }
 

@@ -7,20 +7,36 @@ namespace Gateway.Bench.Load;
 /// <summary>
 /// Closed-loop HTTP load: N keep-alive connections, each with one request in flight, sending the same pre-encoded
 /// request with fresh sequence numbers until told to stop. A 2xx answer marks the request's messages accepted in
-/// the <see cref="DeliveryLog"/>. The same client drives mod_rest and the gateway.
+/// the <see cref="DeliveryLog"/>, or, for a batch, the messages its results accept (<see cref="BatchResults"/>).
+/// The same client drives mod_rest and the gateway.
 /// </summary>
 internal sealed class HttpLoadClient
 {
     /// <summary>How long one send or receive may block before the connection is given up (it counts as a transport error).</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The pause after a batch with refused messages whose refusals carry no retry hint: long enough not to spin on a
+    /// full queue, short against the time the gateway takes to drain it.
+    /// </summary>
+    private static readonly TimeSpan RefusalBackoff = TimeSpan.FromMilliseconds(10);
+
     private readonly IPEndPoint _endpoint;
     private readonly RequestTemplate _template;
+    private readonly bool _batch;
 
-    public HttpLoadClient(IPEndPoint endpoint, RequestTemplate template)
+    /// <param name="endpoint">Where to connect.</param>
+    /// <param name="template">The request.</param>
+    /// <param name="batch">
+    /// The answer is a batch's <c>{"results":[…]}</c>: only the messages it accepts are accepted, the refused ones are
+    /// counted by status (<see cref="SenderReport.RefusedMessages"/>), and a connection whose request had refusals
+    /// pauses before the next (the refusals' retry hint, else <see cref="RefusalBackoff"/>).
+    /// </param>
+    public HttpLoadClient(IPEndPoint endpoint, RequestTemplate template, bool batch = false)
     {
         _endpoint = endpoint;
         _template = template;
+        _batch = batch;
     }
 
     /// <summary>
@@ -31,13 +47,16 @@ internal sealed class HttpLoadClient
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
         var statuses = new long[600];
+        var refusedMessages = new long[statuses.Length];
         var latency = new LatencyHistogram();
-        long requests = 0, transportErrors = 0;
+        long requests = 0, transportErrors = 0, unreadable = 0;
 
         // One thread per connection with blocking I/O: see HttpConnection.
         void Loop()
         {
             var request = _template.CreateBuffer();
+            var outcomes = _batch ? new int[_template.Messages] : [];
+            var refused = _batch ? new long[statuses.Length] : []; // this loop's, added up at the end
             HttpConnection? connection = null;
             try
             {
@@ -61,7 +80,7 @@ internal sealed class HttpLoadClient
                     int status;
                     try
                     {
-                        status = connection.Send(request);
+                        status = connection.Send(request, keepBody: _batch);
                     }
                     catch (IOException)
                     {
@@ -79,12 +98,44 @@ internal sealed class HttpLoadClient
                         latency.RecordTicks(finished - started);
                     }
 
-                    if (status is >= 200 and < 300)
+                    TimeSpan? pause = null;
+                    if (status is < 200 or > 299)
+                    {
+                        // Refused as a whole: its status is counted above, none of its messages is expected.
+                        pause = _batch ? RefusalBackoff : null;
+                    }
+                    else if (!_batch)
                     {
                         for (var i = 0; i < _template.Messages; i++)
                         {
                             log.Accept(first + i);
                         }
+                    }
+                    else if (BatchResults.TryRead(connection.Body, outcomes, out var retryAfterSeconds))
+                    {
+                        var anyRefused = false;
+                        for (var i = 0; i < outcomes.Length; i++)
+                        {
+                            if (outcomes[i] == BatchResults.Accepted)
+                            {
+                                log.Accept(first + i);
+                            }
+                            else
+                            {
+                                refused[Math.Clamp(outcomes[i], 0, refused.Length - 1)]++;
+                                anyRefused = true;
+                            }
+                        }
+
+                        if (anyRefused)
+                        {
+                            pause = retryAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : RefusalBackoff;
+                        }
+                    }
+                    else
+                    {
+                        // Nothing known of its messages: none is expected, a receipt of one shows as unexpected.
+                        Interlocked.Increment(ref unreadable);
                     }
 
                     if (!connection.IsReusable)
@@ -92,25 +143,46 @@ internal sealed class HttpLoadClient
                         connection.Dispose();
                         connection = null;
                     }
+
+                    if (pause is { } delay)
+                    {
+                        stop.WaitHandle.WaitOne(delay);
+                    }
                 }
             }
             finally
             {
                 connection?.Dispose();
+                for (var code = 0; code < refused.Length; code++)
+                {
+                    if (refused[code] > 0)
+                    {
+                        Interlocked.Add(ref refusedMessages[code], refused[code]);
+                    }
+                }
             }
         }
 
         await Task.WhenAll(Enumerable.Range(0, connections)
             .Select(_ => Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
-        var counted = new Dictionary<int, long>();
-        for (var code = 0; code < statuses.Length; code++)
+        return new SenderReport(requests, NonZero(statuses), transportErrors, latency, ErrorStanzas: 0)
         {
-            if (statuses[code] > 0)
+            RefusedMessages = NonZero(refusedMessages),
+            UnreadableAnswers = unreadable,
+        };
+    }
+
+    private static Dictionary<int, long> NonZero(long[] byStatus)
+    {
+        var counted = new Dictionary<int, long>();
+        for (var code = 0; code < byStatus.Length; code++)
+        {
+            if (byStatus[code] > 0)
             {
-                counted[code] = statuses[code];
+                counted[code] = byStatus[code];
             }
         }
 
-        return new SenderReport(requests, counted, transportErrors, latency, ErrorStanzas: 0);
+        return counted;
     }
 }

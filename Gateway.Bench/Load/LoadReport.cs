@@ -256,9 +256,20 @@ internal sealed class LoadReport
             parts.Add(sender.FailedStatuses);
         }
 
+        if (sender.RefusedMessages.Count > 0)
+        {
+            // Inside 2xx answers (a batch's results): messages, not requests.
+            parts.Add("msgs " + string.Join(", ", sender.RefusedMessages.OrderBy(s => s.Key).Select(s => $"{s.Key}×{Count(s.Value)}")));
+        }
+
         if (sender.TransportErrors > 0)
         {
             parts.Add($"{sender.TransportErrors} without answer");
+        }
+
+        if (sender.UnreadableAnswers > 0)
+        {
+            parts.Add($"{sender.UnreadableAnswers} unreadable answers");
         }
 
         if (sender.ErrorStanzas > 0)
