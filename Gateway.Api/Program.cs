@@ -28,10 +28,16 @@ builder.Services
 
 var app = builder.Build();
 app.UseGatewayErrorHandling();
-app.UseGatewayOpenApi();
-// The demo page (wwwroot) is public; it asks for an API key and keeps it in memory only.
-app.UseDefaultFiles();
-app.UseStaticFiles();
+// The OpenAPI document, Swagger UI and the demo page (wwwroot, public; it asks for an API key and keeps it in memory
+// only) are never under /api or the hub: those requests, nearly all of them, skip the three middlewares.
+app.UseWhen(
+    context => !context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments(GatewayHub.Path),
+    site =>
+    {
+        site.UseGatewayOpenApi();
+        site.UseDefaultFiles();
+        site.UseStaticFiles();
+    });
 app.UseAuthentication();
 app.UseAuthorization();
 

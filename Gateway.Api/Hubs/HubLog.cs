@@ -50,4 +50,7 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 5115, Level = LogLevel.Error, Message = "Delivering session {Tenant}/{SessionId} to connection {ConnectionId} failed unexpectedly; the subscription ended")]
     public static partial void PumpFailed(ILogger logger, string connectionId, string tenant, string sessionId, Exception exception);
+
+    [LoggerMessage(EventId = 5116, Level = LogLevel.Warning, Message = "Stopping: {Count} subscription pumps had not finished delivering; their subscribers get the rest with SubscribeAfter")]
+    public static partial void PumpsAbandonedAtStop(ILogger logger, int count);
 }

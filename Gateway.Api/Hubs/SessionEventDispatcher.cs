@@ -181,8 +181,23 @@ public sealed partial class SessionEventDispatcher(
             pumps = [.. _pumping.Values.Select(s => s.Completion)];
         }
 
-        await Task.WhenAll(pumps).WaitAsync(cancellationToken);
+        // Bounded by its own deadline too: the host stops this service before the session pool, whose graceful stop
+        // (acknowledgements, closing streams, the last journal commit) needs the shutdown time more than a pump stuck
+        // on a connection that does not read. What a pump did not deliver, SubscribeAfter replays.
+        try
+        {
+            await Task.WhenAll(pumps).WaitAsync(PumpStopTimeout, _time, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Out of time: the pumps end with the process. Throwing here would make the host's stop fail and the
+            // process abort instead of exiting.
+            HubLog.PumpsAbandonedAtStop(_logger, pumps.Count(p => !p.IsCompleted));
+        }
     }
+
+    /// <summary>How long a stop waits for the subscriptions' pumps to finish.</summary>
+    internal static readonly TimeSpan PumpStopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Cancelled when the dispatcher stops (also once it is disposed).</summary>
     private CancellationToken StoppingToken => Volatile.Read(ref _disposed) == 0 ? _stopping.Token : new CancellationToken(canceled: true);

@@ -5,6 +5,7 @@ public sealed class ConnectionContext : IDisposable
 {
     private readonly CancellationTokenSource _ended = new();
     private int _resumptionRefused;
+    private int _stopping;
 
     internal ConnectionContext(IXmppConnection connection, int number)
     {
@@ -24,6 +25,9 @@ public sealed class ConnectionContext : IDisposable
 
     /// <summary>Cancelled once the stream has ended.</summary>
     public CancellationToken Ended => _ended.Token;
+
+    /// <summary>True for the first caller only: the graceful stop of a connection runs once.</summary>
+    internal bool TryBeginStopping() => Interlocked.Exchange(ref _stopping, 1) == 0;
 
     /// <summary>Whether a feature asked for the next connection not to resume this stream.</summary>
     public bool ResumptionRefused => Volatile.Read(ref _resumptionRefused) != 0;

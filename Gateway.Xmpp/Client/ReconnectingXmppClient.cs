@@ -192,11 +192,15 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         _supervisor = Task.Run(() => SuperviseAsync(reportFirstFailure));
     }
 
+    /// <summary>
+    /// Closes the current connection gracefully, once: both StopAsync and a connection that comes up while the client
+    /// stops may call it for the same connection.
+    /// </summary>
     private async Task StopConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = Volatile.Read(ref _connection);
         var context = Volatile.Read(ref _context);
-        if (connection is not { IsConnected: true } || context is null)
+        if (connection is not { IsConnected: true } || context is null || !context.TryBeginStopping())
         {
             return;
         }
@@ -324,6 +328,14 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         for (var i = 0; i < features.Length; i++)
         {
             runs[i] = RunFeatureAsync(features[i], context);
+        }
+
+        if (Volatile.Read(ref _stopRequested) != 0)
+        {
+            // Stopped while this connection was being made: StopAsync found no connection to close (or an older one),
+            // so this one is closed the same way here (outbound drained, goodbye presence, stream closed), bounded by
+            // the stop's own deadline (_abort).
+            await StopConnectionAsync(_abort.Token).ConfigureAwait(false);
         }
 
         var reason = await client.Terminated.ConfigureAwait(false);
