@@ -66,5 +66,12 @@ internal sealed class GatewayApi : IDisposable
         return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
+    /// <summary>A GET whose answer only matters by its status, e.g. a message's delivery status.</summary>
+    public async Task<HttpStatusCode> GetStatusCodeAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return response.StatusCode;
+    }
+
     public void Dispose() => _http.Dispose();
 }

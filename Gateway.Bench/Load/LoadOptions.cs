@@ -18,6 +18,9 @@ internal sealed record LoadOptions
           --duration SECONDS      counted part of each phase (default 15)
           --warmup SECONDS        uncounted start of each phase (default 3)
           --drain SECONDS         longest wait for stragglers after a phase (default 60)
+          --gateway-warmup SECONDS
+                                  unmeasured warm-up of the gateway's hot paths, once, right after it
+                                  started, so that its JIT has settled before any phase (default 20; 0: none)
           --concurrency LIST      HTTP connections for modrest/rest/rest-wait (default 1,16,64)
           --window N              messages in flight for "as fast as possible" XMPP senders (default 2000)
           --batch-size N          messages per batch request (default 100)
@@ -30,8 +33,8 @@ internal sealed record LoadOptions
           --sessions N            sessions for the scale scenario (default 10000)
           --create-concurrency N  concurrent session creates (default 64)
           --idle SECONDS          idle CPU measurement after the sessions are online (default 60)
-          --quick                 smoke run: 3 s phases, 1 s warm-up, 10 s drain, 100 subscribers,
-                                  200 sessions, 5 s idle (explicit options still win)
+          --quick                 smoke run: 3 s phases, 1 s warm-up, 5 s gateway warm-up, 10 s drain,
+                                  100 subscribers, 200 sessions, 5 s idle (explicit options still win)
           --mod-rest PATH         mod_rest's folder (default <repo>/../shared/peers/mod_rest)
           --gateway-dll PATH      Gateway.Api.dll (default <repo>/Gateway.Api/bin/Release/net10.0/Gateway.Api.dll)
           --no-build              do not build Gateway.Api first
@@ -45,6 +48,9 @@ internal sealed record LoadOptions
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 
     public TimeSpan MaxDrain { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The gateway's one-time warm-up (<see cref="GatewayWarmup"/>); zero for none.</summary>
+    public TimeSpan GatewayWarmup { get; init; } = TimeSpan.FromSeconds(20);
 
     public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
 
@@ -103,6 +109,7 @@ internal sealed record LoadOptions
                 Quick = true,
                 Duration = TimeSpan.FromSeconds(3),
                 Warmup = TimeSpan.FromSeconds(1),
+                GatewayWarmup = TimeSpan.FromSeconds(5),
                 MaxDrain = TimeSpan.FromSeconds(10),
                 Subscribers = 100,
                 Sessions = 200,
@@ -123,6 +130,7 @@ internal sealed record LoadOptions
                 "--duration" => options with { Duration = Seconds(name, Value(), min: 1) },
                 "--warmup" => options with { Warmup = Seconds(name, Value(), min: 0) },
                 "--drain" => options with { MaxDrain = Seconds(name, Value(), min: 1) },
+                "--gateway-warmup" => options with { GatewayWarmup = Seconds(name, Value(), min: 0) },
                 "--concurrency" => options with { Concurrency = Value().Split(',').Select(v => Integer(name, v, 1, 4096)).ToArray() },
                 "--window" => options with { Window = Integer(name, Value(), 1, 1_000_000) },
                 "--batch-size" => options with { BatchSize = Integer(name, Value(), 1, 10_000) },

@@ -248,8 +248,10 @@ internal sealed class LoadReport
     private static string Pair(LatencyHistogram? histogram) =>
         histogram is null || histogram.Count == 0 ? "–" : $"{Millis(histogram.Percentile(50))} / {Millis(histogram.Percentile(99))}";
 
-    private static string Refused(SenderReport sender)
+    /// <summary>What the Refused column says of a sender: refused or unanswered requests, refused messages, bounces; "0" for none.</summary>
+    public static string Refused(SenderReport sender)
     {
+        ArgumentNullException.ThrowIfNull(sender);
         var parts = new List<string>();
         if (sender.FailedStatuses.Length > 0)
         {

@@ -66,6 +66,25 @@ internal sealed class LoadRunner
             var gatewayMeter = gateway is null ? null : new ProcessMeter("gateway", gateway.ProcessId);
             await using var sampler = new ResourceSampler(gatewayMeter is null ? [prosodyMeter, toolMeter] : [gatewayMeter, prosodyMeter, toolMeter]);
             var context = new LoadContext(_options, prosody, gateway, sampler, prosodyMeter, gatewayMeter, toolMeter);
+            GatewayWarmupResult? warmup = null;
+            if (gateway is not null && _options.GatewayWarmup > TimeSpan.Zero)
+            {
+                LoadContext.Progress($"Gateway warm-up ({_options.GatewayWarmup.TotalSeconds:0.#} s, not measured)");
+                try
+                {
+                    warmup = await new GatewayWarmup(context).RunAsync(cancellationToken);
+                    if (!warmup.Drained)
+                    {
+                        problems.Add($"Gateway warm-up: {warmup.Missing:N0} messages had not arrived when its drain gave up after {warmup.Drain.TotalSeconds:N1} s; the first phase may still see the gateway busy with them.");
+                    }
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    LoadContext.Progress($"  failed: {ex.GetType().Name}: {ex.Message}");
+                    problems.Add($"Gateway warm-up failed: {ex.GetType().Name}: {FirstLine(ex.Message)}");
+                }
+            }
+
             var phases = new List<PhaseResult>();
             ScaleResult? scale = null;
             string? scaleNote = null;
@@ -143,7 +162,7 @@ internal sealed class LoadRunner
                 LoadAverageAtEnd = MachineInfo.ReadLoadAverage(),
                 BusiestProcessesAtEnd = busiestAtEnd,
                 FileLimit = fileLimit,
-                SetUp = DescribeSetUp(prosody, hasModRest ? modRest : null, gateway, storeFileSystem),
+                SetUp = DescribeSetUp(prosody, hasModRest ? modRest : null, gateway, storeFileSystem, warmup),
                 Phases = phases,
                 Scale = scale,
                 ScaleNote = scaleNote,
@@ -232,7 +251,7 @@ internal sealed class LoadRunner
         }
     }
 
-    private List<string> DescribeSetUp(ProsodyServer prosody, string? modRest, GatewayProcess? gateway, string storeFileSystem)
+    private List<string> DescribeSetUp(ProsodyServer prosody, string? modRest, GatewayProcess? gateway, string storeFileSystem, GatewayWarmupResult? warmup)
     {
         var setUp = new List<string>
         {
@@ -250,6 +269,11 @@ internal sealed class LoadRunner
                 $"its SQLite store in a fresh directory under {Path.GetDirectoryName(gateway.DirectoryPath)} ({storeFileSystem}), logging at Warning, " +
                 "all other settings at their defaults. Sessions are created through `POST /api/v1/sessions` with `\"tlsMode\":\"disabled\"` " +
                 "(SCRAM-SHA-1, XEP-0198 on).");
+            setUp.Add(
+                warmup?.Describe()
+                ?? (_options.GatewayWarmup > TimeSpan.Zero
+                    ? "Gateway warm-up: failed (see the problems): the first gateway phases include the gateway's JIT compilation."
+                    : "Gateway warm-up: none (`--gateway-warmup 0`): the first gateway phases include the gateway's JIT compilation."));
         }
 
         setUp.Add(

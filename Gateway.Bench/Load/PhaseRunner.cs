@@ -43,11 +43,31 @@ internal sealed class PhaseRunner
         cancellationToken.ThrowIfCancellationRequested();
         await stop.CancelAsync();
         var report = await sending;
+        var (drain, drained) = await DrainAsync(outstanding, options.MaxDrain, cancellationToken);
+        var gateway = _context.GatewayMeter;
+        return new PhaseTiming(
+            window,
+            end.Since(start),
+            report,
+            gateway is null ? 0 : _context.Sampler.PeakKib(gateway),
+            gateway?.ReadPeakRssKib() ?? 0,
+            _context.Sampler.PeakKib(_context.ProsodyMeter),
+            drain,
+            drained);
+    }
 
+    /// <summary>
+    /// Waits for stragglers after sending stopped: until nothing is outstanding, nothing has arrived for
+    /// <see cref="DrainIdle"/>, or <paramref name="maxDrain"/> has passed. Returns how long it waited and whether
+    /// everything arrived.
+    /// </summary>
+    public static async Task<(TimeSpan Elapsed, bool Drained)> DrainAsync(Func<long> outstanding, TimeSpan maxDrain, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outstanding);
         var drain = Stopwatch.StartNew();
         var last = outstanding();
         var lastProgress = Stopwatch.GetTimestamp();
-        while (last > 0 && drain.Elapsed < options.MaxDrain && Stopwatch.GetElapsedTime(lastProgress) < DrainIdle)
+        while (last > 0 && drain.Elapsed < maxDrain && Stopwatch.GetElapsedTime(lastProgress) < DrainIdle)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
             var now = outstanding();
@@ -59,16 +79,7 @@ internal sealed class PhaseRunner
             last = now;
         }
 
-        var gateway = _context.GatewayMeter;
-        return new PhaseTiming(
-            window,
-            end.Since(start),
-            report,
-            gateway is null ? 0 : _context.Sampler.PeakKib(gateway),
-            gateway?.ReadPeakRssKib() ?? 0,
-            _context.Sampler.PeakKib(_context.ProsodyMeter),
-            drain.Elapsed,
-            last <= 0);
+        return (drain.Elapsed, last <= 0);
     }
 
     private static void ThrowIfFaulted(Task<SenderReport> sending)
