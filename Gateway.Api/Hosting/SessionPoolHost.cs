@@ -14,7 +14,13 @@ namespace Gateway.Api.Hosting;
 /// session gracefully. Lifecycle calls apply to the real <see cref="SessionPool"/> only; a substitute
 /// <see cref="ISessionPool"/> (tests) has none.
 /// </summary>
-internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions> options, ILogger<SessionPoolHost> logger) : IHostedService
+/// <remarks>
+/// The pool stops last (<see cref="StoppedAsync"/>), once every hosted service stopped, the web server included: the
+/// server first finishes the requests under way (a send waiting for the server's acknowledgement needs a running
+/// session) and stops accepting new ones, so no REST call or hub connection reaches a pool that is closing. Stopped
+/// earlier, hub clients reconnected to the stopping process and were dropped with it.
+/// </remarks>
+internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions> options, ILogger<SessionPoolHost> logger) : IHostedLifecycleService
 {
     // Never disposed: without timers or wait handles a CancellationTokenSource holds nothing to release, and the
     // host may stop a service after the container disposed it.
@@ -33,7 +39,16 @@ internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions
         _accounts = Task.Run(() => StartAccountsAsync(_stopping.Token), CancellationToken.None);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The service accounts stop being opened; the pool itself keeps serving until <see cref="StoppedAsync"/>.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => _stopping.CancelAsync();
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
         try
