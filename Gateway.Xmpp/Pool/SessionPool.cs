@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
+using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
@@ -21,6 +22,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly Channel<SessionEvent> _events;
     private readonly IPoolStore _store;
     private readonly EventJournal _journal;
+
+    /// <summary>One timer for every session's keepalive (see <see cref="KeepAliveTicker"/>).</summary>
+    private readonly KeepAliveTicker _keepAlive;
 
     /// <summary>Reused by the journal's single writer for each commit.</summary>
     private readonly JournalBatch _batch = new();
@@ -50,6 +54,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             _ => Log.EventDropped(_logger, options.EventBufferCapacity, Interlocked.Increment(ref _droppedEvents)));
         _store = store ?? new InMemoryPoolStore();
         _journal = new EventJournal(CommitAsync, e => _events.Writer.TryWrite(e), options.JournalCapacity, _logger, _timeProvider);
+        _keepAlive = new KeepAliveTicker(KeepAliveTicker.PeriodFor(options.KeepAliveInterval, shared: true), _timeProvider);
     }
 
     /// <summary>
@@ -65,7 +70,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
@@ -113,7 +118,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaledStatus: JournaledStatus(tenant, id));
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaledStatus: JournaledStatus(tenant, id));
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -194,6 +199,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await StopAsync(cts.Token).ConfigureAwait(false);
+            _keepAlive.Dispose();
         }
     }
 
