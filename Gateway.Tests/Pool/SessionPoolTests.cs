@@ -159,6 +159,21 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task CreateAsync_TenantAtItsLimit_RefusedUntilOneOfItsSessionsIsRemoved()
+    {
+        var pool = NewPool(o => o with { MaxSessionsPerTenant = 1 });
+        var (a, b, c) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("pool", Token));
+        await pool.CreateAsync("t1", Spec(a, "s1"), Token);
+
+        await Assert.ThrowsAsync<SessionLimitException>(() => pool.CreateAsync("t1", Spec(b, "s2"), Token));
+        await pool.CreateAsync("t2", Spec(b, "s2"), Token);
+        Assert.True(await pool.RemoveAsync("t1", "s1", Token));
+        await pool.CreateAsync("t1", Spec(c, "s3"), Token);
+
+        Assert.Equal(["s3"], pool.List("t1").Select(i => i.Id));
+    }
+
+    [Fact]
     public async Task EnqueueAsync_QueueFullWhileReconnecting_ThrowsWithRetryAfter()
     {
         var pool = NewPool(o => o with { OutboundQueueCapacity = 2, ReconnectBaseDelay = TimeSpan.FromSeconds(30), ReconnectMaxDelay = TimeSpan.FromSeconds(30) });

@@ -29,6 +29,13 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// <summary>Reused by the journal's single writer for each commit.</summary>
     private readonly JournalBatch _batch = new();
     private readonly object _admission = new();
+
+    /// <summary>
+    /// Sessions per tenant, for the per-tenant limit: counting the pool's keys on every create took all the
+    /// dictionary's locks and copied every key (on the large-object heap beyond a few thousand sessions), so creating
+    /// N sessions cost O(N²). Guarded by _admission; changed with every add to and removal from _sessions.
+    /// </summary>
+    private readonly Dictionary<string, int> _perTenant = new(StringComparer.Ordinal);
     private long _droppedEvents;
     private volatile bool _running;
     private int _disposed;
@@ -73,6 +80,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
+                CountTenant(stored.Tenant, +1);
                 session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
                 Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
             }
@@ -91,6 +99,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         var sessions = _sessions.Values.ToArray();
         await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _store.IsDurable))).ConfigureAwait(false);
         _sessions.Clear();
+        lock (_admission)
+        {
+            _perTenant.Clear();
+        }
 
         // Not cancelled with the sessions' stop: what they journaled must still be committed, and the writer only
         // finishes the commit under way (a store that hangs is the store's own timeout to end).
@@ -126,7 +138,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
                 throw new SessionLimitException($"The gateway holds its maximum of {_options.MaxSessions} sessions; raise {SessionPoolOptions.Section}:MaxSessions.");
             }
 
-            if (_sessions.Keys.Count(k => k.Tenant == tenant) >= _options.MaxSessionsPerTenant)
+            if (_perTenant.GetValueOrDefault(tenant) >= _options.MaxSessionsPerTenant)
             {
                 throw new SessionLimitException($"This tenant holds its maximum of {_options.MaxSessionsPerTenant} sessions ({SessionPoolOptions.Section}:MaxSessionsPerTenant).");
             }
@@ -135,6 +147,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             {
                 throw new SessionConflictException(id);
             }
+
+            CountTenant(tenant, +1);
         }
 
         try
@@ -146,7 +160,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
         catch
         {
-            _sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session));
+            if (_sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session)))
+            {
+                CountTenant(tenant, -1);
+            }
+
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await session.StopAsync(cts.Token).ConfigureAwait(false);
             session.Close();
@@ -166,6 +184,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             return false;
         }
+
+        CountTenant(tenant, -1);
 
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
         session.Close();
@@ -245,6 +265,22 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         return batch.IsEmpty ? Task.CompletedTask : _store.CommitAsync(batch, cancellationToken);
+    }
+
+    private void CountTenant(string tenant, int change)
+    {
+        lock (_admission)
+        {
+            var count = _perTenant.GetValueOrDefault(tenant) + change;
+            if (count > 0)
+            {
+                _perTenant[tenant] = count;
+            }
+            else
+            {
+                _perTenant.Remove(tenant);
+            }
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
