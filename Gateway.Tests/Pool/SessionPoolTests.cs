@@ -1,5 +1,7 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Xml.Linq;
+using Gateway.Tests.Fakes;
 using Gateway.Tests.Integration.Client;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
@@ -154,6 +156,21 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
 
         Assert.Equal("survives", received.Body);
         await WaitUntilAsync(() => session.Info.State == SessionState.Online);
+    }
+
+    [Fact]
+    public async Task CreateAsync_TenantAtItsLimit_RefusedUntilOneOfItsSessionsIsRemoved()
+    {
+        var pool = NewPool(o => o with { MaxSessionsPerTenant = 1 });
+        var (a, b, c) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("pool", Token));
+        await pool.CreateAsync("t1", Spec(a, "s1"), Token);
+
+        await Assert.ThrowsAsync<SessionLimitException>(() => pool.CreateAsync("t1", Spec(b, "s2"), Token));
+        await pool.CreateAsync("t2", Spec(b, "s2"), Token);
+        Assert.True(await pool.RemoveAsync("t1", "s1", Token));
+        await pool.CreateAsync("t1", Spec(c, "s3"), Token);
+
+        Assert.Equal(["s3"], pool.List("t1").Select(i => i.Id));
     }
 
     [Fact]
@@ -452,6 +469,28 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
         var receipt = await peer.ReceiveAsync<Message>(m => ReceiptElements.FindAcknowledgement(m)?.Id == "ask-1");
 
         Assert.Equal(info.BoundJid, receipt.From);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0199 §4.2")]
+    public async Task KeepAlive_NetworkGoesSilent_PingUnansweredAndSessionReconnects()
+    {
+        await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, prosody.Server.C2sPort));
+        var pool = NewPool(o => o with { KeepAliveInterval = TimeSpan.FromMilliseconds(400), KeepAliveTimeout = TimeSpan.FromMilliseconds(400) });
+        var account = await prosody.CreateAccountAsync("pool", Token);
+        await pool.CreateAsync("t", Spec(account, "s") with { Port = proxy.Port }, Token);
+        var session = pool.Find("t", "s")!;
+
+        // Idle but healthy: pinged every interval and answered, so the connection stays.
+        await Task.Delay(TimeSpan.FromSeconds(2), Token);
+        Assert.Equal(SessionState.Online, session.Info.State);
+        Assert.Equal(1, proxy.ConnectionsAccepted);
+
+        // Nothing gets through any more and nothing says so: only the unanswered ping finds out.
+        proxy.Stall(true);
+        await WaitUntilAsync(() => session.Info.State != SessionState.Online);
+        proxy.Stall(false);
+        await WaitUntilAsync(() => session.Info.State == SessionState.Online && proxy.ConnectionsAccepted >= 2);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

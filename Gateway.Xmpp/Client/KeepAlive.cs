@@ -14,7 +14,12 @@ namespace Gateway.Xmpp.Client;
 /// mid-stanza the resumed stream silently swallows everything sent on it, and resuming it again would only repeat
 /// that. A stream that ends before proving it still parses what we send is not resumed.
 /// </remarks>
-internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, TimeProvider time, ILogger logger, string name) : IConnectionFeature
+/// <param name="interval">Idle time after which the stream is pinged.</param>
+/// <param name="timeout">How long a ping may go unanswered.</param>
+/// <param name="ticker">Wakes the keepalive when the stream has been idle long enough; shared by a pool's sessions.</param>
+/// <param name="logger">Where it logs.</param>
+/// <param name="name">How logs name the client.</param>
+internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, KeepAliveTicker ticker, ILogger logger, string name) : IConnectionFeature
 {
     public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
@@ -34,23 +39,21 @@ internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, TimeProvide
                 context.AllowResumption();
             }
 
-            // Checked at a fraction of the interval so an idle stream is pinged about one interval after its last traffic.
-            using var timer = new PeriodicTimer(interval / 4, time);
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            // Pinged once nothing arrived for an interval (at most one tick later): a stream with traffic is never
+            // pinged, and an idle one once per interval. A connection that cannot tell (a test double) counts as idle.
+            Func<TimeSpan> sinceLastReceived = context.Connection is XmppClient client ? () => client.SinceLastReceived : static () => TimeSpan.MaxValue;
+            while (true)
             {
-                if (context.Connection is XmppClient client && client.SinceLastReceived < interval)
-                {
-                    continue;
-                }
-
+                await ticker.WaitForIdleAsync(sinceLastReceived, interval, token).ConfigureAwait(false);
                 if (!await PingAsync(context, token).ConfigureAwait(false))
                 {
                     return;
                 }
             }
         }
-        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException or ObjectDisposedException)
         {
+            // The connection ended, or the client stopped (its ticker with it).
         }
     }
 

@@ -23,6 +23,12 @@ public sealed record ReconnectingClientOptions
     /// <summary>A keepalive ping without answer in this time drops the connection, which then reconnects.</summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The timer that wakes keepalives, shared by many clients (a pool's sessions); null gives the client its own,
+    /// ticking at a quarter of <see cref="KeepAliveInterval"/>. Not owned: whoever shares it disposes it.
+    /// </summary>
+    internal KeepAliveTicker? KeepAliveTicker { get; init; }
+
     /// <summary>Send unavailable presence before closing the stream on a graceful stop (RFC 6121 §4.5.1). Default true.</summary>
     public bool SendUnavailableOnStop { get; init; } = true;
 

@@ -26,6 +26,7 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ReconnectPolicy _policy;
+    private readonly KeepAliveTicker? _ownTicker;
     private readonly string _name;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
@@ -57,7 +58,8 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         _policy = new ReconnectPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay, new Random());
         _name = name ?? "xmpp-client";
         _status = new ConnectionStatus(ConnectionState.Connecting, _time.GetUtcNow());
-        Add(new KeepAlive(options.KeepAliveInterval, options.KeepAliveTimeout, _time, _logger, _name));
+        var ticker = options.KeepAliveTicker ?? (_ownTicker = new KeepAliveTicker(KeepAliveTicker.PeriodFor(options.KeepAliveInterval, shared: false), _time));
+        Add(new KeepAlive(options.KeepAliveInterval, options.KeepAliveTimeout, ticker, _logger, _name));
     }
 
     /// <summary>Where it stands now.</summary>
@@ -177,6 +179,7 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         handoff?.Abandon(new XmppConnectionException("The client was disposed before the server acknowledged the stanza."));
         _stopping.Dispose();
         _abort.Dispose();
+        _ownTicker?.Dispose();
     }
 
     private XmppClient RequireConnection() =>

@@ -15,7 +15,8 @@ namespace Gateway.Xmpp.Pool;
 /// </summary>
 internal sealed class IqRequestForwarder(SessionJournal journal, TimeSpan answerTimeout, TimeProvider time, ILogger logger) : IConnectionFeature
 {
-    private readonly ConcurrentDictionary<string, PendingIqRequest> _pending = new(StringComparer.Ordinal);
+    // Per session and rarely more than a few entries: one lock and a few buckets, not a lock per core and 31 buckets.
+    private readonly ConcurrentDictionary<string, PendingIqRequest> _pending = new(concurrencyLevel: 1, capacity: 2, StringComparer.Ordinal);
 
     public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
     {

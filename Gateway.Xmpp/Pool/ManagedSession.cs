@@ -38,6 +38,7 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="id">The session id, unique within the tenant.</param>
     /// <param name="spec">The account and where to connect.</param>
     /// <param name="options">The pool's settings.</param>
+    /// <param name="keepAlive">The pool's keepalive timer.</param>
     /// <param name="loggerFactory">Where it logs.</param>
     /// <param name="time">The clock.</param>
     /// <param name="createdAt">When the session was first created.</param>
@@ -46,7 +47,7 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="archiveCursor">Where the journal says a restored session's archive stands; null for a new one.</param>
     /// <param name="restored">Restored from an earlier process: its first connection catches up from the archive.</param>
     /// <param name="journaledStatus">The last status the journal holds for a message (for those no longer tracked in memory); null when there is no journal to ask.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, Func<string, CancellationToken, Task<MessageStatus?>>? journaledStatus = null)
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, Func<string, CancellationToken, Task<MessageStatus?>>? journaledStatus = null)
     {
         Tenant = tenant;
         Id = id;
@@ -69,6 +70,7 @@ internal sealed class ManagedSession : IManagedSession
                 ReconnectMaxDelay = options.ReconnectMaxDelay,
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
+                KeepAliveTicker = keepAlive,
                 SendUnavailableOnStop = true,
                 LookupHandled = (connection, unconfirmed, token) => _lookup!.FindHandledAsync(connection, unconfirmed, token),
             },

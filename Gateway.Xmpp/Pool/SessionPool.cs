@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
+using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
@@ -22,9 +23,19 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly IPoolStore _store;
     private readonly EventJournal _journal;
 
+    /// <summary>One timer for every session's keepalive (see <see cref="KeepAliveTicker"/>).</summary>
+    private readonly KeepAliveTicker _keepAlive;
+
     /// <summary>Reused by the journal's single writer for each commit.</summary>
     private readonly JournalBatch _batch = new();
     private readonly object _admission = new();
+
+    /// <summary>
+    /// Sessions per tenant, for the per-tenant limit: counting the pool's keys on every create took all the
+    /// dictionary's locks and copied every key (on the large-object heap beyond a few thousand sessions), so creating
+    /// N sessions cost O(N²). Guarded by _admission; changed with every add to and removal from _sessions.
+    /// </summary>
+    private readonly Dictionary<string, int> _perTenant = new(StringComparer.Ordinal);
     private long _droppedEvents;
     private volatile bool _running;
     private int _disposed;
@@ -50,6 +61,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             _ => Log.EventDropped(_logger, options.EventBufferCapacity, Interlocked.Increment(ref _droppedEvents)));
         _store = store ?? new InMemoryPoolStore();
         _journal = new EventJournal(CommitAsync, e => _events.Writer.TryWrite(e), options.JournalCapacity, _logger, _timeProvider);
+        _keepAlive = new KeepAliveTicker(KeepAliveTicker.PeriodFor(options.KeepAliveInterval, shared: true), _timeProvider);
     }
 
     /// <summary>
@@ -65,9 +77,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
+                CountTenant(stored.Tenant, +1);
                 session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
                 Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
             }
@@ -86,6 +99,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         var sessions = _sessions.Values.ToArray();
         await Task.WhenAll(sessions.Select(s => s.StopAsync(cancellationToken, keepQueued: _store.IsDurable))).ConfigureAwait(false);
         _sessions.Clear();
+        lock (_admission)
+        {
+            _perTenant.Clear();
+        }
 
         // Not cancelled with the sessions' stop: what they journaled must still be committed, and the writer only
         // finishes the commit under way (a store that hangs is the store's own timeout to end).
@@ -113,7 +130,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaledStatus: JournaledStatus(tenant, id));
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaledStatus: JournaledStatus(tenant, id));
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -121,7 +138,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
                 throw new SessionLimitException($"The gateway holds its maximum of {_options.MaxSessions} sessions; raise {SessionPoolOptions.Section}:MaxSessions.");
             }
 
-            if (_sessions.Keys.Count(k => k.Tenant == tenant) >= _options.MaxSessionsPerTenant)
+            if (_perTenant.GetValueOrDefault(tenant) >= _options.MaxSessionsPerTenant)
             {
                 throw new SessionLimitException($"This tenant holds its maximum of {_options.MaxSessionsPerTenant} sessions ({SessionPoolOptions.Section}:MaxSessionsPerTenant).");
             }
@@ -130,6 +147,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             {
                 throw new SessionConflictException(id);
             }
+
+            CountTenant(tenant, +1);
         }
 
         try
@@ -141,7 +160,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
         catch
         {
-            _sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session));
+            if (_sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session)))
+            {
+                CountTenant(tenant, -1);
+            }
+
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await session.StopAsync(cts.Token).ConfigureAwait(false);
             session.Close();
@@ -161,6 +184,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             return false;
         }
+
+        CountTenant(tenant, -1);
 
         await session.StopAsync(cancellationToken).ConfigureAwait(false);
         session.Close();
@@ -194,6 +219,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await StopAsync(cts.Token).ConfigureAwait(false);
+            _keepAlive.Dispose();
         }
     }
 
@@ -239,6 +265,22 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         return batch.IsEmpty ? Task.CompletedTask : _store.CommitAsync(batch, cancellationToken);
+    }
+
+    private void CountTenant(string tenant, int change)
+    {
+        lock (_admission)
+        {
+            var count = _perTenant.GetValueOrDefault(tenant) + change;
+            if (count > 0)
+            {
+                _perTenant[tenant] = count;
+            }
+            else
+            {
+                _perTenant.Remove(tenant);
+            }
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

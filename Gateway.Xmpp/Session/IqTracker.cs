@@ -9,7 +9,8 @@ namespace Gateway.Xmpp.Session;
 /// </summary>
 internal sealed class IqTracker
 {
-    private readonly ConcurrentDictionary<string, PendingIq> _pending = new(StringComparer.Ordinal);
+    // Per connection and rarely more than a few entries: one lock and a few buckets, not a lock per core and 31 buckets.
+    private readonly ConcurrentDictionary<string, PendingIq> _pending = new(concurrencyLevel: 1, capacity: 2, StringComparer.Ordinal);
     private readonly Func<Jid?> _ownJid;
 
     public IqTracker(Func<Jid?> ownJid) => _ownJid = ownJid;

@@ -15,7 +15,8 @@ internal sealed class ArchiveQueries(Jid account)
     /// <summary>Marks the query ids this session chose, so results of its ended queries can be told from an application's.</summary>
     private const string QueryIdPrefix = "gw-";
 
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<ArchivedMessage>> _running = new(StringComparer.Ordinal);
+    // Per session and rarely more than one query at a time: one lock and a few buckets, not a lock per core and 31 buckets.
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<ArchivedMessage>> _running = new(concurrencyLevel: 1, capacity: 2, StringComparer.Ordinal);
     private readonly ConditionalWeakTable<IXmppConnection, IDisposable> _attached = new();
 
     public Jid Account { get; } = account.Bare;

@@ -38,7 +38,8 @@ internal sealed class OutboundQueue
     private readonly List<OutboundItem> _putBack = [];
 
     /// <summary>When each written, unacknowledged stanza was accepted: what a lookup in the archive needs when its fate becomes unknown.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unacknowledged = new(StringComparer.Ordinal);
+    /// <remarks>Grows with the traffic; an idle session holds one lock and a few buckets, not a lock per core and 31 buckets.</remarks>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unacknowledged = new(concurrencyLevel: 1, capacity: 4, StringComparer.Ordinal);
 
     /// <summary>Completes when the last unacknowledged stanza is settled; only while someone waits for that.</summary>
     private TaskCompletionSource? _settled;

@@ -24,9 +24,11 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
         var token = linked.Token;
         var connection = context.Connection;
-        var batch = new List<OutboundItem>(MaxBatch);
-        var stanzas = new List<Stanza>(MaxBatch);
-        var serialized = new List<ReadOnlyMemory<byte>>(MaxBatch);
+        // Grown by what is actually sent: most sessions of a large pool send a few stanzas at a time, if any, and a
+        // batch's worth of capacity held by each of ten thousand idle connections is memory for nothing.
+        var batch = new List<OutboundItem>();
+        var stanzas = new List<Stanza>();
+        var serialized = new List<ReadOnlyMemory<byte>>();
         try
         {
             while (queue.HasWaiting || await queue.Items.WaitToReadAsync(token).ConfigureAwait(false))
