@@ -125,12 +125,13 @@ internal sealed partial class SqliteGatewayStore
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT event_id, received_at, kind, data FROM events
-            WHERE tenant = $tenant AND session_id = $session AND message_id = $message
+            WHERE tenant = $tenant AND session_id = $session AND message_id = $message AND kind = $kind
             ORDER BY event_id DESC LIMIT 1
             """;
         command.Parameters.AddWithValue("$tenant", tenant);
         command.Parameters.AddWithValue("$session", sessionId);
         command.Parameters.AddWithValue("$message", messageId);
+        command.Parameters.AddWithValue("$kind", SessionEventCodec.StatusKind);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -149,6 +150,26 @@ internal sealed partial class SqliteGatewayStore
             PersistenceLog.EventRowUnreadable(_logger, eventId, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
             return null;
         }
+    }
+
+    /// <summary>One index seek (<see cref="IEventLog.HasReceivedMessageAsync"/>).</summary>
+    public async Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(sessionId);
+        ArgumentNullException.ThrowIfNull(archiveId);
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT 1 FROM events
+            WHERE tenant = $tenant AND session_id = $session AND message_id = $archive AND kind = $kind
+            LIMIT 1
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$session", sessionId);
+        command.Parameters.AddWithValue("$archive", archiveId);
+        command.Parameters.AddWithValue("$kind", SessionEventCodec.MessageKind);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ internal sealed partial class SqliteGatewayStore
                     sessionEvent.ReceivedAt.UtcTicks,
                     SessionEventCodec.KindOf(sessionEvent),
                     _payloads.Protect(sessionEvent.Tenant, sessionEvent.SessionId, scratch.WrittenSpan),
-                    (sessionEvent as Xmpp.Pool.MessageStatusChanged)?.Status.MessageId);
+                    IndexedId(sessionEvent));
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or System.Xml.XmlException or XmppException)
             {
@@ -99,6 +99,14 @@ internal sealed partial class SqliteGatewayStore
 
         return count == rows.Length ? rows : rows[..count];
     }
+
+    /// <summary>What the event is about, for the lookups that need no decryption: a status event's message, a received message's archive id.</summary>
+    private static string? IndexedId(Xmpp.Pool.SessionEvent sessionEvent) => sessionEvent switch
+    {
+        Xmpp.Pool.MessageStatusChanged status => status.Status.MessageId,
+        Xmpp.Pool.MessageReceived received => received.ArchiveId,
+        _ => null,
+    };
 
     private OutboxRow[] EncodeAdditions(List<OutboxEntry> entries, ArrayBufferWriter<byte> scratch)
     {
@@ -200,7 +208,7 @@ internal sealed partial class SqliteGatewayStore
         public int Count => Events.Length + Heads.Length + Additions.Length + Removals.Length;
     }
 
-    /// <summary>An encoded, sealed event; <c>MessageId</c> is the message a status event is about (indexed), otherwise null.</summary>
+    /// <summary>An encoded, sealed event; <c>MessageId</c> is what it is about (<see cref="IndexedId"/>, indexed), otherwise null.</summary>
     private readonly record struct EventRow(string Tenant, string SessionId, long EventId, long ReceivedAtTicks, string Kind, string Data, string? MessageId);
 
     private readonly record struct HeadRow(string Tenant, string SessionId, long LastEventId, string? ArchiveCursor);

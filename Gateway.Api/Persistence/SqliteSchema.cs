@@ -77,9 +77,10 @@ internal static class SqliteSchema
         """;
 
     /// <summary>
-    /// The message a status event is about, in clear (message ids are already in clear in the outbox): a message's
-    /// delivery status can be found after a restart (<c>GET …/messages/{id}</c>, an idempotent retry, a late receipt)
-    /// without decrypting the journal. Only status events have one, so the index holds only them.
+    /// What an event is about, in clear (message and archive ids are already in clear in the outbox and journal head):
+    /// a status event's message id, so a message's delivery status can be found after a restart (<c>GET
+    /// …/messages/{id}</c>, an idempotent retry, a late receipt) without decrypting the journal; a received message's
+    /// archive id, so a repeat delivered long after is recognised. Other events have none, and the index skips them.
     /// </summary>
     private const string Version4 = """
         ALTER TABLE events ADD COLUMN message_id TEXT;

@@ -73,5 +73,7 @@ public sealed class EventLogTrimServiceTests
         public Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

@@ -308,6 +308,18 @@ public abstract class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HasReceivedMessageAsync_ByArchiveIdOfReceivedMessagesOnly()
+    {
+        var received = (MessageReceived)Event("t", "s", 6);
+        await Store.CommitEventsAsync([received with { ArchiveId = "arc-1" }, StatusEvent("t", "s", 7, "arc-2", DeliveryStatus.Acked)]);
+
+        Assert.True(await Store.HasReceivedMessageAsync("t", "s", "arc-1", Token));
+        Assert.False(await Store.HasReceivedMessageAsync("t", "s", "arc-2", Token)); // a status event's message id is no archive id
+        Assert.False(await Store.HasReceivedMessageAsync("t", "other-session", "arc-1", Token));
+        Assert.Null(await Store.FindMessageStatusAsync("t", "s", "arc-1", Token)); // and the other way round
+    }
+
+    [Fact]
     public async Task FindMessageStatusAsync_TrimmedAway_Null()
     {
         await Store.CommitEventsAsync([StatusEvent("t", "s", 1, "m-1", DeliveryStatus.Acked), Event("t", "s", 2)]);

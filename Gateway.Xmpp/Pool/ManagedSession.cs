@@ -46,8 +46,8 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="durableOutbox">Whether accepted stanzas are stored until acknowledged (a restart resends them).</param>
     /// <param name="archiveCursor">Where the journal says a restored session's archive stands; null for a new one.</param>
     /// <param name="restored">Restored from an earlier process: its first connection catches up from the archive.</param>
-    /// <param name="journaledStatus">The last status the journal holds for a message (for those no longer tracked in memory); null when there is no journal to ask.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, Func<string, CancellationToken, Task<MessageStatus?>>? journaledStatus = null)
+    /// <param name="journaled">What the journal can be asked (a message's last status, whether a received message is journaled); null when there is no journal to ask.</param>
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null)
     {
         Tenant = tenant;
         Id = id;
@@ -58,10 +58,10 @@ internal sealed class ManagedSession : IManagedSession
         _journal = journal;
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _idempotency = new IdempotencyWindow<Task<SendReceipt>>(options.IdempotencyWindow, options.MessageStatusCapacity, time);
-        _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time, journaledStatus);
+        _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time, journaled?.Status);
         _deduplicator = new InboundDeduplicator(spec.Jid);
         var queries = new ArchiveQueries(spec.Jid);
-        _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);
+        _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time, journaled?.ReceivedArchiveId), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);
         _client = new ReconnectingXmppClient(
             new ReconnectingClientOptions
             {

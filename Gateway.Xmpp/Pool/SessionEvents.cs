@@ -8,7 +8,15 @@ public abstract record SessionEvent(string Tenant, string SessionId, long EventI
 
 /// <summary>A message arrived.</summary>
 public sealed record MessageReceived(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, Message Message)
-    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt)
+{
+    /// <summary>
+    /// The id the account's own archive gave the message (XEP-0359 stanza-id by the account), when it has one: a store
+    /// indexes it so that a repeat delivered long after (beyond what memory holds) is still recognised. Not part of
+    /// the event's payload: null for events read back from a store.
+    /// </summary>
+    public string? ArchiveId { get; init; }
+}
 
 /// <summary>A presence stanza arrived (availability, subscription request or answer, error).</summary>
 public sealed record PresenceReceived(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, Presence Presence)

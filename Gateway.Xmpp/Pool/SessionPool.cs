@@ -77,7 +77,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, JournaledStatus(stored.Tenant, stored.Id));
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 CountTenant(stored.Tenant, +1);
@@ -130,7 +130,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaledStatus: JournaledStatus(tenant, id));
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id));
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -228,8 +228,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// archive id (XEP-0359 stanza-id) of the last one is where it catches up from on what arrived while the
     /// gateway was down, and all of them are repeats it must not publish again.
     /// </summary>
-    private Func<string, CancellationToken, Task<MessageStatus?>> JournaledStatus(string tenant, string sessionId) =>
-        (messageId, cancellationToken) => _store.FindMessageStatusAsync(tenant, sessionId, messageId, cancellationToken);
+    private JournalLookups Lookups(string tenant, string sessionId) => new(
+        (messageId, cancellationToken) => _store.FindMessageStatusAsync(tenant, sessionId, messageId, cancellationToken),
+        (archiveId, cancellationToken) => _store.HasReceivedMessageAsync(tenant, sessionId, archiveId, cancellationToken));
 
     private async Task<IReadOnlyList<Message>> ReadRecentMessagesAsync(StoredSession stored, long lastEventId, CancellationToken cancellationToken)
     {

@@ -38,6 +38,17 @@ internal sealed class InboundDeduplicator(Jid account, int capacity = InboundDed
         }
     }
 
+    /// <summary>Whether the message's keys are remembered (without remembering them).</summary>
+    public bool Contains(Message message, string? archiveId)
+    {
+        archiveId ??= ReceiptElements.FindStanzaId(message, Account);
+        var originKey = OriginKey(message);
+        lock (_gate)
+        {
+            return (archiveId is not null && _seen.Contains(archiveId)) || (originKey is not null && _seen.Contains(originKey));
+        }
+    }
+
     /// <summary>Remembers messages published before (e.g. by the previous gateway process, read back from the journal).</summary>
     public void Remember(IEnumerable<Message> published)
     {

@@ -23,6 +23,12 @@ public interface IEventLog
     Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Whether a received message with this archive id (<see cref="MessageReceived.ArchiveId"/>) is still journaled: how a
+    /// repeat delivered long after the first copy (e.g. from offline storage) is recognised.
+    /// </summary>
+    Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Drops events beyond the retention: more than <paramref name="maxEventsPerSession"/> per session, or older than
     /// <paramref name="olderThan"/>. Journal heads are kept.
     /// </summary>

@@ -132,6 +132,17 @@ public sealed class InMemoryPoolStore : IPoolStore
         }
     }
 
+    public Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archiveId);
+        lock (_gate)
+        {
+            return Task.FromResult(
+                _journals.TryGetValue((tenant, sessionId), out var journal)
+                && journal.Events.Exists(e => e is MessageReceived { ArchiveId: { } id } && id == archiveId));
+        }
+    }
+
     public Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxEventsPerSession);
