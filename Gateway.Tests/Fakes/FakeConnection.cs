@@ -153,8 +153,11 @@ internal sealed class FakeConnection : IXmppConnection
 
     public Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) => SendBatchAsync([stanza], false, cancellationToken);
 
+    /// <summary>Answers IQ requests; by default every request is refused with service-unavailable.</summary>
+    public Func<Iq, Task<Iq>>? AnswerIq { get; set; }
+
     public Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        Task.FromException<Iq>(new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable)));
+        AnswerIq?.Invoke(request) ?? Task.FromException<Iq>(new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable)));
 
     public Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default)
     {

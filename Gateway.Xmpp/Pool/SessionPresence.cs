@@ -6,11 +6,16 @@ namespace Gateway.Xmpp.Pool;
 /// <summary>
 /// Brings a new stream to where the session was: requests the roster (RFC 6121 §2.1.6: only a resource that requested
 /// it receives roster pushes) and sends the session's presence — the last broadcast presence the application set, or
-/// plain initial presence (§4.2). A resumed stream keeps both on the server (XEP-0198 §5) and needs neither.
+/// plain initial presence (§4.2). A resumed stream keeps both on the server (XEP-0198 §5) and needs neither, unless
+/// the connection that began the stream ended before they were sent: the server then holds an unavailable resource
+/// and keeps the account's messages offline, for as long as the stream is resumed.
 /// </summary>
 internal sealed class SessionPresence(bool sendInitialPresence) : IConnectionFeature
 {
     private Presence? _current;
+
+    /// <summary>1 from the start of a new stream until its roster request and presence are written.</summary>
+    private int _setUpPending;
 
     /// <summary>
     /// Remembers a presence the application sent, when it is the session's broadcast availability (no addressee, not a
@@ -26,11 +31,13 @@ internal sealed class SessionPresence(bool sendInitialPresence) : IConnectionFea
 
     public async ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        if (context.Resumed)
+        if (context.Resumed && Volatile.Read(ref _setUpPending) == 0)
         {
             return;
         }
 
+        // Written stanzas are safe from here: resumption resends what the server did not acknowledge.
+        Volatile.Write(ref _setUpPending, 1);
         await context.Connection.GetRosterAsync(cancellationToken).ConfigureAwait(false);
         if (Volatile.Read(ref _current) is { } current)
         {
@@ -40,5 +47,7 @@ internal sealed class SessionPresence(bool sendInitialPresence) : IConnectionFea
         {
             await context.Connection.SendInitialPresenceAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+
+        Volatile.Write(ref _setUpPending, 0);
     }
 }
