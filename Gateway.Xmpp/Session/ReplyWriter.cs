@@ -57,8 +57,23 @@ internal sealed class ReplyWriter
     {
         try
         {
+            uint? lastAnswer = null;
             await foreach (var reply in _replies.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // XEP-0198 §4: an answer's 'h' never goes back. Two answers are computed on different threads (the
+                // server's <r/> and the consumer's acknowledgement) and may be queued in the other order; the older
+                // one is dropped, the newer already acknowledged more (Prosody closes a stream whose 'h' decreases).
+                if (reply is XElement element && element.Name == StreamManagement.StreamManagementState.AnswerName
+                    && StreamManagement.StreamManagementState.TryParseHandled(element) is { } h)
+                {
+                    if (lastAnswer is { } last && unchecked((int)(h - last)) < 0)
+                    {
+                        continue;
+                    }
+
+                    lastAnswer = h;
+                }
+
                 try
                 {
                     await (reply is Stanza stanza ? _writeStanza(stanza, cancellationToken) : _writeElement((XElement)reply, cancellationToken)).ConfigureAwait(false);
