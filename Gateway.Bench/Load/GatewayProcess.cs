@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Tests.Integration.Prosody;
 
 namespace Gateway.Bench.Load;
 
@@ -17,7 +16,6 @@ namespace Gateway.Bench.Load;
 internal sealed class GatewayProcess : IAsyncDisposable
 {
     private const string Tenant = "load";
-    private const int SigTerm = 15;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
     private readonly Process _process;
@@ -83,7 +81,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         // The real disk, not /dev/shm: the gateway's store is part of what is measured.
         var directory = Directory.CreateTempSubdirectory("gateway-load-").FullName;
         var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        var port = FreePort();
+        var port = LocalProcesses.FreeLoopbackPort();
         var startInfo = new ProcessStartInfo("dotnet")
         {
             UseShellExecute = false,
@@ -177,7 +175,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             // Graceful first (the host stops its sessions and the store), then kill.
-            _ = SendSignal(_process.Id, SigTerm);
+            _ = LocalProcesses.SendSigterm(_process.Id);
             using var timeout = new CancellationTokenSource(StopTimeout);
             try
             {
@@ -276,21 +274,5 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
 
-    // .NET has no API to send SIGTERM (Process.Kill is SIGKILL).
-    [DllImport("libc", EntryPoint = "kill")]
-    private static extern int SendSignal(int pid, int signal);
 }

@@ -337,7 +337,7 @@ public sealed class FaultProxyTests(ProsodyFixture prosody)
     [Trait("Tier", "Unit")]
     public async Task Connect_NothingListeningUpstream_ClientConnectionReset()
     {
-        await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, FreePort()));
+        await using var proxy = FaultProxy.Start(new IPEndPoint(IPAddress.Loopback, LocalProcesses.FreeLoopbackPort()));
 
         Assert.Equal(SocketError.ConnectionReset, await ConnectAndDrainAsync(proxy));
         Assert.True(await proxy.WaitUntilAsync(p => p.ActiveConnections == 0, Patience, Token));
@@ -550,12 +550,6 @@ public sealed class FaultProxyTests(ProsodyFixture prosody)
         return request.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>
     /// The real server behind the proxy: echoes every connection back, or hands each accepted socket to the

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
+using Gateway.Tests.Integration.Prosody;
 
 namespace Gateway.Tests.Reliability;
 
@@ -15,7 +14,6 @@ namespace Gateway.Tests.Reliability;
 /// </summary>
 internal sealed class GatewayProcess : IAsyncDisposable
 {
-    private const int SigTerm = 15;
     private const int TailLines = 60;
 
     private readonly IReadOnlyDictionary<string, string> _environment;
@@ -33,7 +31,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         _environment = environment;
         LogDirectory = logDirectory;
         Directory.CreateDirectory(logDirectory);
-        Port = FreePort();
+        Port = LocalProcesses.FreeLoopbackPort();
         BaseAddress = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
     }
 
@@ -185,7 +183,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
             if (!process.HasExited)
             {
                 WriteMarker("SIGTERM");
-                if (SendSignal(process.Id, SigTerm) != 0)
+                if (!LocalProcesses.SendSigterm(process.Id))
                 {
                     Kill(process);
                 }
@@ -420,21 +418,5 @@ internal sealed class GatewayProcess : IAsyncDisposable
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
 
-    // .NET has no API to send SIGTERM (Process.Kill is SIGKILL); see ProsodyServer.
-    [DllImport("libc", EntryPoint = "kill")]
-    private static extern int SendSignal(int pid, int signal);
 }

@@ -108,7 +108,7 @@ public sealed class ConnectTests(ProsodyFixture prosody)
     public async Task ConnectAsync_NothingListening_ThrowsTransientConnectionError()
     {
         var account = await prosody.CreateAccountAsync(cancellationToken: Token);
-        var options = TestClients.Options(prosody.Server, account) with { Port = FreePort() };
+        var options = TestClients.Options(prosody.Server, account) with { Port = LocalProcesses.FreeLoopbackPort() };
 
         var ex = await Assert.ThrowsAsync<XmppConnectionException>(() => XmppClient.ConnectAsync(options, cancellationToken: Token));
 
@@ -146,10 +146,4 @@ public sealed class ConnectTests(ProsodyFixture prosody)
         Assert.True(second.IsConnected);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

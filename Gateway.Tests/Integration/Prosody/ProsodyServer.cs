@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -21,7 +20,6 @@ namespace Gateway.Tests.Integration.Prosody;
 /// </remarks>
 public sealed class ProsodyServer : IAsyncDisposable
 {
-    private const int SigTerm = 15;
     private const int DiagnosticLines = 100;
     private const string InstallHint =
         "Prosody is not installed. Run scripts/test.sh (it installs prosody with apt-get when missing), " +
@@ -442,7 +440,7 @@ public sealed class ProsodyServer : IAsyncDisposable
         if (!process.HasExited)
         {
             // Graceful first so Prosody flushes storage and removes its pidfile, like a real restart.
-            if (SendSignal(process.Id, SigTerm) != 0)
+            if (!LocalProcesses.SendSigterm(process.Id))
                 KillProcess(process);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.StopTimeout);
@@ -647,9 +645,4 @@ public sealed class ProsodyServer : IAsyncDisposable
             // Best effort: a leftover temp dir must not fail the run.
         }
     }
-
-    // .NET has no API to send SIGTERM (Process.Kill is SIGKILL). DllImport, not LibraryImport: the generated
-    // stub needs AllowUnsafeBlocks, and kill(2) takes only blittable ints.
-    [DllImport("libc", EntryPoint = "kill")]
-    private static extern int SendSignal(int pid, int signal);
 }
