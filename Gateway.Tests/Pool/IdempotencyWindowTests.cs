@@ -61,4 +61,20 @@ public sealed class IdempotencyWindowTests
         window.GetOrAdd("x", () => 1);
         Assert.Equal(7, window.GetOrAdd("k", () => 8));
     }
+
+    [Fact]
+    public void TryGet_FindsOnlyKeysWithinWindow_AndCreatesNothing()
+    {
+        var window = new IdempotencyWindow<int>(TimeSpan.FromMinutes(10), 100, _time);
+
+        Assert.False(window.TryGet("k", out _));
+        Assert.Equal(0, window.Count);
+
+        window.GetOrAdd("k", () => 5);
+        Assert.True(window.TryGet("k", out var remembered));
+        Assert.Equal(5, remembered);
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.False(window.TryGet("k", out _));
+    }
 }

@@ -162,6 +162,12 @@ internal sealed class ManagedSession : IManagedSession
         // (and origin-id) derives from the key, so a retry after a gateway restart names the same message: the journal
         // says whether an earlier process accepted it (its status is tracked again here), and the recipient can drop a
         // repeat by its XEP-0359 origin-id.
+        if (_idempotency.TryGet(idempotencyKey, out var remembered))
+        {
+            // A retry within the window needs no journal lookup: this process has the first attempt's outcome.
+            return await remembered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var stanzaId = IdempotentStanzaId(idempotencyKey);
         var earlier = await _delivery.FindAsync(stanzaId, cancellationToken).ConfigureAwait(false);
         var first = _idempotency.GetOrAdd(idempotencyKey, () =>

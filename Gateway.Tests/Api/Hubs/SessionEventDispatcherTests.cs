@@ -93,6 +93,59 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task Stop_PumpThatIgnoresStopping_AbandonedAfterBoundWithoutFailingTheStop()
+    {
+        // A replay read that never ends and ignores cancellation: the stop must not wait for it beyond its own bound,
+        // and must not throw (a failed stop makes the host abort the process instead of exiting).
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource();
+        var reads = 0;
+        _pool.Journal(Events.Message("t1", "s1", 1));
+        _pool.OnReadHistory = () =>
+        {
+            // The first page is read by SubscribeAsync itself; the pump's next read is the one that hangs.
+            if (Interlocked.Increment(ref reads) == 1)
+            {
+                return Task.CompletedTask;
+            }
+
+            reading.TrySetResult();
+            return never.Task;
+        };
+        var dispatcher = await StartAsync();
+        _hub.Connect("c1");
+        await dispatcher.SubscribeAsync("t1", "s1", "c1", afterEventId: 0, fromNow: false, Token);
+        await reading.Task.WaitAsync(Token);
+
+        try
+        {
+            await StopWithinBoundAsync(dispatcher);
+        }
+        finally
+        {
+            never.TrySetResult();
+            _pool.OnReadHistory = null;
+        }
+
+        var abandoned = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Id.Id == 5116);
+        Assert.Equal(LogLevel.Warning, abandoned.Level);
+    }
+
+    private async Task StopWithinBoundAsync(SessionEventDispatcher dispatcher)
+    {
+        var stop = dispatcher.StopAsync(CancellationToken.None);
+
+        // Time moves in steps until the stop ends (its deadline timer is created once the pumps have been told to stop).
+        for (var advanced = TimeSpan.Zero; !stop.IsCompleted && advanced < TimeSpan.FromMinutes(1); advanced += TimeSpan.FromMilliseconds(500))
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.WhenAny(stop, Task.Delay(20, Token));
+        }
+
+        await stop.WaitAsync(TimeSpan.FromSeconds(10), Token);
+    }
+
     private async Task<(string Connection, string Kind, long EventId)> NextDeliveryAsync()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);

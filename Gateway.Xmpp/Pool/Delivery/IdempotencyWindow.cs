@@ -50,6 +50,26 @@ internal sealed class IdempotencyWindow<T>(TimeSpan window, int capacity, TimePr
         }
     }
 
+    /// <summary>The outcome remembered for <paramref name="key"/> within the window, without creating one.</summary>
+    public bool TryGet(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T outcome)
+    {
+        Entry? entry;
+        lock (_gate)
+        {
+            Expire(time.GetUtcNow());
+            _byKey.TryGetValue(key, out entry);
+        }
+
+        if (entry is null)
+        {
+            outcome = default;
+            return false;
+        }
+
+        outcome = entry.Outcome.Value;
+        return true;
+    }
+
     public int Count
     {
         get
