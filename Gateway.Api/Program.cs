@@ -24,9 +24,11 @@ builder.Services
     .AddGatewayErrorHandling()
     .AddGatewayHealthChecks()
     .AddGatewayOpenApi()
-    .AddGatewayHub();
+    .AddGatewayHub()
+    .AddGatewayHttpExposure();
 
 var app = builder.Build();
+app.UseGatewayHttpExposure();
 app.UseGatewayErrorHandling();
 // The OpenAPI document, Swagger UI and the demo page (wwwroot, public; it asks for an API key and keeps it in memory
 // only) are never under /api or the hub: those requests, nearly all of them, skip the three middlewares.

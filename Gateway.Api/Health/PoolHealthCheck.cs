@@ -38,7 +38,8 @@ public static class GatewayHealth
 
     /// <summary>
     /// <c>/health</c>: 200 "Healthy" while the process serves requests (runs no check). <c>/health/ready</c>: 200 when
-    /// the pool runs, else 503, with JSON per check. Both anonymous: orchestrators probe without credentials.
+    /// the pool runs, else 503; "Healthy" or "Unhealthy" to anonymous callers, JSON per check to a caller with an API
+    /// key. Both anonymous: orchestrators probe without credentials.
     /// </summary>
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
@@ -54,8 +55,16 @@ public static class GatewayHealth
     /// <summary><c>{"status":"Healthy","checks":{"session-pool":{"status":…,"description":…,"data":{"running":true,"sessions":{…}}}}}</c></summary>
     internal static Task WriteReadinessAsync(HttpContext httpContext, HealthReport report)
     {
-        httpContext.Response.ContentType = "application/json; charset=utf-8";
         httpContext.Response.Headers.CacheControl = "no-store";
+
+        // Session counts and failure types tell an outsider how busy the gateway is and what breaks: only for tenants.
+        if (httpContext.User.Identity?.IsAuthenticated != true)
+        {
+            httpContext.Response.ContentType = "text/plain; charset=utf-8";
+            return httpContext.Response.WriteAsync(report.Status.ToString(), httpContext.RequestAborted);
+        }
+
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
         var body = new
         {
             status = report.Status.ToString(),

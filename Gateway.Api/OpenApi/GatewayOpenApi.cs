@@ -1,12 +1,14 @@
 using Gateway.Api.Auth;
+using Gateway.Api.Configuration;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace Gateway.Api.OpenApi;
 
 /// <summary>
 /// The OpenAPI document (Swashbuckle) at <c>/swagger/v1/swagger.json</c> and Swagger UI at <c>/swagger</c>, both
-/// anonymous. <c>openapi/gateway.v1.json</c> is the checked-in copy; a test fails when they drift.
+/// anonymous, served in Development or when <c>Gateway:Http:EnableSwagger</c> is true. <c>openapi/gateway.v1.json</c> is the checked-in copy; a test fails when they drift.
 /// </summary>
 public static class GatewayOpenApi
 {
@@ -56,8 +58,17 @@ public static class GatewayOpenApi
         return services;
     }
 
+    /// <summary>Serves both only where <see cref="GatewayHttpOptions.EnableSwagger"/> says (unset: in Development only).</summary>
     public static IApplicationBuilder UseGatewayOpenApi(this IApplicationBuilder app)
     {
+        ArgumentNullException.ThrowIfNull(app);
+        var enabled = app.ApplicationServices.GetRequiredService<IOptions<GatewayHttpOptions>>().Value.EnableSwagger
+                      ?? app.ApplicationServices.GetRequiredService<IHostEnvironment>().IsDevelopment();
+        if (!enabled)
+        {
+            return app;
+        }
+
         app.UseSwagger();
         app.UseSwaggerUI(options =>
         {

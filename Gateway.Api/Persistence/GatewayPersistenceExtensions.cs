@@ -15,7 +15,8 @@ public static class GatewayPersistenceExtensions
 
     /// <summary>
     /// Registers <see cref="GatewayStorageOptions"/> (<c>Gateway:Storage</c>, validated at start-up), Data Protection with
-    /// its key ring persisted in <see cref="GatewayStorageOptions.KeysPath"/>, one SQLite store as singleton
+    /// its key ring persisted in <see cref="GatewayStorageOptions.KeysPath"/> and encrypted with the certificate of
+    /// <see cref="GatewayDataProtectionOptions"/> (<c>Gateway:DataProtection</c>, validated at start-up), one SQLite store as singleton
     /// <see cref="IPoolStore"/> and its parts (<see cref="ISessionStore"/>, <see cref="IEventLog"/>, <see cref="IOutbox"/>),
     /// and the hosted service that trims the event log.
     /// Relative paths are resolved against the content root.
@@ -31,9 +32,23 @@ public static class GatewayPersistenceExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayStorageOptions>, GatewayStorageOptionsValidator>());
 
+        services.AddOptions<GatewayDataProtectionOptions>()
+            .Bind(configuration.GetSection(GatewayDataProtectionOptions.Section))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayDataProtectionOptions>, GatewayDataProtectionOptionsValidator>());
+
         // PersistKeysToFileSystem, with the directory known once the options are bound: the key ring must outlive
         // the process, or every stored session becomes unreadable at the next start.
-        services.AddDataProtection().SetApplicationName(DataProtectionApplicationName);
+        var dataProtection = services.AddDataProtection().SetApplicationName(DataProtectionApplicationName);
+
+        // Read now: ProtectKeysWithCertificate is the only public way to register the certificate for decryption as
+        // well. A certificate that does not load is left to the validator, which stops the start with its reason.
+        var protection = configuration.GetSection(GatewayDataProtectionOptions.Section).Get<GatewayDataProtectionOptions>();
+        if (protection is not null && KeyRingCertificate.TryLoad(protection, out _) is { } certificate)
+        {
+            dataProtection.ProtectKeysWithCertificate(certificate);
+        }
+
         services.AddOptions<KeyManagementOptions>().Configure<IOptions<GatewayStorageOptions>, ILoggerFactory>((keys, storage, loggerFactory) =>
         {
             var directory = SqliteGatewayStore.CreateOwnerOnlyDirectory(storage.Value.KeysPath!);

@@ -16,9 +16,10 @@ namespace Gateway.Api.Persistence;
 /// <para>
 /// On Linux and in containers the key files themselves are <b>not</b> encrypted at rest: anyone who can read both
 /// <see cref="KeysPath"/> and the database can decrypt the stored passwords. The gateway creates both with owner-only
-/// permissions (0700 directories, 0600 database). To encrypt the keys as well, add
-/// <c>services.AddDataProtection().ProtectKeysWithCertificate(certificate)</c> after <c>AddGatewayPersistence</c>, with
-/// a certificate kept outside these directories (a mounted secret).
+/// permissions (0700 directories, 0600 database). To encrypt the keys as well, set
+/// <see cref="GatewayDataProtectionOptions.CertificatePath"/> to a certificate kept outside these directories (a mounted
+/// secret); outside Development the gateway does not start without it unless
+/// <see cref="GatewayDataProtectionOptions.AllowUnprotectedKeys"/> is set.
 /// </para>
 /// <para>One gateway process per database file: the store assumes it is the only writer.</para>
 /// </remarks>

@@ -20,8 +20,10 @@ namespace Gateway.Api.Persistence;
 /// values per session key (NIST SP 800-38D), far more events than a session keeps.
 /// </para>
 /// <para>
-/// Values written before (<c>dp1:</c>, by <see cref="LegacyPayloadProtector"/>) or in clear (before payloads were
-/// encrypted at all) still read. Derived keys are cached, a bounded number of sessions at a time.
+/// Values written before (<c>dp1:</c>, by <see cref="LegacyPayloadProtector"/>) still read: they are authenticated
+/// too. A value in clear is refused (<see cref="UnsealedPayloadException"/>): the store never writes one, so it was
+/// planted by someone who could write the file but not read the key ring. Derived keys are cached, a bounded number
+/// of sessions at a time.
 /// </para>
 /// </remarks>
 internal sealed class PayloadProtector : IDisposable
@@ -132,8 +134,9 @@ internal sealed class PayloadProtector : IDisposable
 
     /// <summary>
     /// The clear bytes of a stored value, written to <paramref name="clear"/> (reset first) and returned: what
-    /// <see cref="Protect"/> sealed, UTF-8 of a <c>dp1:</c> value, or UTF-8 of a value stored in clear.
+    /// <see cref="Protect"/> sealed, or UTF-8 of a <c>dp1:</c> value.
     /// </summary>
+    /// <exception cref="UnsealedPayloadException">The value is in clear: never read unauthenticated.</exception>
     /// <exception cref="FormatException">
     /// Not readable: sealed with a store key this key ring cannot unwrap, for another session, or tampered with.
     /// </exception>
@@ -154,8 +157,7 @@ internal sealed class PayloadProtector : IDisposable
             return clear.WrittenSpan;
         }
 
-        Encoding.UTF8.GetBytes(stored, clear);
-        return clear.WrittenSpan;
+        throw new UnsealedPayloadException();
     }
 
     public void Dispose()

@@ -120,6 +120,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         environment["Gateway__Pool__MaxSessions"] = maxSessions.ToString(CultureInfo.InvariantCulture);
         environment["Gateway__Pool__MaxSessionsPerTenant"] = maxSessions.ToString(CultureInfo.InvariantCulture);
         environment["Gateway__Storage__Path"] = Path.Combine(directory, "gateway.db");
+        environment["Gateway__DataProtection__AllowUnprotectedKeys"] = "true";
 
         var log = new StreamWriter(Path.Combine(directory, "gateway.log"), append: false, Encoding.UTF8) { AutoFlush = true };
         var process = new Process { StartInfo = startInfo };

@@ -163,6 +163,9 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
             ["Gateway:Pool:AllowHostOverride"] = "true",
             ["Gateway:Storage:Path"] = Path.Combine(StorageDirectory, "gateway.db"),
             ["Gateway:Storage:KeysPath"] = Path.Combine(StorageDirectory, "keys"),
+
+            // The "Testing" environment is not Development: a throwaway key ring needs no certificate.
+            ["Gateway:DataProtection:AllowUnprotectedKeys"] = "true",
         };
         if (_prosody is not null)
         {

@@ -20,6 +20,7 @@ public sealed class OpenApiDriftTests
     public async Task Document_MatchesCommittedCopy()
     {
         await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
+        app.Settings["Gateway:Http:EnableSwagger"] = "true";
         using var client = app.CreateClient(apiKey: null);
         var served = await client.GetStringAsync("/swagger/v1/swagger.json", TestContext.Current.CancellationToken);
         var actual = Normalize(served);
@@ -43,6 +44,7 @@ public sealed class OpenApiDriftTests
     public async Task Document_EveryOperation_HasSummaryDescriptionExamplesAndProblemResponses()
     {
         await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
+        app.Settings["Gateway:Http:EnableSwagger"] = "true";
         using var client = app.CreateClient(apiKey: null);
         var document = JsonNode.Parse(await client.GetStringAsync("/swagger/v1/swagger.json", TestContext.Current.CancellationToken))!;
 

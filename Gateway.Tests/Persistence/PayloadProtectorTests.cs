@@ -82,13 +82,26 @@ public sealed class PayloadProtectorTests : IDisposable
     }
 
     [Fact]
-    public void Unprotect_DataProtectionValueOrClearText_StillRead()
+    public void Unprotect_DataProtectionValue_StillRead()
     {
         var legacy = new LegacyPayloadProtector(Keys).Protect("t", "s", "old ü");
 
         Assert.Equal("old ü", Open(_protector, "t", "s", legacy));
-        Assert.Equal("{\"clear\":true}", Open(_protector, "t", "s", "{\"clear\":true}"));
         Assert.Throws<FormatException>(() => Open(_protector, "t", "other", legacy));
+    }
+
+    [Theory]
+    [InlineData("{\"state\":\"Online\",\"reason\":null,\"reasonText\":null}")]
+    [InlineData("<message xmlns='jabber:client' to='victim@example.org'><body>forged</body></message>")]
+    [InlineData("")]
+    public void Unprotect_ValueInClear_RefusedAsUnsealed(string stored)
+    {
+        // Anyone who can write the database file could otherwise plant events or outbox stanzas that the gateway
+        // would read (and send) as its own: only authenticated values are accepted.
+        var refused = Assert.Throws<UnsealedPayloadException>(() => Open(_protector, "t", "s", stored));
+
+        Assert.IsAssignableFrom<FormatException>(refused);
+        Assert.DoesNotContain("victim", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

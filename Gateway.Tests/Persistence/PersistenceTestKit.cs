@@ -51,15 +51,25 @@ internal sealed class StoreHost : IAsyncDisposable
 
     public SqliteGatewayStore Store => _host.Services.GetRequiredService<SqliteGatewayStore>();
 
-    public static StoreHost Create(string contentRoot, IDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Outside Development the key ring must be protected or explicitly left unprotected: unless
+    /// <paramref name="settings"/> say otherwise, the host opts out (Gateway:DataProtection:AllowUnprotectedKeys).
+    /// </summary>
+    public static StoreHost Create(string contentRoot, IDictionary<string, string?>? settings = null, string environmentName = "Test")
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = contentRoot,
             DisableDefaults = true,
-            EnvironmentName = "Test",
+            EnvironmentName = environmentName,
         });
-        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Gateway:DataProtection:AllowUnprotectedKeys"] = "true" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            merged[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(merged);
         var logs = new FakeLogCollector();
         builder.Logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs));
         builder.Services.AddGatewayPersistence(builder.Configuration);

@@ -131,7 +131,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     public async Task Open_Version2FileWithData_MigratesAndReadsEverythingTheOldGatewayWrote()
     {
         // What the gateway before schema 3 left: payloads sealed one by one with Data Protection (dp1:), a status
-        // event as JSON, an event from before payload encryption in clear, a head, an outbox entry, a session.
+        // event as JSON, a head, an outbox entry, a session; and an event in clear as development builds before
+        // payload encryption wrote it, which is refused now (never read unauthenticated) and logged.
         CreateFileAtVersion(2);
         var legacy = new LegacyPayloadProtector(Keys);
         var message = new Message { From = Jid.Parse("bob@example.net/x"), Id = "in-1", Type = MessageType.Chat, Body = "old body ü" };
@@ -153,11 +154,10 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         await using (var migrated = OpenStore(DatabasePath, logger))
         {
             var page = await migrated.ReadAsync("t", "s", 0, 10);
-            Assert.Equal([7L, 8, 9], page.Events.Select(e => e.EventId));
+            Assert.Equal([7L, 8], page.Events.Select(e => e.EventId));
             Assert.Equal("old body ü", Assert.IsType<MessageReceived>(page.Events[0]).Message.Body);
             var status = Assert.IsType<MessageStatusChanged>(page.Events[1]).Status;
             Assert.Equal(("out-1", DeliveryStatus.Acked, 250d), (status.MessageId, status.Status, (status.UpdatedAt - status.QueuedAt).TotalMilliseconds));
-            Assert.Equal(SessionState.Online, Assert.IsType<SessionStateChanged>(page.Events[2]).State);
             Assert.Equal(new JournalHead(9, null), await migrated.GetHeadAsync("t", "s", Token));
             var entry = Assert.Single(await migrated.LoadAsync("t", "s", Token));
             Assert.Equal(("out-2", true, (string?)null), (entry.StanzaId, entry.WaitForAck, entry.ArchiveCursor));
@@ -177,7 +177,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         var snapshot = logger.Collector.GetSnapshot();
         Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 4", StringComparison.Ordinal));
         Assert.Contains(snapshot, r => r.Id.Id == 5504);
-        Assert.DoesNotContain(snapshot, r => r.Level >= LogLevel.Warning);
+        Assert.Equal([5511], snapshot.Where(r => r.Level >= LogLevel.Warning).Select(r => r.Id.Id));
+        Assert.Contains(nameof(UnsealedPayloadException), snapshot.Single(r => r.Id.Id == 5511).Message, StringComparison.Ordinal);
         Assert.StartsWith("ag1:", Assert.Single(ReadRawColumn(DatabasePath, "SELECT data FROM events WHERE event_id = 10")), StringComparison.Ordinal);
     }
 
@@ -196,15 +197,16 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task EventRowInClear_WrittenBeforePayloadEncryption_StillRead()
+    public async Task EventRowInClear_Planted_RefusedAndLogged_OthersRead()
     {
-        await using var store = OpenStore(DatabasePath);
-        await store.CommitEventsAsync([Event("t", "s", 1)]);
+        var logger = new FakeLogger<SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.CommitEventsAsync(Events("t", "s", 1, 2));
 
-        ExecuteRaw("""UPDATE events SET kind = 'message', data = '<message xmlns="jabber:client" from="a@b.example" type="chat"><body>old row</body></message>'""");
+        ExecuteRaw("""UPDATE events SET kind = 'message', data = '<message xmlns="jabber:client" from="a@b.example" type="chat"><body>planted</body></message>' WHERE event_id = 2""");
 
-        var message = Assert.IsType<MessageReceived>(Assert.Single((await store.ReadAsync("t", "s", 0, 10)).Events));
-        Assert.Equal("old row", message.Message.Body);
+        Assert.Equal([1L], (await store.ReadAsync("t", "s", 0, 10)).Events.Select(e => e.EventId));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5511 && r.Message.Contains(nameof(UnsealedPayloadException), StringComparison.Ordinal));
     }
 
     [Fact]

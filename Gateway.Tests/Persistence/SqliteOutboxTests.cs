@@ -48,6 +48,21 @@ public sealed class SqliteOutboxTests : IDisposable
     }
 
     [Fact]
+    public async Task StanzaInClear_Planted_NotLoadedSoNeverSent_Logged()
+    {
+        // A well-formed stanza written into the file by someone without the key ring: sending it would let whoever
+        // can write the database speak as the account.
+        var logger = new FakeLogger<Gateway.Api.Persistence.SqliteGatewayStore>();
+        await using var store = OpenStore(DatabasePath, logger);
+        await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
+        ExecuteRaw(DatabasePath, """INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'planted', 0, 0, '<message xmlns="jabber:client" id="planted" to="victim@example.org" type="chat"><body>forged</body></message>')""");
+
+        Assert.Equal(["m-1"], (await store.LoadAsync("t", "s", Token)).Select(e => e.StanzaId));
+        var logged = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 5513);
+        Assert.IsType<Gateway.Api.Persistence.UnsealedPayloadException>(logged.Exception);
+    }
+
+    [Fact]
     public async Task StanzaSealedWithDataProtection_BeforeTheStoreKey_StillLoads()
     {
         await using var store = OpenStore(DatabasePath);

@@ -498,6 +498,7 @@ public sealed partial class GatewayProcessChaosTests
         ["Gateway__Pool__ReconnectMaxDelay"] = "00:00:00.500",
         ["Gateway__Pool__ConnectTimeout"] = "00:00:20",
         ["Gateway__Storage__Path"] = Path.Combine(storeDirectory, "gateway.db"),
+        ["Gateway__DataProtection__AllowUnprotectedKeys"] = "true",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         ["Logging__LogLevel__Gateway"] = "Debug",

@@ -113,6 +113,7 @@ public sealed class ApiKeyAuthenticationTests
     public async Task AnonymousEndpoints_WithoutApiKey_Answer200(string url)
     {
         await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
+        app.Settings["Gateway:Http:EnableSwagger"] = "true";
         using var client = app.CreateClient(apiKey: null);
 
         var response = await client.GetAsync(url, Token);

@@ -22,13 +22,13 @@ public sealed class HealthTests
     }
 
     [Fact]
-    public async Task Ready_PoolRunning_Returns200WithCountsPerStateAndNoJids()
+    public async Task Ready_Authenticated_Returns200WithCountsPerStateAndNoJids()
     {
         var pool = new FakeSessionPool();
         pool.Add(GatewayApiFactory.AlphaTenant, "a1", "secret-person@example.com");
         pool.Add(GatewayApiFactory.BetaTenant, "b1", "other-person@example.com");
         await using var app = new GatewayApiFactory { Pool = pool };
-        using var client = app.CreateClient(apiKey: null);
+        using var client = app.CreateClient(GatewayApiFactory.AlphaKey);
 
         var response = await client.GetAsync("/health/ready", Token);
 
@@ -46,13 +46,42 @@ public sealed class HealthTests
     public async Task Ready_PoolNotRunning_Returns503()
     {
         await using var app = new GatewayApiFactory { Pool = new FakeSessionPool { Running = false } };
-        using var client = app.CreateClient(apiKey: null);
+        using var client = app.CreateClient(GatewayApiFactory.AlphaKey);
 
         var response = await client.GetAsync("/health/ready", Token);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Token)).RootElement;
         Assert.Equal("Unhealthy", json.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(true, HttpStatusCode.OK, "Healthy")]
+    [InlineData(false, HttpStatusCode.ServiceUnavailable, "Unhealthy")]
+    public async Task Ready_Anonymous_StatusOnly_NoDetails(bool running, HttpStatusCode expected, string status)
+    {
+        var pool = new FakeSessionPool { Running = running };
+        pool.Add(GatewayApiFactory.AlphaTenant, "a1", "secret-person@example.com");
+        await using var app = new GatewayApiFactory { Pool = pool };
+        using var client = app.CreateClient(apiKey: null);
+
+        var response = await client.GetAsync("/health/ready", Token);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(status, await response.Content.ReadAsStringAsync(Token));
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task Ready_WrongApiKey_StatusOnly()
+    {
+        await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
+        using var client = app.CreateClient("not-a-key-of-anyone");
+
+        var response = await client.GetAsync("/health/ready", Token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(Token));
     }
 
     [Fact]
