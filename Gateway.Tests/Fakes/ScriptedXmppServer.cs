@@ -16,6 +16,9 @@ internal sealed class ScriptedXmppServer : IAsyncDisposable
     private NetworkStream? _stream;
     private readonly StringBuilder _received = new();
 
+    /// <summary>Where <see cref="ExpectNextAsync"/> looks from: past its last match, or the start of the latest connection.</summary>
+    private int _mark;
+
     public ScriptedXmppServer() => _listener.Start();
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -25,9 +28,39 @@ internal sealed class ScriptedXmppServer : IAsyncDisposable
 
     public async Task AcceptAsync(CancellationToken cancellationToken)
     {
+        _client?.Dispose();
         _client = await _listener.AcceptTcpClientAsync(cancellationToken);
         _stream = _client.GetStream();
+        _mark = _received.Length;
     }
+
+    /// <summary>
+    /// Reads until the client has sent <paramref name="text"/> after the previous <see cref="ExpectNextAsync"/> match (or
+    /// after the latest <see cref="AcceptAsync"/>), and returns what it sent from there up to the end of the match: for
+    /// scripts where the same text comes more than once (a second stream header, one IQ after another).
+    /// </summary>
+    public async Task<string> ExpectNextAsync(string text, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        int found;
+        while ((found = Received.IndexOf(text, _mark, StringComparison.Ordinal)) < 0)
+        {
+            var read = await _stream!.ReadAsync(buffer, cancellationToken);
+            if (read == 0)
+            {
+                throw new InvalidOperationException($"The client closed the connection before sending '{text}'. Received: {Received}");
+            }
+
+            _received.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        var segment = Received[_mark..(found + text.Length)];
+        _mark = found + text.Length;
+        return segment;
+    }
+
+    /// <summary>What the client sent after the latest <see cref="ExpectNextAsync"/> match (or accept).</summary>
+    public string ReceivedSinceMark => Received[_mark..];
 
     /// <summary>Reads until the client has sent <paramref name="text"/> (cumulative, from the start of the connection).</summary>
     public async Task ExpectAsync(string text, CancellationToken cancellationToken)

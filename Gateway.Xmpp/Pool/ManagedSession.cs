@@ -68,6 +68,7 @@ internal sealed class ManagedSession : IManagedSession
                 Connection = ClientOptions(spec, options),
                 ReconnectBaseDelay = options.ReconnectBaseDelay,
                 ReconnectMaxDelay = options.ReconnectMaxDelay,
+                PolicyViolationDelay = options.PolicyViolationDelay,
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
                 KeepAliveTicker = keepAlive,

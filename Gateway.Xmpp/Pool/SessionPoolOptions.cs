@@ -21,6 +21,12 @@ public sealed record SessionPoolOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a session waits before reconnecting after the server ended its stream with <c>policy-violation</c> (a
+    /// ban after failed logins, a rate limit), jittered between half of it and all of it.
+    /// </summary>
+    public TimeSpan PolicyViolationDelay { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How often an idle session pings its server (XEP-0199) to find a dead connection.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -80,6 +86,7 @@ public sealed record SessionPoolOptions
         Require(MessageStatusCapacity >= 1, nameof(MessageStatusCapacity), "must be at least 1");
         Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
         Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), $"must be at least ReconnectBaseDelay ({ReconnectBaseDelay})");
+        Require(PolicyViolationDelay > TimeSpan.Zero && PolicyViolationDelay <= TimeSpan.FromDays(1), nameof(PolicyViolationDelay), "must be positive and at most one day (1.00:00:00)");
         Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
         Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "must be positive");
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");

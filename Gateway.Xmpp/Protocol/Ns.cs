@@ -13,6 +13,8 @@ public static class Ns
     public const string Session = "urn:ietf:params:xml:ns:xmpp-session";
     /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>
     public const string StreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
+    /// <summary>Application-specific error conditions (Prosody's &lt;stanza-too-big/&gt; in a policy-violation).</summary>
+    public const string Errors = "urn:xmpp:errors";
     /// <summary>RFC 6120 §8.3.3: stanza error conditions.</summary>
     public const string Stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
