@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Gateway.Tests.Fakes;
@@ -13,7 +15,7 @@ internal sealed class ScriptedXmppServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private TcpClient? _client;
-    private NetworkStream? _stream;
+    private Stream? _stream;
     private readonly StringBuilder _received = new();
 
     /// <summary>Where <see cref="ExpectNextAsync"/> looks from: past its last match, or the start of the latest connection.</summary>
@@ -57,6 +59,14 @@ internal sealed class ScriptedXmppServer : IAsyncDisposable
         var segment = Received[_mark..(found + text.Length)];
         _mark = found + text.Length;
         return segment;
+    }
+
+    /// <summary>After sending <c>&lt;proceed/&gt;</c> (RFC 6120 §5.4.2.3): the server side of the TLS handshake.</summary>
+    public async Task StartTlsAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(_stream!, leaveInnerStreamOpen: false);
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, cancellationToken);
+        _stream = ssl;
     }
 
     /// <summary>What the client sent after the latest <see cref="ExpectNextAsync"/> match (or accept).</summary>

@@ -253,8 +253,16 @@ internal static class Negotiator
         var offered = options.SaslMechanisms is null
             ? features.SaslMechanisms
             : [.. features.SaslMechanisms.Where(m => options.SaslMechanisms.Contains(m, StringComparer.OrdinalIgnoreCase))];
-        var mechanismName = SaslMechanismSelector.Select(offered, transport.IsEncrypted, allowPlainWithoutTls: options.AllowPlainAuthenticationWithoutTls);
-        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password);
+        // RFC 5929 §4 tls-server-end-point, the one binding .NET lets us compute (see TlsServerEndPoint).
+        byte[]? endPoint = transport.IsEncrypted && TlsServerEndPoint.TryCompute(transport.RemoteCertificate, out var data) ? data : null;
+        var canBind = endPoint is not null && features.ChannelBindingTypes.Contains(TlsServerEndPoint.Name, StringComparer.Ordinal);
+        var mechanismName = SaslMechanismSelector.Select(offered, transport.IsEncrypted, allowPlainWithoutTls: options.AllowPlainAuthenticationWithoutTls, canBindChannel: canBind);
+        var channelBinding = mechanismName.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal) ? ScramChannelBinding.Bind(TlsServerEndPoint.Name, endPoint!)
+            // RFC 5802 §6: "y" only when the server offers no -PLUS at all; one that offers it with types we cannot use
+            // would (rightly) read "y" as a downgrade and fail us, so that case says "n".
+            : endPoint is not null && !features.SaslMechanisms.Any(m => m.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal)) ? ScramChannelBinding.ServerLacksSupport
+            : ScramChannelBinding.NotSupported;
+        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password, options.ScramMaxIterations, options.ScramMinIterations, channelBinding);
 
         var initial = mechanism.InitialResponse();
         // RFC 6120 §6.4.2: an empty initial response is sent as "=", none at all as an empty element.

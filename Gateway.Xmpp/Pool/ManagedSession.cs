@@ -348,6 +348,8 @@ internal sealed class ManagedSession : IManagedSession
         PinnedCertificateSha256 = spec.PinnedCertificateSha256.IsDefaultOrEmpty ? null : spec.PinnedCertificateSha256,
         ConnectTimeout = options.ConnectTimeout,
         IqTimeout = options.IqTimeout,
+        ScramMinIterations = options.ScramMinIterations,
+        ScramMaxIterations = options.ScramMaxIterations,
         SoftwareName = options.SoftwareName,
         AcknowledgeIncomingManually = true,
     };

@@ -9,6 +9,8 @@ public static class Ns
     public const string Client = "jabber:client";
     public const string Tls = "urn:ietf:params:xml:ns:xmpp-tls";
     public const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    /// <summary>XEP-0440: the channel binding types a server supports.</summary>
+    public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
     public const string Session = "urn:ietf:params:xml:ns:xmpp-session";
     /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>

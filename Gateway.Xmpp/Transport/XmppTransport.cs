@@ -41,6 +41,10 @@ internal sealed class XmppTransport : IAsyncDisposable
 
     public bool IsEncrypted => _stream is SslStream;
 
+    /// <summary>The server's certificate once TLS is up (for channel binding); null before.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate =>
+        (_stream as SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
+
     public XmppEndpoint? Endpoint { get; private init; }
 
     /// <summary>The serializer for this connection; use only inside <see cref="WriteAsync"/>'s lock via <see cref="SendAsync(Func{StanzaSerializer, ReadOnlyMemory{byte}}, CancellationToken)"/>.</summary>
