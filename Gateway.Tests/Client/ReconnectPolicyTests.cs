@@ -1,3 +1,4 @@
+using Gateway.Xmpp;
 using Gateway.Xmpp.Client;
 
 namespace Gateway.Tests.Client;
@@ -36,5 +37,30 @@ public sealed class ReconnectPolicyTests
         var policy = new ReconnectPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2), new Random(1));
 
         Assert.InRange(policy.NextDelay(int.MaxValue), TimeSpan.Zero, TimeSpan.FromMinutes(2));
+    }
+
+    [Fact]
+    public void DelayAfter_ServerPolicyViolation_WaitsBetweenHalfAndAllOfTheLongDelay()
+    {
+        var policy = new ReconnectPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), new Random(5), TimeSpan.FromMinutes(10));
+        var ban = new StreamErrorException(StreamErrorCondition.PolicyViolation, "Too many (5) failed authentications from this IP address");
+
+        for (var attempt = 1; attempt <= 20; attempt++)
+        {
+            Assert.InRange(policy.DelayAfter(ban, attempt), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DelayAfter_StanzaTooLargeOrOrdinaryFailure_UsesTheExponentialBackoff(bool tooLarge)
+    {
+        var policy = new ReconnectPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), new Random(5), TimeSpan.FromMinutes(10));
+        XmppException failure = tooLarge
+            ? new StreamErrorException(StreamErrorCondition.PolicyViolation, "XML stanza is too big")
+            : new XmppConnectionException("lost");
+
+        Assert.InRange(policy.DelayAfter(failure, 2), TimeSpan.Zero, TimeSpan.FromSeconds(2));
     }
 }

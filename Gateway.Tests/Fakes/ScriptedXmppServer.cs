@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Gateway.Tests.Fakes;
@@ -13,8 +15,11 @@ internal sealed class ScriptedXmppServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private TcpClient? _client;
-    private NetworkStream? _stream;
+    private Stream? _stream;
     private readonly StringBuilder _received = new();
+
+    /// <summary>Where <see cref="ExpectNextAsync"/> looks from: past its last match, or the start of the latest connection.</summary>
+    private int _mark;
 
     public ScriptedXmppServer() => _listener.Start();
 
@@ -25,9 +30,47 @@ internal sealed class ScriptedXmppServer : IAsyncDisposable
 
     public async Task AcceptAsync(CancellationToken cancellationToken)
     {
+        _client?.Dispose();
         _client = await _listener.AcceptTcpClientAsync(cancellationToken);
         _stream = _client.GetStream();
+        _mark = _received.Length;
     }
+
+    /// <summary>
+    /// Reads until the client has sent <paramref name="text"/> after the previous <see cref="ExpectNextAsync"/> match (or
+    /// after the latest <see cref="AcceptAsync"/>), and returns what it sent from there up to the end of the match: for
+    /// scripts where the same text comes more than once (a second stream header, one IQ after another).
+    /// </summary>
+    public async Task<string> ExpectNextAsync(string text, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        int found;
+        while ((found = Received.IndexOf(text, _mark, StringComparison.Ordinal)) < 0)
+        {
+            var read = await _stream!.ReadAsync(buffer, cancellationToken);
+            if (read == 0)
+            {
+                throw new InvalidOperationException($"The client closed the connection before sending '{text}'. Received: {Received}");
+            }
+
+            _received.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        var segment = Received[_mark..(found + text.Length)];
+        _mark = found + text.Length;
+        return segment;
+    }
+
+    /// <summary>After sending <c>&lt;proceed/&gt;</c> (RFC 6120 §5.4.2.3): the server side of the TLS handshake.</summary>
+    public async Task StartTlsAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(_stream!, leaveInnerStreamOpen: false);
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, cancellationToken);
+        _stream = ssl;
+    }
+
+    /// <summary>What the client sent after the latest <see cref="ExpectNextAsync"/> match (or accept).</summary>
+    public string ReceivedSinceMark => Received[_mark..];
 
     /// <summary>Reads until the client has sent <paramref name="text"/> (cumulative, from the start of the connection).</summary>
     public async Task ExpectAsync(string text, CancellationToken cancellationToken)

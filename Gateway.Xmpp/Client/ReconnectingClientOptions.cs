@@ -17,6 +17,14 @@ public sealed record ReconnectingClientOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long to wait after the server ended the stream with <c>policy-violation</c> for a reason other than a stanza
+    /// of ours being too large: a ban (ejabberd's mod_fail2ban answers every stream from an address with it for an hour
+    /// after repeated failed logins) or a rate limit, which quick retries would only prolong. Jittered between half of it
+    /// and all of it.
+    /// </summary>
+    public TimeSpan PolicyViolationDelay { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>A stream idle this long is pinged (XEP-0199) to find a connection that died silently.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -45,6 +53,7 @@ public sealed record ReconnectingClientOptions
         Connection.Validate();
         Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
         Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), "must be at least ReconnectBaseDelay");
+        Require(PolicyViolationDelay > TimeSpan.Zero && PolicyViolationDelay <= TimeSpan.FromDays(1), nameof(PolicyViolationDelay), "must be positive and at most one day");
         Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
         Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "must be positive");
     }

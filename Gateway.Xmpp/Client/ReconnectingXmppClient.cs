@@ -55,7 +55,7 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ReconnectingXmppClient>() ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
-        _policy = new ReconnectPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay, new Random());
+        _policy = new ReconnectPolicy(options.ReconnectBaseDelay, options.ReconnectMaxDelay, new Random(), options.PolicyViolationDelay);
         _name = name ?? "xmpp-client";
         _status = new ConnectionStatus(ConnectionState.Connecting, _time.GetUtcNow());
         var ticker = options.KeepAliveTicker ?? (_ownTicker = new KeepAliveTicker(KeepAliveTicker.PeriodFor(options.KeepAliveInterval, shared: false), _time));
@@ -270,7 +270,7 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
                 }
 
                 attempt++;
-                await BackoffAsync(attempt, reason, text).ConfigureAwait(false);
+                await BackoffAsync(attempt, ex, reason, text).ConfigureAwait(false);
                 continue;
             }
 
@@ -290,7 +290,7 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
             }
 
             attempt = 1;
-            await BackoffAsync(attempt, endReason, endText).ConfigureAwait(false);
+            await BackoffAsync(attempt, ended, endReason, endText).ConfigureAwait(false);
         }
     }
 
@@ -388,9 +388,9 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         }
     }
 
-    private async Task BackoffAsync(int attempt, string reason, string text)
+    private async Task BackoffAsync(int attempt, XmppException? failure, string reason, string text)
     {
-        var delay = _policy.NextDelay(attempt);
+        var delay = _policy.DelayAfter(failure, attempt);
         SetStatus(ConnectionState.Reconnecting, reason, text, attempt);
         Log.Reconnecting(_logger, _name, reason, attempt, delay);
         try

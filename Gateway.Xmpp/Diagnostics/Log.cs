@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "The handler for IQ payload {Payload} failed on the session with {Domain}")]
     public static partial void IqHandlerFailed(ILogger logger, string domain, string payload, Exception exception);
 
+    [LoggerMessage(EventId = 2041, Level = LogLevel.Warning, Message = "The resource requested at bind on {Domain} is in use (conflict, {Attempts} attempts); binding a resource the server assigns")]
+    public static partial void BindResourceConflict(ILogger logger, string domain, int attempts);
+
     [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "The server for {Domain} did not close the stream within {Timeout}; closing the connection")]
     public static partial void CloseTimedOut(ILogger logger, string domain, TimeSpan timeout);
 }

@@ -91,6 +91,12 @@ public static class SaslConditions
     public const string NoAcceptableMechanism = "no-acceptable-mechanism";
 
     /// <summary>
+    /// Local: the server asked for fewer SCRAM iterations than we accept (RFC 7677 §4: at least 4096;
+    /// <see cref="XmppClientOptions.ScramMinIterations"/>). Not transient: the server's stored credentials decide it.
+    /// </summary>
+    public const string IterationCountTooLow = "iteration-count-too-low";
+
+    /// <summary>
     /// Local: the SCRAM server signature (<c>v=</c>) was wrong or missing, so the server did not prove it holds
     /// our credentials. Either a misconfigured server or an impostor; never treat it as a credential problem.
     /// </summary>

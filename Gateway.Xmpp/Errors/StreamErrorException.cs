@@ -24,13 +24,22 @@ public sealed class StreamErrorException : XmppException
     public string? OtherHost { get; }
 
     /// <summary>
+    /// RFC 6120 §4.9.4: the application-specific condition after the defined one, if any (e.g. Prosody's
+    /// <c>{urn:xmpp:errors}stanza-too-big</c> with <c>policy-violation</c>).
+    /// </summary>
+    public System.Xml.Linq.XName? ApplicationCondition { get; init; }
+
+    /// <summary>
     /// A replaced session (<c>conflict</c>) or a refused login must not be retried blindly: retrying would
-    /// kick the other session out in a loop, or hammer the server with bad credentials.
+    /// kick the other session out in a loop, or hammer the server with bad credentials. <c>policy-violation</c> is
+    /// transient: it is how servers announce a temporary ban (ejabberd's mod_fail2ban, for an hour after repeated failed
+    /// logins from an address, possibly another tenant's) or a stanza too large, and giving up would let one tenant's
+    /// wrong passwords fail every session on that server; the reconnect waits longer instead
+    /// (<see cref="Client.ConnectionFailure.IsServerPolicy"/>).
     /// </summary>
     public override bool IsTransient => Condition is not (StreamErrorCondition.Conflict
         or StreamErrorCondition.NotAuthorized
         or StreamErrorCondition.HostUnknown
-        or StreamErrorCondition.PolicyViolation
         or StreamErrorCondition.UnsupportedVersion);
 
     private static string FormatMessage(StreamErrorCondition condition, string? text, string? otherHost)

@@ -16,6 +16,12 @@ public sealed class XmppProtocolException : XmppException
     /// <summary>The stream error condition that describes the violation.</summary>
     public StreamErrorCondition Condition { get; }
 
+    /// <summary>
+    /// True when the violation is input beyond one of our own limits (<see cref="XmppClientOptions.MaxStanzaBytes"/>, the
+    /// nesting depth) rather than malformed input: the remedy is a larger limit, not a different server.
+    /// </summary>
+    public bool ExceedsLocalLimit { get; init; }
+
     /// <summary>A reconnect gets a fresh stream, so a protocol fault on one stream does not doom the next.</summary>
     public override bool IsTransient => true;
 }

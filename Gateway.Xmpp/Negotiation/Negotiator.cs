@@ -38,7 +38,47 @@ internal static class Negotiator
     private static readonly XNamespace BindNs = Ns.Bind;
     private static readonly XName FeaturesName = XName.Get("features", Ns.Streams);
 
+    /// <summary>
+    /// A resource conflict at bind (RFC 6120 §7.7.2.2) is retried this many times with the requested resource — the
+    /// session holding it may be our own previous connection, not yet timed out — before the server is asked to assign one.
+    /// </summary>
+    private const int BindAttemptsWithRequestedResource = 2;
+
     public static async Task<NegotiationResult> NegotiateAsync(XmppTransport transport, XmppClientOptions options, ILogger logger, StreamHandoff? resumeFrom, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await NegotiateStreamAsync(transport, options, logger, resumeFrom, cancellationToken).ConfigureAwait(false);
+        }
+        catch (XmppProtocolException ex)
+        {
+            // RFC 6120 §4.9.1.1: a violation is reported with a stream error, which closes our half of the stream.
+            await TryCloseStreamAsync(transport, StreamFraming.StreamError(ex.Condition, null), options.CloseTimeout).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex) when (ex is StreamErrorException or SaslFailedException)
+        {
+            // RFC 6120 §4.4: answer the server's stream error with our closing tag; after a SASL failure (§6.4.5) we give
+            // up on the stream, so close it rather than just drop the connection.
+            await TryCloseStreamAsync(transport, StreamFraming.ClosingTag, options.CloseTimeout).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task TryCloseStreamAsync(XmppTransport transport, ReadOnlyMemory<byte> lastBytes, TimeSpan timeout)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await transport.CloseStreamAsync(lastBytes, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+            // The connection is going anyway; the original failure is what the caller needs.
+        }
+    }
+
+    private static async Task<NegotiationResult> NegotiateStreamAsync(XmppTransport transport, XmppClientOptions options, ILogger logger, StreamHandoff? resumeFrom, CancellationToken cancellationToken)
     {
         var domain = options.Jid.Domain;
         var validator = new CertificateValidator(options.TrustedCertificates, options.PinnedCertificateSha256);
@@ -93,7 +133,7 @@ internal static class Negotiator
             throw new XmppProtocolException(StreamErrorCondition.UnsupportedFeature, "The server did not offer resource binding (RFC 6120 §7).");
         }
 
-        var bound = await BindAsync(transport, options, cancellationToken).ConfigureAwait(false);
+        var bound = await BindAsync(transport, options, logger, cancellationToken).ConfigureAwait(false);
         if (features.SessionRequired)
         {
             // RFC 3921 §3 session establishment, still demanded by some old servers.
@@ -185,6 +225,13 @@ internal static class Negotiator
             throw new XmppProtocolException(StreamErrorCondition.InvalidXml, "Expected the server's stream header.");
         }
 
+        if (serverHeader.ContentNamespace != Ns.Client)
+        {
+            // RFC 6120 §4.8.2: a client stream's content namespace is jabber:client; anything else is invalid-namespace
+            // (§4.9.3.10). The parser has already checked the stream namespace of the root itself (§4.8.1).
+            throw new XmppProtocolException(StreamErrorCondition.InvalidNamespace, $"The server's stream header declares the content namespace '{serverHeader.ContentNamespace}', not '{Ns.Client}'.");
+        }
+
         if (serverHeader.Version is null || !serverHeader.Version.StartsWith("1.", StringComparison.Ordinal))
         {
             // RFC 6120 §4.7.5: we speak 1.0 only; pre-XMPP servers without version are not supported.
@@ -206,8 +253,16 @@ internal static class Negotiator
         var offered = options.SaslMechanisms is null
             ? features.SaslMechanisms
             : [.. features.SaslMechanisms.Where(m => options.SaslMechanisms.Contains(m, StringComparer.OrdinalIgnoreCase))];
-        var mechanismName = SaslMechanismSelector.Select(offered, transport.IsEncrypted, allowPlainWithoutTls: options.AllowPlainAuthenticationWithoutTls);
-        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password);
+        // RFC 5929 §4 tls-server-end-point, the one binding .NET lets us compute (see TlsServerEndPoint).
+        byte[]? endPoint = transport.IsEncrypted && TlsServerEndPoint.TryCompute(transport.RemoteCertificate, out var data) ? data : null;
+        var canBind = endPoint is not null && features.ChannelBindingTypes.Contains(TlsServerEndPoint.Name, StringComparer.Ordinal);
+        var mechanismName = SaslMechanismSelector.Select(offered, transport.IsEncrypted, allowPlainWithoutTls: options.AllowPlainAuthenticationWithoutTls, canBindChannel: canBind);
+        var channelBinding = mechanismName.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal) ? ScramChannelBinding.Bind(TlsServerEndPoint.Name, endPoint!)
+            // RFC 5802 §6: "y" only when the server offers no -PLUS at all; one that offers it with types we cannot use
+            // would (rightly) read "y" as a downgrade and fail us, so that case says "n".
+            : endPoint is not null && !features.SaslMechanisms.Any(m => m.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal)) ? ScramChannelBinding.ServerLacksSupport
+            : ScramChannelBinding.NotSupported;
+        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password, options.ScramMaxIterations, options.ScramMinIterations, channelBinding);
 
         var initial = mechanism.InitialResponse();
         // RFC 6120 §6.4.2: an empty initial response is sent as "=", none at all as an empty element.
@@ -247,9 +302,30 @@ internal static class Negotiator
         }
     }
 
-    private static async Task<Jid> BindAsync(XmppTransport transport, XmppClientOptions options, CancellationToken cancellationToken)
+    private static async Task<Jid> BindAsync(XmppTransport transport, XmppClientOptions options, ILogger logger, CancellationToken cancellationToken)
     {
-        var resource = options.Resource ?? options.Jid.Resource;
+        var requested = options.Resource ?? options.Jid.Resource;
+        for (var attempt = 1; ; attempt++)
+        {
+            var resource = attempt <= BindAttemptsWithRequestedResource ? requested : null;
+            try
+            {
+                return await BindOnceAsync(transport, resource, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StanzaErrorException ex) when (resource is not null && ex.Error.Condition == StanzaErrorCondition.Conflict)
+            {
+                // RFC 6120 §7.7.2.2: the resource is in use and the server will not replace that session. Retry (it may be
+                // our own dead connection the server has not noticed yet), then take a resource the server generates.
+                if (attempt == BindAttemptsWithRequestedResource)
+                {
+                    Log.BindResourceConflict(logger, options.Jid.Domain, attempt);
+                }
+            }
+        }
+    }
+
+    private static async Task<Jid> BindOnceAsync(XmppTransport transport, string? resource, CancellationToken cancellationToken)
+    {
         var bind = new XElement(BindNs + "bind", resource is null ? null : new XElement(BindNs + "resource", resource));
         var reply = await RequestAsync(transport, new Iq { Type = IqType.Set, Id = StanzaId.New(), Payload = [bind] }, cancellationToken).ConfigureAwait(false);
         var jidText = reply.Query?.Element(BindNs + "jid")?.Value;

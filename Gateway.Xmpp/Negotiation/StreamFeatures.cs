@@ -14,6 +14,12 @@ internal sealed record StreamFeatures(
     bool StreamManagement,
     ImmutableHashSet<XName> All)
 {
+    /// <summary>
+    /// XEP-0440: the channel binding types the server supports, from <c>&lt;sasl-channel-binding/&gt;</c>; empty when it
+    /// does not say (then a <c>-PLUS</c> mechanism is not used: we cannot know it takes our type).
+    /// </summary>
+    public ImmutableArray<string> ChannelBindingTypes { get; init; } = [];
+
     private static readonly XNamespace Tls = Ns.Tls;
     private static readonly XNamespace Sasl = Ns.Sasl;
     private static readonly XNamespace Session = Ns.Session;
@@ -32,6 +38,11 @@ internal sealed record StreamFeatures(
             // RFC 6121 §1.4 removed session establishment; only old servers still require it, without <optional/>.
             SessionRequired: session is not null && session.Element(Session + "optional") is null,
             StreamManagement: features.Element(XName.Get("sm", Ns.StreamManagement)) is not null,
-            All: features.Elements().Select(e => e.Name).ToImmutableHashSet());
+            All: features.Elements().Select(e => e.Name).ToImmutableHashSet())
+        {
+            ChannelBindingTypes = features.Element(XName.Get("sasl-channel-binding", Ns.SaslChannelBinding))?
+                .Elements(XName.Get("channel-binding", Ns.SaslChannelBinding))
+                .Select(e => ((string?)e.Attribute("type"))?.Trim() ?? "").Where(t => t.Length > 0).ToImmutableArray() ?? [],
+        };
     }
 }

@@ -68,6 +68,7 @@ internal sealed class ManagedSession : IManagedSession
                 Connection = ClientOptions(spec, options),
                 ReconnectBaseDelay = options.ReconnectBaseDelay,
                 ReconnectMaxDelay = options.ReconnectMaxDelay,
+                PolicyViolationDelay = options.PolicyViolationDelay,
                 KeepAliveInterval = options.KeepAliveInterval,
                 KeepAliveTimeout = options.KeepAliveTimeout,
                 KeepAliveTicker = keepAlive,
@@ -353,6 +354,8 @@ internal sealed class ManagedSession : IManagedSession
         PinnedCertificateSha256 = spec.PinnedCertificateSha256.IsDefaultOrEmpty ? null : spec.PinnedCertificateSha256,
         ConnectTimeout = options.ConnectTimeout,
         IqTimeout = options.IqTimeout,
+        ScramMinIterations = options.ScramMinIterations,
+        ScramMaxIterations = options.ScramMaxIterations,
         SoftwareName = options.SoftwareName,
         AcknowledgeIncomingManually = true,
     };

@@ -21,11 +21,29 @@ public sealed record SessionPoolOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long a session waits before reconnecting after the server ended its stream with <c>policy-violation</c> (a
+    /// ban after failed logins, a rate limit), jittered between half of it and all of it.
+    /// </summary>
+    public TimeSpan PolicyViolationDelay { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How often an idle session pings its server (XEP-0199) to find a dead connection.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>A keepalive ping without answer in this time drops the connection and reconnects.</summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The fewest SCRAM iterations a server may ask for (RFC 7677 §4: at least 4096); fewer fails the login with
+    /// <c>iteration-count-too-low</c>.
+    /// </summary>
+    public int ScramMinIterations { get; init; } = 4096;
+
+    /// <summary>
+    /// The most SCRAM iterations a server may ask for: the gateway runs them on every login and reconnect of every
+    /// session, so a hostile server could otherwise burn its CPU. More fails the login with <c>invalid-server-message</c>.
+    /// </summary>
+    public int ScramMaxIterations { get; init; } = 100_000;
 
     /// <summary>Time to connect, authenticate and bind.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
@@ -80,9 +98,12 @@ public sealed record SessionPoolOptions
         Require(MessageStatusCapacity >= 1, nameof(MessageStatusCapacity), "must be at least 1");
         Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
         Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), $"must be at least ReconnectBaseDelay ({ReconnectBaseDelay})");
+        Require(PolicyViolationDelay > TimeSpan.Zero && PolicyViolationDelay <= TimeSpan.FromDays(1), nameof(PolicyViolationDelay), "must be positive and at most one day (1.00:00:00)");
         Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
         Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "must be positive");
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
+        Require(ScramMinIterations >= 1, nameof(ScramMinIterations), "must be at least 1 (RFC 7677 asks servers for at least 4096)");
+        Require(ScramMaxIterations >= ScramMinIterations && ScramMaxIterations <= 10_000_000, nameof(ScramMaxIterations), $"must be at least ScramMinIterations ({ScramMinIterations}) and at most 10000000");
         Require(IqTimeout > TimeSpan.Zero, nameof(IqTimeout), "must be positive");
         Require(AckTimeout > TimeSpan.Zero, nameof(AckTimeout), "must be positive");
         Require(IqAnswerTimeout > TimeSpan.Zero, nameof(IqAnswerTimeout), "must be positive");

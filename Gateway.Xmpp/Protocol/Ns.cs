@@ -9,10 +9,14 @@ public static class Ns
     public const string Client = "jabber:client";
     public const string Tls = "urn:ietf:params:xml:ns:xmpp-tls";
     public const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    /// <summary>XEP-0440: the channel binding types a server supports.</summary>
+    public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
     public const string Session = "urn:ietf:params:xml:ns:xmpp-session";
     /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>
     public const string StreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
+    /// <summary>Application-specific error conditions (Prosody's &lt;stanza-too-big/&gt; in a policy-violation).</summary>
+    public const string Errors = "urn:xmpp:errors";
     /// <summary>RFC 6120 §8.3.3: stanza error conditions.</summary>
     public const string Stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";

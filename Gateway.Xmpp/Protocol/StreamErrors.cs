@@ -13,10 +13,13 @@ internal static class StreamErrors
     {
         var condition = StreamErrorCondition.UndefinedCondition;
         string? text = null, otherHost = null;
+        XName? applicationCondition = null;
         foreach (var child in error.Elements())
         {
             if (child.Name.Namespace != Ns.StreamErrors)
             {
+                // RFC 6120 §4.9.4: an application-specific condition may follow the defined one.
+                applicationCondition ??= child.Name;
                 continue;
             }
 
@@ -34,6 +37,6 @@ internal static class StreamErrors
             }
         }
 
-        return new StreamErrorException(condition, text, otherHost);
+        return new StreamErrorException(condition, text, otherHost) { ApplicationCondition = applicationCondition };
     }
 }

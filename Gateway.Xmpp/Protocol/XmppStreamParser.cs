@@ -642,7 +642,7 @@ internal sealed class XmppStreamParser
                             CheckNameStart(span[i]);
                             if (++_depth > _maxDepth)
                             {
-                                throw Fail(StreamErrorCondition.PolicyViolation, $"Element nesting deeper than {_maxDepth}.");
+                                throw LocalLimit($"Element nesting deeper than {_maxDepth}.");
                             }
 
                             _state = ScanState.StartTag;
@@ -733,8 +733,13 @@ internal sealed class XmppStreamParser
     private bool InPrologOrHeader => _state is >= ScanState.PrologLt and <= ScanState.HeaderSlash;
 
     private XmppProtocolException TooLarge() => InPrologOrHeader
-        ? Fail(StreamErrorCondition.PolicyViolation, $"Stream header or XML declaration larger than {MaxHeaderBytes} bytes.")
-        : Fail(StreamErrorCondition.PolicyViolation, $"Top-level element larger than {_maxStanzaBytes} bytes.");
+        ? LocalLimit($"Stream header or XML declaration larger than {MaxHeaderBytes} bytes.")
+        : LocalLimit($"Top-level element larger than {_maxStanzaBytes} bytes.");
+
+    // RFC 6120 §4.9.3.14: policy-violation is the condition for input over a local limit; marked so the session can tell
+    // it from a server's policy-violation (a ban), which calls for a different reconnect.
+    private static XmppProtocolException LocalLimit(string message) =>
+        new(StreamErrorCondition.PolicyViolation, message) { ExceedsLocalLimit = true };
 
     private StreamHeader ParseHeader()
     {

@@ -34,7 +34,7 @@ public sealed partial class XmppClient
                         {
                             // RFC 6120 §4.4: the server closed first; answer with our closing tag, then the session is over.
                             reason = new XmppConnectionException("The server closed the stream.");
-                            await TryWriteAsync(StreamFraming.ClosingTag).ConfigureAwait(false);
+                            await TryCloseStreamAsync(StreamFraming.ClosingTag).ConfigureAwait(false);
                         }
 
                         return;
@@ -47,8 +47,14 @@ public sealed partial class XmppClient
         {
             reason = ex;
             Log.ProtocolViolation(_logger, Jid.Domain, ex.Condition.ToWire(), ex.Message);
-            // RFC 6120 §4.9.1.1: report the violation with a stream error, then close.
-            await TryWriteAsync(StreamFraming.StreamError(ex.Condition, null)).ConfigureAwait(false);
+            // RFC 6120 §4.9.1.1: report the violation with a stream error, then close (unless we closed already).
+            await TryCloseStreamAsync(StreamFraming.StreamError(ex.Condition, null)).ConfigureAwait(false);
+        }
+        catch (StreamErrorException ex)
+        {
+            reason = ex;
+            // RFC 6120 §4.9.1.1 and §4.4: the server closes its stream after the error; we answer with our closing tag.
+            await TryCloseStreamAsync(StreamFraming.ClosingTag).ConfigureAwait(false);
         }
         catch (XmppException ex)
         {
@@ -286,12 +292,12 @@ public sealed partial class XmppClient
         await _replies.EnqueueAsync(answer, _lifetime.Token).ConfigureAwait(false);
     }
 
-    private async ValueTask TryWriteAsync(ReadOnlyMemory<byte> bytes)
+    private async ValueTask TryCloseStreamAsync(ReadOnlyMemory<byte> lastBytes)
     {
         try
         {
             using var cts = new CancellationTokenSource(_options.CloseTimeout);
-            await _transport.WriteAsync(bytes, cts.Token).ConfigureAwait(false);
+            await _transport.CloseStreamAsync(lastBytes, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
         {

@@ -541,7 +541,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         {
             try
             {
-                await _transport.WriteAsync(StreamFraming.ClosingTag, cancellationToken).ConfigureAwait(false);
+                await _transport.CloseStreamAsync(StreamFraming.ClosingTag, cancellationToken).ConfigureAwait(false);
                 await _serverClosed.Task.WaitAsync(_options.CloseTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)

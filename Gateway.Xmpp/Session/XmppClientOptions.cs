@@ -72,6 +72,18 @@ public sealed record XmppClientOptions
     /// </summary>
     public bool KeepUnacknowledgedOnDisconnect { get; init; }
 
+    /// <summary>
+    /// The fewest SCRAM PBKDF2 iterations the server may ask for (RFC 7677 §4: at least 4096); fewer fails
+    /// authentication with <c>iteration-count-too-low</c>.
+    /// </summary>
+    public int ScramMinIterations { get; init; } = Negotiation.Sasl.ScramClient.DefaultMinIterations;
+
+    /// <summary>
+    /// The most SCRAM PBKDF2 iterations the server may ask for: the client runs them on every login and reconnect, so a
+    /// hostile server could otherwise burn our CPU. More fails authentication with <c>invalid-server-message</c>.
+    /// </summary>
+    public int ScramMaxIterations { get; init; } = Negotiation.Sasl.ScramClient.DefaultMaxIterations;
+
     /// <summary>Allow SASL PLAIN on an unencrypted stream. Never enable outside a loopback test setup.</summary>
     public bool AllowPlainAuthenticationWithoutTls { get; init; }
 
@@ -138,6 +150,11 @@ public sealed record XmppClientOptions
         if (MaxStanzaBytes < 4096)
         {
             throw new ArgumentException($"XmppClientOptions.MaxStanzaBytes must be at least 4096, not {MaxStanzaBytes}.", nameof(MaxStanzaBytes));
+        }
+
+        if (ScramMinIterations < 1 || ScramMaxIterations < ScramMinIterations || ScramMaxIterations > 10_000_000)
+        {
+            throw new ArgumentException($"XmppClientOptions.ScramMinIterations ({ScramMinIterations}) must be at least 1 and at most ScramMaxIterations ({ScramMaxIterations}), which must be at most 10,000,000.", nameof(ScramMaxIterations));
         }
 
         if (IncomingQueueCapacity < 1)

@@ -27,6 +27,9 @@ internal sealed class XmppTransport : IAsyncDisposable
     private PipeReader _reader;
     private int _disposed;
 
+    /// <summary>Set under the write lock once our closing tag is written: nothing may follow it (RFC 6120 §4.4).</summary>
+    private bool _streamClosed;
+
     private XmppTransport(Socket socket, int maxStanzaBytes)
     {
         _socket = socket;
@@ -37,6 +40,10 @@ internal sealed class XmppTransport : IAsyncDisposable
     }
 
     public bool IsEncrypted => _stream is SslStream;
+
+    /// <summary>The server's certificate once TLS is up (for channel binding); null before.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate =>
+        (_stream as SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
 
     public XmppEndpoint? Endpoint { get; private init; }
 
@@ -150,6 +157,21 @@ internal sealed class XmppTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes the last bytes of our half of the stream — <c>&lt;/stream:stream&gt;</c>, or a stream error ending with it — and
+    /// refuses every later write with <see cref="XmppConnectionException"/>: RFC 6120 §4.4 lets nothing follow the closing
+    /// tag, however many parts of the session (reply writer, read loop, senders) still have something to say. So only the
+    /// first close is written; a second one throws like any other late write.
+    /// </summary>
+    public Task CloseStreamAsync(ReadOnlyMemory<byte> lastBytes, CancellationToken cancellationToken) =>
+        SendAsync(
+            (_, output) =>
+            {
+                output.Write(lastBytes.Span);
+                _streamClosed = true;
+            },
+            cancellationToken);
+
     /// <summary>Writes raw bytes (stream headers, closing tag, whitespace) under the write lock.</summary>
     public Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) =>
         SendAsync(_ => bytes, cancellationToken);
@@ -168,7 +190,17 @@ internal sealed class XmppTransport : IAsyncDisposable
         try
         {
             _output.ResetWrittenCount();
+            if (_streamClosed)
+            {
+                throw new XmppConnectionException("Our side of the stream is closed: nothing may be written after </stream:stream> (RFC 6120 §4.4).");
+            }
+
             write(Serializer, _output);
+            if (_output.WrittenCount == 0)
+            {
+                return;
+            }
+
             await _stream.WriteAsync(_output.WrittenMemory, cancellationToken).ConfigureAwait(false);
             await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (_output.Capacity > MaxRetainedOutputBytes)

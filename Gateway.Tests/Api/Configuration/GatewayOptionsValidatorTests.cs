@@ -47,6 +47,10 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Pool:AllowHostOverride", o => o.Accounts[0].Host = "127.0.0.1" },
         { "Gateway:Pool:MaxSessions", o => o.Pool = o.Pool with { MaxSessions = 0 } },
         { "Gateway:Pool:ReconnectMaxDelay", o => o.Pool = o.Pool with { ReconnectMaxDelay = TimeSpan.Zero } },
+        { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.Zero } },
+        { "Gateway:Pool:ScramMinIterations", o => o.Pool = o.Pool with { ScramMinIterations = 0 } },
+        { "Gateway:Pool:ScramMaxIterations", o => o.Pool = o.Pool with { ScramMaxIterations = 1000 } },
+        { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.FromDays(2) } },
         { "Gateway:Pool:TrustedCertificatePaths:0", o => o.TrustedCertificatePaths.Add("/nonexistent/cert.pem") },
     };
 

@@ -130,4 +130,32 @@ public sealed class SaslMechanismSelectorTests
 
         Assert.Equal(SaslConditions.InvalidServerMessage, ex.Condition);
     }
+
+    [Theory]
+    [InlineData(new[] { "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256" }, "SCRAM-SHA-1-PLUS")]
+    [InlineData(new[] { "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-512" }, "SCRAM-SHA-256-PLUS")]
+    [Trait("Spec", "RFC 5802 §6")]
+    public void Select_PlusOfferedAndWeCanBind_PrefersChannelBinding(string[] offered, string expected)
+    {
+        Assert.Equal(expected, SaslMechanismSelector.Select(offered, isEncrypted: true, canBindChannel: true));
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Select_PlusOfferedButWeCannotBind_FallsBackToNextMechanism(bool isEncrypted, bool canBindChannel)
+    {
+        Assert.Equal("SCRAM-SHA-256", SaslMechanismSelector.Select(["SCRAM-SHA-512-PLUS", "SCRAM-SHA-256", "PLAIN"], isEncrypted, canBindChannel: canBindChannel));
+    }
+
+    [Fact]
+    public void Create_PlusWithBinding_BindsAndNonPlusWithBindingThrows()
+    {
+        var binding = ScramChannelBinding.Bind("tls-server-end-point", [1, 2, 3]);
+        using var plus = SaslMechanismSelector.Create("SCRAM-SHA-256-PLUS", "user", "pencil", channelBinding: binding);
+
+        Assert.Equal("SCRAM-SHA-256-PLUS", plus.Name);
+        Assert.StartsWith("p=tls-server-end-point,,n=user,r=", System.Text.Encoding.ASCII.GetString(plus.InitialResponse()!), StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => SaslMechanismSelector.Create("SCRAM-SHA-256", "user", "pencil", channelBinding: binding));
+    }
 }

@@ -402,6 +402,81 @@ public sealed class ScramClientTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ScramClient(ScramHash.Sha1, "user", "pencil", maxIterations: 0));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4095)]
+    [Trait("Spec", "RFC 7677 §4")]
+    public void Respond_IterationCountBelowMinimum_ThrowsIterationCountTooLow(int iterations)
+    {
+        using var scram = Sha1AfterClientFirst();
+
+        var ex = Assert.Throws<SaslFailedException>(() =>
+            scram.Respond(Bytes($"r={Sha1Nonce}3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i={iterations}")));
+
+        Assert.Equal(SaslConditions.IterationCountTooLow, ex.Condition);
+        Assert.False(ex.IsTransient);
+        Assert.False(ex.IsCredentialFailure);
+    }
+
+    [Fact]
+    public void Respond_IterationCountAtConfiguredMinimum_Succeeds()
+    {
+        const string serverFirst = $"r={Sha1Nonce}srv,s=QSXCR+Q6sek8bf92,i=1000";
+        var expected = ReferenceScram.Compute("SCRAM-SHA-1", "user", "pencil", Sha1Nonce, serverFirst);
+        using var scram = new ScramClient(ScramHash.Sha1, "user", "pencil", Sha1Nonce, minIterations: 1000);
+        scram.InitialResponse();
+
+        Assert.Equal(expected.ClientFinal, Text(scram.Respond(Bytes(serverFirst))));
+    }
+
+    [Fact]
+    public void Respond_IterationCountAboveDefaultCap_ThrowsInvalidServerMessage()
+    {
+        using var scram = Sha1AfterClientFirst();
+
+        var ex = Assert.Throws<SaslFailedException>(() =>
+            scram.Respond(Bytes($"r={Sha1Nonce}3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=100001")));
+
+        Assert.Equal(SaslConditions.InvalidServerMessage, ex.Condition);
+    }
+
+    [Theory]
+    [InlineData("SCRAM-SHA-1")]
+    [InlineData("SCRAM-SHA-256")]
+    [InlineData("SCRAM-SHA-512")]
+    [Trait("Spec", "RFC 5802 §6")]
+    public void Exchange_TlsServerEndPointBinding_MatchesIndependentComputation(string mechanism)
+    {
+        const string nonce = "3rZq8fNpL0yWcV2uXo7bTg";
+        var serverFirst = $"r={nonce}Hs9Q-srv,s={Convert.ToBase64String("NaCl"u8)},i=4096";
+        var endPoint = SHA256.HashData("the server certificate"u8);
+        var expected = ReferenceScram.Compute(mechanism, "user", "pencil", nonce, serverFirst, "p=tls-server-end-point,,", endPoint);
+        using var scram = CreateWithNonce(mechanism, "user", "pencil", nonce, ScramChannelBinding.Bind("tls-server-end-point", endPoint));
+
+        Assert.Equal(mechanism + "-PLUS", scram.Name);
+        Assert.Equal("p=tls-server-end-point,,n=user,r=" + nonce, Text(scram.InitialResponse()));
+        var clientFinal = Text(scram.Respond(Bytes(serverFirst)));
+        Assert.Equal(expected.ClientFinal, clientFinal);
+        Assert.StartsWith("c=" + Convert.ToBase64String([.. "p=tls-server-end-point,,"u8, .. endPoint]) + ",", clientFinal, StringComparison.Ordinal);
+        scram.VerifySuccess(Bytes(expected.ServerFinal));
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 5802 §6")]
+    public void Exchange_ClientCanBindButServerOffersNoPlus_SaysSoInHeaderAndProof()
+    {
+        var serverFirst = $"r={Sha1Nonce}srv,s=QSXCR+Q6sek8bf92,i=4096";
+        var expected = ReferenceScram.Compute("SCRAM-SHA-1", "user", "pencil", Sha1Nonce, serverFirst, "y,,", []);
+        using var scram = new ScramClient(ScramHash.Sha1, "user", "pencil", Sha1Nonce, channelBinding: ScramChannelBinding.ServerLacksSupport);
+
+        Assert.Equal("SCRAM-SHA-1", scram.Name);
+        Assert.Equal("y,,n=user,r=" + Sha1Nonce, Text(scram.InitialResponse()));
+        var clientFinal = Text(scram.Respond(Bytes(serverFirst)));
+        Assert.StartsWith("c=eSws,", clientFinal, StringComparison.Ordinal); // base64("y,,")
+        Assert.Equal(expected.ClientFinal, clientFinal);
+        scram.VerifySuccess(Bytes(expected.ServerFinal));
+    }
+
     private static ScramClient Sha1AfterClientFirst()
     {
         var scram = new ScramClient(ScramHash.Sha1, "user", "pencil", Sha1Nonce);
@@ -416,11 +491,11 @@ public sealed class ScramClientTests
         return scram;
     }
 
-    private static ScramClient CreateWithNonce(string mechanism, string username, string password, string nonce) => mechanism switch
+    private static ScramClient CreateWithNonce(string mechanism, string username, string password, string nonce, ScramChannelBinding? binding = null) => mechanism switch
     {
-        "SCRAM-SHA-1" => new ScramClient(ScramHash.Sha1, username, password, nonce),
-        "SCRAM-SHA-256" => new ScramClient(ScramHash.Sha256, username, password, nonce),
-        "SCRAM-SHA-512" => new ScramClient(ScramHash.Sha512, username, password, nonce),
+        "SCRAM-SHA-1" => new ScramClient(ScramHash.Sha1, username, password, nonce, channelBinding: binding),
+        "SCRAM-SHA-256" => new ScramClient(ScramHash.Sha256, username, password, nonce, channelBinding: binding),
+        "SCRAM-SHA-512" => new ScramClient(ScramHash.Sha512, username, password, nonce, channelBinding: binding),
         _ => throw new ArgumentOutOfRangeException(nameof(mechanism)),
     };
 
@@ -435,7 +510,8 @@ public sealed class ScramClientTests
     private static class ReferenceScram
     {
         public static (string ClientFirst, string ClientFinal, string ServerFinal) Compute(
-            string mechanism, string username, string password, string clientNonce, string serverFirst)
+            string mechanism, string username, string password, string clientNonce, string serverFirst,
+            string gs2Header = "n,,", byte[]? channelBindingData = null)
         {
             (Func<byte[], byte[], byte[]> Hmac, Func<byte[], byte[]> Hash, HashAlgorithmName Algorithm, int Size) primitives = mechanism switch
             {
@@ -448,7 +524,7 @@ public sealed class ScramClientTests
 
             var attributes = serverFirst.Split(',').ToDictionary(a => a[0], a => a[2..]);
             var clientFirstBare = $"n={username},r={clientNonce}";
-            var withoutProof = $"c=biws,r={attributes['r']}";
+            var withoutProof = $"c={Convert.ToBase64String([.. Encoding.ASCII.GetBytes(gs2Header), .. channelBindingData ?? []])},r={attributes['r']}";
             var authMessage = Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{withoutProof}");
 
             var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(attributes['s']),
@@ -458,7 +534,7 @@ public sealed class ScramClientTests
             var proof = clientKey.Zip(clientSignature, (a, b) => (byte)(a ^ b)).ToArray();
             var serverSignature = hmac(hmac(salted, Encoding.ASCII.GetBytes("Server Key")), authMessage);
 
-            return ("n,," + clientFirstBare,
+            return (gs2Header + clientFirstBare,
                 $"{withoutProof},p={Convert.ToBase64String(proof)}",
                 $"v={Convert.ToBase64String(serverSignature)}");
         }

@@ -4,12 +4,14 @@ namespace Gateway.Xmpp.Negotiation.Sasl;
 
 /// <summary>
 /// Picks the mechanism to use from the server's <c>&lt;mechanisms/&gt;</c> and creates it. Our own preference
-/// decides, strongest first (RFC 6120 §6.3.3), never the server's order: SCRAM-SHA-512, SCRAM-SHA-256,
+/// decides, strongest first (RFC 6120 §6.3.3), never the server's order: the <c>-PLUS</c> variants when we can bind
+/// to the channel (SCRAM-SHA-512-PLUS, SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS), then SCRAM-SHA-512, SCRAM-SHA-256,
 /// SCRAM-SHA-1, then PLAIN only on an encrypted stream.
 /// </summary>
 /// <remarks>
-/// The <c>-PLUS</c> variants are skipped because we do not implement channel binding yet; a server offering them
-/// also offers the plain SCRAM names. Names are compared ordinally: RFC 4422 §3.1 names are upper case.
+/// Channel binding (RFC 5802 §6) is preferred over a stronger hash without it: it is what defeats a man in the middle
+/// holding a certificate we trust. When we cannot bind with a type the server advertises, the next mechanism is used.
+/// Names are compared ordinally: RFC 4422 §3.1 names are upper case.
 /// </remarks>
 internal static class SaslMechanismSelector
 {
@@ -26,10 +28,25 @@ internal static class SaslMechanismSelector
     /// <param name="allowPlainWithoutTls">
     /// Opt-in for deliberately unencrypted loopback test servers only: sends the password in clear text.
     /// </param>
+    /// <param name="canBindChannel">
+    /// True when we hold channel binding data of a type the server advertises (XEP-0440), so a <c>-PLUS</c> mechanism
+    /// can be used.
+    /// </param>
     public static string Select(IReadOnlyCollection<string> offered, bool isEncrypted, bool allowPlain = true,
-        bool allowPlainWithoutTls = false)
+        bool allowPlainWithoutTls = false, bool canBindChannel = false)
     {
         ArgumentNullException.ThrowIfNull(offered);
+
+        if (canBindChannel && isEncrypted)
+        {
+            foreach (var name in ScramPreference)
+            {
+                if (IsOffered(offered, name + SaslMechanismNames.PlusSuffix))
+                {
+                    return name + SaslMechanismNames.PlusSuffix;
+                }
+            }
+        }
 
         foreach (var name in ScramPreference)
         {
@@ -55,17 +72,34 @@ internal static class SaslMechanismSelector
 
     /// <summary>
     /// Creates the mechanism named by <see cref="Select"/>. <paramref name="maxScramIterations"/> caps the PBKDF2
-    /// work a server can demand (see <see cref="ScramClient.DefaultMaxIterations"/>).
+    /// work a server can demand (see <see cref="ScramClient.DefaultMaxIterations"/>), <paramref name="minScramIterations"/>
+    /// is the least it must demand. A <c>-PLUS</c> name needs a <paramref name="channelBinding"/> that binds; the others
+    /// take <see cref="ScramChannelBinding.NotSupported"/> or <see cref="ScramChannelBinding.ServerLacksSupport"/>.
     /// </summary>
     public static ISaslMechanism Create(string mechanism, string username, string password,
-        int maxScramIterations = ScramClient.DefaultMaxIterations) => mechanism switch
+        int maxScramIterations = ScramClient.DefaultMaxIterations, int minScramIterations = ScramClient.DefaultMinIterations,
+        ScramChannelBinding? channelBinding = null)
     {
-        SaslMechanismNames.ScramSha512 => new ScramClient(ScramHash.Sha512, username, password, maxScramIterations),
-        SaslMechanismNames.ScramSha256 => new ScramClient(ScramHash.Sha256, username, password, maxScramIterations),
-        SaslMechanismNames.ScramSha1 => new ScramClient(ScramHash.Sha1, username, password, maxScramIterations),
-        SaslMechanismNames.Plain => new PlainMechanism(username, password),
-        _ => throw new ArgumentException($"Unsupported SASL mechanism '{mechanism}'.", nameof(mechanism)),
-    };
+        ArgumentNullException.ThrowIfNull(mechanism);
+        var plus = mechanism.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal);
+        if (plus != (channelBinding?.Type is not null))
+        {
+            throw new ArgumentException(plus
+                ? $"'{mechanism}' binds to the channel and needs channel binding data."
+                : $"'{mechanism}' does not bind to the channel; channel binding data belongs to its -PLUS variant.", nameof(channelBinding));
+        }
+
+        ScramHash? hash = (plus ? mechanism[..^SaslMechanismNames.PlusSuffix.Length] : mechanism) switch
+        {
+            SaslMechanismNames.ScramSha512 => ScramHash.Sha512,
+            SaslMechanismNames.ScramSha256 => ScramHash.Sha256,
+            SaslMechanismNames.ScramSha1 => ScramHash.Sha1,
+            _ => null,
+        };
+        return hash is { } scram ? new ScramClient(scram, username, password, maxScramIterations, minScramIterations, channelBinding)
+            : mechanism == SaslMechanismNames.Plain ? new PlainMechanism(username, password)
+            : throw new ArgumentException($"Unsupported SASL mechanism '{mechanism}'.", nameof(mechanism));
+    }
 
     private static bool IsOffered(IReadOnlyCollection<string> offered, string name)
     {
