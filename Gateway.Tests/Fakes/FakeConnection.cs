@@ -45,6 +45,11 @@ internal sealed class FakeConnection : IXmppConnection
 
     public IqRequestHandler? FallbackIqHandler { get; private set; }
 
+    /// <summary>Who <see cref="MaySeePresence"/> admits; everyone unless a test says otherwise.</summary>
+    public Func<Jid?, bool> PresenceAudience { get; init; } = static _ => true;
+
+    public bool MaySeePresence(Jid? entity) => PresenceAudience(entity);
+
     public List<string> DiscoFeatures { get; } = [];
 
     public IEnumerable<Stanza> Written

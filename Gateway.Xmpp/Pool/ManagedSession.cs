@@ -348,6 +348,7 @@ internal sealed class ManagedSession : IManagedSession
         ConnectTimeout = options.ConnectTimeout,
         IqTimeout = options.IqTimeout,
         SoftwareName = options.SoftwareName,
+        RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,
     };
 

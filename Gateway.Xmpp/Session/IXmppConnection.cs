@@ -53,6 +53,12 @@ public interface IXmppConnection : IStanzaSender
     /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
     void AddDiscoFeature(string feature);
 
+    /// <summary>
+    /// Whether <paramref name="entity"/> may learn that this resource is online, e.g. from a delivery receipt
+    /// (<see cref="XmppClientOptions.RespondTo"/>); null stands for the account's own server.
+    /// </summary>
+    bool MaySeePresence(Jid? entity) => true;
+
     /// <summary>Drops the connection without closing the stream, as a network failure would.</summary>
     void Abort();
 }

@@ -32,7 +32,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
         Volatile.Write(ref _pending, pending);
         await foreach (var stanza in context.Connection.Incoming.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var receipt = await HandleAsync(stanza, cancellationToken).ConfigureAwait(false);
+            var receipt = await HandleAsync(context.Connection, stanza, cancellationToken).ConfigureAwait(false);
             pending.Handled(journal.Position, receipt);
 
             // Whatever it needed may be durable already (or it needed nothing): then no commit will come to release it.
@@ -59,14 +59,15 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     public void OnDurable(long position) => Volatile.Read(ref _pending)?.Release(position);
 
     /// <summary>Publishes what the stanza brings; returns the receipt to send once that is durable, if it asked for one.</summary>
-    private async ValueTask<Stanza?> HandleAsync(Stanza stanza, CancellationToken cancellationToken)
+    private async ValueTask<Stanza?> HandleAsync(IXmppConnection connection, Stanza stanza, CancellationToken cancellationToken)
     {
         switch (stanza)
         {
             case Message message:
                 await delivery.ApplyAsync(message, cancellationToken).ConfigureAwait(false);
                 await archive.AcceptLiveAsync(message, cancellationToken).ConfigureAwait(false);
-                return ReceiptFor(message);
+                // XEP-0184 §8: a receipt tells the sender we are online, so only those allowed to see our presence get one.
+                return connection.MaySeePresence(message.From) ? ReceiptFor(message) : null;
             case Presence presence:
                 await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
                 journal.Publish(new PresenceReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), presence), reserved: true);
