@@ -25,6 +25,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly DeliveryTracker _delivery;
     private readonly OutboundQueue _outbound;
     private readonly InboundDeduplicator _deduplicator;
+    private readonly StanzaIdTrust _stanzaIds;
     private readonly ArchiveCatchUp _archive;
     private readonly InboundPipeline _inbound;
     private readonly IqRequestForwarder _iqRequests;
@@ -59,7 +60,8 @@ internal sealed class ManagedSession : IManagedSession
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _idempotency = new IdempotencyWindow<Task<SendReceipt>>(options.IdempotencyWindow, options.MessageStatusCapacity, time);
         _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time, journaled?.Status);
-        _deduplicator = new InboundDeduplicator(spec.Jid);
+        _stanzaIds = new StanzaIdTrust(spec.Jid, options.IqTimeout, _logger, tenant, id);
+        _deduplicator = new InboundDeduplicator(spec.Jid, stanzaIds: _stanzaIds);
         var queries = new ArchiveQueries(spec.Jid);
         _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time, journaled?.ReceivedArchiveId), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);
         _client = new ReconnectingXmppClient(
@@ -87,6 +89,7 @@ internal sealed class ManagedSession : IManagedSession
         // presence (which makes the server deliver what waited offline) after them; the sender starts with the rest.
         _client.Add(_iqRequests);
         _client.Add(new DeliveryFeatures());
+        _client.Add(_stanzaIds);
         _client.Add(_archive);
         _client.Add(_inbound);
         _client.Add(_presence);
