@@ -50,6 +50,9 @@ internal sealed class FakeConnection : IXmppConnection
 
     public bool MaySeePresence(Jid? entity) => PresenceAudience(entity);
 
+    /// <summary>The stream features the fake server offered.</summary>
+    public IReadOnlySet<System.Xml.Linq.XName> Features { get; init; } = new HashSet<System.Xml.Linq.XName>();
+
     public List<string> DiscoFeatures { get; } = [];
 
     public IEnumerable<Stanza> Written

@@ -81,9 +81,10 @@ internal sealed class ManagedSession : IManagedSession
             $"{tenant}/{id}");
         _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time);
+        // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
+        _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed);
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger);
-        _presence = new SessionPresence(spec.SendInitialPresence);
 
         // Order matters on each new connection: handlers and the archive's filter before anything can arrive for them;
         // presence (which makes the server deliver what waited offline) after them; the sender starts with the rest.

@@ -106,6 +106,9 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     /// <inheritdoc />
     public bool MaySeePresence(Jid? entity) => _audience.Admits(entity);
 
+    /// <inheritdoc />
+    public void UseRoster(IEnumerable<RosterItem> items) => _audience.Reset(items);
+
     /// <summary>How long ago the last element arrived from the server (for keepalives that ping only an idle stream).</summary>
     public TimeSpan SinceLastReceived => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));
 

@@ -18,7 +18,13 @@ namespace Gateway.Xmpp.Pool;
 /// the next stream's 'h' covers it and the server does not send it again. Back-pressure: when the journal is full this
 /// stops reading, the connection's bounded queue fills, and the reader stops reading the socket.
 /// </remarks>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time) : IConnectionFeature
+/// <param name="journal">Where what arrives is published.</param>
+/// <param name="delivery">Applies receipts and markers to what we sent.</param>
+/// <param name="archive">Admits live messages (catch-up ordering).</param>
+/// <param name="outbound">Where receipts are queued.</param>
+/// <param name="time">The clock.</param>
+/// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -73,6 +79,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
                 journal.Publish(new PresenceReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), presence), reserved: true);
                 return null;
             case Iq iq:
+                rosterPushed?.Invoke(iq);
                 foreach (var item in iq.AsRosterPush())
                 {
                     await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
