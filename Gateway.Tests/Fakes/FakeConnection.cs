@@ -45,6 +45,14 @@ internal sealed class FakeConnection : IXmppConnection
 
     public IqRequestHandler? FallbackIqHandler { get; private set; }
 
+    /// <summary>Who <see cref="MaySeePresence"/> admits; everyone unless a test says otherwise.</summary>
+    public Func<Jid?, bool> PresenceAudience { get; init; } = static _ => true;
+
+    public bool MaySeePresence(Jid? entity) => PresenceAudience(entity);
+
+    /// <summary>The stream features the fake server offered.</summary>
+    public IReadOnlySet<System.Xml.Linq.XName> Features { get; init; } = new HashSet<System.Xml.Linq.XName>();
+
     public List<string> DiscoFeatures { get; } = [];
 
     public IEnumerable<Stanza> Written

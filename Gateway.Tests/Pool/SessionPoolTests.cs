@@ -460,7 +460,8 @@ public sealed class SessionPoolTests(ProsodyFixture prosody) : IAsyncDisposable
     [Trait("Spec", "XEP-0184 §5.1")]
     public async Task IncomingMessageRequestingReceipt_SessionAnswersWithReceived()
     {
-        var pool = NewPool();
+        // The peer is no contact: receipts to strangers are off by default (XEP-0184 §8, InboundPipelineTests).
+        var pool = NewPool(o => o with { RespondTo = RespondTo.Anyone });
         var (account, peerAccount) = (await prosody.CreateAccountAsync("pool", Token), await prosody.CreateAccountAsync("peer", Token));
         await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
         var info = await pool.CreateAsync("t", Spec(account, "s"), Token);

@@ -57,4 +57,48 @@ public sealed class SessionPresenceTests
         Assert.Empty(first.Written.OfType<Presence>());
         Assert.Single(resumed.Written.OfType<Presence>());
     }
+
+    [Fact]
+    [Trait("Spec", "RFC 6121 §2.6")]
+    public async Task VersionedRoster_SendsCachedVersion_ReportsOnlyWhatChangedWhileOffline()
+    {
+        var changed = new List<RosterItem>();
+        var presence = new SessionPresence(sendInitialPresence: false, changed.Add);
+        var carol = Jid.Parse("carol@example.com");
+        var dave = Jid.Parse("dave@example.com");
+        var asked = new List<string?>();
+        var answers = new Queue<System.Xml.Linq.XElement?>(
+        [
+            RosterQuery("v1", Item(dave)),
+            null, // RFC 6121 §2.6.3: unchanged
+            RosterQuery("v7", Item(carol, "Carol")),
+        ]);
+
+        foreach (var number in new[] { 1, 2, 3 })
+        {
+            var connection = new FakeConnection
+            {
+                Features = new HashSet<System.Xml.Linq.XName> { System.Xml.Linq.XName.Get("ver", "urn:xmpp:features:rosterver") },
+                AnswerIq = request =>
+                {
+                    asked.Add((string?)request.Query?.Attribute("ver"));
+                    var answer = answers.Dequeue();
+                    return Task.FromResult(new Iq { Type = IqType.Result, Id = request.Id, Payload = answer is null ? [] : [answer] });
+                },
+            };
+            using var context = new ConnectionContext(connection, number);
+            await presence.OnConnectedAsync(context, Token);
+        }
+
+        Assert.Equal(["", "v1", "v1"], asked);
+        Assert.Equal(2, changed.Count);
+        Assert.Contains(changed, i => i.Jid == carol && i.Name == "Carol");
+        Assert.Contains(changed, i => i.Jid == dave && i.Subscription == RosterSubscription.Remove);
+    }
+
+    private static System.Xml.Linq.XElement RosterQuery(string version, params System.Xml.Linq.XElement[] items) =>
+        new(System.Xml.Linq.XName.Get("query", "jabber:iq:roster"), new System.Xml.Linq.XAttribute("ver", version), items);
+
+    private static System.Xml.Linq.XElement Item(Jid jid, string? name = null) =>
+        new(System.Xml.Linq.XName.Get("item", "jabber:iq:roster"), new System.Xml.Linq.XAttribute("jid", jid.ToString()), name is null ? null : new System.Xml.Linq.XAttribute("name", name));
 }

@@ -42,7 +42,9 @@ public sealed class JidTests
     [InlineData("juliet@0.0.0.0/r", "juliet", "0.0.0.0", "r")]
     [InlineData("juliet@[2001:DB8:0:0:0:0:0:1]/r", "juliet", "[2001:db8::1]", "r")]
     [InlineData("[::1]", null, "[::1]", null)]
-    [InlineData("juliet@xn--bcher-kva.example", "juliet", "xn--bcher-kva.example", null)]
+    // RFC 7622 §3.2.2: A-labels become U-labels.
+    [InlineData("juliet@xn--bcher-kva.example", "juliet", "b\u00FCcher.example", null)]
+    [InlineData("juliet@XN--BCHER-KVA.example", "juliet", "b\u00FCcher.example", null)]
     [InlineData("juliet@B\u00DCCHER.example", "juliet", "b\u00FCcher.example", null)]
     [InlineData("juliet@bu\u0308cher.example", "juliet", "b\u00FCcher.example", null)]
     [InlineData("juliet@example\uFF0Ecom", "juliet", "example.com", null)]
@@ -552,6 +554,52 @@ public sealed class JidTests
         }
 
         return builder.ToString();
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 7622 §3.2.2")]
+    public void Equals_ALabelAndULabelDomain_EqualWithSameHash()
+    {
+        var aLabel = Jid.Parse("user@xn--mnchen-3ya.de");
+        var uLabel = Jid.Parse("user@m\u00FCnchen.de");
+
+        Assert.Equal(uLabel, aLabel);
+        Assert.True(aLabel == uLabel);
+        Assert.Equal(uLabel.GetHashCode(), aLabel.GetHashCode());
+        Assert.Equal("user@m\u00FCnchen.de", aLabel.ToString());
+        Assert.Equal(uLabel, Jid.Create("user", "xn--mnchen-3ya.de"));
+        Assert.Equal(uLabel.WithResource("r"), Jid.Parse("user@xn--mnchen-3ya.de/r"));
+    }
+
+    [Theory]
+    [Trait("Spec", "RFC 5891 §5.4")]
+    [InlineData("user@xn--.de")]
+    [InlineData("user@xn--a.de")]
+    [InlineData("user@xn--mnchen-3yb9.de")]
+    [InlineData("user@xn--abc-.de")]
+    [InlineData("user@xn--ab$c.de")]
+    public void Parse_InvalidALabel_ThrowsJidFormatExceptionForDomain(string input)
+    {
+        var ex = Assert.Throws<JidFormatException>(() => Jid.Parse(input));
+
+        Assert.Equal(JidPart.Domain, ex.Part);
+        Assert.False(Jid.TryParse(input, out _));
+    }
+
+    // Found by ParserFuzzTests: ICU's normalisation threw ArgumentException on U+FFFE instead of a JidFormatException.
+    [Theory]
+    [InlineData(JidPart.Local, "a\uFFFE")]
+    [InlineData(JidPart.Domain, "\uFFFE\u6DBCz")]
+    [InlineData(JidPart.Resource, "r\uFFFEs")]
+    [InlineData(JidPart.Local, "a\uFDD0")]
+    [InlineData(JidPart.Domain, "ex\uFFFFample.com")]
+    [InlineData(JidPart.Resource, "r\uD83F\uDFFE")]
+    public void Parse_Noncharacter_ThrowsJidFormatExceptionForThatPart(JidPart part, string value)
+    {
+        var ex = Assert.Throws<JidFormatException>(() => Jid.Parse(JidWithPart(part, value)));
+
+        Assert.Equal(part, ex.Part);
+        Assert.Contains("noncharacter", ex.Message, StringComparison.Ordinal);
     }
 
     private static string JidWithPart(JidPart part, string value) => part switch

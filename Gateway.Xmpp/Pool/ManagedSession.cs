@@ -25,6 +25,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly DeliveryTracker _delivery;
     private readonly OutboundQueue _outbound;
     private readonly InboundDeduplicator _deduplicator;
+    private readonly StanzaIdTrust _stanzaIds;
     private readonly ArchiveCatchUp _archive;
     private readonly InboundPipeline _inbound;
     private readonly IqRequestForwarder _iqRequests;
@@ -59,7 +60,8 @@ internal sealed class ManagedSession : IManagedSession
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _idempotency = new IdempotencyWindow<Task<SendReceipt>>(options.IdempotencyWindow, options.MessageStatusCapacity, time);
         _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time, journaled?.Status);
-        _deduplicator = new InboundDeduplicator(spec.Jid);
+        _stanzaIds = new StanzaIdTrust(spec.Jid, options.IqTimeout, _logger, tenant, id);
+        _deduplicator = new InboundDeduplicator(spec.Jid, stanzaIds: _stanzaIds);
         var queries = new ArchiveQueries(spec.Jid);
         _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time, journaled?.ReceivedArchiveId), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);
         _client = new ReconnectingXmppClient(
@@ -80,14 +82,16 @@ internal sealed class ManagedSession : IManagedSession
             $"{tenant}/{id}");
         _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time);
+        // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
+        _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed);
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger);
-        _presence = new SessionPresence(spec.SendInitialPresence);
 
         // Order matters on each new connection: handlers and the archive's filter before anything can arrive for them;
         // presence (which makes the server deliver what waited offline) after them; the sender starts with the rest.
         _client.Add(_iqRequests);
         _client.Add(new DeliveryFeatures());
+        _client.Add(_stanzaIds);
         _client.Add(_archive);
         _client.Add(_inbound);
         _client.Add(_presence);
@@ -357,6 +361,7 @@ internal sealed class ManagedSession : IManagedSession
         ScramMinIterations = options.ScramMinIterations,
         ScramMaxIterations = options.ScramMaxIterations,
         SoftwareName = options.SoftwareName,
+        RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,
     };
 

@@ -84,6 +84,12 @@ public sealed record SessionPoolOptions
     /// <summary>Extra trust anchors for every session (e.g. a private CA or a development server's certificate).</summary>
     public X509Certificate2Collection? TrustedCertificates { get; init; }
 
+    /// <summary>
+    /// Whom sessions answer disco#info, version and ping, and send delivery receipts: by default only the account
+    /// itself and contacts with a presence subscription, so a stranger cannot probe whether an account is online.
+    /// </summary>
+    public RespondTo RespondTo { get; init; } = RespondTo.Subscribed;
+
     /// <summary>XEP-0092 software name announced by the sessions.</summary>
     public string SoftwareName { get; init; } = "XMPP-HTTP Gateway";
 
@@ -108,6 +114,7 @@ public sealed record SessionPoolOptions
         Require(AckTimeout > TimeSpan.Zero, nameof(AckTimeout), "must be positive");
         Require(IqAnswerTimeout > TimeSpan.Zero, nameof(IqAnswerTimeout), "must be positive");
         Require(IdempotencyWindow > TimeSpan.Zero, nameof(IdempotencyWindow), "must be positive");
+        Require(Enum.IsDefined(RespondTo), nameof(RespondTo), "must be Subscribed or Anyone");
     }
 
     private static void Require(bool condition, string name, string rule)

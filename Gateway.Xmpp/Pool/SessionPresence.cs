@@ -1,5 +1,7 @@
-// RFC 6121 §2.1.6 (roster pushes), §4.2 (initial presence), §4.5.1 (unavailable)
+// RFC 6121 §2.1.6 (roster pushes), §2.6 (roster versioning), §4.2 (initial presence), §4.5.1 (unavailable)
+using System.Xml.Linq;
 using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Protocol;
 
 namespace Gateway.Xmpp.Pool;
 
@@ -9,9 +11,19 @@ namespace Gateway.Xmpp.Pool;
 /// plain initial presence (§4.2). A resumed stream keeps both on the server (XEP-0198 §5) and needs neither, unless
 /// the connection that began the stream ended before they were sent: the server then holds an unavailable resource
 /// and keeps the account's messages offline, for as long as the stream is resumed.
+/// <para>
+/// The roster is kept (<see cref="RosterCache"/>): a new stream asks with the cached version where the server supports
+/// versioning (RFC 6121 §2.6), and whatever differs from the cache — changes made while no stream was there to receive
+/// their pushes — is reported through <paramref name="rosterChanged"/>, as if pushed.
+/// </para>
 /// </summary>
-internal sealed class SessionPresence(bool sendInitialPresence) : IConnectionFeature
+/// <param name="sendInitialPresence">Send plain initial presence when the application set none.</param>
+/// <param name="rosterChanged">Told each item that changed while the session was offline (removed ones as <see cref="RosterSubscription.Remove"/>).</param>
+internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterItem>? rosterChanged = null) : IConnectionFeature
 {
+    private static readonly XName RosterVersioningFeature = XName.Get("ver", Ns.RosterVersioning);
+
+    private readonly RosterCache _roster = new();
     private Presence? _current;
 
     /// <summary>1 from the start of a new stream until its roster request and presence are written.</summary>
@@ -38,7 +50,7 @@ internal sealed class SessionPresence(bool sendInitialPresence) : IConnectionFea
 
         // Written stanzas are safe from here: resumption resends what the server did not acknowledge.
         Volatile.Write(ref _setUpPending, 1);
-        await context.Connection.GetRosterAsync(cancellationToken).ConfigureAwait(false);
+        await RequestRosterAsync(context.Connection, cancellationToken).ConfigureAwait(false);
         if (Volatile.Read(ref _current) is { } current)
         {
             await context.Connection.SendAsync(current with { Id = StanzaId.New() }, cancellationToken).ConfigureAwait(false);
@@ -49,5 +61,34 @@ internal sealed class SessionPresence(bool sendInitialPresence) : IConnectionFea
         }
 
         Volatile.Write(ref _setUpPending, 0);
+    }
+
+    /// <summary>A roster push the session received (RFC 6121 §2.1.6): keeps the cache, and its version, current.</summary>
+    public void Pushed(Iq push)
+    {
+        var version = (string?)push.Query?.Attribute("ver");
+        foreach (var item in push.AsRosterPush())
+        {
+            _roster.Apply(item, version);
+        }
+    }
+
+    private async Task RequestRosterAsync(IXmppConnection connection, CancellationToken cancellationToken)
+    {
+        // RFC 6121 §2.6.2: with versioning the client MUST send the version it has (or "" to start).
+        var roster = connection.Features.Contains(RosterVersioningFeature)
+            ? await connection.GetRosterAsync(_roster.RequestVersion, cancellationToken).ConfigureAwait(false)
+            : await connection.GetRosterAsync(cancellationToken).ConfigureAwait(false);
+        if (roster.Unchanged)
+        {
+            // RFC 6121 §2.6.3: nothing changed since our version (or the changes follow as pushes, handled as such).
+            connection.UseRoster(_roster.Items);
+            return;
+        }
+
+        foreach (var changed in _roster.Replace(roster))
+        {
+            rosterChanged?.Invoke(changed);
+        }
     }
 }

@@ -27,7 +27,8 @@ namespace Gateway.Xmpp;
 /// and a resourcepart made only of whitespace.</item>
 /// <item>Domainpart: width mapping, one trailing dot stripped, lowercase, NFC. A dotted-quad IPv4 address, a
 /// bracketed IPv6 address (rewritten in RFC 5952 form) or labels of 1–63 letters, digits and hyphens (non-ASCII
-/// letters, marks and digits allowed). A-labels (<c>xn--</c>) are kept as they are, not converted to U-labels.</item>
+/// letters, marks and digits allowed). A-labels (<c>xn--</c>) are converted to U-labels, so both spellings of an
+/// internationalised domain are one address; an <c>xn--</c> label that is not a valid A-label is refused.</item>
 /// <item>Each part is at most 1023 octets of UTF-8 after enforcement; unpaired surrogates are rejected.</item>
 /// </list>
 /// </remarks>
@@ -419,6 +420,18 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
         }
 
         domain = domain.ToLowerInvariant();
+        if (domain.Contains("xn--", StringComparison.Ordinal))
+        {
+            // RFC 7622 §3.2.2: an A-label is converted to its U-label, so "xn--mnchen-3ya.de" and "münchen.de" are one
+            // address with one spelling (and one hash).
+            if (ToULabels(domain, out string? unicode) is { } idnaError)
+            {
+                return idnaError;
+            }
+
+            domain = unicode!;
+        }
+
         if (!Ascii.IsValid(domain))
         {
             domain = Nfc.Normalize(domain);
@@ -440,6 +453,53 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
         enforced = domain;
         return null;
     }
+
+    // RFC 5890 §2.3.2.1: an A-label is "xn--" followed by the Punycode of a valid U-label, and nothing else: it must
+    // decode, the result must not be plain ASCII, and encoding the result again must give back the same label
+    // (RFC 5891 §5.4). Anything else is not a label we can compare, so the address is refused.
+    private static string? ToULabels(string domain, out string? unicode)
+    {
+        unicode = null;
+
+        // Rare (only "xn--" domains), and IdnMapping's instance members are not documented as thread-safe.
+        var idna = new IdnMapping { UseStd3AsciiRules = true };
+        var builder = new StringBuilder(domain.Length);
+        foreach (Range range in domain.AsSpan().Split('.'))
+        {
+            string label = domain[range];
+            if (range.Start.Value > 0)
+            {
+                builder.Append('.');
+            }
+
+            if (!label.StartsWith("xn--", StringComparison.Ordinal))
+            {
+                builder.Append(label);
+                continue;
+            }
+
+            string decoded;
+            try
+            {
+                decoded = idna.GetUnicode(label);
+                if (Ascii.IsValid(decoded) || !string.Equals(idna.GetAscii(decoded), label, StringComparison.OrdinalIgnoreCase))
+                {
+                    return InvalidALabel;
+                }
+            }
+            catch (ArgumentException)
+            {
+                return InvalidALabel;
+            }
+
+            builder.Append(decoded);
+        }
+
+        unicode = builder.ToString();
+        return null;
+    }
+
+    private const string InvalidALabel = "JID domainpart has an 'xn--' label that is not a valid A-label (RFC 5890 §2.3.2.1)";
 
     // RFC 7622 §3.2.1: only NR-LDH labels and U-labels (RFC 5890 §2.3.1, §2.3.2.1); hyphens as in RFC 5891 §4.2.3.1.
     private static string? CheckLabel(ReadOnlySpan<char> label)
@@ -528,13 +588,21 @@ public sealed class Jid : IEquatable<Jid>, ISpanFormattable, IParsable<Jid>
         for (int i = 0; i < raw.Length; i++)
         {
             char c = raw[i];
+            int codePoint = c;
             if (char.IsHighSurrogate(c) && i + 1 < raw.Length && char.IsLowSurrogate(raw[i + 1]))
             {
-                i++;
+                codePoint = char.ConvertToUtf32(c, raw[++i]);
             }
             else if (char.IsSurrogate(c))
             {
                 return $"JID {partName} contains unpaired surrogate U+{(int)c:X4}, which has no UTF-8 form";
+            }
+
+            // PRECIS (RFC 8264 §9.11) disallows noncharacters in every class, and ICU's normalisation refuses U+FFFE
+            // with an ArgumentException: refused here, before anything normalises them.
+            if (codePoint is >= 0xFDD0 and <= 0xFDEF || (codePoint & 0xFFFE) == 0xFFFE)
+            {
+                return $"JID {partName} contains noncharacter U+{codePoint:X4} (RFC 8264 §9.11)";
             }
         }
 

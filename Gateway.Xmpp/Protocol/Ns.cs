@@ -21,6 +21,8 @@ public static class Ns
     public const string Stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
     public const string Roster = "jabber:iq:roster";
+    /// <summary>RFC 6121 §2.6.1: the stream feature of a server that supports roster versioning.</summary>
+    public const string RosterVersioning = "urn:xmpp:features:rosterver";
     public const string Version = "jabber:iq:version";
     public const string Ping = "urn:xmpp:ping";
     public const string DiscoInfo = "http://jabber.org/protocol/disco#info";

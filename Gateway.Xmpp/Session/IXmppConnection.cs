@@ -53,6 +53,23 @@ public interface IXmppConnection : IStanzaSender
     /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
     void AddDiscoFeature(string feature);
 
+    /// <summary>The qualified names of the stream features the server offered after authentication.</summary>
+    IReadOnlySet<System.Xml.Linq.XName> Features => System.Collections.Immutable.ImmutableHashSet<System.Xml.Linq.XName>.Empty;
+
+    /// <summary>
+    /// The roster as the session knows it, when the server did not send it on this stream (a versioned roster that had
+    /// not changed, RFC 6121 §2.6.3): who may see our presence (<see cref="MaySeePresence"/>).
+    /// </summary>
+    void UseRoster(IEnumerable<RosterItem> items)
+    {
+    }
+
+    /// <summary>
+    /// Whether <paramref name="entity"/> may learn that this resource is online, e.g. from a delivery receipt
+    /// (<see cref="XmppClientOptions.RespondTo"/>); null stands for the account's own server.
+    /// </summary>
+    bool MaySeePresence(Jid? entity) => true;
+
     /// <summary>Drops the connection without closing the stream, as a network failure would.</summary>
     void Abort();
 }

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Xml.Linq;
 using Gateway.Xmpp.Protocol;
 
 namespace Gateway.Xmpp;
@@ -12,4 +14,10 @@ public sealed partial class XmppClient
         SoftwareVersionFeature.Register(this, _options.SoftwareName, _options.SoftwareVersion);
         _iqRequests.AddFeature(Ns.DiscoInfo);
     }
+
+    /// <summary>Requests whose mere answer says this resource is online: only <see cref="XmppClientOptions.RespondTo"/> gets one.</summary>
+    private static readonly FrozenSet<XName> PresenceRevealing =
+        FrozenSet.Create(DiscoFeature.InfoQueryName, PingFeature.PingName, SoftwareVersionFeature.QueryName);
+
+    private static bool RevealsPresence(Iq request) => PresenceRevealing.Contains(request.Query!.Name);
 }

@@ -106,6 +106,11 @@ public sealed partial class XmppClient
                 {
                     Log.UnmatchedIqReply(_logger, Jid.Domain, reply.Id);
                 }
+                else if (reply is { Type: IqType.Result, Query: { } roster } && roster.Name == RosterQuery && (reply.From is null || reply.From == Jid.Bare))
+                {
+                    // RFC 6121 §2.1.4: the account's whole roster, from its server: who may see our presence now.
+                    _audience.Reset(RosterItem.ParseQuery(roster));
+                }
 
                 break;
             case Iq { Query: var query } push when query!.Name == RosterQuery:
@@ -173,10 +178,11 @@ public sealed partial class XmppClient
     /// </summary>
     private async ValueTask StartIqRequestAsync(Iq request)
     {
-        var handler = _iqRequests.Find(request);
+        var handler = RevealsPresence(request) && !_audience.Admits(request.From) ? null : _iqRequests.Find(request);
         if (handler is null)
         {
-            // RFC 6120 §8.4: an IQ whose payload we do not understand gets service-unavailable.
+            // RFC 6120 §8.4: an IQ whose payload we do not understand gets service-unavailable; so does one that would
+            // tell a stranger we are online: the server's answer for a resource that is not there (RFC 6121 §8.5.3.1).
             await _replies.EnqueueAsync(request.ErrorReply(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable)), _lifetime.Token).ConfigureAwait(false);
             return;
         }
@@ -267,6 +273,11 @@ public sealed partial class XmppClient
             Count(countsForAck, toConsumer: false);
             await _replies.EnqueueAsync(push.ErrorReply(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable)), _lifetime.Token).ConfigureAwait(false);
             return;
+        }
+
+        foreach (var item in push.AsRosterPush())
+        {
+            _audience.Apply(item);
         }
 
         await DeliverAsync(push, countsForAck).ConfigureAwait(false);

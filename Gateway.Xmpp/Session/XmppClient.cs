@@ -41,6 +41,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     private readonly TaskCompletionSource _serverClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamManagementState? _streamManagement;
     private readonly IReadOnlyList<XElement> _earlyElements;
+    private readonly PresenceAudience _audience;
 
     /// <summary>Copy-on-write: the reader takes a snapshot per message.</summary>
     private Func<Message, bool>[] _messageFilters = [];
@@ -61,6 +62,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         SaslMechanism = negotiated.SaslMechanism;
         _iqTracker = new IqTracker(() => Jid);
         _iqRequests = new IqRequestHandlers(options.MaxConcurrentIqRequests);
+        _audience = new PresenceAudience(negotiated.BoundJid, options.RespondTo);
         _replies = new ReplyWriter(ReplyQueueCapacity, (element, token) => _transport.SendAsync(s => s.Serialize(element), token), (stanza, token) => WriteStanzaAsync(stanza, requestAcknowledgement: false, token));
         _streamManagement = negotiated.StreamManagement;
         _earlyElements = negotiated.EarlyElements;
@@ -100,6 +102,12 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
 
     /// <summary>The features this client announces in XEP-0030 disco#info, sorted.</summary>
     public IReadOnlyCollection<string> DiscoFeatures => _iqRequests.Features;
+
+    /// <inheritdoc />
+    public bool MaySeePresence(Jid? entity) => _audience.Admits(entity);
+
+    /// <inheritdoc />
+    public void UseRoster(IEnumerable<RosterItem> items) => _audience.Reset(items);
 
     /// <summary>How long ago the last element arrived from the server (for keepalives that ping only an idle stream).</summary>
     public TimeSpan SinceLastReceived => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));

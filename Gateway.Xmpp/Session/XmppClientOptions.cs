@@ -122,6 +122,13 @@ public sealed record XmppClientOptions
     /// <summary>XEP-0092: the software version; defaults to the assembly's informational version.</summary>
     public string? SoftwareVersion { get; init; }
 
+    /// <summary>
+    /// Whom disco#info, version and ping requests are answered, and receipts sent: by default only the account itself
+    /// and contacts with a presence subscription (learned from the roster this session requests), so strangers cannot
+    /// probe whether the account is online (XEP-0184 §8, XEP-0092 §5).
+    /// </summary>
+    public RespondTo RespondTo { get; init; } = RespondTo.Subscribed;
+
     /// <summary>The RFC 6120 §4.7.4 default language of the stream.</summary>
     public string Language { get; init; } = "en";
 
@@ -165,6 +172,11 @@ public sealed record XmppClientOptions
         if (MaxConcurrentIqRequests < 1)
         {
             throw new ArgumentException("XmppClientOptions.MaxConcurrentIqRequests must be at least 1.", nameof(MaxConcurrentIqRequests));
+        }
+
+        if (!Enum.IsDefined(RespondTo))
+        {
+            throw new ArgumentException($"XmppClientOptions.RespondTo must be Subscribed or Anyone, not {RespondTo}.", nameof(RespondTo));
         }
 
         foreach (var (name, value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(IqTimeout), IqTimeout), (nameof(CloseTimeout), CloseTimeout) })

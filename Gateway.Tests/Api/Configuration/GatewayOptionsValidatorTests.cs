@@ -46,6 +46,7 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Accounts:0:TlsMode", o => o.Accounts[0].TlsMode = "maybe" },
         { "Gateway:Pool:AllowHostOverride", o => o.Accounts[0].Host = "127.0.0.1" },
         { "Gateway:Pool:MaxSessions", o => o.Pool = o.Pool with { MaxSessions = 0 } },
+        { "Gateway:Pool:RespondTo", o => o.Pool = o.Pool with { RespondTo = (RespondTo)7 } },
         { "Gateway:Pool:ReconnectMaxDelay", o => o.Pool = o.Pool with { ReconnectMaxDelay = TimeSpan.Zero } },
         { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.Zero } },
         { "Gateway:Pool:ScramMinIterations", o => o.Pool = o.Pool with { ScramMinIterations = 0 } },
@@ -99,6 +100,7 @@ public sealed class GatewayOptionsValidatorTests
             await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
             app.Settings["Gateway:Pool:MaxSessionsPerTenant"] = "7";
             app.Settings["Gateway:Pool:IqTimeout"] = "00:00:09";
+            app.Settings["Gateway:Pool:RespondTo"] = "Anyone";
             app.Settings["Gateway:Pool:TrustedCertificatePaths:0"] = path;
             using var _ = app.CreateClient(apiKey: null);
 
@@ -106,6 +108,8 @@ public sealed class GatewayOptionsValidatorTests
 
             Assert.Equal(7, options.MaxSessionsPerTenant);
             Assert.Equal(TimeSpan.FromSeconds(9), options.IqTimeout);
+            Assert.Equal(RespondTo.Anyone, options.RespondTo);
+            Assert.Equal(RespondTo.Subscribed, new SessionPoolOptions().RespondTo);
             Assert.True(options.AllowHostOverride);
             var trusted = Assert.Single(options.TrustedCertificates!);
             Assert.Equal(certificate.Thumbprint, trusted.Thumbprint);

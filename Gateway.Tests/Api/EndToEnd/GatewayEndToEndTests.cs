@@ -157,7 +157,7 @@ public sealed class GatewayEndToEndTests(ProsodyFixture prosody)
         using var client = app.CreateAlphaClient();
         await CreateSessionAsync(client, alice, "a");
         var softwareName = $"Bob's Client {Guid.NewGuid():N}";
-        await using var b = await XmppClient.ConnectAsync(TestClients.Options(Server, bob) with { SoftwareName = softwareName, SoftwareVersion = "9.8.7" }, cancellationToken: Token);
+        await using var b = await XmppClient.ConnectAsync(TestClients.Options(Server, bob) with { SoftwareName = softwareName, SoftwareVersion = "9.8.7", RespondTo = RespondTo.Anyone }, cancellationToken: Token);
 
         var response = await client.PostJsonAsync("/api/v1/sessions/a/iq", new PostIqRequest { Type = "get", To = b.Jid.ToString(), Payload = "<query xmlns='jabber:iq:version'/>", TimeoutSeconds = 10 });
 

@@ -70,7 +70,7 @@ public sealed class MessagingTests(ProsodyFixture prosody)
     {
         var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
         await using var a = await TestClients.ConnectOnlineAsync(prosody.Server, alice);
-        await using var b = await XmppClient.ConnectAsync(TestClients.Options(prosody.Server, bob) with { SoftwareName = "Bob's Gateway", SoftwareVersion = "9.8.7" }, cancellationToken: Token);
+        await using var b = await XmppClient.ConnectAsync(TestClients.Options(prosody.Server, bob) with { SoftwareName = "Bob's Gateway", SoftwareVersion = "9.8.7", RespondTo = RespondTo.Anyone }, cancellationToken: Token);
 
         var version = await a.GetSoftwareVersionAsync(b.Jid, Token);
 
@@ -84,7 +84,8 @@ public sealed class MessagingTests(ProsodyFixture prosody)
     {
         var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
         await using var a = await TestClients.ConnectOnlineAsync(prosody.Server, alice);
-        await using var b = await TestClients.ConnectOnlineAsync(prosody.Server, bob);
+        // Strangers: only a client that answers anyone tells alice it is there (PresenceLeakTests).
+        await using var b = await XmppClient.ConnectAsync(TestClients.Options(prosody.Server, bob) with { RespondTo = RespondTo.Anyone }, cancellationToken: Token);
 
         var toClient = await a.PingAsync(b.Jid, cancellationToken: Token);
         var toServer = await a.PingAsync(Jid.Parse(prosody.Server.Domain), cancellationToken: Token);
@@ -99,7 +100,7 @@ public sealed class MessagingTests(ProsodyFixture prosody)
     {
         var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
         await using var a = await TestClients.ConnectOnlineAsync(prosody.Server, alice);
-        await using var b = await TestClients.ConnectOnlineAsync(prosody.Server, bob);
+        await using var b = await XmppClient.ConnectAsync(TestClients.Options(prosody.Server, bob) with { RespondTo = RespondTo.Anyone }, cancellationToken: Token);
 
         var info = await a.GetDiscoInfoAsync(b.Jid, Token);
 

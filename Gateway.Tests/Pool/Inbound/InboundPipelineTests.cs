@@ -60,6 +60,28 @@ public sealed class InboundPipelineTests : IAsyncDisposable
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0184 §8")]
+    public async Task ReceiptRequestFromStranger_NoReceiptButStillPublishedAndAcknowledged()
+    {
+        var stranger = Jid.Parse("stranger@example.net/x");
+        var connection = new FakeConnection { PresenceAudience = jid => jid?.Bare == Peer.Bare };
+        using var context = new ConnectionContext(connection, 1);
+        var run = _pipeline.RunAsync(context, Token);
+
+        connection.Deliver(new Message { From = stranger, Id = "probe-1", Type = MessageType.Chat, Body = "online?", Payload = [ReceiptElements.RequestReceipt()] });
+        connection.Deliver(new Message { From = Peer, Id = "in-2", Type = MessageType.Chat, Body = "hi", Payload = [ReceiptElements.RequestReceipt()] });
+        await WaitUntilAsync(() => connection.IncomingAcknowledged == 2);
+
+        Assert.True(_outbound.Items.TryRead(out var receipt));
+        Assert.Equal(Peer, receipt.Stanza.To);
+        Assert.Equal("in-2", ReceiptElements.FindAcknowledgement((Message)receipt.Stanza)?.Id);
+        Assert.False(_outbound.Items.TryPeek(out _)); // none for the stranger, which came first
+        Assert.Equal(2, _kit.Dispatched.OfType<MessageReceived>().Count());
+        connection.End();
+        await run.WaitAsync(Token);
+    }
+
+    [Fact]
     [Trait("Spec", "XEP-0359")]
     public async Task SameArchiveIdTwice_PublishedOnceButBothAcknowledged()
     {

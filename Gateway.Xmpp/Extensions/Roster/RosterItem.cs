@@ -79,7 +79,14 @@ public sealed record RosterItem(Jid Jid)
 }
 
 /// <summary>The roster and its version (RFC 6121 §2.6).</summary>
-public sealed record Roster(ImmutableArray<RosterItem> Items, string? Version);
+public sealed record Roster(ImmutableArray<RosterItem> Items, string? Version)
+{
+    /// <summary>
+    /// RFC 6121 §2.6.3: the server answered a versioned request with an empty result: the roster has not changed since
+    /// the version sent (or the changes follow as roster pushes); <see cref="Items"/> is then empty.
+    /// </summary>
+    public bool Unchanged { get; init; }
+}
 
 /// <summary>RFC 6121 §2: roster get, set and remove.</summary>
 public static class RosterExtensions
@@ -93,6 +100,22 @@ public static class RosterExtensions
         return reply.Query is { } query
             ? new Roster(RosterItem.ParseQuery(query), (string?)query.Attribute("ver"))
             : new Roster([], null);
+    }
+
+    /// <summary>
+    /// RFC 6121 §2.6.2: retrieves the roster if it changed since <paramref name="version"/> (send "" when nothing is
+    /// cached, to start versioning). Only for servers that advertise the <c>urn:xmpp:features:rosterver</c> stream
+    /// feature. The result is the whole roster, or <see cref="Roster.Unchanged"/> (pushes may then follow).
+    /// </summary>
+    public static async Task<Roster> GetRosterAsync(this IStanzaSender client, string version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(version);
+        var request = new XElement(RosterItem.QueryName, new XAttribute("ver", version));
+        var reply = await client.SendIqAsync(new Iq { Type = IqType.Get, Payload = [request] }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return reply.Query is { } query
+            ? new Roster(RosterItem.ParseQuery(query), (string?)query.Attribute("ver"))
+            : new Roster([], version) { Unchanged = true };
     }
 
     /// <summary>RFC 6121 §2.3: adds or updates an item; the server then pushes it to every interested resource.</summary>

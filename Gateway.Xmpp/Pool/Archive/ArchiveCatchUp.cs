@@ -131,7 +131,8 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     /// <summary>Call under <see cref="_publishing"/>.</summary>
     private async ValueTask AdmitAsync(Message message, CancellationToken cancellationToken)
     {
-        var archiveId = ReceiptElements.FindStanzaId(message, _queries.Account);
+        // XEP-0359: only a stanza-id the server is known to stamp (and to strip when forged) is an archive id.
+        var archiveId = _deduplicator.ArchiveIdOf(message);
         if (archiveId is not null)
         {
             Volatile.Write(ref _latest, archiveId);

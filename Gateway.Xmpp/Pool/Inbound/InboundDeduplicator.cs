@@ -8,8 +8,13 @@ namespace Gateway.Xmpp.Pool;
 /// an archive catch-up every live message held back must be checked against everything the catch-up published,
 /// however long it ran).
 /// </summary>
-internal sealed class InboundDeduplicator(Jid account, int capacity = InboundDeduplicator.DefaultCapacity)
+/// <param name="account">The account whose archive ids count.</param>
+/// <param name="capacity">How many keys are remembered.</param>
+/// <param name="stanzaIds">Whether the account's stanza-ids are believed (XEP-0359); null trusts them (a caller that checked).</param>
+internal sealed class InboundDeduplicator(Jid account, int capacity = InboundDeduplicator.DefaultCapacity, StanzaIdTrust? stanzaIds = null)
 {
+    private readonly StanzaIdTrust _stanzaIds = stanzaIds ?? StanzaIdTrust.Assumed(account);
+
     public const int DefaultCapacity = 10_000;
 
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
@@ -20,10 +25,13 @@ internal sealed class InboundDeduplicator(Jid account, int capacity = InboundDed
     /// <summary>The account whose archive ids count (its bare JID).</summary>
     public Jid Account { get; } = account.Bare;
 
+    /// <summary>The message's archive id, when it carries one by the account and the server is trusted to have set it.</summary>
+    public string? ArchiveIdOf(Message message) => _stanzaIds.ArchiveIdOf(message);
+
     /// <summary>Remembers the message's keys; false when it is a repeat of one already remembered.</summary>
     public bool TryRemember(Message message, string? archiveId)
     {
-        archiveId ??= ReceiptElements.FindStanzaId(message, Account);
+        archiveId ??= ArchiveIdOf(message);
         var originKey = OriginKey(message);
         lock (_gate)
         {
@@ -41,7 +49,7 @@ internal sealed class InboundDeduplicator(Jid account, int capacity = InboundDed
     /// <summary>Whether the message's keys are remembered (without remembering them).</summary>
     public bool Contains(Message message, string? archiveId)
     {
-        archiveId ??= ReceiptElements.FindStanzaId(message, Account);
+        archiveId ??= ArchiveIdOf(message);
         var originKey = OriginKey(message);
         lock (_gate)
         {

@@ -18,7 +18,13 @@ namespace Gateway.Xmpp.Pool;
 /// the next stream's 'h' covers it and the server does not send it again. Back-pressure: when the journal is full this
 /// stops reading, the connection's bounded queue fills, and the reader stops reading the socket.
 /// </remarks>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time) : IConnectionFeature
+/// <param name="journal">Where what arrives is published.</param>
+/// <param name="delivery">Applies receipts and markers to what we sent.</param>
+/// <param name="archive">Admits live messages (catch-up ordering).</param>
+/// <param name="outbound">Where receipts are queued.</param>
+/// <param name="time">The clock.</param>
+/// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -32,7 +38,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
         Volatile.Write(ref _pending, pending);
         await foreach (var stanza in context.Connection.Incoming.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var receipt = await HandleAsync(stanza, cancellationToken).ConfigureAwait(false);
+            var receipt = await HandleAsync(context.Connection, stanza, cancellationToken).ConfigureAwait(false);
             pending.Handled(journal.Position, receipt);
 
             // Whatever it needed may be durable already (or it needed nothing): then no commit will come to release it.
@@ -59,19 +65,21 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     public void OnDurable(long position) => Volatile.Read(ref _pending)?.Release(position);
 
     /// <summary>Publishes what the stanza brings; returns the receipt to send once that is durable, if it asked for one.</summary>
-    private async ValueTask<Stanza?> HandleAsync(Stanza stanza, CancellationToken cancellationToken)
+    private async ValueTask<Stanza?> HandleAsync(IXmppConnection connection, Stanza stanza, CancellationToken cancellationToken)
     {
         switch (stanza)
         {
             case Message message:
                 await delivery.ApplyAsync(message, cancellationToken).ConfigureAwait(false);
                 await archive.AcceptLiveAsync(message, cancellationToken).ConfigureAwait(false);
-                return ReceiptFor(message);
+                // XEP-0184 §8: a receipt tells the sender we are online, so only those allowed to see our presence get one.
+                return connection.MaySeePresence(message.From) ? ReceiptFor(message) : null;
             case Presence presence:
                 await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
                 journal.Publish(new PresenceReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), presence), reserved: true);
                 return null;
             case Iq iq:
+                rosterPushed?.Invoke(iq);
                 foreach (var item in iq.AsRosterPush())
                 {
                     await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);

@@ -15,7 +15,7 @@ internal sealed class MessagePublisher(SessionJournal journal, InboundDeduplicat
     /// <summary>Publishes the message unless it is a repeat; returns whether it was published. Waits while the journal is full.</summary>
     public async ValueTask<bool> PublishAsync(Message message, string? archiveId, CancellationToken cancellationToken)
     {
-        archiveId ??= ReceiptElements.FindStanzaId(message, deduplicator.Account);
+        archiveId ??= deduplicator.ArchiveIdOf(message);
 
         // A delayed message (XEP-0203: from offline storage, or resent) may repeat one published long ago, beyond what
         // memory holds. Prosody's mod_smacks, for one, stores the unacknowledged stanzas of a stream the session

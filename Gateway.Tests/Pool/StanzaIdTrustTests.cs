@@ -1,0 +1,133 @@
+using System.Xml.Linq;
+using Gateway.Tests.Fakes;
+using Gateway.Tests.Integration.Client;
+using Gateway.Tests.Integration.Prosody;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Pool;
+
+/// <summary>XEP-0359: a stanza-id by the account is an archive id only when the server announces that it stamps them.</summary>
+[Trait("Spec", "XEP-0359 §4")]
+public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
+{
+    private static readonly Jid Me = Jid.Parse("me@example.com");
+    private static readonly Jid Peer = Jid.Parse("peer@example.org/desk");
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [Trait("Tier", "Unit")]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public async Task OnConnected_DiscoOfOwnBareJid_TrustsOnlyWhenSidAnnounced(bool announced, bool trusted)
+    {
+        var asked = new List<Iq>();
+        var connection = new FakeConnection
+        {
+            AnswerIq = request =>
+            {
+                asked.Add(request);
+                var features = new[] { Ns.Mam, announced ? Ns.StanzaId : "urn:example:other" };
+                return Task.FromResult(request.ResultReply(DiscoFeature.ToElement(new DiscoInfo([new DiscoIdentity("account", "registered")], [.. features]))));
+            },
+        };
+        var trust = NewTrust();
+        using var context = new ConnectionContext(connection, 1);
+
+        await trust.OnConnectedAsync(context, Token);
+
+        var request = Assert.Single(asked);
+        Assert.Equal(Me, request.To);
+        Assert.Equal(DiscoFeature.InfoQueryName, request.Query?.Name);
+        Assert.Equal(trusted, trust.Trusted);
+        Assert.Equal(trusted ? "arc-1" : null, trust.ArchiveIdOf(Stamped("arc-1")));
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
+    public async Task OnConnected_DiscoRefused_Untrusted_ResumedStreamKeepsWhatWasLearned()
+    {
+        var trust = NewTrust();
+        using (var refused = new ConnectionContext(new FakeConnection(), 1))
+        {
+            await trust.OnConnectedAsync(refused, Token);
+        }
+
+        Assert.False(trust.Trusted);
+        Assert.Null(trust.ArchiveIdOf(Stamped("arc-1")));
+
+        var announcing = new FakeConnection { AnswerIq = r => Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId])))) };
+        using (var fresh = new ConnectionContext(announcing, 2))
+        {
+            await trust.OnConnectedAsync(fresh, Token);
+        }
+
+        var asked = false;
+        using (var resumed = new ConnectionContext(new FakeConnection(resumed: true) { AnswerIq = r => { asked = true; return Task.FromException<Iq>(new InvalidOperationException()); } }, 3))
+        {
+            await trust.OnConnectedAsync(resumed, Token);
+        }
+
+        Assert.True(trust.Trusted);
+        Assert.False(asked);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
+    public void Deduplicator_Untrusted_ForgedStanzaIdDoesNotMakeAnotherMessageARepeat()
+    {
+        // A stranger copies the stanza-id of a message we received into a message of its own.
+        var untrusted = new InboundDeduplicator(Me, stanzaIds: NewTrust());
+        var trusted = new InboundDeduplicator(Me, stanzaIds: StanzaIdTrust.Assumed(Me));
+
+        Assert.True(untrusted.TryRemember(Stamped("arc-1", "real"), null));
+        Assert.True(untrusted.TryRemember(Stamped("arc-1", "forged"), null));
+        Assert.Null(untrusted.ArchiveIdOf(Stamped("arc-1")));
+
+        Assert.True(trusted.TryRemember(Stamped("arc-1", "real"), null));
+        Assert.False(trusted.TryRemember(Stamped("arc-1", "repeat"), null));
+    }
+
+    [Fact]
+    [Trait("Tier", "Integration")]
+    public async Task OnConnected_ProsodyWithMam_AnnouncesSidOnAccount()
+    {
+        var account = await prosody.CreateAccountAsync("sid", Token);
+        await using var client = await TestClients.ConnectAsync(prosody.Server, account);
+        var trust = new StanzaIdTrust(client.Jid, TestClients.Patience, NullLogger.Instance, "t", "s");
+        using var context = new ConnectionContext(client, 1);
+
+        await trust.OnConnectedAsync(context, Token);
+
+        Assert.True(trust.Trusted);
+    }
+
+    [Fact]
+    [Trait("Tier", "Integration")]
+    public async Task OnConnected_ProsodyWithoutMam_Untrusted()
+    {
+        await using var server = await ProsodyServer.StartAsync(new ProsodyServerOptions { DisabledModules = ["mam"] }, Token);
+        var account = await server.CreateAccountAsync("sid", Token);
+        await using var client = await TestClients.ConnectAsync(server, account);
+        var trust = new StanzaIdTrust(client.Jid, TestClients.Patience, NullLogger.Instance, "t", "s");
+        using var context = new ConnectionContext(client, 1);
+
+        await trust.OnConnectedAsync(context, Token);
+
+        Assert.False(trust.Trusted);
+    }
+
+    private static StanzaIdTrust NewTrust() => new(Me, TimeSpan.FromSeconds(5), NullLogger.Instance, "t", "s");
+
+    private static Message Stamped(string stanzaId, string body = "hi") => new()
+    {
+        From = Peer,
+        Type = MessageType.Chat,
+        Body = body,
+        Payload = [new XElement(ReceiptElements.StanzaIdName, new XAttribute("by", Me.ToString()), new XAttribute("id", stanzaId))],
+    };
+}

@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Xmpp.Diagnostics;
+
+/// <summary>What the parts that decide whom to trust and what to reveal log (XEP-0359 trust, roster versioning).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 4351, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId}: the server does not announce urn:xmpp:sid:0 for the account; stanza-ids are ignored (no archive-id deduplication of live messages)")]
+    public static partial void StanzaIdsUntrusted(ILogger logger, string tenant, string sessionId);
+}
