@@ -73,6 +73,13 @@ internal static partial class RequestMapper
         }
 
         var pins = request.PinnedCertificateSha256 ?? [];
+        if (pins.Count > 0 && !allowHostOverride)
+        {
+            // A pin accepts a certificate whatever its issuer and name: with it, a caller could make the gateway
+            // trust whatever server a JID's DNS leads to. Test setups only, like host and plaintext.
+            Add(errors, "pinnedCertificateSha256", "is only allowed where the gateway sets Gateway:Pool:AllowHostOverride (test servers); add a trust anchor to Gateway:Pool:TrustedCertificatePaths instead");
+        }
+
         for (var i = 0; i < pins.Count; i++)
         {
             if (!InputRules.IsSha256Thumbprint(pins[i]))

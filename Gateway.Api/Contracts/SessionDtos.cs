@@ -35,7 +35,10 @@ public sealed record CreateSessionRequest
     /// <example>starttls</example>
     public string? TlsMode { get; init; }
 
-    /// <summary>SHA-256 fingerprints (64 hex digits, ':' separators allowed) of server certificates to accept as they are.</summary>
+    /// <summary>
+    /// SHA-256 fingerprints (64 hex digits, ':' separators allowed) of server certificates to accept as they are; only
+    /// where the gateway sets <c>Gateway:Pool:AllowHostOverride</c> (400 otherwise).
+    /// </summary>
     /// <example>["3F:9A:5C:21:0B:7E:44:D2:19:8C:6F:01:AE:53:B7:90:2D:E4:71:C8:5A:0F:36:B9:E2:47:1D:8B:C3:6E:95:04"]</example>
     public IReadOnlyList<string>? PinnedCertificateSha256 { get; init; }
 

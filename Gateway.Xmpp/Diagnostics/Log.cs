@@ -14,6 +14,21 @@ internal static partial class Log
     [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "TLS established with {Domain}")]
     public static partial void TlsEstablished(ILogger logger, string domain);
 
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Refused to connect to {Host} ({Address}) for {Domain}: not a public address. Allow it only for test servers (XmppClientOptions.AllowPrivateAddresses, Gateway:Pool:AllowHostOverride)")]
+    public static partial void AddressRefused(ILogger logger, string domain, string host, System.Net.IPAddress address);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "{Host} (a server for {Domain}) has no address")]
+    public static partial void HostUnresolved(ILogger logger, string domain, string host);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Negotiation with {Host}:{Port} for {Domain} failed ({Kind}); trying the next server if there is one")]
+    public static partial void EndpointNegotiationFailed(ILogger logger, string domain, string host, int port, string kind, Exception exception);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information, Message = "The server for {Domain} redirected to {Target} (see-other-host, redirect {Count} of at most {Max})")]
+    public static partial void Redirected(ILogger logger, string domain, string target, int count, int max);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Did not follow see-other-host from the server for {Domain} to '{Target}': malformed or too many redirects")]
+    public static partial void RedirectIgnored(ILogger logger, string domain, string target);
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Authenticated with {Domain}")]
     public static partial void Authenticated(ILogger logger, string domain);
 

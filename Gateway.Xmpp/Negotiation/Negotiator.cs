@@ -84,7 +84,7 @@ internal static class Negotiator
         var validator = new CertificateValidator(options.TrustedCertificates, options.PinnedCertificateSha256);
         if (transport.Endpoint?.DirectTls == true)
         {
-            await transport.UpgradeToTlsAsync(domain, validator, cancellationToken).ConfigureAwait(false);
+            await transport.UpgradeToTlsAsync(domain, validator, directTls: true, cancellationToken).ConfigureAwait(false);
         }
 
         var (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
@@ -105,7 +105,7 @@ internal static class Negotiator
                 throw new XmppTlsException($"The server for '{domain}' refused STARTTLS ({answer.Name.LocalName}).");
             }
 
-            await transport.UpgradeToTlsAsync(domain, validator, cancellationToken).ConfigureAwait(false);
+            await transport.UpgradeToTlsAsync(domain, validator, directTls: false, cancellationToken).ConfigureAwait(false);
             Log.TlsEstablished(logger, domain);
             (streamId, features) = await OpenStreamAsync(transport, options, cancellationToken).ConfigureAwait(false);
         }

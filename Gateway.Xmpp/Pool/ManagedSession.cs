@@ -354,6 +354,10 @@ internal sealed class ManagedSession : IManagedSession
         Host = spec.Host,
         Port = spec.Port,
         TlsMode = spec.TlsMode,
+
+        // The switch for test and development setups also lets a JID's domain (and its DNS, and see-other-host)
+        // lead to loopback and private addresses; off, the gateway reaches only public ones.
+        AllowPrivateAddresses = options.AllowHostOverride,
         TrustedCertificates = options.TrustedCertificates,
         PinnedCertificateSha256 = spec.PinnedCertificateSha256.IsDefaultOrEmpty ? null : spec.PinnedCertificateSha256,
         ConnectTimeout = options.ConnectTimeout,

@@ -119,6 +119,12 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             throw new ArgumentException($"Sessions may not choose their own host: {SessionPoolOptions.Section}:AllowHostOverride is off.", nameof(spec));
         }
 
+        if (!spec.PinnedCertificateSha256.IsDefaultOrEmpty && !_options.AllowHostOverride)
+        {
+            // A pin trusts a certificate whatever its name: with DNS pointing anywhere, that is the host override again.
+            throw new ArgumentException($"Sessions may not pin certificates: {SessionPoolOptions.Section}:AllowHostOverride is off.", nameof(spec));
+        }
+
         if (spec.Id is not null && !SessionIdPattern().IsMatch(spec.Id))
         {
             throw new ArgumentException("A session id is 1-64 characters of letters, digits, '-' and '_'.", nameof(spec));

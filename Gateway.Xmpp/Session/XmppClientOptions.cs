@@ -39,6 +39,20 @@ public sealed record XmppClientOptions
     public TlsMode TlsMode { get; init; } = TlsMode.StartTlsRequired;
 
     /// <summary>
+    /// Allow connections to loopback, private, link-local, unique-local, carrier-grade NAT and other non-public
+    /// addresses when they come from the JID's domain (an IP literal, <c>localhost</c>, DNS SRV, A/AAAA) or from a
+    /// <c>see-other-host</c> redirect. Default false: whoever chooses the JID must not reach the gateway's own network
+    /// (server-side request forgery). An explicit <see cref="Host"/> is the application's own choice and always allowed.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; init; }
+
+    /// <summary>How host names become IP addresses (A/AAAA); the system resolver when null.</summary>
+    public Transport.IHostAddressResolver? AddressResolver { get; init; }
+
+    /// <summary>Opens the TCP connections; for tests that must observe connection attempts without making them.</summary>
+    internal Transport.ISocketConnector? SocketConnector { get; init; }
+
+    /// <summary>
     /// Extra trust anchors (e.g. a development CA or a self-signed server certificate, PEM or DER). The
     /// certificate must still chain to one of them and match the JID's domain.
     /// </summary>

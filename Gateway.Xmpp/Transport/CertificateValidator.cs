@@ -20,14 +20,17 @@ internal sealed class CertificateValidator
         _pins = new HashSet<string>((pinnedSha256 ?? []).Select(XmppClientOptions.NormalizeThumbprint), StringComparer.Ordinal);
     }
 
-    /// <summary>Why the last certificate was refused; for the exception message.</summary>
+    /// <summary>Why the last certificate was refused, without naming it: for the exception message.</summary>
     public string? LastFailure { get; private set; }
+
+    /// <summary>The same, with the certificate's subject and SHA-256 fingerprint: for the logs only.</summary>
+    public string? LastFailureDetail { get; private set; }
 
     public bool Validate(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (certificate is null)
         {
-            LastFailure = "the server presented no certificate";
+            LastFailure = LastFailureDetail = "the server presented no certificate";
             return false;
         }
 
@@ -44,7 +47,8 @@ internal sealed class CertificateValidator
 
         if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
         {
-            LastFailure = $"the certificate (subject '{serverCertificate.Subject}') does not name the server's domain";
+            LastFailure = "the certificate does not name the server's domain";
+            LastFailureDetail = $"the certificate (subject '{serverCertificate.Subject}', SHA-256 {Sha256Thumbprint(serverCertificate)}) does not name the server's domain";
             return false;
         }
 
@@ -56,7 +60,8 @@ internal sealed class CertificateValidator
             }
         }
 
-        LastFailure = $"the certificate (subject '{serverCertificate.Subject}', SHA-256 {Sha256Thumbprint(serverCertificate)}) is not trusted: {errors}";
+        LastFailure = $"the certificate is not trusted ({errors})";
+        LastFailureDetail = $"the certificate (subject '{serverCertificate.Subject}', SHA-256 {Sha256Thumbprint(serverCertificate)}) is not trusted: {errors}";
         return false;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -18,6 +19,7 @@ internal sealed class XmppTransport : IAsyncDisposable
     private readonly XmppStreamParser _parser;
     private const int InitialOutputBytes = 1024;
     private const int MaxRetainedOutputBytes = 256 * 1024;
+    private static readonly SslApplicationProtocol XmppClientAlpn = new("xmpp-client");
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
@@ -50,23 +52,21 @@ internal sealed class XmppTransport : IAsyncDisposable
     /// <summary>The serializer for this connection; use only inside <see cref="WriteAsync"/>'s lock via <see cref="SendAsync(Func{StanzaSerializer, ReadOnlyMemory{byte}}, CancellationToken)"/>.</summary>
     private StanzaSerializer Serializer { get; } = new();
 
-    public static async Task<XmppTransport> ConnectAsync(XmppEndpoint endpoint, int maxStanzaBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to <paramref name="address"/>, an address of <paramref name="endpoint"/> that the caller has already
+    /// checked: the host name is not resolved again here, so what was checked is what is reached.
+    /// </summary>
+    public static async Task<XmppTransport> ConnectAsync(XmppEndpoint endpoint, IPEndPoint address, ISocketConnector connector, int maxStanzaBytes, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket socket;
         try
         {
-            await socket.ConnectAsync(endpoint.Host, endpoint.Port, cancellationToken).ConfigureAwait(false);
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket = await connector.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
-            socket.Dispose();
-            throw new XmppConnectionException($"Could not connect to {endpoint.Host}:{endpoint.Port}: {ex.SocketErrorCode}.", ex);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            // Names the address and the socket error: for the logs only; the client reports a generic failure.
+            throw new XmppConnectionException($"Could not connect to {endpoint.Host} ({address}): {ex.SocketErrorCode}.", ex);
         }
 
         return new XmppTransport(socket, maxStanzaBytes) { Endpoint = endpoint };
@@ -76,7 +76,11 @@ internal sealed class XmppTransport : IAsyncDisposable
     /// Wraps the connection in TLS (after <c>&lt;proceed/&gt;</c>, RFC 6120 §5.4.3.3, or at once for XEP-0368).
     /// The parser is reset: a new stream starts over TLS.
     /// </summary>
-    public async Task UpgradeToTlsAsync(string targetHost, CertificateValidator validator, CancellationToken cancellationToken)
+    /// <param name="targetHost">The XMPP domain: sent as SNI and matched against the certificate (RFC 6120 §13.7.2), whatever address was reached.</param>
+    /// <param name="validator">Decides whether the certificate is trusted.</param>
+    /// <param name="directTls">TLS from the first byte: offers ALPN <c>xmpp-client</c> (XEP-0368 §3).</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    public async Task UpgradeToTlsAsync(string targetHost, CertificateValidator validator, bool directTls, CancellationToken cancellationToken)
     {
         // The server sends nothing between <proceed/> and the TLS handshake, so no buffered bytes are lost here.
         await _reader.CompleteAsync().ConfigureAwait(false);
@@ -87,6 +91,12 @@ internal sealed class XmppTransport : IAsyncDisposable
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) => validator.Validate(certificate, chain, errors),
             EnabledSslProtocols = SslProtocols.None, // let the OS choose; TLS 1.2+ on current systems
         };
+        if (directTls)
+        {
+            // XEP-0368 §3: a direct TLS client offers ALPN "xmpp-client", so a server sharing port 443 can tell it apart.
+            options.ApplicationProtocols = [XmppClientAlpn];
+        }
+
         try
         {
             await ssl.AuthenticateAsClientAsync(options, cancellationToken).ConfigureAwait(false);
@@ -94,7 +104,11 @@ internal sealed class XmppTransport : IAsyncDisposable
         catch (AuthenticationException ex)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            throw new XmppTlsException($"TLS with {targetHost} refused: {validator.LastFailure ?? ex.Message}.", ex);
+            // The message says why in general terms; the certificate's subject and fingerprint stay in the inner
+            // exception, for the logs: an API caller must not learn what answers at an address it chose.
+            throw new XmppTlsException(
+                $"TLS with the XMPP server for {targetHost} refused: {validator.LastFailure ?? "the handshake failed"}.",
+                new AuthenticationException(validator.LastFailureDetail ?? ex.Message, ex));
         }
         catch (IOException ex)
         {

@@ -27,9 +27,11 @@ internal static class SessionsApi
                 "sent unless sendInitialPresence is false); the gateway then keeps it online, reconnecting with backoff, until " +
                 "it is deleted. The `Location` header names the new session. Failures carry the XMPP cause: a refused " +
                 "password is 422 with `xmppCondition` `not-authorized` (401 is reserved for a bad API key), an unreachable " +
-                "server 502 `xmpp-connection-failed`, a refused certificate 502 `xmpp-tls-failed`, a stream error 502 with its " +
-                "condition, a slow server 504. `host`, `port` and `tlsMode: disabled` are refused with 400 " +
-                "`host-override-not-allowed` unless the gateway sets `Gateway:Pool:AllowHostOverride`. A session id already " +
+                "server 502 `xmpp-connection-failed` (also when the JID's domain leads to a loopback or private address, which " +
+                "only `Gateway:Pool:AllowHostOverride` allows; the detail names only the domain), a refused certificate 502 " +
+                "`xmpp-tls-failed`, a stream error 502 with its condition, a slow server 504. `host`, `port` and `tlsMode: " +
+                "disabled` are refused with 400 `host-override-not-allowed`, and `pinnedCertificateSha256` with 400, unless the " +
+                "gateway sets `Gateway:Pool:AllowHostOverride`. A session id already " +
                 "in use is 409 `session-exists`; a full pool or tenant 429 `session-limit-reached`. A failed attempt keeps nothing.",
                 Examples.CreateSession,
                 new Dictionary<int, object>
@@ -37,7 +39,7 @@ internal static class SessionsApi
                     [201] = Examples.Session,
                     [409] = Examples.Make(409, ProblemCodes.SessionExists, "A session with id 'support-bot' already exists."),
                     [429] = Examples.Make(429, ProblemCodes.SessionLimitReached, "This tenant holds its maximum of 100 sessions (Gateway:Pool:MaxSessionsPerTenant)."),
-                    [502] = Examples.Make(502, ProblemCodes.XmppConnectionFailed, "Could not connect to xmpp.example.com:5222: Connection refused."),
+                    [502] = Examples.Make(502, ProblemCodes.XmppConnectionFailed, "Could not connect to the XMPP server for example.com."),
                     [503] = Examples.Make(503, ProblemCodes.XmppAuthFailed, "SASL authentication failed with 'temporary-auth-failure'.") with { XmppCondition = "temporary-auth-failure" },
                 })
             .ProducesProblems(400, 409, 413, 415, 422, 429, 502, 503, 504);

@@ -152,6 +152,16 @@ public sealed class RequestMapperTests
     }
 
     [Fact]
+    [Trait("Security", "SSRF")]
+    public void TryCreateSpec_PinsWithoutHostOverride_Refused()
+    {
+        var request = new CreateSessionRequest { Jid = "a@b.c", Password = "p", PinnedCertificateSha256 = [string.Concat(Enumerable.Repeat("AB", 32))] };
+
+        Assert.False(RequestMapper.TryCreateSpec(request, allowHostOverride: false, out _, out var errors));
+        Assert.Contains("pinnedCertificateSha256", errors.Keys);
+    }
+
+    [Fact]
     public void TryCreateSpec_Full_MapsEveryField()
     {
         var pin = string.Join(':', Enumerable.Repeat("AB", 32));
