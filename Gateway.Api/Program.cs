@@ -1,6 +1,7 @@
 using Gateway.Api.Auth;
 using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
+using Gateway.Api.Endpoints.HubTickets;
 using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Endpoints.Messages;
 using Gateway.Api.Endpoints.Presence;
@@ -50,6 +51,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapIq()
     .MapRoster()
     .MapStanzas();
+app.MapHubTickets();
 app.MapGatewayHub();
 
 app.Run();

@@ -19,6 +19,7 @@ internal static class SessionsApi
     public static RouteGroupBuilder MapSessions(this RouteGroupBuilder group)
     {
         group.MapPost("", Create)
+            .RequireScope(ApiScopes.Admin)
             .WithTags(Tag)
             .Documented(
                 "CreateSession",
@@ -43,6 +44,7 @@ internal static class SessionsApi
             .ProducesProblems(400, 409, 413, 415, 422, 429, 502, 503, 504);
 
         group.MapGet("", List)
+            .RequireScope(ApiScopes.Read)
             .WithTags(Tag)
             .Documented(
                 "ListSessions",
@@ -51,6 +53,7 @@ internal static class SessionsApi
                 responseExamples: new Dictionary<int, object> { [200] = Examples.Sessions });
 
         group.MapGet("/{id}", Get)
+            .RequireScope(ApiScopes.Read)
             .WithTags(Tag)
             .Documented(
                 "GetSession",
@@ -61,6 +64,7 @@ internal static class SessionsApi
             .ProducesProblems(404);
 
         group.MapDelete("/{id}", Delete)
+            .RequireScope(ApiScopes.Admin)
             .WithTags(Tag)
             .Documented(
                 "DeleteSession",
