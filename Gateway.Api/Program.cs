@@ -12,6 +12,7 @@ using Gateway.Api.Errors;
 using Gateway.Api.Health;
 using Gateway.Api.Hosting;
 using Gateway.Api.Hubs;
+using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
 using Gateway.Api.Persistence;
 
@@ -22,6 +23,8 @@ builder.Services
     .AddGatewayPersistence(builder.Configuration)
     .AddGatewaySessionPool()
     .AddApiKeyAuthentication()
+    .AddTenantRateLimits()
+    .AddLoginBudget()
     .AddGatewayErrorHandling()
     .AddGatewayHealthChecks()
     .AddGatewayOpenApi()
@@ -41,6 +44,7 @@ app.UseWhen(
     });
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTenantRateLimits();
 
 app.MapGatewayHealth();
 app.MapGroup(SessionsApi.BasePath)
