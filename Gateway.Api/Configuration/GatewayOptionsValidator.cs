@@ -95,6 +95,15 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add(ex.Message.Split(" (Parameter", 2)[0]);
         }
 
+        // Fair share: with several tenants, none may take every session of the pool and lock the others out. The pool
+        // refuses a tenant's create past its share with 429 session-limit-reached naming the setting.
+        if (options.Tenants.Count > 1 && options.Pool.MaxSessionsPerTenant >= options.Pool.MaxSessions)
+        {
+            failures.Add($"Gateway:Pool:MaxSessionsPerTenant ({options.Pool.MaxSessionsPerTenant}) must be less than Gateway:Pool:MaxSessions " +
+                $"({options.Pool.MaxSessions}) when {options.Tenants.Count} tenants share the pool, so that one tenant cannot take every session " +
+                $"(e.g. {Math.Max(1, options.Pool.MaxSessions / options.Tenants.Count)}, an even share).");
+        }
+
         for (var i = 0; i < options.TrustedCertificatePaths.Count; i++)
         {
             if (!TrustedCertificates.TryLoad(options.TrustedCertificatePaths[i], out _, out var error))
