@@ -1,6 +1,7 @@
 using Gateway.Api.Auth;
 using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
+using Gateway.Api.Endpoints.HubTickets;
 using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Endpoints.Messages;
 using Gateway.Api.Endpoints.Presence;
@@ -11,6 +12,7 @@ using Gateway.Api.Errors;
 using Gateway.Api.Health;
 using Gateway.Api.Hosting;
 using Gateway.Api.Hubs;
+using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
 using Gateway.Api.Persistence;
 
@@ -21,6 +23,8 @@ builder.Services
     .AddGatewayPersistence(builder.Configuration)
     .AddGatewaySessionPool()
     .AddApiKeyAuthentication()
+    .AddTenantRateLimits()
+    .AddLoginBudget()
     .AddGatewayErrorHandling()
     .AddGatewayHealthChecks()
     .AddGatewayOpenApi()
@@ -42,6 +46,7 @@ app.UseWhen(
     });
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseTenantRateLimits();
 
 app.MapGatewayHealth();
 app.MapGroup(SessionsApi.BasePath)
@@ -52,6 +57,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapIq()
     .MapRoster()
     .MapStanzas();
+app.MapHubTickets();
 app.MapGatewayHub();
 
 app.Run();

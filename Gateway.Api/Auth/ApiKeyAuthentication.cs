@@ -3,12 +3,21 @@ using Microsoft.AspNetCore.Authorization;
 
 namespace Gateway.Api.Auth;
 
-/// <summary>Registers the <see cref="ApiKeyDefaults.Scheme"/> scheme and the policy that every endpoint needs it, unless marked anonymous.</summary>
+/// <summary>
+/// Registers the <see cref="ApiKeyDefaults.Scheme"/> scheme (keys and hub tickets), the policy that every endpoint
+/// needs it unless marked anonymous, and the scope policies (<see cref="ScopeAuthorization"/>).
+/// </summary>
 public static class ApiKeyAuthentication
 {
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
         services.AddSingleton<ApiKeyStore>();
+        services.AddOptionsWithValidateOnStart<HubTicketOptions, HubTicketOptionsValidator>().BindConfiguration(HubTicketOptions.Section);
+        services.AddSingleton(sp => new HubTicketStore(
+            sp.GetRequiredService<ApiKeyStore>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<HubTicketOptions>>(),
+            sp.GetService<TimeProvider>()));
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ScopeForbiddenResultHandler>();
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, configureOptions: null);
 
@@ -19,7 +28,8 @@ public static class ApiKeyAuthentication
             .Build();
         services.AddAuthorizationBuilder()
             .SetDefaultPolicy(tenantRequired)
-            .SetFallbackPolicy(tenantRequired);
+            .SetFallbackPolicy(tenantRequired)
+            .AddScopePolicies();
         return services;
     }
 }

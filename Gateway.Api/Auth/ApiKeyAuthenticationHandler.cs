@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Gateway.Api.Errors;
 using Microsoft.AspNetCore.Authentication;
@@ -9,17 +8,21 @@ namespace Gateway.Api.Auth;
 
 /// <summary>
 /// Authenticates a request by its API key: the <see cref="ApiKeyDefaults.HeaderName"/> header, or on the hub path only
-/// the <see cref="ApiKeyDefaults.QueryParameter"/> query parameter. The principal carries the tenant in
-/// <see cref="ApiKeyDefaults.TenantClaim"/>. Challenges and refusals answer with problem details.
+/// the <see cref="ApiKeyDefaults.QueryParameter"/> query parameter or a bearer token, where a hub ticket
+/// (<see cref="HubTicketStore"/>) is accepted too. The principal carries the tenant in
+/// <see cref="ApiKeyDefaults.TenantClaim"/>, the key's id and its scopes. Challenges and refusals answer with problem details.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyStore keys)
+    ApiKeyStore keys,
+    HubTicketStore tickets)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private const string InvalidKey = "The API key is not valid.";
+    private const string InvalidTicket = "The hub ticket is not valid: unknown, expired, already used, or its API key was revoked. Get a new one with POST /api/v1/hub-tickets.";
+    private static readonly PathString NegotiatePath = ApiKeyDefaults.HubPath + "/negotiate";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -52,18 +55,21 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (keys.FindTenant(key) is not { } tenant)
+        // Tickets open hub connections only: on REST (the header) a ticket is just an unknown key.
+        if (key.StartsWith(HubTicketStore.Prefix, StringComparison.Ordinal) && !Request.Headers.ContainsKey(ApiKeyDefaults.HeaderName))
         {
-            return Task.FromResult(AuthenticateResult.Fail(InvalidKey));
+            var negotiate = Request.Path.StartsWithSegments(NegotiatePath);
+            var connectionToken = Request.Query.TryGetValue("id", out var id) && id.Count == 1 ? id[0] : null;
+            return Task.FromResult(tickets.Redeem(key, negotiate, connectionToken) is { } redeemed
+                ? Success(redeemed.Identity, redeemed.TicketId)
+                : AuthenticateResult.Fail(InvalidTicket));
         }
 
-        var identity = new ClaimsIdentity(
-            [new Claim(ApiKeyDefaults.TenantClaim, tenant), new Claim(ClaimTypes.Name, tenant)],
-            ApiKeyDefaults.Scheme,
-            ClaimTypes.Name,
-            ClaimTypes.Role);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeyDefaults.Scheme)));
+        return Task.FromResult(keys.Find(key) is { } identity ? Success(identity, ticketId: null) : AuthenticateResult.Fail(InvalidKey));
     }
+
+    private static AuthenticateResult Success(ApiKeyIdentity identity, string? ticketId) =>
+        AuthenticateResult.Success(new AuthenticationTicket(TenantClaims.CreatePrincipal(identity, ticketId), ApiKeyDefaults.Scheme));
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

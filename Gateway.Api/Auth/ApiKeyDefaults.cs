@@ -20,4 +20,10 @@ public static class ApiKeyDefaults
 
     /// <summary>The claim holding the caller's tenant name.</summary>
     public const string TenantClaim = "gateway:tenant";
+
+    /// <summary>The claim holding the key's id (the hex SHA-256 of the key), so what it opened can be closed when it is revoked.</summary>
+    public const string KeyIdClaim = "gateway:key";
+
+    /// <summary>The claim holding the id of the hub ticket the connection was opened with, if any.</summary>
+    public const string TicketClaim = "gateway:ticket";
 }

@@ -36,9 +36,23 @@ public sealed class TenantOptions
 
     /// <summary>
     /// SHA-256 hashes (64 hex digits) of the tenant's API keys, never the keys themselves. Several keys allow
-    /// rotation. Compute one with <c>printf %s "$KEY" | sha256sum</c>.
+    /// rotation. Compute one with <c>printf %s "$KEY" | sha256sum</c>. These keys have every scope (read, send, admin);
+    /// give a key fewer in <see cref="ApiKeys"/>.
     /// </summary>
     public List<string> ApiKeySha256 { get; set; } = [];
+
+    /// <summary>Keys with explicit scopes, in addition to <see cref="ApiKeySha256"/>.</summary>
+    public List<ApiKeyOptions> ApiKeys { get; set; } = [];
+}
+
+/// <summary>An API key with what it may do.</summary>
+public sealed class ApiKeyOptions
+{
+    /// <summary>The SHA-256 hash (64 hex digits) of the key, never the key.</summary>
+    public string Sha256 { get; set; } = "";
+
+    /// <summary>One or more of <c>read</c> (GET, hub subscriptions), <c>send</c> (messages, presence, IQs, stanzas, roster changes), <c>admin</c> (open and close sessions).</summary>
+    public List<string> Scopes { get; set; } = [];
 }
 
 /// <summary>A service account session started with the gateway.</summary>

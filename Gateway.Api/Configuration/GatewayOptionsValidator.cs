@@ -37,28 +37,49 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 failures.Add($"{key}:Name '{tenant.Name}' is configured twice; tenant names must be unique.");
             }
 
-            if (tenant.ApiKeySha256.Count == 0)
+            if (tenant.ApiKeySha256.Count == 0 && tenant.ApiKeys.Count == 0)
             {
-                failures.Add($"{key}:ApiKeySha256 must list at least one SHA-256 hash of an API key.");
+                failures.Add($"{key}:ApiKeySha256 must list at least one SHA-256 hash of an API key (or ApiKeys one key with its scopes).");
             }
 
             for (var k = 0; k < tenant.ApiKeySha256.Count; k++)
             {
-                var hash = tenant.ApiKeySha256[k];
-                if (!InputRules.IsSha256Hex(hash))
+                ValidateKeyHash(tenant.ApiKeySha256[k], tenant.Name, $"{key}:ApiKeySha256:{k}", hashes, failures);
+            }
+
+            for (var k = 0; k < tenant.ApiKeys.Count; k++)
+            {
+                var apiKey = tenant.ApiKeys[k];
+                var setting = $"{key}:ApiKeys:{k}";
+                ValidateKeyHash(apiKey.Sha256, tenant.Name, $"{setting}:Sha256", hashes, failures);
+
+                // Explicit keys say what they may do: an empty list is a mistake, not "everything" (that is ApiKeySha256).
+                if (apiKey.Scopes.Count == 0)
                 {
-                    // Never echo the value: it may be a key pasted in clear by mistake.
-                    failures.Add($"{key}:ApiKeySha256:{k} must be 64 hex digits: the SHA-256 hash of the API key (printf %s \"$KEY\" | sha256sum), never the key itself.");
+                    failures.Add($"{setting}:Scopes must list at least one scope: read, send or admin.");
                 }
-                else if (hashes.TryGetValue(hash, out var owner) && owner != tenant.Name)
+
+                for (var s = 0; s < apiKey.Scopes.Count; s++)
                 {
-                    failures.Add($"{key}:ApiKeySha256:{k} is also a key of tenant '{owner}'; a key must belong to exactly one tenant.");
-                }
-                else
-                {
-                    hashes[hash] = tenant.Name;
+                    if (!Auth.ApiScopeNames.TryParse(apiKey.Scopes[s], out _))
+                    {
+                        failures.Add($"{setting}:Scopes:{s} {Auth.ApiScopeNames.Rule}.");
+                    }
                 }
             }
+        }
+    }
+
+    private static void ValidateKeyHash(string? hash, string tenant, string setting, Dictionary<string, string> hashes, List<string> failures)
+    {
+        if (!InputRules.IsSha256Hex(hash))
+        {
+            // Never echo the value: it may be a key pasted in clear by mistake.
+            failures.Add($"{setting} must be 64 hex digits: the SHA-256 hash of the API key (printf %s \"$KEY\" | sha256sum), never the key itself.");
+        }
+        else if (!hashes.TryAdd(hash, tenant))
+        {
+            failures.Add($"{setting} is configured twice (also a key of tenant '{hashes[hash]}'); a key belongs to exactly one tenant and has one set of scopes.");
         }
     }
 
@@ -72,6 +93,15 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         catch (ArgumentException ex)
         {
             failures.Add(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        // Fair share: with several tenants, none may take every session of the pool and lock the others out. The pool
+        // refuses a tenant's create past its share with 429 session-limit-reached naming the setting.
+        if (options.Tenants.Count > 1 && options.Pool.MaxSessionsPerTenant >= options.Pool.MaxSessions)
+        {
+            failures.Add($"Gateway:Pool:MaxSessionsPerTenant ({options.Pool.MaxSessionsPerTenant}) must be less than Gateway:Pool:MaxSessions " +
+                $"({options.Pool.MaxSessions}) when {options.Tenants.Count} tenants share the pool, so that one tenant cannot take every session " +
+                $"(e.g. {Math.Max(1, options.Pool.MaxSessions / options.Tenants.Count)}, an even share).");
         }
 
         for (var i = 0; i < options.TrustedCertificatePaths.Count; i++)

@@ -20,6 +20,8 @@ public static class ProblemCodes
     public const string HostOverrideNotAllowed = "host-override-not-allowed";
     public const string SessionExists = "session-exists";
     public const string SessionLimitReached = "session-limit-reached";
+    public const string RateLimited = "rate-limited";
+    public const string LoginBudgetExhausted = "login-budget-exhausted";
     public const string OutboundQueueFull = "outbound-queue-full";
     public const string SessionUnavailable = "session-unavailable";
     public const string XmppAuthFailed = "xmpp-auth-failed";

@@ -24,7 +24,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// <summary>Delivers the session's events to this connection from now on; see <see cref="SubscriptionDto.LastEventId"/>.</summary>
     public async Task<SubscriptionDto> Subscribe(string sessionId)
     {
-        var (tenant, session) = FindSession(sessionId);
+        var (tenant, session) = FindSession(sessionId, ApiScopes.Read);
         var info = session.Info;
         await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, info.LastEventId, fromNow: true, Context.ConnectionAborted);
         HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
@@ -39,7 +39,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// </summary>
     public async Task<SubscriptionDto> SubscribeAfter(string sessionId, long afterEventId)
     {
-        var (tenant, session) = FindSession(sessionId);
+        var (tenant, session) = FindSession(sessionId, ApiScopes.Read);
         if (afterEventId < 0)
         {
             throw new HubException($"{ProblemCodes.ValidationFailed}: afterEventId must be 0 or more");
@@ -53,7 +53,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// <summary>Stops delivering the session's events to this connection.</summary>
     public Task Unsubscribe(string sessionId)
     {
-        var (tenant, _) = FindSession(sessionId);
+        var (tenant, _) = FindSession(sessionId, ApiScopes.Read);
         dispatcher.Unsubscribe(tenant, sessionId, Context.ConnectionId);
         HubLog.Unsubscribed(logger, Context.ConnectionId, tenant, sessionId);
         return Task.CompletedTask;
@@ -68,7 +68,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// <summary>Sends a message through the session.</summary>
     public async Task<StanzaAcceptedDto> SendMessage(string sessionId, SendMessageRequest request)
     {
-        var (_, session) = FindSession(sessionId);
+        var (_, session) = FindSession(sessionId, ApiScopes.Send);
         if (!HubRequests.TryCreate(Required(request), out var message, out var wait, out var errors))
         {
             throw Invalid(errors);
@@ -81,7 +81,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// <summary>Sends a presence through the session.</summary>
     public async Task<StanzaAcceptedDto> SendPresence(string sessionId, SendPresenceRequest request)
     {
-        var (_, session) = FindSession(sessionId);
+        var (_, session) = FindSession(sessionId, ApiScopes.Send);
         if (!HubRequests.TryCreate(Required(request), out var presence, out var wait, out var errors))
         {
             throw Invalid(errors);
@@ -94,7 +94,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// <summary>Sends an IQ get/set through the session and returns the reply; an error reply fails the call with its condition.</summary>
     public async Task<IqDto> SendIq(string sessionId, SendIqRequest request)
     {
-        var (_, session) = FindSession(sessionId);
+        var (_, session) = FindSession(sessionId, ApiScopes.Send);
         if (!HubRequests.TryCreate(Required(request), out var iq, out var timeout, out var errors))
         {
             throw Invalid(errors);
@@ -110,7 +110,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// </summary>
     public async Task<bool> AnswerIq(string sessionId, AnswerIqRequest request)
     {
-        var (_, session) = FindSession(sessionId);
+        var (_, session) = FindSession(sessionId, ApiScopes.Send);
         if (!HubRequests.TryCreate(Required(request), out var answer, out var errors))
         {
             throw Invalid(errors);
@@ -119,12 +119,18 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
         return await session.AnswerIqAsync(answer, Context.ConnectionAborted);
     }
 
-    private (string Tenant, IManagedSession Session) FindSession(string? sessionId)
+    private (string Tenant, IManagedSession Session) FindSession(string? sessionId, ApiScopes scope)
     {
         // [Authorize] guarantees an ApiKey principal; a principal without a tenant is a wiring bug, not a client error.
         if (!Context.User.TryGetTenant(out var tenant))
         {
             throw new InvalidOperationException($"The hub connection is not authenticated with the {ApiKeyDefaults.Scheme} scheme, so it has no tenant.");
+        }
+
+        // Before the lookup, so a key without the scope learns nothing about which sessions exist.
+        if (!Context.User.HasScope(scope))
+        {
+            throw new HubException($"{ProblemCodes.Forbidden}: this API key lacks the '{ApiScopeNames.NameOf(scope)}' scope");
         }
 
         // One answer for unknown and foreign sessions, so ids of other tenants cannot be probed.

@@ -28,6 +28,7 @@ public static class GatewayHubExtensions
         });
         // A closed type outranks AddSignalR's open-generic DefaultHubLifetimeManager<> for this hub only.
         services.AddSingleton<HubConnectionRegistry>();
+        services.AddSingleton<Auth.IApiKeyRevocationListener>(sp => sp.GetRequiredService<HubConnectionRegistry>());
         services.AddSingleton<HubLifetimeManager<GatewayHub>, GatewayHubLifetimeManager>();
         services.AddSingleton<SessionEventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionEventDispatcher>());

@@ -30,19 +30,21 @@ internal sealed class ExamplesOperationFilter(IOptions<JsonOptions> jsonOptions)
         }
 
         operation.Responses ??= [];
-        if (!operation.Responses.ContainsKey("401"))
+        AddProblemResponse(operation, context, "401", "Unauthorized");
+
+        // Every API operation needs a scope and spends the tenant's request budget (Auth/ScopeAuthorization, Limits/).
+        var defaults = new Dictionary<int, object>();
+        if (context.ApiDescription.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true)
         {
-            operation.Responses["401"] = new OpenApiResponse
+            if (AddProblemResponse(operation, context, "403", "Forbidden"))
             {
-                Description = "Unauthorized",
-                Content = new Dictionary<string, IOpenApiMediaType>
-                {
-                    [GatewayProblems.ContentType] = new OpenApiMediaType
-                    {
-                        Schema = context.SchemaGenerator.GenerateSchema(typeof(Contracts.GatewayProblemDetails), context.SchemaRepository),
-                    },
-                },
-            };
+                defaults[403] = Examples.Make(403, ProblemCodes.Forbidden, "This API key lacks the 'send' scope this operation needs (Gateway:Tenants:…:ApiKeys:…:Scopes).");
+            }
+
+            if (AddProblemResponse(operation, context, "429", "Too Many Requests"))
+            {
+                defaults[429] = Examples.Make(429, ProblemCodes.RateLimited, "This tenant made more requests than its rate limit allows (1000 at once, 500 more every 1 s; Gateway:RateLimits). Retry after the Retry-After delay.") with { RetryAfter = 1 };
+            }
         }
 
         foreach (var (code, response) in operation.Responses)
@@ -54,6 +56,7 @@ internal sealed class ExamplesOperationFilter(IOptions<JsonOptions> jsonOptions)
 
             object? example = null;
             examples?.Responses.TryGetValue(status, out example);
+            example ??= defaults.GetValueOrDefault(status);
             if (example is null && status >= 400)
             {
                 example = Examples.Problem(status);
@@ -70,6 +73,19 @@ internal sealed class ExamplesOperationFilter(IOptions<JsonOptions> jsonOptions)
             AddHeaders(status, openApiResponse);
         }
     }
+
+    private static bool AddProblemResponse(OpenApiOperation operation, OperationFilterContext context, string status, string description) =>
+        operation.Responses!.TryAdd(status, new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, IOpenApiMediaType>
+            {
+                [GatewayProblems.ContentType] = new OpenApiMediaType
+                {
+                    Schema = context.SchemaGenerator.GenerateSchema(typeof(Contracts.GatewayProblemDetails), context.SchemaRepository),
+                },
+            },
+        });
 
     private static void AddHeaders(int status, OpenApiResponse response)
     {

@@ -105,11 +105,18 @@
     subscribe().catch((error) => setStatus("error", hubMessage(error)));
   }
 
+  // WebSockets in a browser cannot carry headers, so the hub credential travels in the URL (access_token), where
+  // proxies and servers log it: a short-lived single-connection ticket goes there, never the API key. The factory
+  // fetches a new one each time it is called (a reconnect needs its own).
+  async function hubTicket(apiKey) {
+    const response = await fetch("api/v1/hub-tickets", { method: "POST", headers: { "X-Api-Key": apiKey } });
+    if (!response.ok) throw new Error(`Could not get a hub ticket (HTTP ${response.status})`);
+    return (await response.json()).ticket;
+  }
+
   async function connect(apiKey) {
     connection = new signalR.HubConnectionBuilder()
-      // WebSockets in a browser cannot carry headers: there the key travels as access_token (accessTokenFactory);
-      // negotiate and the fallback transports carry it as X-Api-Key.
-      .withUrl("hubs/xmpp", { accessTokenFactory: () => apiKey, headers: { "X-Api-Key": apiKey } })
+      .withUrl("hubs/xmpp", { accessTokenFactory: () => hubTicket(apiKey) })
       .withAutomaticReconnect()
       .withStatefulReconnect()
       .configureLogging(signalR.LogLevel.Warning)

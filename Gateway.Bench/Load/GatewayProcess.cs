@@ -119,6 +119,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
         environment["Gateway__Pool__AllowHostOverride"] = "true";
         environment["Gateway__Pool__MaxSessions"] = maxSessions.ToString(CultureInfo.InvariantCulture);
         environment["Gateway__Pool__MaxSessionsPerTenant"] = maxSessions.ToString(CultureInfo.InvariantCulture);
+        // One tenant drives the whole load: its request rate limit would measure the limit, not the gateway.
+        environment["Gateway__RateLimits__Enabled"] = "false";
         environment["Gateway__Storage__Path"] = Path.Combine(directory, "gateway.db");
         environment["Gateway__DataProtection__AllowUnprotectedKeys"] = "true";
 

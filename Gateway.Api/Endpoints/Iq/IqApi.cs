@@ -1,3 +1,4 @@
+using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
 using Gateway.Api.OpenApi;
@@ -14,6 +15,7 @@ internal static class IqApi
     public static RouteGroupBuilder MapIq(this RouteGroupBuilder group)
     {
         group.MapPost("/{id}/iq", Post)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Tag)
             .Documented(
                 "SendIq",

@@ -1,3 +1,4 @@
+using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
 using Gateway.Api.OpenApi;
@@ -24,6 +25,7 @@ internal static class MessagesApi
     public static RouteGroupBuilder MapMessages(this RouteGroupBuilder group)
     {
         group.MapPost("/{id}/messages", Send)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Tag)
             .Documented(
                 "SendMessage",
@@ -42,6 +44,7 @@ internal static class MessagesApi
                 new Dictionary<int, object> { [202] = Examples.Accepted })
             .ProducesProblems(400, 404, 409, 413, 415, 429, 503, 504);
         group.MapPost("/{id}/messages/batch", MessageBatch.Send)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Tag)
             .WithRequestBodyLimit(PostMessageBatchRequest.MaxBodyBytes)
             .Documented(
@@ -80,6 +83,7 @@ internal static class MessagesApi
                 })
             .ProducesProblems(400, 404, 413, 415);
         group.MapGet("/{id}/messages/{messageId}", GetStatus)
+            .RequireScope(ApiScopes.Read)
             .WithTags(Tag)
             .Documented(
                 "GetMessageStatus",

@@ -1,3 +1,4 @@
+using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
 using Gateway.Api.OpenApi;
@@ -13,6 +14,7 @@ internal static class PresenceApi
     public static RouteGroupBuilder MapPresence(this RouteGroupBuilder group)
     {
         group.MapPost("/{id}/presence", Send)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Messages.MessagesApi.Tag)
             .Documented(
                 "SendPresence",

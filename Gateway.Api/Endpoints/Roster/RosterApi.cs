@@ -1,3 +1,4 @@
+using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
 using Gateway.Api.OpenApi;
@@ -15,6 +16,7 @@ internal static class RosterApi
     public static RouteGroupBuilder MapRoster(this RouteGroupBuilder group)
     {
         group.MapGet("/{id}/roster", Get)
+            .RequireScope(ApiScopes.Read)
             .WithTags(Tag)
             .Documented(
                 "GetRoster",
@@ -26,6 +28,7 @@ internal static class RosterApi
             .ProducesProblems(404, 409, 429, 502, 503, 504);
 
         group.MapPut("/{id}/roster/{jid}", Put)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Tag)
             .Documented(
                 "PutRosterItem",
@@ -37,6 +40,7 @@ internal static class RosterApi
             .ProducesProblems(400, 403, 404, 409, 413, 415, 429, 502, 503, 504);
 
         group.MapDelete("/{id}/roster/{jid}", Delete)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Tag)
             .Documented(
                 "DeleteRosterItem",

@@ -2,9 +2,12 @@ using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Diagnostics;
 using Gateway.Api.Errors;
+using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
+using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Api.Endpoints.Sessions;
 
@@ -19,6 +22,7 @@ internal static class SessionsApi
     public static RouteGroupBuilder MapSessions(this RouteGroupBuilder group)
     {
         group.MapPost("", Create)
+            .RequireScope(ApiScopes.Admin)
             .WithTags(Tag)
             .Documented(
                 "CreateSession",
@@ -32,7 +36,9 @@ internal static class SessionsApi
                 "`xmpp-tls-failed`, a stream error 502 with its condition, a slow server 504. `host`, `port` and `tlsMode: " +
                 "disabled` are refused with 400 `host-override-not-allowed`, and `pinnedCertificateSha256` with 400, unless the " +
                 "gateway sets `Gateway:Pool:AllowHostOverride`. A session id already " +
-                "in use is 409 `session-exists`; a full pool or tenant 429 `session-limit-reached`. A failed attempt keeps nothing.",
+                "in use is 409 `session-exists`; a full pool or tenant 429 `session-limit-reached`. A failed attempt keeps nothing. " +
+                "Refused logins count against a budget per account and per tenant (`Gateway:LoginBudget`): past it, creates are " +
+                "refused with 429 `login-budget-exhausted` and `Retry-After` before any connection is made.",
                 Examples.CreateSession,
                 new Dictionary<int, object>
                 {
@@ -45,6 +51,7 @@ internal static class SessionsApi
             .ProducesProblems(400, 409, 413, 415, 422, 429, 502, 503, 504);
 
         group.MapGet("", List)
+            .RequireScope(ApiScopes.Read)
             .WithTags(Tag)
             .Documented(
                 "ListSessions",
@@ -53,6 +60,7 @@ internal static class SessionsApi
                 responseExamples: new Dictionary<int, object> { [200] = Examples.Sessions });
 
         group.MapGet("/{id}", Get)
+            .RequireScope(ApiScopes.Read)
             .WithTags(Tag)
             .Documented(
                 "GetSession",
@@ -63,6 +71,7 @@ internal static class SessionsApi
             .ProducesProblems(404);
 
         group.MapDelete("/{id}", Delete)
+            .RequireScope(ApiScopes.Admin)
             .WithTags(Tag)
             .Documented(
                 "DeleteSession",
@@ -77,10 +86,11 @@ internal static class SessionsApi
     /// <param name="httpContext">The request.</param>
     /// <param name="pool">The session pool.</param>
     /// <param name="poolOptions">The pool's settings.</param>
+    /// <param name="loginBudget">Refused logins so far.</param>
     /// <param name="loggers">Loggers.</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<Created<SessionDto>, ProblemHttpResult>> Create(
-        CreateSessionRequest body, HttpContext httpContext, ISessionPool pool, SessionPoolOptions poolOptions, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CreateSessionRequest body, HttpContext httpContext, ISessionPool pool, SessionPoolOptions poolOptions, LoginBudget loginBudget, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var tenant = httpContext.User.GetTenant();
         if (RequestMapper.OverridesHost(body) && !poolOptions.AllowHostOverride)
@@ -95,6 +105,22 @@ internal static class SessionsApi
             return GatewayProblems.Validation(httpContext, errors);
         }
 
+        // Checked before connecting: past the budget, no login reaches the server, so wrong passwords cannot be tried
+        // through the gateway faster than the budget allows.
+        var account = spec.Jid.Bare.ToString().ToLowerInvariant();
+        if (loginBudget.Check(tenant, account) is { } exhausted)
+        {
+            AuthLog.LoginBudgetExhausted(loggers.CreateLogger(typeof(SessionsApi)), tenant, exhausted.Setting, exhausted.RetryAfter);
+            httpContext.Response.Headers[HeaderNames.RetryAfter] = XmppExceptionHandler.RetryAfterSeconds(exhausted.RetryAfter);
+            var problem = GatewayProblems.FromMapping(httpContext, new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.LoginBudgetExhausted,
+                $"Too many refused logins ({exhausted.Limit} within {LoginBudgetOptions.Section}:Window; {exhausted.Setting}): " +
+                "no login is attempted until the Retry-After delay has passed.")
+            {
+                RetryAfter = exhausted.RetryAfter,
+            });
+            return TypedResults.Problem(problem);
+        }
+
         SessionInfo info;
         try
         {
@@ -105,6 +131,13 @@ internal static class SessionsApi
             // The pool's last word on a spec this API let through; its message names what is wrong, never the password.
             return GatewayProblems.Result(httpContext, StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ex.Message);
         }
+        catch (SaslFailedException ex) when (ex.IsCredentialFailure)
+        {
+            loginBudget.RecordFailure(tenant, account);
+            throw;
+        }
+
+        loginBudget.RecordSuccess(account);
 
         Log.SessionCreated(loggers.CreateLogger(typeof(SessionsApi)), tenant, info.Id);
         return TypedResults.Created(Location(info.Id), SessionMapper.ToDto(info));

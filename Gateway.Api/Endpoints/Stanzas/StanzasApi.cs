@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Errors;
@@ -19,6 +20,7 @@ internal static class StanzasApi
     public static RouteGroupBuilder MapStanzas(this RouteGroupBuilder group)
     {
         group.MapPost("/{id}/stanzas", Post)
+            .RequireScope(ApiScopes.Send)
             .WithTags(Messages.MessagesApi.Tag)
             .Accepts<string>(ContentType)
             .Documented(

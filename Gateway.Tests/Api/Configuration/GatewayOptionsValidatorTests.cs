@@ -47,6 +47,10 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Pool:AllowHostOverride", o => o.Accounts[0].Host = "127.0.0.1" },
         { "Gateway:Pool:MaxSessions", o => o.Pool = o.Pool with { MaxSessions = 0 } },
         { "Gateway:Pool:RespondTo", o => o.Pool = o.Pool with { RespondTo = (RespondTo)7 } },
+        { "Gateway:Pool:MaxSessionsPerTenant", o => TwoTenantsOneMayFillThePool(o) },
+        { "Gateway:Tenants:0:ApiKeys:0:Scopes must list", o => o.Tenants[0].ApiKeys.Add(new ApiKeyOptions { Sha256 = GatewayApiFactory.Sha256Hex("k2") }) },
+        { "Gateway:Tenants:0:ApiKeys:0:Scopes:0", o => o.Tenants[0].ApiKeys.Add(new ApiKeyOptions { Sha256 = GatewayApiFactory.Sha256Hex("k2"), Scopes = ["write"] }) },
+        { "Gateway:Tenants:0:ApiKeys:0:Sha256 is configured twice", o => o.Tenants[0].ApiKeys.Add(new ApiKeyOptions { Sha256 = Hash, Scopes = ["read"] }) },
         { "Gateway:Pool:ReconnectMaxDelay", o => o.Pool = o.Pool with { ReconnectMaxDelay = TimeSpan.Zero } },
         { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.Zero } },
         { "Gateway:Pool:ScramMinIterations", o => o.Pool = o.Pool with { ScramMinIterations = 0 } },
@@ -54,6 +58,21 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.FromDays(2) } },
         { "Gateway:Pool:TrustedCertificatePaths:0", o => o.TrustedCertificatePaths.Add("/nonexistent/cert.pem") },
     };
+
+    [Fact]
+    public void Validate_OneTenantMayHoldTheWholePool_Succeeds()
+    {
+        var options = Valid();
+        options.Pool = options.Pool with { MaxSessionsPerTenant = options.Pool.MaxSessions };
+
+        Assert.Empty(Failures(options));
+    }
+
+    private static void TwoTenantsOneMayFillThePool(GatewayOptions options)
+    {
+        options.Tenants.Add(new TenantOptions { Name = "other", ApiKeySha256 = [GatewayApiFactory.Sha256Hex("other")] });
+        options.Pool = options.Pool with { MaxSessionsPerTenant = options.Pool.MaxSessions };
+    }
 
     [Theory]
     [MemberData(nameof(Broken))]

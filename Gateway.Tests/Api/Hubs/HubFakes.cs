@@ -117,7 +117,7 @@ internal sealed class RecordingConnections : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, TestConnection> _connections = new(StringComparer.Ordinal);
 
-    public HubConnectionRegistry Registry { get; } = new();
+    public HubConnectionRegistry Registry { get; } = new(NullLogger<HubConnectionRegistry>.Instance);
 
     /// <summary>The protocol of every connection; counts how often an invocation is serialised.</summary>
     public CountingHubProtocol Protocol { get; } = new();

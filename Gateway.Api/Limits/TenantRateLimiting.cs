@@ -1,0 +1,58 @@
+using System.Threading.RateLimiting;
+using Gateway.Api.Auth;
+using Gateway.Api.Errors;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Api.Limits;
+
+/// <summary>
+/// Per-tenant request rate limits on the REST API with ASP.NET Core rate limiting: one token bucket per tenant
+/// (<see cref="TenantRateLimitOptions"/>), 429 <c>rate-limited</c> problem details with <c>Retry-After</c> when empty.
+/// Runs after authorization, so requests without a valid key never spend a tenant's tokens.
+/// </summary>
+public static class TenantRateLimiting
+{
+    public static IServiceCollection AddTenantRateLimits(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<TenantRateLimitOptions, TenantRateLimitOptionsValidator>().BindConfiguration(TenantRateLimitOptions.Section);
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<TenantRateLimitOptions>>((limiter, options) =>
+        {
+            var settings = options.Value;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                settings.Enabled && context.Request.Path.StartsWithSegments("/api") && context.User.TryGetTenant(out var tenant)
+                    ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = settings.TokenLimit,
+                        TokensPerPeriod = settings.TokensPerPeriod,
+                        ReplenishmentPeriod = settings.ReplenishmentPeriod,
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
+                    : RateLimitPartition.GetNoLimiter(string.Empty));
+            limiter.OnRejected = (context, cancellationToken) => RejectAsync(context, settings);
+        });
+        return services;
+    }
+
+    public static IApplicationBuilder UseTenantRateLimits(this IApplicationBuilder app) => app.UseRateLimiter();
+
+    private static async ValueTask RejectAsync(OnRejectedContext context, TenantRateLimitOptions settings)
+    {
+        var http = context.HttpContext;
+        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : settings.ReplenishmentPeriod;
+        var tenant = http.User.TryGetTenant(out var name) ? name : "?";
+        AuthLog.RateLimited(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TenantRateLimiting)), tenant);
+        var mapping = new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
+            $"This tenant made more requests than its rate limit allows ({settings.TokenLimit} at once, {settings.TokensPerPeriod} more every " +
+            $"{settings.ReplenishmentPeriod.TotalSeconds:0.###} s; Gateway:RateLimits). Retry after the Retry-After delay.")
+        {
+            RetryAfter = retryAfter,
+        };
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers[HeaderNames.RetryAfter] = XmppExceptionHandler.RetryAfterSeconds(retryAfter);
+        await GatewayProblems.WriteAsync(http, GatewayProblems.FromMapping(http, mapping));
+    }
+}
