@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Tests.Fakes;
 using Gateway.Xmpp;
+using Gateway.Xmpp.Session;
 using Gateway.Xmpp.Transport;
 
 namespace Gateway.Tests.Session;
@@ -141,7 +142,7 @@ public sealed class ConnectTargetTests
         var connecting = XmppClient.ConnectAsync(options, cancellationToken: Token);
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
         patience.CancelAfter(TimeSpan.FromSeconds(10));
-        for (var i = 0; i <= XmppClient.MaxRedirects; i++)
+        for (var i = 0; i <= ServerSelection.MaxRedirects; i++)
         {
             await server.AcceptAsync(patience.Token);
             await server.SendAsync(redirect, Token);
@@ -149,7 +150,7 @@ public sealed class ConnectTargetTests
 
         var ex = await Assert.ThrowsAsync<StreamErrorException>(() => connecting);
         Assert.Equal(StreamErrorCondition.SeeOtherHost, ex.Condition);
-        Assert.Equal(XmppClient.MaxRedirects + 1, _connector.Attempts.Count);
+        Assert.Equal(ServerSelection.MaxRedirects + 1, _connector.Attempts.Count);
     }
 
     [Fact]

@@ -37,7 +37,6 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     private readonly IqRequestHandlers _iqRequests;
     private readonly ReplyWriter _replies;
     /// <summary>RFC 6120 §4.9.3.19 sets no limit; three redirects cover a cluster that moves a client along.</summary>
-    internal const int MaxRedirects = 3;
 
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -149,102 +148,40 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         timeout.CancelAfter(options.ConnectTimeout);
         try
         {
-            var endpoints = await ResolveEndpointsAsync(options, resolver, timeout.Token).ConfigureAwait(false);
-            var connector = new TargetConnector(options, logger);
-            XmppException? connectFailure = null;
-            XmppException? negotiationFailure = null;
-            foreach (var first in endpoints)
+            var (transport, negotiated, endpoint) = await ServerSelection.NegotiateAsync(options, resolver, resumeFrom, logger, timeout.Token).ConfigureAwait(false);
+            XmppClient client;
+            try
             {
-                var endpoint = first;
-                for (var redirects = 0; ; redirects++)
+                client = new XmppClient(options, transport, negotiated, logger);
+
+                // Read before resending: a resumed stream makes the server resend its own backlog at the same
+                // time, and two peers that both write without reading can fill each other's buffers.
+                client.Start();
+                if (resumeFrom is not null)
                 {
-                    XmppTransport transport;
                     try
                     {
-                        transport = await connector.ConnectAsync(endpoint, explicitHost: options.Host is not null && redirects == 0, timeout.Token).ConfigureAwait(false);
-                    }
-                    catch (XmppConnectionException ex)
-                    {
-                        connectFailure = ex;
-                        break;
-                    }
-
-                    XmppClient client;
-                    NegotiationResult negotiated;
-                    try
-                    {
-                        negotiated = await Negotiator.NegotiateAsync(transport, options, logger, resumeFrom, timeout.Token).ConfigureAwait(false);
-                    }
-                    catch (StreamErrorException ex) when (ex.Condition == StreamErrorCondition.SeeOtherHost)
-                    {
-                        await transport.DisposeAsync().ConfigureAwait(false);
-
-                        // RFC 6120 §4.9.3.19: reconnect to the host the server names. Its certificate must still name the
-                        // JID's domain (TLS always validates against options.Jid.Domain), its addresses pass the same
-                        // policy as DNS answers, and redirects are bounded so two servers cannot bounce us forever.
-                        if (redirects < MaxRedirects && OtherHost.TryParse(ex.OtherHost, endpoint.DirectTls, out var other))
-                        {
-                            Log.Redirected(logger, options.Jid.Domain, $"{other.Host}:{other.Port}", redirects + 1, MaxRedirects);
-                            endpoint = other;
-                            continue;
-                        }
-
-                        Log.RedirectIgnored(logger, options.Jid.Domain, ex.OtherHost ?? "");
-                        negotiationFailure = ex;
-                        break;
-                    }
-                    catch (XmppException ex) when (IsEndpointFailure(ex))
-                    {
-                        // RFC 6120 §3.2.1: a server that cannot complete TLS or the stream negotiation is skipped for the
-                        // next SRV target; only a refused login (which the next server would refuse too) ends the attempt.
-                        await transport.DisposeAsync().ConfigureAwait(false);
-                        Log.EndpointNegotiationFailed(logger, options.Jid.Domain, endpoint.Host, endpoint.Port, ex.GetType().Name, ex);
-                        negotiationFailure = ex;
-                        break;
+                        await client.SettleHandoffAsync(resumeFrom, negotiated.PreviousStreamHandled, lookupHandled, timeout.Token).ConfigureAwait(false);
                     }
                     catch
                     {
-                        await transport.DisposeAsync().ConfigureAwait(false);
+                        // The handoff stays with the caller for the next attempt: its stanzas' pending
+                        // acknowledgements must survive this failed connection, not be failed with it.
+                        client._streamManagement?.Detach();
+                        await client.DisposeAsync().ConfigureAwait(false);
                         throw;
                     }
-
-                    try
-                    {
-                        client = new XmppClient(options, transport, negotiated, logger);
-
-                        // Read before resending: a resumed stream makes the server resend its own backlog at the same
-                        // time, and two peers that both write without reading can fill each other's buffers.
-                        client.Start();
-                        if (resumeFrom is not null)
-                        {
-                            try
-                            {
-                                await client.SettleHandoffAsync(resumeFrom, negotiated.PreviousStreamHandled, lookupHandled, timeout.Token).ConfigureAwait(false);
-                            }
-                            catch
-                            {
-                                // The handoff stays with the caller for the next attempt: its stanzas' pending
-                                // acknowledgements must survive this failed connection, not be failed with it.
-                                client._streamManagement?.Detach();
-                                await client.DisposeAsync().ConfigureAwait(false);
-                                throw;
-                            }
-                        }
-                    }
-                    catch
-                    {
-                        // Idempotent: a client that failed to settle its handoff has disposed it already.
-                        await transport.DisposeAsync().ConfigureAwait(false);
-                        throw;
-                    }
-
-                    Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
-                    return client;
                 }
             }
+            catch
+            {
+                // Idempotent: a client that failed to settle its handoff has disposed it already.
+                await transport.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
 
-            // A server that was reached and failed says more than one that could not be reached.
-            throw negotiationFailure ?? connectFailure ?? TargetConnector.Unreachable(options.Jid.Domain);
+            Log.SessionReady(logger, client.Jid.Domain, endpoint.Host, endpoint.Port, client.IsEncrypted);
+            return client;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -642,41 +579,6 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         // Whatever was not detached for another connection will never be acknowledged now.
         _streamManagement?.FailAll(new XmppConnectionException("The XMPP client was disposed before the server acknowledged the stanza."));
         _lifetime.Dispose();
-    }
-
-    /// <summary>
-    /// Failures of one server that another server of the same domain may not have: TLS, a dropped connection, a
-    /// protocol violation, a stream error other than a refused login or a replaced session.
-    /// </summary>
-    private static bool IsEndpointFailure(XmppException exception) => exception switch
-    {
-        XmppTlsException or XmppConnectionException or XmppProtocolException => true,
-        StreamErrorException stream => stream.Condition is not (StreamErrorCondition.NotAuthorized or StreamErrorCondition.Conflict),
-        _ => false,
-    };
-
-    private static async Task<IReadOnlyList<XmppEndpoint>> ResolveEndpointsAsync(XmppClientOptions options, IXmppEndpointResolver? resolver, CancellationToken cancellationToken)
-    {
-        var directTls = options.TlsMode == TlsMode.DirectTls;
-        if (options.Host is not null)
-        {
-            return [new XmppEndpoint(options.Host, options.Port ?? (directTls ? 5223 : DnsSrvEndpointResolver.DefaultClientPort), directTls)];
-        }
-
-        if (DnsHostAddressResolver.TryParseLiteral(options.Jid.Domain, out _) || DnsHostAddressResolver.IsLocalhostName(options.Jid.Domain))
-        {
-            // An IP literal or localhost has no SRV records worth asking DNS for (RFC 6120 §3.2.2 fallback at once).
-            return [new XmppEndpoint(options.Jid.Domain, directTls ? 5223 : DnsSrvEndpointResolver.DefaultClientPort, directTls)];
-        }
-
-        resolver ??= new DnsSrvEndpointResolver();
-        var endpoints = await resolver.ResolveAsync(options.Jid.Domain, cancellationToken).ConfigureAwait(false);
-        return options.TlsMode switch
-        {
-            TlsMode.DirectTls => endpoints.Where(e => e.DirectTls).ToArray(),
-            TlsMode.Disabled => endpoints.Where(e => !e.DirectTls).ToArray(),
-            _ => endpoints,
-        };
     }
 
     private void ThrowIfEnded()
