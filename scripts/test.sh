@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite the way CI does. Integration tests need a real Prosody (Gateway.Tests/Integration/
-# Prosody starts a private instance per run); this script installs it when missing instead of letting tests skip.
+# Prosody starts a private instance per run, Integration/Ejabberd a private ejabberd); this script installs them when
+# missing instead of letting tests skip.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,7 +10,7 @@ root=$(pwd)
 # shellcheck source=scripts/lib/prerequisites.sh
 source scripts/lib/prerequisites.sh
 
-install_missing_packages
+install_missing_packages --tests
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: dotnet SDK not found on PATH" >&2; exit 127; }
 
 # Gateway.Tests/js is a Node client of the SignalR hub that HubNodeClientTests runs; its packages come from the
