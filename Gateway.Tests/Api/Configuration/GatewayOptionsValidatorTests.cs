@@ -47,6 +47,11 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Pool:AllowHostOverride", o => o.Accounts[0].Host = "127.0.0.1" },
         { "Gateway:Pool:MaxSessions", o => o.Pool = o.Pool with { MaxSessions = 0 } },
         { "Gateway:Pool:ReconnectMaxDelay", o => o.Pool = o.Pool with { ReconnectMaxDelay = TimeSpan.Zero } },
+        { "Gateway:Pool:MaxStanzaBytes", o => o.Pool = o.Pool with { MaxStanzaBytes = 1_000 } },
+        { "Gateway:Pool:MaxQueuedBytesPerTenant", o => o.Pool = o.Pool with { MaxQueuedBytesPerTenant = 0 } },
+        { "Gateway:Pool:InboundStanzasPerSecond", o => o.Pool = o.Pool with { InboundStanzasPerSecond = -1 } },
+        { "Gateway:Pool:InboundBytesPerSecond", o => o.Pool = o.Pool with { InboundBytesPerSecond = 1_000 } },
+        { "Gateway:Pool:MaxPendingIqRequests", o => o.Pool = o.Pool with { MaxPendingIqRequests = 0 } },
         { "Gateway:Pool:TrustedCertificatePaths:0", o => o.TrustedCertificatePaths.Add("/nonexistent/cert.pem") },
     };
 
