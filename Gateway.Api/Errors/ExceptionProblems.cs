@@ -54,6 +54,7 @@ internal static class ExceptionProblems
         {
             RetryAfter = e.RetryAfter,
         },
+        StanzaTooLargeException e => new ProblemMapping(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, e.Message),
         SessionUnavailableException e => e.IsTransient
             ? new ProblemMapping(StatusCodes.Status503ServiceUnavailable, ProblemCodes.SessionUnavailable, e.Message)
             {

@@ -5,7 +5,7 @@ namespace Gateway.Api.Persistence;
 
 /// <summary>
 /// Applies the event retention (<see cref="GatewayStorageOptions.EventRetentionCount"/>,
-/// <see cref="GatewayStorageOptions.EventRetentionAge"/>) at start-up and then every
+/// <see cref="GatewayStorageOptions.EventRetentionAge"/>, <see cref="GatewayStorageOptions.EventRetentionBytes"/>) at start-up and then every
 /// <see cref="GatewayStorageOptions.TrimInterval"/>. A failed trim is logged (5521) and tried again next time.
 /// </summary>
 internal sealed class EventLogTrimService(
@@ -38,6 +38,7 @@ internal sealed class EventLogTrimService(
         try
         {
             await eventLog.TrimAsync(_options.EventRetentionCount, _time.GetUtcNow() - _options.EventRetentionAge, stoppingToken);
+            await eventLog.TrimToBytesAsync(_options.EventRetentionBytes, stoppingToken);
         }
 #pragma warning disable CA1031 // Whatever failed, the next interval tries again; the gateway keeps serving.
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

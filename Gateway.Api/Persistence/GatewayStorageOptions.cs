@@ -42,6 +42,13 @@ public sealed class GatewayStorageOptions
     /// <summary>Events older than this (1 minute to 3650 days) are dropped by the periodic trim. Default 7 days.</summary>
     public TimeSpan EventRetentionAge { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Stored bytes of events kept per session (64 KiB to 1 TiB); the oldest beyond it are dropped by the periodic trim,
+    /// the newest event always kept. Bounds the journal of a session that receives large stanzas, where
+    /// <see cref="EventRetentionCount"/> alone allows up to count × the largest stanza. Default 64 MiB.
+    /// </summary>
+    public long EventRetentionBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>How often retention is applied (1 second to 1 day). Default 5 minutes.</summary>
     public TimeSpan TrimInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
@@ -70,6 +77,11 @@ internal sealed class GatewayStorageOptionsValidator : IValidateOptions<GatewayS
         if (options.EventRetentionAge < MinRetentionAge || options.EventRetentionAge > MaxRetentionAge)
         {
             failures.Add($"{Section}:EventRetentionAge must be between {MinRetentionAge} and {MaxRetentionAge} (currently {options.EventRetentionAge}).");
+        }
+
+        if (options.EventRetentionBytes is < 64 * 1024 or > 1L << 40)
+        {
+            failures.Add($"{Section}:EventRetentionBytes must be between 65536 (64 KiB) and 1099511627776 (1 TiB) bytes per session (currently {options.EventRetentionBytes}).");
         }
 
         if (options.TrimInterval < MinTrimInterval || options.TrimInterval > MaxTrimInterval)

@@ -33,6 +33,9 @@ internal static partial class PersistenceLog
     [LoggerMessage(EventId = 5520, Level = LogLevel.Debug, Message = "Event log trimmed: {ByAge} events older than {OlderThan:o} and {ByCount} beyond {MaxEventsPerSession} per session removed in {ElapsedMilliseconds:0.0} ms")]
     public static partial void Trimmed(ILogger logger, long byAge, DateTimeOffset olderThan, long byCount, int maxEventsPerSession, double elapsedMilliseconds);
 
+    [LoggerMessage(EventId = 5524, Level = LogLevel.Debug, Message = "Event log trimmed to bytes: {Deleted} events of {Sessions} sessions beyond {MaxBytesPerSession} bytes per session removed in {ElapsedMilliseconds:0.0} ms")]
+    public static partial void TrimmedToBytes(ILogger logger, long deleted, int sessions, long maxBytesPerSession, double elapsedMilliseconds);
+
     [LoggerMessage(EventId = 5521, Level = LogLevel.Error, Message = "Trimming the event log failed; next attempt in {TrimInterval} (Gateway:Storage:TrimInterval)")]
     public static partial void TrimFailed(ILogger logger, TimeSpan trimInterval, Exception exception);
 }

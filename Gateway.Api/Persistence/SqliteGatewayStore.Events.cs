@@ -227,6 +227,57 @@ internal sealed partial class SqliteGatewayStore
         PersistenceLog.Trimmed(_logger, byAge, olderThan, byCount, maxEventsPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
+    /// <summary>
+    /// Applies the byte retention (<see cref="IEventLog.TrimToBytesAsync"/>), measuring each row as
+    /// <see cref="ReadAsync"/> does (the length of its sealed text): one read of the sessions over the bytes, then one
+    /// short transaction per such session. The read scans the stored lengths of every row: what a size column would
+    /// save, at the cost of a schema change.
+    /// </summary>
+    public async Task TrimToBytesAsync(long maxBytesPerSession, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytesPerSession);
+        var started = Stopwatch.GetTimestamp();
+        var cutoffs = new List<(string Tenant, string Session, long Cutoff)>();
+        await using (var connection = await OpenReaderAsync(cancellationToken))
+        await using (var command = connection.CreateCommand())
+        {
+            // Per session, the newest event whose running total (newest first) exceeds the bytes: it and everything
+            // older go, except a session's newest event, which stays whatever its size.
+            command.CommandText = """
+                SELECT tenant, session_id, max(event_id) FROM (
+                    SELECT tenant, session_id, event_id,
+                        sum(length(data)) OVER (PARTITION BY tenant, session_id ORDER BY event_id DESC ROWS UNBOUNDED PRECEDING) AS total,
+                        row_number() OVER (PARTITION BY tenant, session_id ORDER BY event_id DESC) AS position
+                    FROM events)
+                WHERE total > $max AND position > 1
+                GROUP BY tenant, session_id
+                """;
+            command.Parameters.AddWithValue("$max", maxBytesPerSession);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                cutoffs.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            }
+        }
+
+        long deleted = 0;
+        foreach (var (tenant, sessionId, cutoff) in cutoffs)
+        {
+            deleted += await WriteAsync(
+                transaction =>
+                {
+                    using var command = WriterCommand(transaction, "DELETE FROM events WHERE tenant = $tenant AND session_id = $session AND event_id <= $cutoff");
+                    command.Parameters.AddWithValue("$tenant", tenant);
+                    command.Parameters.AddWithValue("$session", sessionId);
+                    command.Parameters.AddWithValue("$cutoff", cutoff);
+                    return command.ExecuteNonQuery();
+                },
+                cancellationToken);
+        }
+
+        PersistenceLog.TrimmedToBytes(_logger, deleted, cutoffs.Count, maxBytesPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
     /// <summary>The oldest stored id (null when none is stored) and the last id ever appended (0 when none).</summary>
     private static async Task<(long? Oldest, long Last)> ReadBoundsAsync(
         SqliteConnection connection, SqliteTransaction transaction, string tenant, string sessionId, CancellationToken cancellationToken)

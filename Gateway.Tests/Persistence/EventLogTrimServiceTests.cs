@@ -18,6 +18,7 @@ public sealed class EventLogTrimServiceTests
         EventRetentionCount = 123,
         EventRetentionAge = TimeSpan.FromHours(2),
         TrimInterval = TimeSpan.FromMinutes(5),
+        EventRetentionBytes = 456_789,
     };
 
     [Fact]
@@ -35,6 +36,22 @@ public sealed class EventLogTrimServiceTests
 
         Assert.Equal((123, T0 - TimeSpan.FromHours(2)), first);
         Assert.Equal((123, T0 + TimeSpan.FromMinutes(5) - TimeSpan.FromHours(2)), second);
+    }
+
+    [Fact]
+    public async Task ExecuteAsync_EachInterval_AlsoTrimsToConfiguredBytes()
+    {
+        var time = new FakeTimeProvider(T0);
+        var log = new RecordingEventLog();
+        using var service = new EventLogTrimService(log, Microsoft.Extensions.Options.Options.Create(Options), new FakeLogger<EventLogTrimService>(), time);
+
+        await service.StartAsync(Token);
+        var first = await log.ByteCalls.Reader.ReadAsync(Token);
+        time.Advance(Options.TrimInterval);
+        var second = await log.ByteCalls.Reader.ReadAsync(Token);
+        await service.StopAsync(Token);
+
+        Assert.Equal((456_789L, 456_789L), (first, second));
     }
 
     [Fact]
@@ -60,7 +77,15 @@ public sealed class EventLogTrimServiceTests
     {
         public Channel<(int Max, DateTimeOffset OlderThan)> Calls { get; } = Channel.CreateUnbounded<(int, DateTimeOffset)>();
 
+        public Channel<long> ByteCalls { get; } = Channel.CreateUnbounded<long>();
+
         public int FailuresLeft { get; set; }
+
+        public Task TrimToBytesAsync(long maxBytesPerSession, CancellationToken cancellationToken = default)
+        {
+            ByteCalls.Writer.TryWrite(maxBytesPerSession);
+            return Task.CompletedTask;
+        }
 
         public Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default)
         {

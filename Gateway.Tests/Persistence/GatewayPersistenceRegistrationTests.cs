@@ -89,6 +89,7 @@ public sealed class GatewayPersistenceRegistrationTests : IDisposable
     [Theory]
     [InlineData("EventRetentionCount", "0", "Gateway:Storage:EventRetentionCount must be between")]
     [InlineData("EventRetentionAge", "00:00:10", "Gateway:Storage:EventRetentionAge must be between")]
+    [InlineData("EventRetentionBytes", "1000", "Gateway:Storage:EventRetentionBytes must be between")]
     [InlineData("TrimInterval", "00:00:00", "Gateway:Storage:TrimInterval must be between")]
     [InlineData("Path", "", "Gateway:Storage:Path must name the database file")]
     [InlineData("Path", ".", "Gateway:Storage:Path '")]

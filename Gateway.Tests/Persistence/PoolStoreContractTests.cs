@@ -213,6 +213,55 @@ public abstract class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TrimToBytesAsync_OverTheBytes_KeepsNewestWithinThemAndReportsGapBeforeThem()
+    {
+        // Messages of about 5 KB (more once sealed): a 16 KiB bound keeps the newest two or three, whatever the
+        // store's measure, and another session's events are its own.
+        await Store.CommitEventsAsync(LargeMessages("s", 40));
+        await Store.CommitEventsAsync(LargeMessages("other", 2));
+
+        await Store.TrimToBytesAsync(16 * 1024, Token);
+
+        var fromStart = await Store.ReadAsync("t", "s", 0, 100, maxBytes: long.MaxValue, Token);
+        var kept = fromStart.Events.Select(e => e.EventId).ToArray();
+        Assert.InRange(kept.Length, 2, 3);
+        Assert.Equal(Enumerable.Range(41 - kept.Length, kept.Length).Select(i => (long)i), kept);
+        Assert.Equal(kept[0], fromStart.OldestAvailableEventId);
+        Assert.Equal(40, fromStart.LastEventId);
+        Assert.True(fromStart.Gap);
+        Assert.False((await Store.ReadAsync("t", "s", kept[0] - 1, 100)).Gap);
+        Assert.Equal(2, (await Store.ReadAsync("t", "other", 0, 100)).Events.Count);
+        Assert.Equal(40, (await Store.GetHeadAsync("t", "s", Token)).LastEventId);
+    }
+
+    [Fact]
+    public async Task TrimToBytesAsync_WithinTheBytes_KeepsAll()
+    {
+        await Store.CommitEventsAsync(LargeMessages("s", 3));
+
+        await Store.TrimToBytesAsync(1024 * 1024, Token);
+
+        var page = await Store.ReadAsync("t", "s", 0, 100);
+        Assert.Equal(3, page.Events.Count);
+        Assert.False(page.Gap);
+    }
+
+    [Fact]
+    public async Task TrimToBytesAsync_NewestAloneLargerThanTheBytes_NewestKept()
+    {
+        await Store.CommitEventsAsync(LargeMessages("s", 3));
+
+        await Store.TrimToBytesAsync(1_000, Token);
+
+        var page = await Store.ReadAsync("t", "s", 0, 100);
+        Assert.Equal([3L], page.Events.Select(e => e.EventId));
+        Assert.True(page.Gap);
+    }
+
+    private static SessionEvent[] LargeMessages(string session, int count) =>
+        [.. Enumerable.Range(1, count).Select(i => (SessionEvent)new MessageReceived("t", session, i, T0, new Message { From = Jid.Parse("bob@example.net/x"), Id = $"m{i}", Body = new string('x', 5_000) }))];
+
+    [Fact]
     public async Task TrimAsync_AtExactlyTheCount_KeepsAll()
     {
         await Store.CommitEventsAsync(Events("t", "s", 1, 5));

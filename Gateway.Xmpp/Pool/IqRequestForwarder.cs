@@ -10,13 +10,20 @@ namespace Gateway.Xmpp.Pool;
 /// <summary>
 /// IQ requests no part of the library answers go to the application: published as <see cref="IqRequestReceived"/>,
 /// answered with <see cref="TryAnswer"/>. RFC 6120 §8.2.3 requires an answer, so after the timeout the gateway
-/// answers <c>service-unavailable</c> itself. How many wait at once is bounded by the connection's
-/// <see cref="XmppClientOptions.MaxConcurrentIqRequests"/>.
+/// answers <c>service-unavailable</c> itself. At most <see cref="MaxPending"/> wait at once
+/// (<see cref="SessionPoolOptions.MaxPendingIqRequests"/>); beyond it a request is answered <c>resource-constraint</c>
+/// at once, and the connection's own handlers (ping, disco) keep slots of <see cref="XmppClientOptions.MaxConcurrentIqRequests"/>.
 /// </summary>
-internal sealed class IqRequestForwarder(SessionJournal journal, TimeSpan answerTimeout, TimeProvider time, ILogger logger) : IConnectionFeature
+internal sealed class IqRequestForwarder(SessionJournal journal, TimeSpan answerTimeout, TimeProvider time, ILogger logger, int maxPending = int.MaxValue) : IConnectionFeature
 {
     // Per session and rarely more than a few entries: one lock and a few buckets, not a lock per core and 31 buckets.
     private readonly ConcurrentDictionary<string, PendingIqRequest> _pending = new(concurrencyLevel: 1, capacity: 2, StringComparer.Ordinal);
+
+    /// <summary>Places taken by forwarded requests not yet answered.</summary>
+    private int _waiting;
+
+    /// <summary>Forwarded requests that may wait for their answer at once.</summary>
+    public int MaxPending => maxPending;
 
     public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
@@ -39,6 +46,16 @@ internal sealed class IqRequestForwarder(SessionJournal journal, TimeSpan answer
         if (request.Id is null || !_pending.TryAdd(request.Id, pending))
         {
             throw new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ServiceUnavailable));
+        }
+
+        if (Interlocked.Increment(ref _waiting) > maxPending)
+        {
+            Interlocked.Decrement(ref _waiting);
+            _pending.TryRemove(new KeyValuePair<string, PendingIqRequest>(request.Id, pending));
+
+            // RFC 6120 §8.3.3.18: resource-constraint (type wait) when the entity lacks the resources to answer now;
+            // the requester may retry later, and a slow API client cannot make requests pile up without bound.
+            throw new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ResourceConstraint));
         }
 
         try
@@ -64,6 +81,7 @@ internal sealed class IqRequestForwarder(SessionJournal journal, TimeSpan answer
         finally
         {
             _pending.TryRemove(new KeyValuePair<string, PendingIqRequest>(request.Id, pending));
+            Interlocked.Decrement(ref _waiting);
         }
     }
 

@@ -48,7 +48,8 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="archiveCursor">Where the journal says a restored session's archive stands; null for a new one.</param>
     /// <param name="restored">Restored from an earlier process: its first connection catches up from the archive.</param>
     /// <param name="journaled">What the journal can be asked (a message's last status, whether a received message is journaled); null when there is no journal to ask.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null)
+    /// <param name="budget">The tenant's bytes for queued and unacknowledged stanzas, shared by its sessions; null for no limit.</param>
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null)
     {
         Tenant = tenant;
         Id = id;
@@ -80,12 +81,12 @@ internal sealed class ManagedSession : IManagedSession
             loggerFactory,
             time,
             $"{tenant}/{id}");
-        _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger);
+        _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
         _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed);
-        _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger);
+        _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger, options.MaxPendingIqRequests);
 
         // Order matters on each new connection: handlers and the archive's filter before anything can arrive for them;
         // presence (which makes the server deliver what waited offline) after them; the sender starts with the rest.
@@ -367,7 +368,16 @@ internal sealed class ManagedSession : IManagedSession
         SoftwareName = options.SoftwareName,
         RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,
+        MaxStanzaBytes = options.MaxStanzaBytes,
+        InboundQuota = new InboundQuota { StanzasPerSecond = options.InboundStanzasPerSecond, BytesPerSecond = options.InboundBytesPerSecond },
+
+        // Forwarded requests can wait for an API client for seconds; the connection's own handlers (ping, disco,
+        // version) keep places of their own beyond them.
+        MaxConcurrentIqRequests = options.MaxPendingIqRequests + BuiltInIqRequests,
     };
+
+    /// <summary>IQ requests the connection's own handlers may run at once besides the forwarded ones.</summary>
+    private const int BuiltInIqRequests = 16;
 
     /// <summary>XEP-0184 receipts and XEP-0333 markers are answered and read here: announced in disco#info on every connection.</summary>
     private sealed class DeliveryFeatures : IConnectionFeature

@@ -9,9 +9,30 @@ public sealed class OutboundQueueFullException : XmppException
         RetryAfter = retryAfter;
     }
 
+    private OutboundQueueFullException(string message, TimeSpan retryAfter)
+        : base(message)
+    {
+        RetryAfter = retryAfter;
+    }
+
     public TimeSpan RetryAfter { get; }
 
     public override bool IsTransient => true;
+
+    /// <summary>The tenant's sessions together hold as many queued and unacknowledged bytes as they may.</summary>
+    internal static OutboundQueueFullException TenantBudget(string tenant, long budget, TimeSpan retryAfter) =>
+        new($"The sessions of tenant '{tenant}' hold their maximum of {budget} bytes of queued and unacknowledged stanzas; retry after {Math.Max(1, retryAfter.TotalSeconds):0} s or raise Gateway:Pool:MaxQueuedBytesPerTenant.", retryAfter);
+}
+
+/// <summary>A stanza to send is larger than a server accepts: refused before it is queued (it would end the stream).</summary>
+public sealed class StanzaTooLargeException(int size, int maxBytes)
+    : XmppException($"The stanza is {size} bytes of XML; the most a session sends is {maxBytes} (Gateway:Pool:MaxStanzaBytes).")
+{
+    public int Size { get; } = size;
+
+    public int MaxBytes { get; } = maxBytes;
+
+    public override bool IsTransient => false;
 }
 
 /// <summary>The session cannot take this request now: it is stopped or failed, or lacks a needed feature.</summary>

@@ -36,6 +36,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// N sessions cost O(N²). Guarded by _admission; changed with every add to and removal from _sessions.
     /// </summary>
     private readonly Dictionary<string, int> _perTenant = new(StringComparer.Ordinal);
+
+    /// <summary>Each tenant's bytes of queued and unacknowledged stanzas (<see cref="SessionPoolOptions.MaxQueuedBytesPerTenant"/>); kept while the pool lives.</summary>
+    private readonly ConcurrentDictionary<string, ByteBudget> _budgets = new(StringComparer.Ordinal);
     private long _droppedEvents;
     private volatile bool _running;
     private int _disposed;
@@ -77,7 +80,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id));
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant));
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 CountTenant(stored.Tenant, +1);
@@ -136,7 +139,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id));
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant));
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -177,6 +180,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             throw;
         }
     }
+
+    private ByteBudget BudgetOf(string tenant) => _budgets.GetOrAdd(tenant, static (_, capacity) => new ByteBudget(capacity), _options.MaxQueuedBytesPerTenant);
 
     public IReadOnlyList<SessionInfo> List(string tenant) =>
         [.. _sessions.Where(p => p.Key.Tenant == tenant).Select(p => p.Value.Info).OrderBy(i => i.Id, StringComparer.Ordinal)];

@@ -16,6 +16,36 @@ public sealed record SessionPoolOptions
     /// <summary>Stanzas queued per session while offline or behind; beyond it sends are refused with a retry hint.</summary>
     public int OutboundQueueCapacity { get; init; } = 1_000;
 
+    /// <summary>
+    /// Bytes of serialised stanzas one tenant's sessions may hold queued or in the outbox (accepted, not yet acknowledged
+    /// by the server), all sessions together; beyond it sends are refused with a retry hint (429). A stanza larger than the
+    /// whole budget is always refused. Default 64 MiB.
+    /// </summary>
+    public long MaxQueuedBytesPerTenant { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The largest stanza a session reads from its server or accepts to send, in bytes of XML. A larger incoming one
+    /// ends the stream with <c>policy-violation</c>; a larger send is refused (413). Default 256 KiB, Prosody's default
+    /// c2s limit (<c>c2s_stanza_size_limit</c>): a server with a lower limit closes the stream on a larger stanza.
+    /// </summary>
+    public int MaxStanzaBytes { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// Stanzas per second one session reads from its server; beyond it the session stops reading the socket until the
+    /// quota refills (TCP back-pressure, nothing dropped). 0: no limit. Default 20,000, twice what one session of the
+    /// load tool receives; lower it to share a gateway's CPU fairly between busy accounts.
+    /// </summary>
+    public int InboundStanzasPerSecond { get; init; } = 20_000;
+
+    /// <summary>Bytes of XML per second one session reads from its server, like <see cref="InboundStanzasPerSecond"/>. 0: no limit. Default 32 MiB.</summary>
+    public long InboundBytesPerSecond { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Inbound IQ requests per session forwarded to API clients (<see cref="IqRequestReceived"/>) and not yet answered;
+    /// beyond it a request is answered <c>resource-constraint</c> at once (RFC 6120 §8.3.3.18). Default 32.
+    /// </summary>
+    public int MaxPendingIqRequests { get; init; } = 32;
+
     /// <summary>First reconnect delay; doubles each attempt up to <see cref="ReconnectMaxDelay"/>, with full jitter.</summary>
     public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -101,6 +131,11 @@ public sealed record SessionPoolOptions
         Require(OutboundQueueCapacity >= 1, nameof(OutboundQueueCapacity), "must be at least 1");
         Require(EventBufferCapacity >= 100, nameof(EventBufferCapacity), "must be at least 100");
         Require(JournalCapacity >= 16, nameof(JournalCapacity), "must be at least 16");
+        Require(MaxStanzaBytes >= 4096, nameof(MaxStanzaBytes), "must be at least 4096 bytes");
+        Require(MaxQueuedBytesPerTenant >= 4096, nameof(MaxQueuedBytesPerTenant), "must be at least 4096 bytes");
+        Require(InboundStanzasPerSecond >= 0, nameof(InboundStanzasPerSecond), "must be at least 0 (0: no limit)");
+        Require(InboundBytesPerSecond == 0 || InboundBytesPerSecond >= MaxStanzaBytes, nameof(InboundBytesPerSecond), $"must be 0 (no limit) or at least MaxStanzaBytes ({MaxStanzaBytes})");
+        Require(MaxPendingIqRequests is >= 1 and <= 10_000, nameof(MaxPendingIqRequests), "must be between 1 and 10000");
         Require(MessageStatusCapacity >= 1, nameof(MessageStatusCapacity), "must be at least 1");
         Require(ReconnectBaseDelay > TimeSpan.Zero, nameof(ReconnectBaseDelay), "must be positive");
         Require(ReconnectMaxDelay >= ReconnectBaseDelay, nameof(ReconnectMaxDelay), $"must be at least ReconnectBaseDelay ({ReconnectBaseDelay})");

@@ -45,7 +45,8 @@ namespace Gateway.Xmpp.Protocol;
 /// </remarks>
 internal sealed class XmppStreamParser
 {
-    public const int DefaultMaxStanzaBytes = 1024 * 1024;
+    /// <summary>256 KiB: Prosody's default c2s_stanza_size_limit; see <see cref="XmppClientOptions.MaxStanzaBytes"/>.</summary>
+    public const int DefaultMaxStanzaBytes = 256 * 1024;
     public const int DefaultMaxDepth = 64;
 
     /// <summary>Upper bound of the XML declaration and of the stream open tag, each.</summary>

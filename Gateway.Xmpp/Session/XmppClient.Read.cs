@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Session;
 using Gateway.Xmpp.StreamManagement;
 
 namespace Gateway.Xmpp;
@@ -20,13 +21,22 @@ public sealed partial class XmppClient
                 await DispatchAsync(early, countsForAck: false).ConfigureAwait(false);
             }
 
+            var throttle = _options.InboundQuota is { IsLimited: true } quota ? new InboundThrottle(quota, TimeProvider.System) : null;
             while (true)
             {
+                var before = _transport.BytesRead;
                 var streamEvent = await _transport.ReadEventAsync(_lifetime.Token).ConfigureAwait(false);
                 switch (streamEvent)
                 {
                     case StreamElementEvent { Element: var element }:
                         await DispatchAsync(element, countsForAck: true).ConfigureAwait(false);
+                        if (throttle?.Take(_transport.BytesRead - before) is { } pause && pause > TimeSpan.Zero)
+                        {
+                            // Over the inbound quota: stop reading the socket for a while. The kernel's buffers fill and
+                            // TCP flow control holds the server back; nothing is dropped (XEP-0198 'h' is unaffected).
+                            await Task.Delay(pause, _lifetime.Token).ConfigureAwait(false);
+                        }
+
                         break;
                     case StreamEndEvent:
                         _serverClosed.TrySetResult();

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Xmpp.Protocol;
 
 namespace Gateway.Xmpp;
 
@@ -110,8 +111,12 @@ public sealed record XmppClientOptions
     /// <summary>How long a graceful close waits for the server's closing tag (RFC 6120 §4.4).</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>A larger incoming element ends the stream with <c>policy-violation</c> instead of growing memory.</summary>
-    public int MaxStanzaBytes { get; init; } = 1024 * 1024;
+    /// <summary>
+    /// A larger incoming element ends the stream with <c>policy-violation</c> (RFC 6120 §4.9.3.12) instead of growing
+    /// memory. Default 256 KiB: what Prosody accepts from a client by default (<c>c2s_stanza_size_limit</c>), so no
+    /// well-behaved server sends more, and a flood of large stanzas costs at most this much per connection.
+    /// </summary>
+    public int MaxStanzaBytes { get; init; } = XmppStreamParser.DefaultMaxStanzaBytes;
 
     /// <summary>Incoming stanzas buffered for the consumer before the reader waits (TCP back-pressure).</summary>
     public int IncomingQueueCapacity { get; init; } = 1_000;
@@ -129,6 +134,12 @@ public sealed record XmppClientOptions
     /// (RFC 6120 §8.3.3.18) instead of queueing work without bound.
     /// </summary>
     public int MaxConcurrentIqRequests { get; init; } = 64;
+
+    /// <summary>
+    /// How fast the connection reads from the server (stanzas and bytes per second). Beyond it reading pauses, so TCP
+    /// flow control holds the server back and nothing is dropped. Null (the default) reads as fast as the consumer takes.
+    /// </summary>
+    public InboundQuota? InboundQuota { get; init; }
 
     /// <summary>XEP-0092: the software name answered to <c>jabber:iq:version</c>.</summary>
     public string SoftwareName { get; init; } = "Gateway.Xmpp";
@@ -191,6 +202,11 @@ public sealed record XmppClientOptions
         if (!Enum.IsDefined(RespondTo))
         {
             throw new ArgumentException($"XmppClientOptions.RespondTo must be Subscribed or Anyone, not {RespondTo}.", nameof(RespondTo));
+        }
+
+        if (InboundQuota is { } quota && (quota.StanzasPerSecond < 0 || quota.BytesPerSecond < 0 || quota.Burst <= TimeSpan.Zero))
+        {
+            throw new ArgumentException($"XmppClientOptions.InboundQuota needs rates of at least 0 (0: no limit) and a positive Burst, not {quota}.", nameof(InboundQuota));
         }
 
         foreach (var (name, value) in new[] { (nameof(ConnectTimeout), ConnectTimeout), (nameof(IqTimeout), IqTimeout), (nameof(CloseTimeout), CloseTimeout) })

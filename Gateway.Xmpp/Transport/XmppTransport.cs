@@ -47,6 +47,9 @@ internal sealed class XmppTransport : IAsyncDisposable
     public System.Security.Cryptography.X509Certificates.X509Certificate2? RemoteCertificate =>
         (_stream as SslStream)?.RemoteCertificate as System.Security.Cryptography.X509Certificates.X509Certificate2;
 
+    /// <summary>Bytes the parser has consumed on this connection: the difference around a read is the element's size.</summary>
+    public long BytesRead { get; private set; }
+
     public XmppEndpoint? Endpoint { get; private init; }
 
     /// <summary>The serializer for this connection; use only inside <see cref="WriteAsync"/>'s lock via <see cref="SendAsync(Func{StanzaSerializer, ReadOnlyMemory{byte}}, CancellationToken)"/>.</summary>
@@ -157,6 +160,7 @@ internal sealed class XmppTransport : IAsyncDisposable
                 throw;
             }
 
+            BytesRead += reader.Consumed;
             if (produced)
             {
                 _reader.AdvanceTo(reader.Position);

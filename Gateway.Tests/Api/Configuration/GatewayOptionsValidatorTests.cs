@@ -56,6 +56,11 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Pool:ScramMinIterations", o => o.Pool = o.Pool with { ScramMinIterations = 0 } },
         { "Gateway:Pool:ScramMaxIterations", o => o.Pool = o.Pool with { ScramMaxIterations = 1000 } },
         { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.FromDays(2) } },
+        { "Gateway:Pool:MaxStanzaBytes", o => o.Pool = o.Pool with { MaxStanzaBytes = 1_000 } },
+        { "Gateway:Pool:MaxQueuedBytesPerTenant", o => o.Pool = o.Pool with { MaxQueuedBytesPerTenant = 0 } },
+        { "Gateway:Pool:InboundStanzasPerSecond", o => o.Pool = o.Pool with { InboundStanzasPerSecond = -1 } },
+        { "Gateway:Pool:InboundBytesPerSecond", o => o.Pool = o.Pool with { InboundBytesPerSecond = 1_000 } },
+        { "Gateway:Pool:MaxPendingIqRequests", o => o.Pool = o.Pool with { MaxPendingIqRequests = 0 } },
         { "Gateway:Pool:TrustedCertificatePaths:0", o => o.TrustedCertificatePaths.Add("/nonexistent/cert.pem") },
     };
 

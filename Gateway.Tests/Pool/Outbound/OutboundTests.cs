@@ -140,6 +140,53 @@ public sealed class OutboundTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Accept_TenantByteBudgetSpent_RefusedSynchronouslyAcrossSessionsUntilAcknowledged()
+    {
+        var size = Gateway.Xmpp.Protocol.StanzaSerializer.ToBytes(Chat("a0")).Length;
+        var budget = new ByteBudget((2 * size) + (size / 2));
+        var first = Queue("s1", budget);
+        var second = Queue("s2", budget);
+        await first.AcceptAsync(Chat("a0"), false, true, Unavailable, Token).WaitAsync(Token);
+        await second.AcceptAsync(Chat("b0"), false, true, Unavailable, Token).WaitAsync(Token);
+
+        // The tenant's two sessions together spent it: a third send, to either, is refused by the call itself.
+        var refused = Assert.Throws<OutboundQueueFullException>(() => { _ = first.AcceptAsync(Chat("a1"), false, true, Unavailable, Token); });
+        Assert.Throws<OutboundQueueFullException>(() => { _ = second.AcceptAsync(Chat("b1"), false, true, Unavailable, Token); });
+        Assert.Contains("Gateway:Pool:MaxQueuedBytesPerTenant", refused.Message, StringComparison.Ordinal);
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+        Assert.Equal(2 * size, budget.Used);
+
+        // Written, the stanza still holds its bytes (it is in the outbox); acknowledged, it gives them back.
+        var connection = new FakeConnection();
+        using var context = new ConnectionContext(connection, 1);
+        var run = new OutboundSender(first, TimeSpan.FromSeconds(1), "t", "s1", NullLogger.Instance).RunAsync(context, Token);
+        await WaitUntilAsync(() => connection.Written.Count() == 1);
+        Assert.Equal(2 * size, budget.Used);
+        connection.Acknowledge(1);
+        await WaitUntilAsync(() => budget.Used == size);
+        await first.AcceptAsync(Chat("a2"), false, true, Unavailable, Token).WaitAsync(Token);
+
+        connection.End();
+        await run.WaitAsync(Token);
+    }
+
+    [Fact]
+    public void Accept_StanzaLargerThanMaxStanzaBytes_RefusedSynchronouslyAndNeverStored()
+    {
+        var large = Chat("big") with { Body = new string('x', 5_000) };
+
+        var refused = Assert.Throws<StanzaTooLargeException>(() => { _ = Queue("s1", budget: null, maxStanzaBytes: 4_096).AcceptAsync(large, false, true, Unavailable, Token); });
+
+        Assert.Equal(4_096, refused.MaxBytes);
+        Assert.True(refused.Size > 5_000);
+        Assert.Null(_delivery.Get("big"));
+        Assert.Empty(_kit.Commits);
+    }
+
+    private OutboundQueue Queue(string session, ByteBudget? budget, int maxStanzaBytes = 256 * 1024) =>
+        new("t", session, new SessionPoolOptions { OutboundQueueCapacity = 100, MaxStanzaBytes = maxStanzaBytes }, _kit.Journal.Open("t", session, 0), _delivery, durable: true, () => null, () => TimeSpan.FromSeconds(1), TimeProvider.System, NullLogger.Instance, budget);
+
+    [Fact]
     public async Task Drain_KeepForRestart_StaysInOutboxWithoutStatusChange()
     {
         _kit.Hold = null;

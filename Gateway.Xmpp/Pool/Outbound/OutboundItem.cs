@@ -13,6 +13,14 @@ internal sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked
     /// <summary>The stanza serialised once when it was accepted (for the outbox and the wire); empty when it was not.</summary>
     public ReadOnlyMemory<byte> Serialized { get; init; }
 
+    /// <summary>Bytes reserved in the tenant's <see cref="ByteBudget"/> for it; 0 when none were.</summary>
+    public long BudgetBytes { get; init; }
+
+    private int _budgetReleased;
+
+    /// <summary>True the first time only, when it holds bytes of the budget: the caller releases them.</summary>
+    public bool TryReleaseBudget() => BudgetBytes > 0 && Interlocked.Exchange(ref _budgetReleased, 1) == 0;
+
     /// <summary>Completes when written: with the acknowledgement task under XEP-0198, else null.</summary>
     public TaskCompletionSource<Task?> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -24,6 +24,7 @@ internal sealed class OutboundQueue
     private readonly Func<TimeSpan> _retryAfter;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ByteBudget? _budget;
     private readonly Channel<OutboundItem> _items = Channel.CreateUnbounded<OutboundItem>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Sends enter the queue in the order they were admitted, whatever order their store writes finish in.</summary>
@@ -49,8 +50,9 @@ internal sealed class OutboundQueue
 
     private const int ReplyCapacity = 1_024;
 
-    public OutboundQueue(string tenant, string sessionId, SessionPoolOptions options, SessionJournal journal, DeliveryTracker delivery, bool durable, Func<string?> archivePosition, Func<TimeSpan> retryAfter, TimeProvider time, ILogger logger)
+    public OutboundQueue(string tenant, string sessionId, SessionPoolOptions options, SessionJournal journal, DeliveryTracker delivery, bool durable, Func<string?> archivePosition, Func<TimeSpan> retryAfter, TimeProvider time, ILogger logger, ByteBudget? budget = null)
     {
+        _budget = budget;
         _tenant = tenant;
         _sessionId = sessionId;
         _options = options;
@@ -90,13 +92,27 @@ internal sealed class OutboundQueue
 
         // Refused synchronously, not as a faulted task: an idempotent send remembers the task it gets, and a refusal
         // that sent nothing must not be remembered (its retry has to try again).
+        if (serialized.Length > _options.MaxStanzaBytes)
+        {
+            // A server ends the stream on a stanza over its limit (RFC 6120 §4.9.3.12 policy-violation, Prosody's
+            // c2s_stanza_size_limit): refused here, it costs the caller a 413 instead of the session a reconnect.
+            throw new StanzaTooLargeException(serialized.Length, _options.MaxStanzaBytes);
+        }
+
         if (Interlocked.Increment(ref _queued) > _options.OutboundQueueCapacity)
         {
             Interlocked.Decrement(ref _queued);
             throw new OutboundQueueFullException(_sessionId, _options.OutboundQueueCapacity, _retryAfter());
         }
 
-        return AcceptAdmittedAsync(new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized }, unavailable, cancellationToken);
+        if (_budget is not null && !_budget.TryReserve(serialized.Length))
+        {
+            Interlocked.Decrement(ref _queued);
+            throw OutboundQueueFullException.TenantBudget(_tenant, _budget.Capacity, _retryAfter());
+        }
+
+        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized, BudgetBytes = _budget is null ? 0 : serialized.Length };
+        return AcceptAdmittedAsync(item, unavailable, cancellationToken);
     }
 
     /// <summary>The rest of <see cref="AcceptAsync"/>, once admitted (counted in <see cref="_queued"/>).</summary>
@@ -113,6 +129,7 @@ internal sealed class OutboundQueue
         catch
         {
             Interlocked.Decrement(ref _queued);
+            ReleaseBudget(item);
             await _order.FinishAsync(ticket, null, _enqueue).ConfigureAwait(false);
             throw;
         }
@@ -126,7 +143,7 @@ internal sealed class OutboundQueue
         {
             // Only a stopped or failed session's queue refuses.
             Interlocked.Decrement(ref _queued);
-            Forget(item.Id);
+            Forget(item);
             throw unavailable();
         }
 
@@ -231,7 +248,7 @@ internal sealed class OutboundQueue
 
         if (acknowledgement is null)
         {
-            Forget(item.Id);
+            Forget(item);
         }
         else
         {
@@ -301,7 +318,7 @@ internal sealed class OutboundQueue
             return;
         }
 
-        Forget(item.Id);
+        Forget(item);
         if (item.Tracked)
         {
             await _delivery.FailedAsync(item.Id, "bad-request", reason.Message).ConfigureAwait(false);
@@ -331,10 +348,12 @@ internal sealed class OutboundQueue
             item.Written.TrySetException(reason);
             if (item.IsReply || (keep && _durable))
             {
+                // Kept in the outbox for the next process, but no longer this one's to hold.
+                ReleaseBudget(item);
                 continue;
             }
 
-            Forget(item.Id);
+            Forget(item);
             if (item.Tracked)
             {
                 await _delivery.FailedAsync(item.Id, "session-ended", reason.Message).ConfigureAwait(false);
@@ -358,7 +377,7 @@ internal sealed class OutboundQueue
 #pragma warning restore CA1031
         {
             Settled(item.Id);
-            Forget(item.Id);
+            Forget(item);
             if (item.Tracked)
             {
                 await _delivery.FailedAsync(item.Id, "session-ended", ex.Message).ConfigureAwait(false);
@@ -368,7 +387,7 @@ internal sealed class OutboundQueue
         }
 
         Settled(item.Id);
-        Forget(item.Id);
+        Forget(item);
         if (item.Tracked)
         {
             await _delivery.AckedAsync(item.Id).ConfigureAwait(false);
@@ -394,12 +413,21 @@ internal sealed class OutboundQueue
         }
     }
 
-    /// <summary>The stanza needs no resending: out of the outbox (committed with the next group commit).</summary>
-    private void Forget(string stanzaId)
+    /// <summary>The stanza needs no resending: out of the outbox (committed with the next group commit), its bytes back in the tenant's budget.</summary>
+    private void Forget(OutboundItem item)
     {
+        ReleaseBudget(item);
         if (_durable)
         {
-            _journal.RemoveFromOutbox(stanzaId);
+            _journal.RemoveFromOutbox(item.Id);
+        }
+    }
+
+    private void ReleaseBudget(OutboundItem item)
+    {
+        if (item.TryReleaseBudget())
+        {
+            _budget!.Release(item.BudgetBytes);
         }
     }
 }

@@ -33,6 +33,13 @@ public interface IEventLog
     /// <paramref name="olderThan"/>. Journal heads are kept.
     /// </summary>
     Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Drops each session's oldest events until the stored payload of those left (measured as
+    /// <see cref="ReadAsync"/> measures it) is at most <paramref name="maxBytesPerSession"/>; the newest event is kept
+    /// whatever its size. A reader asking after a dropped id is told so by <see cref="EventPage.Gap"/>. Journal heads are kept.
+    /// </summary>
+    Task TrimToBytesAsync(long maxBytesPerSession, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Where a session's journal stands.</summary>

@@ -161,6 +161,35 @@ public sealed class InMemoryPoolStore : IPoolStore
         return Task.CompletedTask;
     }
 
+    public Task TrimToBytesAsync(long maxBytesPerSession, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytesPerSession);
+        lock (_gate)
+        {
+            foreach (var journal in _journals.Values)
+            {
+                // From the newest back: the first event that no longer fits, and everything older, goes. The newest
+                // stays whatever its size, so a reader still learns where the journal stands.
+                long bytes = 0;
+                var keepFrom = journal.Events.Count;
+                while (keepFrom > 0)
+                {
+                    bytes += EncodedLength(journal.Events[keepFrom - 1]);
+                    if (bytes > maxBytesPerSession && keepFrom < journal.Events.Count)
+                    {
+                        break;
+                    }
+
+                    keepFrom--;
+                }
+
+                journal.Events.RemoveRange(0, keepFrom);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<IReadOnlyList<OutboxEntry>> LoadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
         lock (_gate)
