@@ -49,6 +49,54 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
 
     [Fact]
     [Trait("Tier", "Unit")]
+    public async Task OnConnected_AnswerHeldBack_SetUpGoesOnWithThePreviousAnswer_LateAnswerApplies()
+    {
+        // The reply can be stuck behind messages that nobody consumes until the set-up is done: waiting for it without
+        // a bound stalled a reconnect for as long as the IQ timeout (a chaos run after a server restart).
+        var trust = new StanzaIdTrust(Me, TimeSpan.FromMinutes(5), NullLogger.Instance, "t", "s", answerWait: TimeSpan.FromMilliseconds(50));
+        var announcing = new FakeConnection { AnswerIq = r => Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId])))) };
+        using (var first = new ConnectionContext(announcing, 1))
+        {
+            await trust.OnConnectedAsync(first, Token);
+        }
+
+        var heldBack = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Iq? request = null;
+        using var second = new ConnectionContext(new FakeConnection { AnswerIq = r => { request = r; return heldBack.Task; } }, 2);
+
+        await trust.OnConnectedAsync(second, Token).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Token);
+        Assert.True(trust.Trusted);
+
+        heldBack.SetResult(request!.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], ["urn:example:other"]))));
+        for (var waited = 0; trust.Trusted && waited < 10_000; waited += 10)
+        {
+            await Task.Delay(10, Token);
+        }
+
+        Assert.False(trust.Trusted);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
+    public async Task OnConnected_NoAnswerWithinIqTimeout_KeepsWhatWasLearned()
+    {
+        var trust = NewTrust();
+        var announcing = new FakeConnection { AnswerIq = r => Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId])))) };
+        using (var first = new ConnectionContext(announcing, 1))
+        {
+            await trust.OnConnectedAsync(first, Token);
+        }
+
+        using (var silent = new ConnectionContext(new FakeConnection { AnswerIq = _ => Task.FromException<Iq>(new XmppTimeoutException("disco#info", TimeSpan.FromSeconds(30))) }, 2))
+        {
+            await trust.OnConnectedAsync(silent, Token);
+        }
+
+        Assert.True(trust.Trusted);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
     public async Task OnConnected_DiscoRefused_Untrusted_ResumedStreamKeepsWhatWasLearned()
     {
         var trust = NewTrust();

@@ -7,4 +7,7 @@ internal static partial class Log
 {
     [LoggerMessage(EventId = 4351, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId}: the server does not announce urn:xmpp:sid:0 for the account; stanza-ids are ignored (no archive-id deduplication of live messages)")]
     public static partial void StanzaIdsUntrusted(ILogger logger, string tenant, string sessionId);
+
+    [LoggerMessage(EventId = 4352, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: the server has not yet said whether it stamps stanza-ids; the connection goes on trusting them: {Trusted} (the previous answer) until it does")]
+    public static partial void StanzaIdAnswerLate(ILogger logger, string tenant, string sessionId, bool trusted);
 }

@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Protocol;
+using Gateway.Xmpp.Session;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool;
@@ -21,12 +22,18 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     private readonly string _tenant;
     private readonly string _sessionId;
     private readonly TimeSpan _iqTimeout;
+    private readonly TimeSpan _answerWait;
     private volatile bool _trusted;
+    private int _generation;
 
-    public StanzaIdTrust(Jid account, TimeSpan iqTimeout, ILogger logger, string tenant, string sessionId)
+    /// <summary>How long a new connection's set-up waits for the server's answer before it goes on without it.</summary>
+    internal static readonly TimeSpan DefaultAnswerWait = TimeSpan.FromSeconds(2);
+
+    public StanzaIdTrust(Jid account, TimeSpan iqTimeout, ILogger logger, string tenant, string sessionId, TimeSpan? answerWait = null)
     {
         Account = account.Bare;
         _iqTimeout = iqTimeout;
+        _answerWait = answerWait ?? DefaultAnswerWait;
         _logger = logger;
         _tenant = tenant;
         _sessionId = sessionId;
@@ -55,18 +62,59 @@ internal sealed class StanzaIdTrust : IConnectionFeature
             return;
         }
 
-        _trusted = false;
+        // The set-up of the connection waits for the answer only briefly: what arrives before it is read by the same
+        // loop, and until the features after this one start consuming, a stream that delivers many messages first
+        // (a resumed backlog, messages to the full JID) can hold the reply back behind them. Meanwhile the previous
+        // stream's answer stands (a server does not usually change what it announces between connections); a late
+        // answer still applies, unless a newer connection has asked since.
+        var generation = Interlocked.Increment(ref _generation);
+        var answer = AskAsync(context.Connection, cancellationToken);
         try
         {
-            var reply = await context.Connection.SendIqAsync(new Iq { Type = IqType.Get, To = Account, Payload = [new XElement(DiscoFeature.InfoQueryName)] }, _iqTimeout, cancellationToken).ConfigureAwait(false);
-            _trusted = reply.Query is { } query && query.Name == DiscoFeature.InfoQueryName && DiscoFeature.Parse(query).Supports(Ns.StanzaId);
+            Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), generation);
+            return;
         }
-        catch (Exception ex) when (ex is StanzaErrorException or XmppTimeoutException)
+        catch (TimeoutException)
         {
-            // No answer is no announcement.
         }
 
-        if (!_trusted)
+        Log.StanzaIdAnswerLate(_logger, _tenant, _sessionId, _trusted);
+        _ = ApplyWhenAnsweredAsync(answer, generation);
+    }
+
+    /// <summary>Whether the server announces <c>urn:xmpp:sid:0</c>; null when the connection ended before it said.</summary>
+    private async Task<bool?> AskAsync(IXmppConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await connection.SendIqAsync(new Iq { Type = IqType.Get, To = Account, Payload = [new XElement(DiscoFeature.InfoQueryName)] }, _iqTimeout, cancellationToken).ConfigureAwait(false);
+            return reply.Query is { } query && query.Name == DiscoFeature.InfoQueryName && DiscoFeature.Parse(query).Supports(Ns.StanzaId);
+        }
+        catch (StanzaErrorException)
+        {
+            // A refused query is no announcement.
+            return false;
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+            // No answer in time (a busy stream can hold it back beyond the IQ timeout) or no connection: nothing was
+            // said, so what is known stays. Taking silence for "no" would turn deduplication off in exactly the
+            // reconnects that redeliver the most.
+            return null;
+        }
+    }
+
+    private async Task ApplyWhenAnsweredAsync(Task<bool?> answer, int generation) => Apply(await answer.ConfigureAwait(false), generation);
+
+    private void Apply(bool? announced, int generation)
+    {
+        if (announced is not { } trusted || Volatile.Read(ref _generation) != generation)
+        {
+            return;
+        }
+
+        _trusted = trusted;
+        if (!trusted)
         {
             Log.StanzaIdsUntrusted(_logger, _tenant, _sessionId);
         }
