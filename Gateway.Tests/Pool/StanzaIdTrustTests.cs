@@ -78,6 +78,22 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
 
     [Fact]
     [Trait("Tier", "Unit")]
+    public async Task Restored_TrustedBefore_StandsUntilTheServerAnswers()
+    {
+        // A restored session's first stream: Prosody redelivers what it moved offline at once, before a slow answer.
+        var trust = new StanzaIdTrust(Me, TimeSpan.FromMinutes(5), NullLogger.Instance, "t", "s", answerWait: TimeSpan.FromMilliseconds(50), trustedBefore: true);
+        Assert.Equal("arc-1", trust.ArchiveIdOf(Stamped("arc-1")));
+
+        var heldBack = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var first = new ConnectionContext(new FakeConnection { AnswerIq = _ => heldBack.Task }, 1);
+        await trust.OnConnectedAsync(first, Token).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Token);
+
+        Assert.True(trust.Trusted);
+        heldBack.SetCanceled(Token);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
     public async Task OnConnected_NoAnswerWithinIqTimeout_KeepsWhatWasLearned()
     {
         var trust = NewTrust();

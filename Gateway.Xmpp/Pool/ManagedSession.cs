@@ -61,7 +61,7 @@ internal sealed class ManagedSession : IManagedSession
         _logger = loggerFactory.CreateLogger<SessionPool>();
         _idempotency = new IdempotencyWindow<Task<SendReceipt>>(options.IdempotencyWindow, options.MessageStatusCapacity, time);
         _delivery = new DeliveryTracker(new MessageStatusTracker(options.MessageStatusCapacity, time), journal, time, journaled?.Status);
-        _stanzaIds = new StanzaIdTrust(spec.Jid, options.IqTimeout, _logger, tenant, id);
+        _stanzaIds = new StanzaIdTrust(spec.Jid, options.IqTimeout, _logger, tenant, id, trustedBefore: archiveCursor is not null);
         _deduplicator = new InboundDeduplicator(spec.Jid, stanzaIds: _stanzaIds);
         var queries = new ArchiveQueries(spec.Jid);
         _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time, journaled?.ReceivedArchiveId), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);

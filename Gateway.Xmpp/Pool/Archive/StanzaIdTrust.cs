@@ -29,9 +29,21 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <summary>How long a new connection's set-up waits for the server's answer before it goes on without it.</summary>
     internal static readonly TimeSpan DefaultAnswerWait = TimeSpan.FromSeconds(2);
 
-    public StanzaIdTrust(Jid account, TimeSpan iqTimeout, ILogger logger, string tenant, string sessionId, TimeSpan? answerWait = null)
+    /// <param name="account">The account whose stanza-ids are archive ids.</param>
+    /// <param name="iqTimeout">How long the disco#info query may take.</param>
+    /// <param name="logger">Where the answer is logged.</param>
+    /// <param name="tenant">The session's tenant, for the log.</param>
+    /// <param name="sessionId">The session's id, for the log.</param>
+    /// <param name="answerWait">How long a new connection's set-up waits for the answer (<see cref="DefaultAnswerWait"/>).</param>
+    /// <param name="trustedBefore">
+    /// What an earlier process learned (a restored session whose journal holds an archive cursor had its stanza-ids
+    /// trusted): it stands until this process hears the server's answer, so the redelivery right after a restart is
+    /// deduplicated even when that answer is slow.
+    /// </param>
+    public StanzaIdTrust(Jid account, TimeSpan iqTimeout, ILogger logger, string tenant, string sessionId, TimeSpan? answerWait = null, bool trustedBefore = false)
     {
         Account = account.Bare;
+        _trusted = trustedBefore;
         _iqTimeout = iqTimeout;
         _answerWait = answerWait ?? DefaultAnswerWait;
         _logger = logger;
