@@ -40,7 +40,7 @@ public sealed class EjabberdServer : IAsyncDisposable
 
     private readonly EjabberdServerOptions _options;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly Queue<string> _consoleTail = new(); // last lines of stdout+stderr, guarded by itself
+    private readonly ConsoleTail _consoleTail = new(DiagnosticLines);
     private readonly HttpClient _api;
     private Process? _process;
     private bool _disposed;
@@ -160,7 +160,7 @@ public sealed class EjabberdServer : IAsyncDisposable
             if (_process is not { } process)
                 return;
             if (!process.HasExited && !LocalProcesses.SendSigterm(process.Id))
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.StopTimeout);
             try
@@ -169,7 +169,7 @@ public sealed class EjabberdServer : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
                 await process.WaitForExitAsync(cancellationToken);
             }
             ReleaseProcess();
@@ -208,7 +208,7 @@ public sealed class EjabberdServer : IAsyncDisposable
             _disposed = true;
             if (_process is { } process)
             {
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
                 await process.WaitForExitAsync();
                 ReleaseProcess();
             }
@@ -247,8 +247,8 @@ public sealed class EjabberdServer : IAsyncDisposable
             startInfo.ArgumentList.Add(argument);
 
         var process = new Process { StartInfo = startInfo };
-        process.OutputDataReceived += OnConsoleLine;
-        process.ErrorDataReceived += OnConsoleLine;
+        process.OutputDataReceived += _consoleTail.OnLine;
+        process.ErrorDataReceived += _consoleTail.OnLine;
         try
         {
             process.Start();
@@ -269,7 +269,7 @@ public sealed class EjabberdServer : IAsyncDisposable
         }
         catch
         {
-            KillProcess(process);
+            LocalProcesses.KillTree(process);
             await process.WaitForExitAsync(CancellationToken.None);
             ReleaseProcess();
             throw;
@@ -384,8 +384,8 @@ public sealed class EjabberdServer : IAsyncDisposable
         if (_process is { } process)
         {
             LastExitCode = process.ExitCode;
-            process.OutputDataReceived -= OnConsoleLine;
-            process.ErrorDataReceived -= OnConsoleLine;
+            process.OutputDataReceived -= _consoleTail.OnLine;
+            process.ErrorDataReceived -= _consoleTail.OnLine;
             process.Dispose();
         }
         _process = null;
@@ -397,7 +397,7 @@ public sealed class EjabberdServer : IAsyncDisposable
         try
         {
             if (_process is { } process)
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
         }
         catch (InvalidOperationException)
         {
@@ -405,37 +405,9 @@ public sealed class EjabberdServer : IAsyncDisposable
         }
     }
 
-    private static void KillProcess(Process process)
-    {
-        try
-        {
-            // The tree: beam.smp has port programs (erl_child_setup, ejabberd's helpers) as children.
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the check and the kill.
-        }
-    }
-
-    private void OnConsoleLine(object sender, DataReceivedEventArgs e)
-    {
-        if (e.Data is null)
-            return;
-        lock (_consoleTail)
-        {
-            _consoleTail.Enqueue(e.Data);
-            while (_consoleTail.Count > DiagnosticLines)
-                _consoleTail.Dequeue();
-        }
-    }
-
     private InvalidOperationException Failure(string what, Exception? inner = null)
     {
-        string console;
-        lock (_consoleTail)
-            console = string.Join('\n', _consoleTail);
+        var console = _consoleTail.ToString();
         return new InvalidOperationException(
             $"ejabberd ({ConfigPath}) {what}.\n" +
             $"--- last {DiagnosticLines} lines of {LogPath} ---\n{ReadLogTail()}\n" +

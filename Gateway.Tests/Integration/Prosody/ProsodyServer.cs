@@ -30,7 +30,7 @@ public sealed class ProsodyServer : IAsyncDisposable
     private readonly ProsodyServerOptions _options;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private readonly SemaphoreSlim _prosodyctl = new(1, 1); // account creation is serialized, see CreateAccountAsync
-    private readonly Queue<string> _consoleTail = new();    // last lines of stdout+stderr, guarded by itself
+    private readonly ConsoleTail _consoleTail = new(DiagnosticLines);
     private Process? _process;
     private bool _disposed;
 
@@ -315,7 +315,7 @@ public sealed class ProsodyServer : IAsyncDisposable
             _disposed = true;
             if (_process is not null)
             {
-                KillProcess(_process);
+                LocalProcesses.KillTree(_process);
                 await _process.WaitForExitAsync();
                 ReleaseProcess();
             }
@@ -333,8 +333,7 @@ public sealed class ProsodyServer : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         var logOffset = File.Exists(LogPath) ? new FileInfo(LogPath).Length : 0;
-        lock (_consoleTail)
-            _consoleTail.Clear();
+        _consoleTail.Clear();
 
         var startInfo = new ProcessStartInfo("prosody")
         {
@@ -349,8 +348,8 @@ public sealed class ProsodyServer : IAsyncDisposable
         startInfo.ArgumentList.Add(ConfigPath);
 
         var process = new Process { StartInfo = startInfo };
-        process.OutputDataReceived += OnConsoleLine;
-        process.ErrorDataReceived += OnConsoleLine;
+        process.OutputDataReceived += _consoleTail.OnLine;
+        process.ErrorDataReceived += _consoleTail.OnLine;
         try
         {
             process.Start();
@@ -375,7 +374,7 @@ public sealed class ProsodyServer : IAsyncDisposable
         }
         catch
         {
-            KillProcess(process);
+            LocalProcesses.KillTree(process);
             await process.WaitForExitAsync(CancellationToken.None);
             ReleaseProcess();
             throw;
@@ -441,7 +440,7 @@ public sealed class ProsodyServer : IAsyncDisposable
         {
             // Graceful first so Prosody flushes storage and removes its pidfile, like a real restart.
             if (!LocalProcesses.SendSigterm(process.Id))
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.StopTimeout);
             try
@@ -450,7 +449,7 @@ public sealed class ProsodyServer : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
                 await process.WaitForExitAsync(cancellationToken);
             }
         }
@@ -466,8 +465,8 @@ public sealed class ProsodyServer : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit -= OnHostExit;
         if (_process is { } process)
         {
-            process.OutputDataReceived -= OnConsoleLine;
-            process.ErrorDataReceived -= OnConsoleLine;
+            process.OutputDataReceived -= _consoleTail.OnLine;
+            process.ErrorDataReceived -= _consoleTail.OnLine;
             process.Dispose();
         }
         _process = null;
@@ -479,7 +478,7 @@ public sealed class ProsodyServer : IAsyncDisposable
         try
         {
             if (_process is { } process)
-                KillProcess(process);
+                LocalProcesses.KillTree(process);
         }
         catch (InvalidOperationException)
         {
@@ -487,36 +486,9 @@ public sealed class ProsodyServer : IAsyncDisposable
         }
     }
 
-    private static void KillProcess(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited between the check and the kill.
-        }
-    }
-
-    private void OnConsoleLine(object sender, DataReceivedEventArgs e)
-    {
-        if (e.Data is null)
-            return;
-        lock (_consoleTail)
-        {
-            _consoleTail.Enqueue(e.Data);
-            while (_consoleTail.Count > DiagnosticLines)
-                _consoleTail.Dequeue();
-        }
-    }
-
     private InvalidOperationException Failure(string what, Exception? inner = null)
     {
-        string console;
-        lock (_consoleTail)
-            console = string.Join('\n', _consoleTail);
+        var console = _consoleTail.ToString();
         return new InvalidOperationException(
             $"Prosody ({ConfigPath}) {what}.\n" +
             $"--- last {DiagnosticLines} lines of {LogPath} ---\n{ReadLogTail(DiagnosticLines)}\n" +
@@ -577,7 +549,7 @@ public sealed class ProsodyServer : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            KillProcess(process);
+            LocalProcesses.KillTree(process);
             throw;
         }
     }
