@@ -181,21 +181,8 @@ public sealed class EjabberdServer : IAsyncDisposable
     }
 
     /// <summary>The last <paramref name="lines"/> lines of ejabberd's log file (empty if there is none yet).</summary>
-    public string ReadLogTail(int lines = DiagnosticLines)
-    {
-        if (!File.Exists(LogPath))
-            return "";
-        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var tail = new Queue<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            tail.Enqueue(line);
-            if (tail.Count > lines)
-                tail.Dequeue();
-        }
-        return string.Join('\n', tail);
-    }
+    public string ReadLogTail(int lines = DiagnosticLines) =>
+        LocalProcesses.ReadFileTail(LogPath, lines);
 
     /// <summary>Kills the process tree (no graceful shutdown) and deletes the temp directory.</summary>
     public async ValueTask DisposeAsync()

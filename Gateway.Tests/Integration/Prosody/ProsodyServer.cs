@@ -277,32 +277,8 @@ public sealed class ProsodyServer : IAsyncDisposable
     }
 
     /// <summary>The last <paramref name="lines"/> lines of the Prosody log file (empty if there is none yet).</summary>
-    public string ReadLogTail(int lines = DiagnosticLines)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(lines);
-        if (lines == 0 || !File.Exists(LogPath))
-            return "";
-
-        // The debug log can grow large under load: read backwards in growing chunks instead of the whole file.
-        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var chunk = 64 * 1024L;
-        while (true)
-        {
-            var start = Math.Max(0, stream.Length - chunk);
-            stream.Position = start;
-            var buffer = new byte[stream.Length - start];
-            stream.ReadExactly(buffer);
-            var text = Encoding.UTF8.GetString(buffer);
-            var all = text.Split('\n');
-            // Drop a possibly cut first line unless we read from the beginning, and the empty tail after the last '\n'.
-            var usable = all.AsSpan(start == 0 ? 0 : 1);
-            if (usable.Length > 0 && usable[^1].Length == 0)
-                usable = usable[..^1];
-            if (usable.Length >= lines || start == 0)
-                return string.Join('\n', usable[Math.Max(0, usable.Length - lines)..].ToArray());
-            chunk *= 4;
-        }
-    }
+    public string ReadLogTail(int lines = DiagnosticLines) =>
+        LocalProcesses.ReadFileTail(LogPath, lines);
 
     /// <summary>Kills the process tree (no graceful shutdown) and deletes the temp directory.</summary>
     public async ValueTask DisposeAsync()
