@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Collections.Immutable;
-using System.Diagnostics;
 using System.Threading.Channels;
 using System.Xml.Linq;
 using Gateway.Xmpp.Diagnostics;
@@ -27,7 +24,7 @@ public delegate ValueTask<XElement?> IqRequestHandler(Iq request, CancellationTo
 /// bounded channel, IQ replies complete their pending requests, IQ requests run their handlers on the thread pool (a
 /// bounded number at once), and what the reader must answer is written by a loop of its own.
 /// </remarks>
-public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender, IAsyncDisposable
+public sealed class XmppClient : IXmppConnection, ISerializedBatchSender, IAsyncDisposable
 {
     private readonly XmppClientOptions _options;
     private readonly ILogger _logger;
@@ -36,19 +33,17 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     private readonly Channel<Stanza> _incoming;
     private readonly IqRequestHandlers _iqRequests;
     private readonly ReplyWriter _replies;
-    /// <summary>RFC 6120 §4.9.3.19 sets no limit; three redirects cover a cluster that moves a client along.</summary>
-
+    private readonly StanzaWriter _writer;
+    private readonly StreamReadLoop _reader;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _serverClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamManagementState? _streamManagement;
-    private readonly IReadOnlyList<XElement> _earlyElements;
     private readonly PresenceAudience _audience;
 
-    /// <summary>Copy-on-write: the reader takes a snapshot per message.</summary>
-    private Func<Message, bool>[] _messageFilters = [];
+    /// <summary>Replies of the reader waiting to be written before the reader itself waits.</summary>
+    private const int ReplyQueueCapacity = 256;
+
     private Task _readLoop = Task.CompletedTask;
-    private long _lastReceived = Stopwatch.GetTimestamp();
     private int _closing;
     private int _disposed;
 
@@ -65,14 +60,21 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         _iqTracker = new IqTracker(() => Jid);
         _iqRequests = new IqRequestHandlers(options.MaxConcurrentIqRequests);
         _audience = new PresenceAudience(negotiated.BoundJid, options.RespondTo);
-        _replies = new ReplyWriter(ReplyQueueCapacity, (element, token) => _transport.SendAsync(s => s.Serialize(element), token), (stanza, token) => WriteStanzaAsync(stanza, requestAcknowledgement: false, token));
         _streamManagement = negotiated.StreamManagement;
-        _earlyElements = negotiated.EarlyElements;
+        _writer = new StanzaWriter(transport, _streamManagement, ThrowIfEnded);
+        _replies = new ReplyWriter(ReplyQueueCapacity, _writer.WriteNonzaAsync, (stanza, token) => _writer.WriteAsync(stanza, requestAcknowledgement: false, token));
         _incoming = Channel.CreateBounded<Stanza>(new BoundedChannelOptions(options.IncomingQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
         });
-        RegisterBuiltInFeatures();
+        var iqRequests = new IqRequestRunner(_iqRequests, _audience, _replies, SendAsync, () => IsConnected, logger, Jid.Domain);
+        _reader = new StreamReadLoop(transport, options, logger, Jid, _streamManagement, _iqTracker, iqRequests, _audience, _replies, _incoming.Writer, negotiated.EarlyElements, () => Volatile.Read(ref _closing) != 0);
+
+        // What every compliant client answers by itself (RFC 6120 §8.4, XEP-0030, XEP-0092, XEP-0199).
+        DiscoFeature.Register(this, options.SoftwareName);
+        PingFeature.Register(this);
+        SoftwareVersionFeature.Register(this, options.SoftwareName, options.SoftwareVersion);
+        _iqRequests.AddFeature(Ns.DiscoInfo);
     }
 
     /// <summary>The full JID the server bound (RFC 6120 §7.6.3): the resource may differ from the one requested.</summary>
@@ -112,7 +114,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     public void UseRoster(IEnumerable<RosterItem> items) => _audience.Reset(items);
 
     /// <summary>How long ago the last element arrived from the server (for keepalives that ping only an idle stream).</summary>
-    public TimeSpan SinceLastReceived => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));
+    public TimeSpan SinceLastReceived => _reader.SinceLastReceived;
 
     /// <summary>Connects, secures, authenticates and binds; returns once the session can send and receive.</summary>
     /// <exception cref="SaslFailedException">The server refused the credentials.</exception>
@@ -161,7 +163,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
                 {
                     try
                     {
-                        await client.SettleHandoffAsync(resumeFrom, negotiated.PreviousStreamHandled, lookupHandled, timeout.Token).ConfigureAwait(false);
+                        await HandoffSettlement.SettleAsync(client, client._writer, client.Resumed, client.IsStreamManagementEnabled, resumeFrom, negotiated.PreviousStreamHandled, lookupHandled, timeout.Token).ConfigureAwait(false);
                     }
                     catch
                     {
@@ -229,7 +231,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     /// <summary>Sends a stanza. Thread-safe; completes when the bytes are handed to the socket.</summary>
     /// <exception cref="XmppConnectionException">The session has ended.</exception>
     /// <exception cref="ArgumentException">The stanza holds characters that XML cannot carry.</exception>
-    public Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) => WriteStanzaAsync(stanza, requestAcknowledgement: false, cancellationToken);
+    public Task SendAsync(Stanza stanza, CancellationToken cancellationToken = default) => _writer.WriteAsync(stanza, requestAcknowledgement: false, cancellationToken);
 
     /// <summary>
     /// Sends a stanza and asks the server to acknowledge it at once (XEP-0198 §4). The returned task
@@ -247,7 +249,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
             throw new InvalidOperationException("The server did not enable XEP-0198 stream management, so it cannot acknowledge stanzas.");
         }
 
-        var acknowledged = await WriteStanzaAsync(stanza, requestAcknowledgementNow, cancellationToken).ConfigureAwait(false);
+        var acknowledged = await _writer.WriteAsync(stanza, requestAcknowledgementNow, cancellationToken).ConfigureAwait(false);
         return new SentStanza(stanza, acknowledged!);
     }
 
@@ -260,7 +262,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
             return [];
         }
 
-        return await WriteBatchAsync(stanzas, null, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
+        return await _writer.WriteBatchAsync(stanzas, null, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -268,7 +270,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     {
         ArgumentNullException.ThrowIfNull(stanzas);
         ArgumentNullException.ThrowIfNull(serialized);
-        return stanzas.Count == 0 ? Task.FromResult<IReadOnlyList<Task>>([]) : WriteBatchAsync(stanzas, null, requestAcknowledgement, cancellationToken, serialized);
+        return stanzas.Count == 0 ? Task.FromResult<IReadOnlyList<Task>>([]) : _writer.WriteBatchAsync(stanzas, null, requestAcknowledgement, cancellationToken, serialized);
     }
 
     /// <inheritdoc />
@@ -283,159 +285,10 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     }
 
     /// <inheritdoc />
-    public IDisposable AddMessageFilter(Func<Message, bool> filter)
-    {
-        ArgumentNullException.ThrowIfNull(filter);
-        ImmutableInterlocked.Update(ref _messageFilters, static (filters, added) => [.. filters, added], filter);
-        return new Registration(() => ImmutableInterlocked.Update(ref _messageFilters, static (filters, removed) => [.. filters.Where(f => f != removed)], filter));
-    }
+    public IDisposable AddMessageFilter(Func<Message, bool> filter) => _reader.AddMessageFilter(filter);
 
     /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
     public void AddDiscoFeature(string feature) => _iqRequests.AddFeature(feature);
-
-    /// <summary>Unacknowledged stanzas beyond which a send asks the server for an acknowledgement.</summary>
-    private const int AckRequestThreshold = 5;
-
-    /// <summary>Replies of the reader waiting to be written before the reader itself waits.</summary>
-    private const int ReplyQueueCapacity = 256;
-
-    /// <summary>
-    /// XEP-0198 §5: after resuming, the server's 'h' says which of the earlier stream's stanzas it handled;
-    /// those are acknowledged and the rest sent again. After a new bind the 'h' of &lt;failed/&gt; says the same when the
-    /// server still knew the old stream; when it does not, <paramref name="lookupHandled"/> may tell which ones the
-    /// server has (e.g. from its archive), and everything else is sent again (a recipient can still tell repeats
-    /// apart by their XEP-0359 origin-id).
-    /// </summary>
-    private async Task SettleHandoffAsync(StreamHandoff handoff, uint? previousStreamHandled, HandledStanzaLookup? lookupHandled, CancellationToken cancellationToken)
-    {
-        var pending = handoff.Unacked;
-        var skip = 0;
-        if (previousStreamHandled is { } handled)
-        {
-            var acknowledged = unchecked(handled - handoff.OutboundAcked);
-            if (acknowledged <= (uint)pending.Count)
-            {
-                skip = (int)acknowledged;
-            }
-            else if (Resumed)
-            {
-                // XEP-0198 §5: a count beyond what was sent (or behind what was already acknowledged) is an error.
-                throw new XmppProtocolException(StreamErrorCondition.UndefinedCondition,
-                    $"handled-count-too-high: the server says it handled {handled} stanzas of the resumed stream, but {handoff.OutboundAcked} were acknowledged and {pending.Count} more sent.");
-            }
-        }
-
-        for (var i = 0; i < skip; i++)
-        {
-            pending[i].Acknowledged.TrySetResult();
-        }
-
-        var rest = pending.Skip(skip).ToList();
-        if (rest.Count > 0 && !Resumed && previousStreamHandled is null && lookupHandled is not null)
-        {
-            var found = await lookupHandled(this, [.. rest.Select(p => p.Stanza)], cancellationToken).ConfigureAwait(false);
-            foreach (var known in rest.Where(p => p.Stanza.Id is { } id && found.Contains(id)))
-            {
-                known.Acknowledged.TrySetResult();
-            }
-
-            rest.RemoveAll(p => p.Stanza.Id is { } id && found.Contains(id));
-        }
-
-        if (rest.Count == 0)
-        {
-            return;
-        }
-
-        if (_streamManagement is null)
-        {
-            await WriteBatchAsync([.. rest.Select(p => p.Stanza)], null, requestAcknowledgement: false, cancellationToken).ConfigureAwait(false);
-            foreach (var unacknowledgeable in rest)
-            {
-                unacknowledgeable.Acknowledged.TrySetException(new XmppConnectionException("The stanza was sent again on a stream without XEP-0198, so the server cannot acknowledge it."));
-            }
-
-            return;
-        }
-
-        await WriteBatchAsync([.. rest.Select(p => p.Stanza)], [.. rest.Select(p => p.Acknowledged)], requestAcknowledgement: true, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<Task?> WriteStanzaAsync(Stanza stanza, bool requestAcknowledgement, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(stanza);
-        var written = await WriteBatchAsync([stanza], null, requestAcknowledgement, cancellationToken).ConfigureAwait(false);
-        return written.Count == 0 ? null : written[0];
-    }
-
-    /// <summary>
-    /// Serialises every stanza first (a stanza XML cannot carry fails the call before anything is counted or written),
-    /// then counts them for XEP-0198 in wire order under the write lock, and writes them, with an &lt;r/&gt; when asked,
-    /// in one write. <paramref name="acknowledged"/>: the completions resent stanzas keep from an earlier stream.
-    /// </summary>
-    private async Task<IReadOnlyList<Task>> WriteBatchAsync(IReadOnlyList<Stanza> stanzas, IReadOnlyList<TaskCompletionSource>? acknowledged, bool requestAcknowledgement, CancellationToken cancellationToken, IReadOnlyList<ReadOnlyMemory<byte>>? serialized = null)
-    {
-        ThrowIfEnded();
-        Task[] acknowledgements = _streamManagement is null ? [] : new Task[stanzas.Count];
-        var counted = false;
-        try
-        {
-            await _transport.SendAsync(
-                (serializer, output) =>
-                {
-                    for (var i = 0; i < stanzas.Count; i++)
-                    {
-                        if (serialized is not null && !serialized[i].IsEmpty)
-                        {
-                            output.Write(serialized[i].Span);
-                            continue;
-                        }
-
-                        try
-                        {
-                            output.Write(serializer.Serialize(stanzas[i]).Span);
-                        }
-                        catch (ArgumentException ex) when (stanzas.Count > 1)
-                        {
-                            throw new ArgumentException($"Stanza {i} of the batch ('{stanzas[i].Id}') cannot be sent: {ex.Message}", ex);
-                        }
-                    }
-
-                    if (_streamManagement is not null)
-                    {
-                        // Counted under the write lock, so sequence numbers follow the order on the wire (XEP-0198 §4).
-                        for (var i = 0; i < stanzas.Count; i++)
-                        {
-                            acknowledgements[i] = _streamManagement.OnSent(stanzas[i], acknowledged?[i]);
-                        }
-
-                        counted = true;
-
-                        // Asked for, or enough unacknowledged to be worth confirming: a sender that never runs dry must
-                        // still get acknowledgements, or its unacknowledged stanzas (and outbox) would only grow.
-                        if ((requestAcknowledgement || _streamManagement.UnackedCount >= AckRequestThreshold) && _streamManagement.TryBeginAckRequest())
-                        {
-                            output.Write(serializer.Serialize(StreamManagementState.Request()).Span);
-                        }
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (counted && ex is XmppConnectionException or OperationCanceledException)
-        {
-            // Counted, then the write failed: whether the server got the stanzas is unknown, and only XEP-0198 can tell
-            // (the 'h' of a resumed stream, §5). So they stay unacknowledged, travel with the handoff, and the caller
-            // learns it must not send them again.
-            throw new XmppConnectionException(
-                stanzas.Count == 1
-                    ? $"The connection failed while stanza '{stanzas[0].Id}' was being written; it may or may not have reached the server."
-                    : $"The connection failed while {stanzas.Count} stanzas were being written; they may or may not have reached the server.",
-                ex,
-                acknowledgements);
-        }
-
-        return acknowledgements;
-    }
 
     /// <summary>
     /// Asks the server to acknowledge what it has been sent (XEP-0198 §4), e.g. when the sender has nothing more to
@@ -443,13 +296,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     /// stream management, nothing awaits acknowledgement, or a request is already out.
     /// </summary>
     /// <exception cref="XmppConnectionException">The session has ended.</exception>
-    public async Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default)
-    {
-        if (_streamManagement?.TryBeginAckRequest() == true)
-        {
-            await _transport.SendAsync(s => s.Serialize(StreamManagementState.Request()), cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default) => _writer.RequestAcknowledgementAsync(cancellationToken);
 
     /// <summary>
     /// Handles IQ get/set requests that no payload-specific handler takes, instead of answering
@@ -489,7 +336,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         Iq reply;
         try
         {
-            await WriteStanzaAsync(request, requestAcknowledgement: false, cts.Token).ConfigureAwait(false);
+            await _writer.WriteAsync(request, requestAcknowledgement: false, cts.Token).ConfigureAwait(false);
             reply = await pending.Reply.WaitAsync(cts.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -533,7 +380,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
             try
             {
                 await _transport.CloseStreamAsync(StreamFraming.ClosingTag, cancellationToken).ConfigureAwait(false);
-                await _serverClosed.Task.WaitAsync(_options.CloseTimeout, cancellationToken).ConfigureAwait(false);
+                await _reader.ServerClosed.WaitAsync(_options.CloseTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -592,7 +439,7 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
     private void Start()
     {
         _replies.Start(_lifetime.Token);
-        _readLoop = Task.Run(ReadLoopAsync);
+        _readLoop = Task.Run(() => _reader.RunAsync(Terminate, _lifetime.Token));
     }
 
     private async Task ShutdownAsync()
@@ -631,12 +478,5 @@ public sealed partial class XmppClient : IXmppConnection, ISerializedBatchSender
         }
 
         _incoming.Writer.TryComplete();
-    }
-
-    private sealed class Registration(Action remove) : IDisposable
-    {
-        private Action? _remove = remove;
-
-        public void Dispose() => Interlocked.Exchange(ref _remove, null)?.Invoke();
     }
 }
