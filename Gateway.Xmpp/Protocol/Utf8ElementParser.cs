@@ -92,17 +92,11 @@ internal sealed class Utf8ElementParser
     private static readonly XName s_from = s_none + "from";
     private static readonly XName s_type = s_none + "type";
 
-    // Slots are structs in one array, and short names are stored inline: a lookup touches one or two cache lines
-    // instead of chasing entry and key objects, which the stream of freshly allocated trees keeps evicting.
-    private readonly NameSlot[] _names = new NameSlot[NameCacheSize];
-    private readonly KeySlot<XNamespace>[] _namespaces = new KeySlot<XNamespace>[NamespaceCacheSize];
-    private readonly KeySlot<string>[] _values = new KeySlot<string>[ValueCacheSize];
+    // The caches and scratch arrays of the thread that runs the current parse (see Workspace).
+    [ThreadStatic]
+    private static Workspace? t_workspace;
 
-    private readonly Attribute[] _attributes = new Attribute[MaxAttributes];
-    private readonly XNamespace?[] _declared = new XNamespace?[MaxAttributes];
-    private readonly XName?[] _attributeNames = new XName?[MaxAttributes];
-    private readonly Binding[] _bindings = new Binding[MaxBindings];
-    private Frame[] _frames = new Frame[8];
+    private Workspace _ws = null!;
     private int _bindingCount;
     private bool _outOfInput;
 
@@ -167,6 +161,7 @@ internal sealed class Utf8ElementParser
     /// <param name="length">The element's length in bytes, when the result is <see cref="ElementParseStatus.Complete"/>.</param>
     public ElementParseStatus TryParse(ReadOnlySpan<byte> input, int maxDepth, out XElement? element, out int length)
     {
+        _ws = t_workspace ??= new Workspace();
         _outOfInput = false;
         try
         {
@@ -183,7 +178,7 @@ internal sealed class Utf8ElementParser
         }
 
         // A tree given up halfway must not stay reachable from here until the next element overwrites it.
-        Array.Clear(_frames);
+        Array.Clear(_ws.Frames);
         element = null;
         length = 0;
         return _outOfInput ? ElementParseStatus.Incomplete : ElementParseStatus.Declined;
@@ -223,7 +218,7 @@ internal sealed class Utf8ElementParser
                     return false;
                 }
 
-                ref Frame frame = ref _frames[depth - 1];
+                ref Frame frame = ref _ws.Frames[depth - 1];
                 ReadOnlySpan<byte> expected = s.Slice(frame.NameStart, frame.NameLength);
                 int nameStart = p + 2;
                 int nameEnd = nameStart + frame.NameLength;
@@ -268,8 +263,8 @@ internal sealed class Utf8ElementParser
                     return true;
                 }
 
-                current = _frames[depth - 1].Element;
-                defaultNamespace = _frames[depth - 1].DefaultNamespace;
+                current = _ws.Frames[depth - 1].Element;
+                defaultNamespace = _ws.Frames[depth - 1].DefaultNamespace;
             }
             else if (next == (byte)'!')
             {
@@ -322,13 +317,13 @@ internal sealed class Utf8ElementParser
                 }
                 else
                 {
-                    if (depth == _frames.Length)
+                    if (depth == _ws.Frames.Length)
                     {
-                        Array.Resize(ref _frames, depth * 2);
+                        Array.Resize(ref _ws.Frames, depth * 2);
                     }
 
                     // The start tag's name sits right after its '<'; the end tag's name is compared with those bytes.
-                    _frames[depth++] = new Frame(element, tagStart + 1, nameLength, bindingStart, innerDefault);
+                    _ws.Frames[depth++] = new Frame(element, tagStart + 1, nameLength, bindingStart, innerDefault);
                     current = element;
                     defaultNamespace = innerDefault;
                 }
@@ -403,7 +398,7 @@ internal sealed class Utf8ElementParser
         }
 
         // Attributes: just their positions for now, since a declaration may follow the attribute that uses it.
-        Attribute[] attributes = _attributes;
+        Attribute[] attributes = _ws.Attributes;
         int count = 0;
         int q = nameEnd;
         while (true)
@@ -513,7 +508,7 @@ internal sealed class Utf8ElementParser
                     }
 
                     kind = AttributeKind.DefaultDeclaration;
-                    _declared[count] = ns;
+                    _ws.Declared[count] = ns;
                     innerDefault = ns;
                 }
             }
@@ -533,8 +528,8 @@ internal sealed class Utf8ElementParser
                     }
 
                     kind = AttributeKind.PrefixDeclaration;
-                    _declared[count] = ns;
-                    _bindings[_bindingCount++] = new Binding(localStart, attributeEnd - localStart, ns);
+                    _ws.Declared[count] = ns;
+                    _ws.Bindings[_bindingCount++] = new Binding(localStart, attributeEnd - localStart, ns);
                 }
                 else if (prefix.SequenceEqual("xml"u8))
                 {
@@ -582,8 +577,8 @@ internal sealed class Utf8ElementParser
     // The second half of a start tag, kept apart so the scanning loop above keeps its registers.
     private bool TryAddAttributes(ReadOnlySpan<byte> s, XElement element, int count)
     {
-        Attribute[] attributes = _attributes;
-        XName?[] names = _attributeNames;
+        Attribute[] attributes = _ws.Attributes;
+        XName?[] names = _ws.AttributeNames;
         for (int i = 0; i < count; i++)
         {
             ref readonly Attribute attribute = ref attributes[i];
@@ -593,11 +588,11 @@ internal sealed class Utf8ElementParser
             {
                 case AttributeKind.DefaultDeclaration:
                     name = s_xmlnsAttribute;
-                    value = _declared[i]!.NamespaceName;
+                    value = _ws.Declared[i]!.NamespaceName;
                     break;
                 case AttributeKind.PrefixDeclaration:
                     name = GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, s_xmlns);
-                    value = _declared[i]!.NamespaceName;
+                    value = _ws.Declared[i]!.NamespaceName;
                     break;
                 case AttributeKind.XmlLang:
                     name = s_xmlLang;
@@ -664,7 +659,7 @@ internal sealed class Utf8ElementParser
 
         for (int i = _bindingCount - 1; i >= 0; i--)
         {
-            ref Binding binding = ref _bindings[i];
+            ref Binding binding = ref _ws.Bindings[i];
             if (s.Slice(binding.PrefixStart, binding.PrefixLength).SequenceEqual(prefix))
             {
                 return binding.Namespace;
@@ -692,7 +687,7 @@ internal sealed class Utf8ElementParser
             (ulong low, ulong high) = Pack(s, start, length);
             ulong mixed = (low * 0x9E3779B97F4A7C15UL) ^ (high * 0xC2B2AE3D27D4EB4FUL) ^ (uint)length;
             int set = ((int)(mixed >> 32) ^ (int)mixed ^ ns.GetHashCode()) & (NameCacheSize - 2);
-            ref NameSlot first = ref _names[set];
+            ref NameSlot first = ref _ws.Names[set];
             if (first.Matches(low, high, length, ns))
             {
                 return first.Name!;
@@ -709,8 +704,8 @@ internal sealed class Utf8ElementParser
     {
         // Two ways per set: two names that hash alike do not evict each other. A hit in the second way leaves both
         // where they are (swapping would rewrite two slots for each of them on every stanza); a new name goes first.
-        ref NameSlot first = ref _names[set];
-        ref NameSlot second = ref _names[set + 1];
+        ref NameSlot first = ref _ws.Names[set];
+        ref NameSlot second = ref _ws.Names[set + 1];
         if (second.Matches(low, high, local.Length, ns))
         {
             return second.Name!;
@@ -760,7 +755,7 @@ internal sealed class Utf8ElementParser
         }
 
         ReadOnlySpan<byte> raw = s.Slice(start, length);
-        ref KeySlot<XNamespace> entry = ref _namespaces[Hash(raw) & (NamespaceCacheSize - 1)];
+        ref KeySlot<XNamespace> entry = ref _ws.Namespaces[Hash(raw) & (NamespaceCacheSize - 1)];
         if (entry.Key is not null && raw.SequenceEqual(entry.Key))
         {
             ns = entry.Value!;
@@ -803,7 +798,7 @@ internal sealed class Utf8ElementParser
         }
 
         ReadOnlySpan<byte> raw = s.Slice(start, length);
-        ref KeySlot<string> entry = ref _values[Hash(raw) & (ValueCacheSize - 1)];
+        ref KeySlot<string> entry = ref _ws.Values[Hash(raw) & (ValueCacheSize - 1)];
         if (entry.Key is not null && raw.SequenceEqual(entry.Key))
         {
             // Decoding is a function of the bytes alone: equal bytes, equal (and equally valid) value.
@@ -1167,6 +1162,27 @@ internal sealed class Utf8ElementParser
         public bool Plain { get; } = plain;
 
         public AttributeKind Kind { get; } = kind;
+    }
+
+    /// <summary>
+    /// The caches and scratch arrays a parse works in, one set per thread rather than per parser: a parse is synchronous
+    /// and never re-entered, and a connection's parser is idle nearly all the time, so ten thousand sessions need the
+    /// few sets of the threads that parse, not ten thousand (about 8 KB each). The caches map bytes to the values they
+    /// decode to, which do not depend on the connection, so sharing them changes no result.
+    /// </summary>
+    private sealed class Workspace
+    {
+        // Slots are structs in one array, and short names are stored inline: a lookup touches one or two cache lines
+        // instead of chasing entry and key objects, which the stream of freshly allocated trees keeps evicting.
+        public readonly NameSlot[] Names = new NameSlot[NameCacheSize];
+        public readonly KeySlot<XNamespace>[] Namespaces = new KeySlot<XNamespace>[NamespaceCacheSize];
+        public readonly KeySlot<string>[] Values = new KeySlot<string>[ValueCacheSize];
+
+        public readonly Attribute[] Attributes = new Attribute[MaxAttributes];
+        public readonly XNamespace?[] Declared = new XNamespace?[MaxAttributes];
+        public readonly XName?[] AttributeNames = new XName?[MaxAttributes];
+        public readonly Binding[] Bindings = new Binding[MaxBindings];
+        public Frame[] Frames = new Frame[8];
     }
 
     private readonly record struct Binding(int PrefixStart, int PrefixLength, XNamespace Namespace);

@@ -52,8 +52,9 @@ internal sealed class XmppStreamParser
     /// <summary>Upper bound of the XML declaration and of the stream open tag, each.</summary>
     public const int MaxHeaderBytes = 8 * 1024;
 
-    // Most stanzas fit; bigger ones borrow from ArrayPool and give it back as soon as they are parsed, so an idle
-    // session does not keep a megabyte because it once received a large vCard.
+    // Only an element split across reads is buffered, in memory borrowed from ArrayPool and given back as soon as the
+    // element is parsed: an idle session holds no buffer (ten thousand of them would pin 40 MB for nothing), and one
+    // that once received a large vCard does not keep a megabyte.
     private const int InitialBufferSize = 4 * 1024;
 
     // The NameTable interns every element name, prefix and namespace URI it sees, for as long as it lives. Renewing
@@ -94,7 +95,6 @@ internal sealed class XmppStreamParser
     private readonly int _maxStanzaBytes;
     private readonly int _maxDepth;
     private readonly bool _fastPath;
-    private readonly byte[] _ownBuffer = new byte[InitialBufferSize];
     private readonly SliceStream _slice = new();
     private readonly Utf8ElementParser _elementParser = new();
 
@@ -132,7 +132,7 @@ internal sealed class XmppStreamParser
         _maxStanzaBytes = maxStanzaBytes;
         _maxDepth = maxDepth;
         _fastPath = fastPath;
-        _buffer = _ownBuffer;
+        _buffer = [];
     }
 
     /// <summary>Top-level elements built by the fast path since construction (diagnostics and tests).</summary>
@@ -1026,10 +1026,10 @@ internal sealed class XmppStreamParser
         {
             // Doubling, capped at the largest construct we accept (+1 for the '/' ParseHeader inserts).
             int cap = Math.Max(_maxStanzaBytes, MaxHeaderBytes + 1);
-            int size = Math.Max(needed, (int)Math.Min((long)_buffer.Length * 2, cap));
+            int size = Math.Max(Math.Max(needed, InitialBufferSize), (int)Math.Min((long)_buffer.Length * 2, cap));
             byte[] larger = ArrayPool<byte>.Shared.Rent(size);
             _buffer.AsSpan(0, _length).CopyTo(larger);
-            if (!ReferenceEquals(_buffer, _ownBuffer))
+            if (_buffer.Length > 0)
             {
                 ArrayPool<byte>.Shared.Return(_buffer);
             }
@@ -1044,10 +1044,10 @@ internal sealed class XmppStreamParser
     private void ReleaseBuffer()
     {
         _length = 0;
-        if (!ReferenceEquals(_buffer, _ownBuffer))
+        if (_buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = _ownBuffer;
+            _buffer = [];
         }
     }
 

@@ -52,8 +52,6 @@ internal sealed class XmppTransport : IAsyncDisposable
 
     public XmppEndpoint? Endpoint { get; private init; }
 
-    /// <summary>The serializer for this connection; use only inside <see cref="WriteAsync"/>'s lock via <see cref="SendAsync(Func{StanzaSerializer, ReadOnlyMemory{byte}}, CancellationToken)"/>.</summary>
-    private StanzaSerializer Serializer { get; } = new();
 
     /// <summary>
     /// Connects to <paramref name="address"/>, an address of <paramref name="endpoint"/> that the caller has already
@@ -213,7 +211,8 @@ internal sealed class XmppTransport : IAsyncDisposable
                 throw new XmppConnectionException("Our side of the stream is closed: nothing may be written after </stream:stream> (RFC 6120 §4.4).");
             }
 
-            write(Serializer, _output);
+            // Synchronous, so the thread's serializer is this write's alone until the bytes are in _output.
+            write(StanzaSerializer.ForCurrentThread, _output);
             if (_output.WrittenCount == 0)
             {
                 return;
