@@ -96,7 +96,7 @@ internal sealed class ManagedSession : IManagedSession
         _client.Add(_archive);
         _client.Add(_inbound);
         _client.Add(_presence);
-        _client.Add(new OutboundSender(_outbound, StopAcknowledgementWait, tenant, id, _logger));
+        _client.Add(new OutboundSender(_outbound, StopAcknowledgementWait, tenant, id, _logger, options.MaxUnacknowledged));
         _client.OnStatusChanged(OnStatusChanged);
         journal.Durable = _inbound.OnDurable;
     }

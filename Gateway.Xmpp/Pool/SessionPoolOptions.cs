@@ -17,6 +17,24 @@ public sealed record SessionPoolOptions
     public int OutboundQueueCapacity { get; init; } = 1_000;
 
     /// <summary>
+    /// Stanzas one session may have written and not yet acknowledged by its server (XEP-0198); the sender waits for the
+    /// server's acknowledgement before writing more. Without such a window a sender faster than its server fills the
+    /// socket buffers, where thousands of messages wait unseen for seconds. Default 256.
+    /// </summary>
+    public int MaxUnacknowledged { get; init; } = 256;
+
+    /// <summary>
+    /// Stanzas waiting to be written beyond which a send to an online session waits (at most <see cref="PacingMaxWait"/>)
+    /// for the queue to shrink before it is accepted: a caller faster than the server is slowed down rather than piling
+    /// up latency in the queue. A session that is offline accepts at once, up to <see cref="OutboundQueueCapacity"/>.
+    /// 0 turns pacing off. Default 128.
+    /// </summary>
+    public int PacingQueueDepth { get; init; } = 128;
+
+    /// <summary>The longest a send waits for pacing (<see cref="PacingQueueDepth"/>); it is then accepted if the queue has room. Default 2 s.</summary>
+    public TimeSpan PacingMaxWait { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Bytes of serialised stanzas one tenant's sessions may hold queued or in the outbox (accepted, not yet acknowledged
     /// by the server), all sessions together; beyond it sends are refused with a retry hint (429). A stanza larger than the
     /// whole budget is always refused. Default 64 MiB.
@@ -129,6 +147,9 @@ public sealed record SessionPoolOptions
         Require(MaxSessions >= 1, nameof(MaxSessions), "must be at least 1");
         Require(MaxSessionsPerTenant >= 1, nameof(MaxSessionsPerTenant), "must be at least 1");
         Require(OutboundQueueCapacity >= 1, nameof(OutboundQueueCapacity), "must be at least 1");
+        Require(MaxUnacknowledged >= 1, nameof(MaxUnacknowledged), "must be at least 1");
+        Require(PacingQueueDepth >= 0, nameof(PacingQueueDepth), "must be at least 0 (0: no pacing)");
+        Require(PacingMaxWait >= TimeSpan.Zero && PacingMaxWait <= TimeSpan.FromMinutes(1), nameof(PacingMaxWait), "must be between 0 and one minute");
         Require(EventBufferCapacity >= 100, nameof(EventBufferCapacity), "must be at least 100");
         Require(JournalCapacity >= 16, nameof(JournalCapacity), "must be at least 16");
         Require(MaxStanzaBytes >= 4096, nameof(MaxStanzaBytes), "must be at least 4096 bytes");

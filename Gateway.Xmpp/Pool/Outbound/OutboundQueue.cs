@@ -45,6 +45,20 @@ internal sealed class OutboundQueue
     /// <summary>Completes when the last unacknowledged stanza is settled; only while someone waits for that.</summary>
     private TaskCompletionSource? _settled;
 
+    /// <summary>Completes when fewer than <see cref="_window"/> stanzas await acknowledgement; only while the sender waits for that.</summary>
+    private TaskCompletionSource? _windowOpened;
+    private int _window;
+
+    /// <summary>Completes when the sender took from the queue; only while a paced send waits. Guarded by <see cref="_paceLock"/>.</summary>
+    private TaskCompletionSource? _drained;
+    private readonly Lock _paceLock = new();
+
+    /// <summary>1 while a connection's sender drains the queue: only then does pacing make a send wait.</summary>
+    private int _draining;
+
+    /// <summary>Items in <see cref="_items"/> (an unbounded single-reader channel cannot count them itself).</summary>
+    private int _inChannel;
+
     /// <summary>Stanzas admitted and not yet taken off the queue: the capacity check, made before the outbox write.</summary>
     private int _queued;
 
@@ -63,7 +77,16 @@ internal sealed class OutboundQueue
         _retryAfter = retryAfter;
         _time = time;
         _logger = logger;
-        _enqueue = _items.Writer.TryWrite;
+        _enqueue = item =>
+        {
+            if (!_items.Writer.TryWrite(item))
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _inChannel);
+            return true;
+        };
     }
 
     /// <summary>Stanzas waiting to be written.</summary>
@@ -121,6 +144,21 @@ internal sealed class OutboundQueue
         var stanza = item.Stanza;
         var waitForAck = item.WaitForAck;
         var tracked = item.Tracked;
+        if (MustPace())
+        {
+            try
+            {
+                await PaceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not stored, not queued: the caller went away while it waited.
+                Interlocked.Decrement(ref _queued);
+                ReleaseBudget(item);
+                throw;
+            }
+        }
+
         var ticket = _order.Take();
         try
         {
@@ -150,6 +188,96 @@ internal sealed class OutboundQueue
         return waitForAck
             ? await WaitForAckAsync(item, unavailable, cancellationToken).ConfigureAwait(false)
             : new SendReceipt(item.Id, AckedByServer: false);
+    }
+
+    /// <summary>Stanzas in the queue, not yet taken by the sender.</summary>
+    private int Waiting => Volatile.Read(ref _inChannel);
+
+    private bool MustPace() =>
+        _options.PacingQueueDepth > 0 && Volatile.Read(ref _draining) != 0 && Waiting >= _options.PacingQueueDepth;
+
+    /// <summary>
+    /// Waits, at most <see cref="SessionPoolOptions.PacingMaxWait"/>, until the queue is shorter than
+    /// <see cref="SessionPoolOptions.PacingQueueDepth"/> or the sender stops draining it: a caller faster than the server
+    /// waits here, before its stanza is stored, instead of its stanza waiting in the queue while the caller adds more.
+    /// </summary>
+    private async Task PaceAsync(CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            Task drained;
+            lock (_paceLock)
+            {
+                if (!MustPace())
+                {
+                    return;
+                }
+
+                _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                drained = _drained.Task;
+            }
+
+            var left = _options.PacingMaxWait - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            try
+            {
+                await drained.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Waited long enough: accepted (the capacity still bounds the queue), just not paced any further.
+                return;
+            }
+        }
+    }
+
+    /// <summary>Wakes paced sends to look at the queue again (it shrank, or nobody drains it any more).</summary>
+    private void WakePaced()
+    {
+        if (Volatile.Read(ref _drained) is null)
+        {
+            return;
+        }
+
+        lock (_paceLock)
+        {
+            _drained?.TrySetResult();
+            _drained = null;
+        }
+    }
+
+    /// <summary>A connection's sender starts or stops draining the queue (pacing applies only while one does).</summary>
+    internal void SetDraining(bool draining)
+    {
+        Volatile.Write(ref _draining, draining ? 1 : 0);
+        if (!draining)
+        {
+            WakePaced();
+        }
+    }
+
+    /// <summary>How many more stanzas may be written before the window of unacknowledged ones is full (at least 0).</summary>
+    internal int WindowRoom(int window) => Math.Max(0, window - _unacknowledged.Count);
+
+    /// <summary>Completes once fewer than <paramref name="window"/> written stanzas await the server's acknowledgement.</summary>
+    internal Task WaitForWindowAsync(int window, CancellationToken cancellationToken)
+    {
+        lock (_unacknowledged)
+        {
+            if (_unacknowledged.Count < window)
+            {
+                return Task.CompletedTask;
+            }
+
+            _window = window;
+            _windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _windowOpened.Task.WaitAsync(cancellationToken);
+        }
     }
 
     /// <summary>In the outbox (when durable) before its caller hears it was accepted; within the journal's bound.</summary>
@@ -201,7 +329,7 @@ internal sealed class OutboundQueue
     /// </summary>
     public void EnqueueReply(Stanza reply)
     {
-        if (Interlocked.Increment(ref _replies) > ReplyCapacity || !_items.Writer.TryWrite(new OutboundItem(reply, WaitForAck: false, Tracked: false, _time.GetUtcNow(), IsReply: true)))
+        if (Interlocked.Increment(ref _replies) > ReplyCapacity || !_enqueue(new OutboundItem(reply, WaitForAck: false, Tracked: false, _time.GetUtcNow(), IsReply: true)))
         {
             Interlocked.Decrement(ref _replies);
         }
@@ -219,8 +347,11 @@ internal sealed class OutboundQueue
         _putBack.RemoveRange(0, fromPutBack);
         while (into.Count < max && _items.Reader.TryRead(out var item))
         {
+            Interlocked.Decrement(ref _inChannel);
             into.Add(item);
         }
+
+        WakePaced();
     }
 
     /// <summary>Whether anything waits to be written.</summary>
@@ -282,6 +413,18 @@ internal sealed class OutboundQueue
     private void Settled(string stanzaId)
     {
         _unacknowledged.TryRemove(stanzaId, out _);
+        if (Volatile.Read(ref _windowOpened) is not null)
+        {
+            lock (_unacknowledged)
+            {
+                if (_windowOpened is not null && _unacknowledged.Count < _window)
+                {
+                    _windowOpened.TrySetResult();
+                    _windowOpened = null;
+                }
+            }
+        }
+
         if (_unacknowledged.IsEmpty)
         {
             // A waiter checks emptiness under the same lock: it either sees this removal or is completed here.
@@ -339,6 +482,7 @@ internal sealed class OutboundQueue
         _putBack.Clear();
         while (_items.Reader.TryRead(out var item))
         {
+            Interlocked.Decrement(ref _inChannel);
             left.Add(item);
         }
 

@@ -14,7 +14,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="tenant">For logs.</param>
 /// <param name="sessionId">For logs.</param>
 /// <param name="logger">Where it logs.</param>
-internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout, string tenant, string sessionId, ILogger logger) : IConnectionFeature
+/// <param name="window">Stanzas written and not yet acknowledged beyond which the sender waits for the server (XEP-0198).</param>
+internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout, string tenant, string sessionId, ILogger logger, int window = int.MaxValue) : IConnectionFeature
 {
     /// <summary>Stanzas per write: enough to amortise the system call, few enough to keep one write small.</summary>
     private const int MaxBatch = 64;
@@ -29,11 +30,22 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
         var batch = new List<OutboundItem>();
         var stanzas = new List<Stanza>();
         var serialized = new List<ReadOnlyMemory<byte>>();
+        queue.SetDraining(true);
         try
         {
             while (queue.HasWaiting || await queue.Items.WaitToReadAsync(token).ConfigureAwait(false))
             {
-                queue.Take(batch, MaxBatch);
+                var room = queue.WindowRoom(window);
+                if (room == 0)
+                {
+                    // The server has not confirmed enough of what was written: ask (unless a request is out) and wait,
+                    // rather than fill the socket buffers, where messages would wait unseen.
+                    await connection.RequestAcknowledgementAsync(token).ConfigureAwait(false);
+                    await queue.WaitForWindowAsync(window, token).ConfigureAwait(false);
+                    continue;
+                }
+
+                queue.Take(batch, Math.Min(MaxBatch, room));
                 stanzas.Clear();
                 serialized.Clear();
                 foreach (var item in batch)
@@ -52,12 +64,16 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
                 batch.Clear();
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or XmppConnectionException)
         {
             if (batch.Count > 0)
             {
                 queue.PutBack(batch);
             }
+        }
+        finally
+        {
+            queue.SetDraining(false);
         }
     }
 
