@@ -87,6 +87,13 @@ public sealed record MessageDto
     /// <summary>XEP-0333: the id of the message the sender displayed. Absent when none.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Displayed { get; init; }
+
+    /// <summary>
+    /// XEP-0184 receipt or XEP-0333 received marker: the id of the message that reached the sender's client. Absent when
+    /// none. (For messages this session sent, the same news also arrives as a <c>message-status</c> event.)
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Received { get; init; }
 }
 
 /// <summary>A presence stanza as JSON.</summary>

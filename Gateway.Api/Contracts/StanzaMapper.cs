@@ -28,6 +28,7 @@ public static class StanzaMapper
             Reactions = ReactionElements.Read(message) is { } reactions ? new ReactionsDto { Id = reactions.Id, Emojis = [.. reactions.Emojis] } : null,
             Oob = OobElements.Read(message) is { } oob ? new OobDto { Url = oob.Url, Desc = oob.Description } : null,
             Displayed = ReceiptElements.ReadDisplayedId(message),
+            Received = ReceiptElements.ReadReceivedId(message),
         };
     }
 

@@ -134,6 +134,18 @@ public sealed class MessageFeatureMappingTests
         Assert.Equal("m1", Received(message).Displayed);
     }
 
+    [Theory]
+    [Trait("Spec", "XEP-0184 §5.1, XEP-0333 §3.3")]
+    [InlineData("<received xmlns='urn:xmpp:receipts' id='m1'/>")]
+    [InlineData("<received xmlns='urn:xmpp:chat-markers:0' id='m1'/>")]
+    public void ReceiptOrReceivedMarker_ReceivedField(string element)
+    {
+        var dto = StanzaMapper.ToDto(new Message { Payload = [XElement.Parse(element)] });
+
+        Assert.Equal("m1", dto.Received);
+        Assert.Null(dto.Displayed);
+    }
+
     [Fact]
     [Trait("Spec", "XEP-0280 §9")]
     public void NoCopy_PrivateAndNoCopyHint()
@@ -171,7 +183,7 @@ public sealed class MessageFeatureMappingTests
     {
         var json = JsonSerializer.Serialize(StanzaMapper.ToDto(new Message { Body = "x" }), GatewayApiFactory.Json);
 
-        foreach (var field in new[] { "carbon", "chatState", "replaces", "retracts", "replyTo", "reactions", "oob", "displayed" })
+        foreach (var field in new[] { "carbon", "chatState", "replaces", "retracts", "replyTo", "reactions", "oob", "displayed", "received" })
         {
             Assert.DoesNotContain($"\"{field}\"", json, StringComparison.Ordinal);
         }

@@ -50,6 +50,7 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
         await bob.SendAsync(Chat(to, "rep", "Great idea!", ReplyElements.Create(new MessageReply("orig-3", Jid.Parse(to).Bare))), Token);
         await bob.SendAsync(Chat(to, "rea", null, ReactionElements.Create(new MessageReactions("orig-4", ["👍", "🎉"])), HintElements.StoreHint()), Token);
         await bob.SendAsync(Chat(to, "oob", "https://upload.example.com/x.png", OobElements.Create(new OutOfBandData("https://upload.example.com/x.png", "a picture"))), Token);
+        await bob.SendAsync(Chat(to, "rcv", null, ReceiptElements.ReceivedFor("gw-1")), Token);
         await bob.SendAsync(Chat(to, "dsp", null, ReceiptElements.DisplayedFor("gw-1")), Token);
 
         var chatState = (await events.NextAsync<MessageDto>(e => e.Data.Id == "cs")).Data;
@@ -75,11 +76,13 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
         var oob = (await events.NextAsync<MessageDto>(e => e.Data.Id == "oob")).Data;
         Assert.Equal(new OobDto { Url = "https://upload.example.com/x.png", Desc = "a picture" }, oob.Oob);
 
+        Assert.Equal("gw-1", (await events.NextAsync<MessageDto>(e => e.Data.Id == "rcv")).Data.Received);
         var displayed = (await events.NextAsync<MessageDto>(e => e.Data.Id == "dsp")).Data;
         Assert.Equal("gw-1", displayed.Displayed);
         Assert.All([chatState, correction, retraction, reply, reactions, oob, displayed], m => Assert.Null(m.Carbon));
 
-        // The displayed marker still moves the delivery status of what the session sent (XEP-0333 §3.3).
+        // The receipt and the marker still move the delivery status of what the session sent (XEP-0184, XEP-0333 §3.3).
+        await events.NextAsync<MessageStatusDto>(e => e.Data.MessageId == "gw-1" && e.Data.Status == "delivered");
         var status = await events.NextAsync<MessageStatusDto>(e => e.Data.MessageId == "gw-1" && e.Data.Status == "displayed");
         Assert.Equal(bob.Jid.Bare.ToString(), Jid.Parse(status.Data.To!).Bare.ToString());
     }

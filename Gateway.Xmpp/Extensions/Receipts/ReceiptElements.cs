@@ -46,6 +46,24 @@ public static class ReceiptElements
         return (string?)message.FindPayload(MarkerDisplayed)?.Attribute("id") is { Length: > 0 } id ? id : null;
     }
 
+    /// <summary>
+    /// The id a XEP-0184 receipt or a XEP-0333 received marker names (the message reached the sender's client); null when
+    /// the message carries neither.
+    /// </summary>
+    public static string? ReadReceivedId(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        foreach (var element in message.Payload)
+        {
+            if ((element.Name == Received || element.Name == MarkerReceived) && (string?)element.Attribute("id") is { Length: > 0 } id)
+            {
+                return id;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The id a receipt or marker refers to, with what it means; null when the message carries neither.</summary>
     public static DeliveryAcknowledgement? FindAcknowledgement(Message message)
     {
