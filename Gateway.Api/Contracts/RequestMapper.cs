@@ -109,6 +109,7 @@ internal static partial class RequestMapper
             TlsMode = tlsMode,
             PinnedCertificateSha256 = [.. pins],
             SendInitialPresence = request.SendInitialPresence ?? true,
+            Carbons = request.Carbons,
         };
         return true;
     }
@@ -135,10 +136,12 @@ internal static partial class RequestMapper
         Text(request.Thread, "thread", errors, MaxIdLength);
         Lang(request.Lang, errors);
         var payload = Payloads(request.Payloads, errors);
+        var features = MessageFeatures(request, payload, errors);
+        var body = request.Body ?? features.DefaultBody;
         var id = Id(request.Id, errors);
-        if (request.Body is null && request.Subject is null && (request.Payloads is null || request.Payloads.Count == 0))
+        if (body is null && request.Subject is null && (request.Payloads is null || request.Payloads.Count == 0) && !features.Any)
         {
-            Add(errors, "body", "is required unless subject or payloads are given: a message needs content");
+            Add(errors, "body", "is required unless subject, payloads, chatState, retracts, reactions, oob or displayed are given: a message needs content");
         }
 
         if (errors.Count > 0 || to is null)
@@ -148,8 +151,8 @@ internal static partial class RequestMapper
 
         message = new Message
         {
-            Id = id, To = to, Type = type, Body = request.Body, Subject = request.Subject, Thread = request.Thread,
-            Language = request.Lang, Payload = payload,
+            Id = id, To = to, Type = type, Body = body, Subject = request.Subject, Thread = request.Thread,
+            Language = request.Lang, Payload = payload.AddRange(features.Payload),
         };
         return true;
     }

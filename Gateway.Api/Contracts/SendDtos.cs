@@ -28,14 +28,50 @@ public sealed record PostMessageRequest
 
     /// <summary>
     /// Extension elements, each exactly one namespaced XML element as a string (at most 32, 32 KiB each). No DTDs,
-    /// comments or processing instructions; no elements of <c>jabber:client</c> or of the stream level.
+    /// comments or processing instructions; no elements of <c>jabber:client</c> or of the stream level. Not an extension
+    /// a typed field of this request sets (400): use the typed field.
     /// </summary>
-    /// <example>["&lt;active xmlns='http://jabber.org/protocol/chatstates'/&gt;","&lt;request xmlns='urn:xmpp:receipts'/&gt;"]</example>
+    /// <example>["&lt;order xmlns='urn:example:shop' id='42' status='shipped'/&gt;"]</example>
     public IReadOnlyList<string>? Payloads { get; init; }
 
     /// <summary>Stanza id, 1-128 characters; generated when absent.</summary>
     /// <example>order-42-shipped</example>
     public string? Id { get; init; }
+
+    /// <summary>
+    /// XEP-0085 chat state: active, composing, paused, inactive or gone. A message may carry only a chat state (no
+    /// body); such a message asks for no receipt.
+    /// </summary>
+    /// <example>active</example>
+    public string? ChatState { get; init; }
+
+    /// <summary>XEP-0308: this message corrects the one with this id (the body replaces its body; a body is required).</summary>
+    /// <example>order-42-shipped</example>
+    public string? Replaces { get; init; }
+
+    /// <summary>
+    /// XEP-0424: retracts the message with this id. The gateway adds the fallback body (unless you give one), the XEP-0428
+    /// fallback indication and a store hint.
+    /// </summary>
+    /// <example>order-42-shipped</example>
+    public string? Retracts { get; init; }
+
+    /// <summary>XEP-0461: this message replies to another (a body is required).</summary>
+    public ReplyToDto? ReplyTo { get; init; }
+
+    /// <summary>XEP-0444: the complete set of your reactions to a message. A reactions-only message has no body.</summary>
+    public ReactionsDto? Reactions { get; init; }
+
+    /// <summary>XEP-0066: a URL sent with the message. The body defaults to the URL, as clients expect for inline media.</summary>
+    public OobDto? Oob { get; init; }
+
+    /// <summary>XEP-0333: the message with this id (and the earlier ones of the conversation) was displayed. Usually alone, with type chat.</summary>
+    /// <example>b3JkZXItNDI</example>
+    public string? Displayed { get; init; }
+
+    /// <summary>XEP-0280 §9: keep this message from being copied to the account's other clients (private + no-copy hint).</summary>
+    /// <example>false</example>
+    public bool? NoCopy { get; init; }
 }
 
 /// <summary>

@@ -49,6 +49,13 @@ public sealed record CreateSessionRequest
     /// <summary>Send initial presence once online and after every reconnect (default true); false keeps the session invisible.</summary>
     /// <example>true</example>
     public bool? SendInitialPresence { get; init; }
+
+    /// <summary>
+    /// Enable XEP-0280 message carbons, so the session also sees what the account's other clients send and receive
+    /// (<c>message</c> events with <c>carbon</c> set); default: <c>Gateway:Pool:Carbons</c> (true).
+    /// </summary>
+    /// <example>true</example>
+    public bool? Carbons { get; init; }
 }
 
 /// <summary>A pooled session as its tenant sees it. Never carries the password.</summary>

@@ -10,7 +10,11 @@ namespace Gateway.Api.Contracts;
 /// <param name="Text">Human-readable text from the entity that generated the error.</param>
 public sealed record StanzaErrorDto(string Type, string Condition, string? Text);
 
-/// <summary>A message stanza as JSON. Extension elements travel as XML strings in <see cref="Payloads"/>, untouched.</summary>
+/// <summary>
+/// A message stanza as JSON. Extension elements travel as XML strings in <see cref="Payloads"/>, untouched: all of them,
+/// the ones the gateway also reads into typed fields (chat state, correction, retraction, reply, reactions, out-of-band
+/// data, displayed marker) included, so a client reading payloads loses nothing.
+/// </summary>
 public sealed record MessageDto
 {
     /// <summary>Stanza id.</summary>
@@ -46,6 +50,50 @@ public sealed record MessageDto
     /// <summary>Present when <see cref="Type"/> is error.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public StanzaErrorDto? Error { get; init; }
+
+    /// <summary>
+    /// XEP-0280: set when this is a carbon copy of a message the account's other client <c>received</c> (from someone
+    /// to that client) or <c>sent</c> (from that client to someone: <c>from</c> is the account). Absent otherwise.
+    /// </summary>
+    /// <example>null</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Carbon { get; init; }
+
+    /// <summary>XEP-0085 chat state: active, composing, paused, inactive or gone. Absent when none.</summary>
+    /// <example>active</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ChatState { get; init; }
+
+    /// <summary>XEP-0308: the id of the message this one corrects. Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Replaces { get; init; }
+
+    /// <summary>XEP-0424: the id of the message this one retracts (its body is then only a fallback). Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Retracts { get; init; }
+
+    /// <summary>XEP-0461: what this message replies to. Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ReplyToDto? ReplyTo { get; init; }
+
+    /// <summary>XEP-0444: the sender's complete set of reactions to a message (empty: all removed). Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ReactionsDto? Reactions { get; init; }
+
+    /// <summary>XEP-0066: a URL sent with the message. Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public OobDto? Oob { get; init; }
+
+    /// <summary>XEP-0333: the id of the message the sender displayed. Absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Displayed { get; init; }
+
+    /// <summary>
+    /// XEP-0184 receipt or XEP-0333 received marker: the id of the message that reached the sender's client. Absent when
+    /// none. (For messages this session sent, the same news also arrives as a <c>message-status</c> event.)
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Received { get; init; }
 }
 
 /// <summary>A presence stanza as JSON.</summary>

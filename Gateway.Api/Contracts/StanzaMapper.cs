@@ -21,8 +21,24 @@ public static class StanzaMapper
             Lang = message.Language,
             Payloads = Payloads(message),
             Error = ToDto(message.Error),
+            ChatState = ChatStateElements.Read(message) is { } state ? ChatStateElements.ToWire(state) : null,
+            Replaces = CorrectionElements.ReadReplacedId(message),
+            Retracts = RetractionElements.ReadRetractedId(message),
+            ReplyTo = ReplyElements.Read(message) is { } reply ? new ReplyToDto { Id = reply.Id, To = reply.To?.ToString() } : null,
+            Reactions = ReactionElements.Read(message) is { } reactions ? new ReactionsDto { Id = reactions.Id, Emojis = [.. reactions.Emojis] } : null,
+            Oob = OobElements.Read(message) is { } oob ? new OobDto { Url = oob.Url, Desc = oob.Description } : null,
+            Displayed = ReceiptElements.ReadDisplayedId(message),
+            Received = ReceiptElements.ReadReceivedId(message),
         };
     }
+
+    /// <summary>The wire name of a carbon copy's direction (XEP-0280): <c>sent</c> or <c>received</c>.</summary>
+    public static string? CarbonWireName(CarbonDirection? direction) => direction switch
+    {
+        CarbonDirection.Sent => "sent",
+        CarbonDirection.Received => "received",
+        _ => null,
+    };
 
     public static PresenceDto ToDto(Presence presence)
     {

@@ -39,6 +39,30 @@ public sealed record SendMessageRequest
     /// nothing again (the REST API's <c>Idempotency-Key</c> header).
     /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>XEP-0085 chat state: active, composing, paused, inactive or gone (alone, without a body, too).</summary>
+    public string? ChatState { get; init; }
+
+    /// <summary>XEP-0308: corrects the message with this id (a body is required).</summary>
+    public string? Replaces { get; init; }
+
+    /// <summary>XEP-0424: retracts the message with this id (fallback body, fallback indication and store hint added).</summary>
+    public string? Retracts { get; init; }
+
+    /// <summary>XEP-0461: replies to a message (a body is required).</summary>
+    public ReplyToDto? ReplyTo { get; init; }
+
+    /// <summary>XEP-0444: the complete set of your reactions to a message (empty removes them all).</summary>
+    public ReactionsDto? Reactions { get; init; }
+
+    /// <summary>XEP-0066: a URL sent with the message (the body defaults to it).</summary>
+    public OobDto? Oob { get; init; }
+
+    /// <summary>XEP-0333: the message with this id was displayed.</summary>
+    public string? Displayed { get; init; }
+
+    /// <summary>XEP-0280 §9: keep this message from being copied to the account's other clients.</summary>
+    public bool? NoCopy { get; init; }
 }
 
 /// <summary>A presence to send (RFC 6121 §4).</summary>

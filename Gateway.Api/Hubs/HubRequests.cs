@@ -18,7 +18,9 @@ internal static class HubRequests
         var rest = new PostMessageRequest
         {
             To = request.To!, Type = request.Type, Body = request.Body, Subject = request.Subject, Thread = request.Thread,
-            Lang = request.Lang, Payloads = request.Payloads, Id = request.Id,
+            Lang = request.Lang, Payloads = request.Payloads, Id = request.Id, ChatState = request.ChatState,
+            Replaces = request.Replaces, Retracts = request.Retracts, ReplyTo = request.ReplyTo, Reactions = request.Reactions,
+            Oob = request.Oob, Displayed = request.Displayed, NoCopy = request.NoCopy,
         };
         var ok = RequestMapper.TryCreateMessage(rest, out message, out errors);
         wait = Wait(request.Wait, errors);

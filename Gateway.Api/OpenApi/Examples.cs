@@ -41,7 +41,9 @@ internal static class Examples
         Type = "chat",
         Body = "Your order has shipped.",
         Thread = "order-42",
-        Payloads = ["<active xmlns='http://jabber.org/protocol/chatstates'/>", "<request xmlns='urn:xmpp:receipts'/>"],
+        ChatState = "active",
+        ReplyTo = new ReplyToDto { Id = "order-42-question", To = "bob@example.com" },
+        Payloads = ["<order xmlns='urn:example:shop' id='42' status='shipped'/>"],
     };
 
     public static readonly StanzaAcceptedDto Accepted = new("b3JkZXItNDItc2hpcA", AckedByServer: false);
@@ -78,13 +80,20 @@ internal static class Examples
             },
         ]);
 
-    public static readonly GatewayProblemDetails BatchInvalid = Make(400, ProblemCodes.ValidationFailed, $"The request is invalid: messages[0].to {InvalidTo}; messages[1].body is required unless subject or payloads are given: a message needs content") with
+    private const string NeedsContent = "is required unless subject, payloads, chatState, retracts, reactions, oob or displayed are given: a message needs content";
+
+    public static readonly GatewayProblemDetails BatchInvalid = Make(400, ProblemCodes.ValidationFailed, $"The request is invalid: messages[0].to {InvalidTo}; messages[1].body {NeedsContent}") with
     {
         Errors = new Dictionary<string, string[]>
         {
             ["messages[0].to"] = [InvalidTo],
-            ["messages[1].body"] = ["is required unless subject or payloads are given: a message needs content"],
+            ["messages[1].body"] = [NeedsContent],
         },
+    };
+
+    public static readonly GatewayProblemDetails InvalidChatState = Make(400, ProblemCodes.ValidationFailed, "The request is invalid: chatState must be active, composing, paused, inactive or gone (XEP-0085 §2)") with
+    {
+        Errors = new Dictionary<string, string[]> { ["chatState"] = ["must be active, composing, paused, inactive or gone (XEP-0085 §2)"] },
     };
 
     public static readonly PostPresenceRequest Presence = new() { Show = "away", Status = "In a meeting until 3 pm", Priority = 5 };

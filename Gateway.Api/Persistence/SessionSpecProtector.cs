@@ -32,7 +32,8 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
             spec.Port,
             TlsModeName(spec.TlsMode),
             spec.PinnedCertificateSha256.IsDefault ? [] : [.. spec.PinnedCertificateSha256],
-            spec.SendInitialPresence);
+            spec.SendInitialPresence,
+            spec.Carbons);
         var json = JsonSerializer.SerializeToUtf8Bytes(stored, PersistenceJson.Default.StoredSpecV1);
         try
         {
@@ -69,6 +70,7 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
                 TlsMode = ParseTlsMode(stored.TlsMode),
                 PinnedCertificateSha256 = [.. stored.PinnedCertificateSha256 ?? []],
                 SendInitialPresence = stored.SendInitialPresence,
+                Carbons = stored.Carbons,
             };
         }
         catch (Exception ex) when (ex is JsonException or XmppException)
@@ -108,7 +110,8 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
         int? Port,
         string TlsMode,
         string[]? PinnedCertificateSha256,
-        bool SendInitialPresence);
+        bool SendInitialPresence,
+        bool? Carbons = null);
 }
 
 [JsonSerializable(typeof(SessionSpecProtector.StoredSpecV1))]

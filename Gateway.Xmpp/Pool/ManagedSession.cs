@@ -85,7 +85,7 @@ internal sealed class ManagedSession : IManagedSession
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed);
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger));
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger, options.MaxPendingIqRequests);
 
         // Order matters on each new connection: handlers and the archive's filter before anything can arrive for them;
@@ -95,6 +95,12 @@ internal sealed class ManagedSession : IManagedSession
         _client.Add(_stanzaIds);
         _client.Add(_archive);
         _client.Add(_inbound);
+        if (spec.Carbons ?? options.Carbons)
+        {
+            // XEP-0280: enabled before initial presence, so no copy of what follows it is missed.
+            _client.Add(new CarbonsFeature(tenant, id, options.IqTimeout, _logger));
+        }
+
         _client.Add(_presence);
         _client.Add(new OutboundSender(_outbound, StopAcknowledgementWait, tenant, id, _logger, options.MaxUnacknowledged));
         _client.OnStatusChanged(OnStatusChanged);

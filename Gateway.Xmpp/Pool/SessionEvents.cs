@@ -16,6 +16,13 @@ public sealed record MessageReceived(string Tenant, string SessionId, long Event
     /// the event's payload: null for events read back from a store.
     /// </summary>
     public string? ArchiveId { get; init; }
+
+    /// <summary>
+    /// Set when the message is a XEP-0280 carbon copy, unwrapped: another client of the account received it
+    /// (<see cref="CarbonDirection.Received"/>) or sent it (<see cref="CarbonDirection.Sent"/>, then <see cref="Message"/>
+    /// is from the account's other resource to someone else). Null for a message addressed to this session.
+    /// </summary>
+    public CarbonDirection? Carbon { get; init; }
 }
 
 /// <summary>A presence stanza arrived (availability, subscription request or answer, error).</summary>

@@ -46,6 +46,12 @@ public sealed record SessionSpec
     /// <summary>Send initial presence once online (and again after every reconnect). Default true.</summary>
     public bool SendInitialPresence { get; init; } = true;
 
+    /// <summary>
+    /// Enable XEP-0280 message carbons on every new stream, so the session also sees what the account's other clients
+    /// send and receive; null follows <see cref="SessionPoolOptions.Carbons"/>.
+    /// </summary>
+    public bool? Carbons { get; init; }
+
     /// <summary>Describes the spec without the password.</summary>
     public override string ToString() => $"SessionSpec {{ Id = {Id}, Jid = {Jid}, Host = {Host}, Port = {Port}, TlsMode = {TlsMode} }}";
 }

@@ -138,6 +138,12 @@ public sealed record SessionPoolOptions
     /// </summary>
     public RespondTo RespondTo { get; init; } = RespondTo.Subscribed;
 
+    /// <summary>
+    /// Whether sessions enable XEP-0280 message carbons (default true): copies of what the account's other clients send
+    /// and receive are published as <c>message</c> events marked <c>carbon</c>. A session spec may override it.
+    /// </summary>
+    public bool Carbons { get; init; } = true;
+
     /// <summary>XEP-0092 software name announced by the sessions.</summary>
     public string SoftwareName { get; init; } = "XMPP-HTTP Gateway";
 

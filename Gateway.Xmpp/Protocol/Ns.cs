@@ -32,6 +32,24 @@ public static class Ns
     public const string StanzaId = "urn:xmpp:sid:0";
     public const string Receipts = "urn:xmpp:receipts";
     public const string ChatMarkers = "urn:xmpp:chat-markers:0";
+    /// <summary>XEP-0085: chat state notifications.</summary>
+    public const string ChatStates = "http://jabber.org/protocol/chatstates";
+    /// <summary>XEP-0308: last message correction.</summary>
+    public const string MessageCorrect = "urn:xmpp:message-correct:0";
+    /// <summary>XEP-0424: message retraction.</summary>
+    public const string MessageRetract = "urn:xmpp:message-retract:1";
+    /// <summary>XEP-0428: fallback indication.</summary>
+    public const string Fallback = "urn:xmpp:fallback:0";
+    /// <summary>XEP-0461: message replies.</summary>
+    public const string Reply = "urn:xmpp:reply:0";
+    /// <summary>XEP-0444: message reactions.</summary>
+    public const string Reactions = "urn:xmpp:reactions:0";
+    /// <summary>XEP-0066: out-of-band data in messages.</summary>
+    public const string Oob = "jabber:x:oob";
+    /// <summary>XEP-0334: message processing hints.</summary>
+    public const string Hints = "urn:xmpp:hints";
+    /// <summary>XEP-0280: message carbons.</summary>
+    public const string Carbons = "urn:xmpp:carbons:2";
     public const string Mam = "urn:xmpp:mam:2";
     public const string Forward = "urn:xmpp:forward:0";
     public const string Muc = "http://jabber.org/protocol/muc";

@@ -31,8 +31,13 @@ internal static class MessagesApi
                 "SendMessage",
                 "Send a message",
                 "Queues a message (RFC 6121 §5) on the session and answers 202 with its stanza id. `to` must be a valid JID; " +
-                "a message needs a body, a subject or payloads. Payloads are extension elements as XML strings (chat states, " +
-                "receipts, custom data), each exactly one namespaced element: no DTD, comments or processing instructions, " +
+                "a message needs content: a body, a subject, payloads or one of the typed features. Typed features (see " +
+                "docs/im-features.md): `chatState` (XEP-0085; alone, it asks for no receipt), `replaces` (XEP-0308 correction, " +
+                "with a body), `retracts` (XEP-0424; the fallback body, XEP-0428 indication and store hint are added), `replyTo` " +
+                "(XEP-0461, with a body), `reactions` (XEP-0444, the complete set; empty removes all), `oob` (XEP-0066, absolute " +
+                "http(s) URL; the body defaults to it), `displayed` (XEP-0333 marker) and `noCopy` (XEP-0280 private). A typed " +
+                "feature must not also be given as a raw payload (400). Payloads are other extension elements as XML strings " +
+                "(custom data), each exactly one namespaced element: no DTD, comments or processing instructions, " +
                 "nothing of `jabber:client` or of the stream level. By default the call returns once the stanza is stored and queued " +
                 "(also while the session reconnects); it is kept until the server acknowledges it, across reconnects and gateway restarts. With `?wait=server` it returns only after the server acknowledged the " +
                 "stanza through XEP-0198 (`ackedByServer: true`); 504 if no acknowledgement came in time, 409 if the server " +
@@ -41,7 +46,7 @@ internal static class MessagesApi
                 "same key answers with the first attempt's stanza id and sends nothing again. Follow delivery with " +
                 "`GET /api/v1/sessions/{id}/messages/{messageId}` or the hub's `OnMessageStatus` events.",
                 Examples.Message,
-                new Dictionary<int, object> { [202] = Examples.Accepted })
+                new Dictionary<int, object> { [202] = Examples.Accepted, [400] = Examples.InvalidChatState })
             .ProducesProblems(400, 404, 409, 413, 415, 429, 503, 504);
         group.MapPost("/{id}/messages/batch", MessageBatch.Send)
             .RequireScope(ApiScopes.Send)

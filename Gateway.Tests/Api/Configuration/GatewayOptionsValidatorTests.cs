@@ -114,6 +114,29 @@ public sealed class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0280 §4")]
+    public async Task Startup_Carbons_OnByDefaultAndSwitchable()
+    {
+        Assert.True(new SessionPoolOptions().Carbons);
+        await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
+        app.Settings["Gateway:Pool:Carbons"] = "false";
+        using var _ = app.CreateClient(apiKey: null);
+
+        Assert.False(app.Services.GetRequiredService<SessionPoolOptions>().Carbons);
+    }
+
+    [Fact]
+    public async Task Startup_CarbonsNotABoolean_Fails()
+    {
+        await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
+        app.Settings["Gateway:Pool:Carbons"] = "sometimes";
+
+        var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient(apiKey: null));
+
+        Assert.Contains("Carbons", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Startup_PoolSettingsAndCertificates_ReachThePool()
     {
         var directory = Directory.CreateTempSubdirectory("gateway-test-");

@@ -29,6 +29,41 @@ public static class ReceiptElements
     /// <summary>XEP-0184 §5.1: the receipt for the message with <paramref name="id"/>.</summary>
     public static XElement ReceivedFor(string id) => new(Received, new XAttribute("id", id));
 
+    /// <summary>
+    /// XEP-0333 §3.3: the message with <paramref name="id"/> (and the earlier markable ones of the conversation) was
+    /// displayed. A marker message carries no body and is not itself markable (§3.2).
+    /// </summary>
+    public static XElement DisplayedFor(string id)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        return new XElement(MarkerDisplayed, new XAttribute("id", id));
+    }
+
+    /// <summary>The id a XEP-0333 displayed marker names; null when the message carries none.</summary>
+    public static string? ReadDisplayedId(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return (string?)message.FindPayload(MarkerDisplayed)?.Attribute("id") is { Length: > 0 } id ? id : null;
+    }
+
+    /// <summary>
+    /// The id a XEP-0184 receipt or a XEP-0333 received marker names (the message reached the sender's client); null when
+    /// the message carries neither.
+    /// </summary>
+    public static string? ReadReceivedId(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        foreach (var element in message.Payload)
+        {
+            if ((element.Name == Received || element.Name == MarkerReceived) && (string?)element.Attribute("id") is { Length: > 0 } id)
+            {
+                return id;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The id a receipt or marker refers to, with what it means; null when the message carries neither.</summary>
     public static DeliveryAcknowledgement? FindAcknowledgement(Message message)
     {

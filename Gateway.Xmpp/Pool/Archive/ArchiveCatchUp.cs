@@ -15,7 +15,7 @@ namespace Gateway.Xmpp.Pool;
 /// stay in order. Progress is kept page by page, so a catch-up the connection interrupts continues on the next one.
 /// </summary>
 /// <remarks>
-/// Live messages are admitted here too (<see cref="AcceptLiveAsync"/>), under the same lock as the catch-up's pages: a
+/// Live messages are admitted here too (<see cref="AcceptLiveAsync(Message, CancellationToken)"/>), under the same lock as the catch-up's pages: a
 /// live message the archive holds (it carries our archive's stanza-id) is held while a catch-up runs, left to the
 /// next catch-up while a gap is open and none runs (publishing it now would put it before older messages still to
 /// come), and published otherwise. Without MAM, or when the archive no longer knows the cursor, it logs and gives up:
@@ -39,8 +39,8 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     private bool _hadConnection;
     private bool _catchingUp;
 
-    /// <summary>Live messages received while a catch-up runs, published after it; null when none runs.</summary>
-    private List<Message>? _held;
+    /// <summary>Live messages (and whether each is a carbon copy) received while a catch-up runs, published after it; null when none runs.</summary>
+    private List<(Message Message, CarbonDirection? Carbon)>? _held;
 
     /// <param name="journal">The session's journal (the cursor is committed there).</param>
     /// <param name="publisher">Publishes what the archive and the stream bring.</param>
@@ -115,12 +115,15 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     /// Admits a message that arrived on the stream: published, held for after the running catch-up, or left to the next
     /// catch-up (see the remarks). Waits while the journal is full.
     /// </summary>
-    public async ValueTask AcceptLiveAsync(Message message, CancellationToken cancellationToken)
+    public ValueTask AcceptLiveAsync(Message message, CancellationToken cancellationToken) => AcceptLiveAsync(message, carbon: null, cancellationToken);
+
+    /// <summary>Admits a live message, or the message of a XEP-0280 carbon copy (<paramref name="carbon"/> set).</summary>
+    public async ValueTask AcceptLiveAsync(Message message, CarbonDirection? carbon, CancellationToken cancellationToken)
     {
         await _publishing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await AdmitAsync(message, cancellationToken).ConfigureAwait(false);
+            await AdmitAsync(message, carbon, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -129,7 +132,7 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     }
 
     /// <summary>Call under <see cref="_publishing"/>.</summary>
-    private async ValueTask AdmitAsync(Message message, CancellationToken cancellationToken)
+    private async ValueTask AdmitAsync(Message message, CarbonDirection? carbon, CancellationToken cancellationToken)
     {
         // XEP-0359: only a stanza-id the server is known to stamp (and to strip when forged) is an archive id.
         var archiveId = _deduplicator.ArchiveIdOf(message);
@@ -140,7 +143,7 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
 
         if (archiveId is not null && _held is { } held)
         {
-            held.Add(message);
+            held.Add((message, carbon));
             return;
         }
 
@@ -149,7 +152,7 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
             return;
         }
 
-        await _publisher.PublishAsync(message, archiveId, cancellationToken).ConfigureAwait(false);
+        await _publisher.PublishAsync(message, archiveId, carbon, cancellationToken).ConfigureAwait(false);
         if (archiveId is not null)
         {
             Advance(archiveId);
@@ -284,9 +287,9 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
             _held = null;
             _catchingUp = false;
             Log.HeldReleased(_logger, _journal.Tenant, _journal.SessionId, held.Count, caughtUp);
-            foreach (var message in held)
+            foreach (var (message, carbon) in held)
             {
-                await AdmitAsync(message, CancellationToken.None).ConfigureAwait(false);
+                await AdmitAsync(message, carbon, CancellationToken.None).ConfigureAwait(false);
             }
         }
         finally

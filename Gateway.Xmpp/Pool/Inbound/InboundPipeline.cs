@@ -24,7 +24,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="outbound">Where receipts are queued.</param>
 /// <param name="time">The clock.</param>
 /// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null) : IConnectionFeature
+/// <param name="carbons">Unwraps XEP-0280 carbon copies and drops those not to be believed; null publishes wrappers as they are.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -69,6 +70,16 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     {
         switch (stanza)
         {
+            case Message received when carbons?.Classify(received, connection.Jid) is { Kind: not InboundKind.Plain } inbound:
+                if (inbound.Kind == InboundKind.Carbon)
+                {
+                    // A copy was addressed to (or sent by) another client of the account: its receipts and markers say
+                    // nothing about what this session sent, and that client answers its receipt requests (XEP-0280
+                    // §10.4: copies are never auto-replied to).
+                    await archive.AcceptLiveAsync(inbound.Message, inbound.Carbon, cancellationToken).ConfigureAwait(false);
+                }
+
+                return null;
             case Message message:
                 await delivery.ApplyAsync(message, cancellationToken).ConfigureAwait(false);
                 await archive.AcceptLiveAsync(message, cancellationToken).ConfigureAwait(false);

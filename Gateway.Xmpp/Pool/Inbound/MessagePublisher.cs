@@ -13,7 +13,11 @@ namespace Gateway.Xmpp.Pool;
 internal sealed class MessagePublisher(SessionJournal journal, InboundDeduplicator deduplicator, TimeProvider time, Func<string, CancellationToken, Task<bool>>? journaledArchiveId = null)
 {
     /// <summary>Publishes the message unless it is a repeat; returns whether it was published. Waits while the journal is full.</summary>
-    public async ValueTask<bool> PublishAsync(Message message, string? archiveId, CancellationToken cancellationToken)
+    public ValueTask<bool> PublishAsync(Message message, string? archiveId, CancellationToken cancellationToken) =>
+        PublishAsync(message, archiveId, carbon: null, cancellationToken);
+
+    /// <summary>Publishes the message, marked as a XEP-0280 carbon copy when <paramref name="carbon"/> is set, unless it is a repeat.</summary>
+    public async ValueTask<bool> PublishAsync(Message message, string? archiveId, CarbonDirection? carbon, CancellationToken cancellationToken)
     {
         archiveId ??= deduplicator.ArchiveIdOf(message);
 
@@ -38,7 +42,7 @@ internal sealed class MessagePublisher(SessionJournal journal, InboundDeduplicat
             return false;
         }
 
-        journal.Publish(new MessageReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), message) { ArchiveId = archiveId }, reserved: true);
+        journal.Publish(new MessageReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), message) { ArchiveId = archiveId, Carbon = carbon }, reserved: true);
         return true;
     }
 

@@ -79,6 +79,10 @@ public static class SessionEventCodec
             case MessageStatusChanged e:
                 EncodeStatus(e.Status, utf8);
                 break;
+            case MessageReceived { Carbon: { } direction } e:
+                // A published carbon copy is stored as a wrapper without 'from' or 'to' (see CarbonOf), which no server sends.
+                EncodeStanza(CarbonElements.Wrap(direction, e.Message, from: null, to: null), utf8);
+                break;
             case MessageReceived e:
                 EncodeStanza(e.Message, utf8);
                 break;
@@ -180,7 +184,13 @@ public static class SessionEventCodec
             switch (kind)
             {
                 case MessageKind:
-                    return new MessageReceived(tenant, sessionId, eventId, receivedAt, (Message)ParseStanza(data));
+                {
+                    var message = (Message)ParseStanza(data);
+                    return CarbonOf(message) is { } carbon
+                        ? new MessageReceived(tenant, sessionId, eventId, receivedAt, carbon.Copied) { Carbon = carbon.Direction }
+                        : new MessageReceived(tenant, sessionId, eventId, receivedAt, message);
+                }
+
                 case PresenceKind:
                     return new PresenceReceived(tenant, sessionId, eventId, receivedAt, (Presence)ParseStanza(data));
                 case RosterKind:
@@ -249,6 +259,16 @@ public static class SessionEventCodec
 
     private static FormatException Unreadable(string sessionId, long eventId, string kind, Exception ex) =>
         new($"Stored event {sessionId}#{eventId.ToString(CultureInfo.InvariantCulture)} ({kind}) is not readable: {ex.Message}", ex);
+
+    /// <summary>
+    /// The carbon copy a stored message encodes: a carbons wrapper with neither 'from' nor 'to', as only
+    /// <see cref="Encode(SessionEvent, IBufferWriter{byte})"/> writes it. A wrapper as received (from the account, or a
+    /// stranger's forgery stored before copies were unwrapped) has a 'from' and stays the message it was.
+    /// </summary>
+    private static (Message Copied, CarbonDirection Direction)? CarbonOf(Message message) =>
+        message is { From: null, To: null } && CarbonElements.TryUnwrap(message, out var direction, out var copied, out _)
+            ? (copied, direction)
+            : null;
 
     private static Stanza ParseStanza(string xml) => StanzaCodec.Parse(XElement.Parse(xml, LoadOptions.None));
 

@@ -1,0 +1,37 @@
+using System.Text;
+using Gateway.Api.Persistence;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Pool;
+using Microsoft.AspNetCore.DataProtection;
+
+namespace Gateway.Tests.Persistence;
+
+[Trait("Tier", "Unit")]
+public sealed class SessionSpecProtectorTests
+{
+    private static readonly EphemeralDataProtectionProvider Keys = new();
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ProtectThenUnprotect_KeepsTheCarbonsChoice(bool? carbons)
+    {
+        var protector = new SessionSpecProtector(Keys);
+        var spec = new SessionSpec { Id = "s", Jid = Jid.Parse("alice@example.com"), Password = "pw", Carbons = carbons };
+
+        Assert.Equal(carbons, protector.Unprotect("t", "s", protector.Protect("t", "s", spec)).Carbons);
+    }
+
+    [Fact]
+    public void Unprotect_SpecStoredBeforeCarbons_FollowsThePoolDefault()
+    {
+        const string Stored = """{"tenant":"t","sessionId":"s","id":"s","jid":"alice@example.com","password":"pw","resource":null,"host":null,"port":null,"tlsMode":"starttls","pinnedCertificateSha256":[],"sendInitialPresence":true}""";
+        var blob = Convert.ToBase64String(Keys.CreateProtector(SessionSpecProtector.Purpose).Protect(Encoding.UTF8.GetBytes(Stored)));
+
+        var spec = new SessionSpecProtector(Keys).Unprotect("t", "s", blob);
+
+        Assert.Null(spec.Carbons);
+        Assert.Equal("alice@example.com", spec.Jid.ToString());
+    }
+}
