@@ -136,7 +136,7 @@ internal static partial class RequestMapper
         Text(request.Thread, "thread", errors, MaxIdLength);
         Lang(request.Lang, errors);
         var payload = Payloads(request.Payloads, errors);
-        var features = MessageFeatures(request, payload, errors);
+        var features = MessageFeatureMapper.Map(request, payload, errors);
         var body = request.Body ?? features.DefaultBody;
         var id = Id(request.Id, errors);
         if (body is null && request.Subject is null && (request.Payloads is null || request.Payloads.Count == 0) && !features.Any)
@@ -406,7 +406,7 @@ internal static partial class RequestMapper
         return OptionalJid(value, field, errors);
     }
 
-    private static Jid? OptionalJid(string? value, string field, Dictionary<string, string[]> errors)
+    internal static Jid? OptionalJid(string? value, string field, Dictionary<string, string[]> errors)
     {
         if (value is null)
         {
@@ -437,7 +437,7 @@ internal static partial class RequestMapper
         return id;
     }
 
-    private static void Text(string? value, string field, Dictionary<string, string[]> errors, int max = MaxTextChars)
+    internal static void Text(string? value, string field, Dictionary<string, string[]> errors, int max = MaxTextChars)
     {
         if (value is not null && (value.Length > max || !XmlInput.IsXmlText(value)))
         {
@@ -489,7 +489,7 @@ internal static partial class RequestMapper
         return fallback;
     }
 
-    private static void Add(Dictionary<string, string[]> errors, string field, string message) =>
+    internal static void Add(Dictionary<string, string[]> errors, string field, string message) =>
         errors[field] = errors.TryGetValue(field, out var existing) ? [.. existing, message] : [message];
 
     [GeneratedRegex("^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$", RegexOptions.CultureInvariant)]

@@ -9,7 +9,7 @@ namespace Gateway.Api.Contracts;
 /// The typed IM features of a message send (chat state, correction, retraction, reply, reactions, out-of-band data,
 /// displayed marker, no-copy) into their extension elements; validation errors keyed by JSON field name.
 /// </summary>
-internal static partial class RequestMapper
+internal static class MessageFeatureMapper
 {
     public const int MaxReactions = 32;
     public const int MaxEmojiChars = 64;
@@ -17,13 +17,13 @@ internal static partial class RequestMapper
     public const int MaxOobDescChars = 1024;
 
     /// <summary>The elements a send's typed features add, the body they imply when none is given, and whether there were any.</summary>
-    private readonly record struct Features(ImmutableArray<XElement> Payload, string? DefaultBody, bool Any);
+    internal readonly record struct TypedFeatures(ImmutableArray<XElement> Payload, string? DefaultBody, bool Any);
 
     /// <summary>
     /// The typed features' elements, after the raw <paramref name="raw"/> payloads (which must not carry the same
     /// extension: one way only, or the stanza would hold it twice).
     /// </summary>
-    private static Features MessageFeatures(PostMessageRequest request, ImmutableArray<XElement> raw, Dictionary<string, string[]> errors)
+    internal static TypedFeatures Map(PostMessageRequest request, ImmutableArray<XElement> raw, Dictionary<string, string[]> errors)
     {
         var added = ImmutableArray.CreateBuilder<XElement>();
         string? defaultBody = null;
@@ -38,7 +38,7 @@ internal static partial class RequestMapper
             }
             else
             {
-                Add(errors, "chatState", "must be active, composing, paused, inactive or gone (XEP-0085 §2)");
+                RequestMapper.Add(errors, "chatState", "must be active, composing, paused, inactive or gone (XEP-0085 §2)");
             }
 
             Conflict(raw, "chatState", errors, e => e.Name.NamespaceName == Ns.ChatStates);
@@ -52,13 +52,13 @@ internal static partial class RequestMapper
                 added.Add(CorrectionElements.Create(replaces));
                 if (request.Body is null)
                 {
-                    Add(errors, "replaces", "needs a body: the corrected text (XEP-0308 §3)");
+                    RequestMapper.Add(errors, "replaces", "needs a body: the corrected text (XEP-0308 §3)");
                 }
             }
 
             if (request.Retracts is not null)
             {
-                Add(errors, "replaces", "cannot be combined with retracts");
+                RequestMapper.Add(errors, "replaces", "cannot be combined with retracts");
             }
 
             Conflict(raw, "replaces", errors, e => e.Name.NamespaceName == Ns.MessageCorrect);
@@ -87,7 +87,7 @@ internal static partial class RequestMapper
         {
             if (FeatureId(replyTo.Id, "replyTo.id", errors))
             {
-                var to = OptionalJid(replyTo.To, "replyTo.to", errors);
+                var to = RequestMapper.OptionalJid(replyTo.To, "replyTo.to", errors);
                 added.Add(ReplyElements.Create(new MessageReply(replyTo.Id!, to)));
             }
 
@@ -112,12 +112,12 @@ internal static partial class RequestMapper
             any = true;
             if (string.IsNullOrEmpty(oob.Url))
             {
-                Add(errors, "oob.url", "is required");
+                RequestMapper.Add(errors, "oob.url", "is required");
             }
             else if (oob.Url.Length > MaxUrlChars || !XmlInput.IsXmlText(oob.Url)
                 || !Uri.TryCreate(oob.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             {
-                Add(errors, "oob.url", $"must be an absolute http or https URL of at most {MaxUrlChars} characters");
+                RequestMapper.Add(errors, "oob.url", $"must be an absolute http or https URL of at most {MaxUrlChars} characters");
             }
             else
             {
@@ -127,7 +127,7 @@ internal static partial class RequestMapper
                 defaultBody ??= oob.Url;
             }
 
-            Text(oob.Desc, "oob.desc", errors, MaxOobDescChars);
+            RequestMapper.Text(oob.Desc, "oob.desc", errors, MaxOobDescChars);
             Conflict(raw, "oob", errors, e => e.Name.NamespaceName == Ns.Oob);
         }
 
@@ -157,7 +157,7 @@ internal static partial class RequestMapper
         }
 
         // A correction or a reply alone is no content: both need a body (checked by the caller).
-        return new Features(added.ToImmutable(), defaultBody, any);
+        return new TypedFeatures(added.ToImmutable(), defaultBody, any);
     }
 
     /// <summary>A referenced message's id: 1-128 characters of XML text. Adds the error and returns false otherwise.</summary>
@@ -165,13 +165,13 @@ internal static partial class RequestMapper
     {
         if (string.IsNullOrEmpty(id))
         {
-            Add(errors, field, "is required: the id of the message referred to");
+            RequestMapper.Add(errors, field, "is required: the id of the message referred to");
             return false;
         }
 
-        if (id.Length > MaxIdLength || !XmlInput.IsXmlText(id))
+        if (id.Length > RequestMapper.MaxIdLength || !XmlInput.IsXmlText(id))
         {
-            Add(errors, field, $"must be 1 to {MaxIdLength} characters, none of them control characters");
+            RequestMapper.Add(errors, field, $"must be 1 to {RequestMapper.MaxIdLength} characters, none of them control characters");
             return false;
         }
 
@@ -182,13 +182,13 @@ internal static partial class RequestMapper
     {
         if (emojis is null)
         {
-            Add(errors, "reactions.emojis", "is required: the complete set of reactions (an empty list removes them all, XEP-0444 §4.2)");
+            RequestMapper.Add(errors, "reactions.emojis", "is required: the complete set of reactions (an empty list removes them all, XEP-0444 §4.2)");
             return null;
         }
 
         if (emojis.Count > MaxReactions)
         {
-            Add(errors, "reactions.emojis", $"may hold at most {MaxReactions} reactions");
+            RequestMapper.Add(errors, "reactions.emojis", $"may hold at most {MaxReactions} reactions");
             return null;
         }
 
@@ -198,13 +198,13 @@ internal static partial class RequestMapper
             var emoji = emojis[i];
             if (string.IsNullOrWhiteSpace(emoji) || emoji.Length > MaxEmojiChars || !XmlInput.IsXmlText(emoji))
             {
-                Add(errors, $"reactions.emojis[{i}]", $"must be an emoji: 1 to {MaxEmojiChars} characters, not blank, no control characters");
+                RequestMapper.Add(errors, $"reactions.emojis[{i}]", $"must be an emoji: 1 to {MaxEmojiChars} characters, not blank, no control characters");
                 valid = false;
             }
             else if (emojis.Take(i).Contains(emoji, StringComparer.Ordinal))
             {
                 // XEP-0444 §5: a <reactions/> element MUST NOT contain the same reaction more than once.
-                Add(errors, $"reactions.emojis[{i}]", "repeats an earlier reaction (XEP-0444 §5: each at most once)");
+                RequestMapper.Add(errors, $"reactions.emojis[{i}]", "repeats an earlier reaction (XEP-0444 §5: each at most once)");
                 valid = false;
             }
         }
@@ -219,7 +219,7 @@ internal static partial class RequestMapper
         {
             if (sameExtension(raw[i]))
             {
-                Add(errors, field, $"is also given as a raw payload (payloads[{i}], <{raw[i].Name.LocalName} xmlns='{raw[i].Name.NamespaceName}'/>): set it one way only");
+                RequestMapper.Add(errors, field, $"is also given as a raw payload (payloads[{i}], <{raw[i].Name.LocalName} xmlns='{raw[i].Name.NamespaceName}'/>): set it one way only");
                 return;
             }
         }
