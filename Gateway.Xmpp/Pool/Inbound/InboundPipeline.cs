@@ -24,7 +24,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="outbound">Where receipts are queued.</param>
 /// <param name="time">The clock.</param>
 /// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null) : IConnectionFeature
+/// <param name="presenceReceived">Also told every presence, e.g. to keep the contacts' presence.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, Action<Presence>? presenceReceived = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -75,6 +76,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
                 // XEP-0184 §8: a receipt tells the sender we are online, so only those allowed to see our presence get one.
                 return connection.MaySeePresence(message.From) ? ReceiptFor(message) : null;
             case Presence presence:
+                presenceReceived?.Invoke(presence);
                 await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
                 journal.Publish(new PresenceReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), presence), reserved: true);
                 return null;
