@@ -50,6 +50,28 @@ internal sealed class SessionAccount(IManagedSession session, SessionJournal jou
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// XEP-0191 §3.2: the server pushes blocklist changes only to resources that requested the blocklist, so every new
+    /// stream asks for it once (a resumed stream keeps the interest). A server without blocking answers with an error,
+    /// which is fine: there will be no pushes to miss. Not in <see cref="OnConnectedAsync"/>: it would delay going online.
+    /// </summary>
+    public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        if (context.Resumed)
+        {
+            return;
+        }
+
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
+        try
+        {
+            await context.Connection.GetBlocklistAsync(ended.Token).ConfigureAwait(false);
+        }
+        catch (StanzaErrorException)
+        {
+        }
+    }
+
     public PresenceSnapshot GetPresence() => presence.Snapshot(roster());
 
     public Task<ServerCapabilities> GetServerCapabilitiesAsync(CancellationToken cancellationToken = default)
