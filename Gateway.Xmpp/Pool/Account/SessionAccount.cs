@@ -79,25 +79,29 @@ internal sealed class SessionAccount(IManagedSession session, SessionJournal jou
         Task<ServerCapabilities> capabilities;
         lock (_gate)
         {
-            // Not the caller's token: the query is shared by every caller of the stream, and bounded by the IQ timeout.
-            capabilities = _capabilities ??= session.GetServerCapabilitiesAsync(Jid.Parse(session.Jid.Domain), session.Jid.Bare, CancellationToken.None);
+            if (_capabilities is null)
+            {
+                // Not the caller's token: the query is shared by every caller of the stream, and bounded by the IQ timeout.
+                _capabilities = session.GetServerCapabilitiesAsync(Jid.Parse(session.Jid.Domain), session.Jid.Bare, CancellationToken.None);
+                _ = _capabilities.ContinueWith(Forget, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            capabilities = _capabilities;
         }
 
-        _ = capabilities.ContinueWith(
-            failed =>
-            {
-                lock (_gate)
-                {
-                    if (_capabilities == failed)
-                    {
-                        _capabilities = null; // a failure is not cached: the next caller asks again
-                    }
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
         return capabilities.WaitAsync(cancellationToken);
+
+        // A failure is not cached: the next caller asks again.
+        void Forget(Task<ServerCapabilities> failed)
+        {
+            lock (_gate)
+            {
+                if (_capabilities == failed)
+                {
+                    _capabilities = null;
+                }
+            }
+        }
     }
 
     public async Task<ImmutableArray<Jid>> GetBlocklistAsync(CancellationToken cancellationToken = default)
@@ -175,7 +179,8 @@ internal sealed class SessionAccount(IManagedSession session, SessionJournal jou
     private async Task RequireAsync(string feature, string what, CancellationToken cancellationToken)
     {
         var capabilities = await GetServerCapabilitiesAsync(cancellationToken).ConfigureAwait(false);
-        if (!capabilities.Server.Supports(feature))
+        // Servers announce these on their domain (XEP-0191 §2, XEP-0054 §2); some on the account's bare JID instead.
+        if (!capabilities.Server.Supports(feature) && capabilities.Account?.Supports(feature) != true)
         {
             throw new FeatureNotSupportedException(feature, $"The server of session '{session.Info.Id}' does not support {what}: it does not announce {feature}.");
         }
