@@ -18,6 +18,12 @@ internal static partial class Examples
             new ContactPresenceDto("carol@example.org", Available: false, [], PresenceSince.AddMinutes(3), "Gone home"),
         ]);
 
+    public static readonly GatewayProblemDetails BlockingNotSupported = Make(409, ProblemCodes.FeatureNotSupported, "The server of session 'support-bot' does not support blocking (XEP-0191): it does not announce urn:xmpp:blocking.");
+
+    public static readonly GatewayProblemDetails VCardNotSupported = Make(409, ProblemCodes.FeatureNotSupported, "The server of session 'support-bot' does not support vCards (XEP-0054): it does not announce vcard-temp.");
+
+    public static readonly GatewayProblemDetails UploadNotSupported = Make(409, ProblemCodes.FeatureNotSupported, "The server of session 'support-bot' offers no HTTP file upload service (XEP-0363: no urn:xmpp:http:upload:0 among its disco items).");
+
     public static readonly BlocklistDto Blocklist = new(["spam.example.net", "troll@example.org"]);
 
     public static readonly VCardDto VCard = new()

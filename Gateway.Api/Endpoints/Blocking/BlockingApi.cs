@@ -25,7 +25,7 @@ internal static class BlockingApi
                 "The JIDs the account blocks (XEP-0191 §3.2): the server drops their messages, presence and IQs to the " +
                 "account and hides the account's presence from them. Changes, by this or any other client of the account, " +
                 "arrive as `blocklist-push` events." + Missing,
-                responseExamples: new Dictionary<int, object> { [200] = Examples.Blocklist })
+                responseExamples: new Dictionary<int, object> { [200] = Examples.Blocklist, [409] = Examples.BlockingNotSupported })
             .ProducesProblems(404, 409, 429, 502, 503, 504);
 
         group.MapPut("/{id}/blocklist/{jid}", Put)
@@ -35,7 +35,8 @@ internal static class BlockingApi
                 "BlockJid",
                 "Block a JID",
                 "Blocks the JID (XEP-0191 §3.3): a bare JID blocks the user, a full JID one resource, a domain the whole " +
-                "server. 204 once the server confirmed; 400 for an invalid JID." + Missing)
+                "server. 204 once the server confirmed; 400 for an invalid JID." + Missing,
+                responseExamples: new Dictionary<int, object> { [409] = Examples.BlockingNotSupported })
             .ProducesProblems(400, 404, 409, 429, 502, 503, 504);
 
         group.MapDelete("/{id}/blocklist/{jid}", Delete)
@@ -44,7 +45,8 @@ internal static class BlockingApi
             .Documented(
                 "UnblockJid",
                 "Unblock a JID",
-                "Unblocks the JID (XEP-0191 §3.4): 204 once the server confirmed (also when it was not blocked)." + Missing)
+                "Unblocks the JID (XEP-0191 §3.4): 204 once the server confirmed (also when it was not blocked)." + Missing,
+                responseExamples: new Dictionary<int, object> { [409] = Examples.BlockingNotSupported })
             .ProducesProblems(400, 404, 409, 429, 502, 503, 504);
 
         group.MapDelete("/{id}/blocklist", DeleteAll)
@@ -53,7 +55,8 @@ internal static class BlockingApi
             .Documented(
                 "UnblockAll",
                 "Unblock everyone",
-                "Empties the blocklist (XEP-0191 §3.5): 204 once the server confirmed." + Missing)
+                "Empties the blocklist (XEP-0191 §3.5): 204 once the server confirmed." + Missing,
+                responseExamples: new Dictionary<int, object> { [409] = Examples.BlockingNotSupported })
             .ProducesProblems(404, 409, 429, 502, 503, 504);
         return group;
     }

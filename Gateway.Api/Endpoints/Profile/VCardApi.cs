@@ -25,7 +25,7 @@ internal static class VCardApi
                 "§3.1): the usual fields, and `xml`, the whole card with what the fields do not model. A user without a card " +
                 "gets an empty one, or 404 `item-not-found`, as the server has it. 409 `feature-not-supported` when the " +
                 "account's server does not announce `vcard-temp`.",
-                responseExamples: new Dictionary<int, object> { [200] = Examples.VCard })
+                responseExamples: new Dictionary<int, object> { [200] = Examples.VCard, [409] = Examples.VCardNotSupported })
             .ProducesProblems(400, 404, 409, 429, 502, 503, 504);
 
         group.MapPut("/{id}/vcard", Put)
@@ -37,7 +37,8 @@ internal static class VCardApi
                 "Replaces the account's whole vCard (XEP-0054 §3.2; fields left out are removed): either the typed fields, " +
                 "or `xml`, one `<vCard xmlns='vcard-temp'/>` element. 204 once the server stored it. The avatar is set " +
                 "with `PUT …/avatar` (XEP-0084), not here.",
-                Examples.PutVCard)
+                Examples.PutVCard,
+                new Dictionary<int, object> { [409] = Examples.VCardNotSupported })
             .ProducesProblems(400, 404, 409, 413, 415, 429, 502, 503, 504);
         return group;
     }

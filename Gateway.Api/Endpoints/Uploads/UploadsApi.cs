@@ -43,7 +43,7 @@ internal static class UploadsApi
                 "resolves to a loopback or private address, refused unless Gateway:Pool:AllowHostOverride is on, which also " +
                 "admits plain-HTTP slot URLs for test setups).",
                 Examples.UploadForm,
-                new Dictionary<int, object> { [201] = Examples.UploadResult, [413] = Examples.UploadTooLarge })
+                new Dictionary<int, object> { [201] = Examples.UploadResult, [409] = Examples.UploadNotSupported, [413] = Examples.UploadTooLarge })
             .Produces<UploadResultDto>(StatusCodes.Status201Created)
             .ProducesProblems(400, 404, 409, 413, 415, 429, 502, 503, 504);
         return group;
