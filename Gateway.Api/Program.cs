@@ -1,13 +1,18 @@
 using Gateway.Api.Auth;
 using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
+using Gateway.Api.Endpoints.Blocking;
+using Gateway.Api.Endpoints.Contacts;
 using Gateway.Api.Endpoints.HubTickets;
 using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Endpoints.Messages;
 using Gateway.Api.Endpoints.Presence;
+using Gateway.Api.Endpoints.Profile;
 using Gateway.Api.Endpoints.Roster;
+using Gateway.Api.Endpoints.Server;
 using Gateway.Api.Endpoints.Sessions;
 using Gateway.Api.Endpoints.Stanzas;
+using Gateway.Api.Endpoints.Uploads;
 using Gateway.Api.Errors;
 using Gateway.Api.Health;
 using Gateway.Api.Hosting;
@@ -56,7 +61,13 @@ app.MapGroup(SessionsApi.BasePath)
     .MapPresence()
     .MapIq()
     .MapRoster()
-    .MapStanzas();
+    .MapStanzas()
+    .MapContactPresence()
+    .MapBlocking()
+    .MapVCard()
+    .MapAvatar()
+    .MapUploads()
+    .MapServer();
 app.MapHubTickets();
 app.MapGatewayHub();
 

@@ -10,7 +10,7 @@ namespace Gateway.Api.Contracts;
 /// </summary>
 /// <typeparam name="TData">
 /// <see cref="MessageDto"/>, <see cref="PresenceDto"/>, <see cref="RosterItemDto"/>, <see cref="IqRequestDto"/> or
-/// <see cref="SessionStateDto"/> or <see cref="MessageStatusDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
+/// <see cref="SessionStateDto"/>, <see cref="MessageStatusDto"/> or <see cref="BlocklistPushDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
 /// </typeparam>
 /// <param name="EventId">Per-session sequence number, starting at 1.</param>
 /// <param name="SessionId">The session the event belongs to.</param>
@@ -39,6 +39,9 @@ public static class EventKinds
 
     /// <summary>A message sent through the gateway changed delivery state; data is a <see cref="MessageStatusDto"/>.</summary>
     public const string MessageStatus = "message-status";
+
+    /// <summary>The server pushed a blocklist change (XEP-0191); data is a <see cref="BlocklistPushDto"/>.</summary>
+    public const string BlocklistPush = "blocklist-push";
 }
 
 /// <summary>The delivery state of a message sent through the gateway.</summary>
@@ -108,6 +111,12 @@ public static class EventMapper
         return new(e.EventId, e.SessionId, EventKinds.MessageStatus, e.ReceivedAt, ToDto(e.Status));
     }
 
+    public static EventEnvelope<BlocklistPushDto> ToEnvelope(BlocklistChanged e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.BlocklistPush, e.ReceivedAt, AccountMapper.ToDto(e));
+    }
+
     /// <summary>A message's delivery state as JSON (REST and events alike).</summary>
     public static MessageStatusDto ToDto(MessageStatus status)
     {
@@ -140,6 +149,7 @@ public static class EventMapper
         IqRequestReceived q => Untyped(ToEnvelope(q)),
         SessionStateChanged s => Untyped(ToEnvelope(s)),
         MessageStatusChanged ms => Untyped(ToEnvelope(ms)),
+        BlocklistChanged b => Untyped(ToEnvelope(b)),
         null => throw new ArgumentNullException(nameof(e)),
         _ => null,
     };

@@ -65,6 +65,9 @@ internal static class ExceptionProblems
             {
                 SessionState = SessionMapper.StateName(e.State),
             },
+        FeatureNotSupportedException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.FeatureNotSupported, e.Message),
+        Xmpp.HttpUpload.UploadTooLargeException e => new ProblemMapping(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, e.Message),
+        Xmpp.HttpUpload.HttpUploadException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.UploadFailed, e.Message),
         SessionLimitException e => new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimitReached, e.Message),
         SessionConflictException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.SessionExists, e.Message),
         XmppException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.XmppError, e.Message),

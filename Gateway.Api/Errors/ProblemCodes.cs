@@ -33,4 +33,7 @@ public static class ProblemCodes
     public const string XmppStanzaError = "xmpp-stanza-error";
     public const string XmppError = "xmpp-error";
     public const string InternalError = "internal-error";
+    public const string FeatureNotSupported = "feature-not-supported";
+    public const string AvatarNotFound = "avatar-not-found";
+    public const string UploadFailed = "upload-failed";
 }

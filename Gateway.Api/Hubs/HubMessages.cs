@@ -21,6 +21,7 @@ internal static class HubMessages
         IqRequestReceived q => Invocation(nameof(IGatewayClient.OnIqRequest), EventMapper.ToEnvelope(q)),
         SessionStateChanged s => Invocation(nameof(IGatewayClient.OnSessionState), EventMapper.ToEnvelope(s)),
         MessageStatusChanged ms => Invocation(nameof(IGatewayClient.OnMessageStatus), EventMapper.ToEnvelope(ms)),
+        BlocklistChanged b => Invocation(nameof(IGatewayClient.OnBlocklistPush), EventMapper.ToEnvelope(b)),
         _ => null,
     };
 

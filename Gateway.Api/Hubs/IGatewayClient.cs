@@ -27,6 +27,9 @@ public interface IGatewayClient
     /// <summary>A message sent through the session changed delivery state (kind <c>message-status</c>).</summary>
     Task OnMessageStatus(EventEnvelope<MessageStatusDto> e, CancellationToken cancellationToken);
 
+    /// <summary>The server pushed a blocklist change (kind <c>blocklist-push</c>, XEP-0191).</summary>
+    Task OnBlocklistPush(EventEnvelope<BlocklistPushDto> e, CancellationToken cancellationToken);
+
     /// <summary>
     /// The gateway ended this connection's subscription to a session (<see cref="SubscriptionEndedDto.Reason"/>, e.g.
     /// <c>slow-consumer</c>). It arrives after every event the subscription delivered, the last being

@@ -337,6 +337,7 @@ public sealed partial class SessionEventDispatcher(
         IqRequestReceived => EventKinds.IqRequest,
         SessionStateChanged => EventKinds.SessionState,
         MessageStatusChanged => EventKinds.MessageStatus,
+        BlocklistChanged => EventKinds.BlocklistPush,
         _ => e.GetType().Name,
     };
 }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Gateway.Api.OpenApi;
 
 /// <summary>Example values for the OpenAPI document: one realistic conversation, reused across operations.</summary>
-internal static class Examples
+internal static partial class Examples
 {
     public static readonly DateTimeOffset Since = new(2025, 1, 31, 9, 30, 0, TimeSpan.Zero);
 

@@ -45,6 +45,11 @@ internal sealed class FakeConnection : IXmppConnection
 
     public IqRequestHandler? FallbackIqHandler { get; private set; }
 
+    /// <summary>The payload-specific IQ handlers parts registered.</summary>
+    public Dictionary<System.Xml.Linq.XName, IqRequestHandler> IqHandlers { get; } = [];
+
+    public void SetIqHandler(System.Xml.Linq.XName payloadName, IqRequestHandler handler, string? discoFeature = null) => IqHandlers[payloadName] = handler;
+
     /// <summary>Who <see cref="MaySeePresence"/> admits; everyone unless a test says otherwise.</summary>
     public Func<Jid?, bool> PresenceAudience { get; init; } = static _ => true;
 

@@ -18,6 +18,8 @@ public sealed class SessionEventCodecTests
         new IqRequestReceived("t", "s", 4, At, new Iq { Type = IqType.Get, Id = "q", From = Jid.Parse("a@b/c"), Payload = [XElement.Parse("<q xmlns='urn:q'/>")] }, At.AddSeconds(10)),
         new SessionStateChanged("t", "s", 5, At, SessionState.Reconnecting, "connection-lost", "gone"),
         new MessageStatusChanged("t", "s", 6, At, new MessageStatus("m1", Jid.Parse("a@b"), DeliveryStatus.Failed, At, At.AddSeconds(1)) { ErrorCondition = "service-unavailable", ErrorText = "x" }),
+        new BlocklistChanged("t", "s", 7, At, Blocked: true, [Jid.Parse("a@b"), Jid.Parse("spam.example"), Jid.Parse("c@d/e")]),
+        new BlocklistChanged("t", "s", 8, At, Blocked: false, []),
     };
 
     [Theory]
@@ -45,6 +47,10 @@ public sealed class SessionEventCodecTests
                 break;
             case SessionStateChanged or MessageStatusChanged:
                 Assert.Equal(original, decoded);
+                break;
+            case BlocklistChanged b:
+                Assert.Equal(b.Blocked, ((BlocklistChanged)decoded).Blocked);
+                Assert.Equal(b.Jids, ((BlocklistChanged)decoded).Jids);
                 break;
             case PresenceReceived p:
                 Assert.Equal(p.Presence.Status, ((PresenceReceived)decoded).Presence.Status);

@@ -92,6 +92,10 @@ public interface IManagedSession : IStanzaSender
     /// </summary>
     Task<bool> AnswerIqAsync(Iq answer, CancellationToken cancellationToken = default);
 
+    /// <summary>The account features: contacts' presence, server capabilities, blocklist, vCard, avatar, file upload.</summary>
+    /// <remarks>The default implementation (for test doubles) has none.</remarks>
+    ISessionAccount Account => throw new NotSupportedException("This session offers no account features.");
+
     /// <summary>Drops the TCP connection as a network failure would; the session reconnects on its own. For tests and operators.</summary>
     void AbortConnection();
 }

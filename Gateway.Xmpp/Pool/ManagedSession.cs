@@ -85,7 +85,9 @@ internal sealed class ManagedSession : IManagedSession
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger));
+        var contacts = new PresenceTracker(spec.Jid, _presence.Roster.Contains, time);
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe);
+        _account = new SessionAccount(this, journal, contacts, () => _presence.Roster.Items, HttpUpload.HttpUploader.Shared(options.AllowHostOverride), time, _logger);
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger, options.MaxPendingIqRequests);
 
         // Order matters on each new connection: handlers and the archive's filter before anything can arrive for them;
@@ -93,6 +95,8 @@ internal sealed class ManagedSession : IManagedSession
         _client.Add(_iqRequests);
         _client.Add(new DeliveryFeatures());
         _client.Add(_stanzaIds);
+        _client.Add(contacts);
+        _client.Add(_account);
         _client.Add(_archive);
         _client.Add(_inbound);
         if (spec.Carbons ?? options.Carbons)
@@ -108,6 +112,10 @@ internal sealed class ManagedSession : IManagedSession
     }
 
     private readonly SentMessageLookup _lookup;
+
+    private readonly SessionAccount _account;
+
+    public ISessionAccount Account => _account;
 
     /// <summary>
     /// How long a graceful stop waits for the server to acknowledge what was written: long enough for a healthy server

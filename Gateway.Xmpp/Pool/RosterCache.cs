@@ -38,6 +38,15 @@ internal sealed class RosterCache
         }
     }
 
+    /// <summary>Whether <paramref name="bare"/> is in the cached roster.</summary>
+    public bool Contains(Jid bare)
+    {
+        lock (_gate)
+        {
+            return _items?.ContainsKey(bare) == true;
+        }
+    }
+
     /// <summary>
     /// A whole roster arrived (a roster result with items): it replaces the cache. Returns what changed since the cached
     /// one, removed items as <see cref="RosterSubscription.Remove"/>; nothing for the first roster, which is the baseline.

@@ -43,3 +43,10 @@ public sealed record IqRequestReceived(string Tenant, string SessionId, long Eve
 /// <summary>The session changed state.</summary>
 public sealed record SessionStateChanged(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, SessionState State, string? Reason, string? ReasonText)
     : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);
+
+/// <summary>
+/// The server pushed a blocklist change (XEP-0191 §3.3-3.5), made by this or another resource of the account:
+/// <see cref="Jids"/> blocked, or unblocked; an unblock without JIDs unblocked everyone. Already acknowledged.
+/// </summary>
+public sealed record BlocklistChanged(string Tenant, string SessionId, long EventId, DateTimeOffset ReceivedAt, bool Blocked, System.Collections.Immutable.ImmutableArray<Jid> Jids)
+    : SessionEvent(Tenant, SessionId, EventId, ReceivedAt);

@@ -29,6 +29,9 @@ internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterIte
     /// <summary>1 from the start of a new stream until its roster request and presence are written.</summary>
     private int _setUpPending;
 
+    /// <summary>The roster as the session last knew it (for the contacts' presence).</summary>
+    public RosterCache Roster => _roster;
+
     /// <summary>
     /// Remembers a presence the application sent, when it is the session's broadcast availability (no addressee, not a
     /// subscription or probe), to send it again on every new stream instead of the default.

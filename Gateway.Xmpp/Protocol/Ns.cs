@@ -55,4 +55,18 @@ public static class Ns
     public const string Muc = "http://jabber.org/protocol/muc";
     public const string MucUser = "http://jabber.org/protocol/muc#user";
     public const string Caps = "http://jabber.org/protocol/caps";
+    /// <summary>XEP-0004: data forms (and XEP-0128 extended disco#info).</summary>
+    public const string DataForms = "jabber:x:data";
+    /// <summary>XEP-0191: blocking command.</summary>
+    public const string Blocking = "urn:xmpp:blocking";
+    /// <summary>XEP-0054: vcard-temp.</summary>
+    public const string VCard = "vcard-temp";
+    /// <summary>XEP-0060: publish-subscribe (as used by XEP-0163 PEP).</summary>
+    public const string PubSub = "http://jabber.org/protocol/pubsub";
+    /// <summary>XEP-0084 §2: the avatar data node and payload namespace.</summary>
+    public const string AvatarData = "urn:xmpp:avatar:data";
+    /// <summary>XEP-0084 §2: the avatar metadata node and payload namespace.</summary>
+    public const string AvatarMetadata = "urn:xmpp:avatar:metadata";
+    /// <summary>XEP-0363: HTTP file upload.</summary>
+    public const string HttpUpload = "urn:xmpp:http:upload:0";
 }

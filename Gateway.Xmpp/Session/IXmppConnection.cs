@@ -50,6 +50,18 @@ public interface IXmppConnection : IStanzaSender
     /// <summary>Handles IQ get/set requests no payload-specific handler takes (instead of answering <c>service-unavailable</c>).</summary>
     void SetFallbackIqHandler(IqRequestHandler? handler);
 
+    /// <summary>
+    /// Answers IQ get/set requests whose payload has this qualified name (RFC 6120 §8.2.3), ahead of the fallback
+    /// handler; the handler checks the requester itself. <see cref="XmppClient"/> implements it.
+    /// </summary>
+    void SetIqHandler(System.Xml.Linq.XName payloadName, IqRequestHandler handler, string? discoFeature = null) =>
+        throw new NotSupportedException("This connection takes no payload-specific IQ handlers.");
+
+    /// <summary>Stops answering a payload; symmetric to <see cref="SetIqHandler"/>.</summary>
+    void RemoveIqHandler(System.Xml.Linq.XName payloadName, string? discoFeature = null)
+    {
+    }
+
     /// <summary>Announces a feature in XEP-0030 disco#info that needs no IQ handler (e.g. XEP-0184 receipts).</summary>
     void AddDiscoFeature(string feature);
 

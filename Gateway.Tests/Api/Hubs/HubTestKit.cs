@@ -69,6 +69,7 @@ public sealed class EventRecorder
         connection.On<EventEnvelope<IqRequestDto>>("OnIqRequest", e => Write(e, e.EventId));
         connection.On<EventEnvelope<SessionStateDto>>("OnSessionState", e => Write(e, e.EventId));
         connection.On<EventEnvelope<MessageStatusDto>>("OnMessageStatus", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<BlocklistPushDto>>("OnBlocklistPush", e => Write(e, e.EventId));
     }
 
     /// <summary>The event id of every event received, of any kind, in arrival order.</summary>

@@ -194,6 +194,28 @@ public sealed class EjabberdInteropTests(EjabberdFixture ejabberd) : IAsyncDispo
         Assert.True(await ownResource.PingAsync(info.BoundJid, cancellationToken: Token) > TimeSpan.Zero);
     }
 
+    [Fact]
+    [Trait("Spec", "XEP-0030, XEP-0191 §2")]
+    public async Task Pool_ServerCapabilities_FromEjabberdsDisco_AndBlockingRefusedWithoutTheModule()
+    {
+        var pool = NewPool(NullLoggerFactory.Instance);
+        var alice = await ejabberd.CreateAccountAsync("alice", Token);
+        await pool.CreateAsync("t", EjabberdClients.Spec(Server, alice, "alice"), Token);
+        var account = pool.Find("t", "alice")!.Account;
+
+        var capabilities = await account.GetServerCapabilitiesAsync(Token);
+
+        // ejabberd announces carbons on its domain and MAM on both the domain and the account.
+        Assert.Equal(alice.Bare.Split('@')[1], capabilities.Server.Jid.ToString());
+        Assert.True(capabilities.Server.Supports("urn:xmpp:carbons:2"));
+        Assert.True(capabilities.Server.Supports("urn:xmpp:mam:2") || capabilities.Account?.Supports("urn:xmpp:mam:2") == true);
+        Assert.Same(capabilities, await account.GetServerCapabilitiesAsync(Token));
+
+        // The test ejabberd loads no mod_blocking: refused before any request, not with a server error.
+        var refused = await Assert.ThrowsAsync<FeatureNotSupportedException>(() => account.GetBlocklistAsync(Token));
+        Assert.Equal(Ns.Blocking, refused.Feature);
+    }
+
     private SessionPool NewPool(ILoggerFactory loggerFactory) => Track(EjabberdClients.Pool(Server, loggerFactory));
 
     private T Track<T>(T disposable)

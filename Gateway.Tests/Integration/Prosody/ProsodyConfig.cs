@@ -87,6 +87,15 @@ internal static class ProsodyConfig
         Line($"Component {Lua("conference." + options.Domain)} \"muc\"");
         Line("    modules_enabled = { \"muc_mam\" }");
         Line("    muc_log_by_default = true");
+        if (httpPort is not null)
+        {
+            // XEP-0363 over HTTP only where the instance serves HTTP; slot URLs are http://upload.<domain>:<port>/…,
+            // which a *.localhost domain resolves to loopback (RFC 6761 §6.3).
+            Line("");
+            Line($"Component {Lua("upload." + options.Domain)} \"http_file_share\"");
+            Line($"    http_file_share_size_limit = {options.HttpFileShareSizeLimit.ToString(CultureInfo.InvariantCulture)}");
+        }
+
         return sb.ToString();
     }
 

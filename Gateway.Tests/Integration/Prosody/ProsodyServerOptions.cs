@@ -52,6 +52,12 @@ public sealed record ProsodyServerOptions
     /// </summary>
     public bool EnableHttp { get; init; }
 
+    /// <summary>
+    /// With <see cref="EnableHttp"/>, the largest file the upload component (<c>upload.</c> + <see cref="Domain"/>,
+    /// mod_http_file_share, XEP-0363) takes: its <c>http_file_share_size_limit</c>.
+    /// </summary>
+    public long HttpFileShareSizeLimit { get; init; } = 1024 * 1024;
+
     /// <summary>Extra global settings, each one line of Lua (e.g. <c>rest_auth_mechanisms = { "Basic" }</c>).</summary>
     public IReadOnlyList<string> ExtraSettings { get; init; } = [];
 

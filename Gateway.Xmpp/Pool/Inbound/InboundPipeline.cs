@@ -25,7 +25,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="time">The clock.</param>
 /// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
 /// <param name="carbons">Unwraps XEP-0280 carbon copies and drops those not to be believed; null publishes wrappers as they are.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null) : IConnectionFeature
+/// <param name="presenceReceived">Also told every presence, e.g. to keep the contacts' presence.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -86,6 +87,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
                 // XEP-0184 §8: a receipt tells the sender we are online, so only those allowed to see our presence get one.
                 return connection.MaySeePresence(message.From) ? ReceiptFor(message) : null;
             case Presence presence:
+                presenceReceived?.Invoke(presence);
                 await journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
                 journal.Publish(new PresenceReceived(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), presence), reserved: true);
                 return null;

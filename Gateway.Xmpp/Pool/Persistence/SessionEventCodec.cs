@@ -33,6 +33,7 @@ public static class SessionEventCodec
     public const string IqRequestKind = "iq-request";
     public const string StateKind = "state";
     public const string StatusKind = "message-status";
+    public const string BlocklistKind = "blocklist";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -57,6 +58,7 @@ public static class SessionEventCodec
         IqRequestReceived => IqRequestKind,
         SessionStateChanged => StateKind,
         MessageStatusChanged => StatusKind,
+        BlocklistChanged => BlocklistKind,
         _ => throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent)),
     };
 
@@ -97,6 +99,9 @@ public static class SessionEventCodec
                 break;
             case SessionStateChanged e:
                 utf8.Write(JsonSerializer.SerializeToUtf8Bytes(new StateData(e.State.ToString(), e.Reason, e.ReasonText), CodecJson.Default.StateData));
+                break;
+            case BlocklistChanged e:
+                utf8.Write(JsonSerializer.SerializeToUtf8Bytes(new BlocklistData(e.Blocked, [.. e.Jids.Select(j => j.ToString())]), CodecJson.Default.BlocklistData));
                 break;
             default:
                 throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent));
@@ -216,6 +221,12 @@ public static class SessionEventCodec
                 {
                     var state = JsonSerializer.Deserialize(data, CodecJson.Default.StateData) ?? throw new FormatException("Empty state event.");
                     return new SessionStateChanged(tenant, sessionId, eventId, receivedAt, Enum.Parse<SessionState>(state.State), state.Reason, state.ReasonText);
+                }
+
+                case BlocklistKind:
+                {
+                    var blocklist = JsonSerializer.Deserialize(data, CodecJson.Default.BlocklistData) ?? throw new FormatException("Empty blocklist event.");
+                    return new BlocklistChanged(tenant, sessionId, eventId, receivedAt, blocklist.Blocked, [.. blocklist.Jids.Select(Jid.Parse)]);
                 }
 
                 case StatusKind:
@@ -417,6 +428,8 @@ public static class SessionEventCodec
 
     internal sealed record StateData(string State, string? Reason, string? ReasonText);
 
+    internal sealed record BlocklistData(bool Blocked, string[] Jids);
+
     /// <summary>How statuses were stored before the positional format: read, never written.</summary>
     internal sealed record StatusData(string MessageId, string? To, string Status, long QueuedAtUnixMs, long UpdatedAtUnixMs, string? ErrorCondition, string? ErrorText);
 }
@@ -425,5 +438,6 @@ public static class SessionEventCodec
 [JsonSerializable(typeof(SessionEventCodec.IqRequestData))]
 [JsonSerializable(typeof(SessionEventCodec.StateData))]
 [JsonSerializable(typeof(SessionEventCodec.StatusData))]
+[JsonSerializable(typeof(SessionEventCodec.BlocklistData))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 internal sealed partial class CodecJson : JsonSerializerContext;
