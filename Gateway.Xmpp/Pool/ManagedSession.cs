@@ -83,6 +83,7 @@ internal sealed class ManagedSession : IManagedSession
             $"{tenant}/{id}");
         _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
+        History = new ArchiveHistory(queries, () => _client.Connection, Offline, options.IqTimeout);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
         _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed);
@@ -133,6 +134,8 @@ internal sealed class ManagedSession : IManagedSession
     }
 
     public Jid Jid => _client.Jid;
+
+    public IArchiveHistory History { get; }
 
     /// <summary>Starts; completes when the session is online the first time, or throws why it could not be.</summary>
     public Task StartAsync() => _client.StartAsync();
@@ -203,14 +206,14 @@ internal sealed class ManagedSession : IManagedSession
 
     public async Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var connection = _client.Connection;
-        if (connection is null)
-        {
-            var state = Info.State;
-            throw new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; IQ requests need an online session.");
-        }
-
+        var connection = _client.Connection ?? throw Offline();
         return await connection.SendIqAsync(request, timeout ?? _options.IqTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private SessionUnavailableException Offline()
+    {
+        var state = Info.State;
+        return new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; IQ requests need an online session.");
     }
 
     public Task<bool> AnswerIqAsync(Iq answer, CancellationToken cancellationToken = default) => Task.FromResult(_iqRequests.TryAnswer(answer));
