@@ -1,6 +1,7 @@
 using Gateway.Api.Auth;
 using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
+using Gateway.Api.Endpoints.History;
 using Gateway.Api.Endpoints.HubTickets;
 using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Endpoints.Messages;
@@ -56,6 +57,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapPresence()
     .MapIq()
     .MapRoster()
+    .MapHistory()
     .MapStanzas();
 app.MapHubTickets();
 app.MapGatewayHub();

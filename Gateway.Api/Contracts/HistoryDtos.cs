@@ -1,0 +1,10 @@
+namespace Gateway.Api.Contracts;
+
+/// <summary>One page of an archive (XEP-0313), in the order asked for.</summary>
+/// <param name="Items">
+/// The archived messages in the shape of live <c>message</c> events, each with its archive id in <c>stanzaId</c> and
+/// the time the server archived it in <c>delay</c>; newest first or oldest first as asked.
+/// </param>
+/// <param name="Next">Pass as <c>cursor</c> to get the next page (older ones newest first, newer ones oldest first); null when there is none.</param>
+/// <param name="Complete">True when this page reaches the end of the archive (or of what the filters select) in this direction.</param>
+public sealed record HistoryPageDto(IReadOnlyList<MessageDto> Items, string? Next, bool Complete);
