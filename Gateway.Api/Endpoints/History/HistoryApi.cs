@@ -57,8 +57,8 @@ internal static class HistoryApi
                 "Read a room's message archive",
                 "Pages through a group chat's archive, asked of the room itself (XEP-0313 §5 with XEP-0045). The session " +
                 "need not be in the room: a public room's archive is open to anyone (Prosody), a members-only room's " +
-                "to its members, and a server may refuse it to non-occupants (403). `with` filters by occupant where " +
-                "the room supports it.\n\n" + Parameters + Refusals,
+                "to its members, and a server may refuse it to non-occupants (403). `with` is refused (400): rooms do " +
+                "not filter by it (Prosody ignores it).\n\n" + Parameters + Refusals,
                 responseExamples: new Dictionary<int, object> { [200] = Examples.RoomHistoryPage })
             .ProducesProblems(400, 403, 404, 409, 429, 502, 503, 504);
         return group;
@@ -82,7 +82,7 @@ internal static class HistoryApi
 
     /// <param name="id">The session id.</param>
     /// <param name="roomJid">The room's bare JID, e.g. lobby@conference.example.com.</param>
-    /// <param name="with">Only messages of this occupant (where the room supports it).</param>
+    /// <param name="with">Not supported for rooms: refused with 400.</param>
     /// <param name="start">Only messages archived at or after this instant (ISO 8601).</param>
     /// <param name="end">Only messages archived at or before this instant (ISO 8601).</param>
     /// <param name="limit">Items per page, 1–100 (default 50).</param>
@@ -96,10 +96,17 @@ internal static class HistoryApi
         string id, string roomJid, string? with, string? start, string? end, string? limit, string? order, string? cursor,
         HttpContext httpContext, ISessionPool pool, IDataProtectionProvider dataProtection, CancellationToken cancellationToken)
     {
+        // Checked before the session, like every other input: the answer does not depend on what exists.
         if (!Jid.TryParse(roomJid, out var room) || !room.IsBare || room.Local is null)
         {
-            // Checked before the session, like every other input: the answer does not depend on what exists.
             return GatewayProblems.Validation(httpContext, new Dictionary<string, string[]> { ["roomJid"] = ["must be a room's bare JID, e.g. lobby@conference.example.com"] });
+        }
+
+        // XEP-0313 §5 leaves 'with' in a room's archive undefined; Prosody's mod_muc_mam ignores it, which would hand
+        // back unfiltered messages as if filtered. Refused rather than silently dropped.
+        if (with is not null)
+        {
+            return GatewayProblems.Validation(httpContext, new Dictionary<string, string[]> { ["with"] = ["is not supported for a room's archive"] });
         }
 
         return await ReadAsync(id, room, new HistoryRequest.Parameters(with, start, end, limit, order, cursor), httpContext, pool, dataProtection, cancellationToken);

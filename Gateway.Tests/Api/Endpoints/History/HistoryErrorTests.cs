@@ -110,6 +110,19 @@ public sealed class HistoryErrorTests
     }
 
     [Fact]
+    public async Task RoomHistory_With_Returns400()
+    {
+        var (app, history) = Start(new InvalidOperationException("must not be asked"));
+        await using var _ = app;
+        using var client = app.CreateAlphaClient();
+
+        var problem = await (await client.GetAsync("/api/v1/sessions/s1/rooms/lobby@conference.example.com/history?with=bob@example.com", Token)).ProblemAsync(400, "validation-failed");
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Array, problem.GetProperty("errors").GetProperty("with").ValueKind);
+        Assert.Empty(history.Asked);
+    }
+
+    [Fact]
     public async Task History_OtherTenantOrNoKey_IsRefusedLikeUnknown()
     {
         var (app, history) = Start(new InvalidOperationException("must not be asked"));
