@@ -83,7 +83,7 @@ internal sealed class ManagedSession : IManagedSession
             $"{tenant}/{id}");
         _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
-        History = new ArchiveHistory(queries, () => _client.Connection, Offline, options.IqTimeout);
+        History = new ArchiveHistory(queries, () => _client.Connection, OfflineForHistory, options.IqTimeout);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
         _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed);
@@ -206,14 +206,14 @@ internal sealed class ManagedSession : IManagedSession
 
     public async Task<Iq> SendIqAsync(Iq request, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var connection = _client.Connection ?? throw Offline();
-        return await connection.SendIqAsync(request, timeout ?? _options.IqTimeout, cancellationToken).ConfigureAwait(false);
-    }
+        var connection = _client.Connection;
+        if (connection is null)
+        {
+            var state = Info.State;
+            throw new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; IQ requests need an online session.");
+        }
 
-    private SessionUnavailableException Offline()
-    {
-        var state = Info.State;
-        return new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; IQ requests need an online session.");
+        return await connection.SendIqAsync(request, timeout ?? _options.IqTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<bool> AnswerIqAsync(Iq answer, CancellationToken cancellationToken = default) => Task.FromResult(_iqRequests.TryAnswer(answer));
@@ -336,6 +336,12 @@ internal sealed class ManagedSession : IManagedSession
         var reason = _client.Status.Reason;
         return new SessionUnavailableException(Id, state,
             $"Session '{Id}' is {state.ToString().ToLowerInvariant()}{(reason is null ? "" : $" ({reason})")}; it no longer sends.");
+    }
+
+    private SessionUnavailableException OfflineForHistory()
+    {
+        var state = Info.State;
+        return new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; reading history needs an online session.");
     }
 
     private TimeSpan RetryAfter() =>
