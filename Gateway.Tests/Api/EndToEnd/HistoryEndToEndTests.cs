@@ -120,6 +120,32 @@ public sealed class HistoryEndToEndTests(ProsodyFixture prosody) : HubEndToEndTe
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0203, XEP-0359")]
+    public async Task LiveEvent_OfflineMessage_HasDelayAndStanzaIdAlsoWhenReplayed()
+    {
+        var alice = await Prosody.CreateAccountAsync("hoff", Token);
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+
+        // Sent while the account has no session: the server keeps it offline and delivers it, delayed, on presence.
+        await bob.SendAsync(new Message { To = Jid.Parse(alice.Bare), Type = MessageType.Chat, Body = "while away", Id = "away-1" }, Token);
+        await bob.PingAsync(cancellationToken: Token);
+        var session = await HubTestKit.CreateSessionAsync(App, Prosody.Server, alice, "s-" + alice.User);
+        var (hub, events) = await ConnectAsync();
+
+        // Replayed from the event log: the archive id is kept beside the stored event.
+        await hub.InvokeAsync<SubscriptionDto>("SubscribeAfter", session.Id, 0L, Token);
+        var live = (await events.NextAsync<MessageDto>(m => m.Data.Body == "while away")).Data;
+        using var client = App.CreateAlphaClient();
+        var archived = Assert.Single((await (await client.GetAsync($"/api/v1/sessions/{session.Id}/history", Token)).ReadAsync<HistoryPageDto>(200)).Items);
+
+        Assert.NotNull(live.Delay);
+        Assert.InRange(live.Delay.Value, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddSeconds(5));
+        Assert.NotNull(live.StanzaId);
+        Assert.Equal(live.StanzaId, archived.StanzaId);
+        Assert.Equal("while away", archived.Body);
+    }
+
+    [Fact]
     [Trait("Spec", "XEP-0059 §2")]
     public async Task History_Cursor_CarriesFiltersAndIsRefusedElsewhere()
     {
