@@ -4,11 +4,9 @@ using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
 using Gateway.Api.OpenApi;
-using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.Api.Endpoints.History;
 
@@ -75,10 +73,18 @@ internal static class HistoryApi
     /// <param name="pool">The session pool.</param>
     /// <param name="dataProtection">Seals and opens cursors.</param>
     /// <param name="cancellationToken">Request aborted.</param>
-    internal static Task<Results<Ok<HistoryPageDto>, ProblemHttpResult>> GetOwn(
+    internal static async Task<Results<Ok<HistoryPageDto>, ProblemHttpResult>> GetOwn(
         string id, string? with, string? start, string? end, string? limit, string? order, string? cursor,
-        HttpContext httpContext, ISessionPool pool, IDataProtectionProvider dataProtection, CancellationToken cancellationToken) =>
-        ReadAsync(id, room: null, new HistoryRequest.Parameters(with, start, end, limit, order, cursor), httpContext, pool, dataProtection, cancellationToken);
+        HttpContext httpContext, ISessionPool pool, IDataProtectionProvider dataProtection, CancellationToken cancellationToken)
+    {
+        if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
+        {
+            return GatewayProblems.SessionNotFound(httpContext, id);
+        }
+
+        var parameters = new HistoryRequest.Parameters(with, start, end, limit, order, cursor);
+        return Result(httpContext, await HistoryReader.ReadOwnAsync(session, httpContext.User.GetTenant(), parameters, dataProtection, cancellationToken));
+    }
 
     /// <param name="id">The session id.</param>
     /// <param name="roomJid">The room's bare JID, e.g. lobby@conference.example.com.</param>
@@ -97,80 +103,25 @@ internal static class HistoryApi
         HttpContext httpContext, ISessionPool pool, IDataProtectionProvider dataProtection, CancellationToken cancellationToken)
     {
         // Checked before the session, like every other input: the answer does not depend on what exists.
-        if (!Jid.TryParse(roomJid, out var room) || !room.IsBare || room.Local is null)
+        var parameters = new HistoryRequest.Parameters(with, start, end, limit, order, cursor);
+        if (HistoryReader.CheckRoom(roomJid, parameters, out var room) is { } errors)
         {
-            return GatewayProblems.Validation(httpContext, new Dictionary<string, string[]> { ["roomJid"] = ["must be a room's bare JID, e.g. lobby@conference.example.com"] });
+            return GatewayProblems.Validation(httpContext, errors);
         }
 
-        // XEP-0313 §5 leaves 'with' in a room's archive undefined; Prosody's mod_muc_mam ignores it, which would hand
-        // back unfiltered messages as if filtered. Refused rather than silently dropped.
-        if (with is not null)
-        {
-            return GatewayProblems.Validation(httpContext, new Dictionary<string, string[]> { ["with"] = ["is not supported for a room's archive"] });
-        }
-
-        return await ReadAsync(id, room, new HistoryRequest.Parameters(with, start, end, limit, order, cursor), httpContext, pool, dataProtection, cancellationToken);
-    }
-
-    private static async Task<Results<Ok<HistoryPageDto>, ProblemHttpResult>> ReadAsync(
-        string id, Jid? room, HistoryRequest.Parameters parameters, HttpContext httpContext, ISessionPool pool, IDataProtectionProvider dataProtection, CancellationToken cancellationToken)
-    {
         if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
         {
             return GatewayProblems.SessionNotFound(httpContext, id);
         }
 
-        if (session.History is not { } history)
-        {
-            return GatewayProblems.Result(httpContext, StatusCodes.Status409Conflict, ProblemCodes.HistoryUnavailable, $"Session '{id}' cannot read archives.");
-        }
-
-        var tenant = httpContext.User.GetTenant();
-        if (!HistoryRequest.TryParse(parameters, tenant, session.Info.Id, room, history.MaxPageSize, dataProtection, out var request, out var errors))
-        {
-            return GatewayProblems.Validation(httpContext, errors);
-        }
-
-        ArchiveResults results;
-        try
-        {
-            results = await history.QueryAsync(request!.ToQuery(room), cancellationToken);
-        }
-        catch (StanzaErrorException ex) when (Refusal(httpContext, ex.Error) is { } refused)
-        {
-            return refused;
-        }
-
-        return TypedResults.Ok(HistoryPages.ToDto(results, request, next => next is null ? null : new HistoryCursor(tenant, session.Info.Id, room?.ToString(), request.Filter, next).Seal(dataProtection)));
+        return Result(httpContext, await HistoryReader.ReadAsync(session, httpContext.User.GetTenant(), room, parameters, dataProtection, cancellationToken));
     }
 
-    /// <summary>
-    /// The archive's refusals that mean something else for history than for a raw IQ: an archive the server or room
-    /// does not keep is a 409 (asking again will not help, unlike the generic 501/503); registration-required is the
-    /// room's "members only" (403). Other conditions keep the gateway-wide mapping.
-    /// </summary>
-    private static ProblemHttpResult? Refusal(HttpContext httpContext, StanzaError error)
+    private static Results<Ok<HistoryPageDto>, ProblemHttpResult> Result(HttpContext httpContext, HistoryOutcome outcome) => outcome switch
     {
-        var status = error.Condition switch
-        {
-            StanzaErrorCondition.Forbidden or StanzaErrorCondition.NotAuthorized or StanzaErrorCondition.RegistrationRequired => StatusCodes.Status403Forbidden,
-            StanzaErrorCondition.ItemNotFound => StatusCodes.Status404NotFound,
-            StanzaErrorCondition.FeatureNotImplemented or StanzaErrorCondition.ServiceUnavailable => StatusCodes.Status409Conflict,
-            _ => (int?)null,
-        };
-        if (status is not { } refused)
-        {
-            return null;
-        }
-
-        var code = refused == StatusCodes.Status409Conflict ? ProblemCodes.HistoryUnavailable : ProblemCodes.XmppStanzaError;
-        var detail = refused == StatusCodes.Status409Conflict ? $"The archive is not available: {error}" : error.ToString();
-        ProblemDetails problem = GatewayProblems.FromMapping(httpContext, new ProblemMapping(refused, code, detail)
-        {
-            XmppCondition = error.Condition.ToWire(),
-            XmppErrorType = error.Type.ToWire(),
-            XmppText = error.Text,
-        });
-        return TypedResults.Problem(problem);
-    }
+        HistoryOutcome.Page page => TypedResults.Ok(page.Value),
+        HistoryOutcome.Invalid invalid => GatewayProblems.Validation(httpContext, invalid.Errors),
+        HistoryOutcome.Refused refused => TypedResults.Problem(GatewayProblems.FromMapping(httpContext, refused.Problem)),
+        _ => throw new InvalidOperationException($"Unknown history outcome {outcome.GetType().Name}."),
+    };
 }

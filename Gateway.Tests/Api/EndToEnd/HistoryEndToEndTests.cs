@@ -5,6 +5,7 @@ using Gateway.Tests.Api.Hubs;
 using Gateway.Tests.Integration.Client;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Gateway.Tests.Api.EndToEnd;
@@ -172,6 +173,16 @@ public sealed class HistoryEndToEndTests(ProsodyFixture prosody) : HubEndToEndTe
         await (await client.GetAsync($"/api/v1/sessions/{other.Id}/history?cursor={cursor}", Token)).ProblemAsync(400, "validation-failed");
         await (await client.GetAsync($"/api/v1/sessions/{session.Id}/rooms/room@{Prosody.Server.MucDomain}/history?cursor={cursor}", Token)).ProblemAsync(400, "validation-failed");
         _ = alice;
+
+        // The hub reads the same pages with the same cursors.
+        var (hub, _) = await ConnectAsync();
+        var viaHub = await hub.InvokeAsync<HistoryPageDto>("GetHistory", session.Id, new HistoryRequestDto { Limit = 1, Cursor = first.Next }, Token);
+        Assert.Equal(["c1"], viaHub.Items.Select(m => m.Body));
+        var rest = await hub.InvokeAsync<HistoryPageDto>("GetHistory", session.Id, new HistoryRequestDto { Limit = 5, Cursor = viaHub.Next }, Token);
+        Assert.Equal(["c2"], rest.Items.Select(m => m.Body));
+        Assert.Equal((true, null), (rest.Complete, rest.Next));
+        var refused = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<HistoryPageDto>("GetHistory", other.Id, new HistoryRequestDto { Cursor = first.Next }, Token));
+        Assert.Contains("HubException: validation-failed: cursor", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Bob creates a room (instant, XEP-0045 §10.1.2), optionally members-only, and says <paramref name="bodies"/> in it.</summary>
@@ -208,6 +219,9 @@ public sealed class HistoryEndToEndTests(ProsodyFixture prosody) : HubEndToEndTe
         var url = $"/api/v1/sessions/{session.Id}/rooms/{room}/history";
 
         var (newest, pages) = await ReadAllAsync(client, url, "limit=3");
+        var (hub, _) = await ConnectAsync();
+        var viaHub = await hub.InvokeAsync<HistoryPageDto>("GetRoomHistory", session.Id, room.ToString(), new HistoryRequestDto { Limit = 3 }, Token);
+        Assert.Equal(newest.Take(3).Select(m => m.StanzaId), viaHub.Items.Select(m => m.StanzaId));
         var (oldest, _) = await ReadAllAsync(client, url, "limit=2&order=oldest");
 
         Assert.Equal(said.Reverse(), newest.Select(m => m.Body));
@@ -231,6 +245,9 @@ public sealed class HistoryEndToEndTests(ProsodyFixture prosody) : HubEndToEndTe
 
         Assert.Equal("forbidden", forbidden.GetProperty("xmppCondition").GetString());
         Assert.Equal("item-not-found", missing.GetProperty("xmppCondition").GetString());
+        var (hub, _) = await ConnectAsync();
+        var refused = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<HistoryPageDto>("GetRoomHistory", session.Id, room.ToString(), new HistoryRequestDto(), Token));
+        Assert.Contains("HubException: xmpp-stanza-error (forbidden)", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
