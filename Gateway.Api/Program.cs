@@ -3,6 +3,7 @@ using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
 using Gateway.Api.Endpoints.Blocking;
 using Gateway.Api.Endpoints.Contacts;
+using Gateway.Api.Endpoints.History;
 using Gateway.Api.Endpoints.HubTickets;
 using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Endpoints.Messages;
@@ -61,6 +62,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapPresence()
     .MapIq()
     .MapRoster()
+    .MapHistory()
     .MapStanzas()
     .MapContactPresence()
     .MapBlocking()

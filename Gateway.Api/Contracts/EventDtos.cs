@@ -78,7 +78,7 @@ public static class EventMapper
     public static EventEnvelope<MessageDto> ToEnvelope(MessageReceived e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return new(e.EventId, e.SessionId, EventKinds.Message, e.ReceivedAt, StanzaMapper.ToDto(e.Message) with { Carbon = StanzaMapper.CarbonWireName(e.Carbon) });
+        return new(e.EventId, e.SessionId, EventKinds.Message, e.ReceivedAt, StanzaMapper.ToDto(e.Message) with { Carbon = StanzaMapper.CarbonWireName(e.Carbon), StanzaId = e.ArchiveId });
     }
 
     public static EventEnvelope<PresenceDto> ToEnvelope(PresenceReceived e)

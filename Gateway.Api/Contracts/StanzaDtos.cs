@@ -94,6 +94,23 @@ public sealed record MessageDto
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Received { get; init; }
+
+    /// <summary>
+    /// The id the account's archive (or, in room history, the room's archive) gave the message (XEP-0359 stanza-id,
+    /// XEP-0313 result id): stable, unique per archive, usable to deduplicate and to find the message in history.
+    /// Only when the server is known to stamp it (it announces urn:xmpp:sid:0), so a sender cannot forge it.
+    /// </summary>
+    /// <example>5f3b8c1e-7a2d-4c8e-9f10-2b6d4e8a9c01</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? StanzaId { get; init; }
+
+    /// <summary>
+    /// When the message was originally sent or archived, for one delivered late (XEP-0203): from offline storage, or
+    /// the archive's timestamp in history. Absent for a message delivered as it was sent.
+    /// </summary>
+    /// <example>2025-01-31T09:29:12Z</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? Delay { get; init; }
 }
 
 /// <summary>A presence stanza as JSON.</summary>

@@ -29,6 +29,7 @@ public static class StanzaMapper
             Oob = OobElements.Read(message) is { } oob ? new OobDto { Url = oob.Url, Desc = oob.Description } : null,
             Displayed = ReceiptElements.ReadDisplayedId(message),
             Received = ReceiptElements.ReadReceivedId(message),
+            Delay = DelayOf(message),
         };
     }
 
@@ -39,6 +40,23 @@ public static class StanzaMapper
         CarbonDirection.Received => "received",
         _ => null,
     };
+
+    /// <summary>A message from an archive: the forwarded message, with its archive id and the archive's timestamp.</summary>
+    public static MessageDto ToDto(ArchivedMessage archived)
+    {
+        ArgumentNullException.ThrowIfNull(archived);
+        var dto = ToDto(archived.Message);
+        return dto with { StanzaId = archived.ArchiveId, Delay = archived.Stamp ?? dto.Delay };
+    }
+
+    /// <summary>XEP-0203 §4: the stamp of the message's own &lt;delay/&gt;, when it has a valid one.</summary>
+    private static DateTimeOffset? DelayOf(Message message) =>
+        message.FindPayload(DelayName) is { } delay
+        && DateTimeOffset.TryParse((string?)delay.Attribute("stamp"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var stamp)
+            ? stamp
+            : null;
+
+    private static readonly XName DelayName = XName.Get("delay", Gateway.Xmpp.Protocol.Ns.Delay);
 
     public static PresenceDto ToDto(Presence presence)
     {

@@ -17,6 +17,7 @@ public static class ProblemCodes
     public const string MethodNotAllowed = "method-not-allowed";
     public const string SessionNotFound = "session-not-found";
     public const string IqRequestNotFound = "iq-request-not-found";
+    public const string HistoryUnavailable = "history-unavailable";
     public const string HostOverrideNotAllowed = "host-override-not-allowed";
     public const string SessionExists = "session-exists";
     public const string SessionLimitReached = "session-limit-reached";

@@ -1,8 +1,10 @@
 using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
+using Gateway.Api.Endpoints.History;
 using Gateway.Api.Errors;
 using Gateway.Xmpp.Pool;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Gateway.Api.Hubs;
@@ -14,7 +16,7 @@ namespace Gateway.Api.Hubs;
 /// unknown one.
 /// </summary>
 [Authorize]
-public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatcher, ILogger<GatewayHub> logger) : Hub<IGatewayClient>
+public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatcher, ILogger<GatewayHub> logger, IDataProtectionProvider dataProtection) : Hub<IGatewayClient>
 {
     /// <summary>The path the hub is mapped at.</summary>
     public const string Path = "/hubs/xmpp";
@@ -118,6 +120,39 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
 
         return await session.AnswerIqAsync(answer, Context.ConnectionAborted);
     }
+
+    /// <summary>A page of the account's message archive, as <c>GET …/history</c> answers it (see docs/history.md).</summary>
+    public async Task<HistoryPageDto> GetHistory(string sessionId, HistoryRequestDto request)
+    {
+        var (tenant, session) = FindSession(sessionId, ApiScopes.Read);
+        return Page(await HistoryReader.ReadOwnAsync(session, tenant, HistoryParameters(Required(request)), dataProtection, Context.ConnectionAborted));
+    }
+
+    /// <summary>A page of a room's message archive, as <c>GET …/rooms/{roomJid}/history</c> answers it.</summary>
+    public async Task<HistoryPageDto> GetRoomHistory(string sessionId, string roomJid, HistoryRequestDto request)
+    {
+        var (tenant, session) = FindSession(sessionId, ApiScopes.Read);
+        var parameters = HistoryParameters(Required(request));
+        if (HistoryReader.CheckRoom(roomJid, parameters, out var room) is { } errors)
+        {
+            throw Invalid(errors);
+        }
+
+        return Page(await HistoryReader.ReadAsync(session, tenant, room, parameters, dataProtection, Context.ConnectionAborted));
+    }
+
+    private static HistoryRequest.Parameters HistoryParameters(HistoryRequestDto request) =>
+        new(request.With, request.Start, request.End, request.Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture), request.Order, request.Cursor);
+
+    private static HistoryPageDto Page(HistoryOutcome outcome) => outcome switch
+    {
+        HistoryOutcome.Page page => page.Value,
+        HistoryOutcome.Invalid invalid => throw Invalid(invalid.Errors),
+        HistoryOutcome.Refused { Problem: var problem } => throw new HubException(problem.XmppCondition is { } condition
+            ? $"{problem.Code} ({condition}): {problem.Detail}"
+            : $"{problem.Code}: {problem.Detail}"),
+        _ => throw new InvalidOperationException($"Unknown history outcome {outcome.GetType().Name}."),
+    };
 
     private (string Tenant, IManagedSession Session) FindSession(string? sessionId, ApiScopes scope)
     {

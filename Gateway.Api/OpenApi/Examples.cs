@@ -106,6 +106,35 @@ internal static partial class Examples
         TimeoutSeconds = 10,
     };
 
+    /// <summary>The newest two messages of a conversation, newest first, with the cursor to the older ones.</summary>
+    public static readonly HistoryPageDto HistoryPage = new(
+        [
+            new MessageDto
+            {
+                Id = "b3JkZXItNDItdGhhbmtz", From = "bob@example.com/phone", To = "alice@example.com", Type = "chat", Body = "Thanks!",
+                StanzaId = "2b6d4e8a-9c01-4f3b-8c1e-7a2d4c8e9f10", Delay = Since.AddMinutes(-1),
+            },
+            new MessageDto
+            {
+                Id = "b3JkZXItNDItc2hpcA", From = "alice@example.com/gateway", To = "bob@example.com", Type = "chat", Body = "Your order has shipped.", Thread = "order-42",
+                StanzaId = "5f3b8c1e-7a2d-4c8e-9f10-2b6d4e8a9c01", Delay = Since.AddMinutes(-2),
+            },
+        ],
+        Next: "CfDJ8Nq2-history-cursor-opaque",
+        Complete: false);
+
+    /// <summary>The last message of a room's archive, which has no older ones.</summary>
+    public static readonly HistoryPageDto RoomHistoryPage = new(
+        [
+            new MessageDto
+            {
+                Id = "cm9vbS1oZWxsbw", From = "lobby@conference.example.com/bob", To = "alice@example.com/gateway", Type = "groupchat", Body = "Morning, all",
+                StanzaId = "9c014f3b-8c1e-7a2d-4c8e-9f102b6d4e8a", Delay = Since.AddHours(-1),
+            },
+        ],
+        Next: null,
+        Complete: true);
+
     public static readonly IqDto IqResult = new()
     {
         Id = "dmVyc2lvbi0x",

@@ -37,7 +37,7 @@ internal sealed partial class SqliteGatewayStore
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            SELECT event_id, received_at, kind, data FROM events
+            SELECT event_id, received_at, kind, data, message_id FROM events
             WHERE tenant = $tenant AND session_id = $session AND event_id > $after
             ORDER BY event_id LIMIT $limit
             """;
@@ -76,7 +76,10 @@ internal sealed partial class SqliteGatewayStore
                     try
                     {
                         var payload = _payloads.Unprotect(tenant, sessionId, data, clear);
-                        events.Add(SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload));
+                        var decoded = SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload);
+
+                        // A received message's archive id is stored beside it (message_id), not in its payload.
+                        events.Add(decoded is MessageReceived received && !reader.IsDBNull(4) ? received with { ArchiveId = reader.GetString(4) } : decoded);
                     }
                     catch (FormatException ex)
                     {

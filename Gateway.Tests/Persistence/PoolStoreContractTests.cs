@@ -58,6 +58,21 @@ public abstract class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadAsync_ReceivedMessage_KeepsItsArchiveId()
+    {
+        var message = new Message { From = Jid.Parse("bob@example.com/phone"), Body = "hi" };
+        await Store.CommitEventsAsync(
+        [
+            new MessageReceived("t", "s", 1, DateTimeOffset.UnixEpoch, message) { ArchiveId = "a-1" },
+            new MessageReceived("t", "s", 2, DateTimeOffset.UnixEpoch, message),
+        ]);
+
+        var page = await Store.ReadAsync("t", "s", 0, 10);
+
+        Assert.Equal(["a-1", null], page.Events.Cast<MessageReceived>().Select(e => e.ArchiveId));
+    }
+
+    [Fact]
     public async Task CommitAsync_EmptyBatch_ChangesNothing()
     {
         await Store.CommitAsync(new JournalBatch(), Token);

@@ -98,6 +98,9 @@ public interface IManagedSession : IStanzaSender
 
     /// <summary>Drops the TCP connection as a network failure would; the session reconnects on its own. For tests and operators.</summary>
     void AbortConnection();
+
+    /// <summary>Reads the account's archive and rooms' archives (XEP-0313); null when the session cannot (test doubles).</summary>
+    IArchiveHistory? History => null;
 }
 
 /// <summary>What a send waits for before returning.</summary>

@@ -83,6 +83,7 @@ internal sealed class ManagedSession : IManagedSession
             $"{tenant}/{id}");
         _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
+        History = new ArchiveHistory(queries, () => _client.Connection, OfflineForHistory, options.IqTimeout);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
         var contacts = new PresenceTracker(spec.Jid, _presence.Roster.Contains, time);
@@ -147,6 +148,8 @@ internal sealed class ManagedSession : IManagedSession
     }
 
     public Jid Jid => _client.Jid;
+
+    public IArchiveHistory History { get; }
 
     /// <summary>Starts; completes when the session is online the first time, or throws why it could not be.</summary>
     public Task StartAsync() => _client.StartAsync();
@@ -347,6 +350,12 @@ internal sealed class ManagedSession : IManagedSession
         var reason = _client.Status.Reason;
         return new SessionUnavailableException(Id, state,
             $"Session '{Id}' is {state.ToString().ToLowerInvariant()}{(reason is null ? "" : $" ({reason})")}; it no longer sends.");
+    }
+
+    private SessionUnavailableException OfflineForHistory()
+    {
+        var state = Info.State;
+        return new SessionUnavailableException(Id, state, $"Session '{Id}' is {state}; reading history needs an online session.");
     }
 
     private TimeSpan RetryAfter() =>

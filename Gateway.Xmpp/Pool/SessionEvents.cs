@@ -13,7 +13,7 @@ public sealed record MessageReceived(string Tenant, string SessionId, long Event
     /// <summary>
     /// The id the account's own archive gave the message (XEP-0359 stanza-id by the account), when it has one: a store
     /// indexes it so that a repeat delivered long after (beyond what memory holds) is still recognised. Not part of
-    /// the event's payload: null for events read back from a store.
+    /// the event's payload: a store keeps it beside the event (and gives it back), an in-memory journal with the event.
     /// </summary>
     public string? ArchiveId { get; init; }
 

@@ -103,6 +103,9 @@ internal sealed class FakeSession(SessionInfo info) : IManagedSession
     /// <summary>What AnswerIqAsync returns; default true.</summary>
     public bool AnswerAccepted { get; set; } = true;
 
+    /// <summary>The session's archive reads; none unless a test gives one.</summary>
+    public IArchiveHistory? History { get; set; }
+
     public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default)
     {
         ThrowIfFailing();

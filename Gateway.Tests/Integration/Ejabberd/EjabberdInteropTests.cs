@@ -156,6 +156,52 @@ public sealed class EjabberdInteropTests(EjabberdFixture ejabberd) : IAsyncDispo
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0313 §4, XEP-0059 §2")]
+    public async Task Pool_EjabberdHistory_PagesBothWaysEachMessageOnce()
+    {
+        var (account, peerAccount) = (await ejabberd.CreateAccountAsync("hist", Token), await ejabberd.CreateAccountAsync("peer", Token));
+        var pool = NewPool(NullLoggerFactory.Instance);
+        var events = Track(new PoolEvents(pool));
+        var info = await pool.CreateAsync("t", EjabberdClients.Spec(Server, account, "s"), Token);
+        await using var peer = await EjabberdClients.ConnectAsync(Server, peerAccount);
+        string[] sent = ["h0", "h1", "h2", "h3", "h4"];
+        foreach (var id in sent)
+        {
+            await peer.SendAsync(new Message { To = info.BoundJid, Type = MessageType.Chat, Body = id, Id = id }, Token);
+            await events.WaitForAsync<MessageReceived>(m => m.Message.Id == id);
+        }
+
+        var history = pool.Find("t", "s")!.History!;
+        var with = Jid.Parse(peerAccount.Bare);
+        var forwards = new List<ArchivedMessage>();
+        var query = new ArchiveQuery(2) { With = with };
+        while (true)
+        {
+            var page = await history.QueryAsync(query, Token);
+            forwards.AddRange(page.Messages);
+            if (page.Page.Complete || page.Messages.Count == 0)
+                break;
+            query = query with { After = page.Page.Last };
+        }
+
+        var backwards = new List<ArchivedMessage>();
+        query = new ArchiveQuery(2) { With = with, Before = "" };
+        while (true)
+        {
+            var page = await history.QueryAsync(query, Token);
+            backwards.InsertRange(0, page.Messages);
+            if (page.Page.Complete || page.Messages.Count == 0)
+                break;
+            query = query with { Before = page.Page.First };
+        }
+
+        Assert.Equal(sent, forwards.Select(m => m.Message.Body));
+        Assert.Equal(sent, backwards.Select(m => m.Message.Body));
+        Assert.Equal(forwards.Select(m => m.ArchiveId), backwards.Select(m => m.ArchiveId));
+        Assert.All(forwards, m => Assert.NotNull(m.Stamp));
+    }
+
+    [Fact]
     [Trait("Spec", "RFC 6120 §6.5.10")]
     public async Task WrongPassword_NotAuthorized_OnceAndNotRetried()
     {

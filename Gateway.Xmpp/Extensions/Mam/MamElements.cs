@@ -17,17 +17,23 @@ public sealed record ArchivedMessage(string QueryId, string ArchiveId, Message M
 public sealed record ArchivePage(bool Complete, string? Last, string? First = null);
 
 /// <summary>
-/// What a XEP-0313 query asks the own archive for. <see cref="Before"/> "" asks for the last page (RSM §2.5); results
+/// What a XEP-0313 query asks an archive for. <see cref="Before"/> "" asks for the last page (RSM §2.5); results
 /// of one page always come oldest first.
 /// </summary>
 /// <param name="Max">Results per page (servers cap it, Prosody at 50 by default).</param>
 public sealed record ArchiveQuery(int Max)
 {
-    /// <summary>Only messages exchanged with this bare JID (§4.1.1).</summary>
+    /// <summary>The archive asked: null for the account's own (§4), a room's bare JID for its archive (§5, MUC).</summary>
+    public Jid? Archive { get; init; }
+
+    /// <summary>Only messages exchanged with this JID (§4.1.1): a bare JID matches all its resources.</summary>
     public Jid? With { get; init; }
 
     /// <summary>Only messages archived at or after this time (§4.1.2).</summary>
     public DateTimeOffset? Start { get; init; }
+
+    /// <summary>Only messages archived at or before this time (§4.1.2).</summary>
+    public DateTimeOffset? End { get; init; }
 
     /// <summary>The page after this archive id (RSM).</summary>
     public string? After { get; init; }
@@ -45,18 +51,22 @@ public static class MamElements
     private static readonly XNamespace DelayNs = Ns.Delay;
     public static readonly XName ResultName = MamNs + "result";
 
-    /// <summary>XEP-0313 §4 + XEP-0059: a query of the own archive with a data form (§4.1) and a page (RSM).</summary>
+    /// <summary>
+    /// XEP-0313 §4 + XEP-0059: a query of the own archive (no 'to': the account's, §4) or of a room's (§5), with a data
+    /// form (§4.1) and a page (RSM).
+    /// </summary>
     public static Iq Query(string queryId, ArchiveQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         XNamespace data = "jabber:x:data";
         XElement? Field(string var, string? value) =>
             value is null ? null : new XElement(data + "field", new XAttribute("var", var), new XElement(data + "value", value));
-        var filtered = query.With is not null || query.Start is not null;
+        var filtered = query.With is not null || query.Start is not null || query.End is not null;
         return new Iq
         {
             Type = IqType.Set,
             Id = StanzaId.New(),
+            To = query.Archive?.Bare,
             Payload =
             [
                 new XElement(MamNs + "query",
@@ -64,8 +74,9 @@ public static class MamElements
                     filtered
                         ? new XElement(data + "x", new XAttribute("type", "submit"),
                             new XElement(data + "field", new XAttribute("var", "FORM_TYPE"), new XAttribute("type", "hidden"), new XElement(data + "value", Ns.Mam)),
-                            Field("with", query.With?.Bare.ToString()),
-                            Field("start", query.Start?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)))
+                            Field("with", query.With?.ToString()),
+                            Field("start", Stamp(query.Start)),
+                            Field("end", Stamp(query.End)))
                         : null,
                     new XElement(RsmNs + "set",
                         new XElement(RsmNs + "max", query.Max.ToString(CultureInfo.InvariantCulture)),
@@ -73,6 +84,20 @@ public static class MamElements
                         query.Before is null ? null : new XElement(RsmNs + "before", query.Before))),
             ],
         };
+    }
+
+    /// <summary>XEP-0082 date-time in UTC, with milliseconds only when there are some.</summary>
+    private static string? Stamp(DateTimeOffset? time) => time?.UtcDateTime.ToString(
+        time.Value.Millisecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The queryid of a MAM result message, without reading the rest (the archived message is parsed only for a query
+    /// that is ours); null when the message is no result. "" for a result without one.
+    /// </summary>
+    public static string? ResultQueryId(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.FindPayload(ResultName) is { } result ? (string?)result.Attribute("queryid") ?? string.Empty : null;
     }
 
     /// <summary>XEP-0313 §6.2: asks for the archive's metadata (its first and last entries).</summary>
