@@ -24,7 +24,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="outbound">Where receipts are queued.</param>
 /// <param name="time">The clock.</param>
 /// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null) : IConnectionFeature
+/// <param name="takeFirst">Offered every stanza first (the session's rooms); true when it took the stanza and published what it brings.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, Func<Stanza, CancellationToken, ValueTask<bool>>? takeFirst = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -67,6 +68,11 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     /// <summary>Publishes what the stanza brings; returns the receipt to send once that is durable, if it asked for one.</summary>
     private async ValueTask<Stanza?> HandleAsync(IXmppConnection connection, Stanza stanza, CancellationToken cancellationToken)
     {
+        if (takeFirst is not null && await takeFirst(stanza, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         switch (stanza)
         {
             case Message message:
