@@ -6,6 +6,7 @@ using Gateway.Api.Endpoints.Iq;
 using Gateway.Api.Endpoints.Messages;
 using Gateway.Api.Endpoints.Presence;
 using Gateway.Api.Endpoints.Roster;
+using Gateway.Api.Endpoints.Rooms;
 using Gateway.Api.Endpoints.Sessions;
 using Gateway.Api.Endpoints.Stanzas;
 using Gateway.Api.Errors;
@@ -56,6 +57,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapPresence()
     .MapIq()
     .MapRoster()
+    .MapRooms()
     .MapStanzas();
 app.MapHubTickets();
 app.MapGatewayHub();

@@ -67,6 +67,8 @@ internal static class ExceptionProblems
             },
         SessionLimitException e => new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimitReached, e.Message),
         SessionConflictException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.SessionExists, e.Message),
+        RoomNotJoinedException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.RoomNotJoined, e.Message),
+        RoomLimitException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.RoomLimitReached, e.Message),
         XmppException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.XmppError, e.Message),
         BadHttpRequestException e => FromBadRequest(e),
         JsonException e => new ProblemMapping(StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, $"The request body is not valid JSON for this operation: {e.Message}"),
@@ -78,7 +80,9 @@ internal static class ExceptionProblems
     {
         StanzaErrorCondition.ItemNotFound => StatusCodes.Status404NotFound,
         StanzaErrorCondition.BadRequest or StanzaErrorCondition.JidMalformed => StatusCodes.Status400BadRequest,
-        StanzaErrorCondition.Forbidden or StanzaErrorCondition.NotAuthorized => StatusCodes.Status403Forbidden,
+        // XEP-0045 §7.2.7, §8-§10: a room's not-allowed (our role may not) and registration-required (members-only) too.
+        StanzaErrorCondition.Forbidden or StanzaErrorCondition.NotAuthorized or StanzaErrorCondition.NotAllowed
+            or StanzaErrorCondition.RegistrationRequired => StatusCodes.Status403Forbidden,
         StanzaErrorCondition.Conflict => StatusCodes.Status409Conflict,
         StanzaErrorCondition.FeatureNotImplemented => StatusCodes.Status501NotImplemented,
         StanzaErrorCondition.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,

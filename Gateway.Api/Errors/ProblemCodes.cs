@@ -32,5 +32,8 @@ public static class ProblemCodes
     public const string XmppProtocolError = "xmpp-protocol-error";
     public const string XmppStanzaError = "xmpp-stanza-error";
     public const string XmppError = "xmpp-error";
+    public const string RoomNotJoined = "room-not-joined";
+    public const string RoomNotFound = "room-not-found";
+    public const string RoomLimitReached = "room-limit-reached";
     public const string InternalError = "internal-error";
 }

@@ -337,6 +337,10 @@ public sealed partial class SessionEventDispatcher(
         IqRequestReceived => EventKinds.IqRequest,
         SessionStateChanged => EventKinds.SessionState,
         MessageStatusChanged => EventKinds.MessageStatus,
+        RoomMessageReceived => EventKinds.RoomMessage,
+        RoomOccupantChanged => EventKinds.RoomOccupant,
+        RoomSubjectChanged => EventKinds.RoomSubject,
+        RoomStateChanged => EventKinds.RoomState,
         _ => e.GetType().Name,
     };
 }

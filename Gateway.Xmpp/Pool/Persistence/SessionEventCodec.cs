@@ -33,6 +33,10 @@ public static class SessionEventCodec
     public const string IqRequestKind = "iq-request";
     public const string StateKind = "state";
     public const string StatusKind = "message-status";
+    public const string RoomMessageKind = "room-message";
+    public const string RoomOccupantKind = "room-occupant";
+    public const string RoomSubjectKind = "room-subject";
+    public const string RoomStateKind = "room-state";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -57,6 +61,10 @@ public static class SessionEventCodec
         IqRequestReceived => IqRequestKind,
         SessionStateChanged => StateKind,
         MessageStatusChanged => StatusKind,
+        RoomMessageReceived => RoomMessageKind,
+        RoomOccupantChanged => RoomOccupantKind,
+        RoomSubjectChanged => RoomSubjectKind,
+        RoomStateChanged => RoomStateKind,
         _ => throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent)),
     };
 
@@ -93,6 +101,12 @@ public static class SessionEventCodec
                 break;
             case SessionStateChanged e:
                 utf8.Write(JsonSerializer.SerializeToUtf8Bytes(new StateData(e.State.ToString(), e.Reason, e.ReasonText), CodecJson.Default.StateData));
+                break;
+            case RoomMessageReceived e:
+                EncodeStanza(e.Message, utf8);
+                break;
+            case RoomOccupantChanged or RoomSubjectChanged or RoomStateChanged:
+                RoomEventCodec.Encode(sessionEvent, utf8);
                 break;
             default:
                 throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent));
@@ -208,6 +222,10 @@ public static class SessionEventCodec
                     return new SessionStateChanged(tenant, sessionId, eventId, receivedAt, Enum.Parse<SessionState>(state.State), state.Reason, state.ReasonText);
                 }
 
+                case RoomMessageKind:
+                    return new RoomMessageReceived(tenant, sessionId, eventId, receivedAt, (Message)ParseStanza(data) is { From: not null } roomMessage ? roomMessage : throw new FormatException("A room message without 'from'."));
+                case RoomOccupantKind or RoomSubjectKind or RoomStateKind:
+                    return RoomEventCodec.Decode(tenant, sessionId, eventId, receivedAt, kind, data);
                 case StatusKind:
                 {
                     // Before the positional format (see the remarks): a JSON object with long names.

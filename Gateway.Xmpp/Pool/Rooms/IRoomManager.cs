@@ -93,3 +93,9 @@ public sealed class RoomNotJoinedException(Jid room, RoomJoinState? state)
 
     public override bool IsTransient => State is not null;
 }
+
+/// <summary>The session is in as many rooms as it may be.</summary>
+public sealed class RoomLimitException(int maxRooms) : XmppException($"The session is in {maxRooms} rooms, the most it may be in; leave one first.")
+{
+    public override bool IsTransient => false;
+}

@@ -503,9 +503,3 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
 
     private static TaskCompletionSource<T> NewWaiter<T>() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
-
-/// <summary>The session is in as many rooms as it may be.</summary>
-public sealed class RoomLimitException(int maxRooms) : XmppException($"The session is in {maxRooms} rooms, the most it may be in; leave one first.")
-{
-    public override bool IsTransient => false;
-}
