@@ -163,7 +163,7 @@ public sealed class RoomsEndToEndTests(ProsodyFixture prosody) : IAsyncDisposabl
 
         var ban = await PutJsonAsync(client, $"/api/v1/sessions/{id}/rooms/{room}/affiliations/{bob.Client.Jid.Bare}", new PutAffiliationRequest { Affiliation = "outcast" });
         Assert.Equal(HttpStatusCode.NoContent, ban.StatusCode);
-        var refused = await Assert.ThrowsAsync<StanzaErrorException>(() => bob.JoinAsync(room, "bob"));
+        var refused = await Assert.ThrowsAsync<StanzaErrorException>(() => bob.JoinAsync(room, "bob-again"));
         Assert.Equal(StanzaErrorCondition.Forbidden, refused.Error.Condition);
     }
 
