@@ -64,13 +64,16 @@ public enum RoomState
     /// <summary>Banned (status 301, §9.1).</summary>
     Banned,
 
-    /// <summary>Removed by an affiliation change, a members-only switch or a service shutdown (321, 322, 332).</summary>
+    /// <summary>Removed by an affiliation change or a members-only switch (321, 322).</summary>
     Removed,
 
     /// <summary>The room was destroyed (§10.9).</summary>
     Destroyed,
 
-    /// <summary>Entering again after a new stream or a failed self-ping (XEP-0410).</summary>
+    /// <summary>
+    /// Out of the room for now, and entering again: after a new stream, a failed self-ping (XEP-0410), a service
+    /// shutdown (332) or our own unavailable presence (then on the next new stream).
+    /// </summary>
     Rejoining,
 
     /// <summary>Entering again was refused; the session is no longer in the room (see the error condition).</summary>

@@ -112,10 +112,26 @@ internal sealed partial class RoomManager
                 return;
             }
 
+            if (!entry.Leaving && !self.Destroyed && self.StatusCodes.All(code => code is MucStatus.Self or MucStatus.NonAnonymous or MucStatus.Logging or MucStatus.RemovedShutdown))
+            {
+                // Out without asking to leave, and not thrown out: our broadcast unavailable presence took us out (RFC
+                // 6121 §4.6.3: a graceful stop, or the application's own), or the service is shutting down (332). We
+                // stay a member: the next new stream (or the gateway after a restart) enters again.
+                if (entry.State == RoomJoinState.Joined)
+                {
+                    entry.State = RoomJoinState.Rejoining;
+                    entry.Before = new Dictionary<string, RoomOccupant>(entry.Occupants, StringComparer.Ordinal);
+                    entry.Occupants.Clear();
+                    (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick) { StatusCodes = self.StatusCodes });
+                }
+
+                return;
+            }
+
             var state = self.Destroyed ? RoomState.Destroyed
                 : self.Has(MucStatus.Banned) ? RoomState.Banned
                 : self.Has(MucStatus.Kicked) ? RoomState.Kicked
-                : self.Has(MucStatus.RemovedByAffiliation) || self.Has(MucStatus.RemovedMembersOnly) || self.Has(MucStatus.RemovedShutdown) ? RoomState.Removed
+                : self.Has(MucStatus.RemovedByAffiliation) || self.Has(MucStatus.RemovedMembersOnly) ? RoomState.Removed
                 : RoomState.Left;
             _rooms.Remove(entry.Room);
             entry.Exited?.TrySetResult();
