@@ -20,7 +20,7 @@ internal sealed class RoomProtector(IDataProtectionProvider dataProtection)
 
     public string Protect(StoredRoom room)
     {
-        var stored = new StoredRoomV1(room.Tenant, room.SessionId, room.Room.Bare.ToString(), room.Nick, room.Password, room.LastMessageAt?.ToUnixTimeMilliseconds(), [.. room.RecentStanzaIds]);
+        var stored = new StoredRoomV1(room.Tenant, room.SessionId, room.Room.Bare.ToString(), room.Nick, room.Password, room.LastMessageAt?.UtcTicks, [.. room.RecentStanzaIds]);
         var json = JsonSerializer.SerializeToUtf8Bytes(stored, RoomPersistenceJson.Default.StoredRoomV1);
         try
         {
@@ -47,7 +47,7 @@ internal sealed class RoomProtector(IDataProtectionProvider dataProtection)
 
             return new StoredRoom(tenant, sessionId, Jid.Parse(stored.Room), stored.Nick, stored.Password)
             {
-                LastMessageAt = stored.LastMessageAtUnixMs is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+                LastMessageAt = stored.LastMessageAtUtcTicks is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null,
                 RecentStanzaIds = [.. stored.RecentStanzaIds ?? []],
             };
         }
@@ -61,7 +61,7 @@ internal sealed class RoomProtector(IDataProtectionProvider dataProtection)
         }
     }
 
-    internal sealed record StoredRoomV1(string Tenant, string SessionId, string Room, string Nick, string? Password, long? LastMessageAtUnixMs, string[]? RecentStanzaIds);
+    internal sealed record StoredRoomV1(string Tenant, string SessionId, string Room, string Nick, string? Password, long? LastMessageAtUtcTicks, string[]? RecentStanzaIds);
 }
 
 [JsonSerializable(typeof(RoomProtector.StoredRoomV1))]
