@@ -150,7 +150,9 @@ internal sealed partial class RoomManager
             return;
         }
 
-        // XEP-0045 §7.2.3 (status 210: the room assigned or changed our nick).
+        // XEP-0045 §7.2.3 (status 210: the room assigned or changed our nick). We are no occupant who left meanwhile.
+        entry.Before?.Remove(entry.Nick);
+        entry.Before?.Remove(self.Nick);
         entry.Nick = self.Nick;
         entry.Role = self.Role;
         entry.Affiliation = self.Affiliation;
