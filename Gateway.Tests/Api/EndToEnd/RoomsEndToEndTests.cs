@@ -168,6 +168,36 @@ public sealed class RoomsEndToEndTests(ProsodyFixture prosody) : IAsyncDisposabl
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0045 §7.6")]
+    public async Task NickChanges_OursThroughPut_TheirsAsOccupantEvent()
+    {
+        var (_, client, id, events, _) = await StartAsync("renamer");
+        var room = NewRoom();
+        await (await PutJsonAsync(client, $"/api/v1/sessions/{id}/rooms/{room}", new JoinRoomRequest { Nick = "alice" })).ReadAsync<RoomDto>(200);
+        var bob = await PeerAsync("bob");
+        await bob.JoinAsync(room, "bob");
+        await events.NextAsync<RoomOccupantEventDto>(e => e.Data.Nick == "bob" && e.Data.Change == "joined");
+
+        var renamed = await (await PutJsonAsync(client, $"/api/v1/sessions/{id}/rooms/{room}", new JoinRoomRequest { Nick = "alicia" })).ReadAsync<RoomDto>(200);
+        Assert.Equal(("alicia", "joined"), (renamed.Nick, renamed.State));
+        await bob.Client.ReceiveAsync<Presence>(p => p.From == room.WithResource("alicia") && p.Type == PresenceType.Available);
+
+        // Taken already: refused, and we keep the nick we have.
+        var taken = await (await PutJsonAsync(client, $"/api/v1/sessions/{id}/rooms/{room}", new JoinRoomRequest { Nick = "bob" })).ProblemAsync(409, "xmpp-stanza-error");
+        Assert.Equal("conflict", taken.GetProperty("xmppCondition").GetString());
+        Assert.Equal("alicia", (await (await client.GetAsync($"/api/v1/sessions/{id}/rooms", Token)).ReadAsync<RoomDto[]>(200)).Single().Nick);
+
+        await bob.Client.SendAsync(new Presence { To = room.WithResource("robert") }, Token);
+        var changed = await events.NextAsync<RoomOccupantEventDto>(e => e.Data.Change == "nick-changed");
+        Assert.Equal(("bob", "robert"), (changed.Data.Nick, changed.Data.NewNick));
+        var occupants = await (await client.GetAsync($"/api/v1/sessions/{id}/rooms/{room}/occupants", Token)).ReadAsync<OccupantDto[]>(200);
+        Assert.Equal(["alicia", "robert"], occupants.Select(o => o.Nick));
+        await bob.SayAsync(room, "sentinel", "sentinel-1"); // after the presence under the new nick
+        await events.NextAsync<MessageDto>(e => e.Data.Id == "sentinel-1");
+        Assert.False(events.Received<RoomOccupantEventDto>(e => e.Data.Nick == "robert" && e.Data.Change == "joined"), "a nick change was reported as an arrival");
+    }
+
+    [Fact]
     public async Task Leave_ThenEverythingAboutTheRoom_404Or409()
     {
         var (_, client, id, events, _) = await StartAsync("leaver");
