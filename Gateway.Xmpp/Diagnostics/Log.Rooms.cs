@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4455, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId}: storing its rooms failed ({Kind}); a gateway restart may not enter them again")]
     public static partial void RoomStoreFailed(ILogger logger, string tenant, string sessionId, string kind, Exception exception);
+
+    [LoggerMessage(EventId = 4456, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: a room's self-ping says {Verdict} (XEP-0410)")]
+    public static partial void RoomSelfPinged(ILogger logger, string tenant, string sessionId, Muc.SelfPingVerdict verdict);
 }

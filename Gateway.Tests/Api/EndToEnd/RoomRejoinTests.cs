@@ -152,6 +152,31 @@ public sealed class RoomRejoinTests(ProsodyFixture prosody) : IAsyncDisposable
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0410 §3")]
+    public async Task SelfPing_AgainstProsody_StillJoined_NoRejoin()
+    {
+        var alice = await prosody.CreateAccountAsync("alice", Token);
+        var room = NewRoom(prosody.Server);
+        var app = Own(new GatewayApiFactory(prosody.Server).UseRealSocket());
+        app.Settings["Gateway:Pool:RoomSelfPingInterval"] = "00:00:00.300";
+        var session = await HubTestKit.CreateSessionAsync(app, prosody.Server, alice, "pinger");
+        var events = await SubscribeAsync(app, session.Id);
+        using var client = app.CreateAlphaClient();
+        await (await JoinAsync(client, session.Id, room, "alice")).ReadAsync<RoomDto>(200);
+
+        // Two rounds of self-pings answered (the log line is the sentinel), and nobody re-entered.
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        patience.CancelAfter(TimeSpan.FromSeconds(15));
+        while (app.Logs.Entries.Count(e => e.EventId.Id == 4456) < 2)
+        {
+            await Task.Delay(50, patience.Token);
+        }
+
+        Assert.All(app.Logs.Entries.Where(e => e.EventId.Id == 4456), e => Assert.Contains("Joined", e.Message, StringComparison.Ordinal));
+        Assert.False(events.Received<RoomStateDto>(e => e.Data.State == "rejoining"));
+    }
+
+    [Fact]
     public async Task RawUnavailableToRoom_CountsAsLeave_NotEnteredAgain()
     {
         var alice = await prosody.CreateAccountAsync("alice", Token);

@@ -116,6 +116,7 @@ internal sealed partial class RoomManager
                 verdict = SelfPingVerdict.Unknown;
             }
 
+            Log.RoomSelfPinged(_logger, _journal.Tenant, _journal.SessionId, verdict);
             if (verdict == SelfPingVerdict.NotJoined)
             {
                 await RejoinAsync(connection, room, nick, cancellationToken).ConfigureAwait(false);
