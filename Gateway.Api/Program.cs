@@ -11,6 +11,7 @@ using Gateway.Api.Endpoints.Presence;
 using Gateway.Api.Endpoints.Profile;
 using Gateway.Api.Endpoints.Roster;
 using Gateway.Api.Endpoints.Server;
+using Gateway.Api.Endpoints.Rooms;
 using Gateway.Api.Endpoints.Sessions;
 using Gateway.Api.Endpoints.Stanzas;
 using Gateway.Api.Endpoints.Uploads;
@@ -63,6 +64,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapIq()
     .MapRoster()
     .MapHistory()
+    .MapRooms()
     .MapStanzas()
     .MapContactPresence()
     .MapBlocking()

@@ -51,6 +51,8 @@ c2s_require_encryption = true
 ssl = { certificate = "$state/localhost.crt", key = "$state/localhost.key" }
 default_archive_policy = true
 VirtualHost "localhost"
+Component "conference.localhost" "muc"
+    modules_enabled = { "muc_mam" }
 LUA
 
 prosodyctl --config "$state/prosody.cfg.lua" register alice localhost alice-demo-password >/dev/null

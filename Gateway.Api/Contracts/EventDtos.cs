@@ -10,7 +10,7 @@ namespace Gateway.Api.Contracts;
 /// </summary>
 /// <typeparam name="TData">
 /// <see cref="MessageDto"/>, <see cref="PresenceDto"/>, <see cref="RosterItemDto"/>, <see cref="IqRequestDto"/> or
-/// <see cref="SessionStateDto"/>, <see cref="MessageStatusDto"/> or <see cref="BlocklistPushDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
+/// <see cref="SessionStateDto"/>, <see cref="MessageStatusDto"/>, <see cref="BlocklistPushDto"/>, <see cref="RoomOccupantEventDto"/>, <see cref="RoomSubjectDto"/> or <see cref="RoomStateDto"/>, as <see cref="Kind"/> says; <see cref="object"/> for a stream of mixed kinds.
 /// </typeparam>
 /// <param name="EventId">Per-session sequence number, starting at 1.</param>
 /// <param name="SessionId">The session the event belongs to.</param>
@@ -42,6 +42,18 @@ public static class EventKinds
 
     /// <summary>The server pushed a blocklist change (XEP-0191); data is a <see cref="BlocklistPushDto"/>.</summary>
     public const string BlocklistPush = "blocklist-push";
+
+    /// <summary>A groupchat message from a room the session is in (XEP-0045 §7.4); data is a <see cref="MessageDto"/>.</summary>
+    public const string RoomMessage = "room-message";
+
+    /// <summary>Another occupant of a room joined, left, changed nick or role; data is a <see cref="RoomOccupantEventDto"/>.</summary>
+    public const string RoomOccupant = "room-occupant";
+
+    /// <summary>A room's subject; data is a <see cref="RoomSubjectDto"/>.</summary>
+    public const string RoomSubject = "room-subject";
+
+    /// <summary>The session's place in a room changed (joined, left, kicked, …); data is a <see cref="RoomStateDto"/>.</summary>
+    public const string RoomState = "room-state";
 }
 
 /// <summary>The delivery state of a message sent through the gateway.</summary>
@@ -117,6 +129,30 @@ public static class EventMapper
         return new(e.EventId, e.SessionId, EventKinds.BlocklistPush, e.ReceivedAt, AccountMapper.ToDto(e));
     }
 
+    public static EventEnvelope<MessageDto> ToEnvelope(RoomMessageReceived e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.RoomMessage, e.ReceivedAt, StanzaMapper.ToDto(e.Message));
+    }
+
+    public static EventEnvelope<RoomOccupantEventDto> ToEnvelope(RoomOccupantChanged e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.RoomOccupant, e.ReceivedAt, RoomMapper.ToDto(e));
+    }
+
+    public static EventEnvelope<RoomSubjectDto> ToEnvelope(RoomSubjectChanged e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.RoomSubject, e.ReceivedAt, RoomMapper.ToDto(e));
+    }
+
+    public static EventEnvelope<RoomStateDto> ToEnvelope(RoomStateChanged e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.EventId, e.SessionId, EventKinds.RoomState, e.ReceivedAt, RoomMapper.ToDto(e));
+    }
+
     /// <summary>A message's delivery state as JSON (REST and events alike).</summary>
     public static MessageStatusDto ToDto(MessageStatus status)
     {
@@ -150,6 +186,10 @@ public static class EventMapper
         SessionStateChanged s => Untyped(ToEnvelope(s)),
         MessageStatusChanged ms => Untyped(ToEnvelope(ms)),
         BlocklistChanged b => Untyped(ToEnvelope(b)),
+        RoomMessageReceived rm => Untyped(ToEnvelope(rm)),
+        RoomOccupantChanged ro => Untyped(ToEnvelope(ro)),
+        RoomSubjectChanged rs => Untyped(ToEnvelope(rs)),
+        RoomStateChanged rst => Untyped(ToEnvelope(rst)),
         null => throw new ArgumentNullException(nameof(e)),
         _ => null,
     };

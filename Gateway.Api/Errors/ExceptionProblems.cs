@@ -70,6 +70,8 @@ internal static class ExceptionProblems
         Xmpp.HttpUpload.HttpUploadException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.UploadFailed, e.Message),
         SessionLimitException e => new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimitReached, e.Message),
         SessionConflictException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.SessionExists, e.Message),
+        RoomNotJoinedException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.RoomNotJoined, e.Message),
+        RoomLimitException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.RoomLimitReached, e.Message),
         XmppException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.XmppError, e.Message),
         BadHttpRequestException e => FromBadRequest(e),
         JsonException e => new ProblemMapping(StatusCodes.Status400BadRequest, ProblemCodes.BadRequest, $"The request body is not valid JSON for this operation: {e.Message}"),
@@ -81,7 +83,9 @@ internal static class ExceptionProblems
     {
         StanzaErrorCondition.ItemNotFound => StatusCodes.Status404NotFound,
         StanzaErrorCondition.BadRequest or StanzaErrorCondition.JidMalformed => StatusCodes.Status400BadRequest,
-        StanzaErrorCondition.Forbidden or StanzaErrorCondition.NotAuthorized => StatusCodes.Status403Forbidden,
+        // XEP-0045 §7.2.7, §8-§10: a room's not-allowed (our role may not) and registration-required (members-only) too.
+        StanzaErrorCondition.Forbidden or StanzaErrorCondition.NotAuthorized or StanzaErrorCondition.NotAllowed
+            or StanzaErrorCondition.RegistrationRequired => StatusCodes.Status403Forbidden,
         StanzaErrorCondition.Conflict => StatusCodes.Status409Conflict,
         StanzaErrorCondition.FeatureNotImplemented => StatusCodes.Status501NotImplemented,
         StanzaErrorCondition.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,

@@ -33,6 +33,9 @@ public static class ProblemCodes
     public const string XmppProtocolError = "xmpp-protocol-error";
     public const string XmppStanzaError = "xmpp-stanza-error";
     public const string XmppError = "xmpp-error";
+    public const string RoomNotJoined = "room-not-joined";
+    public const string RoomNotFound = "room-not-found";
+    public const string RoomLimitReached = "room-limit-reached";
     public const string InternalError = "internal-error";
     public const string FeatureNotSupported = "feature-not-supported";
     public const string AvatarNotFound = "avatar-not-found";

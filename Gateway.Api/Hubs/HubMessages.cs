@@ -22,6 +22,10 @@ internal static class HubMessages
         SessionStateChanged s => Invocation(nameof(IGatewayClient.OnSessionState), EventMapper.ToEnvelope(s)),
         MessageStatusChanged ms => Invocation(nameof(IGatewayClient.OnMessageStatus), EventMapper.ToEnvelope(ms)),
         BlocklistChanged b => Invocation(nameof(IGatewayClient.OnBlocklistPush), EventMapper.ToEnvelope(b)),
+        RoomMessageReceived rm => Invocation(nameof(IGatewayClient.OnRoomMessage), EventMapper.ToEnvelope(rm)),
+        RoomOccupantChanged ro => Invocation(nameof(IGatewayClient.OnRoomOccupant), EventMapper.ToEnvelope(ro)),
+        RoomSubjectChanged rs => Invocation(nameof(IGatewayClient.OnRoomSubject), EventMapper.ToEnvelope(rs)),
+        RoomStateChanged rst => Invocation(nameof(IGatewayClient.OnRoomState), EventMapper.ToEnvelope(rst)),
         _ => null,
     };
 

@@ -30,6 +30,18 @@ public interface IGatewayClient
     /// <summary>The server pushed a blocklist change (kind <c>blocklist-push</c>, XEP-0191).</summary>
     Task OnBlocklistPush(EventEnvelope<BlocklistPushDto> e, CancellationToken cancellationToken);
 
+    /// <summary>A groupchat message from a room the session is in (kind <c>room-message</c>).</summary>
+    Task OnRoomMessage(EventEnvelope<MessageDto> e, CancellationToken cancellationToken);
+
+    /// <summary>Another occupant of a room joined, left, changed nick or role (kind <c>room-occupant</c>).</summary>
+    Task OnRoomOccupant(EventEnvelope<RoomOccupantEventDto> e, CancellationToken cancellationToken);
+
+    /// <summary>A room's subject (kind <c>room-subject</c>).</summary>
+    Task OnRoomSubject(EventEnvelope<RoomSubjectDto> e, CancellationToken cancellationToken);
+
+    /// <summary>The session's place in a room changed (kind <c>room-state</c>).</summary>
+    Task OnRoomState(EventEnvelope<RoomStateDto> e, CancellationToken cancellationToken);
+
     /// <summary>
     /// The gateway ended this connection's subscription to a session (<see cref="SubscriptionEndedDto.Reason"/>, e.g.
     /// <c>slow-consumer</c>). It arrives after every event the subscription delivered, the last being

@@ -338,6 +338,10 @@ public sealed partial class SessionEventDispatcher(
         SessionStateChanged => EventKinds.SessionState,
         MessageStatusChanged => EventKinds.MessageStatus,
         BlocklistChanged => EventKinds.BlocklistPush,
+        RoomMessageReceived => EventKinds.RoomMessage,
+        RoomOccupantChanged => EventKinds.RoomOccupant,
+        RoomSubjectChanged => EventKinds.RoomSubject,
+        RoomStateChanged => EventKinds.RoomState,
         _ => e.GetType().Name,
     };
 }

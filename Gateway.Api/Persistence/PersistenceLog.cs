@@ -38,4 +38,7 @@ internal static partial class PersistenceLog
 
     [LoggerMessage(EventId = 5521, Level = LogLevel.Error, Message = "Trimming the event log failed; next attempt in {TrimInterval} (Gateway:Storage:TrimInterval)")]
     public static partial void TrimFailed(ILogger logger, TimeSpan trimInterval, Exception exception);
+
+    [LoggerMessage(EventId = 5530, Level = LogLevel.Warning, Message = "A stored room of session {Tenant}/{SessionId} cannot be read ({ExceptionType}) and is not entered again: corrupt, or written with another Data Protection key ring")]
+    public static partial void RoomRowUnreadable(ILogger logger, string tenant, string sessionId, string exceptionType);
 }

@@ -60,6 +60,7 @@ internal sealed partial class SqliteGatewayStore
             DELETE FROM events WHERE tenant = $tenant AND session_id = $session;
             DELETE FROM session_event_heads WHERE tenant = $tenant AND session_id = $session;
             DELETE FROM outbox WHERE tenant = $tenant AND session_id = $session;
+            DELETE FROM rooms WHERE tenant = $tenant AND session_id = $session;
             """,
             cancellationToken,
             ("$tenant", tenant),

@@ -26,6 +26,7 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
 
     private readonly string _connectionString;
     private readonly SessionSpecProtector _specs;
+    private readonly RoomProtector _rooms;
     private readonly PayloadProtector _payloads;
     private readonly ILogger<SqliteGatewayStore> _logger;
     private readonly SqliteConnection _writer;
@@ -44,6 +45,7 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
         ArgumentNullException.ThrowIfNull(logger);
         DatabasePath = Path.GetFullPath(options.Path);
         _specs = new SessionSpecProtector(dataProtection);
+        _rooms = new RoomProtector(dataProtection);
         _logger = logger;
         CreateOwnerOnlyFile(DatabasePath);
         _connectionString = new SqliteConnectionStringBuilder

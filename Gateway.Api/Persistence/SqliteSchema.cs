@@ -88,8 +88,22 @@ internal static class SqliteSchema
         CREATE INDEX events_by_message ON events (tenant, session_id, message_id, event_id) WHERE message_id IS NOT NULL;
         """;
 
+    /// <summary>
+    /// The rooms (XEP-0045) each session is in, so that a restart enters them again: the room JID in clear (the key),
+    /// everything else — nick, password, the newest message seen — sealed whole by Data Protection (<see cref="RoomProtector"/>).
+    /// </summary>
+    private const string Version5 = """
+        CREATE TABLE rooms (
+            tenant         TEXT NOT NULL,
+            session_id     TEXT NOT NULL,
+            room           TEXT NOT NULL,
+            data_protected TEXT NOT NULL,
+            PRIMARY KEY (tenant, session_id, room)
+        ) STRICT, WITHOUT ROWID;
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4];
+    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5];
 
     public static int CurrentVersion => Migrations.Length;
 

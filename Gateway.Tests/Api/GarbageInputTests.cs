@@ -29,6 +29,16 @@ public sealed class GarbageInputTests
         { "PUT", "/api/v1/sessions/s1/roster/bob@example.com", "application/json" },
         { "DELETE", "/api/v1/sessions/s1/roster/bob@example.com", null },
         { "POST", "/api/v1/sessions/s1/stanzas", "application/xmpp+xml" },
+        { "GET", "/api/v1/sessions/s1/rooms", null },
+        { "PUT", "/api/v1/sessions/s1/rooms/dev@conference.example.com", "application/json" },
+        { "DELETE", "/api/v1/sessions/s1/rooms/dev@conference.example.com", null },
+        { "GET", "/api/v1/sessions/s1/rooms/dev@conference.example.com/occupants", null },
+        { "POST", "/api/v1/sessions/s1/rooms/dev@conference.example.com/messages", "application/json" },
+        { "PUT", "/api/v1/sessions/s1/rooms/dev@conference.example.com/subject", "application/json" },
+        { "POST", "/api/v1/sessions/s1/rooms/dev@conference.example.com/invitations", "application/json" },
+        { "POST", "/api/v1/sessions/s1/rooms/dev@conference.example.com/occupants/bob/messages", "application/json" },
+        { "PUT", "/api/v1/sessions/s1/rooms/dev@conference.example.com/occupants/bob/role", "application/json" },
+        { "PUT", "/api/v1/sessions/s1/rooms/dev@conference.example.com/affiliations/bob@example.com", "application/json" },
     };
 
     private static readonly string[] JsonBodies =

@@ -11,7 +11,7 @@ namespace Gateway.Tests.Persistence;
 /// runs these cases through a subclass.
 /// </summary>
 [Trait("Tier", "Unit")]
-public abstract class PoolStoreContractTests : IAsyncLifetime
+public abstract partial class PoolStoreContractTests : IAsyncLifetime
 {
     private IPoolStore? _store;
 

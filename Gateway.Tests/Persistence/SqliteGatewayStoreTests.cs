@@ -69,9 +69,9 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar());
         command.CommandText = "SELECT version FROM schema_version";
-        Assert.Equal(4L, command.ExecuteScalar());
+        Assert.Equal((long)SqliteSchema.CurrentVersion, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
-        Assert.Equal("events,outbox,schema_version,session_event_heads,sessions,store_keys", command.ExecuteScalar());
+        Assert.Equal("events,outbox,rooms,schema_version,session_event_heads,sessions,store_keys", command.ExecuteScalar());
         command.CommandText = "SELECT count(*) FROM store_keys";
         Assert.Equal(1L, command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())
@@ -124,7 +124,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
         Assert.Equal([SessionState.Online, SessionState.Reconnecting], (await migrated.ReadAsync("t", "s", 0, 10)).Events.Cast<SessionStateChanged>().Select(e => e.State));
         Assert.Single(await migrated.LoadAsync("t", "s", Token));
-        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains("from version 1 to 4", StringComparison.Ordinal));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Id.Id == 5502 && r.Message.Contains($"from version 1 to {SqliteSchema.CurrentVersion}", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         }
 
         var snapshot = logger.Collector.GetSnapshot();
-        Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains("from version 2 to 4", StringComparison.Ordinal));
+        Assert.Contains(snapshot, r => r.Id.Id == 5502 && r.Message.Contains($"from version 2 to {SqliteSchema.CurrentVersion}", StringComparison.Ordinal));
         Assert.Contains(snapshot, r => r.Id.Id == 5504);
         Assert.Equal([5511], snapshot.Where(r => r.Level >= LogLevel.Warning).Select(r => r.Id.Id));
         Assert.Contains(nameof(UnsealedPayloadException), snapshot.Single(r => r.Id.Id == 5511).Message, StringComparison.Ordinal);
@@ -284,10 +284,10 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         {
         }
 
-        ExecuteRaw("UPDATE schema_version SET version = 5");
+        ExecuteRaw($"UPDATE schema_version SET version = {SqliteSchema.CurrentVersion + 1}");
 
         var ex = Assert.Throws<InvalidOperationException>(() => OpenStore(DatabasePath));
-        Assert.Contains("schema version 5", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {SqliteSchema.CurrentVersion + 1}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Storage:Path", ex.Message, StringComparison.Ordinal);
     }
 
@@ -302,6 +302,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         };
         const string EventBody = "confidential-event-body-7c1e";
         const string OutboxBody = "confidential-outbox-body-9d2f";
+        const string RoomPassword = "room-secret-41ab";
+        var room = new Gateway.Xmpp.Pool.Persistence.StoredRoom("tenant-a", "bot", Jid.Parse("dev@conference.private.example"), "nick-5e0c", RoomPassword);
         var events = Events("tenant-a", "bot", 1, 19)
             .Append(new MessageReceived("tenant-a", "bot", 20, T0, new Message { From = Jid.Parse("peer@private.example/x"), Body = EventBody }))
             .ToArray();
@@ -315,6 +317,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
 
             await first.Store.CommitEventsAsync(events);
             await first.Store.CommitOutboxAsync([new OutboxEntry("tenant-a", "bot", new Message { Id = "o-1", To = Jid.Parse("peer@private.example"), Body = OutboxBody }, false, T0)]);
+            await first.Store.SaveRoomAsync(room, Token);
             await first.Store.TrimAsync(15, DateTimeOffset.MinValue, Token);
             first.AssertNoErrors();
         }
@@ -333,6 +336,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             Assert.True(page.Gap);
             Assert.Equal(20, await second.Store.LastEventIdAsync("tenant-a", "bot"));
             Assert.Equal(OutboxBody, ((Message)Assert.Single(await second.Store.LoadAsync("tenant-a", "bot", Token)).Stanza).Body);
+            Assert.Equal((room.Nick, RoomPassword), Assert.Single(await second.Store.LoadRoomsAsync("tenant-a", "bot", Token)) is var r ? (r.Nick, r.Password) : default);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning);
             Assert.DoesNotContain(second.Logs.GetSnapshot(), r => r.Message.Contains(Password, StringComparison.Ordinal) || r.Message.Contains(AccountJid, StringComparison.Ordinal));
         }
@@ -350,6 +354,8 @@ public sealed class SqliteGatewayStoreTests : IDisposable
             Assert.False(Contains(bytes, "xmpp.private.example"), $"{Path.GetFileName(file)} holds the host in clear.");
             Assert.False(Contains(bytes, EventBody), $"{Path.GetFileName(file)} holds a received message in clear.");
             Assert.False(Contains(bytes, OutboxBody), $"{Path.GetFileName(file)} holds a message to send in clear.");
+            Assert.False(Contains(bytes, RoomPassword), $"{Path.GetFileName(file)} holds a room password in clear.");
+            Assert.False(Contains(bytes, room.Nick), $"{Path.GetFileName(file)} holds a room nick in clear.");
             Assert.False(Contains(bytes, "peer@private.example"), $"{Path.GetFileName(file)} holds a contact's JID in clear.");
         }
     }

@@ -96,6 +96,50 @@ public sealed class SessionPresenceTests
         Assert.Contains(changed, i => i.Jid == dave && i.Subscription == RosterSubscription.Remove);
     }
 
+    [Fact]
+    [Trait("Spec", "RFC 6121 §4.6")]
+    public async Task NewStream_DirectedPresencesTheApplicationSet_SentAgainAfterTheBroadcastOne_UnavailableEndsOne()
+    {
+        var presence = new SessionPresence(sendInitialPresence: true);
+        var carol = Jid.Parse("carol@example.com/desk");
+        var dave = Jid.Parse("dave@example.com");
+        presence.Sent(new Presence { To = carol, Id = "d1", Status = "first" });
+        presence.Sent(new Presence { To = carol, Id = "d2", Status = "for carol" });
+        presence.Sent(new Presence { To = dave, Id = "d3" });
+        presence.Sent(new Presence { To = Jid.Parse("erin@example.com"), Type = PresenceType.Subscribe });
+        presence.Sent(new Presence { To = dave, Type = PresenceType.Unavailable });
+
+        foreach (var (number, resumed) in new[] { (1, false), (2, true), (3, false) })
+        {
+            var connection = new FakeConnection(resumed: resumed) { AnswerIq = RosterResult };
+            using var context = new ConnectionContext(connection, number);
+            await presence.OnConnectedAsync(context, Token);
+            var sent = connection.Written.OfType<Presence>().ToList();
+            if (resumed)
+            {
+                Assert.Empty(sent); // XEP-0198 §5: the server kept the stream's directed presence
+                continue;
+            }
+
+            Assert.Equal([null, carol], sent.Select(p => p.To));
+            Assert.Equal("for carol", sent[1].Status);
+            Assert.NotEqual("d2", sent[1].Id);
+        }
+    }
+
+    [Fact]
+    public void DirectedPresences_Bounded_OldestForgotten()
+    {
+        var presence = new SessionPresence(sendInitialPresence: false);
+        foreach (var i in Enumerable.Range(0, SessionPresence.MaxDirected + 5))
+        {
+            presence.Sent(new Presence { To = Jid.Parse($"u{i}@example.com") });
+        }
+
+        Assert.Equal(SessionPresence.MaxDirected, presence.Directed.Count);
+        Assert.Equal(Jid.Parse("u5@example.com"), presence.Directed[0].To);
+    }
+
     private static System.Xml.Linq.XElement RosterQuery(string version, params System.Xml.Linq.XElement[] items) =>
         new(System.Xml.Linq.XName.Get("query", "jabber:iq:roster"), new System.Xml.Linq.XAttribute("ver", version), items);
 

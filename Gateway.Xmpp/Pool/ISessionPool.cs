@@ -55,6 +55,10 @@ public interface IManagedSession : IStanzaSender
 {
     SessionInfo Info { get; }
 
+    /// <summary>The rooms (XEP-0045) the session is in: joined, left and talked to here, entered again by the session on every new stream.</summary>
+    /// <remarks>The default implementation (for test doubles) is in none and can join none.</remarks>
+    IRoomManager Rooms => Pool.Rooms.NoRooms.Instance;
+
     /// <summary>
     /// Queues a stanza for sending. Completes when the stanza is queued (<see cref="DeliveryWait.Queued"/>),
     /// or once the server acknowledged it through XEP-0198 (<see cref="DeliveryWait.Server"/>).

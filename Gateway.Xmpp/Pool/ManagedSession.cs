@@ -4,6 +4,7 @@ using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
+using Gateway.Xmpp.Pool.Rooms;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool;
@@ -30,6 +31,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly InboundPipeline _inbound;
     private readonly IqRequestForwarder _iqRequests;
     private readonly SessionPresence _presence;
+    private readonly RoomManager _rooms;
     private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
     private readonly DateTimeOffset _createdAt;
     private Jid? _boundJid;
@@ -49,7 +51,8 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="restored">Restored from an earlier process: its first connection catches up from the archive.</param>
     /// <param name="journaled">What the journal can be asked (a message's last status, whether a received message is journaled); null when there is no journal to ask.</param>
     /// <param name="budget">The tenant's bytes for queued and unacknowledged stanzas, shared by its sessions; null for no limit.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null)
+    /// <param name="roomStore">Where the rooms the session is in are kept for a restart; null: nowhere.</param>
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null, IRoomStore? roomStore = null)
     {
         Tenant = tenant;
         Id = id;
@@ -87,7 +90,8 @@ internal sealed class ManagedSession : IManagedSession
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
         var contacts = new PresenceTracker(spec.Jid, _presence.Roster.Contains, time);
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe);
+        _rooms = new RoomManager(this, journal, roomStore ?? NoRoomStore.Instance, new RoomOptions(options.IqTimeout, options.RoomSelfPingInterval), time, _logger);
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe, _rooms.TryHandleAsync);
         _account = new SessionAccount(this, journal, contacts, () => _presence.Roster.Items, HttpUpload.HttpUploader.Shared(options.AllowHostOverride), time, _logger);
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger, options.MaxPendingIqRequests);
 
@@ -107,6 +111,7 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         _client.Add(_presence);
+        _client.Add(_rooms); // after presence: rooms are entered once available (XEP-0045 §7.2.1)
         _client.Add(new OutboundSender(_outbound, StopAcknowledgementWait, tenant, id, _logger, options.MaxUnacknowledged));
         _client.OnStatusChanged(OnStatusChanged);
         journal.Durable = _inbound.OnDurable;
@@ -150,6 +155,11 @@ internal sealed class ManagedSession : IManagedSession
     public Jid Jid => _client.Jid;
 
     public IArchiveHistory History { get; }
+
+    public IRoomManager Rooms => _rooms;
+
+    /// <summary>Rooms a restored session was in: entered again on its first connection.</summary>
+    internal void RestoreRooms(IEnumerable<StoredRoom> rooms) => _rooms.Restore(rooms);
 
     /// <summary>Starts; completes when the session is online the first time, or throws why it could not be.</summary>
     public Task StartAsync() => _client.StartAsync();
@@ -285,7 +295,11 @@ internal sealed class ManagedSession : IManagedSession
             stanza = message with { Payload = WithDeliveryElements(message, tracked) };
         }
 
-        _presence.Sent(stanza);
+        if (!_rooms.Sent(stanza))
+        {
+            _presence.Sent(stanza);
+        }
+
         return _outbound.AcceptAsync(stanza, wait == DeliveryWait.Server, tracked, () => Unavailable(Info.State), cancellationToken);
     }
 

@@ -80,10 +80,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant));
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store);
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 CountTenant(stored.Tenant, +1);
+                session.RestoreRooms(await _store.LoadRoomsAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
                 session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
                 Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
             }
@@ -139,7 +140,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant));
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)

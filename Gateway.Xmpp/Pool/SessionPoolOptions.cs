@@ -81,6 +81,9 @@ public sealed record SessionPoolOptions
     /// <summary>A keepalive ping without answer in this time drops the connection and reconnects.</summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How often each room a session is in is self-pinged (XEP-0410) to find out whether it dropped the session.</summary>
+    public TimeSpan RoomSelfPingInterval { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// The fewest SCRAM iterations a server may ask for (RFC 7677 §4: at least 4096); fewer fails the login with
     /// <c>iteration-count-too-low</c>.
@@ -169,6 +172,7 @@ public sealed record SessionPoolOptions
         Require(PolicyViolationDelay > TimeSpan.Zero && PolicyViolationDelay <= TimeSpan.FromDays(1), nameof(PolicyViolationDelay), "must be positive and at most one day (1.00:00:00)");
         Require(KeepAliveInterval > TimeSpan.Zero, nameof(KeepAliveInterval), "must be positive");
         Require(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), "must be positive");
+        Require(RoomSelfPingInterval > TimeSpan.Zero, nameof(RoomSelfPingInterval), "must be positive");
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Require(ScramMinIterations >= 1, nameof(ScramMinIterations), "must be at least 1 (RFC 7677 asks servers for at least 4096)");
         Require(ScramMaxIterations >= ScramMinIterations && ScramMaxIterations <= 10_000_000, nameof(ScramMaxIterations), $"must be at least ScramMinIterations ({ScramMinIterations}) and at most 10000000");

@@ -8,7 +8,8 @@ namespace Gateway.Xmpp.Pool;
 /// <summary>
 /// Brings a new stream to where the session was: requests the roster (RFC 6121 §2.1.6: only a resource that requested
 /// it receives roster pushes) and sends the session's presence — the last broadcast presence the application set, or
-/// plain initial presence (§4.2). A resumed stream keeps both on the server (XEP-0198 §5) and needs neither, unless
+/// plain initial presence (§4.2) — then the directed presences the application sent (§4.6: the server forgets them
+/// when the stream ends, so whoever got one would otherwise believe us gone). Rooms are the room manager's. A resumed stream keeps both on the server (XEP-0198 §5) and needs neither, unless
 /// the connection that began the stream ended before they were sent: the server then holds an unavailable resource
 /// and keeps the account's messages offline, for as long as the stream is resumed.
 /// <para>
@@ -23,7 +24,15 @@ internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterIte
 {
     private static readonly XName RosterVersioningFeature = XName.Get("ver", Ns.RosterVersioning);
 
+    /// <summary>How many addressees' directed presence is remembered; beyond it the oldest is forgotten.</summary>
+    internal const int MaxDirected = 1_000;
+
     private readonly RosterCache _roster = new();
+    private readonly object _directedGate = new();
+
+    /// <summary>The directed available presence last sent to each addressee, in the order first sent.</summary>
+    private readonly Dictionary<Jid, Presence> _directed = [];
+    private readonly List<Jid> _directedOrder = [];
     private Presence? _current;
 
     /// <summary>1 from the start of a new stream until its roster request and presence are written.</summary>
@@ -34,13 +43,55 @@ internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterIte
 
     /// <summary>
     /// Remembers a presence the application sent, when it is the session's broadcast availability (no addressee, not a
-    /// subscription or probe), to send it again on every new stream instead of the default.
+    /// subscription or probe), to send it again on every new stream instead of the default; or a directed one (RFC 6121
+    /// §4.6), to send again to its addressee on every new stream until an unavailable one to the same addressee ends it.
     /// </summary>
     public void Sent(Stanza stanza)
     {
-        if (stanza is Presence { To: null, Type: PresenceType.Available or PresenceType.Unavailable } presence)
+        switch (stanza)
         {
-            Volatile.Write(ref _current, presence with { Id = null });
+            case Presence { To: null, Type: PresenceType.Available or PresenceType.Unavailable } presence:
+                Volatile.Write(ref _current, presence with { Id = null });
+                break;
+            case Presence { To: { } to, Type: PresenceType.Available } presence:
+                lock (_directedGate)
+                {
+                    if (!_directed.ContainsKey(to))
+                    {
+                        _directedOrder.Add(to);
+                        if (_directedOrder.Count > MaxDirected)
+                        {
+                            _directed.Remove(_directedOrder[0]);
+                            _directedOrder.RemoveAt(0);
+                        }
+                    }
+
+                    _directed[to] = presence with { Id = null };
+                }
+
+                break;
+            case Presence { To: { } to, Type: PresenceType.Unavailable }:
+                lock (_directedGate)
+                {
+                    if (_directed.Remove(to))
+                    {
+                        _directedOrder.Remove(to);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The directed presences to send again on a new stream, oldest first.</summary>
+    internal IReadOnlyList<Presence> Directed
+    {
+        get
+        {
+            lock (_directedGate)
+            {
+                return [.. _directedOrder.Select(to => _directed[to])];
+            }
         }
     }
 
@@ -61,6 +112,11 @@ internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterIte
         else if (sendInitialPresence)
         {
             await context.Connection.SendInitialPresenceAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var directed in Directed)
+        {
+            await context.Connection.SendAsync(directed with { Id = StanzaId.New() }, cancellationToken).ConfigureAwait(false);
         }
 
         Volatile.Write(ref _setUpPending, 0);

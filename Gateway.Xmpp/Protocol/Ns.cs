@@ -54,6 +54,11 @@ public static class Ns
     public const string Forward = "urn:xmpp:forward:0";
     public const string Muc = "http://jabber.org/protocol/muc";
     public const string MucUser = "http://jabber.org/protocol/muc#user";
+    /// <summary>XEP-0045 §9, §10: moderator, admin and owner requests.</summary>
+    public const string MucAdmin = "http://jabber.org/protocol/muc#admin";
+    public const string MucOwner = "http://jabber.org/protocol/muc#owner";
+    /// <summary>XEP-0249: direct MUC invitations.</summary>
+    public const string Conference = "jabber:x:conference";
     public const string Caps = "http://jabber.org/protocol/caps";
     /// <summary>XEP-0004: data forms (and XEP-0128 extended disco#info).</summary>
     public const string DataForms = "jabber:x:data";

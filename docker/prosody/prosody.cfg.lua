@@ -12,3 +12,5 @@ c2s_require_encryption = true
 ssl = { certificate = "/certs/xmpp.crt", key = "/certs/xmpp.key" }
 default_archive_policy = true
 VirtualHost "xmpp"
+Component "conference.xmpp" "muc"
+    modules_enabled = { "muc_mam" }

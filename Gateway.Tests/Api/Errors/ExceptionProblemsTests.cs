@@ -15,6 +15,8 @@ public sealed class ExceptionProblemsTests
     [InlineData(StanzaErrorCondition.JidMalformed, 400)]
     [InlineData(StanzaErrorCondition.Forbidden, 403)]
     [InlineData(StanzaErrorCondition.NotAuthorized, 403)]
+    [InlineData(StanzaErrorCondition.NotAllowed, 403)]
+    [InlineData(StanzaErrorCondition.RegistrationRequired, 403)]
     [InlineData(StanzaErrorCondition.Conflict, 409)]
     [InlineData(StanzaErrorCondition.FeatureNotImplemented, 501)]
     [InlineData(StanzaErrorCondition.ServiceUnavailable, 503)]
@@ -53,6 +55,8 @@ public sealed class ExceptionProblemsTests
         { new SessionUnavailableException("s1", SessionState.Stopped, "stopped"), 409, ProblemCodes.SessionUnavailable },
         { new SessionLimitException("full"), 429, ProblemCodes.SessionLimitReached },
         { new SessionConflictException("s1"), 409, ProblemCodes.SessionExists },
+        { new RoomNotJoinedException(Jid.Parse("dev@conference.example.com"), RoomJoinState.Rejoining), 409, ProblemCodes.RoomNotJoined },
+        { new RoomLimitException(100), 409, ProblemCodes.RoomLimitReached },
         { new BadHttpRequestException("too big", 413), 413, ProblemCodes.PayloadTooLarge },
         { new BadHttpRequestException("wrong type", 415), 415, ProblemCodes.UnsupportedMediaType },
         { new BadHttpRequestException("bad"), 400, ProblemCodes.BadRequest },

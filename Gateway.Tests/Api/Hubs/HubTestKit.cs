@@ -70,6 +70,10 @@ public sealed class EventRecorder
         connection.On<EventEnvelope<SessionStateDto>>("OnSessionState", e => Write(e, e.EventId));
         connection.On<EventEnvelope<MessageStatusDto>>("OnMessageStatus", e => Write(e, e.EventId));
         connection.On<EventEnvelope<BlocklistPushDto>>("OnBlocklistPush", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<MessageDto>>("OnRoomMessage", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<RoomOccupantEventDto>>("OnRoomOccupant", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<RoomSubjectDto>>("OnRoomSubject", e => Write(e, e.EventId));
+        connection.On<EventEnvelope<RoomStateDto>>("OnRoomState", e => Write(e, e.EventId));
     }
 
     /// <summary>The event id of every event received, of any kind, in arrival order.</summary>

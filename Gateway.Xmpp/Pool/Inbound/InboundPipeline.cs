@@ -26,7 +26,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="rosterPushed">Also told every roster push, e.g. to keep the session's roster cache current.</param>
 /// <param name="carbons">Unwraps XEP-0280 carbon copies and drops those not to be believed; null publishes wrappers as they are.</param>
 /// <param name="presenceReceived">Also told every presence, e.g. to keep the contacts' presence.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null) : IConnectionFeature
+/// <param name="takeFirst">Offered every stanza first (the session's rooms); true when it took the stanza and published what it brings.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null, Func<Stanza, CancellationToken, ValueTask<bool>>? takeFirst = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -69,6 +70,11 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     /// <summary>Publishes what the stanza brings; returns the receipt to send once that is durable, if it asked for one.</summary>
     private async ValueTask<Stanza?> HandleAsync(IXmppConnection connection, Stanza stanza, CancellationToken cancellationToken)
     {
+        if (takeFirst is not null && await takeFirst(stanza, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         switch (stanza)
         {
             case Message received when carbons?.Classify(received, connection.Jid) is { Kind: not InboundKind.Plain } inbound:

@@ -6,7 +6,7 @@ namespace Gateway.Xmpp.Pool.Persistence;
 /// its read side) and the outbox (<see cref="IOutbox"/>, its read side). Every journal and outbox write goes through
 /// <see cref="CommitAsync"/>.
 /// </summary>
-public interface IPoolStore : ISessionStore, IEventLog, IOutbox
+public interface IPoolStore : ISessionStore, IEventLog, IOutbox, IRoomStore
 {
     /// <summary>
     /// Stores the batch in one transaction, merged with whatever other batches are queued at that moment (group

@@ -12,6 +12,7 @@ public sealed class InMemoryPoolStore : IPoolStore
     private readonly Dictionary<(string Tenant, string Id), StoredSession> _sessions = [];
     private readonly Dictionary<(string Tenant, string Session), Journal> _journals = [];
     private readonly Dictionary<(string Tenant, string Session), Dictionary<string, (OutboxEntry Entry, long Sequence)>> _outbox = [];
+    private readonly Dictionary<(string Tenant, string Session, Jid Room), StoredRoom> _rooms = [];
     private long _sequence;
     private int _outboxCount;
 
@@ -205,6 +206,11 @@ public sealed class InMemoryPoolStore : IPoolStore
         lock (_gate)
         {
             _journals.Remove((tenant, sessionId));
+            foreach (var key in _rooms.Keys.Where(k => k.Tenant == tenant && k.Session == sessionId).ToList())
+            {
+                _rooms.Remove(key);
+            }
+
             if (_outbox.Remove((tenant, sessionId), out var entries))
             {
                 _outboxCount -= entries.Count;
@@ -212,6 +218,39 @@ public sealed class InMemoryPoolStore : IPoolStore
         }
 
         return Task.CompletedTask;
+    }
+
+    public Task SaveRoomAsync(StoredRoom room, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        lock (_gate)
+        {
+            _rooms[(room.Tenant, room.SessionId, room.Room.Bare)] = room with { Room = room.Room.Bare };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteRoomAsync(string tenant, string sessionId, Jid room, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        lock (_gate)
+        {
+            _rooms.Remove((tenant, sessionId, room.Bare));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<StoredRoom>> LoadRoomsAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<StoredRoom> rooms = [.. _rooms.Where(r => r.Key.Tenant == tenant && r.Key.Session == sessionId)
+                .Select(r => r.Value)
+                .OrderBy(r => r.Room.ToString(), StringComparer.Ordinal)];
+            return Task.FromResult(rooms);
+        }
     }
 
     public Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default)

@@ -34,6 +34,10 @@ public static class SessionEventCodec
     public const string StateKind = "state";
     public const string StatusKind = "message-status";
     public const string BlocklistKind = "blocklist";
+    public const string RoomMessageKind = "room-message";
+    public const string RoomOccupantKind = "room-occupant";
+    public const string RoomSubjectKind = "room-subject";
+    public const string RoomStateKind = "room-state";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -59,6 +63,10 @@ public static class SessionEventCodec
         SessionStateChanged => StateKind,
         MessageStatusChanged => StatusKind,
         BlocklistChanged => BlocklistKind,
+        RoomMessageReceived => RoomMessageKind,
+        RoomOccupantChanged => RoomOccupantKind,
+        RoomSubjectChanged => RoomSubjectKind,
+        RoomStateChanged => RoomStateKind,
         _ => throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent)),
     };
 
@@ -102,6 +110,12 @@ public static class SessionEventCodec
                 break;
             case BlocklistChanged e:
                 utf8.Write(JsonSerializer.SerializeToUtf8Bytes(new BlocklistData(e.Blocked, [.. e.Jids.Select(j => j.ToString())]), CodecJson.Default.BlocklistData));
+                break;
+            case RoomMessageReceived e:
+                EncodeStanza(e.Message, utf8);
+                break;
+            case RoomOccupantChanged or RoomSubjectChanged or RoomStateChanged:
+                RoomEventCodec.Encode(sessionEvent, utf8);
                 break;
             default:
                 throw new ArgumentException($"Unknown event type {sessionEvent.GetType().Name}.", nameof(sessionEvent));
@@ -229,6 +243,10 @@ public static class SessionEventCodec
                     return new BlocklistChanged(tenant, sessionId, eventId, receivedAt, blocklist.Blocked, [.. blocklist.Jids.Select(Jid.Parse)]);
                 }
 
+                case RoomMessageKind:
+                    return new RoomMessageReceived(tenant, sessionId, eventId, receivedAt, (Message)ParseStanza(data) is { From: not null } roomMessage ? roomMessage : throw new FormatException("A room message without 'from'."));
+                case RoomOccupantKind or RoomSubjectKind or RoomStateKind:
+                    return RoomEventCodec.Decode(tenant, sessionId, eventId, receivedAt, kind, data);
                 case StatusKind:
                 {
                     // Before the positional format (see the remarks): a JSON object with long names.

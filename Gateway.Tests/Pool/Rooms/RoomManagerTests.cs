@@ -1,0 +1,329 @@
+using System.Xml.Linq;
+using Gateway.Tests.Fakes;
+using Gateway.Tests.Pool.Journal;
+using Gateway.Xmpp;
+using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Muc;
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Journal;
+using Gateway.Xmpp.Pool.Persistence;
+using Gateway.Xmpp.Pool.Rooms;
+using Gateway.Xmpp.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Pool.Rooms;
+
+/// <summary>The room manager's state machine, driven with stanzas by hand: no socket, no server.</summary>
+[Trait("Tier", "Unit")]
+[Trait("Spec", "XEP-0045")]
+public sealed class RoomManagerTests : IAsyncDisposable
+{
+    private static readonly Jid Room = Jid.Parse("dev@conference.example.com");
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private readonly JournalTestKit _kit = new();
+    private readonly SessionJournal _journal;
+    private readonly FakeConnection _sender = new();
+    private readonly InMemoryPoolStore _store = new();
+    private readonly RoomManager _rooms;
+
+    public RoomManagerTests()
+    {
+        _journal = _kit.Journal.Open("t", "s", 0);
+        _rooms = new RoomManager(_sender, _journal, _store, new RoomOptions(Patience, TimeSpan.FromHours(1), MaxRooms: 3), TimeProvider.System, NullLogger.Instance);
+    }
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    public ValueTask DisposeAsync() => _kit.DisposeAsync();
+
+    private static Presence Occupant(string nick, string affiliation = "none", string role = "participant", PresenceType type = PresenceType.Available, params int[] codes) =>
+        new()
+        {
+            From = Room.WithResource(nick),
+            Type = type,
+            Payload = [new XElement(XName.Get("x", Ns.MucUser),
+                new XElement(XName.Get("item", Ns.MucUser), new XAttribute("affiliation", affiliation), new XAttribute("role", role)),
+                codes.Select(c => new XElement(XName.Get("status", Ns.MucUser), new XAttribute("code", c))))],
+        };
+
+    private static Presence Self(string nick = "alice", PresenceType type = PresenceType.Available, params int[] codes) =>
+        Occupant(nick, "member", type == PresenceType.Available ? "participant" : "none", type, [MucStatus.Self, .. codes]);
+
+    private static Message Groupchat(string nick, string body, string? stanzaId = null, DateTimeOffset? delay = null)
+    {
+        var payload = new List<XElement>();
+        if (stanzaId is not null)
+        {
+            payload.Add(new XElement(ReceiptElements.StanzaIdName, new XAttribute("id", stanzaId), new XAttribute("by", Room.ToString())));
+        }
+
+        if (delay is { } stamp)
+        {
+            payload.Add(new XElement(XName.Get("delay", Ns.Delay), new XAttribute("stamp", stamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        return new Message { From = Room.WithResource(nick), Type = MessageType.Groupchat, Body = body, Id = StanzaId.New(), Payload = [.. payload] };
+    }
+
+    private async Task<List<SessionEvent>> EventsAsync(int atLeast)
+    {
+        await _journal.FlushAsync(Token).WaitAsync(Patience, Token);
+        var events = _kit.Dispatched.ToList();
+        Assert.True(events.Count >= atLeast, $"expected at least {atLeast} events, got {events.Count}: {string.Join(", ", events)}");
+        return events;
+    }
+
+    private async Task JoinedAsync(params Presence[] before)
+    {
+        var join = _rooms.JoinAsync(Room, "alice", cancellationToken: Token);
+        foreach (var presence in before.Append(Self()))
+        {
+            Assert.True(await _rooms.TryHandleAsync(presence, Token));
+        }
+
+        Assert.Equal(RoomJoinState.Joined, (await join.WaitAsync(Patience, Token)).State);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0045 §7.2.3")]
+    public async Task JoinAsync_AnswersOnSelfPresence_StoredAndListedWithOccupants()
+    {
+        var join = _rooms.JoinAsync(Room, "alice", "pw", new MucHistory(MaxStanzas: 5), Token);
+        var sent = Assert.IsType<Presence>(Assert.Single(_sender.Written));
+        Assert.True(MucElements.IsJoin(sent, out var password));
+        Assert.Equal(("pw", Room.WithResource("alice")), (password, sent.To));
+        Assert.Equal(RoomJoinState.Joining, Assert.Single(_rooms.List()).State);
+        Assert.False(join.IsCompleted);
+
+        Assert.True(await _rooms.TryHandleAsync(Occupant("bob"), Token));
+        Assert.True(await _rooms.TryHandleAsync(Self(), Token));
+
+        var joined = await join.WaitAsync(Patience, Token);
+        Assert.Equal((RoomJoinState.Joined, MucAffiliation.Member), (joined.State, joined.Affiliation));
+        Assert.Equal(["alice", "bob"], _rooms.Occupants(Room)!.Select(o => o.Nick));
+        var stored = Assert.Single(await _store.LoadRoomsAsync("t", "s", Token));
+        Assert.Equal(("alice", "pw"), (stored.Nick, stored.Password));
+
+        // On a first entry, the occupants already there are listed, not reported one by one.
+        var events = await EventsAsync(1);
+        Assert.Equal(RoomState.Joined, Assert.IsType<RoomStateChanged>(Assert.Single(events)).State);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0045 §7.2.9")]
+    public async Task JoinAsync_ErrorPresence_ThrowsTheRoomsError_RoomForgotten()
+    {
+        var join = _rooms.JoinAsync(Room, "alice", cancellationToken: Token);
+
+        await _rooms.TryHandleAsync(new Presence { From = Room.WithResource("alice"), Type = PresenceType.Error, Error = StanzaError.Of(StanzaErrorCondition.Conflict) }, Token);
+
+        var refused = await Assert.ThrowsAsync<StanzaErrorException>(() => join.WaitAsync(Patience, Token));
+        Assert.Equal(StanzaErrorCondition.Conflict, refused.Error.Condition);
+        Assert.Empty(_rooms.List());
+        Assert.Empty(await _store.LoadRoomsAsync("t", "s", Token));
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0045 §10.1.2")]
+    public async Task JoinAsync_RoomCreated_AnswersOnlyOnceConfiguredAsInstantRoom()
+    {
+        var asked = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connection = new FakeConnection { AnswerIq = async request => { asked.TrySetResult(request); await release.Task; return request.ResultReply(); } };
+        using var context = new ConnectionContext(connection, 1);
+        var run = _rooms.RunAsync(context, Token);
+        var join = _rooms.JoinAsync(Room, "alice", cancellationToken: Token);
+
+        await _rooms.TryHandleAsync(Self(codes: MucStatus.Created), Token);
+
+        var configure = await asked.Task.WaitAsync(Patience, Token);
+        Assert.Equal((IqType.Set, Room, XName.Get("query", Ns.MucOwner)), (configure.Type, configure.To, configure.Query!.Name));
+        Assert.False(join.IsCompleted);
+        release.SetResult();
+        Assert.Equal(RoomJoinState.Joined, (await join.WaitAsync(Patience, Token)).State);
+        connection.End();
+        await run.WaitAsync(Patience, Token);
+    }
+
+    [Fact]
+    public async Task JoinAsync_NoAnswer_TimesOut_NotKept_LeavesJustInCase()
+    {
+        var rooms = new RoomManager(_sender, _journal, _store, new RoomOptions(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)), TimeProvider.System, NullLogger.Instance);
+
+        await Assert.ThrowsAsync<XmppTimeoutException>(() => rooms.JoinAsync(Room, "alice", cancellationToken: Token));
+
+        Assert.Empty(rooms.List());
+        Assert.Equal(PresenceType.Unavailable, Assert.IsType<Presence>(_sender.Written.Last()).Type);
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 6121 §4.6, XEP-0045 §7.2.15, XEP-0359")]
+    public async Task NewStream_EntersAgainWithHistorySinceTheNewest_ReportsOnlyWhatChanged_DropsRepeats()
+    {
+        await JoinedAsync(Occupant("bob"), Occupant("carol"));
+        // A message stamped after our entry (the room's clock may run ahead): history starts from it.
+        var now = DateTimeOffset.UtcNow;
+        var newest = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, TimeSpan.Zero).AddMinutes(1);
+        Assert.True(await _rooms.TryHandleAsync(Groupchat("bob", "one", "r-1", newest), Token));
+
+        var connection = new FakeConnection();
+        using (var context = new ConnectionContext(connection, 2))
+        {
+            await _rooms.OnConnectedAsync(context, Token);
+        }
+
+        var rejoin = Assert.IsType<Presence>(Assert.Single(connection.Written));
+        Assert.True(MucElements.IsJoin(rejoin, out _));
+        Assert.Equal(newest.ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", System.Globalization.CultureInfo.InvariantCulture), (string?)rejoin.Payload[0].Element(XName.Get("history", Ns.Muc))?.Attribute("since"));
+        Assert.Equal(RoomJoinState.Rejoining, Assert.Single(_rooms.List()).State);
+
+        // The room tells who is there (bob, and dave who came meanwhile; carol left), us, then history with a repeat.
+        await _rooms.TryHandleAsync(Occupant("bob"), Token);
+        await _rooms.TryHandleAsync(Occupant("dave"), Token);
+        await _rooms.TryHandleAsync(Self(), Token);
+        await _rooms.TryHandleAsync(Groupchat("bob", "one", "r-1", newest), Token);
+        await _rooms.TryHandleAsync(Groupchat("dave", "two", "r-2", newest.AddSeconds(5)), Token);
+
+        var events = (await EventsAsync(6)).Skip(2).ToList(); // after the first join and message
+        Assert.Equal(RoomState.Rejoining, Assert.IsType<RoomStateChanged>(events[0]).State);
+        var dave = Assert.IsType<RoomOccupantChanged>(events[1]);
+        Assert.Equal((RoomOccupantChange.Joined, "dave"), (dave.Change, dave.Occupant.Nick));
+        var carol = Assert.IsType<RoomOccupantChanged>(events[2]);
+        Assert.Equal((RoomOccupantChange.Left, "carol"), (carol.Change, carol.Occupant.Nick));
+        Assert.Equal(RoomState.Joined, Assert.IsType<RoomStateChanged>(events[3]).State);
+        Assert.Equal("two", Assert.IsType<RoomMessageReceived>(Assert.Single(events.Skip(4))).Message.Body);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §5")]
+    public async Task ResumedStream_StillInTheRooms_NothingSent()
+    {
+        await JoinedAsync();
+        var connection = new FakeConnection(resumed: true);
+        using var context = new ConnectionContext(connection, 2);
+
+        await _rooms.OnConnectedAsync(context, Token);
+
+        Assert.Empty(connection.Written);
+        Assert.Equal(RoomJoinState.Joined, Assert.Single(_rooms.List()).State);
+    }
+
+    [Theory]
+    [Trait("Spec", "XEP-0410 §3.2")]
+    [InlineData(StanzaErrorCondition.NotAcceptable, true)]
+    [InlineData(StanzaErrorCondition.ServiceUnavailable, false)]
+    [InlineData(null, false)]
+    public async Task SelfPing_DroppedSilently_EntersAgain(StanzaErrorCondition? answer, bool rejoins)
+    {
+        await JoinedAsync();
+        var connection = new FakeConnection
+        {
+            AnswerIq = request => answer is { } condition
+                ? Task.FromException<Iq>(new StanzaErrorException(StanzaError.Of(condition)))
+                : Task.FromResult(request.ResultReply()),
+        };
+
+        await _rooms.SelfPingOnceAsync(connection, Token);
+
+        Assert.Equal(rejoins, connection.Written.OfType<Presence>().Any(p => MucElements.IsJoin(p, out _)));
+        Assert.Equal(rejoins ? RoomJoinState.Rejoining : RoomJoinState.Joined, Assert.Single(_rooms.List()).State);
+    }
+
+    [Fact]
+    public async Task Stanzas_FromJidsThatAreNoRoomOfOurs_NotTaken()
+    {
+        await JoinedAsync();
+        var stranger = Jid.Parse("mallory@example.com/x");
+
+        Assert.False(await _rooms.TryHandleAsync(new Presence { From = stranger, Payload = Self().Payload }, Token));
+        Assert.False(await _rooms.TryHandleAsync(new Message { From = stranger, Type = MessageType.Groupchat, Body = "room?" }, Token));
+        Assert.False(await _rooms.TryHandleAsync(new Message { From = Jid.Parse("other@conference.example.com/bob"), Type = MessageType.Groupchat, Body = "room?" }, Token));
+
+        // A private message through our room is an ordinary message, and so is an error (after settling what we sent).
+        Assert.False(await _rooms.TryHandleAsync(new Message { From = Room.WithResource("bob"), Type = MessageType.Chat, Body = "psst" }, Token));
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0045 §7.4")]
+    public async Task SendAsync_ReflectionCompletes_ErrorThrows_NotJoinedRefused()
+    {
+        await Assert.ThrowsAsync<RoomNotJoinedException>(() => _rooms.SendAsync(Room, new Message { Body = "early" }, Token));
+        await JoinedAsync();
+
+        var send = _rooms.SendAsync(Room, new Message { Body = "hello" }, Token);
+        var written = Assert.IsType<Message>(_sender.Written.Last());
+        Assert.Equal((MessageType.Groupchat, Room), (written.Type, written.To));
+        await _rooms.TryHandleAsync(written with { From = Room.WithResource("alice"), To = null }, Token);
+        Assert.Equal(written.Id, await send.WaitAsync(Patience, Token));
+
+        var refused = _rooms.SendAsync(Room, new Message { Body = "shh" }, Token);
+        var second = Assert.IsType<Message>(_sender.Written.Last());
+        Assert.False(await _rooms.TryHandleAsync(new Message { From = Room, Id = second.Id, Type = MessageType.Error, Error = StanzaError.Of(StanzaErrorCondition.Forbidden) }, Token));
+        Assert.Equal(StanzaErrorCondition.Forbidden, (await Assert.ThrowsAsync<StanzaErrorException>(() => refused.WaitAsync(Patience, Token))).Error.Condition);
+    }
+
+    [Theory]
+    [Trait("Spec", "XEP-0045 §7.14, §8.2, §9.1, §10.9")]
+    [InlineData(new[] { MucStatus.Kicked }, RoomState.Kicked)]
+    [InlineData(new[] { MucStatus.Banned }, RoomState.Banned)]
+    [InlineData(new[] { MucStatus.RemovedMembersOnly }, RoomState.Removed)]
+    public async Task ThrownOut_ReportedAndForgotten(int[] codes, RoomState state)
+    {
+        await JoinedAsync();
+
+        await _rooms.TryHandleAsync(Self(type: PresenceType.Unavailable, codes: codes), Token);
+
+        Assert.Empty(_rooms.List());
+        Assert.Empty(await _store.LoadRoomsAsync("t", "s", Token));
+        Assert.Equal(state, Assert.IsType<RoomStateChanged>((await EventsAsync(2)).Last()).State);
+    }
+
+    [Fact]
+    [Trait("Spec", "RFC 6121 §4.6.3")]
+    public async Task OutByOurOwnUnavailablePresence_StillAMember_EnteredOnTheNextStream()
+    {
+        await JoinedAsync();
+
+        await _rooms.TryHandleAsync(Self(type: PresenceType.Unavailable), Token);
+
+        Assert.Equal(RoomJoinState.Rejoining, Assert.Single(_rooms.List()).State);
+        Assert.Single(await _store.LoadRoomsAsync("t", "s", Token));
+        Assert.Equal(RoomState.Rejoining, Assert.IsType<RoomStateChanged>((await EventsAsync(2)).Last()).State);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0045 §7.2.1, §7.14")]
+    public async Task RawPresence_JoinCountsAsEntry_UnavailableAsLeave_OtherPresenceNotOurs()
+    {
+        Assert.True(_rooms.Sent(MucElements.JoinPresence(Room, "alice", password: null, history: null)));
+        Assert.Equal(RoomJoinState.Joining, Assert.Single(_rooms.List()).State);
+        await _rooms.TryHandleAsync(Self(), Token);
+        Assert.Equal(RoomJoinState.Joined, Assert.Single(_rooms.List()).State);
+        Assert.False(_rooms.Sent(new Presence { To = Jid.Parse("bob@example.com") }));
+        Assert.False(_rooms.Sent(new Presence()));
+
+        Assert.True(_rooms.Sent(MucElements.LeavePresence(Room, "alice")));
+        var connection = new FakeConnection();
+        using (var context = new ConnectionContext(connection, 2))
+        {
+            // A new stream before the room confirmed the leave: out anyway, not entered again.
+            await _rooms.OnConnectedAsync(context, Token);
+        }
+
+        Assert.Empty(connection.Written);
+        Assert.Empty(_rooms.List());
+        Assert.Equal(RoomState.Left, Assert.IsType<RoomStateChanged>((await EventsAsync(2)).Last()).State);
+    }
+
+    [Fact]
+    public async Task JoinAsync_BeyondMaxRooms_Refused()
+    {
+        foreach (var i in Enumerable.Range(0, 3))
+        {
+            _rooms.Sent(MucElements.JoinPresence(Jid.Parse($"r{i}@conference.example.com"), "alice", password: null, history: null));
+        }
+
+        await Assert.ThrowsAsync<RoomLimitException>(() => _rooms.JoinAsync(Room, "alice", cancellationToken: Token));
+    }
+}

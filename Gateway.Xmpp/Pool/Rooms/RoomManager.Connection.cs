@@ -1,0 +1,210 @@
+// XEP-0045: Multi-User Chat (v1.35) §7.2, §10.1
+// XEP-0410: MUC Self-Ping (v1.1.0) §3
+using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Muc;
+
+namespace Gateway.Xmpp.Pool.Rooms;
+
+internal sealed partial class RoomManager
+{
+    /// <summary>
+    /// A new stream (RFC 6121 §4.6: the server forgot our directed presence, so every room dropped us): every room is
+    /// entered again, asking for the history since the newest message seen (XEP-0045 §7.2.15). A resumed stream
+    /// (XEP-0198 §5) kept us in, unless the connection that began it ended before the entries were written.
+    /// </summary>
+    public async ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        if (context.Resumed && Volatile.Read(ref _rejoinPending) == 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _rejoinPending, 1);
+        var now = _time.GetUtcNow();
+        var events = new List<SessionEvent>();
+        var joins = new List<Presence>();
+        var left = new List<Jid>();
+        lock (_gate)
+        {
+            foreach (var entry in _rooms.Values.ToList())
+            {
+                if (entry.Leaving)
+                {
+                    // Asked to leave and the stream ended before the room confirmed: out now anyway.
+                    _rooms.Remove(entry.Room);
+                    left.Add(entry.Room);
+                    events.Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Left, entry.Nick));
+                    continue;
+                }
+
+                if (entry.State == RoomJoinState.Joined)
+                {
+                    entry.State = RoomJoinState.Rejoining;
+                    entry.Before = new Dictionary<string, RoomOccupant>(entry.Occupants, StringComparer.Ordinal);
+                    entry.Occupants.Clear();
+                    events.Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick));
+                }
+
+                joins.Add(RejoinPresence(entry));
+            }
+        }
+
+        await PublishAsync(events, cancellationToken).ConfigureAwait(false);
+        foreach (var room in left)
+        {
+            await ForgetAsync(room).ConfigureAwait(false);
+        }
+
+        foreach (var join in joins)
+        {
+            await context.Connection.SendAsync(join, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (joins.Count > 0)
+        {
+            Log.RoomsRejoining(_logger, _journal.Tenant, _journal.SessionId, joins.Count);
+        }
+
+        Volatile.Write(ref _rejoinPending, 0);
+    }
+
+    /// <summary>Configures the rooms our entries created, and self-pings the joined ones, for the connection's life.</summary>
+    public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
+        try
+        {
+            await Task.WhenAll(ConfigureCreatedAsync(context.Connection, linked.Token), SelfPingAsync(context.Connection, linked.Token)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>A graceful stop: what changed (the newest message seen) is stored for the entries after the restart.</summary>
+    public async ValueTask OnStoppingAsync(ConnectionContext context, CancellationToken cancellationToken) =>
+        await PersistChangedAsync().ConfigureAwait(false);
+
+    public async ValueTask OnDisconnectedAsync(ConnectionContext context, CancellationToken cancellationToken) =>
+        await PersistChangedAsync().ConfigureAwait(false);
+
+    /// <summary>Checks every joined room once (XEP-0410); enters again those that dropped us. For the timer and tests.</summary>
+    internal async Task SelfPingOnceAsync(IXmppConnection connection, CancellationToken cancellationToken)
+    {
+        List<(Jid Room, string Nick)> joined;
+        lock (_gate)
+        {
+            joined = [.. _rooms.Values.Where(r => r.State == RoomJoinState.Joined && !r.Leaving).Select(r => (r.Room, r.Nick))];
+        }
+
+        foreach (var (room, nick) in joined)
+        {
+            SelfPingVerdict verdict;
+            try
+            {
+                var answer = await connection.SendIqAsync(MucElements.SelfPing(room, nick), _options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+                verdict = MucElements.Judge(answer.Error);
+            }
+            catch (StanzaErrorException ex)
+            {
+                verdict = MucElements.Judge(ex.Error);
+            }
+            catch (XmppTimeoutException)
+            {
+                // XEP-0410 §3.2: no answer says nothing certain; the next round asks again.
+                verdict = SelfPingVerdict.Unknown;
+            }
+
+            Log.RoomSelfPinged(_logger, _journal.Tenant, _journal.SessionId, verdict);
+            if (verdict == SelfPingVerdict.NotJoined)
+            {
+                await RejoinAsync(connection, room, nick, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await PersistChangedAsync().ConfigureAwait(false);
+    }
+
+    private async Task RejoinAsync(IXmppConnection connection, Jid room, string nick, CancellationToken cancellationToken)
+    {
+        Presence join;
+        RoomStateChanged rejoining;
+        lock (_gate)
+        {
+            if (!_rooms.TryGetValue(room, out var entry) || entry.State != RoomJoinState.Joined || entry.Nick != nick || entry.Leaving)
+            {
+                return;
+            }
+
+            entry.State = RoomJoinState.Rejoining;
+            entry.Before = new Dictionary<string, RoomOccupant>(entry.Occupants, StringComparer.Ordinal);
+            entry.Occupants.Clear();
+            rejoining = new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, _time.GetUtcNow(), room, RoomState.Rejoining, nick);
+            join = RejoinPresence(entry);
+        }
+
+        Log.RoomDropped(_logger, _journal.Tenant, _journal.SessionId);
+        await PublishAsync([rejoining], cancellationToken).ConfigureAwait(false);
+        await connection.SendAsync(join, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SelfPingAsync(IXmppConnection connection, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.SelfPingInterval, _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await SelfPingOnceAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            catch (XmppException) when (!connection.IsConnected)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// XEP-0045 §10.1.2: a room our entry created stays locked until its owner configures it; the gateway accepts the
+    /// default configuration (an instant room), then the entry counts as done.
+    /// </summary>
+    private async Task ConfigureCreatedAsync(IXmppConnection connection, CancellationToken cancellationToken)
+    {
+        await foreach (var room in _toConfigure.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Exception? failure = null;
+            try
+            {
+                await connection.SendIqAsync(MucElements.InstantRoom(room), _options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (XmppException ex)
+            {
+                failure = ex;
+                Log.RoomConfigurationFailed(_logger, _journal.Tenant, _journal.SessionId, ex.GetType().Name);
+            }
+
+            lock (_gate)
+            {
+                if (_rooms.TryGetValue(room, out var entry) && entry.Created)
+                {
+                    entry.Created = false;
+                    if (failure is null)
+                    {
+                        entry.Entered?.TrySetResult(entry.Info);
+                    }
+                    else
+                    {
+                        entry.Entered?.TrySetException(failure);
+                    }
+
+                    entry.Entered = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>The entry on a new stream: the history since the newest message seen (XEP-0045 §7.2.15); none asked before the first confirmation.</summary>
+    private static Presence RejoinPresence(RoomEntry entry) =>
+        MucElements.JoinPresence(entry.Room, entry.Nick, entry.Password, entry.Confirmed ? new MucHistory(Since: entry.LastMessageAt) : null);
+}
