@@ -4,6 +4,7 @@
 #
 #   XMPP_PORT   c2s port of the demo Prosody (default 15222; 5222 is left to any system server)
 #   HTTP_URL    where the gateway listens (default http://127.0.0.1:5080)
+#   UPLOAD_PORT HTTP port of the demo Prosody's file upload service (default 15280)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,7 @@ root=$(pwd)
 source scripts/lib/prerequisites.sh
 
 xmpp_port=${XMPP_PORT:-15222}
+upload_port=${UPLOAD_PORT:-15280}
 http_url=${HTTP_URL:-http://127.0.0.1:5080}
 state="$root/.local/demo"
 mkdir -p "$state/data" "$state/certs"
@@ -41,11 +43,13 @@ c2s_direct_tls_ports = {}
 legacy_ssl_ports = {}
 s2s_ports = {}
 s2s_direct_tls_ports = {}
-http_ports = {}
+http_ports = { $upload_port }
+http_interfaces = { "127.0.0.1" }
+http_default_host = "localhost"
 https_ports = {}
 component_ports = {}
 network_settings = { nagle = false }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "version", "time", "presence", "message", "smacks", "mam", "carbons", "offline", "vcard", "pep" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "version", "time", "presence", "message", "smacks", "mam", "carbons", "offline", "vcard", "pep", "blocklist" }
 authentication = "internal_hashed"
 c2s_require_encryption = true
 ssl = { certificate = "$state/localhost.crt", key = "$state/localhost.key" }
@@ -53,6 +57,8 @@ default_archive_policy = true
 VirtualHost "localhost"
 Component "conference.localhost" "muc"
     modules_enabled = { "muc_mam" }
+Component "upload.localhost" "http_file_share"
+    http_file_share_size_limit = 10485760
 LUA
 
 prosodyctl --config "$state/prosody.cfg.lua" register alice localhost alice-demo-password >/dev/null
@@ -72,6 +78,7 @@ cat <<INFO
 
   Demo XMPP server: 127.0.0.1:$xmpp_port, domain "localhost"
     accounts: alice@localhost / alice-demo-password, bob@localhost / bob-demo-password
+    rooms: conference.localhost; file uploads (XEP-0363, 10 MiB): upload.localhost on 127.0.0.1:$upload_port
   Gateway: $http_url   (demo API key: demo-key-CHANGE-ME, for local demos only)
     try the curl lines from README.md, watch events at $http_url/ , API docs at $http_url/swagger
 

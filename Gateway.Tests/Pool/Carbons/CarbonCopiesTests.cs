@@ -1,5 +1,6 @@
 using Gateway.Tests.Fakes;
 using Gateway.Tests.Pool.Journal;
+using Gateway.Tests.Support;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Pool;
@@ -131,13 +132,5 @@ public sealed class CarbonCopiesTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _kit.DisposeAsync();
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        cts.CancelAfter(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => Eventually.WaitUntilAsync(condition);
 }
