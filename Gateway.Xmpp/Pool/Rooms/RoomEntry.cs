@@ -46,6 +46,9 @@ internal sealed class RoomEntry(Jid room, string nick, string? password)
     /// <summary>The room was created by our entry and is locked until configured (XEP-0045 §10.1.1).</summary>
     public bool Created { get; set; }
 
+    /// <summary>The status codes of the self-presence that created the room (201 among them): reported with <c>joined</c> once it is configured.</summary>
+    public System.Collections.Immutable.ImmutableArray<int> CreatedStatusCodes { get; set; } = [];
+
     /// <summary>Ever confirmed: stored, and re-entered on a new stream.</summary>
     public bool Confirmed { get; set; }
 

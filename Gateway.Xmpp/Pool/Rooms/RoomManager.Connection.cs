@@ -184,6 +184,7 @@ internal sealed partial class RoomManager
                 Log.RoomConfigurationFailed(_logger, _journal.Tenant, _journal.SessionId, ex.GetType().Name);
             }
 
+            RoomStateChanged? joined = null;
             lock (_gate)
             {
                 if (_rooms.TryGetValue(room, out var entry) && entry.Created)
@@ -191,6 +192,7 @@ internal sealed partial class RoomManager
                     entry.Created = false;
                     if (failure is null)
                     {
+                        joined = new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, _time.GetUtcNow(), entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = entry.CreatedStatusCodes };
                         entry.Entered?.TrySetResult(entry.Info);
                     }
                     else
@@ -200,6 +202,11 @@ internal sealed partial class RoomManager
 
                     entry.Entered = null;
                 }
+            }
+
+            if (joined is not null)
+            {
+                await PublishAsync([joined], cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -171,14 +171,20 @@ internal sealed partial class RoomManager
             }
 
             entry.Before = null;
-            (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = self.StatusCodes });
+            if (!self.Has(MucStatus.Created))
+            {
+                (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = self.StatusCodes });
+            }
+
             store = StoreAction.Save;
         }
 
         if (self.Has(MucStatus.Created))
         {
-            // XEP-0045 §10.1.1: the room is ours and locked until configured; the entry is done once it is.
+            // XEP-0045 §10.1.1: the room is ours and locked until configured; the entry is done, and reported joined,
+            // once it is (a room still locked is one nobody else can enter, and one a server restart does not keep).
             entry.Created = true;
+            entry.CreatedStatusCodes = self.StatusCodes;
             _toConfigure.Writer.TryWrite(entry.Room);
             return;
         }
