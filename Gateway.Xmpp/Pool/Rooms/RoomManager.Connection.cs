@@ -151,9 +151,11 @@ internal sealed partial class RoomManager
 
     private async Task SelfPingAsync(IXmppConnection connection, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_options.SelfPingInterval, _time);
-        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        // No timer while the session is in no room: most sessions of a large pool never join one.
+        while (true)
         {
+            await InAnyRoomAsync(cancellationToken).ConfigureAwait(false);
+            await Task.Delay(_options.SelfPingInterval, _time, cancellationToken).ConfigureAwait(false);
             try
             {
                 await SelfPingOnceAsync(connection, cancellationToken).ConfigureAwait(false);

@@ -41,6 +41,9 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
     /// <summary>1 from the start of a new stream until its rooms' entries are written (cf. <see cref="SessionPresence"/>).</summary>
     private int _rejoinPending;
 
+    /// <summary>Completed when a room is added; the self-ping waits on it while the session is in no room. Guarded by <see cref="_gate"/>.</summary>
+    private TaskCompletionSource _roomAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <param name="sender">The session: sends go through its outbound queue, IQs over its connection.</param>
     /// <param name="journal">Where room events are published.</param>
     /// <param name="store">Where the rooms are kept for a gateway restart.</param>
@@ -55,6 +58,32 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         _options = options;
         _time = time;
         _logger = logger;
+    }
+
+    /// <summary>Adds a room (under <see cref="_gate"/>) and wakes the self-ping if it waited for one.</summary>
+    private void Track(RoomEntry entry)
+    {
+        _rooms[entry.Room] = entry;
+        _roomAdded.TrySetResult();
+    }
+
+    /// <summary>Completes once the session is in at least one room (at once when it is).</summary>
+    private Task InAnyRoomAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_rooms.Count > 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_roomAdded.Task.IsCompleted)
+            {
+                _roomAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            return _roomAdded.Task.WaitAsync(cancellationToken);
+        }
     }
 
     public IReadOnlyList<RoomInfo> List()
@@ -103,7 +132,7 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
                     entry.Remember(id);
                 }
 
-                _rooms[entry.Room] = entry;
+                Track(entry);
             }
         }
     }
@@ -146,7 +175,7 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
 
                 entry = new RoomEntry(room, nick, password) { Entered = NewWaiter<RoomInfo>() };
                 entered = entry.Entered;
-                _rooms[room] = entry;
+                Track(entry);
                 presence = MucElements.JoinPresence(room, nick, password, history);
             }
         }
@@ -367,7 +396,7 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
             {
                 if (!known && _rooms.Count < _options.MaxRooms)
                 {
-                    _rooms[to.Bare] = new RoomEntry(to.Bare, to.Resource!, password);
+                    Track(new RoomEntry(to.Bare, to.Resource!, password));
                 }
                 else if (known && entry!.State != RoomJoinState.Joined)
                 {
