@@ -46,13 +46,6 @@ public static class SessionEventCodec
     /// <summary>The longest header of the status format: marker, letter, two 20-digit numbers, four 11-digit lengths, separators.</summary>
     private const int MaxStatusHeader = 3 + 2 + (2 * 21) + (4 * 12);
 
-    /// <summary>
-    /// One serialiser per thread: it reuses its XmlWriter and buffer (creating them costs more than the stanza). Encoding
-    /// is synchronous, so no other use can interleave on the thread.
-    /// </summary>
-    [ThreadStatic]
-    private static StanzaSerializer? t_serializer;
-
     /// <summary>The kind name stored beside the data.</summary>
     public static string KindOf(SessionEvent sessionEvent) => sessionEvent switch
     {
@@ -162,7 +155,8 @@ public static class SessionEventCodec
     {
         ArgumentNullException.ThrowIfNull(stanza);
         ArgumentNullException.ThrowIfNull(utf8);
-        utf8.Write((t_serializer ??= new StanzaSerializer()).Serialize(stanza).Span);
+        // The thread's serializer: encoding is synchronous and the bytes are copied out at once.
+        utf8.Write(StanzaSerializer.ForCurrentThread.Serialize(stanza).Span);
     }
 
     /// <summary>The stanza <see cref="EncodeStanza(Stanza)"/> stored.</summary>
