@@ -395,7 +395,7 @@ internal static partial class RequestMapper
         return new StanzaError(type, condition, dto.Text);
     }
 
-    private static Jid? RequiredJid(string? value, string field, Dictionary<string, string[]> errors)
+    internal static Jid? RequiredJid(string? value, string field, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrEmpty(value))
         {

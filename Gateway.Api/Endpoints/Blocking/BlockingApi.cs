@@ -89,7 +89,7 @@ internal static class BlockingApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (AccountJids.Parse(jid, "jid", errors) is not { } blocked)
+        if (RequestMapper.RequiredJid(jid, "jid", errors) is not { } blocked)
         {
             return GatewayProblems.Validation(httpContext, errors);
         }
@@ -111,7 +111,7 @@ internal static class BlockingApi
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (AccountJids.Parse(jid, "jid", errors) is not { } unblocked)
+        if (RequestMapper.RequiredJid(jid, "jid", errors) is not { } unblocked)
         {
             return GatewayProblems.Validation(httpContext, errors);
         }

@@ -89,7 +89,7 @@ internal static class UploadsApi
             errors["file"] = ["is required: exactly one non-empty file part named file"];
         }
 
-        var to = AccountJids.Parse(form["to"].Count == 1 ? form["to"][0] : null, "to", errors);
+        var to = RequestMapper.RequiredJid(form["to"].Count == 1 ? form["to"][0] : null, "to", errors);
         var type = Type(form["type"].Count == 0 ? null : form["type"][0], errors);
         var desc = form["desc"].Count == 0 ? null : form["desc"][0];
         if (desc is not null && (desc.Length > 1024 || !XmlInput.IsXmlText(desc)))
