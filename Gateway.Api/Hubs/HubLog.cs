@@ -53,4 +53,7 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 5116, Level = LogLevel.Warning, Message = "Stopping: {Count} subscription pumps had not finished delivering; their subscribers get the rest with SubscribeAfter")]
     public static partial void PumpsAbandonedAtStop(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5117, Level = LogLevel.Error, Message = "Observer {Observer} failed on event {EventId} of session {Tenant}/{SessionId}; the others still got it")]
+    public static partial void ObserverFailed(ILogger logger, string observer, long eventId, string tenant, string sessionId, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Api.Contracts;
+using Gateway.Api.Events;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.AspNetCore.SignalR;
@@ -40,7 +41,8 @@ public sealed partial class SessionEventDispatcher(
     HubConnectionRegistry connections,
     IOptions<GatewayHubOptions> options,
     ILogger<SessionEventDispatcher> logger,
-    TimeProvider? timeProvider = null) : BackgroundService
+    TimeProvider? timeProvider = null,
+    IEnumerable<ISessionEventObserver>? observers = null) : BackgroundService
 {
     /// <summary>The most events one replay read asks the log for.</summary>
     internal const int MaxReplayPageSize = 100;
@@ -52,6 +54,7 @@ public sealed partial class SessionEventDispatcher(
     private readonly ILogger _logger = logger;
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly GatewayHubOptions _options = options.Value;
+    private readonly ISessionEventObserver[] _observers = observers?.ToArray() ?? [];
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
 
@@ -225,6 +228,7 @@ public sealed partial class SessionEventDispatcher(
                 {
                     retryDelay = FirstRetryDelay;
                     Dispatch(e);
+                    Notify(e);
                 }
 
                 // The pool completes the stream only when it is disposed: nothing more will come.
@@ -284,6 +288,22 @@ public sealed partial class SessionEventDispatcher(
             }
 
             subscription.Offer(e, message, bytes);
+        }
+    }
+
+    /// <summary>Tells every other observer (event streams, webhooks) of the event; none of them waits.</summary>
+    private void Notify(SessionEvent e)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnEvent(e);
+            }
+            catch (Exception ex)
+            {
+                HubLog.ObserverFailed(_logger, observer.GetType().Name, e.EventId, e.Tenant, e.SessionId, ex);
+            }
         }
     }
 
