@@ -31,6 +31,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly InboundPipeline _inbound;
     private readonly IqRequestForwarder _iqRequests;
     private readonly SessionPresence _presence;
+    private readonly RoomTable _roomTable;
     private readonly RoomManager _rooms;
     private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
     private readonly DateTimeOffset _createdAt;
@@ -90,8 +91,12 @@ internal sealed class ManagedSession : IManagedSession
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));
         var contacts = new PresenceTracker(spec.Jid, _presence.Roster.Contains, time);
-        _rooms = new RoomManager(this, journal, roomStore ?? NoRoomStore.Instance, new RoomOptions(options.IqTimeout, options.RoomSelfPingInterval), time, _logger);
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe, _rooms.TryHandleAsync);
+        var roomOptions = new RoomOptions(options.IqTimeout, options.RoomSelfPingInterval);
+        _roomTable = new RoomTable();
+        var roomPersistence = new RoomPersistence(_roomTable, roomStore ?? NoRoomStore.Instance, tenant, id, _logger);
+        _rooms = new RoomManager(_roomTable, this, roomPersistence, roomOptions, time);
+        var roomInbound = new RoomInboundHandler(_roomTable, roomPersistence, journal, time, _logger);
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe, roomInbound.TryHandleAsync);
         _account = new SessionAccount(this, journal, contacts, () => _presence.Roster.Items, HttpUpload.HttpUploader.Shared(options.AllowHostOverride), time, _logger);
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger, options.MaxPendingIqRequests);
 
@@ -111,7 +116,7 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         _client.Add(_presence);
-        _client.Add(_rooms); // after presence: rooms are entered once available (XEP-0045 §7.2.1)
+        _client.Add(new RoomsFeature(_roomTable, roomPersistence, journal, roomOptions, time, _logger)); // after presence: rooms are entered once available (XEP-0045 §7.2.1)
         _client.Add(new OutboundSender(_outbound, StopAcknowledgementWait, tenant, id, _logger, options.MaxUnacknowledged));
         _client.OnStatusChanged(OnStatusChanged);
         journal.Durable = _inbound.OnDurable;
@@ -159,7 +164,7 @@ internal sealed class ManagedSession : IManagedSession
     public IRoomManager Rooms => _rooms;
 
     /// <summary>Rooms a restored session was in: entered again on its first connection.</summary>
-    internal void RestoreRooms(IEnumerable<StoredRoom> rooms) => _rooms.Restore(rooms);
+    internal void RestoreRooms(IEnumerable<StoredRoom> rooms) => _roomTable.Restore(rooms);
 
     /// <summary>Starts; completes when the session is online the first time, or throws why it could not be.</summary>
     public Task StartAsync() => _client.StartAsync();

@@ -10,15 +10,15 @@ using Gateway.Xmpp.Pool.Persistence;
 using Gateway.Xmpp.Pool.Rooms;
 using Gateway.Xmpp.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
+using static Gateway.Tests.Pool.Rooms.RoomStanzas;
 
 namespace Gateway.Tests.Pool.Rooms;
 
-/// <summary>The room manager's state machine, driven with stanzas by hand: no socket, no server.</summary>
+/// <summary>The session's rooms — the application's side, the inbound handler and the per-connection feature over one table — driven with stanzas by hand: no socket, no server.</summary>
 [Trait("Tier", "Unit")]
 [Trait("Spec", "XEP-0045")]
 public sealed class RoomManagerTests : IAsyncDisposable
 {
-    private static readonly Jid Room = Jid.Parse("dev@conference.example.com");
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private readonly JournalTestKit _kit = new();
@@ -26,45 +26,29 @@ public sealed class RoomManagerTests : IAsyncDisposable
     private readonly FakeConnection _sender = new();
     private readonly InMemoryPoolStore _store = new();
     private readonly RoomManager _rooms;
+    private readonly RoomInboundHandler _inbound;
+    private readonly RoomsFeature _feature;
 
     public RoomManagerTests()
     {
         _journal = _kit.Journal.Open("t", "s", 0);
-        _rooms = new RoomManager(_sender, _journal, _store, new RoomOptions(Patience, TimeSpan.FromHours(1), MaxRooms: 3), TimeProvider.System, NullLogger.Instance);
+        (_rooms, _inbound, _feature) = Wire(new RoomOptions(Patience, TimeSpan.FromHours(1), MaxRooms: 3));
+    }
+
+    /// <summary>The parts over one table, as a session wires them.</summary>
+    private (RoomManager Rooms, RoomInboundHandler Inbound, RoomsFeature Feature) Wire(RoomOptions options)
+    {
+        var table = new RoomTable();
+        var persistence = new RoomPersistence(table, _store, "t", "s", NullLogger.Instance);
+        return (
+            new RoomManager(table, _sender, persistence, options, TimeProvider.System),
+            new RoomInboundHandler(table, persistence, _journal, TimeProvider.System, NullLogger.Instance),
+            new RoomsFeature(table, persistence, _journal, options, TimeProvider.System, NullLogger.Instance));
     }
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     public ValueTask DisposeAsync() => _kit.DisposeAsync();
-
-    private static Presence Occupant(string nick, string affiliation = "none", string role = "participant", PresenceType type = PresenceType.Available, params int[] codes) =>
-        new()
-        {
-            From = Room.WithResource(nick),
-            Type = type,
-            Payload = [new XElement(XName.Get("x", Ns.MucUser),
-                new XElement(XName.Get("item", Ns.MucUser), new XAttribute("affiliation", affiliation), new XAttribute("role", role)),
-                codes.Select(c => new XElement(XName.Get("status", Ns.MucUser), new XAttribute("code", c))))],
-        };
-
-    private static Presence Self(string nick = "alice", PresenceType type = PresenceType.Available, params int[] codes) =>
-        Occupant(nick, "member", type == PresenceType.Available ? "participant" : "none", type, [MucStatus.Self, .. codes]);
-
-    private static Message Groupchat(string nick, string body, string? stanzaId = null, DateTimeOffset? delay = null)
-    {
-        var payload = new List<XElement>();
-        if (stanzaId is not null)
-        {
-            payload.Add(new XElement(ReceiptElements.StanzaIdName, new XAttribute("id", stanzaId), new XAttribute("by", Room.ToString())));
-        }
-
-        if (delay is { } stamp)
-        {
-            payload.Add(new XElement(XName.Get("delay", Ns.Delay), new XAttribute("stamp", stamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture))));
-        }
-
-        return new Message { From = Room.WithResource(nick), Type = MessageType.Groupchat, Body = body, Id = StanzaId.New(), Payload = [.. payload] };
-    }
 
     private async Task<List<SessionEvent>> EventsAsync(int atLeast)
     {
@@ -79,7 +63,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
         var join = _rooms.JoinAsync(Room, "alice", cancellationToken: Token);
         foreach (var presence in before.Append(Self()))
         {
-            Assert.True(await _rooms.TryHandleAsync(presence, Token));
+            Assert.True(await _inbound.TryHandleAsync(presence, Token));
         }
 
         Assert.Equal(RoomJoinState.Joined, (await join.WaitAsync(Patience, Token)).State);
@@ -96,8 +80,8 @@ public sealed class RoomManagerTests : IAsyncDisposable
         Assert.Equal(RoomJoinState.Joining, Assert.Single(_rooms.List()).State);
         Assert.False(join.IsCompleted);
 
-        Assert.True(await _rooms.TryHandleAsync(Occupant("bob"), Token));
-        Assert.True(await _rooms.TryHandleAsync(Self(), Token));
+        Assert.True(await _inbound.TryHandleAsync(Occupant("bob"), Token));
+        Assert.True(await _inbound.TryHandleAsync(Self(), Token));
 
         var joined = await join.WaitAsync(Patience, Token);
         Assert.Equal((RoomJoinState.Joined, MucAffiliation.Member), (joined.State, joined.Affiliation));
@@ -116,7 +100,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
     {
         var join = _rooms.JoinAsync(Room, "alice", cancellationToken: Token);
 
-        await _rooms.TryHandleAsync(new Presence { From = Room.WithResource("alice"), Type = PresenceType.Error, Error = StanzaError.Of(StanzaErrorCondition.Conflict) }, Token);
+        await _inbound.TryHandleAsync(new Presence { From = Room.WithResource("alice"), Type = PresenceType.Error, Error = StanzaError.Of(StanzaErrorCondition.Conflict) }, Token);
 
         var refused = await Assert.ThrowsAsync<StanzaErrorException>(() => join.WaitAsync(Patience, Token));
         Assert.Equal(StanzaErrorCondition.Conflict, refused.Error.Condition);
@@ -132,10 +116,10 @@ public sealed class RoomManagerTests : IAsyncDisposable
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var connection = new FakeConnection { AnswerIq = async request => { asked.TrySetResult(request); await release.Task; return request.ResultReply(); } };
         using var context = new ConnectionContext(connection, 1);
-        var run = _rooms.RunAsync(context, Token);
+        var run = _feature.RunAsync(context, Token);
         var join = _rooms.JoinAsync(Room, "alice", cancellationToken: Token);
 
-        await _rooms.TryHandleAsync(Self(codes: MucStatus.Created), Token);
+        await _inbound.TryHandleAsync(Self(codes: MucStatus.Created), Token);
 
         var configure = await asked.Task.WaitAsync(Patience, Token);
         Assert.Equal((IqType.Set, Room, XName.Get("query", Ns.MucOwner)), (configure.Type, configure.To, configure.Query!.Name));
@@ -149,7 +133,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
     [Fact]
     public async Task JoinAsync_NoAnswer_TimesOut_NotKept_LeavesJustInCase()
     {
-        var rooms = new RoomManager(_sender, _journal, _store, new RoomOptions(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)), TimeProvider.System, NullLogger.Instance);
+        var (rooms, _, _) = Wire(new RoomOptions(TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)));
 
         await Assert.ThrowsAsync<XmppTimeoutException>(() => rooms.JoinAsync(Room, "alice", cancellationToken: Token));
 
@@ -165,12 +149,12 @@ public sealed class RoomManagerTests : IAsyncDisposable
         // A message stamped after our entry (the room's clock may run ahead): history starts from it.
         var now = DateTimeOffset.UtcNow;
         var newest = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, now.Second, TimeSpan.Zero).AddMinutes(1);
-        Assert.True(await _rooms.TryHandleAsync(Groupchat("bob", "one", "r-1", newest), Token));
+        Assert.True(await _inbound.TryHandleAsync(Groupchat("bob", "one", "r-1", newest), Token));
 
         var connection = new FakeConnection();
         using (var context = new ConnectionContext(connection, 2))
         {
-            await _rooms.OnConnectedAsync(context, Token);
+            await _feature.OnConnectedAsync(context, Token);
         }
 
         var rejoin = Assert.IsType<Presence>(Assert.Single(connection.Written));
@@ -179,11 +163,11 @@ public sealed class RoomManagerTests : IAsyncDisposable
         Assert.Equal(RoomJoinState.Rejoining, Assert.Single(_rooms.List()).State);
 
         // The room tells who is there (bob, and dave who came meanwhile; carol left), us, then history with a repeat.
-        await _rooms.TryHandleAsync(Occupant("bob"), Token);
-        await _rooms.TryHandleAsync(Occupant("dave"), Token);
-        await _rooms.TryHandleAsync(Self(), Token);
-        await _rooms.TryHandleAsync(Groupchat("bob", "one", "r-1", newest), Token);
-        await _rooms.TryHandleAsync(Groupchat("dave", "two", "r-2", newest.AddSeconds(5)), Token);
+        await _inbound.TryHandleAsync(Occupant("bob"), Token);
+        await _inbound.TryHandleAsync(Occupant("dave"), Token);
+        await _inbound.TryHandleAsync(Self(), Token);
+        await _inbound.TryHandleAsync(Groupchat("bob", "one", "r-1", newest), Token);
+        await _inbound.TryHandleAsync(Groupchat("dave", "two", "r-2", newest.AddSeconds(5)), Token);
 
         var events = (await EventsAsync(6)).Skip(2).ToList(); // after the first join and message
         Assert.Equal(RoomState.Rejoining, Assert.IsType<RoomStateChanged>(events[0]).State);
@@ -203,7 +187,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
         var connection = new FakeConnection(resumed: true);
         using var context = new ConnectionContext(connection, 2);
 
-        await _rooms.OnConnectedAsync(context, Token);
+        await _feature.OnConnectedAsync(context, Token);
 
         Assert.Empty(connection.Written);
         Assert.Equal(RoomJoinState.Joined, Assert.Single(_rooms.List()).State);
@@ -224,7 +208,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
                 : Task.FromResult(request.ResultReply()),
         };
 
-        await _rooms.SelfPingOnceAsync(connection, Token);
+        await _feature.SelfPingOnceAsync(connection, Token);
 
         Assert.Equal(rejoins, connection.Written.OfType<Presence>().Any(p => MucElements.IsJoin(p, out _)));
         Assert.Equal(rejoins ? RoomJoinState.Rejoining : RoomJoinState.Joined, Assert.Single(_rooms.List()).State);
@@ -236,12 +220,12 @@ public sealed class RoomManagerTests : IAsyncDisposable
         await JoinedAsync();
         var stranger = Jid.Parse("mallory@example.com/x");
 
-        Assert.False(await _rooms.TryHandleAsync(new Presence { From = stranger, Payload = Self().Payload }, Token));
-        Assert.False(await _rooms.TryHandleAsync(new Message { From = stranger, Type = MessageType.Groupchat, Body = "room?" }, Token));
-        Assert.False(await _rooms.TryHandleAsync(new Message { From = Jid.Parse("other@conference.example.com/bob"), Type = MessageType.Groupchat, Body = "room?" }, Token));
+        Assert.False(await _inbound.TryHandleAsync(new Presence { From = stranger, Payload = Self().Payload }, Token));
+        Assert.False(await _inbound.TryHandleAsync(new Message { From = stranger, Type = MessageType.Groupchat, Body = "room?" }, Token));
+        Assert.False(await _inbound.TryHandleAsync(new Message { From = Jid.Parse("other@conference.example.com/bob"), Type = MessageType.Groupchat, Body = "room?" }, Token));
 
         // A private message through our room is an ordinary message, and so is an error (after settling what we sent).
-        Assert.False(await _rooms.TryHandleAsync(new Message { From = Room.WithResource("bob"), Type = MessageType.Chat, Body = "psst" }, Token));
+        Assert.False(await _inbound.TryHandleAsync(new Message { From = Room.WithResource("bob"), Type = MessageType.Chat, Body = "psst" }, Token));
     }
 
     [Fact]
@@ -254,12 +238,12 @@ public sealed class RoomManagerTests : IAsyncDisposable
         var send = _rooms.SendAsync(Room, new Message { Body = "hello" }, Token);
         var written = Assert.IsType<Message>(_sender.Written.Last());
         Assert.Equal((MessageType.Groupchat, Room), (written.Type, written.To));
-        await _rooms.TryHandleAsync(written with { From = Room.WithResource("alice"), To = null }, Token);
+        await _inbound.TryHandleAsync(written with { From = Room.WithResource("alice"), To = null }, Token);
         Assert.Equal(written.Id, await send.WaitAsync(Patience, Token));
 
         var refused = _rooms.SendAsync(Room, new Message { Body = "shh" }, Token);
         var second = Assert.IsType<Message>(_sender.Written.Last());
-        Assert.False(await _rooms.TryHandleAsync(new Message { From = Room, Id = second.Id, Type = MessageType.Error, Error = StanzaError.Of(StanzaErrorCondition.Forbidden) }, Token));
+        Assert.False(await _inbound.TryHandleAsync(new Message { From = Room, Id = second.Id, Type = MessageType.Error, Error = StanzaError.Of(StanzaErrorCondition.Forbidden) }, Token));
         Assert.Equal(StanzaErrorCondition.Forbidden, (await Assert.ThrowsAsync<StanzaErrorException>(() => refused.WaitAsync(Patience, Token))).Error.Condition);
     }
 
@@ -272,7 +256,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
     {
         await JoinedAsync();
 
-        await _rooms.TryHandleAsync(Self(type: PresenceType.Unavailable, codes: codes), Token);
+        await _inbound.TryHandleAsync(Self(type: PresenceType.Unavailable, codes: codes), Token);
 
         Assert.Empty(_rooms.List());
         Assert.Empty(await _store.LoadRoomsAsync("t", "s", Token));
@@ -285,7 +269,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
     {
         await JoinedAsync();
 
-        await _rooms.TryHandleAsync(Self(type: PresenceType.Unavailable), Token);
+        await _inbound.TryHandleAsync(Self(type: PresenceType.Unavailable), Token);
 
         Assert.Equal(RoomJoinState.Rejoining, Assert.Single(_rooms.List()).State);
         Assert.Single(await _store.LoadRoomsAsync("t", "s", Token));
@@ -298,7 +282,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
     {
         Assert.True(_rooms.Sent(MucElements.JoinPresence(Room, "alice", password: null, history: null)));
         Assert.Equal(RoomJoinState.Joining, Assert.Single(_rooms.List()).State);
-        await _rooms.TryHandleAsync(Self(), Token);
+        await _inbound.TryHandleAsync(Self(), Token);
         Assert.Equal(RoomJoinState.Joined, Assert.Single(_rooms.List()).State);
         Assert.False(_rooms.Sent(new Presence { To = Jid.Parse("bob@example.com") }));
         Assert.False(_rooms.Sent(new Presence()));
@@ -308,7 +292,7 @@ public sealed class RoomManagerTests : IAsyncDisposable
         using (var context = new ConnectionContext(connection, 2))
         {
             // A new stream before the room confirmed the leave: out anyway, not entered again.
-            await _rooms.OnConnectedAsync(context, Token);
+            await _feature.OnConnectedAsync(context, Token);
         }
 
         Assert.Empty(connection.Written);

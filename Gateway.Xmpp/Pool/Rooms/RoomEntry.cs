@@ -2,7 +2,7 @@ using Gateway.Xmpp.Muc;
 
 namespace Gateway.Xmpp.Pool.Rooms;
 
-/// <summary>One room's state in a <see cref="RoomManager"/>; every member is guarded by the manager's lock.</summary>
+/// <summary>One room's state in a <see cref="RoomTable"/>; every member is guarded by the table's <see cref="RoomTable.Gate"/>.</summary>
 internal sealed class RoomEntry(Jid room, string nick, string? password)
 {
     /// <summary>How many of the room's stanza-ids are remembered to drop repeats (history on re-entering).</summary>
@@ -61,6 +61,14 @@ internal sealed class RoomEntry(Jid room, string nick, string? password)
     public IReadOnlyCollection<string> RecentStanzaIds => _recentOrder;
 
     public RoomInfo Info => new(Room, Nick, State, Subject, Role, Affiliation);
+
+    /// <summary>Out of the room until it is entered again: the occupants known so far are kept aside, to report only who changed once back in.</summary>
+    public void StartRejoining()
+    {
+        State = RoomJoinState.Rejoining;
+        Before = new Dictionary<string, RoomOccupant>(Occupants, StringComparer.Ordinal);
+        Occupants.Clear();
+    }
 
     /// <summary>Remembers a room stanza-id; false when it was seen already (a repeat to drop).</summary>
     public bool Remember(string stanzaId)

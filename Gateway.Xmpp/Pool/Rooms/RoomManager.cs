@@ -1,141 +1,29 @@
 // XEP-0045: Multi-User Chat (v1.35) https://xmpp.org/extensions/xep-0045.html
-// XEP-0410: MUC Self-Ping (v1.1.0) https://xmpp.org/extensions/xep-0410.html
-using System.Threading.Channels;
 using Gateway.Xmpp.Client;
-using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Muc;
-using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool.Rooms;
 
-/// <summary>How a <see cref="RoomManager"/> waits and checks.</summary>
-/// <param name="AnswerTimeout">How long an entry, a reflection or a configuration may take.</param>
-/// <param name="SelfPingInterval">How often each joined room is self-pinged (XEP-0410).</param>
-/// <param name="MaxRooms">How many rooms a session may be in.</param>
-internal sealed record RoomOptions(TimeSpan AnswerTimeout, TimeSpan SelfPingInterval, int MaxRooms = 100);
-
 /// <summary>
-/// A session's rooms (XEP-0045), across connections: the application's joins, leaves and messages; the rooms'
-/// presence and groupchat messages (taken from the inbound pipeline, <see cref="TryHandleAsync"/>, and published as
-/// room events); and the re-entering. RFC 6121 §4.6 and XEP-0045 §7.2: a room sees us as long as the stream that
-/// entered it lives, so every new stream (not a resumed one, XEP-0198 §5) enters every room again, asking only for the
-/// history after the newest message seen (§7.2.15) and dropping repeats by the room's stanza-id (XEP-0359). A room
-/// can also drop us silently (a room restart): a XEP-0410 self-ping at <see cref="RoomOptions.SelfPingInterval"/>
-/// finds that out and enters again. What the session is in is stored (<see cref="IRoomStore"/>) for a gateway restart.
+/// A session's rooms (XEP-0045) as the application sees them: joins, leaves, messages, subjects, invitations and
+/// moderation, each answered once the room did (its self-presence, its reflection, its announcement). The rooms
+/// themselves are the <see cref="RoomTable"/>; what they send completes the waits here through
+/// <see cref="RoomInboundHandler"/>, and <see cref="RoomsFeature"/> enters them again on every new stream. What the
+/// session is in is stored (<see cref="IRoomStore"/>, through <see cref="RoomPersistence"/>) for a gateway restart.
 /// </summary>
-internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
+/// <param name="table">The session's rooms.</param>
+/// <param name="sender">The session: sends go through its outbound queue, IQs over its connection.</param>
+/// <param name="persistence">Where entered and left rooms are stored.</param>
+/// <param name="options">Timeouts and bounds.</param>
+/// <param name="time">The clock.</param>
+internal sealed class RoomManager(RoomTable table, IStanzaSender sender, RoomPersistence persistence, RoomOptions options, TimeProvider time) : IRoomManager
 {
-    private readonly object _gate = new();
-    private readonly Dictionary<Jid, RoomEntry> _rooms = [];
-    private readonly Dictionary<string, (Jid Room, TaskCompletionSource Done)> _sends = new(StringComparer.Ordinal);
-    private readonly Channel<Jid> _toConfigure = Channel.CreateUnbounded<Jid>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly IStanzaSender _sender;
-    private readonly SessionJournal _journal;
-    private readonly IRoomStore _store;
-    private readonly RoomOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
+    public IReadOnlyList<RoomInfo> List() => table.List();
 
-    /// <summary>1 from the start of a new stream until its rooms' entries are written (cf. <see cref="SessionPresence"/>).</summary>
-    private int _rejoinPending;
+    public RoomInfo? Find(Jid room) => table.Find(room);
 
-    /// <summary>Completed when a room is added; the self-ping waits on it while the session is in no room. Guarded by <see cref="_gate"/>.</summary>
-    private TaskCompletionSource _roomAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <param name="sender">The session: sends go through its outbound queue, IQs over its connection.</param>
-    /// <param name="journal">Where room events are published.</param>
-    /// <param name="store">Where the rooms are kept for a gateway restart.</param>
-    /// <param name="options">Timeouts and bounds.</param>
-    /// <param name="time">The clock.</param>
-    /// <param name="logger">Where it logs (never a password).</param>
-    public RoomManager(IStanzaSender sender, SessionJournal journal, IRoomStore store, RoomOptions options, TimeProvider time, ILogger logger)
-    {
-        _sender = sender;
-        _journal = journal;
-        _store = store;
-        _options = options;
-        _time = time;
-        _logger = logger;
-    }
-
-    /// <summary>Adds a room (under <see cref="_gate"/>) and wakes the self-ping if it waited for one.</summary>
-    private void Track(RoomEntry entry)
-    {
-        _rooms[entry.Room] = entry;
-        _roomAdded.TrySetResult();
-    }
-
-    /// <summary>Completes once the session is in at least one room (at once when it is).</summary>
-    private Task InAnyRoomAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (_rooms.Count > 0)
-            {
-                return Task.CompletedTask;
-            }
-
-            if (_roomAdded.Task.IsCompleted)
-            {
-                _roomAdded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
-            return _roomAdded.Task.WaitAsync(cancellationToken);
-        }
-    }
-
-    public IReadOnlyList<RoomInfo> List()
-    {
-        lock (_gate)
-        {
-            return [.. _rooms.Values.Select(r => r.Info).OrderBy(r => r.Room.ToString(), StringComparer.Ordinal)];
-        }
-    }
-
-    public RoomInfo? Find(Jid room)
-    {
-        ArgumentNullException.ThrowIfNull(room);
-        lock (_gate)
-        {
-            return _rooms.TryGetValue(room.Bare, out var entry) ? entry.Info : null;
-        }
-    }
-
-    public IReadOnlyList<RoomOccupant>? Occupants(Jid room)
-    {
-        ArgumentNullException.ThrowIfNull(room);
-        lock (_gate)
-        {
-            return _rooms.TryGetValue(room.Bare, out var entry)
-                ? [.. entry.Occupants.Values.OrderBy(o => o.Nick, StringComparer.Ordinal)]
-                : null;
-        }
-    }
-
-    /// <summary>Rooms a restored session was in (from the store): entered on its first connection.</summary>
-    public void Restore(IEnumerable<StoredRoom> rooms)
-    {
-        lock (_gate)
-        {
-            foreach (var stored in rooms)
-            {
-                var entry = new RoomEntry(stored.Room.Bare, stored.Nick, stored.Password)
-                {
-                    State = RoomJoinState.Rejoining,
-                    Confirmed = true,
-                    LastMessageAt = stored.LastMessageAt,
-                };
-                foreach (var id in stored.RecentStanzaIds)
-                {
-                    entry.Remember(id);
-                }
-
-                Track(entry);
-            }
-        }
-    }
+    public IReadOnlyList<RoomOccupant>? Occupants(Jid room) => table.Occupants(room);
 
     public async Task<RoomInfo> JoinAsync(Jid room, string nick, string? password = null, MucHistory? history = null, CancellationToken cancellationToken = default)
     {
@@ -144,9 +32,9 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         room = room.Bare;
         TaskCompletionSource<RoomInfo> entered;
         Presence presence;
-        lock (_gate)
+        lock (table.Gate)
         {
-            if (_rooms.TryGetValue(room, out var entry))
+            if (table.TryGet(room, out var entry))
             {
                 if (entry.State == RoomJoinState.Joined && entry.Nick == nick && !entry.Leaving)
                 {
@@ -168,23 +56,23 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
             }
             else
             {
-                if (_rooms.Count >= _options.MaxRooms)
+                if (table.Count >= options.MaxRooms)
                 {
-                    throw new RoomLimitException(_options.MaxRooms);
+                    throw new RoomLimitException(options.MaxRooms);
                 }
 
                 entry = new RoomEntry(room, nick, password) { Entered = NewWaiter<RoomInfo>() };
                 entered = entry.Entered;
-                Track(entry);
+                table.Add(entry);
                 presence = MucElements.JoinPresence(room, nick, password, history);
             }
         }
 
         try
         {
-            await _sender.SendAsync(presence, cancellationToken).ConfigureAwait(false);
-            var info = await entered.Task.WaitAsync(_options.AnswerTimeout, _time, cancellationToken).ConfigureAwait(false);
-            await PersistAsync(room).ConfigureAwait(false);
+            await sender.SendAsync(presence, cancellationToken).ConfigureAwait(false);
+            var info = await entered.Task.WaitAsync(options.AnswerTimeout, time, cancellationToken).ConfigureAwait(false);
+            await persistence.PersistAsync(room).ConfigureAwait(false);
             return info;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or XmppException and not StanzaErrorException)
@@ -193,7 +81,7 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
             await AbandonAsync(room, entered).ConfigureAwait(false);
             if (ex is TimeoutException)
             {
-                throw new XmppTimeoutException($"Entering room {room}", _options.AnswerTimeout);
+                throw new XmppTimeoutException($"Entering room {room}", options.AnswerTimeout);
             }
 
             throw;
@@ -206,9 +94,9 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         room = room.Bare;
         TaskCompletionSource? exited = null;
         string nick;
-        lock (_gate)
+        lock (table.Gate)
         {
-            if (!_rooms.TryGetValue(room, out var entry))
+            if (!table.TryGet(room, out var entry))
             {
                 return false;
             }
@@ -222,29 +110,29 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
             else
             {
                 // Not in the room (yet): nothing to wait for; the unavailable presence makes sure of it.
-                _rooms.Remove(room);
+                table.Remove(room);
                 entry.Entered?.TrySetException(new RoomNotJoinedException(room, state: null));
             }
         }
 
-        await _sender.SendAsync(MucElements.LeavePresence(room, nick), cancellationToken).ConfigureAwait(false);
+        await sender.SendAsync(MucElements.LeavePresence(room, nick), cancellationToken).ConfigureAwait(false);
         if (exited is not null)
         {
             try
             {
-                await exited.Task.WaitAsync(_options.AnswerTimeout, _time, cancellationToken).ConfigureAwait(false);
+                await exited.Task.WaitAsync(options.AnswerTimeout, time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 // The room did not confirm (XEP-0045 §7.14 says it does): the session forgets the room anyway.
-                lock (_gate)
+                lock (table.Gate)
                 {
-                    _rooms.Remove(room);
+                    table.Remove(room);
                 }
             }
         }
 
-        await ForgetAsync(room).ConfigureAwait(false);
+        await persistence.ForgetAsync(room).ConfigureAwait(false);
         return true;
     }
 
@@ -255,28 +143,28 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         room = room.Bare;
         var id = StanzaId.New();
         var reflected = NewWaiter();
-        lock (_gate)
+        lock (table.Gate)
         {
-            RequireJoined(room);
-            _sends[id] = (room, reflected);
+            table.RequireJoined(room);
+            table.AddSend(id, room, reflected);
         }
 
         try
         {
             // XEP-0045 §7.4: the room reflects the message to every occupant, us included, keeping its id (and origin-id).
-            await _sender.SendAsync(message with { To = room, Type = MessageType.Groupchat, Id = id }, cancellationToken).ConfigureAwait(false);
-            await reflected.Task.WaitAsync(_options.AnswerTimeout, _time, cancellationToken).ConfigureAwait(false);
+            await sender.SendAsync(message with { To = room, Type = MessageType.Groupchat, Id = id }, cancellationToken).ConfigureAwait(false);
+            await reflected.Task.WaitAsync(options.AnswerTimeout, time, cancellationToken).ConfigureAwait(false);
             return id;
         }
         catch (TimeoutException)
         {
-            throw new XmppTimeoutException($"Waiting for room {room} to reflect message {id}", _options.AnswerTimeout);
+            throw new XmppTimeoutException($"Waiting for room {room} to reflect message {id}", options.AnswerTimeout);
         }
         finally
         {
-            lock (_gate)
+            lock (table.Gate)
             {
-                _sends.Remove(id);
+                table.RemoveSend(id);
             }
         }
     }
@@ -290,29 +178,29 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         var announced = NewWaiter();
         (string, TaskCompletionSource) change = (subject, announced);
         RoomEntry entry;
-        lock (_gate)
+        lock (table.Gate)
         {
-            entry = RequireJoined(room);
+            entry = table.RequireJoined(room);
             entry.SubjectChanges.Add(change);
 
             // A refusal comes back as a message error with our id (XEP-0045 §8.1).
-            _sends[id] = (room, announced);
+            table.AddSend(id, room, announced);
         }
 
         try
         {
-            await _sender.SendAsync(MucElements.Subject(room, subject) with { Id = id }, cancellationToken).ConfigureAwait(false);
-            await announced.Task.WaitAsync(_options.AnswerTimeout, _time, cancellationToken).ConfigureAwait(false);
+            await sender.SendAsync(MucElements.Subject(room, subject) with { Id = id }, cancellationToken).ConfigureAwait(false);
+            await announced.Task.WaitAsync(options.AnswerTimeout, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            throw new XmppTimeoutException($"Waiting for room {room} to announce the new subject", _options.AnswerTimeout);
+            throw new XmppTimeoutException($"Waiting for room {room} to announce the new subject", options.AnswerTimeout);
         }
         finally
         {
-            lock (_gate)
+            lock (table.Gate)
             {
-                _sends.Remove(id);
+                table.RemoveSend(id);
                 entry.SubjectChanges.Remove(change);
             }
         }
@@ -324,14 +212,14 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         ArgumentNullException.ThrowIfNull(invitee);
         room = room.Bare;
         string? password;
-        lock (_gate)
+        lock (table.Gate)
         {
-            password = RequireJoined(room).Password;
+            password = table.RequireJoined(room).Password;
         }
 
         // XEP-0249 §2: the invitation carries the password, so the invitee can enter a protected room.
         var invitation = MucElements.Invitation(invitee, room, password, reason) with { Id = StanzaId.New() };
-        await _sender.SendAsync(invitation, cancellationToken).ConfigureAwait(false);
+        await sender.SendAsync(invitation, cancellationToken).ConfigureAwait(false);
         return invitation.Id!;
     }
 
@@ -341,15 +229,15 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         ArgumentException.ThrowIfNullOrEmpty(nick);
         ArgumentNullException.ThrowIfNull(message);
         room = room.Bare;
-        lock (_gate)
+        lock (table.Gate)
         {
-            RequireJoined(room);
+            table.RequireJoined(room);
         }
 
         // XEP-0045 §7.5: a private message is type chat to the occupant JID, marked with the muc#user <x/>.
         var id = StanzaId.New();
         var payload = message.Payload.Any(p => p.Name == MucElements.User) ? message.Payload : message.Payload.Add(new System.Xml.Linq.XElement(MucElements.User));
-        await _sender.SendAsync(message with { To = room.WithResource(nick), Type = MessageType.Chat, Id = id, Payload = payload }, cancellationToken).ConfigureAwait(false);
+        await sender.SendAsync(message with { To = room.WithResource(nick), Type = MessageType.Chat, Id = id, Payload = payload }, cancellationToken).ConfigureAwait(false);
         return id;
     }
 
@@ -357,24 +245,24 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
     {
         ArgumentNullException.ThrowIfNull(room);
         ArgumentException.ThrowIfNullOrEmpty(nick);
-        lock (_gate)
+        lock (table.Gate)
         {
-            RequireJoined(room.Bare);
+            table.RequireJoined(room.Bare);
         }
 
-        await _sender.SendIqAsync(MucElements.SetRole(room, nick, role, reason), _options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+        await sender.SendIqAsync(MucElements.SetRole(room, nick, role, reason), options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task SetAffiliationAsync(Jid room, Jid user, MucAffiliation affiliation, string? reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(room);
         ArgumentNullException.ThrowIfNull(user);
-        lock (_gate)
+        lock (table.Gate)
         {
-            RequireJoined(room.Bare);
+            table.RequireJoined(room.Bare);
         }
 
-        await _sender.SendIqAsync(MucElements.SetAffiliation(room, user, affiliation, reason), _options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+        await sender.SendIqAsync(MucElements.SetAffiliation(room, user, affiliation, reason), options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -389,14 +277,14 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
             return false;
         }
 
-        lock (_gate)
+        lock (table.Gate)
         {
-            var known = _rooms.TryGetValue(to.Bare, out var entry);
+            var known = table.TryGet(to.Bare, out var entry);
             if (MucElements.IsJoin(presence, out var password))
             {
-                if (!known && _rooms.Count < _options.MaxRooms)
+                if (!known && table.Count < options.MaxRooms)
                 {
-                    Track(new RoomEntry(to.Bare, to.Resource!, password));
+                    table.Add(new RoomEntry(to.Bare, to.Resource!, password));
                 }
                 else if (known && entry!.State != RoomJoinState.Joined)
                 {
@@ -422,25 +310,15 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         }
     }
 
-    private RoomEntry RequireJoined(Jid room)
-    {
-        if (!_rooms.TryGetValue(room, out var entry) || entry.Leaving)
-        {
-            throw new RoomNotJoinedException(room, state: null);
-        }
-
-        return entry.State == RoomJoinState.Joined ? entry : throw new RoomNotJoinedException(room, entry.State);
-    }
-
     /// <summary>An entry nobody got confirmed: forgotten, and left in case the room answers after all.</summary>
     private async Task AbandonAsync(Jid room, TaskCompletionSource<RoomInfo> entered)
     {
         string? nick = null;
-        lock (_gate)
+        lock (table.Gate)
         {
-            if (_rooms.TryGetValue(room, out var entry) && entry.Entered == entered && !entry.Confirmed)
+            if (table.TryGet(room, out var entry) && entry.Entered == entered && !entry.Confirmed)
             {
-                _rooms.Remove(room);
+                table.Remove(room);
                 nick = entry.Nick;
             }
         }
@@ -449,21 +327,12 @@ internal sealed partial class RoomManager : IRoomManager, IConnectionFeature
         {
             try
             {
-                await _sender.SendAsync(MucElements.LeavePresence(room, nick), CancellationToken.None).ConfigureAwait(false);
+                await sender.SendAsync(MucElements.LeavePresence(room, nick), CancellationToken.None).ConfigureAwait(false);
             }
             catch (XmppException)
             {
                 // The session cannot send now: its next stream does not enter the room anyway.
             }
-        }
-    }
-
-    private async ValueTask PublishAsync(List<SessionEvent>? events, CancellationToken cancellationToken)
-    {
-        foreach (var sessionEvent in events ?? [])
-        {
-            await _journal.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
-            _journal.Publish(sessionEvent, reserved: true);
         }
     }
 

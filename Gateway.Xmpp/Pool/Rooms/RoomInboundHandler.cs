@@ -1,16 +1,29 @@
 // XEP-0045: Multi-User Chat (v1.35) §7.2-§7.6, §8, §9, §10.9
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Muc;
+using Gateway.Xmpp.Pool.Journal;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool.Rooms;
 
-internal sealed partial class RoomManager
+/// <summary>
+/// What the rooms the session is in send (XEP-0045), taken from the inbound pipeline in stream order: room presence
+/// becomes the table's occupants and room state, groupchat messages become room events (repeats dropped by the room's
+/// stanza-id, XEP-0359), our own reflections and the room's errors settle what we sent, and self-presence completes
+/// entries. A room our entry created is handed to <see cref="RoomsFeature"/> to be configured before it counts as joined.
+/// </summary>
+/// <param name="table">The session's rooms.</param>
+/// <param name="persistence">Where entered and left rooms are stored.</param>
+/// <param name="journal">Where room events are published.</param>
+/// <param name="time">The clock.</param>
+/// <param name="logger">Where it logs (never a password).</param>
+internal sealed class RoomInboundHandler(RoomTable table, RoomPersistence persistence, SessionJournal journal, TimeProvider time, ILogger logger)
 {
     /// <summary>
-    /// Takes what a room the session is in sends (called by the inbound pipeline, in stream order): its presence and
-    /// groupchat messages become room events; a message error only settles what we sent and goes on (false) to be
-    /// published as any message error. Anything from elsewhere — a room we are not in included — is not ours (false):
-    /// a stranger cannot make itself a room by sending room-shaped stanzas.
+    /// Takes what a room the session is in sends: its presence and groupchat messages become room events; a message
+    /// error only settles what we sent and goes on (false) to be published as any message error. Anything from
+    /// elsewhere — a room we are not in included — is not ours (false): a stranger cannot make itself a room by
+    /// sending room-shaped stanzas.
     /// </summary>
     public async ValueTask<bool> TryHandleAsync(Stanza stanza, CancellationToken cancellationToken)
     {
@@ -22,9 +35,9 @@ internal sealed partial class RoomManager
         List<SessionEvent>? events = null;
         var store = StoreAction.None;
         bool taken;
-        lock (_gate)
+        lock (table.Gate)
         {
-            if (!_rooms.TryGetValue(from.Bare, out var entry))
+            if (!table.TryGet(from.Bare, out var entry))
             {
                 return false;
             }
@@ -37,22 +50,23 @@ internal sealed partial class RoomManager
             };
         }
 
-        await PublishAsync(events, cancellationToken).ConfigureAwait(false);
+        await journal.PublishAllAsync(events, cancellationToken).ConfigureAwait(false);
         if (store == StoreAction.Save)
         {
-            await PersistAsync(from.Bare).ConfigureAwait(false);
+            await persistence.PersistAsync(from.Bare).ConfigureAwait(false);
         }
         else if (store == StoreAction.Delete)
         {
-            await ForgetAsync(from.Bare).ConfigureAwait(false);
+            await persistence.ForgetAsync(from.Bare).ConfigureAwait(false);
         }
 
         return taken;
     }
 
+    /// <summary>Under <see cref="RoomTable.Gate"/>.</summary>
     private bool OnPresence(RoomEntry entry, Presence presence, ref List<SessionEvent>? events, ref StoreAction store)
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         if (presence.Type == PresenceType.Error)
         {
             var error = presence.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition);
@@ -65,17 +79,17 @@ internal sealed partial class RoomManager
                 return true;
             }
 
-            _rooms.Remove(entry.Room);
+            table.Remove(entry.Room);
             if (entry.Confirmed || waiter is null)
             {
                 // Nobody asked and waits (a rejoin, a raw join): the application learns it from the event.
-                (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.JoinFailed, entry.Nick)
+                (events ??= []).Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.JoinFailed, entry.Nick)
                 {
                     ErrorCondition = error.ConditionName,
                     Reason = error.Text,
                 });
                 store = entry.Confirmed ? StoreAction.Delete : StoreAction.None;
-                Log.RoomRejoinRefused(_logger, _journal.Tenant, _journal.SessionId, error.ConditionName);
+                Log.RoomRejoinRefused(logger, journal.Tenant, journal.SessionId, error.ConditionName);
             }
 
             return true;
@@ -119,10 +133,8 @@ internal sealed partial class RoomManager
                 // stay a member: the next new stream (or the gateway after a restart) enters again.
                 if (entry.State == RoomJoinState.Joined)
                 {
-                    entry.State = RoomJoinState.Rejoining;
-                    entry.Before = new Dictionary<string, RoomOccupant>(entry.Occupants, StringComparer.Ordinal);
-                    entry.Occupants.Clear();
-                    (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick) { StatusCodes = self.StatusCodes });
+                    entry.StartRejoining();
+                    (events ??= []).Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick) { StatusCodes = self.StatusCodes });
                 }
 
                 return;
@@ -133,7 +145,7 @@ internal sealed partial class RoomManager
                 : self.Has(MucStatus.Kicked) ? RoomState.Kicked
                 : self.Has(MucStatus.RemovedByAffiliation) || self.Has(MucStatus.RemovedMembersOnly) ? RoomState.Removed
                 : RoomState.Left;
-            _rooms.Remove(entry.Room);
+            table.Remove(entry.Room);
             entry.Exited?.TrySetResult();
             entry.Entered?.TrySetException(new RoomNotJoinedException(entry.Room, state: null));
             foreach (var (_, done) in entry.SubjectChanges)
@@ -141,7 +153,7 @@ internal sealed partial class RoomManager
                 done.TrySetException(new RoomNotJoinedException(entry.Room, state: null));
             }
 
-            (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, state, entry.Nick)
+            (events ??= []).Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, state, entry.Nick)
             {
                 Reason = self.Reason,
                 StatusCodes = self.StatusCodes,
@@ -167,13 +179,13 @@ internal sealed partial class RoomManager
             // Back in after a new stream: whoever was there before and is not any more has left meanwhile.
             foreach (var gone in entry.Before?.Values ?? Enumerable.Empty<RoomOccupant>())
             {
-                (events ??= []).Add(new RoomOccupantChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomOccupantChange.Left, gone, []));
+                (events ??= []).Add(new RoomOccupantChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomOccupantChange.Left, gone, []));
             }
 
             entry.Before = null;
             if (!self.Has(MucStatus.Created))
             {
-                (events ??= []).Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = self.StatusCodes });
+                (events ??= []).Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = self.StatusCodes });
             }
 
             store = StoreAction.Save;
@@ -185,7 +197,7 @@ internal sealed partial class RoomManager
             // once it is (a room still locked is one nobody else can enter, and one a server restart does not keep).
             entry.Created = true;
             entry.CreatedStatusCodes = self.StatusCodes;
-            _toConfigure.Writer.TryWrite(entry.Room);
+            table.QueueConfiguration(entry.Room);
             return;
         }
 
@@ -236,7 +248,7 @@ internal sealed partial class RoomManager
         {
             if (report)
             {
-                (events ??= []).Add(new RoomOccupantChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, change, occupant, presence.StatusCodes)
+                (events ??= []).Add(new RoomOccupantChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, change, occupant, presence.StatusCodes)
                 {
                     NewNick = newNick,
                     Reason = presence.Reason,
@@ -250,9 +262,9 @@ internal sealed partial class RoomManager
         if (message.Type == MessageType.Error)
         {
             // XEP-0045 §7.4, §8.1: the room refuses a message with a message error carrying its id.
-            if (message.Id is { } id && _sends.TryGetValue(id, out var send) && send.Room == entry.Room)
+            if (message.Id is { } id && table.TryGetSend(id, entry.Room, out var refused))
             {
-                send.Done.TrySetException(new StanzaErrorException(message.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition)));
+                refused.TrySetException(new StanzaErrorException(message.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition)));
             }
 
             return false;
@@ -264,7 +276,7 @@ internal sealed partial class RoomManager
             return false;
         }
 
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var nick = message.From!.Resource;
         if (message is { Subject: { } subject, Body: null })
         {
@@ -284,7 +296,7 @@ internal sealed partial class RoomManager
 
             if (changed)
             {
-                (events ??= []).Add(new RoomSubjectChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, subject, nick));
+                (events ??= []).Add(new RoomSubjectChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, subject, nick));
             }
 
             return true;
@@ -293,10 +305,10 @@ internal sealed partial class RoomManager
         if (nick is not null && nick == entry.Nick)
         {
             // §7.4: our own message, reflected: it went through.
-            if ((message.Id is { } id && _sends.TryGetValue(id, out var send) && send.Room == entry.Room)
-                || (MucElements.OriginId(message) is { } origin && _sends.TryGetValue(origin, out send) && send.Room == entry.Room))
+            if ((message.Id is { } id && table.TryGetSend(id, entry.Room, out var sent))
+                || (MucElements.OriginId(message) is { } origin && table.TryGetSend(origin, entry.Room, out sent)))
             {
-                send.Done.TrySetResult();
+                sent.TrySetResult();
             }
         }
 
@@ -313,7 +325,7 @@ internal sealed partial class RoomManager
         }
 
         entry.Dirty = true;
-        (events ??= []).Add(new RoomMessageReceived(_journal.Tenant, _journal.SessionId, 0, now, message));
+        (events ??= []).Add(new RoomMessageReceived(journal.Tenant, journal.SessionId, 0, now, message));
         return true;
     }
 

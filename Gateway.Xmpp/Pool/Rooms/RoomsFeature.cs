@@ -3,11 +3,29 @@
 using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Muc;
+using Gateway.Xmpp.Pool.Journal;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool.Rooms;
 
-internal sealed partial class RoomManager
+/// <summary>
+/// The session's rooms on each connection. RFC 6121 §4.6 and XEP-0045 §7.2: a room sees us as long as the stream that
+/// entered it lives, so every new stream (not a resumed one, XEP-0198 §5) enters every room again, asking only for the
+/// history after the newest message seen (§7.2.15). A room can also drop us silently (a room restart): a XEP-0410
+/// self-ping at <see cref="RoomOptions.SelfPingInterval"/> finds that out and enters again — while the session is in a
+/// room only. Rooms our entries created are configured here (an instant room, §10.1.2) before they count as joined.
+/// </summary>
+/// <param name="table">The session's rooms.</param>
+/// <param name="persistence">Where what changed is stored when a connection ends.</param>
+/// <param name="journal">Where room events are published.</param>
+/// <param name="options">Timeouts and the self-ping interval.</param>
+/// <param name="time">The clock.</param>
+/// <param name="logger">Where it logs (never a password).</param>
+internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence, SessionJournal journal, RoomOptions options, TimeProvider time, ILogger logger) : IConnectionFeature
 {
+    /// <summary>1 from the start of a new stream until its rooms' entries are written (cf. <see cref="SessionPresence"/>).</summary>
+    private int _rejoinPending;
+
     /// <summary>
     /// A new stream (RFC 6121 §4.6: the server forgot our directed presence, so every room dropped us): every room is
     /// entered again, asking for the history since the newest message seen (XEP-0045 §7.2.15). A resumed stream
@@ -21,39 +39,37 @@ internal sealed partial class RoomManager
         }
 
         Volatile.Write(ref _rejoinPending, 1);
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var events = new List<SessionEvent>();
         var joins = new List<Presence>();
         var left = new List<Jid>();
-        lock (_gate)
+        lock (table.Gate)
         {
-            foreach (var entry in _rooms.Values.ToList())
+            foreach (var entry in table.Entries())
             {
                 if (entry.Leaving)
                 {
                     // Asked to leave and the stream ended before the room confirmed: out now anyway.
-                    _rooms.Remove(entry.Room);
+                    table.Remove(entry.Room);
                     left.Add(entry.Room);
-                    events.Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Left, entry.Nick));
+                    events.Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.Left, entry.Nick));
                     continue;
                 }
 
                 if (entry.State == RoomJoinState.Joined)
                 {
-                    entry.State = RoomJoinState.Rejoining;
-                    entry.Before = new Dictionary<string, RoomOccupant>(entry.Occupants, StringComparer.Ordinal);
-                    entry.Occupants.Clear();
-                    events.Add(new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick));
+                    entry.StartRejoining();
+                    events.Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick));
                 }
 
                 joins.Add(RejoinPresence(entry));
             }
         }
 
-        await PublishAsync(events, cancellationToken).ConfigureAwait(false);
+        await journal.PublishAllAsync(events, cancellationToken).ConfigureAwait(false);
         foreach (var room in left)
         {
-            await ForgetAsync(room).ConfigureAwait(false);
+            await persistence.ForgetAsync(room).ConfigureAwait(false);
         }
 
         foreach (var join in joins)
@@ -63,7 +79,7 @@ internal sealed partial class RoomManager
 
         if (joins.Count > 0)
         {
-            Log.RoomsRejoining(_logger, _journal.Tenant, _journal.SessionId, joins.Count);
+            Log.RoomsRejoining(logger, journal.Tenant, journal.SessionId, joins.Count);
         }
 
         Volatile.Write(ref _rejoinPending, 0);
@@ -84,18 +100,18 @@ internal sealed partial class RoomManager
 
     /// <summary>A graceful stop: what changed (the newest message seen) is stored for the entries after the restart.</summary>
     public async ValueTask OnStoppingAsync(ConnectionContext context, CancellationToken cancellationToken) =>
-        await PersistChangedAsync().ConfigureAwait(false);
+        await persistence.PersistChangedAsync().ConfigureAwait(false);
 
     public async ValueTask OnDisconnectedAsync(ConnectionContext context, CancellationToken cancellationToken) =>
-        await PersistChangedAsync().ConfigureAwait(false);
+        await persistence.PersistChangedAsync().ConfigureAwait(false);
 
     /// <summary>Checks every joined room once (XEP-0410); enters again those that dropped us. For the timer and tests.</summary>
     internal async Task SelfPingOnceAsync(IXmppConnection connection, CancellationToken cancellationToken)
     {
         List<(Jid Room, string Nick)> joined;
-        lock (_gate)
+        lock (table.Gate)
         {
-            joined = [.. _rooms.Values.Where(r => r.State == RoomJoinState.Joined && !r.Leaving).Select(r => (r.Room, r.Nick))];
+            joined = [.. table.Entries().Where(r => r.State == RoomJoinState.Joined && !r.Leaving).Select(r => (r.Room, r.Nick))];
         }
 
         foreach (var (room, nick) in joined)
@@ -103,7 +119,7 @@ internal sealed partial class RoomManager
             SelfPingVerdict verdict;
             try
             {
-                var answer = await connection.SendIqAsync(MucElements.SelfPing(room, nick), _options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+                var answer = await connection.SendIqAsync(MucElements.SelfPing(room, nick), options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
                 verdict = MucElements.Judge(answer.Error);
             }
             catch (StanzaErrorException ex)
@@ -116,36 +132,34 @@ internal sealed partial class RoomManager
                 verdict = SelfPingVerdict.Unknown;
             }
 
-            Log.RoomSelfPinged(_logger, _journal.Tenant, _journal.SessionId, verdict);
+            Log.RoomSelfPinged(logger, journal.Tenant, journal.SessionId, verdict);
             if (verdict == SelfPingVerdict.NotJoined)
             {
                 await RejoinAsync(connection, room, nick, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        await PersistChangedAsync().ConfigureAwait(false);
+        await persistence.PersistChangedAsync().ConfigureAwait(false);
     }
 
     private async Task RejoinAsync(IXmppConnection connection, Jid room, string nick, CancellationToken cancellationToken)
     {
         Presence join;
         RoomStateChanged rejoining;
-        lock (_gate)
+        lock (table.Gate)
         {
-            if (!_rooms.TryGetValue(room, out var entry) || entry.State != RoomJoinState.Joined || entry.Nick != nick || entry.Leaving)
+            if (!table.TryGet(room, out var entry) || entry.State != RoomJoinState.Joined || entry.Nick != nick || entry.Leaving)
             {
                 return;
             }
 
-            entry.State = RoomJoinState.Rejoining;
-            entry.Before = new Dictionary<string, RoomOccupant>(entry.Occupants, StringComparer.Ordinal);
-            entry.Occupants.Clear();
-            rejoining = new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, _time.GetUtcNow(), room, RoomState.Rejoining, nick);
+            entry.StartRejoining();
+            rejoining = new RoomStateChanged(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), room, RoomState.Rejoining, nick);
             join = RejoinPresence(entry);
         }
 
-        Log.RoomDropped(_logger, _journal.Tenant, _journal.SessionId);
-        await PublishAsync([rejoining], cancellationToken).ConfigureAwait(false);
+        Log.RoomDropped(logger, journal.Tenant, journal.SessionId);
+        await journal.PublishAllAsync([rejoining], cancellationToken).ConfigureAwait(false);
         await connection.SendAsync(join, cancellationToken).ConfigureAwait(false);
     }
 
@@ -154,8 +168,8 @@ internal sealed partial class RoomManager
         // No timer while the session is in no room: most sessions of a large pool never join one.
         while (true)
         {
-            await InAnyRoomAsync(cancellationToken).ConfigureAwait(false);
-            await Task.Delay(_options.SelfPingInterval, _time, cancellationToken).ConfigureAwait(false);
+            await table.InAnyRoomAsync(cancellationToken).ConfigureAwait(false);
+            await Task.Delay(options.SelfPingInterval, time, cancellationToken).ConfigureAwait(false);
             try
             {
                 await SelfPingOnceAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -173,28 +187,28 @@ internal sealed partial class RoomManager
     /// </summary>
     private async Task ConfigureCreatedAsync(IXmppConnection connection, CancellationToken cancellationToken)
     {
-        await foreach (var room in _toConfigure.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var room in table.ToConfigureAsync(cancellationToken).ConfigureAwait(false))
         {
             Exception? failure = null;
             try
             {
-                await connection.SendIqAsync(MucElements.InstantRoom(room), _options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
+                await connection.SendIqAsync(MucElements.InstantRoom(room), options.AnswerTimeout, cancellationToken).ConfigureAwait(false);
             }
             catch (XmppException ex)
             {
                 failure = ex;
-                Log.RoomConfigurationFailed(_logger, _journal.Tenant, _journal.SessionId, ex.GetType().Name);
+                Log.RoomConfigurationFailed(logger, journal.Tenant, journal.SessionId, ex.GetType().Name);
             }
 
             RoomStateChanged? joined = null;
-            lock (_gate)
+            lock (table.Gate)
             {
-                if (_rooms.TryGetValue(room, out var entry) && entry.Created)
+                if (table.TryGet(room, out var entry) && entry.Created)
                 {
                     entry.Created = false;
                     if (failure is null)
                     {
-                        joined = new RoomStateChanged(_journal.Tenant, _journal.SessionId, 0, _time.GetUtcNow(), entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = entry.CreatedStatusCodes };
+                        joined = new RoomStateChanged(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), entry.Room, RoomState.Joined, entry.Nick) { StatusCodes = entry.CreatedStatusCodes };
                         entry.Entered?.TrySetResult(entry.Info);
                     }
                     else
@@ -208,7 +222,7 @@ internal sealed partial class RoomManager
 
             if (joined is not null)
             {
-                await PublishAsync([joined], cancellationToken).ConfigureAwait(false);
+                await journal.PublishAllAsync([joined], cancellationToken).ConfigureAwait(false);
             }
         }
     }
