@@ -51,7 +51,13 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _connectionOptions = options.Connection with { EnableStreamResumption = true, KeepUnacknowledgedOnDisconnect = true };
+        // Every connection logs in with the same credentials: PBKDF2 once, not on every reconnect (RFC 5802 §5.1).
+        _connectionOptions = options.Connection with
+        {
+            EnableStreamResumption = true,
+            KeepUnacknowledgedOnDisconnect = true,
+            ScramKeyCache = options.Connection.ScramKeyCache ?? new(),
+        };
         _loggerFactory = loggerFactory;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ReconnectingXmppClient>() ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;

@@ -262,7 +262,7 @@ internal static class Negotiator
             // would (rightly) read "y" as a downgrade and fail us, so that case says "n".
             : endPoint is not null && !features.SaslMechanisms.Any(m => m.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal)) ? ScramChannelBinding.ServerLacksSupport
             : ScramChannelBinding.NotSupported;
-        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password, options.ScramMaxIterations, options.ScramMinIterations, channelBinding);
+        using var mechanism = SaslMechanismSelector.Create(mechanismName, options.Jid.Local!, options.Password, options.ScramMaxIterations, options.ScramMinIterations, channelBinding, options.ScramKeyCache);
 
         var initial = mechanism.InitialResponse();
         // RFC 6120 §6.4.2: an empty initial response is sent as "=", none at all as an empty element.

@@ -99,6 +99,12 @@ public sealed record XmppClientOptions
     /// </summary>
     public int ScramMaxIterations { get; init; } = Negotiation.Sasl.ScramClient.DefaultMaxIterations;
 
+    /// <summary>
+    /// Keeps the account's SCRAM SaltedPassword between this account's logins, so a reconnect skips PBKDF2 (RFC 5802
+    /// §5.1). Share one per account across its connections; null derives it on every login.
+    /// </summary>
+    public Negotiation.Sasl.ScramKeyCache? ScramKeyCache { get; init; }
+
     /// <summary>Allow SASL PLAIN on an unencrypted stream. Never enable outside a loopback test setup.</summary>
     public bool AllowPlainAuthenticationWithoutTls { get; init; }
 

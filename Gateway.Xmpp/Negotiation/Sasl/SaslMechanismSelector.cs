@@ -75,10 +75,11 @@ internal static class SaslMechanismSelector
     /// work a server can demand (see <see cref="ScramClient.DefaultMaxIterations"/>), <paramref name="minScramIterations"/>
     /// is the least it must demand. A <c>-PLUS</c> name needs a <paramref name="channelBinding"/> that binds; the others
     /// take <see cref="ScramChannelBinding.NotSupported"/> or <see cref="ScramChannelBinding.ServerLacksSupport"/>.
+    /// <paramref name="scramKeyCache"/> keeps the account's SCRAM SaltedPassword between logins (RFC 5802 §5.1).
     /// </summary>
     public static ISaslMechanism Create(string mechanism, string username, string password,
         int maxScramIterations = ScramClient.DefaultMaxIterations, int minScramIterations = ScramClient.DefaultMinIterations,
-        ScramChannelBinding? channelBinding = null)
+        ScramChannelBinding? channelBinding = null, ScramKeyCache? scramKeyCache = null)
     {
         ArgumentNullException.ThrowIfNull(mechanism);
         var plus = mechanism.EndsWith(SaslMechanismNames.PlusSuffix, StringComparison.Ordinal);
@@ -96,7 +97,7 @@ internal static class SaslMechanismSelector
             SaslMechanismNames.ScramSha1 => ScramHash.Sha1,
             _ => null,
         };
-        return hash is { } scram ? new ScramClient(scram, username, password, maxScramIterations, minScramIterations, channelBinding)
+        return hash is { } scram ? new ScramClient(scram, username, password, maxScramIterations, minScramIterations, channelBinding, scramKeyCache)
             : mechanism == SaslMechanismNames.Plain ? new PlainMechanism(username, password)
             : throw new ArgumentException($"Unsupported SASL mechanism '{mechanism}'.", nameof(mechanism));
     }

@@ -46,6 +46,8 @@ internal sealed class ScramClient : ISaslMechanism
     private readonly int _minIterations;
     private readonly ScramChannelBinding _channelBinding;
     private readonly byte[] _gs2Header;
+    private readonly ScramHash _hash;
+    private readonly ScramKeyCache? _keyCache;
 
     private State _state;
     private byte[]? _password;
@@ -58,15 +60,16 @@ internal sealed class ScramClient : ISaslMechanism
     /// <param name="maxIterations">The highest PBKDF2 iteration count the server may ask for.</param>
     /// <param name="minIterations">The lowest it may ask for (RFC 7677 §4).</param>
     /// <param name="channelBinding">What the GS2 header says about channel binding; null is <see cref="ScramChannelBinding.NotSupported"/>.</param>
+    /// <param name="keyCache">Where the account's SaltedPassword is kept between logins; null derives it every time.</param>
     public ScramClient(ScramHash hash, string username, string password, int maxIterations = DefaultMaxIterations,
-        int minIterations = DefaultMinIterations, ScramChannelBinding? channelBinding = null)
-        : this(hash, username, password, GenerateNonce(), maxIterations, minIterations, channelBinding)
+        int minIterations = DefaultMinIterations, ScramChannelBinding? channelBinding = null, ScramKeyCache? keyCache = null)
+        : this(hash, username, password, GenerateNonce(), maxIterations, minIterations, channelBinding, keyCache)
     {
     }
 
     /// <summary>Fixed client nonce, for the RFC test vectors only: a repeated nonce breaks SCRAM's replay protection.</summary>
     internal ScramClient(ScramHash hash, string username, string password, string clientNonce, int maxIterations = DefaultMaxIterations,
-        int minIterations = DefaultMinIterations, ScramChannelBinding? channelBinding = null)
+        int minIterations = DefaultMinIterations, ScramChannelBinding? channelBinding = null, ScramKeyCache? keyCache = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIterations, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(minIterations, 1);
@@ -93,6 +96,8 @@ internal sealed class ScramClient : ISaslMechanism
         _maxIterations = maxIterations;
         _minIterations = minIterations;
         _channelBinding = channelBinding ?? ScramChannelBinding.NotSupported;
+        _hash = hash;
+        _keyCache = keyCache;
         _gs2Header = Encoding.ASCII.GetBytes(_channelBinding.Gs2CbindFlag + ",,");
         if (_channelBinding.Type is not null)
         {
@@ -280,7 +285,14 @@ internal sealed class ScramClient : ISaslMechanism
             var scratch = secrets.Slice(3 * MaxHashSize, _hashSize);
 
             // SaltedPassword := Hi(Normalize(password), salt, i), Hi being PBKDF2 with HMAC as the PRF.
-            Rfc2898DeriveBytes.Pbkdf2(password, salt.AsSpan(0, saltLength), saltedPassword, iterations, _hashAlgorithm);
+            // RFC 5802 §5.1: a reconnect to the same server (same salt and count) may reuse the SaltedPassword.
+            var saltBytes = salt.AsSpan(0, saltLength);
+            if (_keyCache?.TryGet(_hash, iterations, saltBytes, password, saltedPassword) != true)
+            {
+                Rfc2898DeriveBytes.Pbkdf2(password, saltBytes, saltedPassword, iterations, _hashAlgorithm);
+                _keyCache?.Set(_hash, iterations, saltBytes, password, saltedPassword);
+            }
+
             CryptographicOperations.ZeroMemory(password);
             _password = null;
 
