@@ -2,24 +2,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Negotiation.Sasl;
+using static Gateway.Tests.Negotiation.Sasl.ScramVectors;
 
 namespace Gateway.Tests.Negotiation.Sasl;
 
 [Trait("Tier", "Unit")]
 public sealed class ScramClientTests
 {
-    // RFC 5802 §5.
-    private const string Sha1Nonce = "fyko+d2lbbFgONRv9qkxdawL";
-    private const string Sha1ServerFirst = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
-    private const string Sha1ClientFinal = "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=";
-    private const string Sha1ServerFinal = "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
-
-    // RFC 7677 §3.
-    private const string Sha256Nonce = "rOprNGfwEbeRWgbNEkqO";
-    private const string Sha256ServerFirst = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-    private const string Sha256ClientFinal = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-    private const string Sha256ServerFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
-
     [Fact]
     [Trait("Spec", "RFC 5802 §5")]
     public void Exchange_Rfc5802Sha1Example_MatchesPublishedMessages()
