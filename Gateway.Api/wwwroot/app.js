@@ -621,6 +621,10 @@
     if (isCurrent(sessionId)) note($("conversation-note"), text, "bad");
   }
 
+  // The list is a live region (aria-live): existing rows are updated in place and only new messages are inserted,
+  // so a screen reader announces each new message once, not the whole conversation on every tick.
+  const rows = new WeakMap();
+
   function renderConversation() {
     if (!current || !current.peer) return;
     const s = sessions.get(current.sessionId);
@@ -628,31 +632,49 @@
     const conv = conversation(s, convKey(current.peer, current.room));
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    list.replaceChildren();
+    let at = 0;
     for (const item of conv.items) {
-      if (item.system) {
-        list.append(el("li", "system", item.body));
-        continue;
+      let li = rows.get(item);
+      if (!li || li.parentNode !== list) {
+        li = el("li");
+        rows.set(item, li);
       }
-      const li = el("li", `bubble ${item.outgoing ? "out" : "in"}`);
-      if (item.id) li.dataset.id = item.id;
+      fillRow(li, item);
+      if (list.children[at] !== li) list.insertBefore(li, list.children[at] || null);
+      at++;
+    }
+    while (list.children.length > at) list.lastElementChild.remove();
+    if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  // Built once per message; later renders change text and attributes only (no node additions to announce).
+  function fillRow(li, item) {
+    if (item.system) {
+      if (!li.className) {
+        li.className = "system";
+        li.textContent = item.body;
+      }
+      return;
+    }
+    if (!li.firstChild) {
+      li.className = `bubble ${item.outgoing ? "out" : "in"}`;
       const meta = el("div", "meta");
       meta.append(el("span", "author", item.author));
       if (item.time) meta.append(el("time", null, time(item.time)));
-      li.append(meta, el("p", "body", item.body));
-      if (item.corrected) li.append(el("span", "hint", "(corrected)"));
-      if (item.outgoing && item.status) {
-        const ticks = el("span", "ticks", STATUS_TEXT[item.status] || item.status);
-        ticks.dataset.status = item.status;
-        if (item.status === "failed") {
-          li.classList.add("failed");
-          if (item.error) ticks.textContent = `${STATUS_TEXT.failed}: ${item.error}`;
-        }
-        li.append(ticks);
-      }
-      list.append(li);
+      li.append(meta, el("p", "body"), el("span", "ticks"));
     }
-    if (atBottom) list.scrollTop = list.scrollHeight;
+    if (item.id) li.dataset.id = item.id;
+    const body = li.querySelector(".body");
+    const text = item.corrected ? `${item.body} (corrected)` : item.body;
+    if (body.textContent !== text) body.textContent = text;
+    const ticks = li.querySelector(".ticks");
+    const status = item.outgoing ? item.status : null;
+    ticks.hidden = !status;
+    li.classList.toggle("failed", status === "failed");
+    if (status) {
+      ticks.dataset.status = status;
+      ticks.textContent = status === "failed" && item.error ? `${STATUS_TEXT.failed}: ${item.error}` : STATUS_TEXT[status] || status;
+    }
   }
 
   // ---------- sending ----------
