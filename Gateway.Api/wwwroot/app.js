@@ -276,7 +276,7 @@
       case "presence": case "roster-push": if (isCurrent(e.sessionId) && currentTab === "roster") loadRoster(); break;
       case "room-message": onMessage(s, e.data, true); break;
       case "room-occupant": roomLine(s, e.data.room, `${e.data.nick} ${e.data.change}`); break;
-      case "room-subject": roomLine(s, e.data.room, `Subject: ${e.data.subject ?? ""}`); break;
+      case "room-subject": if (e.data.subject) roomLine(s, e.data.room, `Subject: ${e.data.subject}`); break;
       case "room-state": if (isCurrent(e.sessionId) && currentTab === "rooms") loadRooms(); break;
       default: break; // iq-request, blocklist-push: in the event log only.
     }
@@ -581,12 +581,21 @@
       const mine = conv.byId.get(item.id) || conv.byId.get(`sid:${item.stanzaId}`);
       if (mine && room && mine.outgoing) mine.status = "delivered";
       if (item.stanzaId) index(conv, Object.assign(mine, { stanzaId: mine.stanzaId || item.stanzaId }));
+    } else if (room && item.outgoing && pendingOwn(conv, item.body)) {
+      // The room reflected our message before the send's answer arrived: the same message, not a second bubble.
+      const mine = pendingOwn(conv, item.body);
+      Object.assign(mine, { id: item.id, stanzaId: item.stanzaId, status: "delivered" });
+      index(conv, mine);
     } else {
       conv.items.push(item);
       index(conv, item);
       while (conv.items.length > MAX_MESSAGES) conv.items.shift();
     }
     if (isCurrent(s.dto.id) && current.peer === peer && current.room === room) renderConversation();
+  }
+
+  function pendingOwn(conv, body) {
+    return conv.items.find((i) => i.outgoing && !i.id && i.status === "pending" && i.body === body);
   }
 
   function onStatus(s, d) {
@@ -706,7 +715,7 @@
     const { sessionId, peer, room } = current;
     const s = sessions.get(sessionId);
     const conv = conversation(s, convKey(peer, room));
-    const item = { id: null, outgoing: true, author: room ? "you" : "you", body: text, time: new Date().toISOString(), status: "pending", error: null };
+    const item = { id: null, outgoing: true, author: "you", body: text, time: new Date().toISOString(), status: "pending", error: null };
     conv.items.push(item);
     sendBody.value = "";
     updateSendState();
@@ -716,10 +725,13 @@
         ? `api/v1/sessions/${enc(sessionId)}/rooms/${enc(peer)}/messages`
         : `api/v1/sessions/${enc(sessionId)}/messages`;
       const accepted = await api("POST", path, room ? { body: text } : { to: peer, type: "chat", body: text });
+      const reflected = conv.byId.get(accepted.id);
       item.id = accepted.id;
-      if (conv.byId.has(accepted.id) && room) {
+      if (reflected === item) {
+        // Already matched with the room's reflection.
+      } else if (reflected && room) {
         // The room's reflection came back before the answer: keep one bubble.
-        conv.items.splice(conv.items.indexOf(conv.byId.get(accepted.id)), 1);
+        conv.items.splice(conv.items.indexOf(reflected), 1);
         item.status = "delivered";
       } else if (room) {
         item.status = "sent";

@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Gateway.Api.Contracts;
+using System.Net.Http.Json;
 using Gateway.Tests.Api;
+using Gateway.Tests.Api.EndToEnd;
 using Gateway.Tests.Integration.Client;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
@@ -177,6 +179,53 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
         }
 
         AssertNoConsoleProblems("/api/v1/webhooks", "/api/v1/sessions/no-such-session");
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0045")]
+    public async Task ExistingSession_RosterWithPresence_RoomJoinSendAndReceive()
+    {
+        var carol = await prosody.CreateAccountAsync("carol", Token);
+        var dave = await prosody.CreateAccountAsync("dave", Token);
+        await Gateway.Tests.Api.Hubs.HubTestKit.CreateSessionAsync(_app, prosody.Server, carol, "carol");
+        using var rest = _app.CreateAlphaClient();
+        var put = await rest.PutAsJsonAsync(new Uri($"/api/v1/sessions/carol/roster/{dave.Bare}", UriKind.Relative), new PutRosterItemRequest { Name = "Dave" }, GatewayApiFactory.Json, Token);
+        Assert.True(put.IsSuccessStatusCode, $"roster PUT: {(int)put.StatusCode}");
+        var page = await OpenConsoleAsync();
+        await EnterKeyAsync(page);
+
+        // A session made elsewhere is listed with its state; open it.
+        await Expect(page.Locator("#session-list li[data-session=carol] .pill")).ToHaveTextAsync("online");
+        await page.GetByRole(AriaRole.Button, new() { Name = "carol", Exact = true }).ClickAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Roster" }).ClickAsync();
+        var contact = page.Locator("#roster-list li");
+        await Expect(contact.Locator("button.name")).ToHaveTextAsync($"Dave ({dave.Bare})");
+        await Expect(contact.Locator(".pill")).ToHaveTextAsync("offline");
+
+        // Join a new room, open it, say something: the room's reflection confirms it; an occupant answers live.
+        var room = $"room-{Guid.NewGuid():N}"[..13] + "@" + prosody.Server.MucDomain;
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rooms" }).ClickAsync();
+        await page.GetByLabel("Room JID").FillAsync(room);
+        await page.GetByLabel("Nick").FillAsync("carol");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Join" }).ClickAsync();
+        await Expect(page.Locator("#room-list li .pill")).ToHaveTextAsync("joined");
+        await page.GetByRole(AriaRole.Button, new() { Name = room }).ClickAsync();
+        await Expect(page.Locator("#conversation-title")).ToHaveTextAsync($"Room {room}");
+        var body = page.GetByLabel("Message", new() { Exact = true });
+        await body.FillAsync("hello room");
+        await body.PressAsync("Enter");
+        var mine = page.Locator("#messages li.bubble.out");
+        await Expect(mine.Locator(".body")).ToHaveTextAsync("hello room");
+        await Expect(mine.Locator(".ticks")).ToHaveAttributeAsync("data-status", "delivered");
+
+        await using var peer = await RoomPeer.ConnectAsync(prosody.Server, dave);
+        await peer.JoinAsync(Jid.Parse(room), "dave");
+        await peer.SayAsync(Jid.Parse(room), "hi carol");
+        await Expect(page.Locator("#messages li.bubble.in .body")).ToHaveTextAsync("hi carol");
+        await Expect(page.Locator("#messages li.bubble.out")).ToHaveCountAsync(1);
+
+        AssertNoConsoleProblems("/api/v1/webhooks");
     }
 
     private async Task<IPage> OpenConsoleAsync(Action<IResponse>? onResponse = null)
