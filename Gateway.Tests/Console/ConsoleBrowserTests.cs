@@ -183,7 +183,7 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
 
     [Fact]
     [Trait("Spec", "XEP-0045")]
-    public async Task ExistingSession_RosterWithPresence_RoomJoinSendAndReceive()
+    public async Task ExistingSession_RosterWithPresence_RoomJoinSendAndReceive_Delete()
     {
         var carol = await prosody.CreateAccountAsync("carol", Token);
         var dave = await prosody.CreateAccountAsync("dave", Token);
@@ -224,6 +224,13 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
         await peer.SayAsync(Jid.Parse(room), "hi carol");
         await Expect(page.Locator("#messages li.bubble.in .body")).ToHaveTextAsync("hi carol");
         await Expect(page.Locator("#messages li.bubble.out")).ToHaveCountAsync(1);
+
+        // Delete asks first, then the session is gone from the list and from the gateway.
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete session carol" }).ClickAsync();
+        await Expect(page.Locator("#session-list li[data-session=carol]")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#session-view")).ToBeHiddenAsync();
+        await (await rest.GetAsync(new Uri("/api/v1/sessions/carol", UriKind.Relative), Token)).ProblemAsync(404, "session-not-found");
 
         AssertNoConsoleProblems("/api/v1/webhooks");
     }
