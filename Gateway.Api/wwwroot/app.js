@@ -122,8 +122,7 @@
     }
     // The input is cleared: the key now lives only in this script's memory.
     $("api-key").value = "";
-    $("api-key").disabled = true;
-    $("key-submit").hidden = true;
+    setKeyInputShown(false);
     $("key-forget").hidden = false;
     note($("key-result"), "Key accepted (kept in this page's memory only).", "ok");
     $("workspace").hidden = false;
@@ -131,15 +130,20 @@
     loadWebhooks();
   });
 
+  function setKeyInputShown(shown) {
+    keyForm.querySelector("label[for=api-key]").hidden = !shown;
+    $("api-key").hidden = !shown;
+    $("key-submit").hidden = !shown;
+    $("key-forget").hidden = shown;
+  }
+
   $("key-forget").addEventListener("click", async () => {
     apiKey = null;
     if (connection) await connection.stop();
     connection = null;
     sessions.clear();
     current = null;
-    $("api-key").disabled = false;
-    $("key-submit").hidden = false;
-    $("key-forget").hidden = true;
+    setKeyInputShown(true);
     $("workspace").hidden = true;
     $("hub-connect").hidden = true;
     $("hub-disconnect").hidden = true;
@@ -403,7 +407,7 @@
       track(dto);
       renderSessions();
       note(result, `Session ${dto.id} is ${dto.state}.`, "ok");
-      $("create-password").value = "";
+      $("create-form").reset();
       await subscribe(dto.id);
       selectSession(dto.id);
     } catch (error) {

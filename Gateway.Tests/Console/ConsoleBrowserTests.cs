@@ -265,7 +265,8 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
         await page.GetByRole(AriaRole.Textbox, new() { Name = "API key", Exact = true }).FillAsync(GatewayApiFactory.AlphaKey);
         await page.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
         await Expect(page.Locator("#hub-status")).ToHaveAttributeAsync("data-state", "connected");
-        await Expect(page.GetByRole(AriaRole.Textbox, new() { Name = "API key", Exact = true })).ToHaveValueAsync("");
+        await Expect(page.Locator("#api-key")).ToBeHiddenAsync();
+        await Expect(page.Locator("#api-key")).ToHaveValueAsync("");
     }
 
     /// <summary>
