@@ -7,6 +7,10 @@ using Gateway.Tests.Api.EndToEnd;
 using Gateway.Tests.Integration.Client;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -26,6 +30,7 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     private readonly GatewayApiFactory _app = new GatewayApiFactory(prosody.Server).UseRealSocket();
+    private GatewayApiFactory? _gateway;
     private readonly List<string> _consoleProblems = [];
     private readonly List<IAsyncDisposable> _disposables = [];
     private IBrowserContext? _context;
@@ -235,11 +240,88 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
         AssertNoConsoleProblems("/api/v1/webhooks");
     }
 
+    [Fact]
+    public async Task WebhookDeliveries_AgainstTheWebhooksContract_ListedAndRedelivered()
+    {
+        // The webhook endpoints are another branch's work: a stand-in answers their contract here.
+        var redelivered = new List<string>();
+        await using var app = new GatewayApiFactory(prosody.Server)
+        {
+            ConfigureServices = services => services.AddSingleton<IStartupFilter>(new FakeWebhooksApi(redelivered)),
+        }.UseRealSocket();
+        _gateway = app;
+        var page = await OpenConsoleAsync();
+        await EnterKeyAsync(page);
+
+        await Expect(page.Locator("#webhook-list li button.name")).ToHaveTextAsync("https://hooks.example.com/crm");
+        await page.GetByRole(AriaRole.Button, new() { Name = "https://hooks.example.com/crm" }).ClickAsync();
+        var delivery = page.Locator("#delivery-list li");
+        await Expect(delivery.Locator(".pill")).ToHaveTextAsync("dead-letter");
+        await Expect(delivery.Locator(".pill")).ToHaveAttributeAsync("data-state", "failed");
+        await Expect(delivery).ToContainTextAsync("message #7");
+        await Expect(delivery).ToContainTextAsync("HTTP 500");
+
+        await delivery.GetByRole(AriaRole.Button, new() { Name = "Redeliver" }).ClickAsync();
+        await Expect(delivery.Locator(".pill")).ToHaveTextAsync("pending");
+        Assert.Equal([GatewayApiFactory.AlphaKey], redelivered);
+        AssertNoConsoleProblems();
+        app.Logs.AssertNoErrors();
+    }
+
+    /// <summary>
+    /// <c>GET /api/v1/webhooks</c>, <c>GET …/{id}/deliveries</c> and <c>POST …/deliveries/{deliveryId}/redeliver</c> as the
+    /// webhooks work specifies them, for one webhook and one delivery, recording the key each redeliver came with.
+    /// </summary>
+    private sealed class FakeWebhooksApi(List<string> redelivered) : IStartupFilter
+    {
+        private string _status = "dead-letter";
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Map("/api/v1/webhooks", hooks => hooks.Run(async context =>
+            {
+                var path = context.Request.Path.Value ?? "";
+                if (path is "" or "/" && HttpMethods.IsGet(context.Request.Method))
+                {
+                    await context.Response.WriteAsJsonAsync(new
+                    {
+                        items = new[] { new { id = "wh1", url = "https://hooks.example.com/crm", events = new[] { "message" }, sessions = Array.Empty<string>(), description = "CRM", enabled = true, createdAt = DateTimeOffset.UnixEpoch } },
+                    });
+                }
+                else if (path == "/wh1/deliveries" && HttpMethods.IsGet(context.Request.Method) && context.Request.Query["limit"] == "50")
+                {
+                    await context.Response.WriteAsJsonAsync(new
+                    {
+                        items = new[]
+                        {
+                            new
+                            {
+                                id = "d1", eventId = 7, sessionId = "alice", kind = "message", status = _status, attempts = 8, createdAt = DateTimeOffset.UnixEpoch,
+                                lastAttemptAt = DateTimeOffset.UnixEpoch, nextAttemptAt = (DateTimeOffset?)null, lastStatusCode = 500, lastError = "HTTP 500 from the receiver",
+                            },
+                        },
+                    });
+                }
+                else if (path == "/wh1/deliveries/d1/redeliver" && HttpMethods.IsPost(context.Request.Method))
+                {
+                    redelivered.Add(context.Request.Headers["X-Api-Key"].ToString());
+                    _status = "pending";
+                    context.Response.StatusCode = StatusCodes.Status202Accepted;
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                }
+            }));
+            next(app);
+        };
+    }
+
     private async Task<IPage> OpenConsoleAsync(Action<IResponse>? onResponse = null)
     {
         _context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = _app.ServerAddress.ToString(),
+            BaseURL = (_gateway ?? _app).ServerAddress.ToString(),
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });
         var page = await _context.NewPageAsync();
