@@ -120,6 +120,7 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
         await page.GetByRole(AriaRole.Button, new() { Name = "Connect", Exact = true }).ClickAsync();
         await Expect(page.Locator("#hub-status")).ToHaveAttributeAsync("data-state", "connected");
         await Expect(page.Locator("#messages li.bubble.in .body")).ToHaveTextAsync(["hi alice", "while you were away"]);
+        await Expect(page.Locator("#conversation-note")).ToHaveTextAsync(""); // nothing was missed, so no "missed events" note
 
         // A send the server bounces (RFC 6121 §8.5.2.2.1: no such user, service-unavailable) shows as failed, never sent.
         await page.GetByLabel("Chat with").FillAsync($"nobody{Guid.NewGuid():N}"[..14] + "@" + prosody.Server.Domain);
