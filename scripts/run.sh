@@ -80,10 +80,15 @@ cat <<INFO
     accounts: alice@localhost / alice-demo-password, bob@localhost / bob-demo-password
     rooms: conference.localhost; file uploads (XEP-0363, 10 MiB): upload.localhost on 127.0.0.1:$upload_port
   Gateway: $http_url   (demo API key: demo-key-CHANGE-ME, for local demos only)
-    try the curl lines from README.md, watch events at $http_url/ , API docs at $http_url/swagger
+    console at $http_url/ (enter the demo key), curl lines in README.md, API docs at $http_url/swagger
+    sessions persist across runs (store: $state/gateway.db); start afresh: rm -rf .local/demo
 
 INFO
 
 export ASPNETCORE_ENVIRONMENT=Development
 export Gateway__Pool__TrustedCertificatePaths__0="$state/localhost.crt"
+# The gateway's store (sessions, event journal) and its Data Protection key ring live with the rest of the demo state,
+# never inside the source tree: sessions persist across runs until .local/demo is deleted.
+export Gateway__Storage__Path="$state/gateway.db"
+export Gateway__Storage__KeysPath="$state/keys"
 dotnet run --project Gateway.Api -c Release -- --urls "$http_url"

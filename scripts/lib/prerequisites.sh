@@ -1,7 +1,8 @@
 # Sourced by scripts/run.sh and scripts/test.sh: installs the Debian packages the gateway's local set-up needs
 # (Prosody as the XMPP server with its SQLite driver, openssl for the demo certificate) when they are missing.
 # `install_missing_packages --tests` also installs ejabberd, the second XMPP server the interop tests
-# (Gateway.Tests/Integration/Ejabberd) start as a private child process.
+# (Gateway.Tests/Integration/Ejabberd) start as a private child process, and chromium, the browser the console tests
+# (Gateway.Tests/Console) drive through Microsoft.Playwright (/usr/bin/chromium; nothing downloads a browser).
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -15,6 +16,7 @@ install_missing_packages() {
   dpkg-query -W -f='${Status}' lua-dbi-sqlite3 2>/dev/null | grep -q "ok installed" || missing+=(lua-dbi-sqlite3)
   if [ "${1:-}" = "--tests" ]; then
     command -v ejabberdctl >/dev/null 2>&1 || missing+=(ejabberd)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
     services+=(ejabberd)
   fi
   [ "${#missing[@]}" -eq 0 ] && return 0
