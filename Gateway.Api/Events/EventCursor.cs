@@ -61,6 +61,7 @@ public sealed class EventCursor<TPayload>
 
     // The consumer's own (NextAsync is not called concurrently).
     private long _next;
+    private EventPage? _first;
     private EventPage? _page;
     private int _pageIndex;
     private bool _confirming;
@@ -84,7 +85,7 @@ public sealed class EventCursor<TPayload>
         _limits = limits;
         _encode = encode;
         _next = afterEventId + 1;
-        _page = first;
+        _first = first;
     }
 
     private enum CursorState
@@ -275,7 +276,8 @@ public sealed class EventCursor<TPayload>
         EventPage read;
         try
         {
-            read = await _pool.ReadHistoryAsync(Tenant, SessionId, _next - 1, _limits.PageSize, _limits.PageBytes, cancellationToken);
+            // The caller's first read counts as this cursor's first.
+            read = _first ?? await _pool.ReadHistoryAsync(Tenant, SessionId, _next - 1, _limits.PageSize, _limits.PageBytes, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -290,6 +292,7 @@ public sealed class EventCursor<TPayload>
             return null;
         }
 
+        _first = null;
         if (read.Events.Count > 0 && read.Events[^1].EventId >= _next)
         {
             _page = read;
