@@ -59,10 +59,16 @@ internal static class EventsApi
                 "StreamEvents",
                 "Follow the session's events (server-sent events)",
                 Description,
-                responseExamples: new Dictionary<int, object> { [200] = Sample, [409] = ReplayGapExample })
+                responseExamples: new Dictionary<int, object> { [200] = Sample, [400] = InvalidStartExample, [409] = ReplayGapExample })
             .ProducesProblems(400, 404, 409, 429);
         return group;
     }
+
+    private static readonly Contracts.GatewayProblemDetails InvalidStartExample = Examples.Make(
+        400, ProblemCodes.ValidationFailed, "The request is invalid: Last-Event-ID must be a whole number, 0 or more") with
+    {
+        Errors = new Dictionary<string, string[]> { [LastEventIdHeader] = ["must be a whole number, 0 or more"] },
+    };
 
     private static readonly Contracts.GatewayProblemDetails ReplayGapExample = Examples.Make(
         409, ProblemCodes.ReplayGap, "Events after 10 are no longer kept; the oldest available is 250.") with { OldestAvailableEventId = 250 };
