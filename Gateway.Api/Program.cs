@@ -3,6 +3,7 @@ using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
 using Gateway.Api.Endpoints.Blocking;
 using Gateway.Api.Endpoints.Contacts;
+using Gateway.Api.Endpoints.Events;
 using Gateway.Api.Endpoints.History;
 using Gateway.Api.Endpoints.HubTickets;
 using Gateway.Api.Endpoints.Iq;
@@ -16,6 +17,7 @@ using Gateway.Api.Endpoints.Sessions;
 using Gateway.Api.Endpoints.Stanzas;
 using Gateway.Api.Endpoints.Uploads;
 using Gateway.Api.Errors;
+using Gateway.Api.Events;
 using Gateway.Api.Health;
 using Gateway.Api.Hosting;
 using Gateway.Api.Hubs;
@@ -36,6 +38,7 @@ builder.Services
     .AddGatewayHealthChecks()
     .AddGatewayOpenApi()
     .AddGatewayHub()
+    .AddGatewayEventStreams()
     .AddGatewayHttpExposure();
 
 var app = builder.Build();
@@ -71,7 +74,8 @@ app.MapGroup(SessionsApi.BasePath)
     .MapVCard()
     .MapAvatar()
     .MapUploads()
-    .MapServer();
+    .MapServer()
+    .MapEvents();
 app.MapHubTickets();
 app.MapGatewayHub();
 

@@ -61,4 +61,8 @@ public sealed record GatewayProblemDetails
     /// <summary>For <c>validation-failed</c>: what is wrong with each field, keyed by its JSON name.</summary>
     /// <example>{"to":["is not a valid JID: JID domainpart is empty (RFC 7622 §3.2)"]}</example>
     public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
+
+    /// <summary>For <c>replay-gap</c>: the oldest event id the event log still keeps.</summary>
+    /// <example>250</example>
+    public long? OldestAvailableEventId { get; init; }
 }

@@ -40,4 +40,6 @@ public static class ProblemCodes
     public const string FeatureNotSupported = "feature-not-supported";
     public const string AvatarNotFound = "avatar-not-found";
     public const string UploadFailed = "upload-failed";
+    public const string ReplayGap = "replay-gap";
+    public const string StreamLimitReached = "stream-limit-reached";
 }

@@ -142,7 +142,9 @@ public sealed record SubscriptionDto(string SessionId, string State, long LastEv
 /// <param name="SessionId">The session whose subscription ended; the connection's other subscriptions go on.</param>
 /// <param name="Reason">
 /// <c>slow-consumer</c>: the connection did not read this session's events as fast as they came, and more were waiting
-/// than <c>Gateway:Hub:SubscriptionQueueEvents</c> / <c>SubscriptionQueueBytes</c> allow.
+/// than <c>Gateway:Hub:SubscriptionQueueEvents</c> / <c>SubscriptionQueueBytes</c> allow. Server-sent event streams
+/// also end with <c>replay-gap</c>, <c>replay-failed</c>, <c>session-removed</c>, <c>key-revoked</c> and
+/// <c>shutting-down</c> (see <see cref="SubscriptionEndReasons"/>).
 /// </param>
 /// <param name="LastEventId">
 /// The last event id the subscription delivered (this message arrives after it). <c>SubscribeAfter(sessionId,
@@ -155,4 +157,19 @@ public static class SubscriptionEndReasons
 {
     /// <summary>The subscriber fell further behind than its queue allows.</summary>
     public const string SlowConsumer = "slow-consumer";
+
+    /// <summary>The event log no longer keeps the next event (retention dropped it); event streams only.</summary>
+    public const string ReplayGap = "replay-gap";
+
+    /// <summary>The event log could not be read; resume after the last event id. Event streams only.</summary>
+    public const string ReplayFailed = "replay-failed";
+
+    /// <summary>The session was removed; event streams only.</summary>
+    public const string SessionRemoved = "session-removed";
+
+    /// <summary>The API key that opened the stream was removed or changed; event streams only.</summary>
+    public const string KeyRevoked = "key-revoked";
+
+    /// <summary>The gateway is shutting down; resume after the last event id. Event streams only.</summary>
+    public const string ShuttingDown = "shutting-down";
 }

@@ -36,7 +36,7 @@ namespace Gateway.Api.Hubs;
 /// client resumes with <c>SubscribeAfter</c> from the last event it got, and the event log supplies the rest.
 /// </para>
 /// </remarks>
-public sealed partial class SessionEventDispatcher(
+public sealed class SessionEventDispatcher(
     ISessionPool pool,
     HubConnectionRegistry connections,
     IOptions<GatewayHubOptions> options,
@@ -52,6 +52,15 @@ public sealed partial class SessionEventDispatcher(
 
     private readonly ISessionPool _pool = pool;
     private readonly ILogger _logger = logger;
+
+    /// <summary>The pool, for the subscriptions' replay reads.</summary>
+    internal ISessionPool Pool => _pool;
+
+    /// <summary>The dispatcher's logger, which its subscriptions share.</summary>
+    internal ILogger Logger => _logger;
+
+    /// <summary>The hub's options, which bound every subscription.</summary>
+    internal GatewayHubOptions Options => _options;
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly GatewayHubOptions _options = options.Value;
     private readonly ISessionEventObserver[] _observers = observers?.ToArray() ?? [];
@@ -60,15 +69,15 @@ public sealed partial class SessionEventDispatcher(
 
     // (tenant, session) → connection id → subscription, read lock-free by the dispatch loop. Every change to the three
     // maps happens under _subscriptionsLock (subscribing is rare; dispatching is not).
-    private readonly ConcurrentDictionary<(string Tenant, string SessionId), ConcurrentDictionary<string, Subscription>> _bySession = new();
+    private readonly ConcurrentDictionary<(string Tenant, string SessionId), ConcurrentDictionary<string, HubSubscription>> _bySession = new();
     private readonly Lock _subscriptionsLock = new();
 
     // Connection id → its subscriptions, for disconnects.
-    private readonly Dictionary<string, Dictionary<(string Tenant, string SessionId), Subscription>> _byConnection = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<(string Tenant, string SessionId), HubSubscription>> _byConnection = new(StringComparer.Ordinal);
 
     // The latest subscription per connection and session whose pump has not finished, even once it is unsubscribed or
     // ended: a new subscription's pump waits for it, so two pumps never write the same session to one connection at once.
-    private readonly Dictionary<(string ConnectionId, string Tenant, string SessionId), Subscription> _pumping = new();
+    private readonly Dictionary<(string ConnectionId, string Tenant, string SessionId), HubSubscription> _pumping = new();
 
     /// <summary>Whether the connection's subscription to the session gets live events (replay done); for tests.</summary>
     internal bool IsLive(string tenant, string sessionId, string connectionId) =>
@@ -105,8 +114,8 @@ public sealed partial class SessionEventDispatcher(
 
         var key = (tenant, sessionId);
         var pumpKey = (connectionId, tenant, sessionId);
-        var subscription = new Subscription(this, connection, tenant, sessionId, afterEventId + 1);
-        Subscription? previous;
+        var subscription = new HubSubscription(this, connection, tenant, sessionId, afterEventId + 1);
+        HubSubscription? previous;
         lock (_subscriptionsLock)
         {
             _bySession.GetOrAdd(key, _ => new(StringComparer.Ordinal))[connectionId] = subscription;
@@ -129,7 +138,7 @@ public sealed partial class SessionEventDispatcher(
     /// <summary>Stops delivering the session's events to the connection. False when it was not subscribed.</summary>
     public bool Unsubscribe(string tenant, string sessionId, string connectionId)
     {
-        Subscription? subscription;
+        HubSubscription? subscription;
         lock (_subscriptionsLock)
         {
             if (!_bySession.TryGetValue((tenant, sessionId), out var subs) || !subs.TryGetValue(connectionId, out subscription))
@@ -147,7 +156,7 @@ public sealed partial class SessionEventDispatcher(
     /// <summary>Forgets every subscription of a closed connection.</summary>
     public void RemoveConnection(string connectionId)
     {
-        List<Subscription> removed;
+        List<HubSubscription> removed;
         lock (_subscriptionsLock)
         {
             if (!_byConnection.TryGetValue(connectionId, out var mine))
@@ -203,7 +212,7 @@ public sealed partial class SessionEventDispatcher(
     internal static readonly TimeSpan PumpStopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Cancelled when the dispatcher stops (also once it is disposed).</summary>
-    private CancellationToken StoppingToken => Volatile.Read(ref _disposed) == 0 ? _stopping.Token : new CancellationToken(canceled: true);
+    internal CancellationToken StoppingToken => Volatile.Read(ref _disposed) == 0 ? _stopping.Token : new CancellationToken(canceled: true);
 
     /// <summary>Idempotent: the container disposes the instance once as itself and once as the hosted service.</summary>
     public override void Dispose()
@@ -314,7 +323,7 @@ public sealed partial class SessionEventDispatcher(
     internal long ReplayPageBytes => _options.SubscriptionQueueBytes;
 
     /// <summary>A pump has finished: forget it, and its subscription if that is still registered.</summary>
-    private void Completed(Subscription subscription)
+    internal void Completed(HubSubscription subscription)
     {
         lock (_subscriptionsLock)
         {
@@ -329,7 +338,7 @@ public sealed partial class SessionEventDispatcher(
     }
 
     /// <summary>Removes this subscription (not a newer one of the same connection and session) from the maps.</summary>
-    private void RemoveLocked(Subscription subscription)
+    private void RemoveLocked(HubSubscription subscription)
     {
         var key = (subscription.Tenant, subscription.SessionId);
         if (_bySession.TryGetValue(key, out var subs) && subs.TryRemove(KeyValuePair.Create(subscription.ConnectionId, subscription)) && subs.IsEmpty)
@@ -349,7 +358,7 @@ public sealed partial class SessionEventDispatcher(
         }
     }
 
-    private static string KindOf(SessionEvent e) => e switch
+    internal static string KindOf(SessionEvent e) => e switch
     {
         MessageReceived => EventKinds.Message,
         PresenceReceived => EventKinds.Presence,
