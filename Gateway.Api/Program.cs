@@ -22,6 +22,7 @@ using Gateway.Api.Hubs;
 using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
 using Gateway.Api.Persistence;
+using Gateway.Api.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddSecretSafeFilters();
@@ -36,6 +37,7 @@ builder.Services
     .AddGatewayHealthChecks()
     .AddGatewayOpenApi()
     .AddGatewayHub()
+    .AddGatewayWebhooks()
     .AddGatewayHttpExposure();
 
 var app = builder.Build();
@@ -73,6 +75,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapUploads()
     .MapServer();
 app.MapHubTickets();
+app.MapWebhooks();
 app.MapGatewayHub();
 
 app.Run();

@@ -40,4 +40,7 @@ public static class ProblemCodes
     public const string FeatureNotSupported = "feature-not-supported";
     public const string AvatarNotFound = "avatar-not-found";
     public const string UploadFailed = "upload-failed";
+    public const string WebhookNotFound = "webhook-not-found";
+    public const string WebhookLimitReached = "webhook-limit-reached";
+    public const string DeliveryNotFound = "delivery-not-found";
 }
