@@ -169,6 +169,24 @@ internal sealed class WebhookStore
             },
             cancellationToken);
 
+    /// <summary>
+    /// Forgets the webhook's cursor and deliveries of a session whose journal starts over (the session was deleted and
+    /// created again under the same id, so its event ids restart at 1).
+    /// </summary>
+    public Task ResetSessionAsync(string webhookId, string sessionId, CancellationToken cancellationToken) =>
+        WriteAsync(
+            (connection, transaction) =>
+            {
+                using var cursor = Command(connection, transaction, "DELETE FROM webhook_cursors WHERE webhook_id = $webhook AND session_id = $session",
+                    ("$webhook", webhookId), ("$session", sessionId));
+                cursor.ExecuteNonQuery();
+                using var deliveries = Command(connection, transaction, "DELETE FROM webhook_deliveries WHERE webhook_id = $webhook AND session_id = $session",
+                    ("$webhook", webhookId), ("$session", sessionId));
+                deliveries.ExecuteNonQuery();
+                return true;
+            },
+            cancellationToken);
+
     /// <summary>The session's oldest open (pending or failed) delivery: the head of its line.</summary>
     public async Task<WebhookDelivery?> NextOpenAsync(string webhookId, string sessionId, CancellationToken cancellationToken)
     {

@@ -162,6 +162,13 @@ internal sealed class WebhookWorker : IAsyncDisposable
 
         if (page.Events.Count == 0)
         {
+            if (page.LastEventId < cursor)
+            {
+                // The journal starts over: the session was deleted and created again under the same id.
+                await _store.ResetSessionAsync(Webhook.Id, sessionId, cancellationToken);
+                return true;
+            }
+
             if (page.Gap && page.LastEventId > cursor)
             {
                 await _store.AdvanceAsync(Webhook.Id, sessionId, [], page.LastEventId, gap: true, _time.GetUtcNow(), cancellationToken);
