@@ -62,7 +62,9 @@ internal sealed class WebhookDispatcher(
                 }
 
                 PublishSnapshot();
-                await worker.StartAsync(cancellationToken);
+
+                // Not the caller's token: once the old worker is stopped, the new one must start, whatever the request does.
+                await worker.StartAsync(CancellationToken.None);
             }
         }
         finally
