@@ -226,4 +226,30 @@ public sealed class WebhookDeliveryTests
         var headers = new Microsoft.AspNetCore.Http.HeaderDictionary { ["webhook-id"] = got.Id, ["webhook-timestamp"] = got.Timestamp, ["webhook-signature"] = parts[1] };
         new StandardWebhooks.StandardWebhook(webhook.Secret).Verify(got.Body, headers);
     }
+
+    [Fact]
+    public async Task Deliver_EndpointKeepsFailing_CircuitOpensWithoutSpendingAttemptsThenRecovers()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var failing = true;
+        receiver.Respond = (_, _) => Task.FromResult(Volatile.Read(ref failing) ? 500 : 200);
+        var pool = new FakeEventPool();
+        await using var app = StartGateway(pool, maxAttempts: 10);
+        app.Settings["Gateway:Webhooks:CircuitMinimumThroughput"] = "2";
+        app.Settings["Gateway:Webhooks:CircuitBreakDuration"] = "00:00:03";
+        using var client = app.CreateAlphaClient();
+        var webhook = await CreateWebhookAsync(client, receiver.Url());
+
+        pool.Publish(Message("s1", 1, "breaker"));
+
+        await Eventually.WaitUntilAsync(() => app.Logs.Entries.Any(l => l.EventId.Id == 6013));
+        var waiting = await WaitForDeliveryAsync(client, webhook.Id, 1, "failed");
+        Assert.Equal(2, receiver.Received.Count);
+        Assert.Equal(2, waiting.Attempts);
+
+        Volatile.Write(ref failing, false);
+        var delivered = await WaitForDeliveryAsync(client, webhook.Id, 1, "delivered");
+        Assert.Equal(3, delivered.Attempts);
+        Assert.Equal(3, receiver.Received.Count);
+    }
 }
