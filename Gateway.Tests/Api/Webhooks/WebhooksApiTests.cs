@@ -134,5 +134,25 @@ public sealed class WebhooksApiTests
         await (await anonymous.GetAsync("/api/v1/webhooks", Token)).ProblemAsync(401, "unauthorized");
     }
 
+    [Fact]
+    public async Task Create_SecretSealedAtRest_NotInTheDatabaseInClear()
+    {
+        await using var app = HttpsOnlyGateway();
+        using var client = app.CreateAlphaClient();
+        var webhook = await CreateWebhookAsync(client, "https://crm.example.com/hook");
+
+        var connectionString = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Path.Combine(app.StorageDirectory, "gateway.db"), Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        await connection.OpenAsync(Token);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT secret_protected FROM webhooks WHERE id = $id";
+        command.Parameters.AddWithValue("$id", webhook.Id);
+        var stored = (string)(await command.ExecuteScalarAsync(Token))!;
+
+        var key = webhook.Secret["whsec_".Length..];
+        Assert.DoesNotContain(key, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(webhook.Secret)), stored, StringComparison.Ordinal);
+    }
+
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
