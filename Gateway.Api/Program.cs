@@ -24,6 +24,7 @@ using Gateway.Api.Hubs;
 using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
 using Gateway.Api.Persistence;
+using Gateway.Api.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddSecretSafeFilters();
@@ -39,6 +40,7 @@ builder.Services
     .AddGatewayOpenApi()
     .AddGatewayHub()
     .AddGatewayEventStreams()
+    .AddGatewayWebhooks()
     .AddGatewayHttpExposure();
 
 var app = builder.Build();
@@ -77,6 +79,7 @@ app.MapGroup(SessionsApi.BasePath)
     .MapServer()
     .MapEvents();
 app.MapHubTickets();
+app.MapWebhooks();
 app.MapGatewayHub();
 
 app.Run();

@@ -42,4 +42,7 @@ public static class ProblemCodes
     public const string UploadFailed = "upload-failed";
     public const string ReplayGap = "replay-gap";
     public const string StreamLimitReached = "stream-limit-reached";
+    public const string WebhookNotFound = "webhook-not-found";
+    public const string WebhookLimitReached = "webhook-limit-reached";
+    public const string DeliveryNotFound = "delivery-not-found";
 }

@@ -102,8 +102,57 @@ internal static class SqliteSchema
         ) STRICT, WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// Webhooks (<see cref="Webhooks.WebhookStore"/>): the registrations, their signing secrets sealed by Data Protection;
+    /// a cursor per (webhook, session), the last journal event id queued for delivery; and the delivery log.
+    /// </summary>
+    private const string Version6 = """
+        CREATE TABLE webhooks (
+            id                        TEXT    PRIMARY KEY,
+            tenant                    TEXT    NOT NULL,
+            url                       TEXT    NOT NULL,
+            events                    TEXT,
+            sessions                  TEXT,
+            description               TEXT,
+            enabled                   INTEGER NOT NULL,
+            created_at                INTEGER NOT NULL,
+            secret_protected          TEXT    NOT NULL,
+            previous_secret_protected TEXT,
+            previous_secret_until     INTEGER
+        ) STRICT;
+
+        CREATE INDEX webhooks_by_tenant ON webhooks (tenant, created_at);
+
+        CREATE TABLE webhook_cursors (
+            webhook_id    TEXT    NOT NULL,
+            session_id    TEXT    NOT NULL,
+            last_event_id INTEGER NOT NULL,
+            gaps          INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (webhook_id, session_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE webhook_deliveries (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook_id       TEXT    NOT NULL,
+            session_id       TEXT    NOT NULL,
+            event_id         INTEGER NOT NULL,
+            kind             TEXT    NOT NULL,
+            status           TEXT    NOT NULL,
+            attempts         INTEGER NOT NULL,
+            created_at       INTEGER NOT NULL,
+            last_attempt_at  INTEGER,
+            next_attempt_at  INTEGER,
+            last_status_code INTEGER,
+            last_error       TEXT
+        ) STRICT;
+
+        CREATE UNIQUE INDEX webhook_deliveries_by_event ON webhook_deliveries (webhook_id, session_id, event_id);
+
+        CREATE INDEX webhook_deliveries_open ON webhook_deliveries (webhook_id, session_id, event_id) WHERE status IN ('pending', 'failed');
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5];
+    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5, Version6];
 
     public static int CurrentVersion => Migrations.Length;
 

@@ -71,7 +71,7 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         command.CommandText = "SELECT version FROM schema_version";
         Assert.Equal((long)SqliteSchema.CurrentVersion, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
-        Assert.Equal("events,outbox,rooms,schema_version,session_event_heads,sessions,store_keys", command.ExecuteScalar());
+        Assert.Equal("events,outbox,rooms,schema_version,session_event_heads,sessions,store_keys,webhook_cursors,webhook_deliveries,webhooks", command.ExecuteScalar());
         command.CommandText = "SELECT count(*) FROM store_keys";
         Assert.Equal(1L, command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())

@@ -9,7 +9,7 @@ namespace Gateway.Xmpp.Transport;
 /// metadata address (169.254.169.254) are refused unless the operator allows them: otherwise anyone who may name a
 /// JID could make the gateway open connections inside its own network (server-side request forgery). Pure.
 /// </summary>
-internal static class AddressPolicy
+public static class AddressPolicy
 {
     /// <summary>True when <paramref name="address"/> is not a public unicast address.</summary>
     public static bool IsRestricted(IPAddress address)

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Sockets;
+using Gateway.Xmpp.Transport;
+
+namespace Gateway.Api.Webhooks;
+
+/// <summary>
+/// The <see cref="SocketsHttpHandler.ConnectCallback"/> of webhook deliveries: resolves the URL's host once, drops every
+/// address the <see cref="AddressPolicy"/> restricts (loopback, private, link-local, metadata…) unless
+/// <see cref="WebhookOptions.AllowPrivateAddresses"/>, and connects to an address it checked. The check applies to the
+/// address actually connected, so a name that resolves to a public address when registered and a private one later
+/// (DNS rebinding) is still refused. Like <c>HttpUploader</c> for upload slots.
+/// </summary>
+internal sealed class WebhookConnector(bool allowPrivateAddresses, IHostAddressResolver resolver, ILogger logger)
+{
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var host = context.DnsEndPoint.Host;
+        var addresses = await resolver.ResolveAsync(host, cancellationToken);
+        var allowed = allowPrivateAddresses ? addresses : [.. addresses.Where(a => !AddressPolicy.IsRestricted(a))];
+        if (allowed.Count == 0)
+        {
+            var reason = addresses.Count == 0
+                ? $"the webhook host {host} does not resolve"
+                : $"the webhook host {host} resolves only to loopback, private or otherwise restricted addresses, which only {WebhookOptions.Section}:AllowPrivateAddresses allows";
+            WebhookLog.ConnectRefused(logger, host, reason);
+            throw new WebhookConnectRefusedException(reason);
+        }
+
+        SocketException? last = null;
+        foreach (var address in allowed)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                last = ex;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw new WebhookConnectRefusedException($"the webhook host {host} could not be reached", last);
+    }
+}

@@ -1,0 +1,188 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Gateway.Api.Events;
+using Gateway.Xmpp.Pool;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Webhooks;
+
+/// <summary>
+/// Runs a <see cref="WebhookWorker"/> per enabled webhook and wakes them: as an <see cref="ISessionEventObserver"/> it
+/// hears every live event (already journaled) and rings the lanes of the tenant's webhooks that want the session. That
+/// is all <see cref="OnEvent"/> does: a lookup in an immutable snapshot and a non-blocking ring, never I/O, so webhooks
+/// cannot slow the hub. The journal, not the ring, carries the events: a ring lost (the gateway stopping) costs nothing,
+/// the next start looks at every session with a cursor.
+/// </summary>
+internal sealed class WebhookDispatcher(
+    WebhookStore store,
+    ISessionPool pool,
+    WebhookHttpClient http,
+    WebhookMetrics metrics,
+    IOptions<WebhookOptions> options,
+    IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions,
+    ILogger<WebhookDispatcher> logger,
+    TimeProvider? timeProvider = null) : BackgroundService, ISessionEventObserver
+{
+    private static readonly TimeSpan LoadRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly WebhookOptions _options = options.Value;
+    private readonly JsonSerializerOptions _json = jsonOptions.Value.SerializerOptions;
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, WebhookWorker> _workers = new(StringComparer.Ordinal);
+    private ImmutableDictionary<string, ImmutableArray<WebhookWorker>> _byTenant = ImmutableDictionary<string, ImmutableArray<WebhookWorker>>.Empty;
+    private CancellationToken _stoppingToken = CancellationToken.None;
+
+    public void OnEvent(SessionEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (Volatile.Read(ref _byTenant).TryGetValue(e.Tenant, out var workers))
+        {
+            foreach (var worker in workers)
+            {
+                worker.Notify(e.SessionId);
+            }
+        }
+    }
+
+    /// <summary>Starts, restarts (with the new definition) or stops the webhook's worker.</summary>
+    public async Task ApplyAsync(Webhook webhook, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(webhook);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await StopWorkerAsync(webhook.Id);
+            if (webhook.Enabled && !_stoppingToken.IsCancellationRequested)
+            {
+                var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger);
+                lock (_workers)
+                {
+                    _workers[webhook.Id] = worker;
+                }
+
+                PublishSnapshot();
+
+                // Not the caller's token: once the old worker is stopped, the new one must start, whatever the request does.
+                await worker.StartAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops the webhook's worker (it was deleted).</summary>
+    public async Task RemoveAsync(string webhookId, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await StopWorkerAsync(webhookId);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Wakes the lane of a session (a delivery was queued again).</summary>
+    public void Ring(string webhookId, string sessionId)
+    {
+        WebhookWorker? worker;
+        lock (_workers)
+        {
+            _workers.TryGetValue(webhookId, out worker);
+        }
+
+        worker?.Ring(sessionId);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            foreach (var id in _workers.Keys.ToArray())
+            {
+                await StopWorkerAsync(id);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stoppingToken = stoppingToken;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var webhook in await store.LoadAllAsync(stoppingToken))
+                {
+                    await _gate.WaitAsync(stoppingToken);
+                    try
+                    {
+                        // A webhook created or changed through the API meanwhile already has its worker.
+                        if (!_workers.ContainsKey(webhook.Id) && webhook.Enabled)
+                        {
+                            var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger);
+                            lock (_workers)
+                            {
+                                _workers[webhook.Id] = worker;
+                            }
+
+                            PublishSnapshot();
+                            await worker.StartAsync(stoppingToken);
+                        }
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                WebhookLog.LoadFailed(logger, LoadRetryDelay, ex);
+                await Task.Delay(LoadRetryDelay, _time, stoppingToken);
+            }
+        }
+    }
+
+    private async Task StopWorkerAsync(string webhookId)
+    {
+        WebhookWorker? worker;
+        lock (_workers)
+        {
+            if (!_workers.Remove(webhookId, out worker))
+            {
+                return;
+            }
+        }
+
+        PublishSnapshot();
+        await worker.DisposeAsync();
+    }
+
+    private void PublishSnapshot()
+    {
+        lock (_workers)
+        {
+            Volatile.Write(ref _byTenant, _workers.Values
+                .GroupBy(w => w.Webhook.Tenant, StringComparer.Ordinal)
+                .ToImmutableDictionary(g => g.Key, g => g.ToImmutableArray(), StringComparer.Ordinal));
+        }
+    }
+}

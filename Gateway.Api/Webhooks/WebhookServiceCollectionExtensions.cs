@@ -1,0 +1,29 @@
+using Gateway.Api.Events;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Webhooks;
+
+/// <summary>Registers the webhooks: <c>services.AddGatewayWebhooks()</c>, after the persistence.</summary>
+public static class WebhookServiceCollectionExtensions
+{
+    /// <summary>
+    /// <see cref="WebhookOptions"/> (<c>Gateway:Webhooks</c>, validated at start-up), the store, the HTTP client, the
+    /// metrics, and the dispatcher as hosted service and as an <see cref="ISessionEventObserver"/>.
+    /// </summary>
+    public static IServiceCollection AddGatewayWebhooks(this IServiceCollection services)
+    {
+        services.AddOptionsWithValidateOnStart<WebhookOptions, WebhookOptionsValidator>().BindConfiguration(WebhookOptions.Section);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsCrossValidator>());
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<WebhookSecretProtector>();
+        services.TryAddSingleton<WebhookStore>();
+        services.TryAddSingleton<WebhookHttpClient>();
+        services.TryAddSingleton<WebhookMetrics>();
+        services.TryAddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        services.AddSingleton<ISessionEventObserver>(sp => sp.GetRequiredService<WebhookDispatcher>());
+        return services;
+    }
+}
