@@ -22,6 +22,7 @@ using Gateway.Api.Hubs;
 using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
 using Gateway.Api.Persistence;
+using Gateway.Api.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddSecretSafeFilters();
@@ -36,11 +37,13 @@ builder.Services
     .AddGatewayHealthChecks()
     .AddGatewayOpenApi()
     .AddGatewayHub()
-    .AddGatewayHttpExposure();
+    .AddGatewayHttpExposure()
+    .AddGatewayTelemetry(builder.Configuration);
 
 var app = builder.Build();
 app.UseGatewayHttpExposure();
 app.UseGatewayErrorHandling();
+app.UseGatewayTelemetry();
 // The OpenAPI document, Swagger UI and the demo page (wwwroot, public; it asks for an API key and keeps it in memory
 // only) are never under /api or the hub: those requests, nearly all of them, skip the three middlewares.
 app.UseWhen(
@@ -58,6 +61,7 @@ app.UseTenantRateLimits();
 app.MapGatewayHealth();
 app.MapGroup(SessionsApi.BasePath)
     .RequireAuthorization()
+    .WithSessionLogScope()
     .MapSessions()
     .MapMessages()
     .MapPresence()
