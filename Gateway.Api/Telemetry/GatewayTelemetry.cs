@@ -17,10 +17,12 @@ public static class GatewayTelemetry
     /// <summary>The standard variable (OpenTelemetry SDK environment specification) that also turns the OTLP exporter on.</summary>
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    private const string DefaultServiceName = "xmpp-http-gateway";
+
     /// <summary>
     /// Registers the options (validated at start-up), the API's meter, the JSON console format when chosen, and
-    /// OpenTelemetry only when something exports: the Prometheus endpoint or an OTLP endpoint. Without either no
-    /// SDK listens, and the instruments cost next to nothing.
+    /// OpenTelemetry, which subscribes to the meters only when something exports: the Prometheus endpoint or an OTLP
+    /// endpoint. Without either no SDK listens, and the instruments cost next to nothing.
     /// </summary>
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -31,33 +33,34 @@ public static class GatewayTelemetry
         services.AddSingleton<GatewayApiMetrics>();
         AddLogFormat(services);
 
-        // Which exporters exist is decided here, from the same configuration the validator checks at start-up.
-        var telemetry = configuration.GetSection(GatewayTelemetryOptions.Section).Get<GatewayTelemetryOptions>() ?? new GatewayTelemetryOptions();
-        var otlpFromOptions = !string.IsNullOrWhiteSpace(telemetry.Otlp.Endpoint);
-        var otlp = otlpFromOptions || !string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable]);
-        if (!telemetry.Prometheus.Enabled && !otlp)
-        {
-            return services;
-        }
-
+        // The scrape endpoint's reader is always there, and reads only when /metrics is mapped (UseGatewayTelemetry, from
+        // the validated options). The meters are subscribed to only when something exports: until then no SDK listener
+        // is enabled on any instrument, and a Counter.Add costs next to nothing. The OTLP exporter is decided here, from
+        // the configuration the host was built with (appsettings, environment, command line).
+        var otlpEndpoint = configuration[$"{GatewayTelemetryOptions.Section}:Otlp:Endpoint"];
+        var otlpProtocol = configuration[$"{GatewayTelemetryOptions.Section}:Otlp:Protocol"];
+        var otlp = !string.IsNullOrWhiteSpace(otlpEndpoint) || !string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable]);
+        var serviceName = configuration[$"{GatewayTelemetryOptions.Section}:ServiceName"] is { Length: > 0 } configured ? configured : DefaultServiceName;
         var builder = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(string.IsNullOrWhiteSpace(telemetry.ServiceName) ? "xmpp-http-gateway" : telemetry.ServiceName))
+            .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics =>
             {
-                metrics
-                    .AddMeter(XmppTelemetry.MeterName, GatewayApiMetrics.MeterName)
-                    .AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation()
-                    .AddRuntimeInstrumentation();
-                if (telemetry.Prometheus.Enabled)
-                {
-                    metrics.AddPrometheusExporter();
-                }
-
+                metrics.AddPrometheusExporter();
                 if (otlp)
                 {
-                    metrics.AddOtlpExporter(exporter => ConfigureOtlp(exporter, telemetry.Otlp, otlpFromOptions, "v1/metrics"));
+                    metrics.AddOtlpExporter(exporter => ConfigureOtlp(exporter, otlpEndpoint, otlpProtocol, "v1/metrics"));
                 }
+
+                ((IDeferredMeterProviderBuilder)metrics).Configure((sp, deferred) =>
+                {
+                    if (otlp || sp.GetRequiredService<IOptions<GatewayTelemetryOptions>>().Value.Prometheus.Enabled)
+                    {
+                        // The gateway's meters, and the platform's own: ASP.NET Core requests and Kestrel connections,
+                        // HttpClient (uploads, webhooks), the runtime (GC, thread pool).
+                        deferred.AddMeter(XmppTelemetry.MeterName, GatewayApiMetrics.MeterName, "Microsoft.AspNetCore.Hosting",
+                            "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime");
+                    }
+                });
             });
         if (otlp)
         {
@@ -67,7 +70,7 @@ public static class GatewayTelemetry
                 .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context =>
                     !context.Request.Path.StartsWithSegments(GatewayPrometheusOptions.Path) && !context.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation()
-                .AddOtlpExporter(exporter => ConfigureOtlp(exporter, telemetry.Otlp, otlpFromOptions, "v1/traces")));
+                .AddOtlpExporter(exporter => ConfigureOtlp(exporter, otlpEndpoint, otlpProtocol, "v1/traces")));
         }
 
         return services;
@@ -84,7 +87,8 @@ public static class GatewayTelemetry
         if (app.Services.GetRequiredService<IOptions<GatewayTelemetryOptions>>().Value.Prometheus.Enabled)
         {
             app.UseWhen(context => context.Request.Path.StartsWithSegments(GatewayPrometheusOptions.Path), scrape => scrape.UseMiddleware<ScrapeTokens>());
-            app.MapPrometheusScrapingEndpoint(GatewayPrometheusOptions.Path);
+            // Not a tenant's endpoint (the fallback policy wants an API key): the scrape token above guards it.
+            app.MapPrometheusScrapingEndpoint(GatewayPrometheusOptions.Path).AllowAnonymous();
         }
 
         return app;
@@ -119,25 +123,24 @@ public static class GatewayTelemetry
             string.Equals(configuration[$"{GatewayLoggingOptions.Section}:Format"], GatewayLoggingOptions.Json, StringComparison.Ordinal);
     }
 
-    private static void ConfigureOtlp(OtlpExporterOptions exporter, GatewayOtlpOptions options, bool fromOptions, string signalPath)
+    private static void ConfigureOtlp(OtlpExporterOptions exporter, string? endpoint, string? protocol, string signalPath)
     {
-        if (!fromOptions)
+        if (string.IsNullOrWhiteSpace(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
         {
-            // OTEL_EXPORTER_OTLP_* variables configure the exporter themselves.
+            // OTEL_EXPORTER_OTLP_* variables configure the exporter themselves (an invalid endpoint fails validation).
             return;
         }
 
-        var endpoint = new Uri(options.Endpoint!);
-        if (options.Protocol == "http/protobuf")
+        if (protocol == "http/protobuf")
         {
-            // An endpoint set in code is used as given: over HTTP each signal has its own path (OTLP/HTTP 1.0 §"OTLP/HTTP Request").
+            // An endpoint set in code is used as given: over HTTP each signal has its own path (OTLP/HTTP, "OTLP/HTTP Request").
             exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
-            exporter.Endpoint = new Uri(endpoint, endpoint.AbsolutePath.TrimEnd('/') + "/" + signalPath);
+            exporter.Endpoint = new Uri(uri, uri.AbsolutePath.TrimEnd('/') + "/" + signalPath);
         }
         else
         {
             exporter.Protocol = OtlpExportProtocol.Grpc;
-            exporter.Endpoint = endpoint;
+            exporter.Endpoint = uri;
         }
     }
 }
