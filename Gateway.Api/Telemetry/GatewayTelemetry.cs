@@ -1,4 +1,6 @@
 using Gateway.Xmpp.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
@@ -19,6 +21,9 @@ public static class GatewayTelemetry
 
     private const string DefaultServiceName = "xmpp-http-gateway";
 
+    /// <summary>The name OpenTelemetry's metrics listener has in Microsoft.Extensions.Diagnostics' rules.</summary>
+    private const string OpenTelemetryListener = "OpenTelemetry";
+
     /// <summary>
     /// Registers the options (validated at start-up), the API's meter, the JSON console format when chosen, and
     /// OpenTelemetry, which subscribes to the meters only when something exports: the Prometheus endpoint or an OTLP
@@ -34,13 +39,35 @@ public static class GatewayTelemetry
         AddLogFormat(services);
 
         // The scrape endpoint's reader is always there, and reads only when /metrics is mapped (UseGatewayTelemetry, from
-        // the validated options). The meters are subscribed to only when something exports: until then no SDK listener
-        // is enabled on any instrument, and a Counter.Add costs next to nothing. The OTLP exporter is decided here, from
+        // the validated options). The meters are enabled for OpenTelemetry's listener (Microsoft.Extensions.Diagnostics
+        // rules) only when something exports: until then no listener is enabled on any instrument, and a Counter.Add
+        // costs next to nothing. The OTLP exporter is decided here, from
         // the configuration the host was built with (appsettings, environment, command line).
         var otlpEndpoint = configuration[$"{GatewayTelemetryOptions.Section}:Otlp:Endpoint"];
         var otlpProtocol = configuration[$"{GatewayTelemetryOptions.Section}:Otlp:Protocol"];
         var otlp = !string.IsNullOrWhiteSpace(otlpEndpoint) || !string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable]);
         var serviceName = configuration[$"{GatewayTelemetryOptions.Section}:ServiceName"] is { Length: > 0 } configured ? configured : DefaultServiceName;
+        services.AddOptions<MetricsOptions>().Configure<IOptions<GatewayTelemetryOptions>>((rules, options) =>
+        {
+            if (!otlp && !options.Value.Prometheus.Enabled)
+            {
+                return;
+            }
+
+            // Local: only the meters this host's IMeterFactory created (the pool's and the API's), not a same-named
+            // meter of another pool or host in the process, whose instruments would shadow these (an exporter keeps
+            // the first instrument of a name). The platform's meters are global.
+            foreach (var meter in (string[])[XmppTelemetry.MeterName, GatewayApiMetrics.MeterName])
+            {
+                rules.EnableMetrics(meter, instrumentName: null, OpenTelemetryListener, MeterScope.Local);
+            }
+
+            // ASP.NET Core requests and Kestrel connections, HttpClient (uploads, webhooks), the runtime (GC, thread pool).
+            foreach (var meter in (string[])["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"])
+            {
+                rules.EnableMetrics(meter, instrumentName: null, OpenTelemetryListener);
+            }
+        });
         var builder = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics =>
@@ -51,16 +78,6 @@ public static class GatewayTelemetry
                     metrics.AddOtlpExporter(exporter => ConfigureOtlp(exporter, otlpEndpoint, otlpProtocol, "v1/metrics"));
                 }
 
-                ((IDeferredMeterProviderBuilder)metrics).Configure((sp, deferred) =>
-                {
-                    if (otlp || sp.GetRequiredService<IOptions<GatewayTelemetryOptions>>().Value.Prometheus.Enabled)
-                    {
-                        // The gateway's meters, and the platform's own: ASP.NET Core requests and Kestrel connections,
-                        // HttpClient (uploads, webhooks), the runtime (GC, thread pool).
-                        deferred.AddMeter(XmppTelemetry.MeterName, GatewayApiMetrics.MeterName, "Microsoft.AspNetCore.Hosting",
-                            "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime");
-                    }
-                });
             });
         if (otlp)
         {
