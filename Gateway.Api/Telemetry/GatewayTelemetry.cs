@@ -101,7 +101,12 @@ public static class GatewayTelemetry
     {
         ArgumentNullException.ThrowIfNull(app);
         app.Services.GetRequiredService<GatewayApiMetrics>();
-        if (app.Services.GetRequiredService<IOptions<GatewayTelemetryOptions>>().Value.Prometheus.Enabled)
+        var options = app.Services.GetRequiredService<IOptions<GatewayTelemetryOptions>>().Value;
+        var otlp = options.Otlp.Endpoint ?? app.Configuration[OtlpEndpointVariable];
+        TelemetryLog.Configured(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayTelemetry)),
+            options.Prometheus.Enabled ? $"on at {GatewayPrometheusOptions.Path} (bearer token)" : "off",
+            Uri.TryCreate(otlp, UriKind.Absolute, out var uri) ? $"to {uri.Scheme}://{uri.Authority}" : "off");
+        if (options.Prometheus.Enabled)
         {
             app.UseWhen(context => context.Request.Path.StartsWithSegments(GatewayPrometheusOptions.Path), scrape => scrape.UseMiddleware<ScrapeTokens>());
             // Not a tenant's endpoint (the fallback policy wants an API key): the scrape token above guards it.
@@ -132,7 +137,7 @@ public static class GatewayTelemetry
             {
                 json.IncludeScopes = true;
                 json.UseUtcTimestamp = true;
-                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+                json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
             }
         });
 

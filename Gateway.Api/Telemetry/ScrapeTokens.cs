@@ -10,7 +10,7 @@ namespace Gateway.Api.Telemetry;
 /// <see cref="GatewayPrometheusOptions.ScrapeTokenSha256"/> (compared in constant time); else 401 with
 /// <c>WWW-Authenticate: Bearer</c> (RFC 6750 §3). The token is never logged.
 /// </summary>
-internal sealed class ScrapeTokens(RequestDelegate next, IOptions<GatewayTelemetryOptions> options)
+internal sealed class ScrapeTokens(RequestDelegate next, IOptions<GatewayTelemetryOptions> options, ILogger<ScrapeTokens> logger)
 {
     private readonly byte[][] _hashes = [.. options.Value.Prometheus.ScrapeTokenSha256.Select(Convert.FromHexString)];
 
@@ -19,10 +19,13 @@ internal sealed class ScrapeTokens(RequestDelegate next, IOptions<GatewayTelemet
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (IsAuthorized(context.Request.Headers.Authorization.ToString()))
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (IsAuthorized(authorization))
         {
             return next(context);
         }
+
+        TelemetryLog.ScrapeRefused(logger, authorization.Length == 0 ? "no Authorization header" : "not a configured bearer token");
 
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"metrics\"";
