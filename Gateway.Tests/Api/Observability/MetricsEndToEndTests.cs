@@ -12,7 +12,7 @@ public sealed class MetricsEndToEndTests(ProsodyFixture prosody)
 
     [Fact]
     [Trait("Spec", "XEP-0198 §4")]
-    public async Task Scrape_AfterSendAcknowledged_ShowsSentAckedAcceptedAndSessionOnline()
+    public async Task Scrape_AfterSendAcknowledged_ShowsSentAckedAcceptedAndSessionOnline_AndSessionWorkLogsInItsScope()
     {
         var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
         await using var app = MetricsEndpointTests.WithPrometheus(new GatewayApiFactory(prosody.Server));
@@ -49,6 +49,9 @@ public sealed class MetricsEndToEndTests(ProsodyFixture prosody)
         Assert.True(after.Has("gateway_xmpp_outbound_unacknowledged"), after.Text);
         Assert.DoesNotContain(alice.Password, after.Text, StringComparison.Ordinal);
         Assert.DoesNotContain(alice.Bare, after.Text, StringComparison.Ordinal); // ids and states only, never a JID
+
+        // The session's background work (its connection loop, here: coming online) logs in the session's scope.
+        Assert.Contains(app.Logs.Entries, e => e.Category.EndsWith("ReconnectingXmppClient", StringComparison.Ordinal) && e.State.Contains("Tenant:alpha SessionId:metrics", StringComparison.Ordinal));
         app.Logs.AssertNoErrors();
     }
 
