@@ -55,7 +55,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// </param>
     /// <param name="meterFactory">
     /// Creates the pool's meter (<c>Gateway.Xmpp</c>, docs/observability.md); when null (no host) the pool makes its own
-    /// and disposes it with itself.
+    /// and disposes it with itself. One pool per factory: a factory hands out one meter per name, and a second pool's
+    /// instruments would share their names with the first's.
     /// </param>
     public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, IPoolStore? store = null, IMeterFactory? meterFactory = null)
     {
