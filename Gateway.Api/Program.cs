@@ -24,6 +24,7 @@ using Gateway.Api.Hubs;
 using Gateway.Api.Limits;
 using Gateway.Api.OpenApi;
 using Gateway.Api.Persistence;
+using Gateway.Api.Telemetry;
 using Gateway.Api.Webhooks;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -41,11 +42,13 @@ builder.Services
     .AddGatewayHub()
     .AddGatewayEventStreams()
     .AddGatewayWebhooks()
-    .AddGatewayHttpExposure();
+    .AddGatewayHttpExposure()
+    .AddGatewayTelemetry(builder.Configuration);
 
 var app = builder.Build();
 app.UseGatewayHttpExposure();
 app.UseGatewayErrorHandling();
+app.UseGatewayTelemetry();
 // The OpenAPI document, Swagger UI and the demo page (wwwroot, public; it asks for an API key and keeps it in memory
 // only) are never under /api or the hub: those requests, nearly all of them, skip the three middlewares.
 app.UseWhen(
@@ -63,6 +66,7 @@ app.UseTenantRateLimits();
 app.MapGatewayHealth();
 app.MapGroup(SessionsApi.BasePath)
     .RequireAuthorization()
+    .WithSessionLogScope()
     .MapSessions()
     .MapMessages()
     .MapPresence()

@@ -8,7 +8,7 @@ namespace Gateway.Api.Hosting;
 /// </summary>
 internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
 {
-    /// <summary>API, health and hub responses are data, never a page: nothing may load, nothing may frame them.</summary>
+    /// <summary>API, health, metrics and hub responses are data, never a page: nothing may load, nothing may frame them.</summary>
     internal const string DataPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     /// <summary>
@@ -45,7 +45,7 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next)
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         var path = context.Request.Path;
         headers.ContentSecurityPolicy =
-            path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments(GatewayHub.Path) ? DataPolicy
+            path.StartsWithSegments("/api") || path.StartsWithSegments("/health") || path.StartsWithSegments(Telemetry.GatewayPrometheusOptions.Path) || path.StartsWithSegments(GatewayHub.Path) ? DataPolicy
             : path.StartsWithSegments("/swagger") ? SwaggerPolicy
             : PagePolicy;
     }

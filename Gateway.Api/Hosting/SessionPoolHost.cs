@@ -121,7 +121,8 @@ public static class GatewayPool
             sp.GetRequiredService<SessionPoolOptions>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<IPoolStore>()));
+            sp.GetService<IPoolStore>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<ISessionPool>(sp => sp.GetRequiredService<SessionPool>());
         services.AddHostedService<SessionPoolHost>();
         return services;

@@ -20,6 +20,9 @@ public sealed class HubConnectionRegistry(ILogger<HubConnectionRegistry> logger)
 {
     private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
 
+    /// <summary>Connections open now (read when metrics are collected).</summary>
+    internal int Count => _connections.Count;
+
     /// <inheritdoc/>
     public void OnKeysRevoked(IReadOnlySet<string> keyIds)
     {

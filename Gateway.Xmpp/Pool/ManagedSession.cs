@@ -53,7 +53,8 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="journaled">What the journal can be asked (a message's last status, whether a received message is journaled); null when there is no journal to ask.</param>
     /// <param name="budget">The tenant's bytes for queued and unacknowledged stanzas, shared by its sessions; null for no limit.</param>
     /// <param name="roomStore">Where the rooms the session is in are kept for a restart; null: nowhere.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null, IRoomStore? roomStore = null)
+    /// <param name="metrics">The pool's instruments; null: none recorded.</param>
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null, IRoomStore? roomStore = null, XmppMetrics? metrics = null)
     {
         Tenant = tenant;
         Id = id;
@@ -85,7 +86,7 @@ internal sealed class ManagedSession : IManagedSession
             loggerFactory,
             time,
             $"{tenant}/{id}");
-        _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget);
+        _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget, metrics);
         _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
         History = new ArchiveHistory(queries, () => _client.Connection, OfflineForHistory, options.IqTimeout);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
@@ -96,7 +97,7 @@ internal sealed class ManagedSession : IManagedSession
         var roomPersistence = new RoomPersistence(_roomTable, roomStore ?? NoRoomStore.Instance, tenant, id, _logger);
         _rooms = new RoomManager(_roomTable, this, roomPersistence, roomOptions, time);
         var roomInbound = new RoomInboundHandler(_roomTable, roomPersistence, journal, time, _logger);
-        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe, roomInbound.TryHandleAsync);
+        _inbound = new InboundPipeline(journal, _delivery, _archive, _outbound, time, _presence.Pushed, new CarbonCopies(spec.Jid, tenant, id, _logger), contacts.Observe, roomInbound.TryHandleAsync, metrics);
         _account = new SessionAccount(this, journal, contacts, () => _presence.Roster.Items, HttpUpload.HttpUploader.Shared(options.AllowHostOverride), time, _logger);
         _iqRequests = new IqRequestForwarder(journal, options.IqAnswerTimeout, time, _logger, options.MaxPendingIqRequests);
 
@@ -118,11 +119,26 @@ internal sealed class ManagedSession : IManagedSession
         _client.Add(_presence);
         _client.Add(new RoomsFeature(_roomTable, roomPersistence, journal, roomOptions, time, _logger)); // after presence: rooms are entered once available (XEP-0045 §7.2.1)
         _client.Add(new OutboundSender(_outbound, StopAcknowledgementWait, tenant, id, _logger, options.MaxUnacknowledged));
+        if (metrics is not null)
+        {
+            _client.Add(new ConnectionMetrics(metrics));
+        }
+
+        _metrics = metrics;
+        _logScope = new SessionLogScope(tenant, id);
         _client.OnStatusChanged(OnStatusChanged);
         journal.Durable = _inbound.OnDurable;
     }
 
     private readonly SentMessageLookup _lookup;
+
+    private readonly XmppMetrics? _metrics;
+
+    /// <summary>Opened around the start, so the connection's background work (which captures it) logs in it.</summary>
+    private readonly SessionLogScope _logScope;
+
+    /// <summary>The client's state at the last change, to tell a lost connection from another reconnect attempt.</summary>
+    private ConnectionState _lastState;
 
     private readonly SessionAccount _account;
 
@@ -167,7 +183,22 @@ internal sealed class ManagedSession : IManagedSession
     internal void RestoreRooms(IEnumerable<StoredRoom> rooms) => _roomTable.Restore(rooms);
 
     /// <summary>Starts; completes when the session is online the first time, or throws why it could not be.</summary>
-    public Task StartAsync() => _client.StartAsync();
+    public Task StartAsync()
+    {
+        using (_logger.BeginScope(_logScope))
+        {
+            return _client.StartAsync();
+        }
+    }
+
+    /// <summary>The state, without the rest of <see cref="Info"/> (read for every session when metrics are collected).</summary>
+    internal SessionState State => SessionStateOf(_client.Status.State);
+
+    /// <summary>Stanzas waiting to be written.</summary>
+    internal int QueuedCount => _outbound.Count;
+
+    /// <summary>Stanzas written and awaiting the server's acknowledgement.</summary>
+    internal int UnacknowledgedCount => _outbound.UnacknowledgedCount;
 
     /// <summary>
     /// Starts a session restored from the store: it already existed, so even its first connection failing is retried
@@ -182,7 +213,10 @@ internal sealed class ManagedSession : IManagedSession
             _client.ResendOnConnect(_outbound.Requeue(unacknowledged));
         }
 
-        _client.Start();
+        using (_logger.BeginScope(_logScope))
+        {
+            _client.Start();
+        }
     }
 
     public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default) =>
@@ -347,6 +381,12 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         var state = SessionStateOf(status.State);
+        if (status.State == ConnectionState.Reconnecting && _lastState == ConnectionState.Online)
+        {
+            _metrics?.ConnectionLost();
+        }
+
+        _lastState = status.State;
         Log.SessionStateChanged(_logger, Tenant, Id, state);
         _journal.Publish(new SessionStateChanged(Tenant, Id, 0, status.Since, state, status.Reason, status.ReasonText));
         if (state == SessionState.Failed)

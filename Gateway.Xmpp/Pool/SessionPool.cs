@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
@@ -22,6 +24,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly Channel<SessionEvent> _events;
     private readonly IPoolStore _store;
     private readonly EventJournal _journal;
+    private readonly XmppMetrics _metrics;
 
     /// <summary>One timer for every session's keepalive (see <see cref="KeepAliveTicker"/>).</summary>
     private readonly KeepAliveTicker _keepAlive;
@@ -50,7 +53,12 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// Where session definitions, the event journal (written before dispatch) and the outbox (accepted stanzas until the
     /// server's acknowledgement) survive restarts; in memory (<see cref="InMemoryPoolStore"/>) when null.
     /// </param>
-    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, IPoolStore? store = null)
+    /// <param name="meterFactory">
+    /// Creates the pool's meter (<c>Gateway.Xmpp</c>, docs/observability.md); when null (no host) the pool makes its own
+    /// and disposes it with itself. One pool per factory: a factory hands out one meter per name, and a second pool's
+    /// instruments would share their names with the first's.
+    /// </param>
+    public SessionPool(SessionPoolOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null, IPoolStore? store = null, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -65,6 +73,25 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _store = store ?? new InMemoryPoolStore();
         _journal = new EventJournal(CommitAsync, e => _events.Writer.TryWrite(e), options.JournalCapacity, _logger, _timeProvider);
         _keepAlive = new KeepAliveTicker(KeepAliveTicker.PeriodFor(options.KeepAliveInterval, shared: true), _timeProvider);
+        _metrics = new XmppMetrics(meterFactory, SessionsByState, () => _sessions.Values.Sum(s => (long)s.QueuedCount), () => _sessions.Values.Sum(s => (long)s.UnacknowledgedCount));
+    }
+
+    /// <summary>Sessions in each state, every state reported (a zero is a value, not a gap); runs when metrics are collected.</summary>
+    private IEnumerable<Measurement<int>> SessionsByState()
+    {
+        Span<int> counts = stackalloc int[(int)SessionState.Failed + 1];
+        foreach (var session in _sessions.Values)
+        {
+            counts[(int)session.State]++;
+        }
+
+        var measurements = new Measurement<int>[counts.Length];
+        for (var i = 0; i < counts.Length; i++)
+        {
+            measurements[i] = new Measurement<int>(counts[i], XmppMetrics.StateTag((SessionState)i));
+        }
+
+        return measurements;
     }
 
     /// <summary>
@@ -80,7 +107,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
             var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store);
+            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store, _metrics);
             if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
             {
                 CountTenant(stored.Tenant, +1);
@@ -140,7 +167,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store);
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store, metrics: _metrics);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -232,6 +259,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             using var cts = new CancellationTokenSource(_options.ConnectTimeout);
             await StopAsync(cts.Token).ConfigureAwait(false);
             _keepAlive.Dispose();
+            _metrics.Dispose();
         }
     }
 
@@ -252,7 +280,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     }
 
     /// <summary>Stores one group commit of the journal: every session's events, outbox changes and archive cursors in one transaction.</summary>
-    private Task CommitAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
+    private async Task CommitAsync(IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
     {
         var batch = _batch;
         batch.Clear();
@@ -277,7 +305,15 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             }
         }
 
-        return batch.IsEmpty ? Task.CompletedTask : _store.CommitAsync(batch, cancellationToken);
+        if (batch.IsEmpty)
+        {
+            return;
+        }
+
+        // The wall clock, not the pool's TimeProvider: this measures the store, which a test clock does not drive.
+        var started = Stopwatch.GetTimestamp();
+        await _store.CommitAsync(batch, cancellationToken).ConfigureAwait(false);
+        _metrics.Committed(Stopwatch.GetElapsedTime(started), entries.Count);
     }
 
     private void CountTenant(string tenant, int change)

@@ -1,3 +1,4 @@
+using Gateway.Api.Telemetry;
 using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
 using Gateway.Api.Errors;
@@ -26,6 +27,7 @@ internal static class MessagesApi
     {
         group.MapPost("/{id}/messages", Send)
             .RequireScope(ApiScopes.Send)
+            .CountAcceptedSends("message")
             .WithTags(Tag)
             .Documented(
                 "SendMessage",
@@ -50,6 +52,7 @@ internal static class MessagesApi
             .ProducesProblems(400, 404, 409, 413, 415, 429, 503, 504);
         group.MapPost("/{id}/messages/batch", MessageBatch.Send)
             .RequireScope(ApiScopes.Send)
+            .CountAcceptedSends("batch")
             .WithTags(Tag)
             .WithRequestBodyLimit(PostMessageBatchRequest.MaxBodyBytes)
             .Documented(

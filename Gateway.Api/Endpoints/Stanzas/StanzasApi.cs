@@ -1,3 +1,4 @@
+using Gateway.Api.Telemetry;
 using System.Text;
 using Gateway.Api.Auth;
 using Gateway.Api.Contracts;
@@ -21,6 +22,7 @@ internal static class StanzasApi
     {
         group.MapPost("/{id}/stanzas", Post)
             .RequireScope(ApiScopes.Send)
+            .CountAcceptedSends("stanza")
             .WithTags(Messages.MessagesApi.Tag)
             .Accepts<string>(ContentType)
             .Documented(

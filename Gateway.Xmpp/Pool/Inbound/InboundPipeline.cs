@@ -1,3 +1,4 @@
+using Gateway.Xmpp.Diagnostics;
 // XEP-0184: Message Delivery Receipts (v1.4.0) §5
 // XEP-0198: Stream Management (v1.6.1) §4
 using Gateway.Xmpp.Client;
@@ -27,7 +28,8 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="carbons">Unwraps XEP-0280 carbon copies and drops those not to be believed; null publishes wrappers as they are.</param>
 /// <param name="presenceReceived">Also told every presence, e.g. to keep the contacts' presence.</param>
 /// <param name="takeFirst">Offered every stanza first (the session's rooms); true when it took the stanza and published what it brings.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null, Func<Stanza, CancellationToken, ValueTask<bool>>? takeFirst = null) : IConnectionFeature
+/// <param name="metrics">Counts what arrives; null: nothing counted.</param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null, Func<Stanza, CancellationToken, ValueTask<bool>>? takeFirst = null, XmppMetrics? metrics = null) : IConnectionFeature
 {
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
@@ -41,6 +43,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
         Volatile.Write(ref _pending, pending);
         await foreach (var stanza in context.Connection.Incoming.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
+            metrics?.Received(stanza);
             var receipt = await HandleAsync(context.Connection, stanza, cancellationToken).ConfigureAwait(false);
             pending.Handled(journal.Position, receipt);
 

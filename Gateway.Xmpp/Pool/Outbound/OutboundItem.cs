@@ -21,6 +21,9 @@ internal sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked
     /// <summary>True the first time only, when it holds bytes of the budget: the caller releases them.</summary>
     public bool TryReleaseBudget() => BudgetBytes > 0 && Interlocked.Exchange(ref _budgetReleased, 1) == 0;
 
+    /// <summary>Its trace from acceptance to acknowledgement (<see cref="Diagnostics.XmppActivities"/>); null while nobody traces.</summary>
+    public System.Diagnostics.Activity? Activity { get; init; }
+
     /// <summary>Completes when written: with the acknowledgement task under XEP-0198, else null.</summary>
     public TaskCompletionSource<Task?> Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -25,6 +25,7 @@ internal sealed class OutboundQueue
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ByteBudget? _budget;
+    private readonly XmppMetrics? _metrics;
     private readonly Channel<OutboundItem> _items = Channel.CreateUnbounded<OutboundItem>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Sends enter the queue in the order they were admitted, whatever order their store writes finish in.</summary>
@@ -64,9 +65,10 @@ internal sealed class OutboundQueue
 
     private const int ReplyCapacity = 1_024;
 
-    public OutboundQueue(string tenant, string sessionId, SessionPoolOptions options, SessionJournal journal, DeliveryTracker delivery, bool durable, Func<string?> archivePosition, Func<TimeSpan> retryAfter, TimeProvider time, ILogger logger, ByteBudget? budget = null)
+    public OutboundQueue(string tenant, string sessionId, SessionPoolOptions options, SessionJournal journal, DeliveryTracker delivery, bool durable, Func<string?> archivePosition, Func<TimeSpan> retryAfter, TimeProvider time, ILogger logger, ByteBudget? budget = null, XmppMetrics? metrics = null)
     {
         _budget = budget;
+        _metrics = metrics;
         _tenant = tenant;
         _sessionId = sessionId;
         _options = options;
@@ -134,7 +136,7 @@ internal sealed class OutboundQueue
             throw OutboundQueueFullException.TenantBudget(_tenant, _budget.Capacity, _retryAfter());
         }
 
-        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized, BudgetBytes = _budget is null ? 0 : serialized.Length };
+        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized, BudgetBytes = _budget is null ? 0 : serialized.Length, Activity = XmppActivities.StartOutbound(_tenant, _sessionId, stanza) };
         return AcceptAdmittedAsync(item, unavailable, cancellationToken);
     }
 
@@ -155,6 +157,7 @@ internal sealed class OutboundQueue
                 // Not stored, not queued: the caller went away while it waited.
                 Interlocked.Decrement(ref _queued);
                 ReleaseBudget(item);
+                XmppActivities.OnFailed(item.Activity, "cancelled");
                 throw;
             }
         }
@@ -168,6 +171,7 @@ internal sealed class OutboundQueue
         {
             Interlocked.Decrement(ref _queued);
             ReleaseBudget(item);
+            XmppActivities.OnFailed(item.Activity, "not-stored");
             await _order.FinishAsync(ticket, null, _enqueue).ConfigureAwait(false);
             throw;
         }
@@ -182,8 +186,11 @@ internal sealed class OutboundQueue
             // Only a stopped or failed session's queue refuses.
             Interlocked.Decrement(ref _queued);
             Forget(item);
+            XmppActivities.OnFailed(item.Activity, "session-ended");
             throw unavailable();
         }
+
+        XmppActivities.OnQueued(item.Activity);
 
         return waitForAck
             ? await WaitForAckAsync(item, unavailable, cancellationToken).ConfigureAwait(false)
@@ -317,7 +324,7 @@ internal sealed class OutboundQueue
                 _delivery.Track(item.Id, item.Stanza.To);
             }
 
-            OnWritten(item, acknowledgements[i]);
+            HandedOver(item, acknowledgements[i]);
         }
 
         return handoff;
@@ -366,6 +373,14 @@ internal sealed class OutboundQueue
     /// </summary>
     internal void OnWritten(OutboundItem item, Task? acknowledgement)
     {
+        _metrics?.Sent(item.Stanza);
+        XmppActivities.OnWritten(item.Activity, acknowledgement is not null);
+        HandedOver(item, acknowledgement);
+    }
+
+    /// <summary>Written, or handed to a connection that settles it (<see cref="Requeue"/>): what <see cref="OnWritten"/> says.</summary>
+    private void HandedOver(OutboundItem item, Task? acknowledgement)
+    {
         item.Written.TrySetResult(acknowledgement);
         if (item.IsReply)
         {
@@ -390,6 +405,9 @@ internal sealed class OutboundQueue
 
     /// <summary>When a written stanza that awaits its acknowledgement was accepted; null when unknown.</summary>
     public DateTimeOffset? AcceptedAt(string stanzaId) => _unacknowledged.TryGetValue(stanzaId, out var at) ? at : null;
+
+    /// <summary>Written stanzas awaiting the server's acknowledgement (for the metrics, read when collected).</summary>
+    public int UnacknowledgedCount => _unacknowledged.Count;
 
     /// <summary>Whether written stanzas still await the server's acknowledgement.</summary>
     public bool HasUnacknowledged => !_unacknowledged.IsEmpty;
@@ -456,6 +474,7 @@ internal sealed class OutboundQueue
     internal async Task RejectAsync(OutboundItem item, ArgumentException reason)
     {
         item.Written.TrySetException(reason);
+        XmppActivities.OnFailed(item.Activity, "bad-request");
         if (item.IsReply)
         {
             return;
@@ -492,12 +511,14 @@ internal sealed class OutboundQueue
             item.Written.TrySetException(reason);
             if (item.IsReply || (keep && _durable))
             {
+                XmppActivities.OnKept(item.Activity);
                 // Kept in the outbox for the next process, but no longer this one's to hold.
                 ReleaseBudget(item);
                 continue;
             }
 
             Forget(item);
+            XmppActivities.OnFailed(item.Activity, "session-ended");
             if (item.Tracked)
             {
                 await _delivery.FailedAsync(item.Id, "session-ended", reason.Message).ConfigureAwait(false);
@@ -522,6 +543,7 @@ internal sealed class OutboundQueue
         {
             Settled(item.Id);
             Forget(item);
+            XmppActivities.OnFailed(item.Activity, "not-acknowledged");
             if (item.Tracked)
             {
                 await _delivery.FailedAsync(item.Id, "session-ended", ex.Message).ConfigureAwait(false);
@@ -532,6 +554,8 @@ internal sealed class OutboundQueue
 
         Settled(item.Id);
         Forget(item);
+        _metrics?.Acknowledged();
+        XmppActivities.OnAcked(item.Activity);
         if (item.Tracked)
         {
             await _delivery.AckedAsync(item.Id).ConfigureAwait(false);

@@ -1,0 +1,64 @@
+using Gateway.Api.Contracts;
+using Gateway.Tests.Integration.Prosody;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Api.Observability;
+
+/// <summary>/metrics scraped while the gateway sends through a real Prosody: the counters move.</summary>
+[Trait("Tier", "Integration")]
+public sealed class MetricsEndToEndTests(ProsodyFixture prosody)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public async Task Scrape_AfterSendAcknowledged_ShowsSentAckedAcceptedAndSessionOnline_AndSessionWorkLogsInItsScope()
+    {
+        var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
+        await using var app = MetricsEndpointTests.WithPrometheus(new GatewayApiFactory(prosody.Server));
+        using var client = app.CreateAlphaClient();
+        using var scraper = MetricsEndpointTests.CreateScraper(app);
+        var created = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
+        {
+            Id = "metrics",
+            Jid = alice.Bare,
+            Password = alice.Password,
+            Resource = "gateway",
+            Host = prosody.Server.Host,
+            Port = prosody.Server.C2sPort,
+        });
+        await created.ReadAsync<SessionDto>(201);
+        var before = await ScrapeAsync(scraper);
+
+        var response = await client.PostJsonAsync("/api/v1/sessions/metrics/messages?wait=server", new PostMessageRequest { To = bob.Bare, Body = "counted" });
+        Assert.True((await response.ReadAsync<StanzaAcceptedDto>(202)).AckedByServer);
+
+        // The exporter caches a scrape briefly: ask again until this send shows.
+        var after = before;
+        await Eventually.WaitUntilAsync(() =>
+        {
+            after = ScrapeAsync(scraper).GetAwaiter().GetResult();
+            return after.Sum("gateway_api_sends_accepted_total", "endpoint=\"message\"") > before.Sum("gateway_api_sends_accepted_total", "endpoint=\"message\"");
+        });
+
+        Assert.True(after.Sum("gateway_xmpp_stanzas_sent_total", "kind=\"message\"") > before.Sum("gateway_xmpp_stanzas_sent_total", "kind=\"message\""), after.Text);
+        Assert.True(after.Sum("gateway_xmpp_stanzas_acknowledged_total") > before.Sum("gateway_xmpp_stanzas_acknowledged_total"), after.Text);
+        Assert.True(after.Sum("gateway_xmpp_sessions", "state=\"online\"") >= 1, after.Text);
+        Assert.True(after.Sum("gateway_xmpp_connections_total", "outcome=\"initial\"") >= 1, after.Text);
+        Assert.True(after.Sum("gateway_xmpp_journal_commit_duration_seconds_count") >= 1, after.Text);
+        Assert.True(after.Has("gateway_xmpp_outbound_unacknowledged"), after.Text);
+        Assert.DoesNotContain(alice.Password, after.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(alice.Bare, after.Text, StringComparison.Ordinal); // ids and states only, never a JID
+
+        // The session's background work (its connection loop, here: coming online) logs in the session's scope.
+        Assert.Contains(app.Logs.Entries, e => e.Category.EndsWith("ReconnectingXmppClient", StringComparison.Ordinal) && e.State.Contains("Tenant:alpha SessionId:metrics", StringComparison.Ordinal));
+        app.Logs.AssertNoErrors();
+    }
+
+    private static async Task<PrometheusText> ScrapeAsync(HttpClient scraper)
+    {
+        var response = await scraper.GetAsync("/metrics", Token);
+        response.EnsureSuccessStatusCode();
+        return new PrometheusText(await response.Content.ReadAsStringAsync(Token));
+    }
+}
