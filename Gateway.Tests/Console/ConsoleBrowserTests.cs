@@ -4,6 +4,7 @@ using Gateway.Api.Contracts;
 using System.Net.Http.Json;
 using Gateway.Tests.Api;
 using Gateway.Tests.Api.EndToEnd;
+using Gateway.Tests.Api.Webhooks;
 using Gateway.Tests.Integration.Client;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
@@ -65,7 +66,7 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
         await using var bob = await TestClients.ConnectOnlineAsync(prosody.Server, bobAccount);
         var page = await OpenConsoleAsync();
         await EnterKeyAsync(page);
-        await Expect(page.Locator("#webhooks-note")).ToHaveTextAsync("Webhooks are not available on this gateway.");
+        await Expect(page.Locator("#webhooks-note")).ToHaveTextAsync("No webhooks registered.");
 
         // Create the session through the form, as the REST API has it (host and port of the test server).
         await page.GetByText("New session").ClickAsync();
@@ -242,80 +243,52 @@ public sealed class ConsoleBrowserTests(ProsodyFixture prosody, BrowserFixture b
     }
 
     [Fact]
-    public async Task WebhookDeliveries_AgainstTheWebhooksContract_ListedAndRedelivered()
+    public async Task WebhookDeliveries_DeadLetterListed_RedeliverFromTheConsoleReachesTheReceiver()
     {
-        // The webhook endpoints are another branch's work: a stand-in answers their contract here.
-        var redelivered = new List<string>();
-        await using var app = new GatewayApiFactory(prosody.Server)
-        {
-            ConfigureServices = services => services.AddSingleton<IStartupFilter>(new FakeWebhooksApi(redelivered)),
-        }.UseRealSocket();
+        var erin = await prosody.CreateAccountAsync("erin", Token);
+        var frank = await prosody.CreateAccountAsync("frank", Token);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Respond = (_, _) => Task.FromResult(500);
+        await using var app = new GatewayApiFactory(prosody.Server).UseRealSocket();
+        app.Settings["Gateway:Webhooks:AllowHttp"] = "true";
+        app.Settings["Gateway:Webhooks:AllowPrivateAddresses"] = "true";
+        app.Settings["Gateway:Webhooks:MaxAttempts"] = "1";
         _gateway = app;
+        await Gateway.Tests.Api.Hubs.HubTestKit.CreateSessionAsync(app, prosody.Server, erin, "erin");
+        using var rest = app.CreateAlphaClient();
+        var webhook = await WebhookTestKit.CreateWebhookAsync(rest, receiver.Url("/crm"), events: ["message"], sessions: ["erin"]);
+        receiver.Secrets = [webhook.Secret];
+
+        // The receiver fails the one attempt allowed: the delivery is dead-lettered.
+        await using (var peer = await TestClients.ConnectOnlineAsync(prosody.Server, frank))
+        {
+            await peer.SendAsync(new Message { To = Jid.Parse(erin.Bare), Type = MessageType.Chat, Body = "for the CRM", Id = "crm-1" }, Token);
+            await Gateway.Tests.Support.Eventually.WaitUntilAsync(() => !receiver.Received.IsEmpty, Patience);
+        }
+
+        var dead = await WebhookTestKit.WaitForDeliveryAsync(rest, webhook.Id, receiver.Snapshot()[0].EventId, "dead");
+
         var page = await OpenConsoleAsync();
         await EnterKeyAsync(page);
-
-        await Expect(page.Locator("#webhook-list li button.name")).ToHaveTextAsync("https://hooks.example.com/crm");
-        await page.GetByRole(AriaRole.Button, new() { Name = "https://hooks.example.com/crm" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = receiver.Url("/crm") }).ClickAsync();
         var delivery = page.Locator("#delivery-list li");
-        await Expect(delivery.Locator(".pill")).ToHaveTextAsync("dead-letter");
+        await Expect(delivery.Locator(".pill")).ToHaveTextAsync("dead");
         await Expect(delivery.Locator(".pill")).ToHaveAttributeAsync("data-state", "failed");
-        await Expect(delivery).ToContainTextAsync("message #7");
-        await Expect(delivery).ToContainTextAsync("HTTP 500");
+        await Expect(delivery).ToContainTextAsync($"#{dead.EventId}");
+        await Expect(delivery).ToContainTextAsync("500");
 
+        // The receiver works again; redeliver from the console: the same event arrives, signed, and the log says delivered.
+        receiver.Respond = (_, _) => Task.FromResult(200);
         await delivery.GetByRole(AriaRole.Button, new() { Name = "Redeliver" }).ClickAsync();
-        await Expect(delivery.Locator(".pill")).ToHaveTextAsync("pending");
-        Assert.Equal([GatewayApiFactory.AlphaKey], redelivered);
+        await Gateway.Tests.Support.Eventually.WaitUntilAsync(() => receiver.Received.Count == 2, Patience);
+        var (first, again) = (receiver.Snapshot()[0], receiver.Snapshot()[1]);
+        Assert.True(again.Verified, again.VerifyError);
+        Assert.Equal((dead.EventId, first.Id, first.Body), (again.EventId, again.Id, again.Body));
+        await WebhookTestKit.WaitForDeliveryAsync(rest, webhook.Id, dead.EventId, "delivered");
+        await page.GetByRole(AriaRole.Button, new() { Name = receiver.Url("/crm") }).ClickAsync();
+        await Expect(delivery.Locator(".pill")).ToHaveTextAsync("delivered");
         AssertNoConsoleProblems();
         app.Logs.AssertNoErrors();
-    }
-
-    /// <summary>
-    /// <c>GET /api/v1/webhooks</c>, <c>GET …/{id}/deliveries</c> and <c>POST …/deliveries/{deliveryId}/redeliver</c> as the
-    /// webhooks work specifies them, for one webhook and one delivery, recording the key each redeliver came with.
-    /// </summary>
-    private sealed class FakeWebhooksApi(List<string> redelivered) : IStartupFilter
-    {
-        private string _status = "dead-letter";
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Map("/api/v1/webhooks", hooks => hooks.Run(async context =>
-            {
-                var path = context.Request.Path.Value ?? "";
-                if (path is "" or "/" && HttpMethods.IsGet(context.Request.Method))
-                {
-                    await context.Response.WriteAsJsonAsync(new
-                    {
-                        items = new[] { new { id = "wh1", url = "https://hooks.example.com/crm", events = new[] { "message" }, sessions = Array.Empty<string>(), description = "CRM", enabled = true, createdAt = DateTimeOffset.UnixEpoch } },
-                    });
-                }
-                else if (path == "/wh1/deliveries" && HttpMethods.IsGet(context.Request.Method) && context.Request.Query["limit"] == "50")
-                {
-                    await context.Response.WriteAsJsonAsync(new
-                    {
-                        items = new[]
-                        {
-                            new
-                            {
-                                id = "d1", eventId = 7, sessionId = "alice", kind = "message", status = _status, attempts = 8, createdAt = DateTimeOffset.UnixEpoch,
-                                lastAttemptAt = DateTimeOffset.UnixEpoch, nextAttemptAt = (DateTimeOffset?)null, lastStatusCode = 500, lastError = "HTTP 500 from the receiver",
-                            },
-                        },
-                    });
-                }
-                else if (path == "/wh1/deliveries/d1/redeliver" && HttpMethods.IsPost(context.Request.Method))
-                {
-                    redelivered.Add(context.Request.Headers["X-Api-Key"].ToString());
-                    _status = "pending";
-                    context.Response.StatusCode = StatusCodes.Status202Accepted;
-                }
-                else
-                {
-                    context.Response.StatusCode = StatusCodes.Status404NotFound;
-                }
-            }));
-            next(app);
-        };
     }
 
     private async Task<IPage> OpenConsoleAsync(Action<IResponse>? onResponse = null)
