@@ -47,7 +47,7 @@ public sealed class EventStreamRegistry : ISessionEventObserver, IApiKeyRevocati
     /// <summary>The API's JSON rules, which the frames use.</summary>
     public JsonSerializerOptions Json => _json;
 
-    /// <summary>How many streams are open (for tests).</summary>
+    /// <summary>How many streams are open (a metric; tests).</summary>
     internal int Count
     {
         get

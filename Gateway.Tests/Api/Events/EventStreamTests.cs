@@ -1,10 +1,13 @@
+using System.Diagnostics.Metrics;
 using Gateway.Api.Events;
+using Gateway.Api.Telemetry;
 using Gateway.Tests.Api.Fakes;
 using Gateway.Tests.Api.Hubs;
 using Gateway.Tests.Support;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using EventBuilder = Gateway.Tests.Api.Hubs.Events;
@@ -79,6 +82,26 @@ public sealed class EventStreamTests : IAsyncDisposable
 
     /// <summary>Waits until the stream is registered and live: an event published now is delivered.</summary>
     private Task WaitOpenAsync(int count = 1) => Eventually.WaitUntilAsync(() => Registry.Count == count);
+
+    [Fact]
+    public async Task OpenStreams_CountedOnTheApiMeterWhenCollected()
+    {
+        using var client = _app.CreateAlphaClient();
+        using var streams = new MetricCollector<int>(_app.Services.GetRequiredService<IMeterFactory>(), GatewayApiMetrics.MeterName, "gateway.api.event_streams");
+
+        var stream = await OpenAsync(client);
+        await WaitOpenAsync();
+        Assert.Equal(1, Observe());
+
+        await stream.DisposeAsync();
+        await Eventually.WaitUntilAsync(() => Observe() == 0);
+
+        int Observe()
+        {
+            streams.RecordObservableInstruments();
+            return streams.LastMeasurement?.Value ?? -1;
+        }
+    }
 
     [Fact]
     public async Task Stream_DropAndResumeWithLastEventId_MissedThenLiveEachOnce()
