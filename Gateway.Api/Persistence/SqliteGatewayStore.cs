@@ -207,20 +207,10 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
         command.ExecuteNonQuery();
     }
 
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    private Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        return SqliteConnections.OpenAsync(_connectionString, cancellationToken);
     }
 
     private SqliteCommand WriterCommand(SqliteTransaction transaction, string sql)

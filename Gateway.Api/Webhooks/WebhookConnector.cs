@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Gateway.Xmpp.Transport;
 
@@ -13,42 +12,24 @@ namespace Gateway.Api.Webhooks;
 /// </summary>
 internal sealed class WebhookConnector(bool allowPrivateAddresses, IHostAddressResolver resolver, ILogger logger)
 {
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    public ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var host = context.DnsEndPoint.Host;
-        var addresses = await resolver.ResolveAsync(host, cancellationToken);
-        var allowed = allowPrivateAddresses ? addresses : [.. addresses.Where(a => !AddressPolicy.IsRestricted(a))];
-        if (allowed.Count == 0)
+        return PolicyCheckedConnector.ConnectAsync(context.DnsEndPoint, resolver, allowPrivateAddresses, Fail, cancellationToken);
+
+        Exception Fail(PolicyConnectFailure failure, SocketException? last)
         {
-            var reason = addresses.Count == 0
+            if (failure == PolicyConnectFailure.Unreachable)
+            {
+                return new WebhookConnectRefusedException($"the webhook host {host} could not be reached", last);
+            }
+
+            var reason = failure == PolicyConnectFailure.DoesNotResolve
                 ? $"the webhook host {host} does not resolve"
                 : $"the webhook host {host} resolves only to loopback, private or otherwise restricted addresses, which only {WebhookOptions.Section}:AllowPrivateAddresses allows";
             WebhookLog.ConnectRefused(logger, host, reason);
-            throw new WebhookConnectRefusedException(reason);
+            return new WebhookConnectRefusedException(reason);
         }
-
-        SocketException? last = null;
-        foreach (var address in allowed)
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw new WebhookConnectRefusedException($"the webhook host {host} could not be reached", last);
     }
 }

@@ -96,39 +96,16 @@ public sealed class HttpUploader : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
-        var addresses = await _resolver.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
-        var allowed = AllowPrivateAddresses ? addresses : [.. addresses.Where(a => !AddressPolicy.IsRestricted(a))];
-        if (allowed.Count == 0)
-        {
-            throw new HttpUploadException(addresses.Count == 0
-                ? $"The upload host {host} does not resolve."
-                : $"The upload host {host} resolves only to loopback, private or otherwise restricted addresses; the gateway reaches those only with Gateway:Pool:AllowHostOverride.");
-        }
+        return PolicyCheckedConnector.ConnectAsync(context.DnsEndPoint, _resolver, AllowPrivateAddresses, Fail, cancellationToken);
 
-        SocketException? last = null;
-        foreach (var address in allowed)
+        HttpUploadException Fail(PolicyConnectFailure failure, SocketException? last) => failure switch
         {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, context.DnsEndPoint.Port), cancellationToken).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                last = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw new HttpUploadException($"The upload host {host} could not be reached.", innerException: last);
+            PolicyConnectFailure.DoesNotResolve => new HttpUploadException($"The upload host {host} does not resolve."),
+            PolicyConnectFailure.OnlyRestrictedAddresses => new HttpUploadException($"The upload host {host} resolves only to loopback, private or otherwise restricted addresses; the gateway reaches those only with Gateway:Pool:AllowHostOverride."),
+            _ => new HttpUploadException($"The upload host {host} could not be reached.", innerException: last),
+        };
     }
 }
