@@ -32,7 +32,8 @@ internal sealed record LoadOptions
                                   official (Microsoft.AspNetCore.SignalR.Client)
           --sessions N            sessions for the scale scenario (default 10000)
           --create-concurrency N  concurrent session creates (default 64)
-          --idle SECONDS          idle CPU measurement after the sessions are online (default 60)
+          --idle SECONDS          idle CPU measurement after the sessions are online (default 300:
+                                  longer than the 5-minute keepalive, so every session pings once in it)
           --quick                 smoke run: 3 s phases, 1 s warm-up, 5 s gateway warm-up, 10 s drain,
                                   100 subscribers, 200 sessions, 5 s idle (explicit options still win)
           --mod-rest PATH         mod_rest's folder (default <repo>/../shared/peers/mod_rest)
@@ -76,7 +77,8 @@ internal sealed record LoadOptions
 
     public int CreateConcurrency { get; init; } = 64;
 
-    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Longer than the keepalive ping interval (5 minutes), so every idle session pings once within it.</summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(300);
 
     public bool Quick { get; init; }
 
