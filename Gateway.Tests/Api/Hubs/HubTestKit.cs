@@ -41,12 +41,12 @@ internal static class HubTestKit
     }
 
     /// <summary>Creates a session for <paramref name="account"/> through REST as the alpha tenant (or <paramref name="apiKey"/>'s).</summary>
-    public static async Task<SessionDto> CreateSessionAsync(GatewayApiFactory app, ProsodyServer prosody, TestAccount account, string id, string apiKey = GatewayApiFactory.AlphaKey)
+    public static async Task<SessionDto> CreateSessionAsync(GatewayApiFactory app, ProsodyServer prosody, TestAccount account, string id, string apiKey = GatewayApiFactory.AlphaKey, string? resource = null)
     {
         using var client = app.CreateClient(apiKey);
         var response = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
         {
-            Id = id, Jid = account.Bare, Password = account.Password, Host = prosody.Host, Port = prosody.C2sPort,
+            Id = id, Jid = account.Bare, Password = account.Password, Resource = resource, Host = prosody.Host, Port = prosody.C2sPort,
         });
         var session = await response.ReadAsync<SessionDto>(201);
         Assert.Equal("online", session.State);

@@ -18,16 +18,7 @@ public sealed class MetricsEndToEndTests(ProsodyFixture prosody)
         await using var app = MetricsEndpointTests.WithPrometheus(new GatewayApiFactory(prosody.Server));
         using var client = app.CreateAlphaClient();
         using var scraper = MetricsEndpointTests.CreateScraper(app);
-        var created = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
-        {
-            Id = "metrics",
-            Jid = alice.Bare,
-            Password = alice.Password,
-            Resource = "gateway",
-            Host = prosody.Server.Host,
-            Port = prosody.Server.C2sPort,
-        });
-        await created.ReadAsync<SessionDto>(201);
+        await Gateway.Tests.Api.Hubs.HubTestKit.CreateSessionAsync(app, prosody.Server, alice, "metrics", resource: "gateway");
         var before = await ScrapeAsync(scraper);
 
         var response = await client.PostJsonAsync("/api/v1/sessions/metrics/messages?wait=server", new PostMessageRequest { To = bob.Bare, Body = "counted" });

@@ -29,16 +29,7 @@ public sealed class TracingEndToEndTests(ProsodyFixture prosody) : IDisposable
         var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
         await using var app = new GatewayApiFactory(prosody.Server);
         using var client = app.CreateAlphaClient();
-        var created = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
-        {
-            Id = "traced",
-            Jid = alice.Bare,
-            Password = alice.Password,
-            Resource = "gateway",
-            Host = prosody.Server.Host,
-            Port = prosody.Server.C2sPort,
-        });
-        await created.ReadAsync<SessionDto>(201);
+        await Gateway.Tests.Api.Hubs.HubTestKit.CreateSessionAsync(app, prosody.Server, alice, "traced", resource: "gateway");
 
         var response = await client.PostJsonAsync("/api/v1/sessions/traced/messages?wait=server", new PostMessageRequest { To = bob.Bare, Body = "traced" });
         var accepted = await response.ReadAsync<StanzaAcceptedDto>(202);

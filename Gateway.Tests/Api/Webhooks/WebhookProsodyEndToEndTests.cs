@@ -23,16 +23,7 @@ public sealed class WebhookProsodyEndToEndTests(ProsodyFixture prosody)
         using var client = app.CreateAlphaClient();
         var webhook = await WebhookTestKit.CreateWebhookAsync(client, receiver.Url("/xmpp"), events: ["message"]);
         receiver.Secrets = [webhook.Secret];
-        var created = await client.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
-        {
-            Id = "alice",
-            Jid = alice.Bare,
-            Password = alice.Password,
-            Resource = "gateway",
-            Host = prosody.Server.Host,
-            Port = prosody.Server.C2sPort,
-        });
-        await created.ReadAsync<SessionDto>(201);
+        await Gateway.Tests.Api.Hubs.HubTestKit.CreateSessionAsync(app, prosody.Server, alice, "alice", resource: "gateway");
         await using var b = await TestClients.ConnectOnlineAsync(prosody.Server, bob);
 
         await b.SendAsync(new Message { To = Jid.Parse($"{alice.Bare}/gateway"), Type = MessageType.Chat, Body = "Hello from XMPP", Id = "hello-1" }, Token);
