@@ -447,9 +447,6 @@ internal sealed class ManagedSession : IManagedSession
         IqTimeout = options.IqTimeout,
         ScramMinIterations = options.ScramMinIterations,
         ScramMaxIterations = options.ScramMaxIterations,
-
-        // Every reconnect of the session logs in with the same password: after a server restart, the whole pool.
-        ScramKeyCache = new(),
         SoftwareName = options.SoftwareName,
         RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,

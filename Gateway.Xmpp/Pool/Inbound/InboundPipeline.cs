@@ -1,7 +1,7 @@
-using Gateway.Xmpp.Diagnostics;
 // XEP-0184: Message Delivery Receipts (v1.4.0) §5
 // XEP-0198: Stream Management (v1.6.1) §4
 using Gateway.Xmpp.Client;
+using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Pool.Journal;
 
 namespace Gateway.Xmpp.Pool;
