@@ -451,6 +451,7 @@ internal sealed class ManagedSession : IManagedSession
         RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,
         MaxStanzaBytes = options.MaxStanzaBytes,
+        AcknowledgementRequestDelay = options.AcknowledgementDelay,
         InboundQuota = new InboundQuota { StanzasPerSecond = options.InboundStanzasPerSecond, BytesPerSecond = options.InboundBytesPerSecond },
 
         // Forwarded requests can wait for an API client for seconds; the connection's own handlers (ping, disco,

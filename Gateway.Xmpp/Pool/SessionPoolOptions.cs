@@ -24,6 +24,15 @@ public sealed record SessionPoolOptions
     public int MaxUnacknowledged { get; init; } = 256;
 
     /// <summary>
+    /// How long a session's stream stays quiet before the server is asked to acknowledge what was sent (XEP-0198 §4
+    /// &lt;r/&gt;; <see cref="XmppClientOptions.AcknowledgementRequestDelay"/>): messages that follow within it share one
+    /// request, answer and journal commit instead of each costing its own. A send with <c>wait=server</c> asks at once,
+    /// and so does a sender with five messages outstanding. Bounds how long a message stays "sent" before it is "acked"
+    /// (plus the server's answer). Zero asks as soon as the queue is empty. Default 10 ms.
+    /// </summary>
+    public TimeSpan AcknowledgementDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
     /// Stanzas waiting to be written beyond which a send to an online session waits (at most <see cref="PacingMaxWait"/>)
     /// for the queue to shrink before it is accepted: a caller faster than the server is slowed down rather than piling
     /// up latency in the queue. A session that is offline accepts at once, up to <see cref="OutboundQueueCapacity"/>.
@@ -160,6 +169,7 @@ public sealed record SessionPoolOptions
         Require(MaxSessionsPerTenant >= 1, nameof(MaxSessionsPerTenant), "must be at least 1");
         Require(OutboundQueueCapacity >= 1, nameof(OutboundQueueCapacity), "must be at least 1");
         Require(MaxUnacknowledged >= 1, nameof(MaxUnacknowledged), "must be at least 1");
+        Require(AcknowledgementDelay >= TimeSpan.Zero && AcknowledgementDelay <= TimeSpan.FromSeconds(5), nameof(AcknowledgementDelay), "must be between 0 and 5 seconds");
         Require(PacingQueueDepth >= 0, nameof(PacingQueueDepth), "must be at least 0 (0: no pacing)");
         Require(PacingMaxWait >= TimeSpan.Zero && PacingMaxWait <= TimeSpan.FromMinutes(1), nameof(PacingMaxWait), "must be between 0 and one minute");
         Require(EventBufferCapacity >= 100, nameof(EventBufferCapacity), "must be at least 100");

@@ -7,13 +7,10 @@ namespace Gateway.Xmpp.Session;
 /// <summary>
 /// Writes stanzas to one stream: serialises them, counts them for XEP-0198 in wire order and asks for acknowledgements
 /// when enough are outstanding. Every write of a stanza goes through here, so the sequence numbers the server counts
-/// (XEP-0198 §4) are the ones this side counts.
+/// (XEP-0198 §4) are the ones this side counts; <paramref name="acks"/> decides when they go with a request.
 /// </summary>
-internal sealed class StanzaWriter(XmppTransport transport, StreamManagementState? streamManagement, Action throwIfEnded)
+internal sealed class StanzaWriter(XmppTransport transport, StreamManagementState? streamManagement, AckRequestScheduler? acks, Action throwIfEnded)
 {
-    /// <summary>Unacknowledged stanzas beyond which a send asks the server for an acknowledgement.</summary>
-    private const int AckRequestThreshold = 5;
-
     /// <summary>Writes one stanza; the task it returns completes when the server acknowledges it (null without XEP-0198).</summary>
     public async Task<Task?> WriteAsync(Stanza stanza, bool requestAcknowledgement, CancellationToken cancellationToken)
     {
@@ -33,6 +30,7 @@ internal sealed class StanzaWriter(XmppTransport transport, StreamManagementStat
         throwIfEnded();
         Task[] acknowledgements = streamManagement is null ? [] : new Task[stanzas.Count];
         var counted = false;
+        var requested = false;
         try
         {
             await transport.SendAsync(
@@ -68,9 +66,10 @@ internal sealed class StanzaWriter(XmppTransport transport, StreamManagementStat
 
                         // Asked for, or enough unacknowledged to be worth confirming: a sender that never runs dry must
                         // still get acknowledgements, or its unacknowledged stanzas (and outbox) would only grow.
-                        if ((requestAcknowledgement || streamManagement.UnackedCount >= AckRequestThreshold) && streamManagement.TryBeginAckRequest())
+                        if ((acks?.ShouldRequestWithWrite(requestAcknowledgement) ?? requestAcknowledgement) && streamManagement.TryBeginAckRequest())
                         {
                             output.Write(serializer.Serialize(StreamManagementState.Request()).Span);
+                            requested = true;
                         }
                     }
                 },
@@ -87,6 +86,12 @@ internal sealed class StanzaWriter(XmppTransport transport, StreamManagementStat
                     : $"The connection failed while {stanzas.Count} stanzas were being written; they may or may not have reached the server.",
                 ex,
                 acknowledgements);
+        }
+
+        if (counted && !requested)
+        {
+            // No request went with them: one follows once the stream is quiet (or with a later write).
+            acks?.Schedule();
         }
 
         return acknowledgements;

@@ -30,6 +30,7 @@ internal sealed class StreamReadLoop
     private readonly IqRequestRunner _iqRequests;
     private readonly PresenceAudience _audience;
     private readonly ReplyWriter _replies;
+    private readonly AckRequestScheduler? _acks;
     private readonly ChannelWriter<Stanza> _incoming;
     private readonly IReadOnlyList<XElement> _earlyElements;
     private readonly Func<bool> _closing;
@@ -47,11 +48,12 @@ internal sealed class StreamReadLoop
     /// <param name="iqTracker">Pending IQ requests of this side, completed by their replies.</param>
     /// <param name="iqRequests">Answers the server's and peers' IQ requests.</param>
     /// <param name="audience">Who may see our presence; kept current from the roster.</param>
+    /// <param name="acks">When to ask the server about what is still unacknowledged after one of its answers.</param>
     /// <param name="replies">Writes what the reader must answer.</param>
     /// <param name="incoming">The consumer's channel (bounded: a slow consumer stops the reader, TCP holds the server back).</param>
     /// <param name="earlyElements">Stanzas that arrived during negotiation, dispatched first (they do not count for XEP-0198).</param>
     /// <param name="closing">Whether this side has begun closing the stream.</param>
-    public StreamReadLoop(XmppTransport transport, XmppClientOptions options, ILogger logger, Jid jid, StreamManagementState? streamManagement, IqTracker iqTracker, IqRequestRunner iqRequests, PresenceAudience audience, ReplyWriter replies, ChannelWriter<Stanza> incoming, IReadOnlyList<XElement> earlyElements, Func<bool> closing)
+    public StreamReadLoop(XmppTransport transport, XmppClientOptions options, ILogger logger, Jid jid, StreamManagementState? streamManagement, IqTracker iqTracker, IqRequestRunner iqRequests, PresenceAudience audience, ReplyWriter replies, AckRequestScheduler? acks, ChannelWriter<Stanza> incoming, IReadOnlyList<XElement> earlyElements, Func<bool> closing)
     {
         _transport = transport;
         _options = options;
@@ -62,6 +64,7 @@ internal sealed class StreamReadLoop
         _iqRequests = iqRequests;
         _audience = audience;
         _replies = replies;
+        _acks = acks;
         _incoming = incoming;
         _earlyElements = earlyElements;
         _closing = closing;
@@ -267,10 +270,9 @@ internal sealed class StreamReadLoop
         else if (element.Name == StreamManagementState.AnswerName)
         {
             state.OnAcknowledged(StreamManagementState.ParseHandled(element));
-            if (state.UnackedCount > 0 && state.TryBeginAckRequest())
-            {
-                await _replies.EnqueueAsync(StreamManagementState.Request(), lifetime).ConfigureAwait(false);
-            }
+
+            // Stanzas written while the request was out: asked about at once when many, else once the stream is quiet.
+            _acks?.Schedule();
         }
     }
 

@@ -34,6 +34,7 @@ public sealed class XmppClient : IXmppConnection, ISerializedBatchSender, IAsync
     private readonly IqRequestHandlers _iqRequests;
     private readonly ReplyWriter _replies;
     private readonly StanzaWriter _writer;
+    private readonly AckRequestScheduler? _acks;
     private readonly StreamReadLoop _reader;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -61,14 +62,15 @@ public sealed class XmppClient : IXmppConnection, ISerializedBatchSender, IAsync
         _iqRequests = new IqRequestHandlers(options.MaxConcurrentIqRequests);
         _audience = new PresenceAudience(negotiated.BoundJid, options.RespondTo);
         _streamManagement = negotiated.StreamManagement;
-        _writer = new StanzaWriter(transport, _streamManagement, ThrowIfEnded);
+        _acks = _streamManagement is null ? null : new AckRequestScheduler(_streamManagement, () => _ = RequestAcknowledgementInBackgroundAsync(), options.AcknowledgementRequestDelay, TimeProvider.System);
+        _writer = new StanzaWriter(transport, _streamManagement, _acks, ThrowIfEnded);
         _replies = new ReplyWriter(ReplyQueueCapacity, _writer.WriteNonzaAsync, (stanza, token) => _writer.WriteAsync(stanza, requestAcknowledgement: false, token));
         _incoming = Channel.CreateBounded<Stanza>(new BoundedChannelOptions(options.IncomingQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
         });
         var iqRequests = new IqRequestRunner(_iqRequests, _audience, _replies, SendAsync, () => IsConnected, logger, Jid.Domain);
-        _reader = new StreamReadLoop(transport, options, logger, Jid, _streamManagement, _iqTracker, iqRequests, _audience, _replies, _incoming.Writer, negotiated.EarlyElements, () => Volatile.Read(ref _closing) != 0);
+        _reader = new StreamReadLoop(transport, options, logger, Jid, _streamManagement, _iqTracker, iqRequests, _audience, _replies, _acks, _incoming.Writer, negotiated.EarlyElements, () => Volatile.Read(ref _closing) != 0);
 
         // What every compliant client answers by itself (RFC 6120 §8.4, XEP-0030, XEP-0092, XEP-0199).
         DiscoFeature.Register(this, options.SoftwareName);
@@ -425,7 +427,21 @@ public sealed class XmppClient : IXmppConnection, ISerializedBatchSender, IAsync
         await _transport.DisposeAsync().ConfigureAwait(false);
         // Whatever was not detached for another connection will never be acknowledged now.
         _streamManagement?.FailAll(new XmppConnectionException("The XMPP client was disposed before the server acknowledged the stanza."));
+        _acks?.Dispose();
         _lifetime.Dispose();
+    }
+
+    /// <summary>The deferred &lt;r/&gt; of <see cref="AckRequestScheduler"/>, written beside the senders' writes.</summary>
+    private async Task RequestAcknowledgementInBackgroundAsync()
+    {
+        try
+        {
+            await _writer.WriteNonzaAsync(StreamManagementState.Request(), _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The stream ended: what it left unacknowledged is settled by the next one (resumption or resend).
+        }
     }
 
     private void ThrowIfEnded()

@@ -88,6 +88,14 @@ public sealed record XmppClientOptions
     public bool KeepUnacknowledgedOnDisconnect { get; init; }
 
     /// <summary>
+    /// With XEP-0198, how long the stream stays quiet before the server is asked to acknowledge stanzas sent without a
+    /// request (§4 leaves the timing to the sender): stanzas that follow within it share one request. A send that asks
+    /// for the acknowledgement, or five outstanding stanzas, ask at once. Zero asks as soon as anything is outstanding
+    /// once a write or an answer is done. Default 10 ms; at most 5 s.
+    /// </summary>
+    public TimeSpan AcknowledgementRequestDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
     /// The fewest SCRAM PBKDF2 iterations the server may ask for (RFC 7677 §4: at least 4096); fewer fails
     /// authentication with <c>iteration-count-too-low</c>.
     /// </summary>
@@ -198,6 +206,11 @@ public sealed record XmppClientOptions
         if (IncomingQueueCapacity < 1)
         {
             throw new ArgumentException("XmppClientOptions.IncomingQueueCapacity must be at least 1.", nameof(IncomingQueueCapacity));
+        }
+
+        if (AcknowledgementRequestDelay < TimeSpan.Zero || AcknowledgementRequestDelay > TimeSpan.FromSeconds(5))
+        {
+            throw new ArgumentException($"XmppClientOptions.AcknowledgementRequestDelay must be between 0 and 5 seconds, not {AcknowledgementRequestDelay}.", nameof(AcknowledgementRequestDelay));
         }
 
         if (MaxConcurrentIqRequests < 1)

@@ -164,6 +164,26 @@ public sealed class MessagingTests(ProsodyFixture prosody)
 
     [Fact]
     [Trait("Spec", "XEP-0198 §4")]
+    public async Task SendTrackedAsync_NoRequestAskedFor_FewStanzasStillAcknowledgedOnceTheStreamIsQuiet()
+    {
+        var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
+        await using var a = await TestClients.ConnectOnlineAsync(prosody.Server, alice);
+        await using var b = await TestClients.ConnectOnlineAsync(prosody.Server, bob);
+
+        // Fewer than the request threshold, none asking: only the quiet-stream request gets them acknowledged.
+        var sent = new List<SentStanza>();
+        for (var i = 0; i < 3; i++)
+        {
+            sent.Add(await a.SendTrackedAsync(new Message { To = b.Jid, Type = MessageType.Chat, Body = $"q{i}", Id = $"quiet-{i}" }, requestAcknowledgementNow: false, cancellationToken: Token));
+        }
+
+        await Task.WhenAll(sent.Select(s => s.Acknowledged)).WaitAsync(TestClients.Patience, Token);
+        Assert.Empty(a.UnacknowledgedStanzas);
+        Assert.Equal("q2", (await b.ReceiveAsync<Message>(m => m.Id == "quiet-2")).Body);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
     public async Task SendTrackedAsync_ManyStanzasMixedWithIqs_AllAcknowledgedInOrder()
     {
         var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));

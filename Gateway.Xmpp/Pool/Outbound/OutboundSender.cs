@@ -6,8 +6,10 @@ namespace Gateway.Xmpp.Pool;
 
 /// <summary>
 /// Drains a session's <see cref="OutboundQueue"/> onto each connection: whatever is queued goes out in one write (up
-/// to a batch), and when the queue runs dry the server is asked to acknowledge (XEP-0198 §4) so the
-/// last stanzas of a burst reach "acked" — and leave the outbox — without waiting for more traffic.
+/// to a batch). A batch with a stanza whose caller waits for the server asks it to acknowledge (XEP-0198 §4) in the
+/// same write; otherwise the connection asks once it has been quiet briefly (<see cref="XmppClientOptions.AcknowledgementRequestDelay"/>),
+/// so the last stanzas of a burst reach "acked" — and leave the outbox — without waiting for more traffic, and a slow,
+/// steady stream of messages shares requests.
 /// </summary>
 /// <param name="queue">The session's queue.</param>
 /// <param name="drainTimeout">How long a graceful stop waits for the server to acknowledge what was written.</param>
@@ -54,8 +56,8 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
                     serialized.Add(item.Serialized);
                 }
 
-                // Caught up after this write (or a caller waits on the acknowledgement): ask for it in the same write.
-                var requestAcknowledgement = !queue.HasWaiting || batch.Exists(i => i.WaitForAck);
+                // A caller waits on the acknowledgement: ask for it in the same write.
+                var requestAcknowledgement = batch.Exists(i => i.WaitForAck);
                 if (!await WriteAsync(connection, stanzas, serialized, batch, requestAcknowledgement, token).ConfigureAwait(false))
                 {
                     return;
