@@ -71,7 +71,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
     /// <param name="maxSessions">The pool's and the tenant's session limit.</param>
     /// <param name="keepDirectory">Leave the store and log behind after the run (for a look afterwards).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<GatewayProcess> StartAsync(string dllPath, int maxSessions, bool keepDirectory, CancellationToken cancellationToken)
+    public static async Task<GatewayProcess> StartAsync(string dllPath, int maxSessions, bool keepDirectory, IReadOnlyList<KeyValuePair<string, string>> settings, CancellationToken cancellationToken)
     {
         if (!File.Exists(dllPath))
         {
@@ -123,6 +123,13 @@ internal sealed class GatewayProcess : IAsyncDisposable
         environment["Gateway__RateLimits__Enabled"] = "false";
         environment["Gateway__Storage__Path"] = Path.Combine(directory, "gateway.db");
         environment["Gateway__DataProtection__AllowUnprotectedKeys"] = "true";
+
+        // The run's own settings (--gateway-setting), last: inherited Gateway__ variables were dropped above, so a
+        // comparison names every difference on its command line.
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
 
         var log = new StreamWriter(Path.Combine(directory, "gateway.log"), append: false, Encoding.UTF8) { AutoFlush = true };
         var process = new Process { StartInfo = startInfo };

@@ -42,6 +42,8 @@ internal sealed record LoadOptions
           --output FILE           report file (default <repo>/BenchmarkDotNet.Artifacts/load/load-<utc time>.md)
           --prosody-log LEVEL     Prosody's log level (default warn)
           --keep                  keep the gateway's store and log directory after the run
+          --gateway-setting K=V   a configuration key for the gateway, e.g. Gateway:Pool:AcknowledgementDelay=00:00:00
+                                  (repeatable; given to it as the environment variable Gateway__Pool__…)
         """;
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
@@ -93,6 +95,9 @@ internal sealed record LoadOptions
     public string ProsodyLogLevel { get; init; } = "warn";
 
     public bool Keep { get; init; }
+
+    /// <summary>Configuration keys (<c>Gateway:…</c>) and values for the gateway, on top of the tool's own.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> GatewaySettings { get; init; } = [];
 
     /// <summary>The arguments as given, for the report.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
@@ -153,11 +158,23 @@ internal sealed record LoadOptions
                 "--gateway-dll" => options with { GatewayDll = Path.GetFullPath(Value()) },
                 "--output" => options with { Output = Path.GetFullPath(Value()) },
                 "--prosody-log" => options with { ProsodyLogLevel = Value() },
+                "--gateway-setting" => options with { GatewaySettings = [.. options.GatewaySettings, GatewaySetting(Value())] },
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
         }
 
         return options;
+    }
+
+    private static KeyValuePair<string, string> GatewaySetting(string value)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0 || !value.StartsWith("Gateway:", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"--gateway-setting takes Gateway:Section:Key=value, not '{value}'.");
+        }
+
+        return new(value[..equals], value[(equals + 1)..]);
     }
 
     private static IReadOnlyList<string> ParseScenarios(string value)

@@ -60,7 +60,7 @@ internal sealed class LoadRunner
             {
                 LoadContext.Progress($"Starting the gateway ({gatewayDll})");
                 var maxSessions = _options.Sessions + 1_000;
-                gateway = await GatewayProcess.StartAsync(gatewayDll, maxSessions, _options.Keep, cancellationToken);
+                gateway = await GatewayProcess.StartAsync(gatewayDll, maxSessions, _options.Keep, _options.GatewaySettings, cancellationToken);
             }
 
             var gatewayMeter = gateway is null ? null : new ProcessMeter("gateway", gateway.ProcessId);
