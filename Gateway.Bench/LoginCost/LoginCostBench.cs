@@ -18,7 +18,7 @@ namespace Gateway.Bench.LoginCost;
 /// <see cref="SessionPool"/>, so this process is then the gateway.
 /// </summary>
 /// <remarks>
-/// <code>dotnet run -c Release --project Gateway.Bench -- login-cost --logins 500 --concurrency 32 [--auth internal_hashed] [--mam] [--rows base,sm,...] [--repeat 2]</code>
+/// <code>dotnet run -c Release --project Gateway.Bench -- login-cost --logins 500 --concurrency 32 [--auth internal_hashed] [--mam] [--rows base,sm,...] [--repeat 2] [--blocks 5]</code>
 /// Not the load tool: no HTTP, no gateway process, no journal store; a few thousand logins at most (the machine is shared).
 /// </remarks>
 public static class LoginCostBench
@@ -32,6 +32,7 @@ public static class LoginCostBench
         var logins = 500;
         var concurrency = 32;
         var repeat = 1;
+        var blocks = 1;
         var auth = "internal_plain";
         var mam = false;
         var rows = AllRows;
@@ -45,6 +46,7 @@ public static class LoginCostBench
                 case "--logins": logins = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--concurrency": concurrency = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--repeat": repeat = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--blocks": blocks = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--auth": auth = Value(); break;
                 case "--mam": mam = true; break;
                 case "--rows": rows = Value().Split(','); break;
@@ -71,12 +73,30 @@ public static class LoginCostBench
         await MeasureAsync(prosody, self, "pool", Math.Min(100, logins), concurrency, gcdump: false);
 
         Console.WriteLine($"{"row",-15} {"prosody µs",11} {"self µs",9} {"wall s",7} {"logins/s",9} {"heap KB/s",10}");
-        foreach (var _ in Enumerable.Range(0, repeat))
+        // Rows take turns in blocks of logins/blocks (repeat rounds of them): on a shared machine the CPU time a login
+        // costs drifts with the other load over minutes, and interleaving spreads that drift over every row alike.
+        var totals = rows.ToDictionary(row => row, _ => (Prosody: 0.0, Self: 0.0, Wall: TimeSpan.Zero, Heap: 0.0, Count: 0));
+        var block = Math.Max(1, logins / blocks);
+        foreach (var round in Enumerable.Range(0, repeat * blocks))
         {
             foreach (var row in rows)
             {
-                var result = await MeasureAsync(prosody, self, row, logins, concurrency, gcdump && row == "pool");
-                Console.WriteLine($"{row,-15} {result.ProsodyMicros,11:N0} {result.SelfMicros,9:N0} {result.Wall.TotalSeconds,7:N2} {logins / result.Wall.TotalSeconds,9:N0} {result.HeapBytesPerSession / 1024.0,10:N1}");
+                var result = await MeasureAsync(prosody, self, row, block, concurrency, gcdump && row == "pool");
+                var (p, c, w, h, n) = totals[row];
+                totals[row] = (p + result.ProsodyMicros, c + result.SelfMicros, w + result.Wall, h + result.HeapBytesPerSession, n + 1);
+                if (blocks == 1)
+                {
+                    Console.WriteLine($"{row,-15} {result.ProsodyMicros,11:N0} {result.SelfMicros,9:N0} {result.Wall.TotalSeconds,7:N2} {block / result.Wall.TotalSeconds,9:N0} {result.HeapBytesPerSession / 1024.0,10:N1}");
+                }
+            }
+        }
+
+        if (blocks > 1)
+        {
+            Console.WriteLine($"mean over {repeat * blocks} blocks of {block} logins per row:");
+            foreach (var (row, (p, c, w, h, n)) in totals)
+            {
+                Console.WriteLine($"{row,-15} {p / n,11:N0} {c / n,9:N0} {w.TotalSeconds,7:N2} {block * n / w.TotalSeconds,9:N0} {h / n / 1024.0,10:N1}");
             }
         }
 
@@ -143,8 +163,14 @@ public static class LoginCostBench
         var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         if (gcdump)
         {
-            Console.WriteLine($"  {row}: {logins} sessions online; heap {heapAfter / 1024 / 1024} MB; dump with: dotnet-gcdump collect -p {Environment.ProcessId}; press Enter to go on");
-            Console.ReadLine();
+            var go = Path.Combine(Path.GetTempPath(), $"login-cost-{Environment.ProcessId}.go");
+            Console.WriteLine($"  {row}: {logins} sessions online; heap {heapAfter / 1024 / 1024} MB, RSS {self.ReadRssKib() / 1024} MB; dump with: dotnet-gcdump collect -p {Environment.ProcessId}; then touch {go}");
+            while (!File.Exists(go))
+            {
+                await Task.Delay(500);
+            }
+
+            File.Delete(go);
         }
 
         return new RowResult(prosodyCpu.TotalMicroseconds / logins, selfCpu.TotalMicroseconds / logins, wall, (double)(heapAfter - heapBefore) / logins);
@@ -202,14 +228,39 @@ public static class LoginCostBench
             case "mam":
                 await IgnoreErrorAsync(client.SendIqAsync(MamElements.MetadataRequest(), cancellationToken: cancellationToken));
                 break;
-            case "all":
-                // In the order the pool's features run them.
-                await client.SendIqAsync(new Iq { Type = IqType.Get, To = bare, Payload = [new XElement(DiscoFeature.InfoQueryName)] }, cancellationToken: cancellationToken);
-                await client.SendIqAsync(CarbonElements.EnableRequest(), cancellationToken: cancellationToken);
-                await client.GetRosterAsync("", cancellationToken);
-                await client.SendInitialPresenceAsync(cancellationToken: cancellationToken);
-                await IgnoreErrorAsync(client.GetBlocklistAsync(cancellationToken));
-                await IgnoreErrorAsync(client.SendIqAsync(MamElements.MetadataRequest(), cancellationToken: cancellationToken));
+            case "all" or "all-no-disco" or "all-no-carbons" or "all-no-roster" or "all-no-presence" or "all-no-blocklist" or "all-no-mam":
+                // In the order the pool's features run them; "all-no-X" leaves step X out (its cost: all minus that row).
+                var without = row.StartsWith("all-no-", StringComparison.Ordinal) ? row["all-no-".Length..] : "";
+                if (without != "disco")
+                {
+                    await client.SendIqAsync(new Iq { Type = IqType.Get, To = bare, Payload = [new XElement(DiscoFeature.InfoQueryName)] }, cancellationToken: cancellationToken);
+                }
+
+                if (without != "carbons")
+                {
+                    await client.SendIqAsync(CarbonElements.EnableRequest(), cancellationToken: cancellationToken);
+                }
+
+                if (without != "roster")
+                {
+                    await client.GetRosterAsync("", cancellationToken);
+                }
+
+                if (without != "presence")
+                {
+                    await client.SendInitialPresenceAsync(cancellationToken: cancellationToken);
+                }
+
+                if (without != "blocklist")
+                {
+                    await IgnoreErrorAsync(client.GetBlocklistAsync(cancellationToken));
+                }
+
+                if (without != "mam")
+                {
+                    await IgnoreErrorAsync(client.SendIqAsync(MamElements.MetadataRequest(), cancellationToken: cancellationToken));
+                }
+
                 break;
             case "all-pipelined":
                 var disco = client.SendIqAsync(new Iq { Type = IqType.Get, To = bare, Payload = [new XElement(DiscoFeature.InfoQueryName)] }, cancellationToken: cancellationToken);
