@@ -310,12 +310,30 @@ public static class LoginCostBench
         {
             // The sessions first notice the lost stream, then come back after their backoff.
             await Task.Delay(500);
+            var gone = new List<string>();
             for (var i = 0; i < count; i++)
             {
-                while (Pool.Find("t", "s" + i.ToString(CultureInfo.InvariantCulture))!.Info.State != SessionState.Online)
+                var id = "s" + i.ToString(CultureInfo.InvariantCulture);
+                while (Pool.Find("t", id) is { } session && session.Info.State != SessionState.Online)
                 {
+                    if (session.Info.State is SessionState.Failed or SessionState.Stopped)
+                    {
+                        gone.Add($"{id}: {session.Info.State} ({session.Info.Reason})");
+                        break;
+                    }
+
                     await Task.Delay(50);
                 }
+
+                if (Pool.Find("t", id) is null)
+                {
+                    gone.Add($"{id}: removed from the pool");
+                }
+            }
+
+            if (gone.Count > 0)
+            {
+                Console.WriteLine($"  {gone.Count} sessions did not come back, e.g. {gone[0]}");
             }
         }
 
