@@ -18,6 +18,8 @@ internal static class Program
                 return await LoadCommand.RunAsync(args[1..]);
             case "hub-fanout":
                 return await HubFanoutBench.RunAsync(args[1..]);
+            case "login-cost":
+                return await LoginCost.LoginCostBench.RunAsync(args[1..]);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

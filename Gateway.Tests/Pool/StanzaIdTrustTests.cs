@@ -60,9 +60,10 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
             await trust.OnConnectedAsync(first, Token);
         }
 
+        // The server came back with another offer (a stream with the same one reuses the answer: see below).
         var heldBack = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
         Iq? request = null;
-        using var second = new ConnectionContext(new FakeConnection { AnswerIq = r => { request = r; return heldBack.Task; } }, 2);
+        using var second = new ConnectionContext(new FakeConnection { AnswerIq = r => { request = r; return heldBack.Task; }, Features = OtherOffer }, 2);
 
         await trust.OnConnectedAsync(second, Token).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Token);
         Assert.True(trust.Trusted);
@@ -74,6 +75,99 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
         }
 
         Assert.False(trust.Trusted);
+    }
+
+    [Theory]
+    [Trait("Tier", "Unit")]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OnConnected_NewStreamWithTheSameOffer_ReusesTheAnswerWithoutAsking(bool announced)
+    {
+        var asked = 0;
+        var trust = NewTrust();
+        FakeConnection Server() => new()
+        {
+            Features = Offer,
+            AnswerIq = r =>
+            {
+                Interlocked.Increment(ref asked);
+                return Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [announced ? Ns.StanzaId : "urn:example:other"]))));
+            },
+        };
+        using (var first = new ConnectionContext(Server(), 1))
+        {
+            await trust.OnConnectedAsync(first, Token);
+        }
+
+        // Not resumed (e.g. after a server restart), but the same server offer: the same announcement for the account.
+        using (var second = new ConnectionContext(Server(), 2))
+        {
+            await trust.OnConnectedAsync(second, Token);
+        }
+
+        Assert.Equal(1, asked);
+        Assert.Equal(announced, trust.Trusted);
+
+        // Another offer (e.g. the server was reconfigured): asked again.
+        using (var third = new ConnectionContext(new FakeConnection { Features = OtherOffer, AnswerIq = r => { Interlocked.Increment(ref asked); return Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId])))); } }, 3))
+        {
+            await trust.OnConnectedAsync(third, Token);
+        }
+
+        Assert.Equal(2, asked);
+        Assert.True(trust.Trusted);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
+    public async Task OnConnected_NoAnswerOrRefused_NextStreamAsksAgain()
+    {
+        var asked = 0;
+        var trust = NewTrust();
+        using (var silent = new ConnectionContext(new FakeConnection { Features = Offer, AnswerIq = _ => { asked++; return Task.FromException<Iq>(new XmppTimeoutException("disco#info", TimeSpan.FromSeconds(30))); } }, 1))
+        {
+            await trust.OnConnectedAsync(silent, Token);
+        }
+
+        using (var refused = new ConnectionContext(new FakeConnection { Features = Offer, AnswerIq = r => { asked++; return Task.FromException<Iq>(new StanzaErrorException(StanzaError.Of(StanzaErrorCondition.ResourceConstraint))); } }, 2))
+        {
+            await trust.OnConnectedAsync(refused, Token);
+        }
+
+        using (var answering = new ConnectionContext(new FakeConnection { Features = Offer, AnswerIq = r => { asked++; return Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId])))); } }, 3))
+        {
+            await trust.OnConnectedAsync(answering, Token);
+        }
+
+        Assert.Equal(3, asked);
+        Assert.True(trust.Trusted);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
+    public async Task OnConnected_LateAnswer_IsReusedByTheNextStreamWithTheSameOffer()
+    {
+        var trust = new StanzaIdTrust(Me, TimeSpan.FromMinutes(5), NullLogger.Instance, "t", "s", answerWait: TimeSpan.FromMilliseconds(50));
+        var heldBack = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Iq? request = null;
+        using (var first = new ConnectionContext(new FakeConnection { Features = Offer, AnswerIq = r => { request = r; return heldBack.Task; } }, 1))
+        {
+            await trust.OnConnectedAsync(first, Token).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Token);
+            heldBack.SetResult(request!.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId]))));
+            for (var waited = 0; !trust.Trusted && waited < 10_000; waited += 10)
+            {
+                await Task.Delay(10, Token);
+            }
+        }
+
+        var askedAgain = false;
+        using (var second = new ConnectionContext(new FakeConnection { Features = Offer, AnswerIq = r => { askedAgain = true; return Task.FromException<Iq>(new InvalidOperationException()); } }, 2))
+        {
+            await trust.OnConnectedAsync(second, Token);
+        }
+
+        Assert.True(trust.Trusted);
+        Assert.False(askedAgain);
     }
 
     [Fact]
@@ -184,6 +278,11 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
 
         Assert.False(trust.Trusted);
     }
+
+    /// <summary>Post-authentication stream features of a server, and of the same server with another module set.</summary>
+    private static readonly IReadOnlySet<XName> Offer = new HashSet<XName> { XName.Get("bind", Ns.Bind), XName.Get("sm", Ns.StreamManagement) };
+
+    private static readonly IReadOnlySet<XName> OtherOffer = new HashSet<XName> { XName.Get("bind", Ns.Bind), XName.Get("sm", Ns.StreamManagement), XName.Get("ver", Ns.RosterVersioning) };
 
     private static StanzaIdTrust NewTrust() => new(Me, TimeSpan.FromSeconds(5), NullLogger.Instance, "t", "s");
 

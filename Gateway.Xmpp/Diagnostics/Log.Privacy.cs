@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4352, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: the server has not yet said whether it stamps stanza-ids; the connection goes on trusting them: {Trusted} (the previous answer) until it does")]
     public static partial void StanzaIdAnswerLate(ILogger logger, string tenant, string sessionId, bool trusted);
+
+    [LoggerMessage(EventId = 4353, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: new stream with the stream features of the one the server answered on; stanza-ids trusted: {Trusted} (that answer, not asked again)")]
+    public static partial void StanzaIdAnswerReused(ILogger logger, string tenant, string sessionId, bool trusted);
 }

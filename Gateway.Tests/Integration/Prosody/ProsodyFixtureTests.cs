@@ -87,6 +87,20 @@ public sealed class ProsodyFixtureTests(ProsodyFixture prosody)
     }
 
     [Fact]
+    [Trait("Spec", "RFC 5802 §3")]
+    public async Task CreateAccountsAsync_InternalHashed_WrittenKeysLogInWithScram()
+    {
+        // The fixture's store is internal_hashed: the files carry SCRAM keys derived here, not by prosodyctl.
+        var accounts = await prosody.Server.CreateAccountsAsync(2, "hashed", Token);
+
+        foreach (var account in accounts)
+        {
+            await using var client = await Gateway.Tests.Integration.Client.TestClients.ConnectAsync(prosody.Server, account);
+            Assert.Equal(account.Bare, client.Jid.Bare.ToString());
+        }
+    }
+
+    [Fact]
     [Trait("Spec", "RFC 6120 §6.4.6")]
     public async Task CreateAccountAsync_WhileServerRuns_AccountCanLogInWithPlain()
     {

@@ -240,17 +240,19 @@ public sealed class ProsodyServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Registers <paramref name="count"/> new accounts, named like <see cref="CreateAccountAsync"/>'s. With
-    /// <c>internal_plain</c> (<see cref="ProsodyServerOptions.Authentication"/>) it writes the account files itself, as
-    /// prosodyctl would (thousands per second instead of a few); otherwise it registers them one by one with prosodyctl.
-    /// Works while the server runs: it reads an account's file at each login.
+    /// Registers <paramref name="count"/> new accounts, named like <see cref="CreateAccountAsync"/>'s, by writing the
+    /// account files itself, as prosodyctl would (thousands per second instead of a few): <c>internal_plain</c>
+    /// (<see cref="ProsodyServerOptions.Authentication"/>) keeps the password, <c>internal_hashed</c> the SCRAM-SHA-1
+    /// keys derived from it (RFC 5802 §3; the PBKDF2 runs here, in parallel, not in Prosody). Any other store registers
+    /// them one by one with prosodyctl. Works while the server runs: it reads an account's file at each login.
     /// </summary>
     public async Task<IReadOnlyList<TestAccount>> CreateAccountsAsync(int count, string? prefix = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var accounts = new List<TestAccount>(count);
-        if (_options.Authentication != "internal_plain")
+        var hashed = _options.Authentication == "internal_hashed";
+        if (!hashed && _options.Authentication != "internal_plain")
         {
             for (var i = 0; i < count; i++)
                 accounts.Add(await CreateAccountAsync(prefix, cancellationToken));
@@ -265,15 +267,29 @@ public sealed class ProsodyServer : IAsyncDisposable
         for (var i = 0; i < count; i++)
         {
             var user = sanitized + Interlocked.Increment(ref s_accountCounter).ToString(CultureInfo.InvariantCulture);
-            var account = new TestAccount(user, Domain, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-            // Exactly what prosodyctl register writes with internal_plain (checked against Prosody 0.12.3).
-            await File.WriteAllTextAsync(
-                Path.Combine(directory, EscapeStoreName(user) + ".dat"),
-                $"return {{\n\t[\"password\"] = \"{account.Password}\";\n}};\n",
-                cancellationToken);
-            accounts.Add(account);
+            accounts.Add(new TestAccount(user, Domain, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))));
         }
+        await Parallel.ForEachAsync(accounts, cancellationToken, async (account, token) =>
+            await File.WriteAllTextAsync(
+                Path.Combine(directory, EscapeStoreName(account.User) + ".dat"),
+                hashed ? HashedAccountFile(account.Password) : $"return {{\n\t[\"password\"] = \"{account.Password}\";\n}};\n",
+                token));
         return accounts;
+    }
+
+    /// <summary>
+    /// What prosodyctl register writes with internal_hashed (Prosody 0.12 mod_auth_internal_hashed: a UUID salt, its
+    /// default 10,000 iterations, hex StoredKey and ServerKey of RFC 5802 §3).
+    /// </summary>
+    private static string HashedAccountFile(string password)
+    {
+        const int iterations = 10_000;
+        var salt = Guid.NewGuid().ToString("D");
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(salt), iterations, HashAlgorithmName.SHA1, 20);
+        var storedKey = SHA1.HashData(HMACSHA1.HashData(salted, "Client Key"u8));
+        var serverKey = HMACSHA1.HashData(salted, "Server Key"u8);
+        return $"return {{\n\t[\"iteration_count\"] = {iterations.ToString(CultureInfo.InvariantCulture)};\n\t[\"salt\"] = \"{salt}\";\n" +
+            $"\t[\"server_key\"] = \"{Convert.ToHexStringLower(serverKey)}\";\n\t[\"stored_key\"] = \"{Convert.ToHexStringLower(storedKey)}\";\n}};\n";
     }
 
     /// <summary>The last <paramref name="lines"/> lines of the Prosody log file (empty if there is none yet).</summary>

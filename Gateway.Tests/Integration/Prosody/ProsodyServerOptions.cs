@@ -31,8 +31,9 @@ public sealed record ProsodyServerOptions
     public bool PlaintextC2s { get; init; }
 
     /// <summary>
-    /// The account store: <c>internal_hashed</c> (default) or <c>internal_plain</c>, whose accounts
-    /// <see cref="ProsodyServer.CreateAccountsAsync"/> writes as files directly instead of forking prosodyctl.
+    /// The account store: <c>internal_hashed</c> (default, Prosody's own default: SCRAM keys stored, no PBKDF2 at login)
+    /// or <c>internal_plain</c> (passwords stored: Prosody derives the SCRAM keys with a new salt at every login). For
+    /// both, <see cref="ProsodyServer.CreateAccountsAsync"/> writes the account files directly instead of forking prosodyctl.
     /// </summary>
     public string Authentication { get; init; } = "internal_hashed";
 

@@ -13,8 +13,15 @@ namespace Gateway.Xmpp.Pool;
 /// &lt;stanza-id by='our bare JID'/&gt; into a message; only a server that implements XEP-0359 replaces such an element
 /// with its own (§3, "MUST ... override"), and it announces so with <c>urn:xmpp:sid:0</c> in the disco#info of the
 /// account's bare JID (§4, Discovering support). Without that announcement a sender could choose our archive ids:
-/// make us drop real messages as repeats, or move the archive cursor. So every new stream asks, and until the answer
-/// says yes, messages count as carrying no archive id.
+/// make us drop real messages as repeats, or move the archive cursor. So the session asks on its first stream, and
+/// until the answer says yes, messages count as carrying no archive id.
+/// <para>
+/// A later new stream (one that could not resume) asks again only when the server offers other stream features than
+/// on the stream that answered, or no answer was had: the same server with the same offer announces the same for the
+/// same account, and the query is the dearest step of a login for the server (Prosody builds the account's PEP service
+/// to answer it; see docs/benchmarks.md "Login cost per step"), so a reconnect storm after a server restart asks
+/// nothing it already knows.
+/// </para>
 /// </summary>
 internal sealed class StanzaIdTrust : IConnectionFeature
 {
@@ -25,6 +32,9 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     private readonly TimeSpan _answerWait;
     private volatile bool _trusted;
     private int _generation;
+
+    /// <summary>The post-authentication stream features of the stream whose disco#info result set <see cref="_trusted"/>; null until one did.</summary>
+    private IReadOnlySet<XName>? _answeredWith;
 
     /// <summary>How long a new connection's set-up waits for the server's answer before it goes on without it.</summary>
     internal static readonly TimeSpan DefaultAnswerWait = TimeSpan.FromSeconds(2);
@@ -68,9 +78,17 @@ internal sealed class StanzaIdTrust : IConnectionFeature
 
     public async ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        // A resumed stream is the same server session: what it announced still holds.
+        // A resumed stream is the same server session: what it announced still holds; so does a new stream on which the
+        // server offers what it offered when it answered.
+        var features = context.Connection.Features;
         if (context.Resumed)
         {
+            return;
+        }
+
+        if (Volatile.Read(ref _answeredWith) is { } answeredWith && answeredWith.SetEquals(features))
+        {
+            Log.StanzaIdAnswerReused(_logger, _tenant, _sessionId, _trusted);
             return;
         }
 
@@ -80,10 +98,11 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         // stream's answer stands (a server does not usually change what it announces between connections); a late
         // answer still applies, unless a newer connection has asked since.
         var generation = Interlocked.Increment(ref _generation);
+        Volatile.Write(ref _answeredWith, null);
         var answer = AskAsync(context.Connection, cancellationToken);
         try
         {
-            Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), generation);
+            Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), generation, features);
             return;
         }
         catch (TimeoutException)
@@ -91,21 +110,27 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         }
 
         Log.StanzaIdAnswerLate(_logger, _tenant, _sessionId, _trusted);
-        _ = ApplyWhenAnsweredAsync(answer, generation);
+        _ = ApplyWhenAnsweredAsync(answer, generation, features);
     }
 
-    /// <summary>Whether the server announces <c>urn:xmpp:sid:0</c>; null when the connection ended before it said.</summary>
-    private async Task<bool?> AskAsync(IXmppConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the server announces <c>urn:xmpp:sid:0</c> (Known: it answered with its disco#info); null when the
+    /// connection ended before it said.
+    /// </summary>
+    private async Task<(bool Trusted, bool Known)?> AskAsync(IXmppConnection connection, CancellationToken cancellationToken)
     {
         try
         {
             var reply = await connection.SendIqAsync(new Iq { Type = IqType.Get, To = Account, Payload = [new XElement(DiscoFeature.InfoQueryName)] }, _iqTimeout, cancellationToken).ConfigureAwait(false);
-            return reply.Query is { } query && query.Name == DiscoFeature.InfoQueryName && DiscoFeature.Parse(query).Supports(Ns.StanzaId);
+            return reply.Query is { } query && query.Name == DiscoFeature.InfoQueryName
+                ? (DiscoFeature.Parse(query).Supports(Ns.StanzaId), true)
+                : (false, false);
         }
         catch (StanzaErrorException)
         {
-            // A refused query is no announcement.
-            return false;
+            // A refused query is no announcement; nor is it an answer the next stream can reuse (the refusal may be
+            // passing, e.g. resource-constraint).
+            return (false, false);
         }
         catch (Exception ex) when (ex is XmppException or OperationCanceledException)
         {
@@ -116,16 +141,22 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         }
     }
 
-    private async Task ApplyWhenAnsweredAsync(Task<bool?> answer, int generation) => Apply(await answer.ConfigureAwait(false), generation);
+    private async Task ApplyWhenAnsweredAsync(Task<(bool Trusted, bool Known)?> answer, int generation, IReadOnlySet<XName> features) =>
+        Apply(await answer.ConfigureAwait(false), generation, features);
 
-    private void Apply(bool? announced, int generation)
+    private void Apply((bool Trusted, bool Known)? announced, int generation, IReadOnlySet<XName> features)
     {
-        if (announced is not { } trusted || Volatile.Read(ref _generation) != generation)
+        if (announced is not var (trusted, known) || Volatile.Read(ref _generation) != generation)
         {
             return;
         }
 
         _trusted = trusted;
+        if (known)
+        {
+            Volatile.Write(ref _answeredWith, features);
+        }
+
         if (!trusted)
         {
             Log.StanzaIdsUntrusted(_logger, _tenant, _sessionId);
