@@ -36,6 +36,12 @@ internal sealed class ClusteredSessionPool(SessionPool local, IGrainFactory grai
             throw new SessionConflictException(id);
         }
 
+        if (owner.Hosted)
+        {
+            // Stored already (and now running here): the claim did not mark a creation, so there is nothing to end.
+            throw new SessionConflictException(id);
+        }
+
         var created = false;
         try
         {

@@ -5,10 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Api.Cluster;
 
 /// <summary>
-/// A session's ownership (<see cref="ISessionGrain"/>): while this activation lives, the local <see cref="SessionPool"/>
-/// runs the session. Never collected while idle (<see cref="KeepAliveAttribute"/>): it ends when the session is removed,
-/// when the node stops (graceful shutdown deactivates it and releases the session; a node that dies takes the session's
-/// connection with it), or when there is no session to run.
+/// A session's ownership (<see cref="ISessionGrain"/>): while this activation hosts the session, the local
+/// <see cref="SessionPool"/> runs it. Never collected while idle (<see cref="KeepAliveAttribute"/>): it ends when the node
+/// stops (graceful shutdown deactivates it and releases the session; a node that dies takes the session's connection
+/// with it), when there is no session to run, or a few placement intervals after the session was removed (it stays as a
+/// tombstone meanwhile, so that a placement round that read the store before the removal does not bring it back).
 /// </summary>
 /// <remarks>
 /// Placed where it is first called (<see cref="Orleans.Placement.PreferLocalPlacementAttribute"/>): a session created through a node's
@@ -29,25 +30,20 @@ internal sealed class SessionGrain(
     private string _sessionId = "";
     private bool _hosting;
     private bool _creating;
+    private bool _removed;
+    private IGrainTimer? _tombstone;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!SessionGrainKey.TryParse(this.GetPrimaryKeyString(), out var tenant, out var sessionId))
         {
             // Only this assembly makes keys; a malformed one has nothing to host.
             DeactivateOnIdle();
-            return;
+            return Task.CompletedTask;
         }
 
         (_tenant, _sessionId) = (tenant, sessionId);
-        var stored = catalog.Find(tenant, sessionId) ?? await store.FindAsync(tenant, sessionId, cancellationToken);
-        if (stored is not null)
-        {
-            // False when the pool already runs it (created here a moment ago): hosted either way.
-            await pool.HostStoredAsync(stored, cancellationToken);
-            _hosting = true;
-            ClusterLog.SessionHosted(logger, tenant, sessionId);
-        }
+        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -70,20 +66,36 @@ internal sealed class SessionGrain(
         }
     }
 
-    public Task<SessionOwner> GetOwnerAsync()
+    public async Task<SessionOwner> GetOwnerAsync()
     {
-        if (!_hosting && !_creating)
+        if (!_hosting && !_creating && !_removed)
+        {
+            // The placement round's snapshot first (it asked because the session was stored a moment ago), else the store.
+            await HostAsync(catalog.Find(_tenant, _sessionId) ?? await store.FindAsync(_tenant, _sessionId));
+        }
+
+        if (!_hosting && !_creating && !_removed)
         {
             DeactivateOnIdle();
         }
 
-        return Task.FromResult(Owner());
+        return Owner();
     }
 
-    public Task<SessionOwner> ClaimAsync()
+    public async Task<SessionOwner> ClaimAsync()
     {
+        if (!_hosting)
+        {
+            // The store, not a snapshot: a stored session whose node died and that no round placed again yet must be
+            // hosted (and the create refused as a conflict), not overwritten by a new one under the same id.
+            await HostAsync(await store.FindAsync(_tenant, _sessionId));
+        }
+
         _creating = !_hosting;
-        return Task.FromResult(Owner());
+        _removed = false;
+        _tombstone?.Dispose();
+        _tombstone = null;
+        return Owner();
     }
 
     public Task CreatedAsync(bool created)
@@ -100,11 +112,41 @@ internal sealed class SessionGrain(
 
     public async Task<bool> RemoveAsync()
     {
+        if (!_hosting && !_creating)
+        {
+            await HostAsync(await store.FindAsync(_tenant, _sessionId));
+        }
+
         var removed = await pool.RemoveAsync(_tenant, _sessionId);
         _hosting = false;
         _creating = false;
-        DeactivateOnIdle();
+
+        // A tombstone for a while rather than gone at once: a placement round that read the store before the removal
+        // may still ask for this session, and must find it removed rather than host it again from its snapshot.
+        _removed = true;
+        _tombstone?.Dispose();
+        _tombstone = this.RegisterGrainTimer(static (grain, _) =>
+        {
+            grain.DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, this, TombstoneTime(), Timeout.InfiniteTimeSpan);
         return removed;
+    }
+
+    /// <summary>Several placement intervals: longer than a round that read the store before the removal can still take.</summary>
+    private TimeSpan TombstoneTime() => options.Value.PlacementInterval * 4;
+
+    private async Task HostAsync(StoredSession? stored)
+    {
+        if (stored is null)
+        {
+            return;
+        }
+
+        // False when the pool already runs it: hosted either way.
+        await pool.HostStoredAsync(stored);
+        _hosting = true;
+        ClusterLog.SessionHosted(logger, _tenant, _sessionId);
     }
 
     private SessionOwner Owner() => new(silo.SiloAddress.ToParsableString(), options.Value.AdvertisedHttpUrl, _hosting);

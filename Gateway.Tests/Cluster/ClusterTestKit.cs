@@ -84,7 +84,11 @@ internal static class ClusterTestKit
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds; fails after <paramref name="patience"/>. For states that arrive, never to prove absence.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan patience, string what)
+    public static Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan patience, string what) =>
+        EventuallyAsync(condition, patience, () => what);
+
+    /// <summary>As above, describing what was awaited (and what was seen instead) only when it fails.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan patience, Func<string> what)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
         cts.CancelAfter(patience);
@@ -109,7 +113,7 @@ internal static class ClusterTestKit
             }
             catch (OperationCanceledException) when (!Token.IsCancellationRequested)
             {
-                Assert.Fail($"Waited {patience.TotalSeconds} s for {what}." + (last is null ? "" : $" Last error: {last}"));
+                Assert.Fail($"Waited {patience.TotalSeconds} s for {what()}." + (last is null ? "" : $" Last error: {last}"));
             }
         }
     }
