@@ -14,6 +14,7 @@ internal sealed class SessionPlacementService(
     ISessionStore store,
     StoredSessionCatalog catalog,
     IOptions<GatewayClusterOptions> options,
+    SiloEndpoints endpoints,
     TimeProvider timeProvider,
     ILogger<SessionPlacementService> logger) : BackgroundService
 {
@@ -23,6 +24,7 @@ internal sealed class SessionPlacementService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.PlacementInterval;
+        ClusterLog.SiloConfigured(logger, endpoints.Mode, options.Value.ClusterId, options.Value.ServiceId, endpoints.Address, endpoints.SiloPort, endpoints.GatewayPort);
         using var timer = new PeriodicTimer(interval, timeProvider);
         do
         {
