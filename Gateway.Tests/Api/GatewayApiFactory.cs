@@ -142,6 +142,7 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+
         builder.ConfigureLogging(logging =>
         {
             logging.AddProvider(Logs);
