@@ -1,4 +1,5 @@
 using Gateway.Api.Auth;
+using Gateway.Api.Cluster;
 using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
 using Gateway.Api.Endpoints.Blocking;
@@ -44,6 +45,7 @@ builder.Services
     .AddGatewayWebhooks()
     .AddGatewayHttpExposure()
     .AddGatewayTelemetry(builder.Configuration);
+builder.AddGatewayCluster();
 
 var app = builder.Build();
 app.UseGatewayHttpExposure();

@@ -29,7 +29,7 @@ internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (pool is SessionPool sessionPool)
+        if (LocalPool is { } sessionPool)
         {
             await sessionPool.StartAsync(cancellationToken);
             Log.PoolStarted(logger);
@@ -59,7 +59,7 @@ internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions
         {
         }
 
-        if (pool is SessionPool sessionPool)
+        if (LocalPool is { } sessionPool)
         {
             try
             {
@@ -72,6 +72,14 @@ internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions
             }
         }
     }
+
+    /// <summary>The real pool this process runs: the registered one, or the local pool of a clustered node.</summary>
+    private SessionPool? LocalPool => pool switch
+    {
+        SessionPool local => local,
+        Cluster.ClusteredSessionPool clustered => clustered.Local,
+        _ => null,
+    };
 
     private Task StartAccountsAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(options.Value.Accounts.Select(account => StartAccountAsync(account, cancellationToken)));

@@ -135,6 +135,14 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(BuildSettings()));
+
+        // Program reads Gateway:Cluster while it builds the host (whether to co-host a silo), before the configuration
+        // above is applied; settings given to the web host (UseSetting) are visible by then.
+        foreach (var (key, value) in Settings.Where(s => s.Key.StartsWith("Gateway:Cluster:", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureLogging(logging =>
         {
             logging.AddProvider(Logs);

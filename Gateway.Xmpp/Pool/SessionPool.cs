@@ -96,28 +96,76 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
     /// <summary>
     /// Restores the stored sessions (they connect in the background, their event ids continuing where they
-    /// stopped) and marks the pool running. Sessions can be created before or after.
+    /// stopped) unless <see cref="SessionPoolOptions.RestoreStoredSessions"/> is off, and marks the pool running.
+    /// Sessions can be created before or after.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var stored in await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+        if (_options.RestoreStoredSessions)
         {
-            var head = await _store.GetHeadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
-            var recent = await ReadRecentMessagesAsync(stored, head.LastEventId, cancellationToken).ConfigureAwait(false);
-
-            // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
-            var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-            var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store, _metrics);
-            if (_sessions.TryAdd((stored.Tenant, stored.Id), session))
+            foreach (var stored in await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                CountTenant(stored.Tenant, +1);
-                session.RestoreRooms(await _store.LoadRoomsAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
-                session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
-                Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
+                await HostStoredAsync(stored, cancellationToken).ConfigureAwait(false);
             }
         }
 
         _running = true;
+    }
+
+    /// <summary>
+    /// Hosts one stored session here, as <see cref="StartAsync"/> does for each: it connects in the background, its
+    /// event ids continuing where they stopped, its outbox and rooms restored. False when the pool already holds a
+    /// session with this tenant and id (nothing changes then).
+    /// </summary>
+    /// <remarks>
+    /// For a host that decides itself which stored sessions this pool runs (one node of several, with
+    /// <see cref="SessionPoolOptions.RestoreStoredSessions"/> off); <see cref="ReleaseAsync"/> undoes it.
+    /// </remarks>
+    public async Task<bool> HostStoredAsync(StoredSession stored, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var head = await _store.GetHeadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
+        var recent = await ReadRecentMessagesAsync(stored, head.LastEventId, cancellationToken).ConfigureAwait(false);
+
+        // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
+        var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
+        var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store, _metrics);
+        if (!_sessions.TryAdd((stored.Tenant, stored.Id), session))
+        {
+            return false;
+        }
+
+        CountTenant(stored.Tenant, +1);
+        session.RestoreRooms(await _store.LoadRoomsAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
+        session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
+        Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
+        return true;
+    }
+
+    /// <summary>
+    /// Stops running one session here without forgetting it: closed gracefully as <see cref="StopAsync"/> closes each
+    /// (with a durable store, what is queued or unacknowledged stays in the outbox), its definition, journal, outbox and
+    /// rooms left in the store for whichever pool hosts it next (<see cref="HostStoredAsync"/>). False when the pool
+    /// holds no such session. <see cref="RemoveAsync"/> is the call that deletes a session.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        if (!_sessions.TryRemove((tenant, sessionId), out var session))
+        {
+            return false;
+        }
+
+        CountTenant(tenant, -1);
+        try
+        {
+            await session.StopAsync(cancellationToken, keepQueued: _store.IsDurable).ConfigureAwait(false);
+        }
+        finally
+        {
+            session.Close();
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -159,6 +159,13 @@ public sealed record SessionPoolOptions
     /// </summary>
     public bool Carbons { get; init; } = true;
 
+    /// <summary>
+    /// Whether <see cref="SessionPool.StartAsync"/> restores every stored session (default true). Off when something
+    /// else decides which stored sessions this pool runs: with several gateway nodes each session runs on one node only
+    /// (<see cref="SessionPool.HostStoredAsync"/>).
+    /// </summary>
+    public bool RestoreStoredSessions { get; init; } = true;
+
     /// <summary>XEP-0092 software name announced by the sessions.</summary>
     public string SoftwareName { get; init; } = "XMPP-HTTP Gateway";
 

@@ -2,7 +2,9 @@
 # (Prosody as the XMPP server with its SQLite driver, openssl for the demo certificate) when they are missing.
 # `install_missing_packages --tests` also installs ejabberd, the second XMPP server the interop tests
 # (Gateway.Tests/Integration/Ejabberd) start as a private child process, and chromium, the browser the console tests
-# (Gateway.Tests/Console) drive through Microsoft.Playwright (/usr/bin/chromium; nothing downloads a browser).
+# (Gateway.Tests/Console) drive through Microsoft.Playwright (/usr/bin/chromium; nothing downloads a browser), and
+# redis-server, which the cluster tests (Gateway.Tests/Integration/Redis) start as a private child process for Orleans
+# clustering.
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -17,13 +19,14 @@ install_missing_packages() {
   if [ "${1:-}" = "--tests" ]; then
     command -v ejabberdctl >/dev/null 2>&1 || missing+=(ejabberd)
     [ -x /usr/bin/chromium ] || missing+=(chromium)
-    services+=(ejabberd)
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    services+=(ejabberd redis-server)
   fi
   [ "${#missing[@]}" -eq 0 ] && return 0
 
   echo "installing ${missing[*]} (Debian packages)"
   export DEBIAN_FRONTEND=noninteractive
-  # The prosody and ejabberd packages start their system services on install (ports 5222/5269/5280). We never use them:
+  # The prosody, ejabberd and redis-server packages start their system services on install (ports 5222/5269/5280/6379). We never use them:
   # policy-rc.d exit 101 tells invoke-rc.d / deb-systemd-invoke not to start services during the install.
   local policy=/usr/sbin/policy-rc.d created_policy=0
   if [ ! -e "$policy" ]; then

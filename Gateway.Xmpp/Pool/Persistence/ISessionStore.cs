@@ -14,6 +14,14 @@ public interface ISessionStore
 
     /// <summary>Every stored session, to restore at start-up.</summary>
     Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One stored session, or null when there is none with this tenant and id.</summary>
+    /// <remarks>
+    /// The default implementation reads every stored session (<see cref="LoadAllAsync"/>); a store that can read one row
+    /// should override it.
+    /// </remarks>
+    async Task<StoredSession?> FindAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
+        (await LoadAllAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.Tenant == tenant && s.Id == sessionId);
 }
 
 /// <summary>A session definition as stored.</summary>

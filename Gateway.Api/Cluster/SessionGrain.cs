@@ -1,0 +1,153 @@
+using Gateway.Xmpp.Pool;
+using Gateway.Xmpp.Pool.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Api.Cluster;
+
+/// <summary>
+/// A session's ownership (<see cref="ISessionGrain"/>): while this activation hosts the session, the local
+/// <see cref="SessionPool"/> runs it. Never collected while idle (<see cref="KeepAliveAttribute"/>): it ends when the node
+/// stops (graceful shutdown deactivates it and releases the session; a node that dies takes the session's connection
+/// with it), when there is no session to run, or a few placement intervals after the session was removed (it stays as a
+/// tombstone meanwhile, so that a placement round that read the store before the removal does not bring it back).
+/// </summary>
+/// <remarks>
+/// Placed where it is first called (<see cref="Orleans.Placement.PreferLocalPlacementAttribute"/>): a session created through a node's
+/// API runs on that node, so the account password never crosses the silo link; a stored session whose node died runs
+/// on whichever live node's placement round (<see cref="SessionPlacementService"/>) asks first.
+/// </remarks>
+[KeepAlive]
+[Orleans.Placement.PreferLocalPlacement]
+internal sealed class SessionGrain(
+    SessionPool pool,
+    ISessionStore store,
+    StoredSessionCatalog catalog,
+    ILocalSiloDetails silo,
+    IOptions<GatewayClusterOptions> options,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+{
+    private string _tenant = "";
+    private string _sessionId = "";
+    private bool _hosting;
+    private bool _creating;
+    private bool _removed;
+    private IGrainTimer? _tombstone;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!SessionGrainKey.TryParse(this.GetPrimaryKeyString(), out var tenant, out var sessionId))
+        {
+            // Only this assembly makes keys; a malformed one has nothing to host.
+            DeactivateOnIdle();
+            return Task.CompletedTask;
+        }
+
+        (_tenant, _sessionId) = (tenant, sessionId);
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (!_hosting)
+        {
+            return;
+        }
+
+        _hosting = false;
+        try
+        {
+            // Outbox and journal stay in the store: the next node to activate this grain carries on from them.
+            await pool.ReleaseAsync(_tenant, _sessionId, cancellationToken);
+            ClusterLog.SessionReleased(logger, _tenant, _sessionId, reason.ReasonCode.ToString());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ClusterLog.SessionReleaseFailed(logger, _tenant, _sessionId, ex);
+        }
+    }
+
+    public async Task<SessionOwner> GetOwnerAsync()
+    {
+        if (!_hosting && !_creating && !_removed)
+        {
+            // The placement round's snapshot first (it asked because the session was stored a moment ago), else the store.
+            await HostAsync(catalog.Find(_tenant, _sessionId) ?? await store.FindAsync(_tenant, _sessionId));
+        }
+
+        if (!_hosting && !_creating && !_removed)
+        {
+            DeactivateOnIdle();
+        }
+
+        return Owner();
+    }
+
+    public async Task<SessionOwner> ClaimAsync()
+    {
+        if (!_hosting)
+        {
+            // The store, not a snapshot: a stored session whose node died and that no round placed again yet must be
+            // hosted (and the create refused as a conflict), not overwritten by a new one under the same id.
+            await HostAsync(await store.FindAsync(_tenant, _sessionId));
+        }
+
+        _creating = !_hosting;
+        _removed = false;
+        _tombstone?.Dispose();
+        _tombstone = null;
+        return Owner();
+    }
+
+    public Task CreatedAsync(bool created)
+    {
+        _creating = false;
+        _hosting |= created;
+        if (!_hosting)
+        {
+            DeactivateOnIdle();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<bool> RemoveAsync()
+    {
+        if (!_hosting && !_creating)
+        {
+            await HostAsync(await store.FindAsync(_tenant, _sessionId));
+        }
+
+        var removed = await pool.RemoveAsync(_tenant, _sessionId);
+        _hosting = false;
+        _creating = false;
+
+        // A tombstone for a while rather than gone at once: a placement round that read the store before the removal
+        // may still ask for this session, and must find it removed rather than host it again from its snapshot.
+        _removed = true;
+        _tombstone?.Dispose();
+        _tombstone = this.RegisterGrainTimer(static (grain, _) =>
+        {
+            grain.DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, this, TombstoneTime(), Timeout.InfiniteTimeSpan);
+        return removed;
+    }
+
+    /// <summary>Several placement intervals: longer than a round that read the store before the removal can still take.</summary>
+    private TimeSpan TombstoneTime() => options.Value.PlacementInterval * 4;
+
+    private async Task HostAsync(StoredSession? stored)
+    {
+        if (stored is null)
+        {
+            return;
+        }
+
+        // False when the pool already runs it: hosted either way.
+        await pool.HostStoredAsync(stored);
+        _hosting = true;
+        ClusterLog.SessionHosted(logger, _tenant, _sessionId);
+    }
+
+    private SessionOwner Owner() => new(silo.SiloAddress.ToParsableString(), options.Value.AdvertisedHttpUrl, _hosting);
+}
