@@ -2,7 +2,9 @@
 # (Prosody as the XMPP server with its SQLite driver, openssl for the demo certificate) when they are missing.
 # `install_missing_packages --tests` also installs ejabberd, the second XMPP server the interop tests
 # (Gateway.Tests/Integration/Ejabberd) start as a private child process, and chromium, the browser the console tests
-# (Gateway.Tests/Console) drive through Microsoft.Playwright (/usr/bin/chromium; nothing downloads a browser).
+# (Gateway.Tests/Console) drive through Microsoft.Playwright (/usr/bin/chromium; nothing downloads a browser), and
+# postgresql, whose initdb and postgres the PostgreSQL store tests (Gateway.Tests/Integration/Postgres) run as a private
+# server in a temp directory (the cluster and service the package sets up stay stopped and unused).
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -17,7 +19,8 @@ install_missing_packages() {
   if [ "${1:-}" = "--tests" ]; then
     command -v ejabberdctl >/dev/null 2>&1 || missing+=(ejabberd)
     [ -x /usr/bin/chromium ] || missing+=(chromium)
-    services+=(ejabberd)
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    services+=(ejabberd postgresql)
   fi
   [ "${#missing[@]}" -eq 0 ] && return 0
 
