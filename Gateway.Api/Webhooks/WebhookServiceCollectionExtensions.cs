@@ -1,4 +1,5 @@
 using Gateway.Api.Events;
+using Gateway.Api.Persistence.Postgres;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,16 @@ public static class WebhookServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WebhookSecretProtector>();
-        services.TryAddSingleton<WebhookStore>();
+        // Beside the gateway's store: in its PostgreSQL database when that is the one registered, else its SQLite file.
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(PostgresGatewayStore)))
+        {
+            services.TryAddSingleton<IWebhookStore, PostgresWebhookStore>();
+        }
+        else
+        {
+            services.TryAddSingleton<IWebhookStore, SqliteWebhookStore>();
+        }
+
         services.TryAddSingleton<WebhookHttpClient>();
         services.TryAddSingleton<WebhookMetrics>();
         services.TryAddSingleton<WebhookDispatcher>();
