@@ -142,6 +142,13 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Closes the watchdog's pipe, as the kernel does when this process dies: the watchdog then stops the server.</summary>
+    internal void CloseWatchdogPipe() => _watchdog?.StandardInput.Close();
+
+    /// <summary>Completes when the server process has exited.</summary>
+    internal Task WaitForExitAsync(CancellationToken cancellationToken) =>
+        _process is { } process ? process.WaitForExitAsync(cancellationToken) : Task.CompletedTask;
+
     /// <summary>Fast shutdown (SIGINT: sessions ended, no checkpoint wait), kill after <see cref="StopTimeout"/>; deletes the directory.</summary>
     public async ValueTask DisposeAsync()
     {
