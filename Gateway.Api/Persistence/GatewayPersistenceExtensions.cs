@@ -52,61 +52,48 @@ public static class GatewayPersistenceExtensions
             dataProtection.ProtectKeysWithCertificate(certificate);
         }
 
-        // The provider is read now: it decides which services exist. A value that does not bind is left to the
-        // options binder, which stops the start naming the setting.
-        var storage = configuration.GetSection(GatewayStorageOptions.Section);
-        if (Enum.TryParse<GatewayStorageProvider>(storage[nameof(GatewayStorageOptions.Provider)], ignoreCase: true, out var provider)
-            && provider == GatewayStorageProvider.Postgres)
-        {
-            AddPostgresStore(services);
-        }
-        else
-        {
-            AddSqliteStore(services);
-        }
-
+        // Both stores are registered and the one Gateway:Storage:Provider names is resolved: the provider is read from
+        // the bound options (which see every configuration source, a test host's too), never at registration.
+        services.AddOptions<KeyManagementOptions>().Configure<IServiceProvider>((keys, provider) =>
+            keys.XmlRepository = IsPostgres(provider)
+                ? new PostgresXmlRepository(provider.GetRequiredService<PostgresDatabase>(), provider.GetRequiredService<ILogger<PostgresXmlRepository>>())
+                : new FileSystemXmlRepository(
+                    new DirectoryInfo(SqliteGatewayStore.CreateOwnerOnlyDirectory(provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value.KeysPath!)),
+                    provider.GetRequiredService<ILoggerFactory>()));
+        AddSqliteStore(services);
+        AddPostgresStore(services);
+        services.TryAddSingleton<IPoolStore>(provider => IsPostgres(provider) ? provider.GetRequiredService<PostgresGatewayStore>() : provider.GetRequiredService<SqliteGatewayStore>());
+        services.TryAddSingleton<ISessionStore>(provider => provider.GetRequiredService<IPoolStore>());
+        services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<IPoolStore>());
+        services.TryAddSingleton<IOutbox>(provider => provider.GetRequiredService<IPoolStore>());
         services.AddHostedService<EventLogTrimService>();
         return services;
     }
 
-    /// <summary>The SQLite file: the key ring in <see cref="GatewayStorageOptions.KeysPath"/>, one store of this process.</summary>
-    private static void AddSqliteStore(IServiceCollection services)
-    {
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<GatewayStorageOptions>, ILoggerFactory>((keys, storage, loggerFactory) =>
-        {
-            var directory = SqliteGatewayStore.CreateOwnerOnlyDirectory(storage.Value.KeysPath!);
-            keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(directory), loggerFactory);
-        });
+    /// <summary>Whether the bound options select PostgreSQL (<see cref="GatewayStorageOptions.Provider"/>).</summary>
+    internal static bool IsPostgres(IServiceProvider provider) =>
+        provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value.Provider == GatewayStorageProvider.Postgres;
 
+    /// <summary>The SQLite file of this process (its key ring in <see cref="GatewayStorageOptions.KeysPath"/>); created only when resolved.</summary>
+    private static void AddSqliteStore(IServiceCollection services) =>
         services.TryAddSingleton(provider => new SqliteGatewayStore(
             provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value,
             provider.GetRequiredService<IDataProtectionProvider>(),
             provider.GetRequiredService<ILogger<SqliteGatewayStore>>()));
-        services.TryAddSingleton<IPoolStore>(provider => provider.GetRequiredService<SqliteGatewayStore>());
-        services.TryAddSingleton<ISessionStore>(provider => provider.GetRequiredService<SqliteGatewayStore>());
-        services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<SqliteGatewayStore>());
-        services.TryAddSingleton<IOutbox>(provider => provider.GetRequiredService<SqliteGatewayStore>());
-    }
 
     /// <summary>
-    /// The PostgreSQL database (<see cref="GatewayStorageOptions.ConnectionString"/>), shared by every node: the key ring
-    /// in its <c>data_protection_keys</c> table, so every node reads what another sealed.
+    /// The PostgreSQL database (<see cref="GatewayStorageOptions.ConnectionString"/>) that every node shares, key ring
+    /// included (<see cref="PostgresXmlRepository"/>), so every node reads what another sealed; created only when resolved.
     /// </summary>
     private static void AddPostgresStore(IServiceCollection services)
     {
         services.TryAddSingleton(provider => new PostgresDatabase(
             provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value.ConnectionString!,
             provider.GetRequiredService<ILogger<PostgresDatabase>>()));
-        services.AddOptions<KeyManagementOptions>().Configure<PostgresDatabase, ILoggerFactory>((keys, database, loggerFactory) =>
-            keys.XmlRepository = new PostgresXmlRepository(database, loggerFactory.CreateLogger<PostgresXmlRepository>()));
         services.TryAddSingleton(provider => new PostgresGatewayStore(
             provider.GetRequiredService<PostgresDatabase>(),
             provider.GetRequiredService<IDataProtectionProvider>(),
             provider.GetRequiredService<ILogger<PostgresGatewayStore>>()));
-        services.TryAddSingleton<IPoolStore>(provider => provider.GetRequiredService<PostgresGatewayStore>());
-        services.TryAddSingleton<ISessionStore>(provider => provider.GetRequiredService<PostgresGatewayStore>());
-        services.TryAddSingleton<IEventLog>(provider => provider.GetRequiredService<PostgresGatewayStore>());
-        services.TryAddSingleton<IOutbox>(provider => provider.GetRequiredService<PostgresGatewayStore>());
     }
 
     /// <summary>Makes <see cref="GatewayStorageOptions.Path"/> and <see cref="GatewayStorageOptions.KeysPath"/> absolute.</summary>

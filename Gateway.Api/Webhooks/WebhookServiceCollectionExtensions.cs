@@ -1,5 +1,5 @@
 using Gateway.Api.Events;
-using Gateway.Api.Persistence.Postgres;
+using Gateway.Api.Persistence;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -19,15 +19,12 @@ public static class WebhookServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WebhookSecretProtector>();
-        // Beside the gateway's store: in its PostgreSQL database when that is the one registered, else its SQLite file.
-        if (services.Any(descriptor => descriptor.ServiceType == typeof(PostgresGatewayStore)))
-        {
-            services.TryAddSingleton<IWebhookStore, PostgresWebhookStore>();
-        }
-        else
-        {
-            services.TryAddSingleton<IWebhookStore, SqliteWebhookStore>();
-        }
+        // Beside the gateway's store: in its PostgreSQL database when Gateway:Storage:Provider selects it, else its SQLite file.
+        services.TryAddSingleton<SqliteWebhookStore>();
+        services.TryAddSingleton<PostgresWebhookStore>();
+        services.TryAddSingleton<IWebhookStore>(provider => GatewayPersistenceExtensions.IsPostgres(provider)
+            ? provider.GetRequiredService<PostgresWebhookStore>()
+            : provider.GetRequiredService<SqliteWebhookStore>());
 
         services.TryAddSingleton<WebhookHttpClient>();
         services.TryAddSingleton<WebhookMetrics>();

@@ -1,5 +1,4 @@
 using Gateway.Api.Persistence;
-using Gateway.Api.Persistence.Postgres;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -64,19 +63,5 @@ public sealed class PostgresStorageOptionsTests : IDisposable
 
         Assert.Equal(GatewayStorageProvider.Sqlite, host.Services.GetRequiredService<IOptions<GatewayStorageOptions>>().Value.Provider);
         Assert.IsType<SqliteGatewayStore>(host.Services.GetRequiredService<IPoolStore>());
-        Assert.Null(host.Services.GetService<PostgresDatabase>());
-    }
-
-    [Fact]
-    public async Task AddGatewayPersistence_ProviderPostgres_NoSqliteStoreRegistered()
-    {
-        await using var host = StoreHost.Create(_directory.Path, new Dictionary<string, string?>
-        {
-            ["Gateway:Storage:Provider"] = "postgres",
-            ["Gateway:Storage:ConnectionString"] = $"Host=127.0.0.1;Username=gateway;Password={Password}",
-        });
-
-        Assert.Null(host.Services.GetService<SqliteGatewayStore>());
-        Assert.False(File.Exists(_directory.Combine("gateway.db")));
     }
 }
