@@ -16,7 +16,7 @@ namespace Gateway.Api.Persistence.Postgres;
 /// The Data Protection key ring that wraps the store keys and seals specs and rooms lives in the same database
 /// (<see cref="PostgresXmlRepository"/>) when this store is selected, so what one node sealed every other node reads.
 /// </remarks>
-internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable
+internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisposable
 {
     private readonly PostgresDatabase _database;
     private readonly PayloadProtector _payloads;
@@ -136,4 +136,6 @@ internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable
         await _writer.DisposeAsync();
         _payloads.Dispose();
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -132,24 +132,59 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
             var started = Stopwatch.GetTimestamp();
             try
             {
-                await _database.RetryAsync("journal commit", cancellationToken => WriteGroupAsync(group, cancellationToken), CancellationToken.None);
+                await WriteAsync(group);
                 PostgresLog.GroupCommitted(_logger, group.Count, rows, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Complete(group, null);
+            }
+            catch (Exception ex) when (group.Count > 1)
+            {
+                // One commit the server refuses must not fail the others with it, for ever (the pool retries what
+                // fails): the group rolled back whole, so each commit is tried again on its own.
+                PostgresLog.GroupCommitFailed(_logger, group.Count, ex.GetType().Name, ex);
                 foreach (var pending in group)
                 {
-                    pending.Completion.TrySetResult();
+                    Complete([pending], await TryWriteAsync([pending]));
                 }
             }
             catch (Exception ex)
             {
-                // The transaction rolled back whole: every caller is told, and the pool retries (the rows are idempotent).
+                // Rolled back: the caller is told, and the pool retries (the rows are idempotent).
                 PostgresLog.GroupCommitFailed(_logger, group.Count, ex.GetType().Name, ex);
-                foreach (var pending in group)
-                {
-                    pending.Completion.TrySetException(ex);
-                }
+                Complete(group, ex);
             }
         }
     }
+
+    private static void Complete(List<PendingCommit> group, Exception? failure)
+    {
+        foreach (var pending in group)
+        {
+            if (failure is null)
+            {
+                pending.Completion.TrySetResult();
+            }
+            else
+            {
+                pending.Completion.TrySetException(failure);
+            }
+        }
+    }
+
+    private async Task<Exception?> TryWriteAsync(List<PendingCommit> group)
+    {
+        try
+        {
+            await WriteAsync(group);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    private Task WriteAsync(List<PendingCommit> group) =>
+        _database.RetryAsync("journal commit", cancellationToken => WriteGroupAsync(group, cancellationToken), CancellationToken.None);
 
     private async Task<bool> WriteGroupAsync(List<PendingCommit> group, CancellationToken cancellationToken)
     {

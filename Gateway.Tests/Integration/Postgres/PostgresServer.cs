@@ -240,6 +240,7 @@ public sealed class PostgresServer : IAsyncDisposable
             ],
             cancellationToken,
             asPostgres: true);
+        File.Delete(passwordFile);
     }
 
     private async Task StartProcessAsync(CancellationToken cancellationToken)
@@ -289,8 +290,10 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
-            RedirectStandardOutput = false,
-            RedirectStandardError = false,
+
+            // Not the test host's own streams: a runner waiting for them to close must not wait for the watchdog.
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         startInfo.ArgumentList.Add("-c");
         startInfo.ArgumentList.Add(script);

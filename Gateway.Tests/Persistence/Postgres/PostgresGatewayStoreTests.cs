@@ -137,6 +137,23 @@ public sealed class PostgresGatewayStoreTests(PostgresFixture fixture) : IAsyncL
     }
 
     [Fact]
+    public async Task CommitAsync_OneCommitTheServerRefuses_FailsAloneNotTheOthersQueuedWithIt()
+    {
+        var node = Track(PostgresStoreNode.Open(ConnectionString));
+
+        // PostgreSQL text cannot hold U+0000: the server refuses this commit whatever transaction it shares.
+        var refused = node.Store.CommitEventsAsync(Events("t", "bad\0session", 1, 1));
+        var accepted = Enumerable.Range(0, 20).Select(i => node.Store.CommitEventsAsync(Events("t", $"s{i}", 1, 2))).ToArray();
+
+        await Assert.ThrowsAsync<PostgresException>(() => refused);
+        await Task.WhenAll(accepted);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(2, (await node.Store.GetHeadAsync("t", $"s{i}", Token)).LastEventId);
+        }
+    }
+
+    [Fact]
     public async Task Open_AgainAfterRestart_SchemaCreatedOnceAndDataKept()
     {
         await using (var first = PostgresStoreNode.Open(ConnectionString))
