@@ -74,6 +74,31 @@ public sealed class PostgresGatewayStoreTests(PostgresFixture fixture) : IAsyncL
     }
 
     [Fact]
+    public async Task KeyCreatedByAnotherNodeAfterStart_UnprotectsWithoutRestart()
+    {
+        using var contentRoot = new TempDirectory();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Storage:Provider"] = "Postgres",
+            ["Gateway:Storage:ConnectionString"] = ConnectionString,
+        };
+        var first = Track(StoreHost.Create(contentRoot.Path, settings));
+        var firstProtector = first.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test");
+        Assert.Equal("a", firstProtector.Unprotect(firstProtector.Protect("a")));
+
+        // The other node makes a key of its own (as two nodes starting together on an empty ring each do) and seals
+        // with it; the first node's cached ring has never seen that key.
+        var second = Track(StoreHost.Create(contentRoot.Path, settings));
+        var keys = second.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>();
+        var created = keys.CreateNewKey(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(90));
+        var sealedBySecond = second.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect("b"u8.ToArray());
+
+        // The payload names its key after a 4-byte magic header: it is the new key's.
+        Assert.Equal(created.KeyId, new Guid(sealedBySecond.AsSpan(4, 16)));
+        Assert.Equal("b"u8.ToArray(), firstProtector.Unprotect(sealedBySecond));
+    }
+
+    [Fact]
     public async Task NodeWithAnotherKeyRing_ReadsNothing_AndSaysWhy()
     {
         await using (var writer = PostgresStoreNode.Open(ConnectionString))
