@@ -3,9 +3,10 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Api.Persistence;
 
 /// <summary>
-/// The gateway's embedded storage, section <c>Gateway:Storage</c>: one SQLite file holding the session definitions
-/// (credentials encrypted with ASP.NET Core Data Protection), the per-session event journal and the outbox (payloads
-/// sealed with AES-GCM under a store key that Data Protection wraps). Validated at start-up.
+/// The gateway's storage, section <c>Gateway:Storage</c>: one SQLite file (default) or one PostgreSQL database
+/// (<see cref="Provider"/>) holding the session definitions (credentials encrypted with ASP.NET Core Data Protection),
+/// the per-session event journal and the outbox (payloads sealed with AES-GCM under a store key that Data Protection
+/// wraps). Validated at start-up.
 /// </summary>
 /// <remarks>
 /// <para>
