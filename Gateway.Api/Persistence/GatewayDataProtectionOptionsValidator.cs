@@ -27,7 +27,7 @@ internal sealed class GatewayDataProtectionOptionsValidator(IServiceProvider ser
         }
 
         return ValidateOptionsResult.Fail(
-            $"The Data Protection key ring (Gateway:Storage:KeysPath) would be stored unencrypted, and it decrypts every stored " +
+            $"The Data Protection key ring (Gateway:Storage:KeysPath, or the database with Gateway:Storage:Provider=Postgres) would be stored unencrypted, and it decrypts every stored " +
             $"account password. Outside Development, set {Section}:CertificatePath to an absolute path of a PKCS#12 file with an " +
             $"RSA certificate and private key (password in {Section}:CertificatePassword) to encrypt it, or set " +
             $"{Section}:AllowUnprotectedKeys=true to accept unencrypted keys protected by file permissions only (docs/security.md).");

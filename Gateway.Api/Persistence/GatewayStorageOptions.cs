@@ -3,9 +3,10 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Api.Persistence;
 
 /// <summary>
-/// The gateway's embedded storage, section <c>Gateway:Storage</c>: one SQLite file holding the session definitions
-/// (credentials encrypted with ASP.NET Core Data Protection), the per-session event journal and the outbox (payloads
-/// sealed with AES-GCM under a store key that Data Protection wraps). Validated at start-up.
+/// The gateway's storage, section <c>Gateway:Storage</c>: one SQLite file (default) or one PostgreSQL database
+/// (<see cref="Provider"/>) holding the session definitions (credentials encrypted with ASP.NET Core Data Protection),
+/// the per-session event journal and the outbox (payloads sealed with AES-GCM under a store key that Data Protection
+/// wraps). Validated at start-up.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,11 +22,26 @@ namespace Gateway.Api.Persistence;
 /// secret); outside Development the gateway does not start without it unless
 /// <see cref="GatewayDataProtectionOptions.AllowUnprotectedKeys"/> is set.
 /// </para>
-/// <para>One gateway process per database file: the store assumes it is the only writer.</para>
+/// <para>One gateway process per database file: the store assumes it is the only writer. Several gateway nodes share
+/// one PostgreSQL database instead (<see cref="Provider"/>, docs/storage.md).</para>
 /// </remarks>
 public sealed class GatewayStorageOptions
 {
     public const string Section = "Gateway:Storage";
+
+    /// <summary>
+    /// Where the store lives: <see cref="GatewayStorageProvider.Sqlite"/> (default), a file of this process
+    /// (<see cref="Path"/>, key ring in <see cref="KeysPath"/>), or <see cref="GatewayStorageProvider.Postgres"/>, a
+    /// PostgreSQL database (<see cref="ConnectionString"/>) that several gateway nodes share, key ring included.
+    /// </summary>
+    public GatewayStorageProvider Provider { get; set; } = GatewayStorageProvider.Sqlite;
+
+    /// <summary>
+    /// The Npgsql connection string of the PostgreSQL database (required with <see cref="GatewayStorageProvider.Postgres"/>,
+    /// ignored otherwise), e.g. <c>Host=db;Database=gateway;Username=gateway;Password=…</c>. Holds a password: set it from
+    /// an environment variable or a secret store; it is never logged.
+    /// </summary>
+    public string? ConnectionString { get; set; }
 
     /// <summary>The SQLite database file; relative paths are under the app's content root. Default <c>gateway.db</c>.</summary>
     public string Path { get; set; } = "gateway.db";
@@ -89,6 +105,15 @@ internal sealed class GatewayStorageOptionsValidator : IValidateOptions<GatewayS
             failures.Add($"{Section}:TrimInterval must be between {MinTrimInterval} and {MaxTrimInterval} (currently {options.TrimInterval}).");
         }
 
+        if (options.Provider == GatewayStorageProvider.Postgres)
+        {
+            ValidatePostgres(options, failures);
+        }
+        else if (options.Provider != GatewayStorageProvider.Sqlite)
+        {
+            failures.Add($"{Section}:Provider must be Sqlite or Postgres (currently {(int)options.Provider}).");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Path))
         {
             failures.Add($"{Section}:Path must name the database file (default gateway.db under the content root).");
@@ -105,4 +130,46 @@ internal sealed class GatewayStorageOptionsValidator : IValidateOptions<GatewayS
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>The connection string parses and names a host; messages never quote it (it holds the password).</summary>
+    private static void ValidatePostgres(GatewayStorageOptions options, List<string> failures)
+    {
+        const string Setting = GatewayStorageOptions.Section + ":ConnectionString";
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add($"{Setting} is required with {GatewayStorageOptions.Section}:Provider=Postgres, e.g. Host=db;Database=gateway;Username=gateway;Password=… (from an environment variable or a secret store).");
+            return;
+        }
+
+        Npgsql.NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        {
+            failures.Add($"{Setting} is not a valid Npgsql connection string ({ex.GetType().Name}); its value is not shown, it may hold a password.");
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.Host))
+        {
+            failures.Add($"{Setting} must name the server (Host=…).");
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.Username))
+        {
+            failures.Add($"{Setting} must name the user (Username=…).");
+        }
+    }
+}
+
+/// <summary>Where <see cref="GatewayStorageOptions"/> keeps the store (<c>Gateway:Storage:Provider</c>).</summary>
+public enum GatewayStorageProvider
+{
+    /// <summary>One SQLite file of this process (the default).</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL database that several gateway nodes share.</summary>
+    Postgres,
 }

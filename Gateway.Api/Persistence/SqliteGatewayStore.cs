@@ -28,6 +28,7 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
     private readonly SessionSpecProtector _specs;
     private readonly RoomProtector _rooms;
     private readonly PayloadProtector _payloads;
+    private readonly JournalRowEncoder _encoder;
     private readonly ILogger<SqliteGatewayStore> _logger;
     private readonly SqliteConnection _writer;
 
@@ -71,6 +72,7 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
             }
 
             _payloads = new PayloadProtector(LoadStoreKeys(dataProtection), new LegacyPayloadProtector(dataProtection));
+            _encoder = new JournalRowEncoder(_payloads, _logger);
             _commands = PrepareCommitCommands();
         }
         catch

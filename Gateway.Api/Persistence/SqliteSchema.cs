@@ -103,7 +103,7 @@ internal static class SqliteSchema
         """;
 
     /// <summary>
-    /// Webhooks (<see cref="Webhooks.WebhookStore"/>): the registrations, their signing secrets sealed by Data Protection;
+    /// Webhooks (<see cref="Webhooks.SqliteWebhookStore"/>): the registrations, their signing secrets sealed by Data Protection;
     /// a cursor per (webhook, session), the last journal event id queued for delivery; and the delivery log.
     /// </summary>
     private const string Version6 = """

@@ -14,7 +14,7 @@ namespace Gateway.Api.Webhooks;
 /// the next start looks at every session with a cursor.
 /// </summary>
 internal sealed class WebhookDispatcher(
-    WebhookStore store,
+    IWebhookStore store,
     ISessionPool pool,
     WebhookHttpClient http,
     WebhookMetrics metrics,

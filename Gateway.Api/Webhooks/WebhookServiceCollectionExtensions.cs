@@ -1,4 +1,5 @@
 using Gateway.Api.Events;
+using Gateway.Api.Persistence;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,13 @@ public static class WebhookServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<WebhookSecretProtector>();
-        services.TryAddSingleton<WebhookStore>();
+        // Beside the gateway's store: in its PostgreSQL database when Gateway:Storage:Provider selects it, else its SQLite file.
+        services.TryAddSingleton<SqliteWebhookStore>();
+        services.TryAddSingleton<PostgresWebhookStore>();
+        services.TryAddSingleton<IWebhookStore>(provider => GatewayPersistenceExtensions.IsPostgres(provider)
+            ? provider.GetRequiredService<PostgresWebhookStore>()
+            : provider.GetRequiredService<SqliteWebhookStore>());
+
         services.TryAddSingleton<WebhookHttpClient>();
         services.TryAddSingleton<WebhookMetrics>();
         services.TryAddSingleton<WebhookDispatcher>();

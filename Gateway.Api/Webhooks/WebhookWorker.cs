@@ -29,7 +29,7 @@ internal sealed class WebhookWorker : IAsyncDisposable
     /// <summary>Bytes read for one event to deliver: the journal's events are bounded far below.</summary>
     private const long EventBytes = 4_000_000;
 
-    private readonly WebhookStore _store;
+    private readonly IWebhookStore _store;
     private readonly ISessionPool _pool;
     private readonly WebhookHttpClient _http;
     private readonly WebhookMetrics _metrics;
@@ -45,7 +45,7 @@ internal sealed class WebhookWorker : IAsyncDisposable
 
     public WebhookWorker(
         Webhook webhook,
-        WebhookStore store,
+        IWebhookStore store,
         ISessionPool pool,
         WebhookHttpClient http,
         WebhookMetrics metrics,

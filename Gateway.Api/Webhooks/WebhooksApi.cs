@@ -114,7 +114,7 @@ internal static class WebhooksApi
     /// <param name="loggers">Loggers.</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<Created<CreatedWebhookDto>, ProblemHttpResult>> Create(
-        CreateWebhookRequest body, HttpContext httpContext, WebhookStore store, WebhookDispatcher dispatcher, ISessionPool pool,
+        CreateWebhookRequest body, HttpContext httpContext, IWebhookStore store, WebhookDispatcher dispatcher, ISessionPool pool,
         IOptions<WebhookOptions> options, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var tenant = httpContext.User.GetTenant();
@@ -152,14 +152,14 @@ internal static class WebhooksApi
     /// <param name="httpContext">The request.</param>
     /// <param name="store">The webhook store.</param>
     /// <param name="cancellationToken">Request aborted.</param>
-    internal static async Task<Ok<WebhookListDto>> List(HttpContext httpContext, WebhookStore store, CancellationToken cancellationToken) =>
+    internal static async Task<Ok<WebhookListDto>> List(HttpContext httpContext, IWebhookStore store, CancellationToken cancellationToken) =>
         TypedResults.Ok(new WebhookListDto([.. (await store.ListAsync(httpContext.User.GetTenant(), cancellationToken)).Select(WebhookMapper.ToDto)]));
 
     /// <param name="id">The webhook id.</param>
     /// <param name="httpContext">The request.</param>
     /// <param name="store">The webhook store.</param>
     /// <param name="cancellationToken">Request aborted.</param>
-    internal static async Task<Results<Ok<WebhookDto>, ProblemHttpResult>> Get(string id, HttpContext httpContext, WebhookStore store, CancellationToken cancellationToken) =>
+    internal static async Task<Results<Ok<WebhookDto>, ProblemHttpResult>> Get(string id, HttpContext httpContext, IWebhookStore store, CancellationToken cancellationToken) =>
         await store.FindAsync(httpContext.User.GetTenant(), id, cancellationToken) is { } webhook
             ? TypedResults.Ok(WebhookMapper.ToDto(webhook))
             : NotFound(httpContext, id);
@@ -173,7 +173,7 @@ internal static class WebhooksApi
     /// <param name="loggers">Loggers.</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<Ok<WebhookDto>, ProblemHttpResult>> Update(
-        string id, UpdateWebhookRequest body, HttpContext httpContext, WebhookStore store, WebhookDispatcher dispatcher,
+        string id, UpdateWebhookRequest body, HttpContext httpContext, IWebhookStore store, WebhookDispatcher dispatcher,
         IOptions<WebhookOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var tenant = httpContext.User.GetTenant();
@@ -213,7 +213,7 @@ internal static class WebhooksApi
     /// <param name="loggers">Loggers.</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string id, HttpContext httpContext, WebhookStore store, WebhookDispatcher dispatcher, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string id, HttpContext httpContext, IWebhookStore store, WebhookDispatcher dispatcher, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var tenant = httpContext.User.GetTenant();
         if (await store.FindAsync(tenant, id, cancellationToken) is null)
@@ -240,7 +240,7 @@ internal static class WebhooksApi
     /// <param name="loggers">Loggers.</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<Ok<WebhookSecretDto>, ProblemHttpResult>> RotateSecret(
-        string id, HttpContext httpContext, WebhookStore store, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options,
+        string id, HttpContext httpContext, IWebhookStore store, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options,
         TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var tenant = httpContext.User.GetTenant();
@@ -274,7 +274,7 @@ internal static class WebhooksApi
     /// <param name="limit">Entries to return, 1 to 500 (50 by default).</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<Ok<WebhookDeliveryListDto>, ProblemHttpResult>> Deliveries(
-        string id, HttpContext httpContext, WebhookStore store, string? status, int? limit, CancellationToken cancellationToken)
+        string id, HttpContext httpContext, IWebhookStore store, string? status, int? limit, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         WebhookDeliveryStatus? only = null;
@@ -317,7 +317,7 @@ internal static class WebhooksApi
     /// <param name="loggers">Loggers.</param>
     /// <param name="cancellationToken">Request aborted.</param>
     internal static async Task<Results<Accepted, ProblemHttpResult>> Redeliver(
-        string id, string deliveryId, HttpContext httpContext, WebhookStore store, WebhookDispatcher dispatcher, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string id, string deliveryId, HttpContext httpContext, IWebhookStore store, WebhookDispatcher dispatcher, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await store.FindAsync(httpContext.User.GetTenant(), id, cancellationToken) is null)
         {

@@ -4,7 +4,8 @@
 # (Gateway.Tests/Integration/Ejabberd) start as a private child process, and chromium, the browser the console tests
 # (Gateway.Tests/Console) drive through Microsoft.Playwright (/usr/bin/chromium; nothing downloads a browser), and
 # redis-server, which the cluster tests (Gateway.Tests/Integration/Redis) start as a private child process for Orleans
-# clustering.
+# clustering, and postgresql, whose initdb and postgres the PostgreSQL store tests (Gateway.Tests/Integration/Postgres)
+# run as a private server in a temp directory (the cluster and service the package sets up stay stopped and unused).
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -20,7 +21,8 @@ install_missing_packages() {
     command -v ejabberdctl >/dev/null 2>&1 || missing+=(ejabberd)
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-    services+=(ejabberd redis-server)
+    compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+    services+=(ejabberd redis-server postgresql)
   fi
   [ "${#missing[@]}" -eq 0 ] && return 0
 

@@ -12,6 +12,7 @@ namespace Gateway.Tests.Integration.Prosody;
 /// </summary>
 internal static class LocalProcesses
 {
+    private const int SigInt = 2;
     private const int SigTerm = 15;
 
     /// <summary>A TCP port free on 127.0.0.1 right now (the OS picks it; another process may take it before use).</summary>
@@ -25,6 +26,9 @@ internal static class LocalProcesses
     /// <summary>Sends SIGTERM, the graceful stop an orchestrator sends; false when it could not be sent (e.g. the process is gone).</summary>
     /// <remarks>.NET has no API for it: Process.Kill is SIGKILL.</remarks>
     public static bool SendSigterm(int pid) => SendSignal(pid, SigTerm) == 0;
+
+    /// <summary>Sends SIGINT (PostgreSQL's fast shutdown); false when it could not be sent.</summary>
+    public static bool SendSigint(int pid) => SendSignal(pid, SigInt) == 0;
 
     /// <summary>Kills the process and its children (SIGKILL); nothing when it has exited already.</summary>
     public static void KillTree(Process process)

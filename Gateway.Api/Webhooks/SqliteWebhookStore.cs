@@ -7,20 +7,20 @@ using Microsoft.Data.Sqlite;
 namespace Gateway.Api.Webhooks;
 
 /// <summary>
-/// Webhooks, their cursors and their delivery log, in the gateway's SQLite file (tables of schema version 6, see
+/// Webhooks, their cursors and their delivery log (<see cref="IWebhookStore"/>), in the gateway's SQLite file (tables of schema version 6, see
 /// <see cref="SqliteSchema"/>). A class of its own beside <see cref="SqliteGatewayStore"/>: it opens its own pooled
 /// connections to the same file (WAL lets readers and one writer at a time work side by side; SQLite serialises the
 /// writers, Microsoft.Data.Sqlite retries a busy file for the connection's timeout). Secrets are sealed by
 /// <see cref="WebhookSecretProtector"/>; timestamps are UTC ticks.
 /// </summary>
-internal sealed class WebhookStore
+internal sealed class SqliteWebhookStore : IWebhookStore
 {
     private const string Columns = "id, tenant, url, events, sessions, description, enabled, created_at, secret_protected, previous_secret_protected, previous_secret_until";
     private const string DeliveryColumns = "id, webhook_id, session_id, event_id, kind, status, attempts, created_at, last_attempt_at, next_attempt_at, last_status_code, last_error";
 
     private readonly string _connectionString;
     private readonly WebhookSecretProtector _secrets;
-    private readonly ILogger<WebhookStore> _logger;
+    private readonly ILogger<SqliteWebhookStore> _logger;
 
     /// <summary>One write transaction of this store at a time: the file admits one writer anyway.</summary>
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -28,7 +28,7 @@ internal sealed class WebhookStore
     /// <param name="store">The gateway store: opened (and so migrated) before this one touches the file.</param>
     /// <param name="secrets">Seals the secrets.</param>
     /// <param name="logger">Logs unreadable rows.</param>
-    public WebhookStore(SqliteGatewayStore store, WebhookSecretProtector secrets, ILogger<WebhookStore> logger)
+    public SqliteWebhookStore(SqliteGatewayStore store, WebhookSecretProtector secrets, ILogger<SqliteWebhookStore> logger)
     {
         ArgumentNullException.ThrowIfNull(store);
         _secrets = secrets;

@@ -1,0 +1,349 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Gateway.Api.Persistence.Postgres;
+using Npgsql;
+
+namespace Gateway.Api.Webhooks;
+
+/// <summary>
+/// Webhooks, their cursors and their delivery log in the gateway's PostgreSQL database (<see cref="IWebhookStore"/>,
+/// tables of <see cref="PostgresSchema"/>), with <see cref="SqliteWebhookStore"/>'s semantics: secrets sealed by
+/// <see cref="WebhookSecretProtector"/> (whose key ring the nodes share through the database), timestamps UTC ticks.
+/// Each write is one transaction, run again when the server picks it as a deadlock victim; cursors only move forward.
+/// </summary>
+internal sealed class PostgresWebhookStore : IWebhookStore
+{
+    private const string Columns = "id, tenant, url, events, sessions, description, enabled, created_at, secret_protected, previous_secret_protected, previous_secret_until";
+    private const string DeliveryColumns = "id, webhook_id, session_id, event_id, kind, status, attempts, created_at, last_attempt_at, next_attempt_at, last_status_code, last_error";
+
+    private readonly PostgresDatabase _database;
+    private readonly WebhookSecretProtector _secrets;
+    private readonly ILogger<PostgresWebhookStore> _logger;
+
+    /// <param name="store">The gateway store: opened (and so the schema migrated) before this one touches the database.</param>
+    /// <param name="database">The database.</param>
+    /// <param name="secrets">Seals the secrets.</param>
+    /// <param name="logger">Logs unreadable rows.</param>
+    public PostgresWebhookStore(PostgresGatewayStore store, PostgresDatabase database, WebhookSecretProtector secrets, ILogger<PostgresWebhookStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _database = database;
+        _secrets = secrets;
+        _logger = logger;
+    }
+
+    public Task<IReadOnlyList<Webhook>> LoadAllAsync(CancellationToken cancellationToken) =>
+        QueryWebhooksAsync($"SELECT {Columns} FROM webhooks ORDER BY created_at, id", cancellationToken);
+
+    public Task<IReadOnlyList<Webhook>> ListAsync(string tenant, CancellationToken cancellationToken) =>
+        QueryWebhooksAsync($"SELECT {Columns} FROM webhooks WHERE tenant = @tenant ORDER BY created_at, id", cancellationToken, ("tenant", tenant));
+
+    public async Task<Webhook?> FindAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        (await QueryWebhooksAsync($"SELECT {Columns} FROM webhooks WHERE tenant = @tenant AND id = @id", cancellationToken, ("tenant", tenant), ("id", id))).FirstOrDefault();
+
+    public async Task<int> CountAsync(string tenant, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT count(*) FROM webhooks WHERE tenant = @tenant", ("tenant", tenant));
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public Task InsertAsync(Webhook webhook, IEnumerable<(string SessionId, long LastEventId)> cursors, CancellationToken cancellationToken)
+    {
+        var starting = cursors.ToList();
+        return WriteAsync(
+            "insert webhook",
+            async (connection, transaction, token) =>
+            {
+                await using (var insert = Command(connection, transaction, $"INSERT INTO webhooks ({Columns}) VALUES (@id, @tenant, @url, @events, @sessions, @description, @enabled, @createdAt, @secret, @previous, @previousUntil)"))
+                {
+                    BindWebhook(insert, webhook);
+                    await insert.ExecuteNonQueryAsync(token);
+                }
+
+                foreach (var (sessionId, lastEventId) in starting)
+                {
+                    await using var cursor = Command(connection, transaction,
+                        "INSERT INTO webhook_cursors (webhook_id, session_id, last_event_id) VALUES (@webhook, @session, @last)",
+                        ("webhook", webhook.Id), ("session", sessionId), ("last", lastEventId));
+                    await cursor.ExecuteNonQueryAsync(token);
+                }
+
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task<bool> UpdateAsync(Webhook webhook, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "update webhook",
+            async (connection, transaction, token) =>
+            {
+                await using var update = Command(connection, transaction,
+                    "UPDATE webhooks SET url = @url, events = @events, sessions = @sessions, description = @description, enabled = @enabled, " +
+                    "secret_protected = @secret, previous_secret_protected = @previous, previous_secret_until = @previousUntil " +
+                    "WHERE id = @id AND tenant = @tenant AND created_at = @createdAt");
+                BindWebhook(update, webhook);
+                return await update.ExecuteNonQueryAsync(token) == 1;
+            },
+            cancellationToken);
+
+    public Task<bool> DeleteAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "delete webhook",
+            async (connection, transaction, token) =>
+            {
+                await using var delete = Command(connection, transaction, "DELETE FROM webhooks WHERE tenant = @tenant AND id = @id", ("tenant", tenant), ("id", id));
+                if (await delete.ExecuteNonQueryAsync(token) == 0)
+                {
+                    return false;
+                }
+
+                await using var rest = Command(connection, transaction,
+                    "DELETE FROM webhook_cursors WHERE webhook_id = @id; DELETE FROM webhook_deliveries WHERE webhook_id = @id", ("id", id));
+                await rest.ExecuteNonQueryAsync(token);
+                return true;
+            },
+            cancellationToken);
+
+    public async Task<long?> GetCursorAsync(string webhookId, string sessionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT last_event_id FROM webhook_cursors WHERE webhook_id = @webhook AND session_id = @session",
+            ("webhook", webhookId), ("session", sessionId));
+        return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : null;
+    }
+
+    public async Task<IReadOnlyList<string>> KnownSessionsAsync(string webhookId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT session_id FROM webhook_cursors WHERE webhook_id = @webhook UNION " +
+            "SELECT session_id FROM webhook_deliveries WHERE webhook_id = @webhook AND status IN ('pending', 'failed')",
+            ("webhook", webhookId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var sessions = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            sessions.Add(reader.GetString(0));
+        }
+
+        return sessions;
+    }
+
+    public Task AdvanceAsync(string webhookId, string sessionId, IReadOnlyList<(long EventId, string Kind)> events, long cursor, bool gap, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "advance webhook cursor",
+            async (connection, transaction, token) =>
+            {
+                if (events.Count > 0)
+                {
+                    await using var insert = Command(connection, transaction,
+                        "INSERT INTO webhook_deliveries (webhook_id, session_id, event_id, kind, status, attempts, created_at) " +
+                        "SELECT @webhook, @session, e.event_id, e.kind, 'pending', 0, @now FROM unnest(@events, @kinds) WITH ORDINALITY AS e(event_id, kind, position) " +
+                        "ORDER BY e.position ON CONFLICT (webhook_id, session_id, event_id) DO NOTHING",
+                        ("webhook", webhookId), ("session", sessionId), ("now", now.UtcTicks),
+                        ("events", events.Select(e => e.EventId).ToArray()), ("kinds", events.Select(e => e.Kind).ToArray()));
+                    await insert.ExecuteNonQueryAsync(token);
+                }
+
+                await using var advance = Command(connection, transaction,
+                    "INSERT INTO webhook_cursors AS c (webhook_id, session_id, last_event_id, gaps) VALUES (@webhook, @session, @cursor, @gap) " +
+                    "ON CONFLICT (webhook_id, session_id) DO UPDATE SET last_event_id = GREATEST(c.last_event_id, excluded.last_event_id), gaps = c.gaps + excluded.gaps",
+                    ("webhook", webhookId), ("session", sessionId), ("cursor", cursor), ("gap", gap ? 1L : 0L));
+                await advance.ExecuteNonQueryAsync(token);
+                return true;
+            },
+            cancellationToken);
+
+    public Task ResetSessionAsync(string webhookId, string sessionId, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "reset webhook session",
+            async (connection, transaction, token) =>
+            {
+                await using var delete = Command(connection, transaction,
+                    "DELETE FROM webhook_cursors WHERE webhook_id = @webhook AND session_id = @session; " +
+                    "DELETE FROM webhook_deliveries WHERE webhook_id = @webhook AND session_id = @session",
+                    ("webhook", webhookId), ("session", sessionId));
+                await delete.ExecuteNonQueryAsync(token);
+                return true;
+            },
+            cancellationToken);
+
+    public async Task<WebhookDelivery?> NextOpenAsync(string webhookId, string sessionId, CancellationToken cancellationToken) =>
+        (await QueryDeliveriesAsync(
+            $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE webhook_id = @webhook AND session_id = @session AND status IN ('pending', 'failed') ORDER BY event_id LIMIT 1",
+            cancellationToken, ("webhook", webhookId), ("session", sessionId))).FirstOrDefault();
+
+    public async Task<WebhookDelivery?> FindDeliveryAsync(string webhookId, long deliveryId, CancellationToken cancellationToken) =>
+        (await QueryDeliveriesAsync($"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE webhook_id = @webhook AND id = @id",
+            cancellationToken, ("webhook", webhookId), ("id", deliveryId))).FirstOrDefault();
+
+    public Task<IReadOnlyList<WebhookDelivery>> ListDeliveriesAsync(string webhookId, WebhookDeliveryStatus? status, int limit, CancellationToken cancellationToken) =>
+        status is { } only
+            ? QueryDeliveriesAsync($"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE webhook_id = @webhook AND status = @status ORDER BY id DESC LIMIT @limit",
+                cancellationToken, ("webhook", webhookId), ("status", WebhookDeliveryStatusNames.Name(only)), ("limit", (long)limit))
+            : QueryDeliveriesAsync($"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE webhook_id = @webhook ORDER BY id DESC LIMIT @limit",
+                cancellationToken, ("webhook", webhookId), ("limit", (long)limit));
+
+    public Task RecordAsync(WebhookDelivery delivery, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "record webhook delivery",
+            async (connection, transaction, token) =>
+            {
+                await using var update = Command(connection, transaction,
+                    "UPDATE webhook_deliveries SET status = @status, attempts = @attempts, last_attempt_at = @lastAttemptAt, next_attempt_at = @nextAttemptAt, " +
+                    "last_status_code = @statusCode, last_error = @error WHERE id = @id",
+                    ("status", WebhookDeliveryStatusNames.Name(delivery.Status)),
+                    ("attempts", delivery.Attempts),
+                    ("lastAttemptAt", delivery.LastAttemptAt?.UtcTicks),
+                    ("nextAttemptAt", delivery.NextAttemptAt?.UtcTicks),
+                    ("statusCode", delivery.LastStatusCode),
+                    ("error", delivery.LastError),
+                    ("id", delivery.Id));
+                await update.ExecuteNonQueryAsync(token);
+                return true;
+            },
+            cancellationToken);
+
+    public Task<bool> RequeueAsync(string webhookId, long deliveryId, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "requeue webhook delivery",
+            async (connection, transaction, token) =>
+            {
+                await using var update = Command(connection, transaction,
+                    "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL WHERE webhook_id = @webhook AND id = @id",
+                    ("webhook", webhookId), ("id", deliveryId));
+                return await update.ExecuteNonQueryAsync(token) == 1;
+            },
+            cancellationToken);
+
+    public Task TrimDeliveredAsync(string webhookId, int keep, CancellationToken cancellationToken) =>
+        WriteAsync(
+            "trim webhook deliveries",
+            async (connection, transaction, token) =>
+            {
+                await using var delete = Command(connection, transaction,
+                    "DELETE FROM webhook_deliveries WHERE webhook_id = @webhook AND status = 'delivered' AND id < " +
+                    "(SELECT id FROM webhook_deliveries WHERE webhook_id = @webhook AND status = 'delivered' ORDER BY id DESC LIMIT 1 OFFSET @keep)",
+                    ("webhook", webhookId), ("keep", (long)keep));
+                await delete.ExecuteNonQueryAsync(token);
+                return true;
+            },
+            cancellationToken);
+
+    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetInt64(ordinal), TimeSpan.Zero);
+
+    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static string? ToJson(ImmutableArray<string> values) => values.IsDefault ? null : JsonSerializer.Serialize(values.ToArray(), WebhookJson.Default.StringArray);
+
+    private static ImmutableArray<string> FromJson(string? json) =>
+        json is null ? default : [.. JsonSerializer.Deserialize(json, WebhookJson.Default.StringArray) ?? []];
+
+    private void BindWebhook(NpgsqlCommand command, Webhook webhook) =>
+        Bind(command,
+            ("id", webhook.Id),
+            ("tenant", webhook.Tenant),
+            ("url", webhook.Url.OriginalString),
+            ("events", ToJson(webhook.Events)),
+            ("sessions", ToJson(webhook.Sessions)),
+            ("description", webhook.Description),
+            ("enabled", webhook.Enabled),
+            ("createdAt", webhook.CreatedAt.UtcTicks),
+            ("secret", _secrets.Protect(webhook.Tenant, webhook.Id, webhook.Secret)),
+            ("previous", webhook.PreviousSecret is null ? null : _secrets.Protect(webhook.Tenant, webhook.Id, webhook.PreviousSecret)),
+            ("previousUntil", webhook.PreviousSecretUntil?.UtcTicks));
+
+    private async Task<IReadOnlyList<Webhook>> QueryWebhooksAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var webhooks = new List<Webhook>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetString(0);
+            var tenant = reader.GetString(1);
+            try
+            {
+                webhooks.Add(new Webhook(
+                    id,
+                    tenant,
+                    new Uri(reader.GetString(2), UriKind.Absolute),
+                    FromJson(Text(reader, 3)),
+                    FromJson(Text(reader, 4)),
+                    Text(reader, 5),
+                    reader.GetBoolean(6),
+                    Time(reader, 7)!.Value,
+                    _secrets.Unprotect(tenant, id, reader.GetString(8)),
+                    Text(reader, 9) is { } previous ? _secrets.Unprotect(tenant, id, previous) : null,
+                    Time(reader, 10)));
+            }
+            catch (Exception ex) when (ex is CryptographicException or FormatException or JsonException)
+            {
+                // Never the message: it could quote what was decrypted.
+                WebhookLog.WebhookRowUnreadable(_logger, tenant, id, ex.GetType().Name);
+            }
+        }
+
+        return webhooks;
+    }
+
+    private async Task<IReadOnlyList<WebhookDelivery>> QueryDeliveriesAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var deliveries = new List<WebhookDelivery>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            WebhookDeliveryStatusNames.TryParse(reader.GetString(5), out var status);
+            deliveries.Add(new WebhookDelivery(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetInt64(3),
+                reader.GetString(4),
+                status,
+                reader.GetInt32(6),
+                Time(reader, 7)!.Value,
+                Time(reader, 8),
+                Time(reader, 9),
+                reader.IsDBNull(10) ? null : reader.GetInt32(10),
+                Text(reader, 11)));
+        }
+
+        return deliveries;
+    }
+
+    private Task<T> WriteAsync<T>(string operation, Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
+        _database.RetryAsync(
+            operation,
+            async token =>
+            {
+                await using var connection = await _database.OpenAsync(token);
+                await using var transaction = await connection.BeginTransactionAsync(token);
+                var result = await write(connection, transaction, token);
+                await transaction.CommitAsync(token);
+                return result;
+            },
+            cancellationToken);
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        Bind(command, parameters);
+        return command;
+    }
+
+    private static void Bind(NpgsqlCommand command, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+    }
+}
