@@ -117,26 +117,19 @@ internal sealed partial class SqliteGatewayStore : IPoolStore, IAsyncDisposable,
     {
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT tenant, id, created_at, spec_protected FROM sessions ORDER BY tenant, id";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var sessions = new List<StoredSession>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var tenant = reader.GetString(0);
-            var id = reader.GetString(1);
-            try
-            {
-                var spec = _specs.Unprotect(tenant, id, reader.GetString(3));
-                sessions.Add(new StoredSession(tenant, id, spec, new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero)));
-            }
-            catch (Exception ex) when (ex is CryptographicException or FormatException or ArgumentException)
-            {
-                // Never the message: it could quote what was decrypted.
-                PersistenceLog.SessionRowUnreadable(_logger, tenant, id, ex.GetType().Name);
-            }
-        }
+        command.CommandText = $"SELECT {StoredSessionReader.Columns} FROM sessions ORDER BY tenant, id";
+        return await StoredSessionReader.ReadAsync(command, _specs, _logger, cancellationToken);
+    }
 
-        return sessions;
+    /// <summary>One stored session by its key (null also when its spec does not decrypt: logged, as by <see cref="LoadAllAsync"/>).</summary>
+    public async Task<StoredSession?> FindAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {StoredSessionReader.Columns} FROM sessions WHERE tenant = $tenant AND id = $id";
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$id", sessionId);
+        return (await StoredSessionReader.ReadAsync(command, _specs, _logger, cancellationToken)).SingleOrDefault();
     }
 
     public async ValueTask DisposeAsync()

@@ -10,7 +10,7 @@ internal sealed record LoadOptions
     public const string Usage = """
         Usage: dotnet run -c Release --project Gateway.Bench -- load [options]
 
-        Starts a private Prosody 0.12 (plaintext loopback, internal_plain, mod_rest) and the gateway as a separate
+        Starts a private Prosody 0.12 (plaintext loopback, internal_plain unless --prosody-auth, mod_rest) and the gateway as a separate
         process, runs the scenarios one after the other and writes a markdown report.
 
           --scenarios LIST        comma-separated, in any order; default all:
@@ -41,6 +41,9 @@ internal sealed record LoadOptions
           --no-build              do not build Gateway.Api first
           --output FILE           report file (default <repo>/BenchmarkDotNet.Artifacts/load/load-<utc time>.md)
           --prosody-log LEVEL     Prosody's log level (default warn)
+          --prosody-auth STORE    Prosody's account store: internal_plain (default; mod_rest's fastest, but every
+                                  SCRAM login derives its keys on both sides) or internal_hashed (Prosody's own
+                                  default: SCRAM keys stored, for the scale scenario as servers run it)
           --keep                  keep the gateway's store and log directory after the run
           --gateway-setting K=V   a configuration key for the gateway, e.g. Gateway:Pool:AcknowledgementDelay=00:00:00
                                   (repeatable; given to it as the environment variable Gateway__Pool__…)
@@ -93,6 +96,9 @@ internal sealed record LoadOptions
     public string? Output { get; init; }
 
     public string ProsodyLogLevel { get; init; } = "warn";
+
+    /// <summary>Prosody's <c>authentication</c> setting: <c>internal_plain</c> or <c>internal_hashed</c>.</summary>
+    public string ProsodyAuthentication { get; init; } = "internal_plain";
 
     public bool Keep { get; init; }
 
@@ -158,6 +164,7 @@ internal sealed record LoadOptions
                 "--gateway-dll" => options with { GatewayDll = Path.GetFullPath(Value()) },
                 "--output" => options with { Output = Path.GetFullPath(Value()) },
                 "--prosody-log" => options with { ProsodyLogLevel = Value() },
+                "--prosody-auth" => options with { ProsodyAuthentication = AccountStore(name, Value()) },
                 "--gateway-setting" => options with { GatewaySettings = [.. options.GatewaySettings, GatewaySetting(Value())] },
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
@@ -165,6 +172,9 @@ internal sealed record LoadOptions
 
         return options;
     }
+
+    private static string AccountStore(string name, string value) =>
+        value is "internal_plain" or "internal_hashed" ? value : throw new ArgumentException($"{name} must be internal_plain or internal_hashed, not '{value}'.");
 
     private static KeyValuePair<string, string> GatewaySetting(string value)
     {

@@ -41,7 +41,7 @@ internal sealed class LoadRunner
         {
             LogLevel = _options.ProsodyLogLevel,
             PlaintextC2s = true,
-            Authentication = "internal_plain",
+            Authentication = _options.ProsodyAuthentication,
             DisabledModules = ["mam"],
             ExtraModules = hasModRest ? ["http", "rest"] : [],
             PluginPaths = hasModRest ? [modRest] : [],
@@ -256,7 +256,7 @@ internal sealed class LoadRunner
         var setUp = new List<string>
         {
             "Prosody: one process, data in /dev/shm (the test suite's launcher), plaintext c2s on 127.0.0.1, " +
-            "`authentication = \"internal_plain\"`, `network_settings = { nagle = false }`, log level " + _options.ProsodyLogLevel + "; " +
+            "`authentication = \"" + _options.ProsodyAuthentication + "\"`, `network_settings = { nagle = false }`, log level " + _options.ProsodyLogLevel + "; " +
             "the launcher's module set without mod_mam (its file store caps each archive at 10,000 messages and then rewrites " +
             "the whole archive for every message, which would make the archive the bottleneck within seconds)" +
             (modRest is null ? "; mod_rest not loaded." : $", plus mod_http and mod_rest from `{modRest}` (`rest_auth_mechanisms = {{ \"Basic\" }}`, `http_default_host`)."),

@@ -559,6 +559,21 @@ public abstract partial class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FindAsync_ReadsOneSessionByTenantAndId_NullWhenUnknownOrOtherTenant()
+    {
+        var created = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await Store.SaveAsync(new StoredSession("t1", "a", new SessionSpec { Jid = Jid.Parse("a@example.com"), Password = "pa" }, created), Token);
+        await Store.SaveAsync(new StoredSession("t1", "b", new SessionSpec { Jid = Jid.Parse("b@example.com"), Password = "pb" }, created), Token);
+
+        var found = await Store.FindAsync("t1", "b", Token);
+
+        Assert.NotNull(found);
+        Assert.Equal(("t1", "b", "b@example.com", created), (found.Tenant, found.Id, found.Spec.Jid.ToString(), found.CreatedAt));
+        Assert.Null(await Store.FindAsync("t2", "b", Token));
+        Assert.Null(await Store.FindAsync("t1", "c", Token));
+    }
+
+    [Fact]
     public async Task SaveAsync_ReplacesAndDeleteAsyncForgets_LoadAllHasTheRest()
     {
         var spec = new SessionSpec { Jid = Jid.Parse("a@example.com"), Password = "old" };

@@ -96,6 +96,8 @@ internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisp
 
     public Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default) => _sessions.LoadAllAsync(cancellationToken);
 
+    public Task<StoredSession?> FindAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => _sessions.FindAsync(tenant, sessionId, cancellationToken);
+
     public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) =>
         _events.ReadAsync(tenant, sessionId, afterEventId, limit, maxBytes, cancellationToken);
 

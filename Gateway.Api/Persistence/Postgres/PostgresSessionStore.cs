@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Gateway.Xmpp.Pool.Persistence;
 
 namespace Gateway.Api.Persistence.Postgres;
@@ -40,25 +39,18 @@ internal sealed class PostgresSessionStore(PostgresDatabase database, SessionSpe
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT tenant, id, created_at, spec_protected FROM sessions ORDER BY tenant, id";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var sessions = new List<StoredSession>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var tenant = reader.GetString(0);
-            var id = reader.GetString(1);
-            try
-            {
-                var spec = specs.Unprotect(tenant, id, reader.GetString(3));
-                sessions.Add(new StoredSession(tenant, id, spec, new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero)));
-            }
-            catch (Exception ex) when (ex is CryptographicException or FormatException or ArgumentException)
-            {
-                // Never the message: it could quote what was decrypted.
-                PersistenceLog.SessionRowUnreadable(logger, tenant, id, ex.GetType().Name);
-            }
-        }
+        command.CommandText = $"SELECT {StoredSessionReader.Columns} FROM sessions ORDER BY tenant, id";
+        return await StoredSessionReader.ReadAsync(command, specs, logger, cancellationToken);
+    }
 
-        return sessions;
+    /// <summary>One stored session by its key (null also when its spec does not decrypt: logged, as by <see cref="LoadAllAsync"/>).</summary>
+    public async Task<StoredSession?> FindAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {StoredSessionReader.Columns} FROM sessions WHERE tenant = @tenant AND id = @id";
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("id", sessionId);
+        return (await StoredSessionReader.ReadAsync(command, specs, logger, cancellationToken)).SingleOrDefault();
     }
 }

@@ -8,13 +8,23 @@ namespace Gateway.Tests.Api.Hosting;
 public sealed class RuntimeConfigTests
 {
     [Fact]
-    public void ThreadPool_WorkersSleepWithoutSpinning()
+    public void ThreadPool_WorkersSleepWithoutSpinning() =>
+        Assert.Equal(0, Properties().GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+
+    [Fact]
+    public void GarbageCollector_WorkstationAndConcurrent()
     {
-        // Beside the gateway process the tests start: the runtimeconfig.json of the build that docs/benchmarks.md measures.
+        var properties = Properties();
+
+        Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.True(properties.GetProperty("System.GC.Concurrent").GetBoolean());
+    }
+
+    /// <summary>The configProperties of the runtimeconfig.json beside the gateway the tests start (the build docs/benchmarks.md measures).</summary>
+    private static JsonElement Properties()
+    {
         var path = Path.ChangeExtension(GatewayProcess.GatewayDllPath, ".runtimeconfig.json");
         using var config = JsonDocument.Parse(File.ReadAllText(path));
-        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
-
-        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+        return config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone();
     }
 }
