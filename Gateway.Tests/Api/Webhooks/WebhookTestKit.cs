@@ -39,14 +39,14 @@ internal static class WebhookTestKit
         return [.. (await (await client.GetAsync(url, Token)).ReadAsync<WebhookDeliveryListDto>(200)).Items];
     }
 
-    /// <summary>Polls the delivery log until a delivery of the event has the status; fails after 20 s.</summary>
-    public static async Task<WebhookDeliveryDto> WaitForDeliveryAsync(HttpClient client, string webhookId, long eventId, string status)
+    /// <summary>Polls the delivery log until a delivery of the event has the status (and, when given, that many attempts); fails after 20 s.</summary>
+    public static async Task<WebhookDeliveryDto> WaitForDeliveryAsync(HttpClient client, string webhookId, long eventId, string status, int? attempts = null)
     {
         using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
         patience.CancelAfter(TimeSpan.FromSeconds(20));
         while (true)
         {
-            if ((await DeliveriesAsync(client, webhookId)).FirstOrDefault(d => d.EventId == eventId && d.Status == status) is { } found)
+            if ((await DeliveriesAsync(client, webhookId)).FirstOrDefault(d => d.EventId == eventId && d.Status == status && (attempts is null || d.Attempts == attempts)) is { } found)
             {
                 return found;
             }
