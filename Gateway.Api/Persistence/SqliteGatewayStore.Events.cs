@@ -46,53 +46,7 @@ internal sealed partial class SqliteGatewayStore
         var after = command.Parameters.Add("$after", SqliteType.Integer);
         var take = command.Parameters.Add("$limit", SqliteType.Integer);
 
-        // An undecodable row is skipped, and the page topped up past it: a reader paging on must not mistake a
-        // page shortened by bad rows for the end.
-        var cursor = afterEventId;
-        var clear = new ArrayBufferWriter<byte>(1_024);
-        long bytes = 0;
-        var full = false;
-        while (events.Count < limit && !full)
-        {
-            var requested = limit - events.Count;
-            after.Value = cursor;
-            take.Value = requested;
-            var rows = 0;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var data = reader.GetString(3);
-                    bytes += data.Length;
-                    if (bytes > maxBytes && events.Count > 0)
-                    {
-                        full = true;
-                        break;
-                    }
-
-                    rows++;
-                    cursor = reader.GetInt64(0);
-                    var kind = reader.GetString(2);
-                    try
-                    {
-                        var payload = _payloads.Unprotect(tenant, sessionId, data, clear);
-                        var decoded = SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload);
-
-                        // A received message's archive id is stored beside it (message_id), not in its payload.
-                        events.Add(decoded is MessageReceived received && !reader.IsDBNull(4) ? received with { ArchiveId = reader.GetString(4) } : decoded);
-                    }
-                    catch (FormatException ex)
-                    {
-                        PersistenceLog.EventRowUnreadable(_logger, cursor, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
-                    }
-                }
-            }
-
-            if (!full && rows < requested)
-            {
-                break;
-            }
-        }
+        await EventRowReader.ReadPageAsync(command, after, take, tenant, sessionId, afterEventId, limit, maxBytes, _payloads, _logger, events, cancellationToken);
 
         return new EventPage(events, oldest, last, Gap: afterEventId + 1 < oldest);
     }

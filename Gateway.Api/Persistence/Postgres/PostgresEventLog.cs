@@ -64,53 +64,7 @@ internal sealed class PostgresEventLog(PostgresDatabase database, PayloadProtect
         command.Parameters.Add(after);
         command.Parameters.Add(take);
 
-        // An undecodable row is skipped, and the page topped up past it: a reader paging on must not mistake a
-        // page shortened by bad rows for the end.
-        var cursor = afterEventId;
-        var clear = new ArrayBufferWriter<byte>(1_024);
-        long bytes = 0;
-        var full = false;
-        while (events.Count < limit && !full)
-        {
-            var requested = limit - events.Count;
-            after.TypedValue = cursor;
-            take.TypedValue = requested;
-            var rows = 0;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    var data = reader.GetString(3);
-                    bytes += data.Length;
-                    if (bytes > maxBytes && events.Count > 0)
-                    {
-                        full = true;
-                        break;
-                    }
-
-                    rows++;
-                    cursor = reader.GetInt64(0);
-                    var kind = reader.GetString(2);
-                    try
-                    {
-                        var payload = payloads.Unprotect(tenant, sessionId, data, clear);
-                        var decoded = SessionEventCodec.Decode(tenant, sessionId, cursor, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload);
-
-                        // A received message's archive id is stored beside it (message_id), not in its payload.
-                        events.Add(decoded is MessageReceived received && !reader.IsDBNull(4) ? received with { ArchiveId = reader.GetString(4) } : decoded);
-                    }
-                    catch (FormatException ex)
-                    {
-                        PersistenceLog.EventRowUnreadable(logger, cursor, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
-                    }
-                }
-            }
-
-            if (!full && rows < requested)
-            {
-                break;
-            }
-        }
+        await EventRowReader.ReadPageAsync(command, after, take, tenant, sessionId, afterEventId, limit, maxBytes, payloads, logger, events, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         return new EventPage(events, oldest, last, Gap: afterEventId + 1 < oldest);
