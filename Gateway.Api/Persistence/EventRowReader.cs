@@ -67,4 +67,31 @@ internal static class EventRowReader
             }
         }
     }
+
+    /// <summary>
+    /// The delivery status in the first row of a query selecting <c>event_id, received_at, kind, data</c> of a
+    /// <see cref="MessageStatusChanged"/> event; null when there is no row or it does not decode (logged).
+    /// </summary>
+    public static async Task<MessageStatus?> ReadStatusAsync(
+        DbCommand command, string tenant, string sessionId, PayloadProtector payloads, ILogger logger, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var eventId = reader.GetInt64(0);
+        var kind = reader.GetString(2);
+        try
+        {
+            var payload = payloads.Unprotect(tenant, sessionId, reader.GetString(3), new ArrayBufferWriter<byte>(256));
+            return (SessionEventCodec.Decode(tenant, sessionId, eventId, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload) as MessageStatusChanged)?.Status;
+        }
+        catch (FormatException ex)
+        {
+            PersistenceLog.EventRowUnreadable(logger, eventId, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
+            return null;
+        }
+    }
 }

@@ -89,24 +89,7 @@ internal sealed partial class SqliteGatewayStore
         command.Parameters.AddWithValue("$session", sessionId);
         command.Parameters.AddWithValue("$message", messageId);
         command.Parameters.AddWithValue("$kind", SessionEventCodec.StatusKind);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        var eventId = reader.GetInt64(0);
-        var kind = reader.GetString(2);
-        try
-        {
-            var payload = _payloads.Unprotect(tenant, sessionId, reader.GetString(3), new ArrayBufferWriter<byte>(256));
-            return (SessionEventCodec.Decode(tenant, sessionId, eventId, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload) as MessageStatusChanged)?.Status;
-        }
-        catch (FormatException ex)
-        {
-            PersistenceLog.EventRowUnreadable(_logger, eventId, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
-            return null;
-        }
+        return await EventRowReader.ReadStatusAsync(command, tenant, sessionId, _payloads, _logger, cancellationToken);
     }
 
     /// <summary>One index seek (<see cref="IEventLog.HasReceivedMessageAsync"/>).</summary>

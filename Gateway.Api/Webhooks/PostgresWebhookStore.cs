@@ -233,23 +233,13 @@ internal sealed class PostgresWebhookStore : IWebhookStore
             },
             cancellationToken);
 
-    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetInt64(ordinal), TimeSpan.Zero);
-
-    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static string? ToJson(ImmutableArray<string> values) => values.IsDefault ? null : JsonSerializer.Serialize(values.ToArray(), WebhookJson.Default.StringArray);
-
-    private static ImmutableArray<string> FromJson(string? json) =>
-        json is null ? default : [.. JsonSerializer.Deserialize(json, WebhookJson.Default.StringArray) ?? []];
-
     private void BindWebhook(NpgsqlCommand command, Webhook webhook) =>
         Bind(command,
             ("id", webhook.Id),
             ("tenant", webhook.Tenant),
             ("url", webhook.Url.OriginalString),
-            ("events", ToJson(webhook.Events)),
-            ("sessions", ToJson(webhook.Sessions)),
+            ("events", WebhookRows.ToJson(webhook.Events)),
+            ("sessions", WebhookRows.ToJson(webhook.Sessions)),
             ("description", webhook.Description),
             ("enabled", webhook.Enabled),
             ("createdAt", webhook.CreatedAt.UtcTicks),
@@ -261,62 +251,14 @@ internal sealed class PostgresWebhookStore : IWebhookStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = Command(connection, null, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var webhooks = new List<Webhook>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = reader.GetString(0);
-            var tenant = reader.GetString(1);
-            try
-            {
-                webhooks.Add(new Webhook(
-                    id,
-                    tenant,
-                    new Uri(reader.GetString(2), UriKind.Absolute),
-                    FromJson(Text(reader, 3)),
-                    FromJson(Text(reader, 4)),
-                    Text(reader, 5),
-                    reader.GetBoolean(6),
-                    Time(reader, 7)!.Value,
-                    _secrets.Unprotect(tenant, id, reader.GetString(8)),
-                    Text(reader, 9) is { } previous ? _secrets.Unprotect(tenant, id, previous) : null,
-                    Time(reader, 10)));
-            }
-            catch (Exception ex) when (ex is CryptographicException or FormatException or JsonException)
-            {
-                // Never the message: it could quote what was decrypted.
-                WebhookLog.WebhookRowUnreadable(_logger, tenant, id, ex.GetType().Name);
-            }
-        }
-
-        return webhooks;
+        return await WebhookRows.ReadWebhooksAsync(command, _secrets, _logger, cancellationToken);
     }
 
     private async Task<IReadOnlyList<WebhookDelivery>> QueryDeliveriesAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = Command(connection, null, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var deliveries = new List<WebhookDelivery>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            WebhookDeliveryStatusNames.TryParse(reader.GetString(5), out var status);
-            deliveries.Add(new WebhookDelivery(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.GetInt64(3),
-                reader.GetString(4),
-                status,
-                reader.GetInt32(6),
-                Time(reader, 7)!.Value,
-                Time(reader, 8),
-                Time(reader, 9),
-                reader.IsDBNull(10) ? null : reader.GetInt32(10),
-                Text(reader, 11)));
-        }
-
-        return deliveries;
+        return await WebhookRows.ReadDeliveriesAsync(command, cancellationToken);
     }
 
     private Task<T> WriteAsync<T>(string operation, Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>

@@ -104,24 +104,7 @@ internal sealed class PostgresEventLog(PostgresDatabase database, PayloadProtect
             sessionId);
         command.Parameters.AddWithValue("message", messageId);
         command.Parameters.AddWithValue("kind", SessionEventCodec.StatusKind);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        var eventId = reader.GetInt64(0);
-        var kind = reader.GetString(2);
-        try
-        {
-            var payload = payloads.Unprotect(tenant, sessionId, reader.GetString(3), new ArrayBufferWriter<byte>(256));
-            return (SessionEventCodec.Decode(tenant, sessionId, eventId, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), kind, payload) as MessageStatusChanged)?.Status;
-        }
-        catch (FormatException ex)
-        {
-            PersistenceLog.EventRowUnreadable(logger, eventId, kind, tenant, sessionId, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
-            return null;
-        }
+        return await EventRowReader.ReadStatusAsync(command, tenant, sessionId, payloads, logger, cancellationToken);
     }
 
     public async Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default)
