@@ -5,8 +5,10 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Xmpp.Client;
 
 /// <summary>
-/// Finds connections that died silently: pings the server (XEP-0199 §4.2) when nothing arrived for
+/// Finds connections that died silently: probes the server when nothing arrived for
 /// <see cref="ReconnectingClientOptions.KeepAliveInterval"/>, and drops the connection when no answer comes in time.
+/// The idle probe is <see cref="XmppClient.ProbeAsync"/> (an XEP-0198 &lt;r/&gt; where stream management is on, else a
+/// XEP-0199 ping); the probe of a resumed stream is always a ping (below).
 /// </summary>
 /// <remarks>
 /// A resumed stream is pinged at once and counts as unresponsive until the answer arrives: Prosody 0.12's mod_smacks
@@ -30,7 +32,7 @@ internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, KeepAliveTi
             if (context.Resumed)
             {
                 context.RefuseResumption();
-                if (!await PingAsync(context, token).ConfigureAwait(false))
+                if (!await ProbeAsync(context, static (c, t, ct) => c.PingAsync(timeout: t, cancellationToken: ct), token).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -42,10 +44,13 @@ internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, KeepAliveTi
             // Pinged once nothing arrived for an interval (at most one tick later): a stream with traffic is never
             // pinged, and an idle one once per interval. A connection that cannot tell (a test double) counts as idle.
             Func<TimeSpan> sinceLastReceived = context.Connection is XmppClient client ? () => client.SinceLastReceived : static () => TimeSpan.MaxValue;
+            Func<IXmppConnection, TimeSpan, CancellationToken, Task> idleProbe = context.Connection is XmppClient
+                ? static (c, t, ct) => ((XmppClient)c).ProbeAsync(t, ct)
+                : static (c, t, ct) => c.PingAsync(timeout: t, cancellationToken: ct);
             while (true)
             {
                 await ticker.WaitForIdleAsync(sinceLastReceived, interval, token).ConfigureAwait(false);
-                if (!await PingAsync(context, token).ConfigureAwait(false))
+                if (!await ProbeAsync(context, idleProbe, token).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -57,12 +62,12 @@ internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, KeepAliveTi
         }
     }
 
-    /// <summary>Pings the server; on no answer in time drops the connection, marks the stream not to be resumed and returns false.</summary>
-    private async Task<bool> PingAsync(ConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>Probes the server; on no answer in time drops the connection, marks the stream not to be resumed and returns false.</summary>
+    private async Task<bool> ProbeAsync(ConnectionContext context, Func<IXmppConnection, TimeSpan, CancellationToken, Task> probe, CancellationToken cancellationToken)
     {
         try
         {
-            await context.Connection.PingAsync(timeout: timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await probe(context.Connection, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (XmppTimeoutException)
         {

@@ -40,6 +40,9 @@ internal sealed class StreamReadLoop
     private Func<Message, bool>[] _messageFilters = [];
     private long _lastReceived = Stopwatch.GetTimestamp();
 
+    /// <summary>Completed by the next element that arrives (see <see cref="NextReceived"/>); null while nobody waits.</summary>
+    private TaskCompletionSource? _nextReceived;
+
     /// <param name="transport">The stream's connection.</param>
     /// <param name="options">The client's settings (inbound quota, manual acknowledgement, close timeout).</param>
     /// <param name="logger">Where it logs.</param>
@@ -75,6 +78,25 @@ internal sealed class StreamReadLoop
 
     /// <summary>How long ago the last element arrived.</summary>
     public TimeSpan SinceLastReceived => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived));
+
+    /// <summary>
+    /// Completes when the next element arrives from the server (anything: proof that the stream is alive); never when
+    /// the stream has ended. Waiters share one task.
+    /// </summary>
+    public Task NextReceived
+    {
+        get
+        {
+            var waiter = Volatile.Read(ref _nextReceived);
+            if (waiter is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                waiter = Interlocked.CompareExchange(ref _nextReceived, created, null) ?? created;
+            }
+
+            return waiter.Task;
+        }
+    }
 
     /// <summary>Adds a filter that takes messages before the consumer sees them; dispose the result to remove it.</summary>
     public IDisposable AddMessageFilter(Func<Message, bool> filter)
@@ -159,6 +181,11 @@ internal sealed class StreamReadLoop
     private async ValueTask DispatchAsync(XElement element, bool countsForAck, CancellationToken lifetime)
     {
         Volatile.Write(ref _lastReceived, Stopwatch.GetTimestamp());
+        if (Volatile.Read(ref _nextReceived) is not null)
+        {
+            Interlocked.Exchange(ref _nextReceived, null)?.TrySetResult();
+        }
+
         if (StreamErrors.IsStreamError(element))
         {
             throw StreamErrors.Parse(element);

@@ -301,6 +301,49 @@ public sealed class XmppClient : IXmppConnection, ISerializedBatchSender, IAsync
     public Task RequestAcknowledgementAsync(CancellationToken cancellationToken = default) => _writer.RequestAcknowledgementAsync(cancellationToken);
 
     /// <summary>
+    /// Proves the stream alive: something must arrive from the server within <paramref name="timeout"/>. Under XEP-0198
+    /// the probe is an &lt;r/&gt;, which either party may send at any time and the server answers with &lt;a/&gt; (§4):
+    /// one element each way, no stanza for the server to route or count, and no acknowledgement request to follow it
+    /// (a XEP-0199 ping is a stanza, so it also costs an &lt;r/&gt; and &lt;a/&gt; of its own). Without stream management it is a
+    /// XEP-0199 ping (§4.2), where an error reply (service-unavailable, RFC 6120 §8.4) still proves the server alive.
+    /// </summary>
+    /// <exception cref="XmppTimeoutException">Nothing arrived in time.</exception>
+    /// <exception cref="XmppConnectionException">The session has ended.</exception>
+    public async Task ProbeAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!IsStreamManagementEnabled)
+        {
+            try
+            {
+                await this.PingAsync(timeout: timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (StanzaErrorException)
+            {
+            }
+
+            return;
+        }
+
+        ThrowIfEnded();
+        var received = _reader.NextReceived;
+        await _writer.WriteNonzaAsync(StreamManagementState.Request(), cancellationToken).ConfigureAwait(false);
+        Task first;
+        try
+        {
+            first = await Task.WhenAny(received, Terminated).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new XmppTimeoutException("Stream probe", timeout);
+        }
+
+        if (first != received)
+        {
+            throw new XmppConnectionException("The XMPP session has ended.", Terminated.Result);
+        }
+    }
+
+    /// <summary>
     /// Handles IQ get/set requests that no payload-specific handler takes, instead of answering
     /// <c>service-unavailable</c> at once (e.g. to forward them to an application).
     /// </summary>
