@@ -163,9 +163,12 @@ internal sealed class HubSubscriber : IAsyncDisposable
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException or System.Net.WebSockets.WebSocketException
+                                       or AggregateException { InnerExceptions: [Microsoft.AspNetCore.Http.Connections.Client.TransportFailedException, ..] }
                                        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                // The gateway is down or restarting.
+                // The gateway is down or restarting. (When it goes away while the client tries its transports one after
+                // the other, e.g. WebSockets reset, then Server-Sent Events and long polling refused, StartAsync throws
+                // an AggregateException of their TransportFailedExceptions.)
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
