@@ -76,6 +76,26 @@ public sealed class StreamManagementStateTests
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0198 §4, §5")]
+    public async Task OnAcknowledged_AfterDetach_IgnoredAndTheHandedOverStanzasStayPending()
+    {
+        // The reader may still apply an <a/> of the old stream after its stanzas moved on to the next one (seen in chaos
+        // runs: the old stream then ended with handled-count-too-high, 30 acknowledged, 29 before, 30 sent).
+        var state = new StreamManagementState("id", resumable: true);
+        var first = state.OnSent(new Message { Id = "m1" });
+        var second = state.OnSent(new Message { Id = "m2" });
+        state.OnAcknowledged(1);
+        var (pending, acked, _) = state.Detach();
+
+        state.OnAcknowledged(2);
+
+        await first;
+        Assert.Equal(1u, acked);
+        Assert.Equal("m2", Assert.Single(pending).Stanza.Id);
+        Assert.False(second.IsCompleted);
+    }
+
+    [Fact]
     [Trait("Spec", "XEP-0198 §5")]
     public void TryParseHandled_FailedWithAndWithoutH()
     {

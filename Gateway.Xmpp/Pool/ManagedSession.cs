@@ -87,7 +87,7 @@ internal sealed class ManagedSession : IManagedSession
             time,
             $"{tenant}/{id}");
         _outbound = new OutboundQueue(tenant, id, options, journal, _delivery, durableOutbox, () => _archive.Latest, RetryAfter, time, _logger, budget, metrics);
-        _lookup = new SentMessageLookup(queries, _outbound.AcceptedAt, options.IqTimeout, _logger, tenant, id);
+        _lookup = new SentMessageLookup(queries, _outbound.PositionOf, options.IqTimeout, _logger, tenant, id);
         History = new ArchiveHistory(queries, () => _client.Connection, OfflineForHistory, options.IqTimeout);
         // What changed in the roster while no stream received its pushes is published as if pushed (RFC 6121 §2.6).
         _presence = new SessionPresence(spec.SendInitialPresence, item => journal.Publish(new RosterPushed(tenant, id, 0, time.GetUtcNow(), item)));

@@ -38,6 +38,7 @@ internal sealed class StreamManagementState
     private uint _outboundSent;
     private uint _outboundAcked;
     private bool _requestOutstanding;
+    private bool _detached; // guarded by _gate: Detach handed the unacknowledged stanzas to another stream
 
     /// <summary>The 'h' of our last &lt;a/&gt;; when the server asked while stanzas awaited the consumer, a later one is owed.</summary>
     private uint _lastAnswered;
@@ -188,6 +189,7 @@ internal sealed class StreamManagementState
         {
             var pending = _unacked.Select(u => new PendingAcknowledgement(u.Stanza, u.Acknowledged)).ToArray();
             _unacked.Clear();
+            _detached = true;
             return (pending, _outboundAcked, HandledLocked());
         }
     }
@@ -202,6 +204,14 @@ internal sealed class StreamManagementState
         List<Unacked> completed = [];
         lock (_gate)
         {
+            if (_detached)
+            {
+                // An answer read after the stanzas moved on to the next stream (the reader was still draining this one):
+                // that stream settles them with the count the server reports when it resumes (§5) or they are looked up.
+                // Applying it here would find nothing to acknowledge and end the stream as a protocol violation.
+                return;
+            }
+
             _requestOutstanding = false;
             var newlyAcked = unchecked(handled - _outboundAcked);
             if (newlyAcked > (uint)_unacked.Count)

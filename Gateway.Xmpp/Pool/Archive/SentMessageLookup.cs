@@ -12,18 +12,37 @@ namespace Gateway.Xmpp.Pool;
 /// Only what is not found is resent: with a server that archives, nothing reaches its recipient twice.
 /// </summary>
 /// <remarks>
-/// The unconfirmed messages are the newest ones sent, so the archive is read backwards from its end (RSM before),
-/// limited to what was archived since shortly before the oldest of them was accepted (a margin for clock skew between
-/// gateway and server), and the search stops as soon as all are found. Bounded by <see cref="MaxPages"/>: past it the
-/// rest is resent, at least once rather than never.
+/// <para>
+/// Where to look: the server archives a message after whatever it had archived when the gateway accepted it, and the
+/// session knew an archive id of that time (its cursor, stored with the message). So the search reads the archive
+/// forwards (RSM after) from the cursor of the oldest unconfirmed message: what lies between is only what arrived while
+/// those messages were sent, however much arrived since. Without a cursor (a new account, no archive id seen yet), or
+/// when the server no longer knows it, it reads backwards from the archive's end (RSM before), limited to what was
+/// archived since shortly before the oldest was accepted (a margin for clock skew between gateway and server); that
+/// finds them only when what was archived after them fits in the page bound. (It did not, after a crash with the
+/// peer sending as fast as the gateway: the unconfirmed messages were more than 2,000 entries behind the end, and 85 of
+/// them were sent twice; the forward search is for that.)
+/// </para>
+/// <para>
+/// The search stops as soon as all are found. Bounded by <see cref="DefaultMaxPages"/> pages: past it the rest is resent, at least
+/// once rather than never.
+/// </para>
 /// </remarks>
-internal sealed class SentMessageLookup(ArchiveQueries queries, Func<string, DateTimeOffset?> acceptedAt, TimeSpan iqTimeout, ILogger logger, string tenant, string sessionId)
+/// <param name="queries">Queries the account's archive.</param>
+/// <param name="positionOf">Where an unconfirmed stanza was accepted (time and archive cursor); null when unknown.</param>
+/// <param name="iqTimeout">How long one page may take.</param>
+/// <param name="logger">Where the outcome is logged.</param>
+/// <param name="tenant">For the log.</param>
+/// <param name="sessionId">For the log.</param>
+/// <param name="maxPages">The page bound (<see cref="DefaultMaxPages"/>).</param>
+internal sealed class SentMessageLookup(ArchiveQueries queries, Func<string, SentPosition?> positionOf, TimeSpan iqTimeout, ILogger logger, string tenant, string sessionId, int maxPages = SentMessageLookup.DefaultMaxPages)
 {
     /// <summary>How much earlier than our clock the server's archive time may be.</summary>
     internal static readonly TimeSpan ClockSkewMargin = TimeSpan.FromMinutes(5);
 
     private const int PageSize = 50;
-    private const int MaxPages = 40;
+    /// <summary>Pages of <see cref="PageSize"/> read at most in one direction: 2,000 archived messages.</summary>
+    internal const int DefaultMaxPages = 40;
 
     public async ValueTask<IReadOnlySet<string>> FindHandledAsync(IXmppConnection connection, IReadOnlyList<Stanza> unconfirmed, CancellationToken cancellationToken)
     {
@@ -35,36 +54,32 @@ internal sealed class SentMessageLookup(ArchiveQueries queries, Func<string, Dat
             return found;
         }
 
-        var oldest = wanted.Select(acceptedAt).Where(t => t is not null).DefaultIfEmpty(null).Min();
+        var positions = wanted.Select(positionOf).Where(p => p is not null).Select(p => p!.Value).ToArray();
+        var oldest = positions.Length == 0 ? (SentPosition?)null : positions.MinBy(p => p.AcceptedAt);
         var recipients = unconfirmed.OfType<Message>().Select(m => m.To?.Bare).Distinct().ToArray();
-        var query = new ArchiveQuery(PageSize)
-        {
-            Before = "",
-            Start = oldest - ClockSkewMargin,
-            With = recipients is [{ } only] ? only : null,
-        };
+        var with = recipients is [{ } only] ? only : null;
         try
         {
-            for (var page = 0; page < MaxPages; page++)
+            if (oldest?.ArchiveCursor is { } cursor)
             {
-                var (results, end) = await queries.QueryPageAsync(connection, query, iqTimeout, cancellationToken).ConfigureAwait(false);
-                foreach (var archived in results)
+                try
                 {
-                    // Our own sends carry our origin-id, which is the stanza id we chose (MessageStanzas.WithDeliveryElements).
-                    if (archived.Message.From?.Bare == queries.Account
-                        && (string?)archived.Message.FindPayload(ReceiptElements.OriginId)?.Attribute("id") is { } originId
-                        && wanted.Contains(originId))
-                    {
-                        found.Add(originId);
-                    }
+                    // Not narrowed to the recipient: a server looks the 'after' id up among the results of the filter, and
+                    // the cursor may be a message exchanged with someone else.
+                    await SearchAsync(connection, new ArchiveQuery(PageSize) { After = cursor }, forwards: true, wanted, found, cancellationToken).ConfigureAwait(false);
                 }
-
-                if (found.Count == wanted.Count || end.Complete || end.First is null || results.Count == 0)
+                catch (StanzaErrorException ex) when (ex.Error.Condition == StanzaErrorCondition.ItemNotFound)
                 {
-                    break;
+                    // XEP-0059 §2.5 / XEP-0313: the server no longer has that id (the archive was trimmed). Search from the end.
                 }
+            }
 
-                query = query with { Before = end.First };
+            // Whatever the forward search did not find (or no cursor): from the end backwards. A server that does not know
+            // the cursor may also have answered from the start of the archive instead of an error (Prosody 0.12's
+            // internal store does), which the bound then cut short.
+            if (found.Count < wanted.Count)
+            {
+                await SearchAsync(connection, new ArchiveQuery(PageSize) { Before = "", Start = oldest?.AcceptedAt - ClockSkewMargin, With = with }, forwards: false, wanted, found, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (StanzaErrorException ex)
@@ -75,5 +90,32 @@ internal sealed class SentMessageLookup(ArchiveQueries queries, Func<string, Dat
 
         Log.SentLookedUp(logger, tenant, sessionId, wanted.Count, found.Count);
         return found;
+    }
+
+    /// <summary>Reads pages in one direction until everything wanted is found, the archive ends, or the page bound.</summary>
+    private async Task SearchAsync(IXmppConnection connection, ArchiveQuery query, bool forwards, HashSet<string> wanted, HashSet<string> found, CancellationToken cancellationToken)
+    {
+        for (var page = 0; page < maxPages; page++)
+        {
+            var (results, end) = await queries.QueryPageAsync(connection, query, iqTimeout, cancellationToken).ConfigureAwait(false);
+            foreach (var archived in results)
+            {
+                // Our own sends carry our origin-id, which is the stanza id we chose (MessageStanzas.WithDeliveryElements).
+                if (archived.Message.From?.Bare == queries.Account
+                    && (string?)archived.Message.FindPayload(ReceiptElements.OriginId)?.Attribute("id") is { } originId
+                    && wanted.Contains(originId))
+                {
+                    found.Add(originId);
+                }
+            }
+
+            var next = forwards ? end.Last : end.First;
+            if (found.Count == wanted.Count || end.Complete || next is null || results.Count == 0)
+            {
+                return;
+            }
+
+            query = forwards ? query with { After = next } : query with { Before = next };
+        }
     }
 }

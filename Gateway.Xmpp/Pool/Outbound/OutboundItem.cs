@@ -13,6 +13,12 @@ internal sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked
     /// <summary>The stanza serialised once when it was accepted (for the outbox and the wire); empty when it was not.</summary>
     public ReadOnlyMemory<byte> Serialized { get; init; }
 
+    /// <summary>
+    /// The session's archive cursor when it was accepted (the newest archive id the session had seen): the server
+    /// archives the message after it, so a search for it in the account's archive can start there. Null when unknown.
+    /// </summary>
+    public string? ArchiveCursor { get; init; }
+
     /// <summary>Bytes reserved in the tenant's <see cref="ByteBudget"/> for it; 0 when none were.</summary>
     public long BudgetBytes { get; init; }
 

@@ -41,7 +41,7 @@ internal sealed class OutboundQueue
 
     /// <summary>When each written, unacknowledged stanza was accepted: what a lookup in the archive needs when its fate becomes unknown.</summary>
     /// <remarks>Grows with the traffic; an idle session holds one lock and a few buckets, not a lock per core and 31 buckets.</remarks>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _unacknowledged = new(concurrencyLevel: 1, capacity: 4, StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SentPosition> _unacknowledged = new(concurrencyLevel: 1, capacity: 4, StringComparer.Ordinal);
 
     /// <summary>Completes when the last unacknowledged stanza is settled; only while someone waits for that.</summary>
     private TaskCompletionSource? _settled;
@@ -136,7 +136,7 @@ internal sealed class OutboundQueue
             throw OutboundQueueFullException.TenantBudget(_tenant, _budget.Capacity, _retryAfter());
         }
 
-        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized, BudgetBytes = _budget is null ? 0 : serialized.Length, Activity = XmppActivities.StartOutbound(_tenant, _sessionId, stanza) };
+        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized, ArchiveCursor = _archivePosition(), BudgetBytes = _budget is null ? 0 : serialized.Length, Activity = XmppActivities.StartOutbound(_tenant, _sessionId, stanza) };
         return AcceptAdmittedAsync(item, unavailable, cancellationToken);
     }
 
@@ -297,7 +297,7 @@ internal sealed class OutboundQueue
             return;
         }
 
-        var entry = new OutboxEntry(_tenant, _sessionId, item.Stanza, item.WaitForAck, item.AcceptedAt) { ArchiveCursor = _archivePosition(), SerializedStanza = item.Serialized };
+        var entry = new OutboxEntry(_tenant, _sessionId, item.Stanza, item.WaitForAck, item.AcceptedAt) { ArchiveCursor = item.ArchiveCursor, SerializedStanza = item.Serialized };
         try
         {
             await _journal.AddToOutboxAsync(entry, alongside: null, reserved: true).ConfigureAwait(false);
@@ -318,7 +318,7 @@ internal sealed class OutboundQueue
         var handoff = StreamHandoff.ForUnconfirmed(entries.Select(e => e.Stanza), out var acknowledgements);
         for (var i = 0; i < entries.Count; i++)
         {
-            var item = new OutboundItem(entries[i].Stanza, WaitForAck: false, Tracked: IsTracked(entries[i].Stanza), entries[i].AcceptedAt);
+            var item = new OutboundItem(entries[i].Stanza, WaitForAck: false, Tracked: IsTracked(entries[i].Stanza), entries[i].AcceptedAt) { ArchiveCursor = entries[i].ArchiveCursor };
             if (item.Tracked)
             {
                 _delivery.Track(item.Id, item.Stanza.To);
@@ -398,13 +398,13 @@ internal sealed class OutboundQueue
         }
         else
         {
-            _unacknowledged[item.Id] = item.AcceptedAt;
+            _unacknowledged[item.Id] = new SentPosition(item.AcceptedAt, item.ArchiveCursor);
             _ = OnAcknowledgedAsync(item, acknowledgement);
         }
     }
 
-    /// <summary>When a written stanza that awaits its acknowledgement was accepted; null when unknown.</summary>
-    public DateTimeOffset? AcceptedAt(string stanzaId) => _unacknowledged.TryGetValue(stanzaId, out var at) ? at : null;
+    /// <summary>When and after which archive id a written stanza that awaits its acknowledgement was accepted; null when unknown.</summary>
+    public SentPosition? PositionOf(string stanzaId) => _unacknowledged.TryGetValue(stanzaId, out var at) ? at : null;
 
     /// <summary>Written stanzas awaiting the server's acknowledgement (for the metrics, read when collected).</summary>
     public int UnacknowledgedCount => _unacknowledged.Count;
