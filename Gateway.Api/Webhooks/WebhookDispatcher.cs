@@ -21,7 +21,8 @@ internal sealed class WebhookDispatcher(
     IOptions<WebhookOptions> options,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions,
     ILogger<WebhookDispatcher> logger,
-    TimeProvider? timeProvider = null) : BackgroundService, ISessionEventObserver
+    TimeProvider? timeProvider = null,
+    IWebhookSessionOwnership? ownership = null) : BackgroundService, ISessionEventObserver
 {
     private static readonly TimeSpan LoadRetryDelay = TimeSpan.FromSeconds(5);
 
@@ -55,7 +56,7 @@ internal sealed class WebhookDispatcher(
             await StopWorkerAsync(webhook.Id);
             if (webhook.Enabled && !_stoppingToken.IsCancellationRequested)
             {
-                var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger);
+                var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger, ownership);
                 lock (_workers)
                 {
                     _workers[webhook.Id] = worker;
@@ -131,7 +132,7 @@ internal sealed class WebhookDispatcher(
                         // A webhook created or changed through the API meanwhile already has its worker.
                         if (!_workers.ContainsKey(webhook.Id) && webhook.Enabled)
                         {
-                            var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger);
+                            var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger, ownership);
                             lock (_workers)
                             {
                                 _workers[webhook.Id] = worker;
