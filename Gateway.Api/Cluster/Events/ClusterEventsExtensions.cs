@@ -18,6 +18,7 @@ internal static class ClusterEventsExtensions
 
         // Webhooks are delivered by the node that runs the session only.
         services.AddSingleton<Webhooks.IWebhookSessionOwnership, LocalSessionOwnership>();
+        services.AddHostedService<WebhookSyncService>();
         return services;
     }
 }

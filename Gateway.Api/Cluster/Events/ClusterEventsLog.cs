@@ -23,4 +23,7 @@ internal static partial class ClusterEventsLog
 
     [LoggerMessage(EventId = 7227, Level = LogLevel.Warning, Message = "Refreshing the followed sessions failed; next round in {Interval}")]
     public static partial void RefreshRoundFailed(ILogger logger, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(EventId = 7228, Level = LogLevel.Warning, Message = "Reading the webhooks from the store failed; this node's webhook workers are synchronised again in {Interval}")]
+    public static partial void WebhookSyncFailed(ILogger logger, TimeSpan interval, Exception exception);
 }
