@@ -146,7 +146,17 @@ public sealed class CrossNodeEventsTests(ProsodyFixture prosody, RedisFixture re
             Assert.Equal([.. Enumerable.Range(1, Count).Select(Body), "sentinel"], delivered.Select(BodyOf));
             Assert.DoesNotContain(nodeB.Logs.Entries, e => e.Category.Contains("Webhook", StringComparison.Ordinal) && e.Message.Contains("delivered", StringComparison.OrdinalIgnoreCase));
 
-            Assert.Equal(1, nodeB.Services.GetRequiredService<RemoteEventFeed>().FollowedCount);
+            // Doorbells only while B has subscribers: once the last is gone, B stops following and A stops ringing.
+            var feedB = nodeB.Services.GetRequiredService<RemoteEventFeed>();
+            var doorbellsA = nodeA.Services.GetRequiredService<EventDoorbells>();
+            Assert.Equal(1, feedB.FollowedCount);
+            Assert.Equal(1, doorbellsA.FollowedSessions);
+            await hub.InvokeAsync("Unsubscribe", SessionId, Token);
+            await sse.DisposeAsync();
+            await ClusterTestKit.EventuallyAsync(
+                () => Task.FromResult(feedB.FollowedCount == 0 && doorbellsA.FollowedSessions == 0),
+                Patience,
+                () => $"B to stop following the session ({feedB.FollowedCount}) and A to stop ringing B ({doorbellsA.FollowedSessions})");
             AssertNoErrors(nodeA, nodeB);
         }
         finally
