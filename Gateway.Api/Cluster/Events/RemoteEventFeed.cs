@@ -111,23 +111,7 @@ internal sealed class RemoteEventFeed(
             return watch.Hosted ? new RemoteSessionInfo((SessionState)watch.State, watch.LastEventId) : null;
         }
 
-        bool first;
-        lock (followed.Gate)
-        {
-            first = followed.Position < 0;
-            if (first)
-            {
-                // What came before is the subscribers' replay, from the journal; the feed hands on what comes after.
-                followed.Position = watch.LastEventId;
-            }
-        }
-
-        if (first)
-        {
-            ClusterEventsLog.Following(logger, tenant, sessionId, watch.OwnerSilo, watch.LastEventId);
-        }
-
-        Ring(followed, watch.LastEventId);
+        Answered(followed, watch);
         return new RemoteSessionInfo((SessionState)watch.State, watch.LastEventId);
     }
 
@@ -226,8 +210,31 @@ internal sealed class RemoteEventFeed(
         }
         else
         {
-            Ring(followed, watch.LastEventId);
+            Answered(followed, watch);
         }
+    }
+
+    /// <summary>The owner answered: the first answer sets where the feed starts, every one is a doorbell.</summary>
+    private void Answered(FollowedSession followed, SessionWatch watch)
+    {
+        bool first;
+        lock (followed.Gate)
+        {
+            // Also when the first FollowAsync's call failed and this is a refresh's answer.
+            first = followed.Position < 0;
+            if (first)
+            {
+                // What came before is the subscribers' replay, from the journal; the feed hands on what comes after.
+                followed.Position = watch.LastEventId;
+            }
+        }
+
+        if (first)
+        {
+            ClusterEventsLog.Following(logger, followed.Tenant, followed.SessionId, watch.OwnerSilo, watch.LastEventId);
+        }
+
+        Ring(followed, watch.LastEventId);
     }
 
     private async Task RefreshLoopAsync(CancellationToken cancellationToken)
