@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Api.Cluster.Events;
 using Gateway.Xmpp.Pool;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -69,6 +70,7 @@ public static class GatewayCluster
 
         // After UseOrleans: hosted services start in order, so the silo runs before the first placement round.
         builder.Services.AddHostedService<SessionPlacementService>();
+        builder.Services.AddClusterEvents();
         return builder;
     }
 

@@ -18,12 +18,13 @@ namespace Gateway.Api.Cluster;
 /// </remarks>
 [KeepAlive]
 [Orleans.Placement.PreferLocalPlacement]
-internal sealed class SessionGrain(
+internal sealed partial class SessionGrain(
     SessionPool pool,
     ISessionStore store,
     StoredSessionCatalog catalog,
     ILocalSiloDetails silo,
     IOptions<GatewayClusterOptions> options,
+    Events.EventDoorbells doorbells,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private string _tenant = "";

@@ -90,6 +90,10 @@ public sealed class EventStreamRegistry : ISessionEventObserver, IApiKeyRevocati
         return stream;
     }
 
+    /// <summary>Whether a stream of the session is open (cross-node events ask, to stop following it).</summary>
+    internal bool HasStreams(string tenant, string sessionId) =>
+        _bySession.TryGetValue((tenant, sessionId), out var streams) && !streams.IsEmpty;
+
     /// <summary>Forgets a stream (its request ended).</summary>
     public void Close(EventStream stream)
     {

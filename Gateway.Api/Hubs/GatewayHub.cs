@@ -16,7 +16,12 @@ namespace Gateway.Api.Hubs;
 /// unknown one.
 /// </summary>
 [Authorize]
-public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatcher, ILogger<GatewayHub> logger, IDataProtectionProvider dataProtection) : Hub<IGatewayClient>
+public sealed class GatewayHub(
+    ISessionPool pool,
+    SessionEventDispatcher dispatcher,
+    ILogger<GatewayHub> logger,
+    IDataProtectionProvider dataProtection,
+    Events.IRemoteSessionEvents? remote = null) : Hub<IGatewayClient>
 {
     /// <summary>The path the hub is mapped at.</summary>
     public const string Path = "/hubs/xmpp";
@@ -26,11 +31,10 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// <summary>Delivers the session's events to this connection from now on; see <see cref="SubscriptionDto.LastEventId"/>.</summary>
     public async Task<SubscriptionDto> Subscribe(string sessionId)
     {
-        var (tenant, session) = FindSession(sessionId, ApiScopes.Read);
-        var info = session.Info;
-        await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, info.LastEventId, fromNow: true, Context.ConnectionAborted);
+        var (tenant, state, lastEventId) = await FindEventSourceAsync(sessionId);
+        await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, lastEventId, fromNow: true, Context.ConnectionAborted);
         HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
-        return new SubscriptionDto(sessionId, SessionMapper.StateName(info.State), info.LastEventId);
+        return new SubscriptionDto(sessionId, SessionMapper.StateName(state), lastEventId);
     }
 
     /// <summary>
@@ -41,7 +45,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
     /// </summary>
     public async Task<SubscriptionDto> SubscribeAfter(string sessionId, long afterEventId)
     {
-        var (tenant, session) = FindSession(sessionId, ApiScopes.Read);
+        var (tenant, state, _) = await FindEventSourceAsync(sessionId);
         if (afterEventId < 0)
         {
             throw new HubException($"{ProblemCodes.ValidationFailed}: afterEventId must be 0 or more");
@@ -49,14 +53,20 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
 
         await dispatcher.SubscribeAsync(tenant, sessionId, Context.ConnectionId, afterEventId, fromNow: false, Context.ConnectionAborted);
         HubLog.Subscribed(logger, Context.ConnectionId, tenant, sessionId);
-        return new SubscriptionDto(sessionId, SessionMapper.StateName(session.Info.State), afterEventId);
+        return new SubscriptionDto(sessionId, SessionMapper.StateName(state), afterEventId);
     }
 
     /// <summary>Stops delivering the session's events to this connection.</summary>
     public Task Unsubscribe(string sessionId)
     {
-        var (tenant, _) = FindSession(sessionId, ApiScopes.Read);
-        dispatcher.Unsubscribe(tenant, sessionId, Context.ConnectionId);
+        var tenant = Tenant(ApiScopes.Read);
+
+        // A subscription of this connection names a session of its tenant, wherever it runs (cross-node events).
+        if (string.IsNullOrEmpty(sessionId) || (!dispatcher.Unsubscribe(tenant, sessionId, Context.ConnectionId) && pool.Find(tenant, sessionId) is null))
+        {
+            throw new HubException(SessionNotFound);
+        }
+
         HubLog.Unsubscribed(logger, Context.ConnectionId, tenant, sessionId);
         return Task.CompletedTask;
     }
@@ -156,6 +166,40 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
 
     private (string Tenant, IManagedSession Session) FindSession(string? sessionId, ApiScopes scope)
     {
+        var tenant = Tenant(scope);
+
+        // One answer for unknown and foreign sessions, so ids of other tenants cannot be probed.
+        return !string.IsNullOrEmpty(sessionId) && pool.Find(tenant, sessionId) is { } session
+            ? (tenant, session)
+            : throw new HubException(SessionNotFound);
+    }
+
+    /// <summary>
+    /// The session whose events to subscribe to: this node's, or in a cluster one that another node runs, whose events
+    /// then reach this node (<see cref="Events.IRemoteSessionEvents"/>). Looked up within the caller's tenant either way.
+    /// </summary>
+    private async ValueTask<(string Tenant, SessionState State, long LastEventId)> FindEventSourceAsync(string? sessionId)
+    {
+        var tenant = Tenant(ApiScopes.Read);
+        if (string.IsNullOrEmpty(sessionId))
+        {
+            throw new HubException(SessionNotFound);
+        }
+
+        if (pool.Find(tenant, sessionId) is { } session)
+        {
+            var info = session.Info;
+            return (tenant, info.State, info.LastEventId);
+        }
+
+        return remote is not null && await remote.FollowAsync(tenant, sessionId, Context.ConnectionAborted) is { } elsewhere
+            ? (tenant, elsewhere.State, elsewhere.LastEventId)
+            : throw new HubException(SessionNotFound);
+    }
+
+    /// <summary>The caller's tenant, once its key is known to have <paramref name="scope"/>.</summary>
+    private string Tenant(ApiScopes scope)
+    {
         // [Authorize] guarantees an ApiKey principal; a principal without a tenant is a wiring bug, not a client error.
         if (!Context.User.TryGetTenant(out var tenant))
         {
@@ -168,10 +212,7 @@ public sealed class GatewayHub(ISessionPool pool, SessionEventDispatcher dispatc
             throw new HubException($"{ProblemCodes.Forbidden}: this API key lacks the '{ApiScopeNames.NameOf(scope)}' scope");
         }
 
-        // One answer for unknown and foreign sessions, so ids of other tenants cannot be probed.
-        return !string.IsNullOrEmpty(sessionId) && pool.Find(tenant, sessionId) is { } session
-            ? (tenant, session)
-            : throw new HubException(SessionNotFound);
+        return tenant;
     }
 
     private static T Required<T>(T? request)

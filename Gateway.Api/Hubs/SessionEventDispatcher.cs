@@ -83,6 +83,10 @@ public sealed class SessionEventDispatcher(
     internal bool IsLive(string tenant, string sessionId, string connectionId) =>
         _bySession.TryGetValue((tenant, sessionId), out var subs) && subs.TryGetValue(connectionId, out var s) && s.IsLive;
 
+    /// <summary>Whether any connection is subscribed to the session (cross-node events ask, to stop following it).</summary>
+    internal bool HasSubscriptions(string tenant, string sessionId) =>
+        _bySession.TryGetValue((tenant, sessionId), out var subs) && !subs.IsEmpty;
+
     /// <summary>How many subscriptions exist (for tests).</summary>
     internal int SubscriptionCount => _bySession.Values.Sum(s => s.Count);
 

@@ -21,7 +21,8 @@ internal sealed class WebhookDispatcher(
     IOptions<WebhookOptions> options,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> jsonOptions,
     ILogger<WebhookDispatcher> logger,
-    TimeProvider? timeProvider = null) : BackgroundService, ISessionEventObserver
+    TimeProvider? timeProvider = null,
+    IWebhookSessionOwnership? ownership = null) : BackgroundService, ISessionEventObserver
 {
     private static readonly TimeSpan LoadRetryDelay = TimeSpan.FromSeconds(5);
 
@@ -55,7 +56,7 @@ internal sealed class WebhookDispatcher(
             await StopWorkerAsync(webhook.Id);
             if (webhook.Enabled && !_stoppingToken.IsCancellationRequested)
             {
-                var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger);
+                var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger, ownership);
                 lock (_workers)
                 {
                     _workers[webhook.Id] = worker;
@@ -86,6 +87,47 @@ internal sealed class WebhookDispatcher(
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// Applies the store's webhooks to the workers: starts, restarts (changed) or stops (deleted, disabled) them. In a
+    /// cluster the API of any node changes webhooks, and every node must know them for the sessions it runs.
+    /// </summary>
+    internal async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var stored = await store.LoadAllAsync(cancellationToken);
+        foreach (var webhook in stored)
+        {
+            WebhookWorker? current;
+            lock (_workers)
+            {
+                _workers.TryGetValue(webhook.Id, out current);
+            }
+
+            if (webhook.Enabled ? current is null || !SameDefinition(current.Webhook, webhook) : current is not null)
+            {
+                await ApplyAsync(webhook, cancellationToken);
+            }
+        }
+
+        var ids = stored.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+        string[] gone;
+        lock (_workers)
+        {
+            gone = [.. _workers.Keys.Where(id => !ids.Contains(id))];
+        }
+
+        foreach (var id in gone)
+        {
+            await RemoveAsync(id, cancellationToken);
+        }
+    }
+
+    /// <summary>Field by field: the record's own equality compares the arrays by reference.</summary>
+    private static bool SameDefinition(Webhook a, Webhook b) =>
+        a.Id == b.Id && a.Tenant == b.Tenant && a.Url == b.Url && a.Description == b.Description && a.Enabled == b.Enabled &&
+        a.CreatedAt == b.CreatedAt && a.Secret == b.Secret && a.PreviousSecret == b.PreviousSecret && a.PreviousSecretUntil == b.PreviousSecretUntil &&
+        a.Events.IsDefault == b.Events.IsDefault && (a.Events.IsDefault || a.Events.SequenceEqual(b.Events, StringComparer.Ordinal)) &&
+        a.Sessions.IsDefault == b.Sessions.IsDefault && (a.Sessions.IsDefault || a.Sessions.SequenceEqual(b.Sessions, StringComparer.Ordinal));
 
     /// <summary>Wakes the lane of a session (a delivery was queued again).</summary>
     public void Ring(string webhookId, string sessionId)
@@ -131,7 +173,7 @@ internal sealed class WebhookDispatcher(
                         // A webhook created or changed through the API meanwhile already has its worker.
                         if (!_workers.ContainsKey(webhook.Id) && webhook.Enabled)
                         {
-                            var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger);
+                            var worker = new WebhookWorker(webhook, store, pool, http, metrics, _options, _json, _time, logger, ownership);
                             lock (_workers)
                             {
                                 _workers[webhook.Id] = worker;

@@ -37,6 +37,7 @@ internal sealed class WebhookWorker : IAsyncDisposable
     private readonly JsonSerializerOptions _json;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IWebhookSessionOwnership? _ownership;
     private readonly ResiliencePipeline<int> _pipeline;
     private readonly SemaphoreSlim _concurrency;
     private readonly ConcurrentDictionary<string, WebhookLane> _lanes = new(StringComparer.Ordinal);
@@ -52,7 +53,8 @@ internal sealed class WebhookWorker : IAsyncDisposable
         WebhookOptions options,
         JsonSerializerOptions json,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        IWebhookSessionOwnership? ownership = null)
     {
         Webhook = webhook;
         _store = store;
@@ -63,6 +65,7 @@ internal sealed class WebhookWorker : IAsyncDisposable
         _json = json;
         _time = time;
         _logger = logger;
+        _ownership = ownership;
         _concurrency = new SemaphoreSlim(options.MaxConcurrentSessionsPerWebhook, options.MaxConcurrentSessionsPerWebhook);
         _pipeline = WebhookPipeline.Build(
             options,
@@ -133,6 +136,12 @@ internal sealed class WebhookWorker : IAsyncDisposable
     /// <summary>One step of a lane: zero to go on at once, a delay until the head's next attempt, null when idle.</summary>
     private async Task<TimeSpan?> StepAsync(string sessionId, CancellationToken cancellationToken)
     {
+        if (!DeliversHere(sessionId))
+        {
+            // In a cluster, another node runs the session and delivers its line; this lane idles until rung again.
+            return null;
+        }
+
         var head = await _store.NextOpenAsync(Webhook.Id, sessionId, cancellationToken);
         if (head is null)
         {
@@ -213,19 +222,24 @@ internal sealed class WebhookWorker : IAsyncDisposable
             }
 
             var attempt = new WebhookAttempt(delivery, WebhookPayload.MessageId(delivery.SessionId, delivery.EventId), body);
-            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+
+            // In a cluster, cancelled when the session moved to another node before an attempt (a retry included):
+            // the delivery stays open for the new owner, with no attempt counted.
+            using var fence = _ownership is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var token = fence?.Token ?? cancellationToken;
+            var context = ResilienceContextPool.Shared.Get(token);
             Outcome<int> outcome;
             try
             {
                 context.Properties.Set(WebhookPipeline.AttemptKey, attempt);
-                outcome = await _pipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Worker.SendAsync(state.Attempt, ctx.CancellationToken), context, (Worker: this, Attempt: attempt));
+                outcome = await _pipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Worker.SendAsync(state.Attempt, state.Fence, ctx.CancellationToken), context, (Worker: this, Attempt: attempt, Fence: fence));
             }
             finally
             {
                 ResilienceContextPool.Shared.Return(context);
             }
 
-            await RecordOutcomeAsync(attempt, outcome, cancellationToken);
+            await RecordOutcomeAsync(attempt, outcome, token);
         }
         finally
         {
@@ -233,8 +247,14 @@ internal sealed class WebhookWorker : IAsyncDisposable
         }
     }
 
-    private async ValueTask<Outcome<int>> SendAsync(WebhookAttempt attempt, CancellationToken cancellationToken)
+    private async ValueTask<Outcome<int>> SendAsync(WebhookAttempt attempt, CancellationTokenSource? fence, CancellationToken cancellationToken)
     {
+        if (fence is not null && !DeliversHere(attempt.Delivery.SessionId))
+        {
+            await fence.CancelAsync();
+            return Outcome.FromException<int>(new OperationCanceledException(fence.Token));
+        }
+
         attempt.StartedAt = _time.GetTimestamp();
         var now = _time.GetUtcNow();
         try
@@ -250,6 +270,8 @@ internal sealed class WebhookWorker : IAsyncDisposable
             return Outcome.FromException<int>(ex);
         }
     }
+
+    private bool DeliversHere(string sessionId) => _ownership?.DeliversHere(Webhook.Tenant, sessionId) ?? true;
 
     /// <summary>A failed attempt that will be retried after <paramref name="delay"/>.</summary>
     private async ValueTask OnRetryAsync(WebhookAttempt attempt, Outcome<int> outcome, TimeSpan delay)

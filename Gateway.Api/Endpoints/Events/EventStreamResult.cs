@@ -36,7 +36,8 @@ internal sealed class EventStreamResult(EventStream stream, long afterEventId) :
         var pool = services.GetRequiredService<ISessionPool>();
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var logger = services.GetRequiredService<ILogger<EventStreamResult>>();
-        var writer = new StreamWriter(httpContext, stream.Cursor, pool, options, time, logger);
+        var remote = services.GetService<IRemoteSessionEvents>();
+        var writer = new StreamWriter(httpContext, stream.Cursor, pool, remote, options, time, logger);
         try
         {
             await writer.RunAsync(afterEventId, registry.Json);
@@ -49,7 +50,7 @@ internal sealed class EventStreamResult(EventStream stream, long afterEventId) :
 
     /// <summary>The state of one response being written.</summary>
     private sealed class StreamWriter(
-        HttpContext httpContext, EventCursor<SseFrame> cursor, ISessionPool pool, EventStreamOptions options, TimeProvider time, ILogger logger)
+        HttpContext httpContext, EventCursor<SseFrame> cursor, ISessionPool pool, IRemoteSessionEvents? remote, EventStreamOptions options, TimeProvider time, ILogger logger)
     {
         private readonly PipeWriter _body = httpContext.Response.BodyWriter;
         private readonly CancellationToken _aborted = httpContext.RequestAborted;
@@ -106,7 +107,7 @@ internal sealed class EventStreamResult(EventStream stream, long afterEventId) :
                     Write(step.Payload!.Bytes);
 
                     // The pool publishes the stopped state as it removes a session (removed first, so Find misses it).
-                    if (step.Event is SessionStateChanged && pool.Find(cursor.Tenant, cursor.SessionId) is null)
+                    if (step.Event is SessionStateChanged && IsGone())
                     {
                         cursor.End(SubscriptionEndReasons.SessionRemoved);
                     }
@@ -139,7 +140,7 @@ internal sealed class EventStreamResult(EventStream stream, long afterEventId) :
 
                 // A session removed without a last event reaching the stream (its state event was not published) is
                 // noticed here at the latest.
-                if (pool.Find(cursor.Tenant, cursor.SessionId) is null)
+                if (IsGone())
                 {
                     cursor.End(SubscriptionEndReasons.SessionRemoved);
                     continue;
@@ -152,6 +153,10 @@ internal sealed class EventStreamResult(EventStream stream, long afterEventId) :
                 }
             }
         }
+
+        /// <summary>Neither this node runs the session nor, in a cluster, follows it on another node (a refresh found it removed).</summary>
+        private bool IsGone() =>
+            pool.Find(cursor.Tenant, cursor.SessionId) is null && remote?.IsFollowed(cursor.Tenant, cursor.SessionId) != true;
 
         private async Task EndAsync(string reason, System.Text.Json.JsonSerializerOptions json)
         {

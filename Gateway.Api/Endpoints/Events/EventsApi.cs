@@ -91,7 +91,19 @@ internal static class EventsApi
         IOptions<EventStreamOptions> options,
         CancellationToken cancellationToken)
     {
-        if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
+        var tenant = httpContext.User.GetTenant();
+        long newest;
+        if (SessionLookup.TryFind(httpContext, pool, id, out var session))
+        {
+            newest = session.Info.LastEventId;
+        }
+        else if (httpContext.RequestServices.GetService<IRemoteSessionEvents>() is { } remote &&
+            await remote.FollowAsync(tenant, id, cancellationToken) is { } elsewhere)
+        {
+            // In a cluster, a session another node runs: its events reach this node's streams (docs/scale-out.md).
+            newest = elsewhere.LastEventId;
+        }
+        else
         {
             return GatewayProblems.SessionNotFound(httpContext, id);
         }
@@ -100,10 +112,9 @@ internal static class EventsApi
         var (name, start) = !string.IsNullOrEmpty(lastEventId) ? (LastEventIdHeader, lastEventId) : ("after", after);
         long afterEventId;
         Xmpp.Pool.Persistence.EventPage? first = null;
-        var tenant = httpContext.User.GetTenant();
         if (string.IsNullOrEmpty(start))
         {
-            afterEventId = session.Info.LastEventId;
+            afterEventId = newest;
         }
         else if (!long.TryParse(start, NumberStyles.None, CultureInfo.InvariantCulture, out afterEventId))
         {
