@@ -1,5 +1,6 @@
 using Gateway.Api.Auth;
 using Gateway.Api.Cluster;
+using Gateway.Api.Cluster.Forwarding;
 using Gateway.Api.Configuration;
 using Gateway.Api.Diagnostics;
 using Gateway.Api.Endpoints.Blocking;
@@ -64,6 +65,7 @@ app.UseWhen(
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseTenantRateLimits();
+app.UseGatewayClusterForwarding();
 
 app.MapGatewayHealth();
 app.MapGroup(SessionsApi.BasePath)

@@ -8,7 +8,8 @@ namespace Gateway.Api.Cluster;
 /// <summary>
 /// The <see cref="ISessionPool"/> of a clustered node: creating and removing a session go through the session's grain
 /// (<see cref="ISessionGrain"/>), so that one node runs it; everything else is the local pool's, which answers for the
-/// sessions this node runs. (Forwarding other calls to the owner is the next step, docs/scale-out.md.)
+/// sessions this node runs. (Calls about a session another node runs are forwarded there before they reach the pool:
+/// Forwarding/SessionForwardingMiddleware, docs/scale-out.md.)
 /// </summary>
 internal sealed class ClusteredSessionPool(SessionPool local, IGrainFactory grains, ILocalSiloDetails silo, ILogger<ClusteredSessionPool> logger) : ISessionPool
 {

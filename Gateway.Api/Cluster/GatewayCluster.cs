@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Api.Cluster.Events;
+using Gateway.Api.Cluster.Forwarding;
 using Gateway.Xmpp.Pool;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -66,6 +67,7 @@ public static class GatewayCluster
         builder.Services.AddSingleton<ClusteredSessionPool>();
         builder.Services.AddSingleton<ISessionPool>(sp => sp.GetRequiredService<ClusteredSessionPool>());
         builder.Services.AddSingleton<StoredSessionCatalog>();
+        builder.Services.AddClusterForwarding();
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         // After UseOrleans: hosted services start in order, so the silo runs before the first placement round.

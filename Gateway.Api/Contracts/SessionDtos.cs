@@ -73,7 +73,10 @@ public sealed record SessionDto
     /// <example>alice@example.com/gateway</example>
     public string? BoundJid { get; init; }
 
-    /// <summary>connecting, online, reconnecting, stopped or failed.</summary>
+    /// <summary>
+    /// connecting, online, reconnecting, stopped or failed; in a clustered gateway's list only, remote: the session runs
+    /// on another node (or is between nodes), and its own GET gives its live state.
+    /// </summary>
     /// <example>online</example>
     public required string State { get; init; }
 

@@ -81,6 +81,21 @@ public sealed class GatewayApiFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Serves on a real Kestrel socket on <paramref name="port"/> (chosen free by the test, e.g. to advertise it before start).</summary>
+    public GatewayApiFactory UseRealSocket(int port)
+    {
+        UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, port));
+        return this;
+    }
+
+    /// <summary>A loopback port free right now, for <see cref="UseRealSocket(int)"/>.</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>The server's base address: http://127.0.0.1:port/ with <see cref="UseRealSocket"/>, else the test server's.</summary>
     public Uri ServerAddress
     {

@@ -1,4 +1,5 @@
 using Gateway.Api.Auth;
+using Gateway.Api.Cluster.Forwarding;
 using Gateway.Api.Contracts;
 using Gateway.Api.Diagnostics;
 using Gateway.Api.Errors;
@@ -56,7 +57,9 @@ internal static class SessionsApi
             .Documented(
                 "ListSessions",
                 "List sessions",
-                "The caller's sessions, ordered by id, in whatever state they are. Sessions of other tenants are never listed.",
+                "The caller's sessions, ordered by id, in whatever state they are. Sessions of other tenants are never listed. " +
+                "On a clustered gateway the list spans every node: a session that runs on another node has state `remote` " +
+                "(its own GET gives its live state).",
                 responseExamples: new Dictionary<int, object> { [200] = Examples.Sessions });
 
         group.MapGet("/{id}", Get)
@@ -145,8 +148,15 @@ internal static class SessionsApi
 
     /// <param name="httpContext">The request.</param>
     /// <param name="pool">The session pool.</param>
-    internal static Ok<SessionDto[]> List(HttpContext httpContext, ISessionPool pool) =>
-        TypedResults.Ok(pool.List(httpContext.User.GetTenant()).Select(SessionMapper.ToDto).ToArray());
+    /// <param name="cancellationToken">Request aborted.</param>
+    internal static async Task<Ok<SessionDto[]>> List(HttpContext httpContext, ISessionPool pool, CancellationToken cancellationToken)
+    {
+        // A clustered node lists the tenant's sessions on every node (docs/scale-out.md); a single node its pool's.
+        var tenant = httpContext.User.GetTenant();
+        return httpContext.RequestServices.GetService<ClusterSessionList>() is { } cluster
+            ? TypedResults.Ok(await cluster.ListAsync(tenant, cancellationToken))
+            : TypedResults.Ok(pool.List(tenant).Select(SessionMapper.ToDto).ToArray());
+    }
 
     /// <param name="id">The session id.</param>
     /// <param name="httpContext">The request.</param>
