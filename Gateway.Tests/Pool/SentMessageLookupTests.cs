@@ -27,16 +27,11 @@ public sealed class SentMessageLookupTests(ProsodyFixture prosody)
         var acceptedAt = DateTimeOffset.UtcNow;
         await using (var sender = await TestClients.ConnectOnlineAsync(prosody.Server, senderAccount))
         {
-            foreach (var message in sent)
-            {
-                await sender.SendAsync(message, Token);
-            }
-
-            await peer.ReceiveAsync<Message>(m => m.Id == "sent-119");
+            await SendAllAsync(sender, peer, sent);
         }
 
         await using var next = await TestClients.ConnectAsync(prosody.Server, senderAccount);
-        var lookup = new SentMessageLookup(new ArchiveQueries(next.Jid), _ => new SentPosition(acceptedAt, null), TestClients.Patience, NullLogger.Instance, "t", "s");
+        var lookup = Lookup(next, new SentPosition(acceptedAt, null));
 
         // The newest unconfirmed ones, as a failed resumption leaves them: more than one page back from the end.
         var unconfirmed = sent[^70..].Concat(neverSent).ToArray();
@@ -55,35 +50,19 @@ public sealed class SentMessageLookupTests(ProsodyFixture prosody)
         string cursor;
         await using (var sender = await TestClients.ConnectOnlineAsync(prosody.Server, senderAccount))
         {
-            // The session's cursor when it accepted them: the archive id of the newest message it had received.
-            await peer.SendAsync(new Message { To = sender.Jid.Bare, Type = MessageType.Chat, Id = "before", Body = "before" }, Token);
-            var before = await sender.ReceiveAsync<Message>(m => m.Id == "before");
-            cursor = ReceiptElements.FindStanzaId(before, sender.Jid.Bare) ?? throw new InvalidOperationException("Prosody stamped no stanza-id: is mod_mam loaded?");
-            foreach (var message in sent)
-            {
-                await sender.SendAsync(message, Token);
-            }
-
-            await peer.ReceiveAsync<Message>(m => m.Id == "sent-19");
+            cursor = await CursorAsync(peer, sender);
+            await SendAllAsync(sender, peer, sent);
 
             // Then the peer goes on sending while the gateway is away: more than the bound below behind them.
-            for (var i = 0; i < 130; i++)
-            {
-                await peer.SendAsync(new Message { To = sender.Jid.Bare, Type = MessageType.Chat, Id = $"after-{i}", Body = "after" }, Token);
-            }
-
-            await sender.ReceiveAsync<Message>(m => m.Id == "after-129");
+            await SendAllAsync(peer, sender, Chats(sender.Jid.Bare, "after", 130));
         }
 
         await using var next = await TestClients.ConnectAsync(prosody.Server, senderAccount);
         var acceptedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
         const int TwoPages = 2; // 100 archived messages: fewer than the 130 after them
 
-        var fromEnd = new SentMessageLookup(new ArchiveQueries(next.Jid), _ => new SentPosition(acceptedAt, null), TestClients.Patience, NullLogger.Instance, "t", "s", maxPages: TwoPages);
-        Assert.Empty(await fromEnd.FindHandledAsync(next, sent, Token));
-
-        var fromCursor = new SentMessageLookup(new ArchiveQueries(next.Jid), _ => new SentPosition(acceptedAt, cursor), TestClients.Patience, NullLogger.Instance, "t", "s", maxPages: TwoPages);
-        Assert.Equal(sent.Select(m => m.Id).Order(), (await fromCursor.FindHandledAsync(next, sent, Token)).Order());
+        Assert.Empty(await Lookup(next, new SentPosition(acceptedAt, null), TwoPages).FindHandledAsync(next, sent, Token));
+        Assert.Equal(sent.Select(m => m.Id).Order(), (await Lookup(next, new SentPosition(acceptedAt, cursor), TwoPages).FindHandledAsync(next, sent, Token)).Order());
     }
 
     [Fact]
@@ -96,30 +75,25 @@ public sealed class SentMessageLookupTests(ProsodyFixture prosody)
         string cursor;
         await using (var sender = await TestClients.ConnectOnlineAsync(prosody.Server, senderAccount))
         {
-            await peer.SendAsync(new Message { To = sender.Jid.Bare, Type = MessageType.Chat, Id = "before", Body = "before" }, Token);
-            cursor = ReceiptElements.FindStanzaId(await sender.ReceiveAsync<Message>(m => m.Id == "before"), sender.Jid.Bare)!;
-
-            // The session's cursor lagged: much arrived between it and the sends.
-            for (var i = 0; i < 120; i++)
-            {
-                await peer.SendAsync(new Message { To = sender.Jid.Bare, Type = MessageType.Chat, Id = $"between-{i}", Body = "between" }, Token);
-            }
-
-            await sender.ReceiveAsync<Message>(m => m.Id == "between-119");
+            // The session's cursor lagged: much arrived between it and the sends, and more while they went out.
+            cursor = await CursorAsync(peer, sender);
+            await SendAllAsync(peer, sender, Chats(sender.Jid.Bare, "between", 120));
+            var mixed = Chats(sender.Jid.Bare, "mixed", sent.Length);
             for (var i = 0; i < sent.Length; i++)
             {
                 await sender.SendAsync(sent[i], Token);
-                await peer.SendAsync(new Message { To = sender.Jid.Bare, Type = MessageType.Chat, Id = $"mixed-{i}", Body = "mixed" }, Token);
+                await peer.SendAsync(mixed[i], Token);
             }
 
-            await peer.ReceiveAsync<Message>(m => m.Id == "sent-19");
-            await sender.ReceiveAsync<Message>(m => m.Id == "mixed-19");
+            await peer.ReceiveAsync<Message>(m => m.Id == sent[^1].Id);
+            await sender.ReceiveAsync<Message>(m => m.Id == mixed[^1].Id);
         }
 
         await using var next = await TestClients.ConnectAsync(prosody.Server, senderAccount);
-        var lookup = new SentMessageLookup(new ArchiveQueries(next.Jid), _ => new SentPosition(DateTimeOffset.UtcNow.AddMinutes(-1), cursor), TestClients.Patience, NullLogger.Instance, "t", "s", maxPages: 4);
 
-        Assert.Equal(sent.Select(m => m.Id).Order(), (await lookup.FindHandledAsync(next, sent, Token)).Order());
+        var found = await Lookup(next, new SentPosition(DateTimeOffset.UtcNow.AddMinutes(-1), cursor), maxPages: 4).FindHandledAsync(next, sent, Token);
+
+        Assert.Equal(sent.Select(m => m.Id).Order(), found.Order());
     }
 
     [Fact]
@@ -131,16 +105,11 @@ public sealed class SentMessageLookupTests(ProsodyFixture prosody)
         var sent = Enumerable.Range(0, 3).Select(i => Outgoing(peer.Jid.Bare, $"sent-{i}")).ToArray();
         await using (var sender = await TestClients.ConnectOnlineAsync(prosody.Server, senderAccount))
         {
-            foreach (var message in sent)
-            {
-                await sender.SendAsync(message, Token);
-            }
-
-            await peer.ReceiveAsync<Message>(m => m.Id == "sent-2");
+            await SendAllAsync(sender, peer, sent);
         }
 
         await using var next = await TestClients.ConnectAsync(prosody.Server, senderAccount);
-        var lookup = new SentMessageLookup(new ArchiveQueries(next.Jid), _ => new SentPosition(DateTimeOffset.UtcNow.AddMinutes(-1), "no-such-archive-id"), TestClients.Patience, NullLogger.Instance, "t", "s");
+        var lookup = Lookup(next, new SentPosition(DateTimeOffset.UtcNow.AddMinutes(-1), "no-such-archive-id"));
 
         Assert.Equal(sent.Select(m => m.Id).Order(), (await lookup.FindHandledAsync(next, sent, Token)).Order());
     }
@@ -151,12 +120,37 @@ public sealed class SentMessageLookupTests(ProsodyFixture prosody)
     {
         var account = await prosody.CreateAccountAsync("sender", Token);
         await using var next = await TestClients.ConnectAsync(prosody.Server, account);
-        var lookup = new SentMessageLookup(new ArchiveQueries(next.Jid), _ => new SentPosition(DateTimeOffset.UtcNow, null), TestClients.Patience, NullLogger.Instance, "t", "s");
+        var lookup = Lookup(next, new SentPosition(DateTimeOffset.UtcNow, null));
 
         var found = await lookup.FindHandledAsync(next, [new Presence { Id = "p1" }], Token);
 
         Assert.Empty(found);
     }
+
+    private static SentMessageLookup Lookup(XmppClient next, SentPosition position, int maxPages = SentMessageLookup.DefaultMaxPages) =>
+        new(new ArchiveQueries(next.Jid), _ => position, TestClients.Patience, NullLogger.Instance, "t", "s", maxPages);
+
+    /// <summary>The session's cursor: the archive id of the newest message the sender received.</summary>
+    private static async Task<string> CursorAsync(XmppClient peer, XmppClient sender)
+    {
+        await peer.SendAsync(new Message { To = sender.Jid.Bare, Type = MessageType.Chat, Id = "before", Body = "before" }, Token);
+        var before = await sender.ReceiveAsync<Message>(m => m.Id == "before");
+        return ReceiptElements.FindStanzaId(before, sender.Jid.Bare) ?? throw new InvalidOperationException("Prosody stamped no stanza-id: is mod_mam loaded?");
+    }
+
+    /// <summary>Sends the messages in order and waits until the last has arrived (and so is archived).</summary>
+    private static async Task SendAllAsync(XmppClient from, XmppClient to, IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            await from.SendAsync(message, Token);
+        }
+
+        await to.ReceiveAsync<Message>(m => m.Id == messages[^1].Id);
+    }
+
+    private static Message[] Chats(Jid to, string prefix, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new Message { To = to, Type = MessageType.Chat, Id = $"{prefix}-{i}", Body = prefix })];
 
     private static Message Outgoing(Jid to, string id) => new()
     {
