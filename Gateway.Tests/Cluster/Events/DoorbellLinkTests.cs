@@ -11,14 +11,7 @@ public sealed class DoorbellLinkTests
     {
         var calls = new List<IReadOnlyList<SessionDoorbell>>();
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var link = new DoorbellLink("node-b", bells =>
-        {
-            lock (calls)
-            {
-                calls.Add(bells);
-                return calls.Count == 1 ? first.Task : Task.CompletedTask;
-            }
-        }, (_, _, ex) => Assert.Fail(ex.ToString()));
+        var link = RecordingLink(calls, firstCall: first.Task);
 
         link.Ring("alpha", "s1", 1);
         await Eventually.WaitUntilAsync(() => Count(calls) == 1);
@@ -47,14 +40,7 @@ public sealed class DoorbellLinkTests
     {
         var calls = new List<IReadOnlyList<SessionDoorbell>>();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var link = new DoorbellLink("node-b", bells =>
-        {
-            lock (calls)
-            {
-                calls.Add(bells);
-                return calls.Count == 1 ? gate.Task : Task.CompletedTask;
-            }
-        }, (_, _, ex) => Assert.Fail(ex.ToString()));
+        var link = RecordingLink(calls, firstCall: gate.Task);
 
         link.Ring("alpha", "s1", 1);
         await Eventually.WaitUntilAsync(() => Count(calls) == 1);
@@ -71,14 +57,7 @@ public sealed class DoorbellLinkTests
     {
         var calls = new List<IReadOnlyList<SessionDoorbell>>();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var link = new DoorbellLink("node-b", bells =>
-        {
-            lock (calls)
-            {
-                calls.Add(bells);
-                return calls.Count == 1 ? gate.Task : Task.CompletedTask;
-            }
-        }, (_, _, ex) => Assert.Fail(ex.ToString()));
+        var link = RecordingLink(calls, firstCall: gate.Task);
 
         link.Ring("alpha", "first", 1);
         await Eventually.WaitUntilAsync(() => Count(calls) == 1);
@@ -122,6 +101,17 @@ public sealed class DoorbellLinkTests
         Assert.Equal(1, failure.Count);
         Assert.IsType<TimeoutException>(failure.Error);
     }
+
+    /// <summary>A link whose calls are recorded; the first call completes with <paramref name="firstCall"/>, the others at once.</summary>
+    private static DoorbellLink RecordingLink(List<IReadOnlyList<SessionDoorbell>> calls, Task firstCall) =>
+        new("node-b", bells =>
+        {
+            lock (calls)
+            {
+                calls.Add(bells);
+                return calls.Count == 1 ? firstCall : Task.CompletedTask;
+            }
+        }, (_, _, ex) => Assert.Fail(ex.ToString()));
 
     private static int Sent(List<IReadOnlyList<SessionDoorbell>> calls)
     {
