@@ -69,6 +69,10 @@ public static class GatewayCluster
 
         // After UseOrleans: hosted services start in order, so the silo runs before the first placement round.
         builder.Services.AddHostedService<SessionPlacementService>();
+
+        // After the placement service, so it stops first: a graceful shutdown moves the sessions before the silo leaves.
+        builder.Services.AddSingleton<HostedSessionGrains>();
+        builder.Services.AddHostedService<SessionDrainService>();
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.Placement;
 
 namespace Gateway.Api.Cluster;
 
@@ -24,7 +25,8 @@ internal sealed class SessionGrain(
     StoredSessionCatalog catalog,
     ILocalSiloDetails silo,
     IOptions<GatewayClusterOptions> options,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+    ILogger<SessionGrain> logger,
+    HostedSessionGrains hosted) : Grain, ISessionGrain, IGrainMigrationParticipant
 {
     private string _tenant = "";
     private string _sessionId = "";
@@ -32,6 +34,12 @@ internal sealed class SessionGrain(
     private bool _creating;
     private bool _removed;
     private IGrainTimer? _tombstone;
+
+    /// <summary>Set when a drain moves the session (<see cref="DrainToAsync"/>): what this activation hands the next one.</summary>
+    private SessionHandoverState? _departing;
+
+    /// <summary>Set on the activation a drain moved here: what the previous one handed over, hosted on activation.</summary>
+    private SessionHandoverState? _arriving;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -43,7 +51,7 @@ internal sealed class SessionGrain(
         }
 
         (_tenant, _sessionId) = (tenant, sessionId);
-        return Task.CompletedTask;
+        return _arriving is { } arriving ? ArriveAsync(arriving, cancellationToken) : Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -56,6 +64,15 @@ internal sealed class SessionGrain(
         _hosting = false;
         try
         {
+            if (reason.ReasonCode == DeactivationReasonCode.Migrating)
+            {
+                // A drain (DrainToAsync): the stream is dropped, not closed, and resumed where the grain goes next.
+                var resumption = await pool.HandOverAsync(_tenant, _sessionId, cancellationToken);
+                _departing = SessionHandoverState.From(resumption);
+                ClusterLog.SessionHandedOver(logger, _tenant, _sessionId, resumption is not null);
+                return;
+            }
+
             // Outbox and journal stay in the store: the next node to activate this grain carries on from them.
             await pool.ReleaseAsync(_tenant, _sessionId, cancellationToken);
             ClusterLog.SessionReleased(logger, _tenant, _sessionId, reason.ReasonCode.ToString());
@@ -64,6 +81,71 @@ internal sealed class SessionGrain(
         {
             ClusterLog.SessionReleaseFailed(logger, _tenant, _sessionId, ex);
         }
+        finally
+        {
+            hosted.Left(this.GetPrimaryKeyString());
+        }
+    }
+
+    public Task<bool> DrainToAsync(string silo)
+    {
+        if (!_hosting || _creating)
+        {
+            return Task.FromResult(false);
+        }
+
+        // Migration captures the request context, and the placement director takes its hint (Orleans 10
+        // PreferLocalPlacementDirector: a valid hint comes before the local silo).
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(silo));
+        MigrateOnIdle();
+        return Task.FromResult(true);
+    }
+
+    /// <summary>After <see cref="OnDeactivateAsync"/> of a migration: the handover goes with the grain.</summary>
+    void IGrainMigrationParticipant.OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        if (_departing is { } departing)
+        {
+            dehydrationContext.TryAddValue(SessionHandoverState.ContextKey, departing);
+        }
+    }
+
+    /// <summary>Before <see cref="OnActivateAsync"/> on the node the grain migrated to.</summary>
+    void IGrainMigrationParticipant.OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<SessionHandoverState>(SessionHandoverState.ContextKey, out var arriving))
+        {
+            _arriving = arriving;
+        }
+    }
+
+    /// <summary>
+    /// Hosts a session a draining node handed over, at once rather than at the next placement round, resuming its stream
+    /// when there is one; if the handover cannot be used, as any stored session (new login, outbox settled).
+    /// </summary>
+    private async Task ArriveAsync(SessionHandoverState arriving, CancellationToken cancellationToken)
+    {
+        var stored = await store.FindAsync(_tenant, _sessionId, cancellationToken);
+        if (stored is null)
+        {
+            return;
+        }
+
+        var resumption = arriving.ToResumption();
+        try
+        {
+            await pool.HostHandedOverAsync(stored, resumption, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Gateway.Xmpp.XmppException or FormatException)
+        {
+            ClusterLog.HandoverUnusable(logger, _tenant, _sessionId, ex);
+            await pool.HostStoredAsync(stored, cancellationToken);
+            resumption = null;
+        }
+
+        _hosting = true;
+        hosted.Hosting(this.GetPrimaryKeyString());
+        ClusterLog.SessionArrived(logger, _tenant, _sessionId, resumption is not null);
     }
 
     public async Task<SessionOwner> GetOwnerAsync()
@@ -102,6 +184,11 @@ internal sealed class SessionGrain(
     {
         _creating = false;
         _hosting |= created;
+        if (created)
+        {
+            hosted.Hosting(this.GetPrimaryKeyString());
+        }
+
         if (!_hosting)
         {
             DeactivateOnIdle();
@@ -119,6 +206,7 @@ internal sealed class SessionGrain(
 
         var removed = await pool.RemoveAsync(_tenant, _sessionId);
         _hosting = false;
+        hosted.Left(this.GetPrimaryKeyString());
         _creating = false;
 
         // A tombstone for a while rather than gone at once: a placement round that read the store before the removal
@@ -146,6 +234,7 @@ internal sealed class SessionGrain(
         // False when the pool already runs it: hosted either way.
         await pool.HostStoredAsync(stored);
         _hosting = true;
+        hosted.Hosting(this.GetPrimaryKeyString());
         ClusterLog.SessionHosted(logger, _tenant, _sessionId);
     }
 
