@@ -27,12 +27,12 @@ internal interface ISessionGrain : IGrainWithStringKey
     Task<bool> RemoveAsync();
 
     /// <summary>
-    /// Moves the session to <paramref name="silo"/> (a drain, <see cref="SessionDrainService"/>): the grain migrates
+    /// Moves the session to <paramref name="target"/> (a drain, <see cref="SessionDrainService"/>): the grain migrates
     /// there once idle, handing over the XMPP stream, which the new node resumes (XEP-0198 §5). False when this
     /// activation does not run a session (nothing moves).
     /// </summary>
-    /// <param name="silo">The target's silo address (<c>SiloAddress.ToParsableString()</c>).</param>
-    Task<bool> DrainToAsync(string silo);
+    /// <param name="target">The target's silo address (<c>SiloAddress.ToParsableString()</c>).</param>
+    Task<bool> DrainToAsync(string target);
 }
 
 /// <summary>Where a session runs: its node's silo and HTTP base address.</summary>

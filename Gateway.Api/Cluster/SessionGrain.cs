@@ -38,6 +38,9 @@ internal sealed class SessionGrain(
     /// <summary>Set when a drain moves the session (<see cref="DrainToAsync"/>): what this activation hands the next one.</summary>
     private SessionHandoverState? _departing;
 
+    /// <summary>Whether a drain asked this activation to migrate.</summary>
+    private bool _draining;
+
     /// <summary>Set on the activation a drain moved here: what the previous one handed over, hosted on activation.</summary>
     private SessionHandoverState? _arriving;
 
@@ -87,16 +90,24 @@ internal sealed class SessionGrain(
         }
     }
 
-    public Task<bool> DrainToAsync(string silo)
+    public Task<bool> DrainToAsync(string target)
     {
-        if (!_hosting || _creating)
+        if (!_hosting || _creating || target == silo.SiloAddress.ToParsableString())
         {
+            // Nothing runs here, or the target is this node (a drain that asked after the session had moved here).
             return Task.FromResult(false);
+        }
+
+        if (_draining)
+        {
+            // Asked twice: one migration is enough (a second request would follow the grain to its new node).
+            return Task.FromResult(true);
         }
 
         // Migration captures the request context, and the placement director takes its hint (Orleans 10
         // PreferLocalPlacementDirector: a valid hint comes before the local silo).
-        RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(silo));
+        _draining = true;
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(target));
         MigrateOnIdle();
         return Task.FromResult(true);
     }
