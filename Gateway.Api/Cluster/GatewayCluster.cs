@@ -43,6 +43,7 @@ public static class GatewayCluster
 #pragma warning disable ORLEANSEXP003
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+            silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(options.Membership.ApplyTo);
             silo.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = options.ClusterId;
