@@ -1,6 +1,6 @@
 namespace Gateway.Api.Cluster;
 
-/// <summary>The cluster's log events: EventIds 7100-7199. Never logged: the Redis connection string, passwords, JIDs.</summary>
+/// <summary>The cluster's log events: EventIds 7100-7199, and 7251-7280 (drain, service accounts). Never logged: the Redis connection string, passwords, JIDs.</summary>
 internal static partial class ClusterLog
 {
     [LoggerMessage(EventId = 7101, Level = LogLevel.Information, Message = "Cluster mode {Mode}: silo {ClusterId}/{ServiceId} at {Address} silo port {SiloPort}, gateway port {GatewayPort}")]
@@ -38,6 +38,9 @@ internal static partial class ClusterLog
 
     [LoggerMessage(EventId = 7257, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId} could not be moved ({ExceptionType}); it is released with the node")]
     public static partial void DrainFailed(ILogger logger, string tenant, string sessionId, string exceptionType);
+
+    [LoggerMessage(EventId = 7258, Level = LogLevel.Information, Message = "Service account session {Tenant}/{SessionId} already runs in the cluster (its grain placed it); not opened again here")]
+    public static partial void AccountOpenedElsewhere(ILogger logger, string tenant, string sessionId);
 
     [LoggerMessage(EventId = 7120, Level = LogLevel.Debug, Message = "Placement round: {Count} stored sessions, {Hosted} hosted across the cluster, {Failed} unanswered")]
     public static partial void PlacementRound(ILogger logger, int count, int hosted, int failed);
