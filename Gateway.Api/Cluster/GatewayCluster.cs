@@ -45,6 +45,7 @@ public static class GatewayCluster
 #pragma warning disable ORLEANSEXP003
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+            silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(options.Membership.ApplyTo);
             silo.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = options.ClusterId;
@@ -73,6 +74,11 @@ public static class GatewayCluster
         // After UseOrleans: hosted services start in order, so the silo runs before the first placement round.
         builder.Services.AddHostedService<SessionPlacementService>();
         builder.Services.AddClusterEvents();
+
+        // After the placement service (and the event feeds), so it stops first: a graceful shutdown moves the sessions
+        // before the silo leaves.
+        builder.Services.AddSingleton<HostedSessionGrains>();
+        builder.Services.AddHostedService<SessionDrainService>();
         return builder;
     }
 

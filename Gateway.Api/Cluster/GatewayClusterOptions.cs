@@ -59,4 +59,7 @@ public sealed class GatewayClusterOptions
     /// gone on a live one). Default 30 s; between 1 s and 1 hour.
     /// </summary>
     public TimeSpan PlacementInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Failure detection timing (<c>Gateway:Cluster:Membership</c>); Orleans' defaults.</summary>
+    public ClusterMembershipSettings Membership { get; set; } = new();
 }

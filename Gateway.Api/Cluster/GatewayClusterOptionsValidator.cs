@@ -62,6 +62,7 @@ internal sealed class GatewayClusterOptionsValidator : IValidateOptions<GatewayC
             failures.Add($"{Section}:PlacementInterval must be between 00:00:01 and 01:00:00 (currently {options.PlacementInterval}).");
         }
 
+        ValidateMembership(options.Membership, failures);
         if (options.Mode == ClusterMode.Redis)
         {
             if (string.IsNullOrWhiteSpace(options.RedisConnectionString))
@@ -80,6 +81,47 @@ internal sealed class GatewayClusterOptionsValidator : IValidateOptions<GatewayC
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateMembership(ClusterMembershipSettings? membership, List<string> failures)
+    {
+        const string Section = GatewayClusterOptions.Section + ":Membership";
+        if (membership is null)
+        {
+            failures.Add($"{Section} must be a section (or left out for Orleans' defaults).");
+            return;
+        }
+
+        if (membership.ProbeTimeout < TimeSpan.FromMilliseconds(100) || membership.ProbeTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Section}:ProbeTimeout must be between 00:00:00.1 and 00:05:00 (currently {membership.ProbeTimeout}).");
+        }
+
+        if (membership.MissedProbesLimit is < 1 or > 100)
+        {
+            failures.Add($"{Section}:MissedProbesLimit must be between 1 and 100 (currently {membership.MissedProbesLimit}).");
+        }
+
+        if (membership.ProbedSilos is < 1 or > 100)
+        {
+            failures.Add($"{Section}:ProbedSilos must be between 1 and 100 (currently {membership.ProbedSilos}).");
+        }
+
+        if (membership.VotesForDeathDeclaration < 1 || membership.VotesForDeathDeclaration > Math.Max(1, membership.ProbedSilos))
+        {
+            // More votes than probing nodes could never be cast: a dead node would never be declared dead.
+            failures.Add($"{Section}:VotesForDeathDeclaration must be between 1 and {Section}:ProbedSilos ({membership.ProbedSilos}) (currently {membership.VotesForDeathDeclaration}).");
+        }
+
+        if (membership.TableRefreshTimeout < TimeSpan.FromSeconds(1) || membership.TableRefreshTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:TableRefreshTimeout must be between 00:00:01 and 01:00:00 (currently {membership.TableRefreshTimeout}).");
+        }
+
+        if (membership.IAmAliveTablePublishTimeout < TimeSpan.FromSeconds(1) || membership.IAmAliveTablePublishTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{Section}:IAmAliveTablePublishTimeout must be between 00:00:01 and 01:00:00 (currently {membership.IAmAliveTablePublishTimeout}).");
+        }
     }
 
     private static bool IsIdentifier(string? value) =>

@@ -25,6 +25,14 @@ internal interface ISessionGrain : IGrainWithStringKey
 
     /// <summary>Removes the session (stops it and deletes its stored data) on the node that runs it, and ends the activation.</summary>
     Task<bool> RemoveAsync();
+
+    /// <summary>
+    /// Moves the session to <paramref name="target"/> (a drain, <see cref="SessionDrainService"/>): the grain migrates
+    /// there once idle, handing over the XMPP stream, which the new node resumes (XEP-0198 §5). False when this
+    /// activation does not run a session (nothing moves).
+    /// </summary>
+    /// <param name="target">The target's silo address (<c>SiloAddress.ToParsableString()</c>).</param>
+    Task<bool> DrainToAsync(string target);
 }
 
 /// <summary>Where a session runs: its node's silo and HTTP base address.</summary>

@@ -1,6 +1,8 @@
+using Gateway.Api.Cluster.Events;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.Placement;
 
 namespace Gateway.Api.Cluster;
 
@@ -18,14 +20,15 @@ namespace Gateway.Api.Cluster;
 /// </remarks>
 [KeepAlive]
 [Orleans.Placement.PreferLocalPlacement]
-internal sealed partial class SessionGrain(
+internal sealed class SessionGrain(
     SessionPool pool,
     ISessionStore store,
     StoredSessionCatalog catalog,
     ILocalSiloDetails silo,
     IOptions<GatewayClusterOptions> options,
-    Events.EventDoorbells doorbells,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+    EventDoorbells doorbells,
+    ILogger<SessionGrain> logger,
+    HostedSessionGrains hosted) : Grain, ISessionGrain, ISessionEventsGrain, IGrainMigrationParticipant
 {
     private string _tenant = "";
     private string _sessionId = "";
@@ -33,6 +36,15 @@ internal sealed partial class SessionGrain(
     private bool _creating;
     private bool _removed;
     private IGrainTimer? _tombstone;
+
+    /// <summary>Set when a drain moves the session (<see cref="DrainToAsync"/>): what this activation hands the next one.</summary>
+    private SessionHandoverState? _departing;
+
+    /// <summary>Whether a drain asked this activation to migrate.</summary>
+    private bool _draining;
+
+    /// <summary>Set on the activation a drain moved here: what the previous one handed over, hosted on activation.</summary>
+    private SessionHandoverState? _arriving;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -44,7 +56,7 @@ internal sealed partial class SessionGrain(
         }
 
         (_tenant, _sessionId) = (tenant, sessionId);
-        return Task.CompletedTask;
+        return _arriving is { } arriving ? ArriveAsync(arriving, cancellationToken) : Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -57,6 +69,15 @@ internal sealed partial class SessionGrain(
         _hosting = false;
         try
         {
+            if (reason.ReasonCode == DeactivationReasonCode.Migrating)
+            {
+                // A drain (DrainToAsync): the stream is dropped, not closed, and resumed where the grain goes next.
+                var resumption = await pool.HandOverAsync(_tenant, _sessionId, cancellationToken);
+                _departing = SessionHandoverState.From(resumption);
+                ClusterLog.SessionHandedOver(logger, _tenant, _sessionId, resumption is not null);
+                return;
+            }
+
             // Outbox and journal stay in the store: the next node to activate this grain carries on from them.
             await pool.ReleaseAsync(_tenant, _sessionId, cancellationToken);
             ClusterLog.SessionReleased(logger, _tenant, _sessionId, reason.ReasonCode.ToString());
@@ -65,6 +86,79 @@ internal sealed partial class SessionGrain(
         {
             ClusterLog.SessionReleaseFailed(logger, _tenant, _sessionId, ex);
         }
+        finally
+        {
+            hosted.Left(this.GetPrimaryKeyString());
+        }
+    }
+
+    public Task<bool> DrainToAsync(string target)
+    {
+        if (!_hosting || _creating || target == silo.SiloAddress.ToParsableString())
+        {
+            // Nothing runs here, or the target is this node (a drain that asked after the session had moved here).
+            return Task.FromResult(false);
+        }
+
+        if (_draining)
+        {
+            // Asked twice: one migration is enough (a second request would follow the grain to its new node).
+            return Task.FromResult(true);
+        }
+
+        // Migration captures the request context, and the placement director takes its hint (Orleans 10
+        // PreferLocalPlacementDirector: a valid hint comes before the local silo).
+        _draining = true;
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(target));
+        MigrateOnIdle();
+        return Task.FromResult(true);
+    }
+
+    /// <summary>After <see cref="OnDeactivateAsync"/> of a migration: the handover goes with the grain.</summary>
+    void IGrainMigrationParticipant.OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        if (_departing is { } departing)
+        {
+            dehydrationContext.TryAddValue(SessionHandoverState.ContextKey, departing);
+        }
+    }
+
+    /// <summary>Before <see cref="OnActivateAsync"/> on the node the grain migrated to.</summary>
+    void IGrainMigrationParticipant.OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<SessionHandoverState>(SessionHandoverState.ContextKey, out var arriving))
+        {
+            _arriving = arriving;
+        }
+    }
+
+    /// <summary>
+    /// Hosts a session a draining node handed over, at once rather than at the next placement round, resuming its stream
+    /// when there is one; if the handover cannot be used, as any stored session (new login, outbox settled).
+    /// </summary>
+    private async Task ArriveAsync(SessionHandoverState arriving, CancellationToken cancellationToken)
+    {
+        var stored = await store.FindAsync(_tenant, _sessionId, cancellationToken);
+        if (stored is null)
+        {
+            return;
+        }
+
+        var resumption = arriving.ToResumption();
+        try
+        {
+            await pool.HostHandedOverAsync(stored, resumption, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Gateway.Xmpp.XmppException or FormatException)
+        {
+            ClusterLog.HandoverUnusable(logger, _tenant, _sessionId, ex);
+            await pool.HostStoredAsync(stored, cancellationToken);
+            resumption = null;
+        }
+
+        _hosting = true;
+        hosted.Hosting(this.GetPrimaryKeyString());
+        ClusterLog.SessionArrived(logger, _tenant, _sessionId, resumption is not null);
     }
 
     public async Task<SessionOwner> GetOwnerAsync()
@@ -103,6 +197,11 @@ internal sealed partial class SessionGrain(
     {
         _creating = false;
         _hosting |= created;
+        if (created)
+        {
+            hosted.Hosting(this.GetPrimaryKeyString());
+        }
+
         if (!_hosting)
         {
             DeactivateOnIdle();
@@ -120,6 +219,7 @@ internal sealed partial class SessionGrain(
 
         var removed = await pool.RemoveAsync(_tenant, _sessionId);
         _hosting = false;
+        hosted.Left(this.GetPrimaryKeyString());
         _creating = false;
 
         // A tombstone for a while rather than gone at once: a placement round that read the store before the removal
@@ -132,6 +232,37 @@ internal sealed partial class SessionGrain(
             return Task.CompletedTask;
         }, this, TombstoneTime(), Timeout.InfiniteTimeSpan);
         return removed;
+    }
+
+    // The event side (ISessionEventsGrain): other nodes follow the session's events here.
+
+    public async Task<SessionWatch> WatchAsync(IRemoteEventsObserver observer, string watcherSilo, TimeSpan lease)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+
+        // As GetOwnerAsync: a stored session that runs nowhere is hosted here first; the key holds the caller's tenant,
+        // so another tenant's session id finds nothing stored and is answered as unknown.
+        var owner = await GetOwnerAsync();
+        if (!owner.Hosted || pool.Find(_tenant, _sessionId) is not { } session)
+        {
+            return new SessionWatch(Hosted: false, owner.Silo, (int)Xmpp.Pool.SessionState.Stopped, 0);
+        }
+
+        // The watcher's own node runs it: its dispatcher has the events already.
+        if (watcherSilo != owner.Silo)
+        {
+            doorbells.Watch(_tenant, _sessionId, observer, watcherSilo, lease);
+        }
+
+        var info = session.Info;
+        return new SessionWatch(Hosted: true, owner.Silo, (int)info.State, info.LastEventId);
+    }
+
+    public Task UnwatchAsync(IRemoteEventsObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        doorbells.Unwatch(_tenant, _sessionId, observer);
+        return Task.CompletedTask;
     }
 
     /// <summary>Several placement intervals: longer than a round that read the store before the removal can still take.</summary>
@@ -147,6 +278,7 @@ internal sealed partial class SessionGrain(
         // False when the pool already runs it: hosted either way.
         await pool.HostStoredAsync(stored);
         _hosting = true;
+        hosted.Hosting(this.GetPrimaryKeyString());
         ClusterLog.SessionHosted(logger, _tenant, _sessionId);
     }
 

@@ -36,12 +36,24 @@ internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions
         }
 
         // Not awaited: logging in can take up to the connect timeout per account, and the API should serve meanwhile.
-        _accounts = Task.Run(() => StartAccountsAsync(_stopping.Token), CancellationToken.None);
+        if (pool is not Cluster.ClusteredSessionPool)
+        {
+            _accounts = Task.Run(() => StartAccountsAsync(_stopping.Token), CancellationToken.None);
+        }
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>A clustered node opens the accounts through their grains, so only once every service (the silo too) runs.</summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (pool is Cluster.ClusteredSessionPool)
+        {
+            _accounts = Task.Run(() => StartAccountsAsync(_stopping.Token), CancellationToken.None);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -106,6 +118,12 @@ internal sealed class SessionPoolHost(ISessionPool pool, IOptions<GatewayOptions
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        catch (SessionConflictException) when (pool is Cluster.ClusteredSessionPool)
+        {
+            // Every node opens the configured accounts through their grains: one of them runs each account, and for
+            // the others (and for a node restarted on a store that has it) the create is this conflict. Not a failure.
+            Cluster.ClusterLog.AccountOpenedElsewhere(logger, account.Tenant, account.Id);
         }
         catch (Exception ex)
         {

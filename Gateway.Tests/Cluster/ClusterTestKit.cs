@@ -5,7 +5,6 @@ using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Configuration;
 
 namespace Gateway.Tests.Cluster;
 
@@ -25,16 +24,15 @@ internal static class ClusterTestKit
         {
             StorageDirectory = storageDirectory,
             KeepStorage = true,
-            ConfigureServices = services => services.Configure<ClusterMembershipOptions>(membership =>
-            {
-                membership.ProbeTimeout = TimeSpan.FromSeconds(1);
-                membership.NumMissedProbesLimit = 2;
-                membership.NumProbedSilos = 1;
-                membership.NumVotesForDeathDeclaration = 1;
-                membership.TableRefreshTimeout = TimeSpan.FromSeconds(2);
-                membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
-            }),
         };
+
+        // Through the gateway's own settings (Gateway:Cluster:Membership), as an operator would set them.
+        factory.Settings["Gateway:Cluster:Membership:ProbeTimeout"] = "00:00:01";
+        factory.Settings["Gateway:Cluster:Membership:MissedProbesLimit"] = "2";
+        factory.Settings["Gateway:Cluster:Membership:ProbedSilos"] = "1";
+        factory.Settings["Gateway:Cluster:Membership:VotesForDeathDeclaration"] = "1";
+        factory.Settings["Gateway:Cluster:Membership:TableRefreshTimeout"] = "00:00:02";
+        factory.Settings["Gateway:Cluster:Membership:IAmAliveTablePublishTimeout"] = "00:00:05";
         factory.Settings["Gateway:Cluster:Mode"] = mode.ToString();
         factory.Settings["Gateway:Cluster:ClusterId"] = clusterId;
         factory.Settings["Gateway:Cluster:PlacementInterval"] = "00:00:01";

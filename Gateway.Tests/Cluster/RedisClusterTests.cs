@@ -78,8 +78,7 @@ public sealed class RedisClusterTests(ProsodyFixture prosody, RedisFixture redis
             }
             else
             {
-                // Node A shuts down: its grains deactivate, releasing the session (outbox and journal kept), and it
-                // leaves the cluster; B's next placement round hosts the session.
+                // Node A shuts down: it drains the session to B with its stream (ClusterDrainTests), and leaves.
                 await nodeA.DisposeAsync();
             }
 

@@ -42,6 +42,9 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
     private int _started;
     private int _stopRequested;
 
+    /// <summary>1 once <see cref="DetachAsync"/> asked for the stop: a connection is then dropped, never closed.</summary>
+    private int _detaching;
+
     /// <param name="options">Account, server, backoff and keepalive settings; validated here.</param>
     /// <param name="loggerFactory">Where it logs; nothing when null.</param>
     /// <param name="timeProvider">Clock for backoff and keepalive; the system clock when null.</param>
@@ -166,6 +169,25 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         return Interlocked.Exchange(ref _handoff, null);
     }
 
+    /// <summary>
+    /// Stops without ending the stream, so that another process can resume it (XEP-0198 §5): features finish what is in
+    /// flight as for <see cref="StopAsync"/>, then the connection is dropped with no unavailable presence and no
+    /// &lt;/stream:stream&gt; (either would end the session on the server), and no reconnect. Returns what the stream
+    /// left: its resumption id and counts when the server allowed resumption, and its unacknowledged stanzas; null when
+    /// nothing.
+    /// </summary>
+    public async Task<StreamHandoff?> DetachAsync(CancellationToken cancellationToken = default)
+    {
+        Volatile.Write(ref _detaching, 1);
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
+        {
+            await DropConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        return await StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Drops the current connection as a network failure would; the client reconnects on its own.</summary>
     public void Abort() => Volatile.Read(ref _connection)?.Abort();
 
@@ -233,6 +255,32 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         {
             connection.Abort();
         }
+    }
+
+    /// <summary>The features' stop (outbound drained, acknowledgements awaited), then the connection dropped, not closed.</summary>
+    private async Task DropConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = Volatile.Read(ref _connection);
+        var context = Volatile.Read(ref _context);
+        if (connection is not { IsConnected: true } || context is null || !context.TryBeginStopping())
+        {
+            connection?.Abort();
+            return;
+        }
+
+        try
+        {
+            foreach (var feature in _features)
+            {
+                await feature.OnStoppingAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+        {
+            // Dropped below either way; what was not acknowledged stays in the handoff.
+        }
+
+        connection.Abort();
     }
 
     private async Task SuperviseAsync(bool reportFirstFailure)
@@ -344,7 +392,14 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
             // Stopped while this connection was being made: StopAsync found no connection to close (or an older one),
             // so this one is closed the same way here (outbound drained, goodbye presence, stream closed), bounded by
             // the stop's own deadline (_abort).
-            await StopConnectionAsync(_abort.Token).ConfigureAwait(false);
+            if (Volatile.Read(ref _detaching) != 0)
+            {
+                client.Abort();
+            }
+            else
+            {
+                await StopConnectionAsync(_abort.Token).ConfigureAwait(false);
+            }
         }
 
         var reason = await client.Terminated.ConfigureAwait(false);

@@ -5,6 +5,7 @@ using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
 using Gateway.Xmpp.Pool.Rooms;
+using Gateway.Xmpp.StreamManagement;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool;
@@ -205,12 +206,25 @@ internal sealed class ManagedSession : IManagedSession
     /// like any reconnect. What the previous process published is remembered (not published again), and what it
     /// accepted but never got acknowledged is settled on the first connection: found in the archive, or sent.
     /// </summary>
-    public void StartRestored(IReadOnlyList<OutboxEntry> unacknowledged, IEnumerable<Message> published)
+    /// <param name="unacknowledged">The outbox: accepted and not acknowledged, oldest first.</param>
+    /// <param name="published">The messages the journal published last.</param>
+    /// <param name="resumption">
+    /// The stream another process detached for this one to resume (XEP-0198 §5), or null. The outbox's stanzas that the
+    /// stream carried are settled by the server's count; if the server no longer has the stream, the first connection
+    /// binds anew and settles them as after any restart.
+    /// </param>
+    public void StartRestored(IReadOnlyList<OutboxEntry> unacknowledged, IEnumerable<Message> published, StreamResumption? resumption = null)
     {
         _deduplicator.Remember(published);
-        if (unacknowledged.Count > 0)
+        var queued = unacknowledged.Count > 0 ? _outbound.Requeue(unacknowledged) : null;
+        if (resumption is not null)
         {
-            _client.ResendOnConnect(_outbound.Requeue(unacknowledged));
+            _presence.ResumeElsewhereBegun();
+            _client.ResendOnConnect(resumption.ToHandoff(queued, _time.GetUtcNow()));
+        }
+        else if (queued is not null)
+        {
+            _client.ResendOnConnect(queued);
         }
 
         using (_logger.BeginScope(_logScope))
@@ -308,6 +322,24 @@ internal sealed class ManagedSession : IManagedSession
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
         }
+    }
+
+    /// <summary>
+    /// Stops here so that another process carries on with the same XMPP stream: what was written is acknowledged first
+    /// (bounded) as for <see cref="StopAsync"/>, then the connection is dropped without closing the stream (no
+    /// unavailable presence, no stream close: the server keeps the stream for resumption, XEP-0198 §5). Queued and
+    /// unacknowledged stanzas stay in the durable outbox; the journal is flushed, so the stream's inbound count covers
+    /// only what is committed. Returns the stream to resume, or null when the server did not allow resumption (the next
+    /// host then logs in anew and settles the outbox as after a restart).
+    /// </summary>
+    public async Task<StreamResumption?> HandOverAsync(CancellationToken cancellationToken)
+    {
+        _outbound.Close();
+        var handoff = await _client.DetachAsync(cancellationToken).ConfigureAwait(false);
+        await _outbound.DrainAsync(Unavailable(SessionState.Stopped), keep: true).ConfigureAwait(false); // durable: the pool hands over only then
+        await _failed.ConfigureAwait(false);
+        await _journal.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return handoff is null ? null : StreamResumption.From(handoff, _time.GetUtcNow());
     }
 
     /// <summary>The session is gone for good: its journal handle is released.</summary>

@@ -9,6 +9,7 @@ using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
+using Gateway.Xmpp.StreamManagement;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Xmpp.Pool;
@@ -121,7 +122,15 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// For a host that decides itself which stored sessions this pool runs (one node of several, with
     /// <see cref="SessionPoolOptions.RestoreStoredSessions"/> off); <see cref="ReleaseAsync"/> undoes it.
     /// </remarks>
-    public async Task<bool> HostStoredAsync(StoredSession stored, CancellationToken cancellationToken = default)
+    public Task<bool> HostStoredAsync(StoredSession stored, CancellationToken cancellationToken = default) =>
+        HostHandedOverAsync(stored, resumption: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="HostStoredAsync"/>, resuming the XMPP stream another pool handed
+    /// over (<see cref="HandOverAsync"/>) when <paramref name="resumption"/> is given: no new login when the server still
+    /// keeps the stream, the outbox settled by the server's count; otherwise a new login as after a restart.
+    /// </summary>
+    public async Task<bool> HostHandedOverAsync(StoredSession stored, StreamResumption? resumption, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var head = await _store.GetHeadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
@@ -137,7 +146,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
         CountTenant(stored.Tenant, +1);
         session.RestoreRooms(await _store.LoadRoomsAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
-        session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent);
+        session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent, resumption);
         Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
         return true;
     }
@@ -166,6 +175,38 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Stops running one session here so that another pool (another node sharing the store) carries on with its XMPP
+    /// stream: as <see cref="ReleaseAsync"/>, except that the stream is dropped rather than closed, so the server keeps
+    /// it for resumption (XEP-0198 §5), and what it takes to resume it is returned for the next host's
+    /// <see cref="HostHandedOverAsync"/>. Null when the pool holds no
+    /// such session, or the stream cannot be resumed (no resumption allowed, or a store that does not keep the outbox:
+    /// the session is then released as by <see cref="ReleaseAsync"/>).
+    /// </summary>
+    public async Task<StreamResumption?> HandOverAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    {
+        if (!_store.IsDurable)
+        {
+            await ReleaseAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!_sessions.TryRemove((tenant, sessionId), out var session))
+        {
+            return null;
+        }
+
+        CountTenant(tenant, -1);
+        try
+        {
+            return await session.HandOverAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            session.Close();
+        }
     }
 
     /// <summary>

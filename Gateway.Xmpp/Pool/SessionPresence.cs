@@ -38,6 +38,15 @@ internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterIte
     /// <summary>1 from the start of a new stream until its roster request and presence are written.</summary>
     private int _setUpPending;
 
+    /// <summary>1 while this process has no roster for a stream it resumes (another process began it): asked for once.</summary>
+    private int _rosterOnResume;
+
+    /// <summary>
+    /// The first stream will be one another process began and this one resumes (XEP-0198 §5): the server still has its
+    /// presence and roster interest, but this process has no roster yet, so it asks for it then (and sends nothing else).
+    /// </summary>
+    public void ResumeElsewhereBegun() => Volatile.Write(ref _rosterOnResume, 1);
+
     /// <summary>The roster as the session last knew it (for the contacts' presence).</summary>
     public RosterCache Roster => _roster;
 
@@ -99,8 +108,15 @@ internal sealed class SessionPresence(bool sendInitialPresence, Action<RosterIte
     {
         if (context.Resumed && Volatile.Read(ref _setUpPending) == 0)
         {
+            if (Interlocked.Exchange(ref _rosterOnResume, 0) == 1)
+            {
+                await RequestRosterAsync(context.Connection, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
+
+        Volatile.Write(ref _rosterOnResume, 0);
 
         // Written stanzas are safe from here: resumption resends what the server did not acknowledge.
         Volatile.Write(ref _setUpPending, 1);
