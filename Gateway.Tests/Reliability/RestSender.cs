@@ -17,6 +17,7 @@ internal sealed class RestSender : IDisposable
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
 
     private readonly HttpClient _http;
+    private readonly ISessionRoute _route;
     private readonly string _sessionId;
     private readonly string _runId;
     private readonly Lock _gate = new();
@@ -25,9 +26,16 @@ internal sealed class RestSender : IDisposable
     private int _accepted;
 
     public RestSender(Uri gateway, string apiKey, string sessionId, string runId)
+        : this(new FixedRoute(gateway), apiKey, sessionId, runId)
     {
-        _http = new HttpClient { BaseAddress = gateway, Timeout = AttemptTimeout };
+    }
+
+    /// <summary>A sender whose every attempt goes where <paramref name="route"/> says (several gateway nodes).</summary>
+    public RestSender(ISessionRoute route, string apiKey, string sessionId, string runId)
+    {
+        _http = new HttpClient { Timeout = AttemptTimeout };
         _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        _route = route;
         _sessionId = sessionId;
         _runId = runId;
     }
@@ -86,7 +94,8 @@ internal sealed class RestSender : IDisposable
     /// <summary>GET …/messages/{messageId}: the status name, or null for 404 (a message this process does not know).</summary>
     public async Task<string?> GetStatusAsync(string messageId, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri($"api/v1/sessions/{_sessionId}/messages/{Uri.EscapeDataString(messageId)}", UriKind.Relative), cancellationToken);
+        var node = await _route.NodeAsync(0, cancellationToken);
+        using var response = await _http.GetAsync(new Uri(node, $"api/v1/sessions/{_sessionId}/messages/{Uri.EscapeDataString(messageId)}"), cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -99,12 +108,13 @@ internal sealed class RestSender : IDisposable
 
     private async Task<string> PostUntilAcceptedAsync(PostMessageRequest body, string idempotencyKey, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             string reason;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/sessions/{_sessionId}/messages")
+                var node = await _route.NodeAsync(attempt, cancellationToken);
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"api/v1/sessions/{_sessionId}/messages"))
                 {
                     Content = JsonContent.Create(body, options: GatewayApiFactory.Json),
                 };
@@ -116,13 +126,20 @@ internal sealed class RestSender : IDisposable
                     return (await response.ReadAsync<StanzaAcceptedDto>(202)).Id;
                 }
 
-                if (status is not (>= 500 or 429))
+                if (status == 404 && _route.NotFoundMeansElsewhere)
+                {
+                    // Not on that node (any more): the route finds where it runs now.
+                    reason = "404 (elsewhere)";
+                }
+                else if (status is not (>= 500 or 429))
                 {
                     // The request itself is wrong (or the session unknown): retrying cannot help.
                     throw new InvalidOperationException($"POST messages ({idempotencyKey}) answered {status}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
                 }
-
-                reason = status.ToString(CultureInfo.InvariantCulture);
+                else
+                {
+                    reason = status.ToString(CultureInfo.InvariantCulture);
+                }
             }
             catch (HttpRequestException ex)
             {
