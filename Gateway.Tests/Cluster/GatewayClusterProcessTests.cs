@@ -170,7 +170,17 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
                 passed &= ok;
                 report.AppendLine(CultureInfo.InvariantCulture, $"session {s.Id} ({s.Account}): {(ok ? "ok" : "FAILED")}; owners seen {string.Join(", ", s.Owner!.Changes)}; now: {await nodes.DescribeAsync(s.Id, CancellationToken.None)}");
                 report.AppendLine("  " + outbound);
+                foreach (var duplicate in outbound.Duplicated.Take(5))
+                {
+                    report.AppendLine(CultureInfo.InvariantCulture, $"    {duplicate.Sequence}: arrived {string.Join(", ", s.Outbound.ArrivalsOf(duplicate.Sequence))}; posted {string.Join(", ", s.Rest.AttemptsOf(s.Rest.KeyOf(s.Outbound, duplicate.Sequence)).Select(a => Named(nodes, a)))}");
+                }
+
                 report.AppendLine("  " + inbound);
+                foreach (var duplicate in inbound.Duplicated.Take(5))
+                {
+                    report.AppendLine(CultureInfo.InvariantCulture, $"    {duplicate.Sequence}: arrived {string.Join(", ", s.Inbound.ArrivalsOf(duplicate.Sequence))}");
+                }
+
                 report.AppendLine(CultureInfo.InvariantCulture, $"  accepted {s.Rest.Accepted}/{count} ({s.Rest.DescribeRetries()}); not acked: {(statuses.Count == 0 ? "none" : string.Join("; ", statuses.Take(10)))}");
                 report.AppendLine(CultureInfo.InvariantCulture, $"  hub: {s.Subscriber.EventIds.Count} events, last {s.Subscriber.LastEventId}, {eventIds ?? "no gap, no repeat, from 1"}; subscriptions {s.Subscriber.Connections}, 'not found' on a node {s.Subscriber.NotFoundElsewhere}, last node {nodes.NameOf(s.Subscriber.Node)}");
                 report.AppendLine("  " + s.Peer!.Describe());
@@ -452,12 +462,24 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__Gateway"] = "Information",
         ["Logging__LogLevel__Gateway.Api.Auth"] = "Warning",
+        ["Logging__LogLevel__Gateway.Xmpp.Pool"] = "Debug", // outbox, catch-up and archive lookups: what a duplicate or a loss is traced with
         ["Logging__Console__FormatterName"] = "simple",
         ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
         ["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled",
     };
+
+    /// <summary>A REST attempt with the node's name for its address.</summary>
+    private static string Named(ClusterNodes nodes, string attempt)
+    {
+        foreach (var (name, address) in nodes.All)
+        {
+            attempt = attempt.Replace(address.ToString(), "node " + name, StringComparison.Ordinal);
+        }
+
+        return attempt;
+    }
 
     private static bool IsError(string line) =>
         line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal) || line.StartsWith("[stderr]", StringComparison.Ordinal);

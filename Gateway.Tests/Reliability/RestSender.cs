@@ -23,6 +23,7 @@ internal sealed class RestSender : IDisposable
     private readonly Lock _gate = new();
     private readonly List<string> _messageIds = [];
     private readonly Dictionary<string, int> _retries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _attempts = new(StringComparer.Ordinal);
     private int _accepted;
 
     public RestSender(Uri gateway, string apiKey, string sessionId, string runId)
@@ -54,6 +55,18 @@ internal sealed class RestSender : IDisposable
             }
         }
     }
+
+    /// <summary>Every attempt to post the message with this idempotency key: "12:00:01.234 http://127.0.0.1:5001/ 202", oldest first.</summary>
+    public IReadOnlyList<string> AttemptsOf(string idempotencyKey)
+    {
+        lock (_gate)
+        {
+            return _attempts.TryGetValue(idempotencyKey, out var attempts) ? [.. attempts] : [];
+        }
+    }
+
+    /// <summary>The idempotency key of message <paramref name="sequence"/> of <paramref name="ledger"/>, as <see cref="SendAllAsync"/> posts it.</summary>
+    public string KeyOf(DeliveryLedger ledger, int sequence) => $"{ledger.Prefix}-{sequence.ToString(CultureInfo.InvariantCulture)}-{_runId}";
 
     /// <summary>Retries by reason, e.g. "connection refused: 12, 503: 3".</summary>
     public string DescribeRetries()
@@ -111,9 +124,10 @@ internal sealed class RestSender : IDisposable
         for (var attempt = 0; ; attempt++)
         {
             string reason;
+            var node = await _route.NodeAsync(attempt, cancellationToken);
+            var started = DateTime.UtcNow;
             try
             {
-                var node = await _route.NodeAsync(attempt, cancellationToken);
                 using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"api/v1/sessions/{_sessionId}/messages"))
                 {
                     Content = JsonContent.Create(body, options: GatewayApiFactory.Json),
@@ -123,6 +137,7 @@ internal sealed class RestSender : IDisposable
                 var status = (int)response.StatusCode;
                 if (status == 202)
                 {
+                    Record(idempotencyKey, started, node, "202");
                     return (await response.ReadAsync<StanzaAcceptedDto>(202)).Id;
                 }
 
@@ -150,12 +165,27 @@ internal sealed class RestSender : IDisposable
                 reason = "timeout";
             }
 
+            Record(idempotencyKey, started, node, reason);
             lock (_gate)
             {
                 _retries[reason] = _retries.GetValueOrDefault(reason) + 1;
             }
 
             await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private void Record(string idempotencyKey, DateTime started, Uri node, string outcome)
+    {
+        var entry = string.Create(CultureInfo.InvariantCulture, $"{started:HH:mm:ss.fff} {node} {outcome}");
+        lock (_gate)
+        {
+            if (!_attempts.TryGetValue(idempotencyKey, out var attempts))
+            {
+                _attempts[idempotencyKey] = attempts = [];
+            }
+
+            attempts.Add(entry);
         }
     }
 }
