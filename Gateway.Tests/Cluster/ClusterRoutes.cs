@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using Gateway.Api.Hubs;
 using Gateway.Tests.Reliability;
 using Microsoft.AspNetCore.SignalR;
@@ -35,8 +36,8 @@ internal sealed class ClusterNodes(IReadOnlyList<(string Name, Uri Address)> nod
     }
 
     /// <summary>
-    /// GET …/sessions/{id} on <paramref name="node"/>: "200 online", "404", "unreachable" and so on. Before forwarding,
-    /// only the node that runs the session answers 200.
+    /// GET …/sessions/{id} on <paramref name="node"/>: the status and the session's state ("online"), or 0 and
+    /// "unreachable". Nodes that forward answer 200 for every session; without forwarding only the owner does.
     /// </summary>
     public async Task<(int Status, string State)> AskAsync(HttpClient http, Uri node, string sessionId, CancellationToken cancellationToken)
     {
@@ -44,8 +45,7 @@ internal sealed class ClusterNodes(IReadOnlyList<(string Name, Uri Address)> nod
         {
             using var response = await http.GetAsync(new Uri(node, $"api/v1/sessions/{sessionId}"), cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            var state = StateOf(body);
-            return ((int)response.StatusCode, state);
+            return ((int)response.StatusCode, StateOf(body));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -53,12 +53,44 @@ internal sealed class ClusterNodes(IReadOnlyList<(string Name, Uri Address)> nod
         }
     }
 
+    /// <summary>
+    /// The session's state in <paramref name="node"/>'s session list (GET …/sessions): the live state when that node
+    /// runs it, "remote" when it runs elsewhere (a clustered list), "" when the node does not list it, "unreachable".
+    /// Unlike GET …/sessions/{id}, which nodes forward to the owner, the list tells which node runs the session.
+    /// </summary>
+    public async Task<string> ListedStateAsync(HttpClient http, Uri node, string sessionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(new Uri(node, "api/v1/sessions"), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+            }
+
+            using var list = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            foreach (var item in list.RootElement.EnumerateArray())
+            {
+                if (item.TryGetProperty("id", out var id) && id.GetString() == sessionId)
+                {
+                    return item.TryGetProperty("state", out var state) ? state.GetString() ?? "" : "";
+                }
+            }
+
+            return "";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            return "unreachable";
+        }
+    }
+
     /// <summary>Each node's answer for the session, e.g. "a: 200 online, b: 404, c: unreachable".</summary>
     public async Task<string> DescribeAsync(string sessionId, CancellationToken cancellationToken)
     {
         using var http = Client(TimeSpan.FromSeconds(5));
-        var answers = await Task.WhenAll(nodes.Select(n => AskAsync(http, n.Address, sessionId, cancellationToken)));
-        return string.Join(", ", nodes.Select((n, i) => $"{n.Name}: {(answers[i].Status == 0 ? "unreachable" : $"{answers[i].Status.ToString(CultureInfo.InvariantCulture)} {answers[i].State}".Trim())}"));
+        var answers = await Task.WhenAll(nodes.Select(n => ListedStateAsync(http, n.Address, sessionId, cancellationToken)));
+        return string.Join(", ", nodes.Select((n, i) => $"{n.Name}: {(answers[i].Length == 0 ? "not listed" : answers[i])}"));
     }
 
     private static string StateOf(string body)
@@ -76,8 +108,9 @@ internal sealed class ClusterNodes(IReadOnlyList<(string Name, Uri Address)> nod
 }
 
 /// <summary>
-/// Every request to the node that runs the session: found by asking each node for the session (only the owner answers
-/// 200 while nodes do not forward), remembered, and looked for again after any failed attempt.
+/// Every request to the node that runs the session: found by asking each node's session list (the node that runs it
+/// lists its live state; others list it as "remote", or not at all before clustered lists), remembered, and looked for
+/// again after any failed attempt.
 /// </summary>
 internal sealed class OwnerRoute(ClusterNodes nodes, string sessionId) : ISessionRoute, IDisposable
 {
@@ -120,9 +153,10 @@ internal sealed class OwnerRoute(ClusterNodes nodes, string sessionId) : ISessio
     public async Task<Uri?> FindAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _lookups);
-        var answers = await Task.WhenAll(nodes.All.Select(async n => (n.Address, Answer: await nodes.AskAsync(_http, n.Address, sessionId, cancellationToken))));
-        var found = answers.Where(a => a.Answer is { Status: 200, State: "online" }).Select(a => a.Address).FirstOrDefault()
-                    ?? answers.Where(a => a.Answer.Status == 200).Select(a => a.Address).FirstOrDefault();
+        var answers = await Task.WhenAll(nodes.All.Select(async n => (n.Address, State: await nodes.ListedStateAsync(_http, n.Address, sessionId, cancellationToken))));
+        static bool Runs(string state) => state is not ("" or "remote" or "unreachable") && !char.IsDigit(state[0]);
+        var found = answers.Where(a => a.State == "online").Select(a => a.Address).FirstOrDefault()
+                    ?? answers.Where(a => Runs(a.State)).Select(a => a.Address).FirstOrDefault();
         if (found is not null && found != Owner)
         {
             lock (_gate)
@@ -146,7 +180,11 @@ internal sealed class RoundRobinRoute(ClusterNodes nodes, int start) : ISessionR
 {
     private int _next = start;
 
-    public bool NotFoundMeansElsewhere => false;
+    /// <summary>
+    /// A session that runs nowhere for a moment (its node was declared dead, the next placement round has not hosted it
+    /// yet) is 404 on the node asked (docs/scale-out.md, forwarding): retried, as a client that knows it exists does.
+    /// </summary>
+    public bool NotFoundMeansElsewhere => true;
 
     public ValueTask<Uri> NodeAsync(int attempt, CancellationToken cancellationToken)
     {

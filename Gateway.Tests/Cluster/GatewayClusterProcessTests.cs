@@ -319,7 +319,7 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
             while (true)
             {
                 var owner = await s.Owner!.FindAsync(cancellationToken);
-                if (owner is not null && (await nodes.AskAsync(http, owner, s.Id, cancellationToken)).State == "online")
+                if (owner is not null && await nodes.ListedStateAsync(http, owner, s.Id, cancellationToken) == "online")
                 {
                     break;
                 }
