@@ -80,6 +80,15 @@ internal sealed class DeliveryLedger(string name, string prefix)
         }
     }
 
+    /// <summary>Each copy of message <paramref name="sequence"/> that arrived: "12:00:01.234 key", oldest first.</summary>
+    public IReadOnlyList<string> ArrivalsOf(int sequence)
+    {
+        lock (_deliveries)
+        {
+            return [.. _deliveries.Where(d => d.Sequence == sequence).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.At:HH:mm:ss.fff} {d.Key}"))];
+        }
+    }
+
     /// <summary>Compares what arrived with the <paramref name="expected"/> messages 0..expected-1 sent in that order.</summary>
     public LedgerReport Analyze(int expected)
     {

@@ -26,12 +26,13 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     /// <param name="environment">Settings for the gateway (e.g. <c>Gateway__Tenants__0__Name</c>), on top of the inherited environment.</param>
     /// <param name="logDirectory">Where each process's stdout and stderr go (<c>gateway-1.log</c>, <c>gateway-2.log</c>, …).</param>
-    public GatewayProcess(IReadOnlyDictionary<string, string> environment, string logDirectory)
+    /// <param name="port">The port to listen on; a free one when not given (a node that must know its own address first picks it).</param>
+    public GatewayProcess(IReadOnlyDictionary<string, string> environment, string logDirectory, int? port = null)
     {
         _environment = environment;
         LogDirectory = logDirectory;
         Directory.CreateDirectory(logDirectory);
-        Port = LocalProcesses.FreeLoopbackPort();
+        Port = port ?? LocalProcesses.FreeLoopbackPort();
         BaseAddress = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
     }
 

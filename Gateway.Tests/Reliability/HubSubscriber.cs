@@ -14,7 +14,8 @@ namespace Gateway.Tests.Reliability;
 /// </summary>
 internal sealed class HubSubscriber : IAsyncDisposable
 {
-    private readonly Uri _hubUrl;
+    private readonly ISessionRoute _route;
+    private readonly string _apiKey;
     private readonly string _sessionId;
     private readonly DeliveryLedger _messages;
     private readonly CancellationTokenSource _stopping = new();
@@ -27,16 +28,30 @@ internal sealed class HubSubscriber : IAsyncDisposable
     private Task _running = Task.CompletedTask;
     private long _lastEventId;
     private int _connections;
+    private int _elsewhere;
 
     public HubSubscriber(Uri gateway, string apiKey, string sessionId, DeliveryLedger messages)
+        : this(new FixedRoute(gateway), apiKey, sessionId, messages)
     {
-        _hubUrl = new Uri(gateway, "hubs/xmpp?access_token=" + Uri.EscapeDataString(apiKey));
+    }
+
+    /// <summary>A subscriber that connects (and reconnects) to the node <paramref name="route"/> names (several gateway nodes).</summary>
+    public HubSubscriber(ISessionRoute route, string apiKey, string sessionId, DeliveryLedger messages)
+    {
+        _route = route;
+        _apiKey = apiKey;
         _sessionId = sessionId;
         _messages = messages;
     }
 
     /// <summary>How many hub connections were subscribed (1 + the reconnects after gateway restarts).</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Subscriptions a node refused with "session not found" while the route says the session may run elsewhere.</summary>
+    public int NotFoundElsewhere => Volatile.Read(ref _elsewhere);
+
+    /// <summary>The node of the current (or last) subscription.</summary>
+    public Uri? Node { get; private set; }
 
     public long LastEventId => Interlocked.Read(ref _lastEventId);
 
@@ -109,10 +124,22 @@ internal sealed class HubSubscriber : IAsyncDisposable
 
     private async Task RunAsync(TaskCompletionSource first, CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        for (var attempt = 0; !cancellationToken.IsCancellationRequested; attempt++)
         {
             var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var connection = new HubConnectionBuilder().WithUrl(_hubUrl).WithStatefulReconnect().Build();
+            Uri node;
+            try
+            {
+                node = await _route.NodeAsync(attempt, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            Node = node;
+            var hubUrl = new Uri(node, "hubs/xmpp?access_token=" + Uri.EscapeDataString(_apiKey));
+            var connection = new HubConnectionBuilder().WithUrl(hubUrl).WithStatefulReconnect().Build();
             connection.On<EventEnvelope<MessageDto>>("OnMessage", e =>
             {
                 Seen(e.EventId);
@@ -153,6 +180,11 @@ internal sealed class HubSubscriber : IAsyncDisposable
                 Interlocked.Increment(ref _connections);
                 first.TrySetResult();
                 await closed.Task.WaitAsync(cancellationToken);
+            }
+            catch (HubException ex) when (_route.NotFoundMeansElsewhere && ex.Message.Contains(Gateway.Api.Errors.ProblemCodes.SessionNotFound, StringComparison.Ordinal))
+            {
+                // That node does not run the session (any more, or not yet): the route finds where it runs now.
+                Interlocked.Increment(ref _elsewhere);
             }
             catch (HubException ex)
             {

@@ -17,17 +17,26 @@ internal sealed class RestSender : IDisposable
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
 
     private readonly HttpClient _http;
+    private readonly ISessionRoute _route;
     private readonly string _sessionId;
     private readonly string _runId;
     private readonly Lock _gate = new();
     private readonly List<string> _messageIds = [];
     private readonly Dictionary<string, int> _retries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _attempts = new(StringComparer.Ordinal);
     private int _accepted;
 
     public RestSender(Uri gateway, string apiKey, string sessionId, string runId)
+        : this(new FixedRoute(gateway), apiKey, sessionId, runId)
     {
-        _http = new HttpClient { BaseAddress = gateway, Timeout = AttemptTimeout };
+    }
+
+    /// <summary>A sender whose every attempt goes where <paramref name="route"/> says (several gateway nodes).</summary>
+    public RestSender(ISessionRoute route, string apiKey, string sessionId, string runId)
+    {
+        _http = new HttpClient { Timeout = AttemptTimeout };
         _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        _route = route;
         _sessionId = sessionId;
         _runId = runId;
     }
@@ -46,6 +55,18 @@ internal sealed class RestSender : IDisposable
             }
         }
     }
+
+    /// <summary>Every attempt to post the message with this idempotency key: "12:00:01.234 http://127.0.0.1:5001/ 202", oldest first.</summary>
+    public IReadOnlyList<string> AttemptsOf(string idempotencyKey)
+    {
+        lock (_gate)
+        {
+            return _attempts.TryGetValue(idempotencyKey, out var attempts) ? [.. attempts] : [];
+        }
+    }
+
+    /// <summary>The idempotency key of message <paramref name="sequence"/> of <paramref name="ledger"/>, as <see cref="SendAllAsync"/> posts it.</summary>
+    public string KeyOf(DeliveryLedger ledger, int sequence) => $"{ledger.Prefix}-{sequence.ToString(CultureInfo.InvariantCulture)}-{_runId}";
 
     /// <summary>Retries by reason, e.g. "connection refused: 12, 503: 3".</summary>
     public string DescribeRetries()
@@ -86,7 +107,8 @@ internal sealed class RestSender : IDisposable
     /// <summary>GET …/messages/{messageId}: the status name, or null for 404 (a message this process does not know).</summary>
     public async Task<string?> GetStatusAsync(string messageId, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri($"api/v1/sessions/{_sessionId}/messages/{Uri.EscapeDataString(messageId)}", UriKind.Relative), cancellationToken);
+        var node = await _route.NodeAsync(0, cancellationToken);
+        using var response = await _http.GetAsync(new Uri(node, $"api/v1/sessions/{_sessionId}/messages/{Uri.EscapeDataString(messageId)}"), cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -99,12 +121,14 @@ internal sealed class RestSender : IDisposable
 
     private async Task<string> PostUntilAcceptedAsync(PostMessageRequest body, string idempotencyKey, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             string reason;
+            var node = await _route.NodeAsync(attempt, cancellationToken);
+            var started = DateTime.UtcNow;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/sessions/{_sessionId}/messages")
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"api/v1/sessions/{_sessionId}/messages"))
                 {
                     Content = JsonContent.Create(body, options: GatewayApiFactory.Json),
                 };
@@ -113,16 +137,24 @@ internal sealed class RestSender : IDisposable
                 var status = (int)response.StatusCode;
                 if (status == 202)
                 {
+                    Record(idempotencyKey, started, node, "202");
                     return (await response.ReadAsync<StanzaAcceptedDto>(202)).Id;
                 }
 
-                if (status is not (>= 500 or 429))
+                if (status == 404 && _route.NotFoundMeansElsewhere)
+                {
+                    // Not on that node (any more): the route finds where it runs now.
+                    reason = "404 (elsewhere)";
+                }
+                else if (status is not (>= 500 or 429))
                 {
                     // The request itself is wrong (or the session unknown): retrying cannot help.
                     throw new InvalidOperationException($"POST messages ({idempotencyKey}) answered {status}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
                 }
-
-                reason = status.ToString(CultureInfo.InvariantCulture);
+                else
+                {
+                    reason = status.ToString(CultureInfo.InvariantCulture);
+                }
             }
             catch (HttpRequestException ex)
             {
@@ -133,12 +165,27 @@ internal sealed class RestSender : IDisposable
                 reason = "timeout";
             }
 
+            Record(idempotencyKey, started, node, reason);
             lock (_gate)
             {
                 _retries[reason] = _retries.GetValueOrDefault(reason) + 1;
             }
 
             await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private void Record(string idempotencyKey, DateTime started, Uri node, string outcome)
+    {
+        var entry = string.Create(CultureInfo.InvariantCulture, $"{started:HH:mm:ss.fff} {node} {outcome}");
+        lock (_gate)
+        {
+            if (!_attempts.TryGetValue(idempotencyKey, out var attempts))
+            {
+                _attempts[idempotencyKey] = attempts = [];
+            }
+
+            attempts.Add(entry);
         }
     }
 }
