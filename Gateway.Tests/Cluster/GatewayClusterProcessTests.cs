@@ -8,6 +8,7 @@ using Gateway.Tests.Integration.Prosody;
 using Gateway.Tests.Integration.Redis;
 using Gateway.Tests.Reliability;
 using Gateway.Xmpp;
+using static Gateway.Tests.Reliability.ChaosRunKit;
 
 namespace Gateway.Tests.Cluster;
 
@@ -66,7 +67,7 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
         var runDirectory = Path.Combine(baseDirectory, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{runId}");
         Directory.CreateDirectory(runDirectory);
         var clock = Stopwatch.StartNew();
-        var timeline = new ClusterTimeline(clock);
+        var timeline = new Timeline(clock);
         var loadAtStart = LoadAverage();
 
         var redis = await redisFixture.GetServerAsync();
@@ -292,7 +293,7 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
     /// Drains node b (SIGTERM: the graceful shutdown a deploy does) once a quarter of the traffic went through, waits
     /// until every session is online again, then kills the node that runs the first session (node a) at half way.
     /// </summary>
-    private static async Task InjectFaultsAsync(GatewayProcess[] processes, List<SessionUnderTest> sessions, ClusterNodes nodes, Func<double> progress, Func<string> describe, ClusterTimeline timeline, CancellationToken cancellationToken)
+    private static async Task InjectFaultsAsync(GatewayProcess[] processes, List<SessionUnderTest> sessions, ClusterNodes nodes, Func<double> progress, Func<string> describe, Timeline timeline, CancellationToken cancellationToken)
     {
         await UntilAsync(() => progress() >= 0.25, cancellationToken);
         timeline.Add("drain node b (SIGTERM) at " + describe());
@@ -311,7 +312,7 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
     }
 
     /// <summary>Waits until each session is online on some node (the owner route finds it), and notes where.</summary>
-    private static async Task AllOnlineAsync(List<SessionUnderTest> sessions, ClusterNodes nodes, ClusterTimeline timeline, CancellationToken cancellationToken)
+    private static async Task AllOnlineAsync(List<SessionUnderTest> sessions, ClusterNodes nodes, Timeline timeline, CancellationToken cancellationToken)
     {
         using var http = nodes.Client(TimeSpan.FromSeconds(5));
         foreach (var s in sessions)
@@ -340,7 +341,7 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
     }
 
     /// <summary>Waits for <paramref name="done"/> as long as something moves; a run where nothing moved for <see cref="StallTimeout"/> is stuck.</summary>
-    private static async Task<bool> WaitWhileMovingAsync(Task done, string what, Func<long> moved, Func<string> describe, ClusterTimeline timeline)
+    private static async Task<bool> WaitWhileMovingAsync(Task done, string what, Func<long> moved, Func<string> describe, Timeline timeline)
     {
         var last = moved();
         var still = Stopwatch.StartNew();
@@ -487,44 +488,6 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
     private static bool IsGatewayError(string line) =>
         line.Contains(" fail: Gateway", StringComparison.Ordinal) || line.Contains(" crit: Gateway", StringComparison.Ordinal) || line.StartsWith("[stderr]", StringComparison.Ordinal);
 
-    private static async Task ObserveAsync(params Task[] tasks)
-    {
-        foreach (var task in tasks)
-        {
-            try
-            {
-                await task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-            }
-            catch (Exception)
-            {
-                // Reported from the task itself.
-            }
-        }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
-    }
-
-    private static int PositiveInt(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fallback;
-
-    private static void CopyIfExists(string from, string to)
-    {
-        if (File.Exists(from))
-        {
-            File.Copy(from, to, overwrite: true);
-        }
-    }
-
     /// <summary>One gateway session and everything that talks to it.</summary>
     private sealed class SessionUnderTest(string id, TestAccount account, TestAccount peerAccount) : IAsyncDisposable
     {
@@ -563,30 +526,6 @@ public sealed class GatewayClusterProcessTests(PostgresFixture postgres, RedisFi
 
             Rest?.Dispose();
             Owner?.Dispose();
-        }
-    }
-
-    private sealed class ClusterTimeline(Stopwatch clock)
-    {
-        private readonly List<string> _entries = [];
-
-        public IReadOnlyList<string> Entries
-        {
-            get
-            {
-                lock (_entries)
-                {
-                    return [.. _entries];
-                }
-            }
-        }
-
-        public void Add(string what)
-        {
-            lock (_entries)
-            {
-                _entries.Add($"{DateTime.UtcNow:HH:mm:ss.fff} (+{clock.Elapsed.TotalSeconds:0.0}s) {what}");
-            }
         }
     }
 }

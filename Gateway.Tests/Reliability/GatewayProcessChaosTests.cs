@@ -8,6 +8,7 @@ using Gateway.Tests.Api;
 using Gateway.Tests.Fakes;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Xmpp;
+using static Gateway.Tests.Reliability.ChaosRunKit;
 
 namespace Gateway.Tests.Reliability;
 
@@ -512,24 +513,6 @@ public sealed partial class GatewayProcessChaosTests
         ["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled",
     };
 
-    private static async Task ObserveAsync(params Task[] tasks)
-    {
-        foreach (var task in tasks)
-        {
-            try
-            {
-                await task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
-            {
-            }
-            catch (Exception)
-            {
-                // Reported from the task itself.
-            }
-        }
-    }
-
     private static void AppendResult(string baseDirectory, string testName, int seed, bool passed, string faults, LedgerReport outbound, LedgerReport inbound, StatusReport statuses, GatewayProcess gateway, TimeSpan duration, string loadAtStart, string runDirectory)
     {
         var lookups = gateway.Grep(line => line.Contains("[4303]", StringComparison.Ordinal))
@@ -548,36 +531,7 @@ public sealed partial class GatewayProcessChaosTests
         }
     }
 
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
-    }
-
     private static string ShortName(string testName) => testName[..testName.IndexOf('_', StringComparison.Ordinal)];
-
-    private static int PositiveInt(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : fallback;
-
-    private static void CopyIfExists(string from, string to)
-    {
-        try
-        {
-            if (File.Exists(from))
-            {
-                File.Copy(from, to, overwrite: true);
-            }
-        }
-        catch (IOException)
-        {
-        }
-    }
 
     private static void TryDelete(string path)
     {
@@ -626,29 +580,5 @@ public sealed partial class GatewayProcessChaosTests
             $"hub events: {Count} received, ids {First}..{Last}; repeated or backwards {Repeats.Count}" +
             (Repeats.Count == 0 ? "" : $" [{string.Join(", ", Repeats.Take(10))}]") +
             $"; gaps {Gaps.Count}" + (Gaps.Count == 0 ? "" : $" [{string.Join(", ", Gaps.Take(10))}]");
-    }
-
-    private sealed class Timeline(Stopwatch clock)
-    {
-        private readonly List<string> _entries = [];
-
-        public IReadOnlyList<string> Entries
-        {
-            get
-            {
-                lock (_entries)
-                {
-                    return [.. _entries];
-                }
-            }
-        }
-
-        public void Add(string what)
-        {
-            lock (_entries)
-            {
-                _entries.Add($"{DateTime.UtcNow:HH:mm:ss.fff} (+{clock.Elapsed.TotalSeconds:0.0}s) {what}");
-            }
-        }
     }
 }
