@@ -2,10 +2,19 @@ using System.Diagnostics;
 
 namespace Gateway.Bench.Load;
 
-/// <summary>CPU time used so far by the gateway, Prosody, this tool and the whole machine, at one instant.</summary>
+/// <summary>
+/// CPU time used so far by the gateway, Prosody, this tool and the whole machine, at one instant; in a cluster run
+/// also by the shared store (PostgreSQL and Redis) and by each gateway node (<see cref="Gateway"/> is their sum).
+/// </summary>
 internal sealed record CpuSnapshot(long Timestamp, TimeSpan Gateway, TimeSpan Prosody, TimeSpan Tool, TimeSpan Machine)
 {
-    public static CpuSnapshot Take(ProcessMeter? gateway, ProcessMeter prosody, ProcessMeter tool)
+    /// <summary>PostgreSQL and Redis together; zero when neither runs.</summary>
+    public TimeSpan Store { get; init; }
+
+    /// <summary>Each gateway node's, in node order; empty outside a cluster run.</summary>
+    public IReadOnlyList<TimeSpan> Nodes { get; init; } = [];
+
+    public static CpuSnapshot Take(ProcessMeter? gateway, ProcessMeter prosody, ProcessMeter tool, ProcessMeter? store = null, IReadOnlyList<ProcessMeter>? nodes = null)
     {
         ArgumentNullException.ThrowIfNull(prosody);
         ArgumentNullException.ThrowIfNull(tool);
@@ -14,7 +23,11 @@ internal sealed record CpuSnapshot(long Timestamp, TimeSpan Gateway, TimeSpan Pr
             gateway?.ReadCpu() ?? TimeSpan.Zero,
             prosody.ReadCpu(),
             tool.ReadCpu(),
-            ProcessMeter.ReadMachineBusy());
+            ProcessMeter.ReadMachineBusy())
+        {
+            Store = store?.ReadCpu() ?? TimeSpan.Zero,
+            Nodes = nodes?.Select(node => node.ReadCpu()).ToArray() ?? [],
+        };
     }
 
     /// <summary>What was used between <paramref name="start"/> and this snapshot.</summary>
@@ -26,6 +39,10 @@ internal sealed record CpuSnapshot(long Timestamp, TimeSpan Gateway, TimeSpan Pr
             Gateway - start.Gateway,
             Prosody - start.Prosody,
             Tool - start.Tool,
-            Machine - start.Machine);
+            Machine - start.Machine)
+        {
+            Store = Store - start.Store,
+            Nodes = Nodes.Zip(start.Nodes, (end, begin) => end - begin).ToArray(),
+        };
     }
 }

@@ -66,12 +66,22 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the gateway with a random API key (see the overload).</summary>
+    public static Task<GatewayProcess> StartAsync(string dllPath, int maxSessions, bool keepDirectory, IReadOnlyList<KeyValuePair<string, string>> settings, CancellationToken cancellationToken) =>
+        StartAsync(dllPath, maxSessions, keepDirectory, settings, apiKey: null, cancellationToken);
+
     /// <summary>Starts the gateway and waits until <c>/health</c> answers.</summary>
     /// <param name="dllPath">Gateway.Api.dll, built in Release.</param>
     /// <param name="maxSessions">The pool's and the tenant's session limit.</param>
     /// <param name="keepDirectory">Leave the store and log behind after the run (for a look afterwards).</param>
+    /// <param name="settings">
+    /// Configuration keys (<c>Gateway:…</c>) on top of the tool's own; <c>{port}</c> in a value stands for the port this
+    /// process listens on (a cluster node's advertised address).
+    /// </param>
+    /// <param name="apiKey">The tenant's API key; null for a random one (the nodes of a cluster share theirs).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<GatewayProcess> StartAsync(string dllPath, int maxSessions, bool keepDirectory, IReadOnlyList<KeyValuePair<string, string>> settings, CancellationToken cancellationToken)
+    public static async Task<GatewayProcess> StartAsync(
+        string dllPath, int maxSessions, bool keepDirectory, IReadOnlyList<KeyValuePair<string, string>> settings, string? apiKey, CancellationToken cancellationToken)
     {
         if (!File.Exists(dllPath))
         {
@@ -80,7 +90,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
         // The real disk, not /dev/shm: the gateway's store is part of what is measured.
         var directory = Directory.CreateTempSubdirectory("gateway-load-").FullName;
-        var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        apiKey ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var port = LocalProcesses.FreeLoopbackPort();
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -128,7 +138,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         // comparison names every difference on its command line.
         foreach (var (key, value) in settings)
         {
-            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value.Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         }
 
         var log = new StreamWriter(Path.Combine(directory, "gateway.log"), append: false, Encoding.UTF8) { AutoFlush = true };

@@ -22,7 +22,7 @@ internal sealed class HttpLoadClient
     private static readonly TimeSpan RefusalBackoff = TimeSpan.FromMilliseconds(10);
 
     private readonly IPEndPoint _endpoint;
-    private readonly RequestTemplate _template;
+    private readonly IReadOnlyList<RequestTemplate> _templates;
     private readonly bool _batch;
 
     /// <param name="endpoint">Where to connect.</param>
@@ -33,9 +33,17 @@ internal sealed class HttpLoadClient
     /// pauses before the next (the refusals' retry hint, else <see cref="RefusalBackoff"/>).
     /// </param>
     public HttpLoadClient(IPEndPoint endpoint, RequestTemplate template, bool batch = false)
+        : this(endpoint, [template], batch)
     {
+    }
+
+    /// <summary>Connection <c>i</c> sends <paramref name="templates"/>[i % count], e.g. one session's messages each.</summary>
+    public HttpLoadClient(IPEndPoint endpoint, IReadOnlyList<RequestTemplate> templates, bool batch = false)
+    {
+        ArgumentNullException.ThrowIfNull(templates);
+        ArgumentOutOfRangeException.ThrowIfZero(templates.Count);
         _endpoint = endpoint;
-        _template = template;
+        _templates = templates;
         _batch = batch;
     }
 
@@ -52,10 +60,10 @@ internal sealed class HttpLoadClient
         long requests = 0, transportErrors = 0, unreadable = 0;
 
         // One thread per connection with blocking I/O: see HttpConnection.
-        void Loop()
+        void Loop(RequestTemplate template)
         {
-            var request = _template.CreateBuffer();
-            var outcomes = _batch ? new int[_template.Messages] : [];
+            var request = template.CreateBuffer();
+            var outcomes = _batch ? new int[template.Messages] : [];
             var refused = _batch ? new long[statuses.Length] : []; // this loop's, added up at the end
             HttpConnection? connection = null;
             try
@@ -74,9 +82,9 @@ internal sealed class HttpLoadClient
                         continue;
                     }
 
-                    var first = log.Next(_template.Messages);
+                    var first = log.Next(template.Messages);
                     var started = Stopwatch.GetTimestamp();
-                    _template.Patch(request, first, started);
+                    template.Patch(request, first, started);
                     int status;
                     try
                     {
@@ -106,7 +114,7 @@ internal sealed class HttpLoadClient
                     }
                     else if (!_batch)
                     {
-                        for (var i = 0; i < _template.Messages; i++)
+                        for (var i = 0; i < template.Messages; i++)
                         {
                             log.Accept(first + i);
                         }
@@ -164,7 +172,7 @@ internal sealed class HttpLoadClient
         }
 
         await Task.WhenAll(Enumerable.Range(0, connections)
-            .Select(_ => Task.Factory.StartNew(Loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+            .Select(i => Task.Factory.StartNew(() => Loop(_templates[i % _templates.Count]), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         return new SenderReport(requests, NonZero(statuses), transportErrors, latency, ErrorStanzas: 0)
         {
             RefusedMessages = NonZero(refusedMessages),

@@ -6,9 +6,14 @@ namespace Gateway.Bench.Load;
 /// <summary>What every scenario of one run shares: the options, the two servers, the meters, the phase numbers.</summary>
 internal sealed class LoadContext
 {
-    private int _phase;
+    private readonly PhaseCounter _phases;
 
     public LoadContext(LoadOptions options, ProsodyServer prosody, GatewayProcess? gateway, ResourceSampler sampler, ProcessMeter prosodyMeter, ProcessMeter? gatewayMeter, ProcessMeter toolMeter)
+        : this(options, prosody, gateway, sampler, prosodyMeter, gatewayMeter, toolMeter, new PhaseCounter())
+    {
+    }
+
+    private LoadContext(LoadOptions options, ProsodyServer prosody, GatewayProcess? gateway, ResourceSampler sampler, ProcessMeter prosodyMeter, ProcessMeter? gatewayMeter, ProcessMeter toolMeter, PhaseCounter phases)
     {
         Options = options;
         Prosody = prosody;
@@ -18,7 +23,19 @@ internal sealed class LoadContext
         GatewayMeter = gatewayMeter;
         ToolMeter = toolMeter;
         Api = gateway is null ? null : new GatewayApi(gateway, prosody);
+        _phases = phases;
     }
+
+    /// <summary>
+    /// The context of a cluster's phases: its nodes are the gateway (<paramref name="nodes"/> added up, each also
+    /// metered alone), the shared store is metered too, and phase numbers go on from this run's.
+    /// </summary>
+    public LoadContext ForCluster(ResourceSampler sampler, ProcessMeter nodes, IReadOnlyList<ProcessMeter> eachNode, ProcessMeter store) =>
+        new(Options, Prosody, Gateway, sampler, ProsodyMeter, nodes, ToolMeter, _phases)
+        {
+            StoreMeter = store,
+            NodeMeters = eachNode,
+        };
 
     public LoadOptions Options { get; }
 
@@ -37,6 +54,12 @@ internal sealed class LoadContext
 
     public ProcessMeter ToolMeter { get; }
 
+    /// <summary>PostgreSQL and Redis, in a cluster's context.</summary>
+    public ProcessMeter? StoreMeter { get; private init; }
+
+    /// <summary>Each node of a cluster, in a cluster's context; empty otherwise.</summary>
+    public IReadOnlyList<ProcessMeter> NodeMeters { get; private init; } = [];
+
     /// <summary>The gateway, or an exception naming the scenario that needed it.</summary>
     public GatewayProcess RequireGateway() => Gateway ?? throw new InvalidOperationException("The gateway is not running.");
 
@@ -46,13 +69,19 @@ internal sealed class LoadContext
     /// <summary>A new phase number for message bodies (1-99: phases never see each other's messages).</summary>
     public int NextPhase()
     {
-        var phase = Interlocked.Increment(ref _phase);
+        var phase = Interlocked.Increment(ref _phases.Last);
         return phase <= MessageBody.MaxPhase ? phase : throw new InvalidOperationException($"More than {MessageBody.MaxPhase} phases in one run.");
     }
 
-    public CpuSnapshot TakeCpuSnapshot() => CpuSnapshot.Take(GatewayMeter, ProsodyMeter, ToolMeter);
+    public CpuSnapshot TakeCpuSnapshot() => CpuSnapshot.Take(GatewayMeter, ProsodyMeter, ToolMeter, StoreMeter, NodeMeters);
 
     /// <summary>A progress line on stderr (the report goes to stdout).</summary>
     public static void Progress(string line) =>
         Console.Error.WriteLine($"[{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {line}");
+
+    /// <summary>The last phase number handed out, shared by a run's contexts.</summary>
+    private sealed class PhaseCounter
+    {
+        public int Last;
+    }
 }

@@ -5,7 +5,10 @@ namespace Gateway.Bench.Load;
 /// <summary>The load tool's command line: <c>load [options]</c>. Every figure has a default; <c>--quick</c> makes a smoke run.</summary>
 internal sealed record LoadOptions
 {
-    public static readonly IReadOnlyList<string> AllScenarios = ["raw", "modrest", "rest", "rest-wait", "batch", "inbound", "fanout", "scale"];
+    public static readonly IReadOnlyList<string> AllScenarios = ["raw", "modrest", "rest", "rest-wait", "batch", "inbound", "fanout", "cluster", "scale"];
+
+    /// <summary>What runs without <c>--scenarios</c>: all but <c>cluster</c>, which starts its own Redis, PostgreSQL and nodes.</summary>
+    public static readonly IReadOnlyList<string> DefaultScenarios = [.. AllScenarios.Where(s => s != "cluster")];
 
     public const string Usage = """
         Usage: dotnet run -c Release --project Gateway.Bench -- load [options]
@@ -13,8 +16,10 @@ internal sealed record LoadOptions
         Starts a private Prosody 0.12 (plaintext loopback, internal_plain unless --prosody-auth, mod_rest) and the gateway as a separate
         process, runs the scenarios one after the other and writes a markdown report.
 
-          --scenarios LIST        comma-separated, in any order; default all:
-                                  raw, modrest, rest, rest-wait, batch, inbound, fanout, scale
+          --scenarios LIST        comma-separated, in any order; default all but cluster:
+                                  raw, modrest, rest, rest-wait, batch, inbound, fanout, scale;
+                                  cluster: the rest scenario through one address in front of 1, 2, …
+                                  gateway nodes on Redis and PostgreSQL (see --nodes)
           --duration SECONDS      counted part of each phase (default 15)
           --warmup SECONDS        uncounted start of each phase (default 3)
           --drain SECONDS         longest wait for stragglers after a phase (default 60)
@@ -30,6 +35,10 @@ internal sealed record LoadOptions
           --fanout-interval MS    one message every MS milliseconds in fan-out (default 20)
           --fanout-client KIND    raw (default: the JSON hub protocol on a plain WebSocket, cheap) or
                                   official (Microsoft.AspNetCore.SignalR.Client)
+          --nodes LIST            node counts for the cluster scenario, one topology each (default 1,2)
+          --node-cpu CORES        each cluster node's CPU budget in cores, through a cgroup quota
+                                  (default 0.25; 0: none, the nodes share the machine's cores)
+          --cluster-sessions N    sending sessions in the cluster scenario (default 8)
           --sessions N            sessions for the scale scenario (default 10000)
           --create-concurrency N  concurrent session creates (default 64)
           --idle SECONDS          idle CPU measurement after the sessions are online (default 300:
@@ -58,7 +67,16 @@ internal sealed record LoadOptions
     /// <summary>The gateway's one-time warm-up (<see cref="GatewayWarmup"/>); zero for none.</summary>
     public TimeSpan GatewayWarmup { get; init; } = TimeSpan.FromSeconds(20);
 
-    public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
+    public IReadOnlyList<string> Scenarios { get; init; } = DefaultScenarios;
+
+    /// <summary>Node counts of the cluster scenario, one topology each.</summary>
+    public IReadOnlyList<int> Nodes { get; init; } = [1, 2];
+
+    /// <summary>Each cluster node's CPU budget in cores; null for none.</summary>
+    public double? NodeCores { get; init; } = 0.25;
+
+    /// <summary>Sending sessions in the cluster scenario.</summary>
+    public int ClusterSessions { get; init; } = 8;
 
     public IReadOnlyList<int> Concurrency { get; init; } = [1, 16, 64];
 
@@ -157,6 +175,9 @@ internal sealed record LoadOptions
                     "raw" => false,
                     var other => throw new ArgumentException($"--fanout-client must be raw or official, not '{other}'."),
                 } },
+                "--nodes" => options with { Nodes = Value().Split(',').Select(v => Integer(name, v, 1, 16)).ToArray() },
+                "--node-cpu" => options with { NodeCores = Cores(name, Value()) },
+                "--cluster-sessions" => options with { ClusterSessions = Integer(name, Value(), 1, 1_000) },
                 "--sessions" => options with { Sessions = Integer(name, Value(), 1, 1_000_000) },
                 "--create-concurrency" => options with { CreateConcurrency = Integer(name, Value(), 1, 4096) },
                 "--idle" => options with { Idle = Seconds(name, Value(), min: 1) },
@@ -201,6 +222,11 @@ internal sealed record LoadOptions
         // Always in the canonical order: scale last, since it leaves thousands of sessions behind.
         return AllScenarios.Where(chosen.Contains).ToArray();
     }
+
+    private static double? Cores(string name, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var cores) && cores >= 0 && cores <= 64
+            ? (cores == 0 ? null : cores)
+            : throw new ArgumentException($"{name} must be a number of cores from 0 (none) to 64, not '{value}'.");
 
     private static TimeSpan Seconds(string name, string value, double min) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= min

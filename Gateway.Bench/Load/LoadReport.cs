@@ -61,6 +61,7 @@ internal sealed class LoadReport
         WriteThroughput(Line);
         WriteComparison(Line);
         WriteFanout(Line);
+        WriteCluster(Line);
         WriteScale(Line);
 
         Line("#### Problems and remarks");
@@ -80,7 +81,7 @@ internal sealed class LoadReport
 
     private void WriteThroughput(Action<string> line)
     {
-        var rows = Phases.Where(p => p.Fanout is null && p.Scenario != HubFanoutScenario.Name).ToList();
+        var rows = Phases.Where(p => p.Fanout is null && p.Scenario is not HubFanoutScenario.Name and not Cluster.ClusterScenario.Name).ToList();
         if (rows.Count == 0)
         {
             return;
@@ -171,6 +172,48 @@ internal sealed class LoadReport
         line("");
     }
 
+    private void WriteCluster(Action<string> line)
+    {
+        var rows = Phases.Where(p => p.Scenario == Cluster.ClusterScenario.Name).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        line("#### Cluster: REST sends through one address in front of N nodes");
+        line("");
+        line("| Nodes, load | Delivered/s | ÷ 1 node | HTTP p50 / p99 (ms) | End-to-end p50 / p99 (ms) | Accepted | Missing | Dup. | Refused | Gateway µs/msg (all nodes) | Store µs/msg | Prosody µs/msg | Sessions per node | Connections per node | CPU cores: each node / store / Prosody / tool / others | Held back by the quota, per node (s) |");
+        line("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---|---|");
+        foreach (var phase in rows)
+        {
+            if (phase.Timing is not { } timing || phase.Delivery is not { } delivery || phase.Cluster is not { } shape)
+            {
+                line($"| {phase.Load} | {phase.Note ?? "n/a"} | | | | | | | | | | | | | | |");
+                continue;
+            }
+
+            var cpu = timing.Cpu;
+            var counted = phase.CountedInWindow ?? 0;
+            var single = rows.FirstOrDefault(p => p.Cluster?.Nodes == 1 && p.Concurrency == phase.Concurrency)?.DeliveredPerSecond;
+            var nodes = string.Join(" + ", cpu.Nodes.Select(n => cpu.Cores(n).ToString("0.00", Invariant)));
+            line(
+                $"| {phase.Load} | **{Count(phase.DeliveredPerSecond)}** | {(shape.Nodes == 1 ? "1.00" : Ratio(phase.DeliveredPerSecond, single))} " +
+                $"| {Pair(timing.Sender.RequestLatency)} | {Pair(delivery.EndToEnd)} " +
+                $"| {Count(delivery.Accepted)} | {Count(delivery.Missing)} | {Count(delivery.Duplicates)} | {Refused(timing.Sender)} " +
+                $"| {Micro(CpuUsage.MicrosecondsPer(cpu.Gateway, counted))} | {Micro(CpuUsage.MicrosecondsPer(cpu.Store, counted))} | {Micro(CpuUsage.MicrosecondsPer(cpu.Prosody, counted))} " +
+                $"| {string.Join(" / ", shape.SessionsPerNode)} | {string.Join(" / ", shape.ConnectionsPerNode)} " +
+                string.Create(Invariant, $"| {nodes} / {cpu.Cores(cpu.Store):0.00} / {cpu.Cores(cpu.Prosody):0.00} / {cpu.Cores(cpu.Tool):0.00} / {cpu.Cores(cpu.Others):0.00} ") +
+                $"| {(shape.NodeCores is null ? "no quota" : string.Join(" / ", shape.ThrottledPerNode.Select(t => t.TotalSeconds.ToString("0.0", Invariant))))} |");
+        }
+
+        line("");
+        var budget = rows.Select(p => p.Cluster?.NodeCores).FirstOrDefault(c => c is not null);
+        line(budget is { } cores
+            ? $"Each node ran in its own cgroup with a CPU quota of {cores.ToString("0.##", Invariant)} cores; the store (PostgreSQL and its backends, Redis), Prosody and this tool (with the front) had no quota."
+            : "The nodes ran without a CPU quota: they shared the machine's cores with the store, Prosody and this tool.");
+        line("");
+    }
+
     private void WriteScale(Action<string> line)
     {
         if (Scale is null && ScaleNote is null)
@@ -219,6 +262,7 @@ internal sealed class LoadReport
         HubInboundScenario.Name => "SignalR inbound",
         HubFanoutScenario.Name => "Hub fan-out",
         SessionScaleScenario.Name => "Session scale",
+        Cluster.ClusterScenario.Name => "Cluster (N nodes behind one address)",
         _ => scenario,
     };
 

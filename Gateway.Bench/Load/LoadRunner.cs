@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Gateway.Bench.Load.Cluster;
 using Gateway.Tests.Integration.Prosody;
 
 namespace Gateway.Bench.Load;
@@ -17,9 +18,9 @@ internal sealed class LoadRunner
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var repository = FindRepositoryRoot();
-        var needsGateway = _options.Scenarios.Any(s => s is not RawC2sScenario.Name and not ModRestScenario.Name);
+        var needsGateway = _options.Scenarios.Any(s => s is not RawC2sScenario.Name and not ModRestScenario.Name and not ClusterScenario.Name);
         var gatewayDll = _options.GatewayDll ?? Path.Combine(repository, "Gateway.Api", "bin", "Release", "net10.0", "Gateway.Api.dll");
-        if (needsGateway && !_options.NoBuild && _options.GatewayDll is null)
+        if ((needsGateway || _options.Runs(ClusterScenario.Name)) && !_options.NoBuild && _options.GatewayDll is null)
         {
             await BuildGatewayAsync(repository, cancellationToken);
         }
@@ -105,6 +106,9 @@ internal sealed class LoadRunner
                             }
 
                             scale = await new SessionScaleScenario(context).RunAsync((long)fileLimit.Now, cancellationToken);
+                            break;
+                        case ClusterScenario.Name:
+                            phases.AddRange(await new ClusterScenario(context, gatewayDll).RunAsync(problems, cancellationToken));
                             break;
                         default:
                             var results = await RunScenarioAsync(context, scenario, cancellationToken);
@@ -274,6 +278,19 @@ internal sealed class LoadRunner
                 ?? (_options.GatewayWarmup > TimeSpan.Zero
                     ? "Gateway warm-up: failed (see the problems): the first gateway phases include the gateway's JIT compilation."
                     : "Gateway warm-up: none (`--gateway-warmup 0`): the first gateway phases include the gateway's JIT compilation."));
+        }
+
+        if (_options.Runs(ClusterScenario.Name))
+        {
+            setUp.Add(
+                $"Cluster: for each node count ({string.Join(", ", _options.Nodes)}), fresh `dotnet Gateway.Api.dll` processes (Release) with " +
+                "`Gateway:Cluster:Mode=Redis` and `Gateway:Storage:Provider=Postgres` on a private redis-server and PostgreSQL (the test suite's launchers; " +
+                "fsync and synchronous_commit off) and a fresh database; the same tenant settings as above; " +
+                (_options.NodeCores is { } cores ? $"each node in a cgroup of its own with a CPU quota of {cores.ToString("0.##", CultureInfo.InvariantCulture)} cores; " : "no CPU quota; ") +
+                $"{_options.ClusterSessions} sending sessions created through node i mod N (a session runs where it is created), fresh accounts per topology; " +
+                "one address in front of the nodes: this tool's layer-4 round robin (each new TCP connection to the next node, bytes copied both ways), so about " +
+                "(N−1)/N of the calls reach a node that forwards them to the session's owner; HTTP connection j sends for session j mod S. " +
+                "Warm-up per topology: the highest concurrency for `--gateway-warmup`, not measured.");
         }
 
         setUp.Add(

@@ -18,6 +18,9 @@ internal sealed record PhaseResult
 
     public FanoutSummary? Fanout { get; init; }
 
+    /// <summary>The cluster the phase ran on (scenario <c>cluster</c>); null for the single gateway.</summary>
+    public Cluster.ClusterShape? Cluster { get; init; }
+
     /// <summary>Whether the gateway is on the message path (its CPU per message is meaningful).</summary>
     public bool GatewayInvolved { get; init; }
 

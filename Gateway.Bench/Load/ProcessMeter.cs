@@ -4,58 +4,112 @@ using System.Runtime.InteropServices;
 namespace Gateway.Bench.Load;
 
 /// <summary>
-/// CPU time and memory of one process, read from procfs: utime + stime from <c>/proc/&lt;pid&gt;/stat</c>, VmRSS
-/// and VmHWM from <c>/proc/&lt;pid&gt;/status</c>.
+/// CPU time and memory of one process, or of a group of them added up (the nodes of a cluster; a server and the
+/// children it forks per connection, like PostgreSQL's backends), read from procfs: utime + stime from
+/// <c>/proc/&lt;pid&gt;/stat</c>, VmRSS and VmHWM from <c>/proc/&lt;pid&gt;/status</c>.
 /// </summary>
 internal sealed class ProcessMeter
 {
     private const int ScClkTck = 2; // sysconf(_SC_CLK_TCK) on Linux
     private static readonly long s_ticksPerSecond = ReadClockTicks();
-    private readonly string _statPath;
-    private readonly string _statusPath;
+    private readonly int[] _processIds;
+    private readonly bool _withChildren;
 
     public ProcessMeter(string name, int processId)
+        : this(name, [processId], withChildren: false)
     {
+    }
+
+    /// <param name="name">What the report calls it.</param>
+    /// <param name="processIds">The processes, added up.</param>
+    /// <param name="withChildren">
+    /// Also count their children: the live ones, and through the parent's cutime/cstime those that ended and were
+    /// waited for. RSS stays the listed processes' own.
+    /// </param>
+    public ProcessMeter(string name, IReadOnlyList<int> processIds, bool withChildren)
+    {
+        ArgumentNullException.ThrowIfNull(processIds);
+        ArgumentOutOfRangeException.ThrowIfZero(processIds.Count);
         Name = name;
-        ProcessId = processId;
-        _statPath = $"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/stat";
-        _statusPath = $"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/status";
+        _processIds = [.. processIds];
+        _withChildren = withChildren;
     }
 
     public string Name { get; }
 
-    public int ProcessId { get; }
+    /// <summary>The first (or only) process.</summary>
+    public int ProcessId => _processIds[0];
 
-    /// <summary>User + system CPU time so far; zero once the process is gone.</summary>
+    /// <summary>User + system CPU time so far; a process that is gone counts zero.</summary>
     public TimeSpan ReadCpu()
     {
-        string stat;
-        try
+        long ticks = 0;
+        foreach (var processId in _processIds)
         {
-            stat = File.ReadAllText(_statPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return TimeSpan.Zero;
+            if (ReadStatFields(processId) is not { } fields)
+            {
+                continue;
+            }
+
+            ticks += Field(fields, 11) + Field(fields, 12);
+            if (_withChildren)
+            {
+                ticks += Field(fields, 13) + Field(fields, 14) + ReadLiveChildrenTicks(processId);
+            }
         }
 
-        // The command name (field 2) is in parentheses and may hold spaces: fields are counted after the last ')'.
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         return TimeSpan.FromSeconds((double)ticks / s_ticksPerSecond);
     }
 
     /// <summary>Resident set size now, in KiB (0 once the process is gone).</summary>
-    public long ReadRssKib() => ReadStatusKib("VmRSS:");
+    public long ReadRssKib() => _processIds.Sum(id => ReadStatusKib(id, "VmRSS:"));
 
-    /// <summary>The peak resident set size over the process's life (VmHWM), in KiB.</summary>
-    public long ReadPeakRssKib() => ReadStatusKib("VmHWM:");
+    /// <summary>The peak resident set size over the process's life (VmHWM), in KiB; a group's is the sum of each one's peak.</summary>
+    public long ReadPeakRssKib() => _processIds.Sum(id => ReadStatusKib(id, "VmHWM:"));
 
-    private long ReadStatusKib(string key)
+    /// <summary>The fields of <c>/proc/pid/stat</c> after the command name (field 3 at index 0), or null when it is gone.</summary>
+    private static string[]? ReadStatFields(int processId)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // The command name (field 2) is in parentheses and may hold spaces: fields are counted after the last ')'.
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+
+    private static long Field(string[] fields, int index) => long.Parse(fields[index], CultureInfo.InvariantCulture);
+
+    /// <summary>utime + stime of the processes whose parent is <paramref name="parentId"/> (field 4, index 1).</summary>
+    private static long ReadLiveChildrenTicks(int parentId)
+    {
+        long ticks = 0;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                || ReadStatFields(id) is not { } fields
+                || Field(fields, 1) != parentId)
+            {
+                continue;
+            }
+
+            ticks += Field(fields, 11) + Field(fields, 12);
+        }
+
+        return ticks;
+    }
+
+    private static long ReadStatusKib(int processId, string key)
     {
         try
         {
-            foreach (var line in File.ReadLines(_statusPath))
+            foreach (var line in File.ReadLines($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}/status"))
             {
                 if (line.StartsWith(key, StringComparison.Ordinal))
                 {

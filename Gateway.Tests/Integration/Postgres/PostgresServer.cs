@@ -67,6 +67,9 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Whether the server process runs.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The postmaster's process id while it runs (the load tool meters it with its backends).</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
     /// <summary>The newest PostgreSQL under /usr/lib/postgresql that has initdb and postgres.</summary>
     /// <exception cref="InvalidOperationException">None is installed.</exception>
     public static string FindBinDirectory()

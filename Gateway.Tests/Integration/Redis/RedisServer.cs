@@ -44,6 +44,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string LogPath => Path.Combine(DirectoryPath, "redis.log");
 
+    /// <summary>redis-server's process id (the load tool meters its CPU).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>A StackExchange.Redis configuration string for this server, password included.</summary>
     public string ConnectionString => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)},password={Password},abortConnect=false";
 

@@ -1,0 +1,171 @@
+using System.Globalization;
+using Gateway.Tests.Integration.Postgres;
+using Gateway.Tests.Integration.Redis;
+
+namespace Gateway.Bench.Load.Cluster;
+
+/// <summary>
+/// Scenario <c>cluster</c>: the REST send of scenario <c>rest</c>, through one address (<see cref="RoundRobinFront"/>)
+/// in front of 1, 2, … gateway nodes that share Redis and PostgreSQL, in one run, so that what one more node adds is
+/// read side by side. Each topology gets fresh nodes, a fresh database and fresh accounts. Its sending sessions are
+/// created through node i mod N (a session runs where it is created: PreferLocal placement), and HTTP connection j
+/// sends for session j mod S, so the front's round robin sends most calls to a node that forwards them to the owner.
+/// Each node may get a CPU budget of its own (<see cref="CpuLimit"/>), so that N nodes on this machine stand for N
+/// small machines instead of competing for the same two cores.
+/// </summary>
+internal sealed class ClusterScenario
+{
+    public const string Name = "cluster";
+    private readonly LoadContext _context;
+    private readonly string _gatewayDll;
+
+    public ClusterScenario(LoadContext context, string gatewayDll)
+    {
+        _context = context;
+        _gatewayDll = gatewayDll;
+    }
+
+    private LoadOptions Options => _context.Options;
+
+    public async Task<IReadOnlyList<PhaseResult>> RunAsync(ICollection<string> problems, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        LoadContext.Progress("  starting Redis and PostgreSQL");
+        await using var redis = await RedisServer.StartAsync(cancellationToken);
+        await using var postgres = await PostgresServer.StartAsync(cancellationToken);
+        var store = new ProcessMeter(
+            "PostgreSQL and Redis", [postgres.ProcessId ?? throw new InvalidOperationException("PostgreSQL is not running."), redis.ProcessId], withChildren: true);
+        var results = new List<PhaseResult>();
+        foreach (var nodeCount in Options.Nodes)
+        {
+            results.AddRange(await RunTopologyAsync(nodeCount, redis, postgres, store, problems, cancellationToken));
+        }
+
+        return results;
+    }
+
+    private async Task<IReadOnlyList<PhaseResult>> RunTopologyAsync(
+        int nodeCount, RedisServer redis, PostgresServer postgres, ProcessMeter store, ICollection<string> problems, CancellationToken cancellationToken)
+    {
+        var topology = $"{nodeCount.ToString(CultureInfo.InvariantCulture)} node{(nodeCount == 1 ? "" : "s")}";
+        LoadContext.Progress($"  {topology}{(Options.NodeCores is { } cores ? $", {cores.ToString("0.##", CultureInfo.InvariantCulture)} cores each" : "")}");
+        var database = await postgres.CreateDatabaseAsync("load", cancellationToken);
+        var settings = GatewayNodes.Settings(redis.ConnectionString, postgres.ConnectionString(database), $"load-{Guid.NewGuid():N}");
+        await using var nodes = await GatewayNodes.StartAsync(
+            _gatewayDll, nodeCount, Options.NodeCores, Options.ClusterSessions + 100, Options.Keep, [.. settings, .. Options.GatewaySettings], cancellationToken);
+        if (nodes.LimitNote is { } note)
+        {
+            problems.Add($"Cluster, {topology}: the nodes ran without a CPU budget: {note}.");
+        }
+
+        await using var front = new RoundRobinFront(nodes.Endpoints);
+        var accounts = await _context.Prosody.CreateAccountsAsync(Options.ClusterSessions + 1, $"cl{nodeCount.ToString(CultureInfo.InvariantCulture)}x", cancellationToken);
+        await using var receiver = await XmppReceiver.ConnectAsync(_context.Prosody, accounts[0], cancellationToken);
+        var sessionIds = await CreateSessionsAsync(nodes, accounts.Skip(1).ToArray(), nodeCount, cancellationToken);
+        var sessionsPerNode = await CountLocalSessionsAsync(nodes, sessionIds, cancellationToken);
+
+        await using var sampler = new ResourceSampler([nodes.Meter, _context.ProsodyMeter, _context.ToolMeter]);
+        var context = _context.ForCluster(sampler, nodes.Meter, nodes.Meters, store);
+        if (Options.GatewayWarmup > TimeSpan.Zero)
+        {
+            await WarmUpAsync(context, front, nodes.ApiKey, sessionIds, receiver, cancellationToken);
+        }
+
+        var results = new List<PhaseResult>();
+        foreach (var concurrency in Options.Concurrency)
+        {
+            var phase = context.NextPhase();
+            var templates = Templates(front, nodes.ApiKey, sessionIds, receiver, phase);
+            var window = new MeasurementWindow();
+            var log = new DeliveryLog(phase);
+            receiver.Track(log);
+            var client = new HttpLoadClient(front.Endpoint, templates);
+            var connectionsBefore = front.ConnectionsPerNode;
+            var throttledBefore = nodes.ReadThrottled();
+            var timing = await new PhaseRunner(context).RunAsync(
+                window, stop => client.RunAsync(concurrency, log, window, stop), () => log.InFlight, cancellationToken);
+            results.Add(new PhaseResult
+            {
+                Scenario = Name,
+                Load = $"{topology}, c{concurrency.ToString(CultureInfo.InvariantCulture)}",
+                Concurrency = concurrency,
+                Timing = timing,
+                Delivery = log.Summarize(window),
+                GatewayInvolved = true,
+                Cluster = new ClusterShape(
+                    nodeCount,
+                    nodes.LimitNote is null ? Options.NodeCores : null,
+                    sessionsPerNode,
+                    front.ConnectionsPerNode.Zip(connectionsBefore, (after, before) => after - before).ToArray(),
+                    nodes.ReadThrottled().Zip(throttledBefore, (after, before) => after - before).ToArray()),
+            });
+            LoadContext.Progress($"  {topology} c{concurrency}: {results[^1].DeliveredPerSecond:N0} delivered/s");
+        }
+
+        return results;
+    }
+
+    /// <summary>Session i through node i mod N, and waits for each to be online (the create answers 201 then).</summary>
+    private async Task<IReadOnlyList<string>> CreateSessionsAsync(GatewayNodes nodes, IReadOnlyList<Tests.Integration.Prosody.TestAccount> accounts, int nodeCount, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < accounts.Count; i++)
+        {
+            using var api = new GatewayApi(nodes.Nodes[i % nodeCount], _context.Prosody);
+            var id = $"cluster-{nodeCount.ToString(CultureInfo.InvariantCulture)}-{i.ToString(CultureInfo.InvariantCulture)}";
+            await api.CreateSessionOrThrowAsync(id, accounts[i], cancellationToken);
+            ids.Add(id);
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// How many of the sessions each node runs: a clustered node lists the tenant's sessions from the shared store and
+    /// shows the ones another node runs as <c>remote</c>.
+    /// </summary>
+    private async Task<IReadOnlyList<int>> CountLocalSessionsAsync(GatewayNodes nodes, IReadOnlyList<string> sessionIds, CancellationToken cancellationToken)
+    {
+        var counts = new List<int>();
+        foreach (var node in nodes.Nodes)
+        {
+            using var api = new GatewayApi(node, _context.Prosody);
+            var states = await api.CountSessionStatesAsync(cancellationToken);
+            counts.Add(states.Where(state => state.Key != "remote").Sum(state => state.Value));
+        }
+
+        if (counts.Sum() != sessionIds.Count)
+        {
+            throw new InvalidOperationException($"The nodes run {counts.Sum()} sessions between them ({string.Join(", ", counts)}), not the {sessionIds.Count} created.");
+        }
+
+        return counts;
+    }
+
+    /// <summary>Unmeasured sends through the front at the highest concurrency, so that every node's JIT has settled.</summary>
+    private async Task WarmUpAsync(LoadContext context, RoundRobinFront front, string apiKey, IReadOnlyList<string> sessionIds, XmppReceiver receiver, CancellationToken cancellationToken)
+    {
+        var phase = context.NextPhase();
+        var log = new DeliveryLog(phase);
+        receiver.Track(log);
+        var client = new HttpLoadClient(front.Endpoint, Templates(front, apiKey, sessionIds, receiver, phase));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(Options.GatewayWarmup);
+        LoadContext.Progress($"  warm-up ({Options.GatewayWarmup.TotalSeconds:0.#} s, not measured)");
+        await client.RunAsync(Options.Concurrency.Max(), log, new MeasurementWindow(), stop.Token);
+        await PhaseRunner.DrainAsync(() => log.InFlight, Options.MaxDrain, cancellationToken);
+    }
+
+    private static RequestTemplate[] Templates(RoundRobinFront front, string apiKey, IReadOnlyList<string> sessionIds, XmppReceiver receiver, int phase)
+    {
+        var body = $$"""{"to":"{{receiver.Account.Bare}}","type":"chat","body":"{{MessageBody.Create(phase, 0, 0)}}"}""";
+        return sessionIds
+            .Select(id => RequestTemplate.Post(
+                $"127.0.0.1:{front.Endpoint.Port.ToString(CultureInfo.InvariantCulture)}",
+                $"/api/v1/sessions/{id}/messages",
+                "application/json",
+                body,
+                [new("X-Api-Key", apiKey)]))
+            .ToArray();
+    }
+}
