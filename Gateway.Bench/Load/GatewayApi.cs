@@ -12,15 +12,20 @@ internal sealed class GatewayApi : IDisposable
     private readonly ProsodyServer _prosody;
 
     public GatewayApi(GatewayProcess gateway, ProsodyServer prosody)
+        : this(gateway?.BaseAddress ?? throw new ArgumentNullException(nameof(gateway)), gateway.ApiKey, prosody)
     {
-        ArgumentNullException.ThrowIfNull(gateway);
+    }
+
+    /// <summary>The API at <paramref name="baseAddress"/>, e.g. the one address in front of a cluster's nodes.</summary>
+    public GatewayApi(Uri baseAddress, string apiKey, ProsodyServer prosody)
+    {
         _prosody = prosody;
         _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1024 })
         {
-            BaseAddress = gateway.BaseAddress,
+            BaseAddress = baseAddress,
             Timeout = TimeSpan.FromMinutes(2),
         };
-        _http.DefaultRequestHeaders.Add("X-Api-Key", gateway.ApiKey);
+        _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
     }
 
     /// <summary>

@@ -30,11 +30,14 @@ internal sealed class LoadContext
     /// The context of a cluster's phases: its nodes are the gateway (<paramref name="nodes"/> added up, each also
     /// metered alone), the shared store is metered too, and phase numbers go on from this run's.
     /// </summary>
-    public LoadContext ForCluster(ResourceSampler sampler, ProcessMeter nodes, IReadOnlyList<ProcessMeter> eachNode, ProcessMeter store) =>
-        new(Options, Prosody, Gateway, sampler, ProsodyMeter, nodes, ToolMeter, _phases)
+    /// <param name="front">The API through the cluster's one address: what <see cref="RequireApi"/> gives in it.</param>
+    /// <param name="options">The options its scenarios read, e.g. the cluster's own session count for <see cref="SessionScaleScenario"/>.</param>
+    public LoadContext ForCluster(ResourceSampler sampler, ProcessMeter nodes, IReadOnlyList<ProcessMeter> eachNode, ProcessMeter store, GatewayApi front, LoadOptions options) =>
+        new(options, Prosody, Gateway, sampler, ProsodyMeter, nodes, ToolMeter, _phases)
         {
             StoreMeter = store,
             NodeMeters = eachNode,
+            Api = front,
         };
 
     public LoadOptions Options { get; }
@@ -44,7 +47,7 @@ internal sealed class LoadContext
     /// <summary>Null when no selected scenario needs the gateway.</summary>
     public GatewayProcess? Gateway { get; }
 
-    public GatewayApi? Api { get; }
+    public GatewayApi? Api { get; private init; }
 
     public ResourceSampler Sampler { get; }
 

@@ -39,6 +39,8 @@ internal sealed record LoadOptions
           --node-cpu CORES        each cluster node's CPU budget in cores, through a cgroup quota
                                   (default 0.25; 0: none, the nodes share the machine's cores)
           --cluster-sessions N    sending sessions in the cluster scenario (default 8)
+          --cluster-scale N       after each topology's phases, N more sessions created through the front,
+                                  then each node's memory and idle CPU over --idle (default 0: none)
           --sessions N            sessions for the scale scenario (default 10000)
           --create-concurrency N  concurrent session creates (default 64)
           --idle SECONDS          idle CPU measurement after the sessions are online (default 300:
@@ -77,6 +79,9 @@ internal sealed record LoadOptions
 
     /// <summary>Sending sessions in the cluster scenario.</summary>
     public int ClusterSessions { get; init; } = 8;
+
+    /// <summary>Sessions the cluster scenario creates per topology for its scale figures; 0 for none.</summary>
+    public int ClusterScaleSessions { get; init; }
 
     public IReadOnlyList<int> Concurrency { get; init; } = [1, 16, 64];
 
@@ -178,6 +183,7 @@ internal sealed record LoadOptions
                 "--nodes" => options with { Nodes = Value().Split(',').Select(v => Integer(name, v, 1, 16)).ToArray() },
                 "--node-cpu" => options with { NodeCores = Cores(name, Value()) },
                 "--cluster-sessions" => options with { ClusterSessions = Integer(name, Value(), 1, 1_000) },
+                "--cluster-scale" => options with { ClusterScaleSessions = Integer(name, Value(), 0, 1_000_000) },
                 "--sessions" => options with { Sessions = Integer(name, Value(), 1, 1_000_000) },
                 "--create-concurrency" => options with { CreateConcurrency = Integer(name, Value(), 1, 4096) },
                 "--idle" => options with { Idle = Seconds(name, Value(), min: 1) },

@@ -29,6 +29,9 @@ internal sealed class LoadReport
 
     public string? ScaleNote { get; init; }
 
+    /// <summary>The cluster scenario's session scale, per topology.</summary>
+    public IReadOnlyList<Cluster.ClusterScaleResult> ClusterScale { get; init; } = [];
+
     /// <summary>Scenarios that failed, gateway log problems, receiver oddities.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
 
@@ -62,6 +65,7 @@ internal sealed class LoadReport
         WriteComparison(Line);
         WriteFanout(Line);
         WriteCluster(Line);
+        WriteClusterScale(Line);
         WriteScale(Line);
 
         Line("#### Problems and remarks");
@@ -211,6 +215,36 @@ internal sealed class LoadReport
         line(budget is { } cores
             ? $"Each node ran in its own cgroup with a CPU quota of {cores.ToString("0.##", Invariant)} cores; the store (PostgreSQL and its backends, Redis), Prosody and this tool (with the front) had no quota."
             : "The nodes ran without a CPU quota: they shared the machine's cores with the store, Prosody and this tool.");
+        line("");
+    }
+
+    private void WriteClusterScale(Action<string> line)
+    {
+        if (ClusterScale.Count == 0)
+        {
+            return;
+        }
+
+        line("#### Cluster: sessions per node");
+        line("");
+        line("| Nodes | Sessions created through the front | Online | Time until all were online | Sessions per node | RSS per node before → after the idle period (MB) | MB per 1,000 sessions (each node) | Idle CPU per node over " + Seconds(Options.Idle) + " (% of one core) | Store idle CPU (% of one core) | CPU per session created: all nodes / store / Prosody (ms) |");
+        line("|---:|---:|---:|---:|---|---|---|---|---:|---|");
+        foreach (var result in ClusterScale)
+        {
+            var scale = result.Scale;
+            var idle = scale.IdleCpu;
+            var perThousand = result.SessionsPerNode.Select((sessions, i) => sessions - result.SessionsBeforePerNode[i] is var added and > 0
+                ? ((result.RssAfterIdleKib[i] - result.RssBeforeKib[i]) / 1024.0 / added * 1000).ToString("0.0", Invariant)
+                : "–");
+            var idlePerNode = idle is null ? "–" : string.Join(" / ", idle.Nodes.Select(n => Percent(idle.Cores(n))));
+            line(
+                $"| {result.Nodes} | {Count(scale.Requested)} | {Count(scale.Created)} | {scale.TimeToOnline.TotalSeconds.ToString("N1", Invariant)} s " +
+                $"| {string.Join(" / ", result.SessionsPerNode)} " +
+                $"| {string.Join(" / ", result.RssBeforeKib.Zip(result.RssAfterIdleKib, (before, after) => $"{Megabytes(before)} → {Megabytes(after)}"))} " +
+                $"| {string.Join(" / ", perThousand)} | {idlePerNode} | {Percent(idle is null ? null : idle.Cores(idle.Store))} " +
+                $"| {Milli(CpuUsage.MicrosecondsPer(scale.CreateCpu.Gateway, scale.Created))} / {Milli(CpuUsage.MicrosecondsPer(scale.CreateCpu.Store, scale.Created))} / {Milli(CpuUsage.MicrosecondsPer(scale.CreateCpu.Prosody, scale.Created))} |");
+        }
+
         line("");
     }
 

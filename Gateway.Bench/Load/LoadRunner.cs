@@ -88,6 +88,7 @@ internal sealed class LoadRunner
 
             var phases = new List<PhaseResult>();
             ScaleResult? scale = null;
+            var clusterScale = new List<ClusterScaleResult>();
             string? scaleNote = null;
             foreach (var scenario in _options.Scenarios)
             {
@@ -108,7 +109,16 @@ internal sealed class LoadRunner
                             scale = await new SessionScaleScenario(context).RunAsync((long)fileLimit.Now, cancellationToken);
                             break;
                         case ClusterScenario.Name:
-                            phases.AddRange(await new ClusterScenario(context, gatewayDll).RunAsync(problems, cancellationToken));
+                            var cluster = new ClusterScenario(context, gatewayDll);
+                            try
+                            {
+                                phases.AddRange(await cluster.RunAsync(problems, cancellationToken));
+                            }
+                            finally
+                            {
+                                clusterScale.AddRange(cluster.Scale);
+                            }
+
                             break;
                         default:
                             var results = await RunScenarioAsync(context, scenario, cancellationToken);
@@ -169,6 +179,7 @@ internal sealed class LoadRunner
                 SetUp = DescribeSetUp(prosody, hasModRest ? modRest : null, gateway, storeFileSystem, warmup),
                 Phases = phases,
                 Scale = scale,
+                ClusterScale = clusterScale,
                 ScaleNote = scaleNote,
                 Problems = problems,
             };

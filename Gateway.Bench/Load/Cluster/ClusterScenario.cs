@@ -27,6 +27,9 @@ internal sealed class ClusterScenario
 
     private LoadOptions Options => _context.Options;
 
+    /// <summary>Each topology's session scale figures, when <see cref="LoadOptions.ClusterScaleSessions"/> asked for them.</summary>
+    public List<ClusterScaleResult> Scale { get; } = [];
+
     public async Task<IReadOnlyList<PhaseResult>> RunAsync(ICollection<string> problems, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(problems);
@@ -52,7 +55,7 @@ internal sealed class ClusterScenario
         var database = await postgres.CreateDatabaseAsync("load", cancellationToken);
         var settings = GatewayNodes.Settings(redis.ConnectionString, postgres.ConnectionString(database), $"load-{Guid.NewGuid():N}");
         await using var nodes = await GatewayNodes.StartAsync(
-            _gatewayDll, nodeCount, Options.NodeCores, Options.ClusterSessions + 100, Options.Keep, [.. settings, .. Options.GatewaySettings], cancellationToken);
+            _gatewayDll, nodeCount, Options.NodeCores, Options.ClusterSessions + Options.ClusterScaleSessions + 100, Options.Keep, [.. settings, .. Options.GatewaySettings], cancellationToken);
         if (nodes.LimitNote is { } note)
         {
             problems.Add($"Cluster, {topology}: the nodes ran without a CPU budget: {note}.");
@@ -62,10 +65,15 @@ internal sealed class ClusterScenario
         var accounts = await _context.Prosody.CreateAccountsAsync(Options.ClusterSessions + 1, $"cl{nodeCount.ToString(CultureInfo.InvariantCulture)}x", cancellationToken);
         await using var receiver = await XmppReceiver.ConnectAsync(_context.Prosody, accounts[0], cancellationToken);
         var sessionIds = await CreateSessionsAsync(nodes, accounts.Skip(1).ToArray(), nodeCount, cancellationToken);
-        var sessionsPerNode = await CountLocalSessionsAsync(nodes, sessionIds, cancellationToken);
+        var sessionsPerNode = await CountLocalSessionsAsync(nodes, cancellationToken);
+        if (sessionsPerNode.Sum() != sessionIds.Count)
+        {
+            throw new InvalidOperationException($"The nodes run {sessionsPerNode.Sum()} sessions between them ({string.Join(", ", sessionsPerNode)}), not the {sessionIds.Count} created.");
+        }
 
         await using var sampler = new ResourceSampler([nodes.Meter, _context.ProsodyMeter, _context.ToolMeter]);
-        var context = _context.ForCluster(sampler, nodes.Meter, nodes.Meters, store);
+        using var frontApi = new GatewayApi(new Uri($"http://127.0.0.1:{front.Endpoint.Port.ToString(CultureInfo.InvariantCulture)}/"), nodes.ApiKey, _context.Prosody);
+        var context = _context.ForCluster(sampler, nodes.Meter, nodes.Meters, store, frontApi, Options with { Sessions = Options.ClusterScaleSessions });
         if (Options.GatewayWarmup > TimeSpan.Zero)
         {
             await WarmUpAsync(context, front, nodes.ApiKey, sessionIds, receiver, cancellationToken);
@@ -102,7 +110,36 @@ internal sealed class ClusterScenario
             LoadContext.Progress($"  {topology} c{concurrency}: {results[^1].DeliveredPerSecond:N0} delivered/s");
         }
 
+        if (Options.ClusterScaleSessions > 0)
+        {
+            await MeasureScaleAsync(context, nodes, sessionsPerNode, problems, cancellationToken);
+        }
+
         return results;
+    }
+
+    /// <summary>
+    /// The scale scenario through the front (creates spread over the nodes by its round robin), then each node's
+    /// memory and idle CPU with its share of the sessions: what sizes a node.
+    /// </summary>
+    private async Task MeasureScaleAsync(LoadContext context, GatewayNodes nodes, IReadOnlyList<int> sessionsBefore, ICollection<string> problems, CancellationToken cancellationToken)
+    {
+        var rssBefore = nodes.Meters.Select(meter => meter.ReadRssKib()).ToArray();
+        try
+        {
+            var scale = await new SessionScaleScenario(context).RunAsync(fileLimit: 0, cancellationToken);
+            Scale.Add(new ClusterScaleResult(
+                nodes.Nodes.Count,
+                scale,
+                await CountLocalSessionsAsync(nodes, cancellationToken),
+                sessionsBefore,
+                rssBefore,
+                nodes.Meters.Select(meter => meter.ReadRssKib()).ToArray()));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            problems.Add($"Cluster, {nodes.Nodes.Count} node(s): session scale failed: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+        }
     }
 
     /// <summary>Session i through node i mod N, and waits for each to be online (the create answers 201 then).</summary>
@@ -124,7 +161,7 @@ internal sealed class ClusterScenario
     /// How many of the sessions each node runs: a clustered node lists the tenant's sessions from the shared store and
     /// shows the ones another node runs as <c>remote</c>.
     /// </summary>
-    private async Task<IReadOnlyList<int>> CountLocalSessionsAsync(GatewayNodes nodes, IReadOnlyList<string> sessionIds, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<int>> CountLocalSessionsAsync(GatewayNodes nodes, CancellationToken cancellationToken)
     {
         var counts = new List<int>();
         foreach (var node in nodes.Nodes)
@@ -132,11 +169,6 @@ internal sealed class ClusterScenario
             using var api = new GatewayApi(node, _context.Prosody);
             var states = await api.CountSessionStatesAsync(cancellationToken);
             counts.Add(states.Where(state => state.Key != "remote").Sum(state => state.Value));
-        }
-
-        if (counts.Sum() != sessionIds.Count)
-        {
-            throw new InvalidOperationException($"The nodes run {counts.Sum()} sessions between them ({string.Join(", ", counts)}), not the {sessionIds.Count} created.");
         }
 
         return counts;
