@@ -40,19 +40,14 @@ internal sealed class GatewayRestScenario
                 "application/json",
                 body,
                 [new("X-Api-Key", gateway.ApiKey)]);
-            var window = new MeasurementWindow();
-            var log = new DeliveryLog(phase);
-            receiver.Track(log);
-            var client = new HttpLoadClient(gateway.Endpoint, template);
-            var timing = await new PhaseRunner(_context).RunAsync(
-                window, stop => client.RunAsync(concurrency, log, window, stop), () => log.InFlight, cancellationToken);
+            var (timing, delivery) = await RestPhase.RunAsync(_context, gateway.Endpoint, [template], receiver, phase, concurrency, cancellationToken);
             results.Add(new PhaseResult
             {
                 Scenario = Name,
                 Load = $"c{concurrency}",
                 Concurrency = concurrency,
                 Timing = timing,
-                Delivery = log.Summarize(window),
+                Delivery = delivery,
                 GatewayInvolved = true,
             });
             LoadContext.Progress($"  {Name} c{concurrency}: {results[^1].DeliveredPerSecond:N0} delivered/s");

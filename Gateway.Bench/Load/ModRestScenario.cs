@@ -39,13 +39,8 @@ internal sealed class ModRestScenario
                 "text/plain",
                 MessageBody.Create(phase, 0, 0),
                 [new("Authorization", "Basic " + credentials)]);
-            var window = new MeasurementWindow();
-            var log = new DeliveryLog(phase);
-            receiver.Track(log);
-            var client = new HttpLoadClient(endpoint, template);
-            var timing = await new PhaseRunner(_context).RunAsync(
-                window, stop => client.RunAsync(concurrency, log, window, stop), () => log.InFlight, cancellationToken);
-            results.Add(new PhaseResult { Scenario = Name, Load = $"c{concurrency}", Concurrency = concurrency, Timing = timing, Delivery = log.Summarize(window) });
+            var (timing, delivery) = await RestPhase.RunAsync(_context, endpoint, [template], receiver, phase, concurrency, cancellationToken);
+            results.Add(new PhaseResult { Scenario = Name, Load = $"c{concurrency}", Concurrency = concurrency, Timing = timing, Delivery = delivery });
             LoadContext.Progress($"  {Name} c{concurrency}: {results[^1].DeliveredPerSecond:N0} delivered/s");
         }
 

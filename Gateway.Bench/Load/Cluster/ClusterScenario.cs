@@ -84,21 +84,16 @@ internal sealed class ClusterScenario
         {
             var phase = context.NextPhase();
             var templates = Templates(front, nodes.ApiKey, sessionIds, receiver, phase);
-            var window = new MeasurementWindow();
-            var log = new DeliveryLog(phase);
-            receiver.Track(log);
-            var client = new HttpLoadClient(front.Endpoint, templates);
             var connectionsBefore = front.ConnectionsPerNode;
             var throttledBefore = nodes.ReadThrottled();
-            var timing = await new PhaseRunner(context).RunAsync(
-                window, stop => client.RunAsync(concurrency, log, window, stop), () => log.InFlight, cancellationToken);
+            var (timing, delivery) = await RestPhase.RunAsync(context, front.Endpoint, templates, receiver, phase, concurrency, cancellationToken);
             results.Add(new PhaseResult
             {
                 Scenario = Name,
                 Load = $"{topology}, c{concurrency.ToString(CultureInfo.InvariantCulture)}",
                 Concurrency = concurrency,
                 Timing = timing,
-                Delivery = log.Summarize(window),
+                Delivery = delivery,
                 GatewayInvolved = true,
                 Cluster = new ClusterShape(
                     nodeCount,
