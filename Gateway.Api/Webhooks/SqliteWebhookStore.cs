@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Api.Webhooks;

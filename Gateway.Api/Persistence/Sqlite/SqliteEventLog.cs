@@ -5,10 +5,10 @@ using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Api.Persistence;
+namespace Gateway.Api.Persistence.Sqlite;
 
-/// <summary>The read side of the event journal (<see cref="IEventLog"/>): same semantics as <see cref="InMemoryPoolStore"/>, held to it by a shared contract test.</summary>
-internal sealed partial class SqliteGatewayStore
+/// <summary>The read side and the retention of the event journal in the SQLite file (<see cref="IEventLog"/>): same semantics as <see cref="InMemoryPoolStore"/>, held to it by a shared contract test.</summary>
+internal sealed class SqliteEventLog(SqliteDatabase database, PayloadProtector payloads, ILogger logger) : IEventLog
 {
     /// <summary>Rows deleted per transaction when trimming by age, so appends wait for one chunk, not the whole backlog.</summary>
     private const int TrimChunk = 2_000;
@@ -23,7 +23,7 @@ internal sealed partial class SqliteGatewayStore
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
 
         // One read snapshot (deferred BEGIN takes no write lock): bounds and page agree while the writer commits.
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -46,7 +46,7 @@ internal sealed partial class SqliteGatewayStore
         var after = command.Parameters.Add("$after", SqliteType.Integer);
         var take = command.Parameters.Add("$limit", SqliteType.Integer);
 
-        await EventRowReader.ReadPageAsync(command, after, take, tenant, sessionId, afterEventId, limit, maxBytes, _payloads, _logger, events, cancellationToken);
+        await EventRowReader.ReadPageAsync(command, after, take, tenant, sessionId, afterEventId, limit, maxBytes, payloads, logger, events, cancellationToken);
 
         return new EventPage(events, oldest, last, Gap: afterEventId + 1 < oldest);
     }
@@ -55,7 +55,7 @@ internal sealed partial class SqliteGatewayStore
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
 
         // The head is the authority; max(event_id) only guards against a head row gone missing.
@@ -78,7 +78,7 @@ internal sealed partial class SqliteGatewayStore
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentNullException.ThrowIfNull(messageId);
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT event_id, received_at, kind, data FROM events
@@ -89,7 +89,7 @@ internal sealed partial class SqliteGatewayStore
         command.Parameters.AddWithValue("$session", sessionId);
         command.Parameters.AddWithValue("$message", messageId);
         command.Parameters.AddWithValue("$kind", SessionEventCodec.StatusKind);
-        return await EventRowReader.ReadStatusAsync(command, tenant, sessionId, _payloads, _logger, cancellationToken);
+        return await EventRowReader.ReadStatusAsync(command, tenant, sessionId, payloads, logger, cancellationToken);
     }
 
     /// <summary>One index seek (<see cref="IEventLog.HasReceivedMessageAsync"/>).</summary>
@@ -98,7 +98,7 @@ internal sealed partial class SqliteGatewayStore
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentNullException.ThrowIfNull(archiveId);
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT 1 FROM events
@@ -124,10 +124,10 @@ internal sealed partial class SqliteGatewayStore
         long byAge = 0;
         while (true)
         {
-            var deleted = await WriteAsync(
+            var deleted = await database.WriteAsync(
                 transaction =>
                 {
-                    using var command = WriterCommand(
+                    using var command = database.WriterCommand(
                         transaction,
                         "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < $cutoff LIMIT $chunk)");
                     command.Parameters.AddWithValue("$cutoff", cutoff);
@@ -145,11 +145,11 @@ internal sealed partial class SqliteGatewayStore
         long byCount = 0;
         foreach (var (tenant, sessionId) in await SessionsOverCountAsync(maxEventsPerSession, cancellationToken))
         {
-            byCount += await WriteAsync(
+            byCount += await database.WriteAsync(
                 transaction =>
                 {
                     // The (maxEventsPerSession + 1)-th newest event and everything before it go; NULL (few enough) deletes nothing.
-                    using var command = WriterCommand(
+                    using var command = database.WriterCommand(
                         transaction,
                         """
                         DELETE FROM events WHERE tenant = $tenant AND session_id = $session AND event_id <= (
@@ -164,7 +164,7 @@ internal sealed partial class SqliteGatewayStore
                 cancellationToken);
         }
 
-        PersistenceLog.Trimmed(_logger, byAge, olderThan, byCount, maxEventsPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        PersistenceLog.Trimmed(logger, byAge, olderThan, byCount, maxEventsPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>
@@ -178,7 +178,7 @@ internal sealed partial class SqliteGatewayStore
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytesPerSession);
         var started = Stopwatch.GetTimestamp();
         var cutoffs = new List<(string Tenant, string Session, long Cutoff)>();
-        await using (var connection = await OpenReaderAsync(cancellationToken))
+        await using (var connection = await database.OpenReaderAsync(cancellationToken))
         await using (var command = connection.CreateCommand())
         {
             // Per session, the newest event whose running total (newest first) exceeds the bytes: it and everything
@@ -203,10 +203,10 @@ internal sealed partial class SqliteGatewayStore
         long deleted = 0;
         foreach (var (tenant, sessionId, cutoff) in cutoffs)
         {
-            deleted += await WriteAsync(
+            deleted += await database.WriteAsync(
                 transaction =>
                 {
-                    using var command = WriterCommand(transaction, "DELETE FROM events WHERE tenant = $tenant AND session_id = $session AND event_id <= $cutoff");
+                    using var command = database.WriterCommand(transaction, "DELETE FROM events WHERE tenant = $tenant AND session_id = $session AND event_id <= $cutoff");
                     command.Parameters.AddWithValue("$tenant", tenant);
                     command.Parameters.AddWithValue("$session", sessionId);
                     command.Parameters.AddWithValue("$cutoff", cutoff);
@@ -215,7 +215,7 @@ internal sealed partial class SqliteGatewayStore
                 cancellationToken);
         }
 
-        PersistenceLog.TrimmedToBytes(_logger, deleted, cutoffs.Count, maxBytesPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        PersistenceLog.TrimmedToBytes(logger, deleted, cutoffs.Count, maxBytesPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>The oldest stored id (null when none is stored) and the last id ever appended (0 when none).</summary>
@@ -246,7 +246,7 @@ internal sealed partial class SqliteGatewayStore
     /// </summary>
     private async Task<List<(string Tenant, string Session)>> SessionsOverCountAsync(int maxEventsPerSession, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT h.tenant, h.session_id FROM session_event_heads AS h

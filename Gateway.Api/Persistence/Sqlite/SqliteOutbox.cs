@@ -1,10 +1,10 @@
 using System.Buffers;
 using Gateway.Xmpp.Pool.Persistence;
 
-namespace Gateway.Api.Persistence;
+namespace Gateway.Api.Persistence.Sqlite;
 
-/// <summary>The read side of the outbox (<see cref="IOutbox"/>): accepted stanzas until the XMPP server acknowledged them.</summary>
-internal sealed partial class SqliteGatewayStore
+/// <summary>The read side of the outbox in the SQLite file (<see cref="IOutbox"/>); entries are written by <see cref="SqliteJournalWriter"/>.</summary>
+internal sealed class SqliteOutbox(SqliteDatabase database, PayloadProtector payloads, ILogger logger) : IOutbox
 {
     public bool IsDurable => true;
 
@@ -13,7 +13,7 @@ internal sealed partial class SqliteGatewayStore
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor FROM outbox
@@ -28,7 +28,7 @@ internal sealed partial class SqliteGatewayStore
         {
             try
             {
-                var stanza = SessionEventCodec.DecodeStanza(_payloads.Unprotect(tenant, sessionId, reader.GetString(3), clear));
+                var stanza = SessionEventCodec.DecodeStanza(payloads.Unprotect(tenant, sessionId, reader.GetString(3), clear));
                 entries.Add(new OutboxEntry(tenant, sessionId, stanza, reader.GetInt64(2) != 0, new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero))
                 {
                     ArchiveCursor = reader.IsDBNull(4) ? null : reader.GetString(4),
@@ -36,7 +36,7 @@ internal sealed partial class SqliteGatewayStore
             }
             catch (FormatException ex)
             {
-                PersistenceLog.OutboxEntryUnreadable(_logger, tenant, sessionId, reader.GetString(0), ex);
+                PersistenceLog.OutboxEntryUnreadable(logger, tenant, sessionId, reader.GetString(0), ex);
             }
         }
 
