@@ -125,15 +125,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             },
             cancellationToken);
 
-    /// <summary>A command on the writer connection, in <paramref name="transaction"/>.</summary>
-    public SqliteCommand WriterCommand(SqliteTransaction transaction, string sql)
-    {
-        var command = Writer.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
-
     /// <summary>
     /// Takes no more writes (a write under way finishes first); what was prepared on the writer connection is its
     /// owner's to dispose before <see cref="DisposeAsync"/>.
@@ -198,5 +189,14 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         // busy_timeout: wait rather than fail if another connection (a checkpointing reader) holds a lock.
         command.CommandText = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>A command on the writer connection, in <paramref name="transaction"/>.</summary>
+    private SqliteCommand WriterCommand(SqliteTransaction transaction, string sql)
+    {
+        var command = Writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
     }
 }
