@@ -1,4 +1,5 @@
 using Gateway.Api.Persistence.Postgres;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -58,7 +59,7 @@ public static class GatewayPersistenceExtensions
             keys.XmlRepository = IsPostgres(provider)
                 ? new PostgresXmlRepository(provider.GetRequiredService<PostgresDatabase>(), provider.GetRequiredService<ILogger<PostgresXmlRepository>>())
                 : new FileSystemXmlRepository(
-                    new DirectoryInfo(SqliteGatewayStore.CreateOwnerOnlyDirectory(provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value.KeysPath!)),
+                    new DirectoryInfo(SqliteDatabase.CreateOwnerOnlyDirectory(provider.GetRequiredService<IOptions<GatewayStorageOptions>>().Value.KeysPath!)),
                     provider.GetRequiredService<ILoggerFactory>()));
         AddSqliteStore(services);
         AddPostgresStore(services);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -5,8 +6,9 @@ namespace Gateway.Api.Persistence;
 
 /// <summary>
 /// What every store does with its store keys (<see cref="PayloadProtector"/>), whatever database holds them: unwrap the
-/// stored ones with Data Protection, or create the first. The store reads and writes the rows, inside a transaction
-/// that keeps a second process from creating a key at the same time.
+/// stored ones with Data Protection, or create the first. The rows of <c>store_keys</c> are read and written here, in
+/// SQL both dialects share, inside the store's transaction, which keeps a second process from creating a key at the
+/// same time.
 /// </summary>
 internal static class StoreKeyRing
 {
@@ -14,6 +16,46 @@ internal static class StoreKeyRing
     public const string Purpose = "Gateway.StoreKey.v1";
 
     private const int StoreKeySize = 32;
+
+    /// <summary>
+    /// The store keys in <c>store_keys</c> that this key ring unwraps (<see cref="Unwrap"/>); when none does, a new one
+    /// (<see cref="Create"/>), stored. Runs in <paramref name="transaction"/>, which the caller commits.
+    /// </summary>
+    public static StoreKeys LoadOrCreate(DbConnection connection, DbTransaction transaction, IDataProtectionProvider dataProtection, ILogger logger)
+    {
+        var rows = new List<(int Id, string KeyProtected)>();
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT id, key_protected FROM store_keys ORDER BY id";
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt32(0), reader.GetString(1)));
+            }
+        }
+
+        if (Unwrap(dataProtection, rows, logger) is { } keys)
+        {
+            return keys;
+        }
+
+        var newId = rows.Count == 0 ? 1 : rows[^1].Id + 1;
+        var (created, keyProtected) = Create(dataProtection, newId, logger);
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO store_keys (id, created_at, key_protected) VALUES (@id, @createdAt, @key)";
+        foreach (var (name, value) in new (string, object)[] { ("@id", newId), ("@createdAt", DateTimeOffset.UtcNow.UtcTicks), ("@key", keyProtected) })
+        {
+            var parameter = insert.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            insert.Parameters.Add(parameter);
+        }
+
+        insert.ExecuteNonQuery();
+        return created;
+    }
 
     /// <summary>
     /// Every stored key this key ring can unwrap (a key it cannot is logged, 5503, and its values stay unreadable until

@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;

@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;

@@ -1,4 +1,5 @@
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text;
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;

@@ -36,7 +36,7 @@ public sealed class SqliteOutboxTests : IDisposable
     [Fact]
     public async Task UnreadableRow_SkippedAndLogged_OthersLoaded()
     {
-        var logger = new FakeLogger<Gateway.Api.Persistence.SqliteGatewayStore>();
+        var logger = new FakeLogger<Gateway.Api.Persistence.Sqlite.SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
         await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
         ExecuteRaw(DatabasePath, "INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'bad', 0, 0, '<message><unclosed')");
@@ -52,7 +52,7 @@ public sealed class SqliteOutboxTests : IDisposable
     {
         // A well-formed stanza written into the file by someone without the key ring: sending it would let whoever
         // can write the database speak as the account.
-        var logger = new FakeLogger<Gateway.Api.Persistence.SqliteGatewayStore>();
+        var logger = new FakeLogger<Gateway.Api.Persistence.Sqlite.SqliteGatewayStore>();
         await using var store = OpenStore(DatabasePath, logger);
         await store.CommitOutboxAsync([OutboxEntry("t", "s", "m-1")]);
         ExecuteRaw(DatabasePath, """INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES ('t', 's', 'planted', 0, 0, '<message xmlns="jabber:client" id="planted" to="victim@example.org" type="chat"><body>forged</body></message>')""");

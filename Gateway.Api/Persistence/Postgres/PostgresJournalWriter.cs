@@ -26,36 +26,61 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
     /// <summary>Rows one transaction takes when more are queued; a single larger commit still goes whole.</summary>
     private const int MaxRowsPerTransaction = 8_192;
 
-    private const string InsertEvents = """
+    private static readonly UnnestStatement<EventRow> InsertEvents = new(
+        """
         INSERT INTO events (tenant, session_id, event_id, received_at, kind, data, message_id)
         SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (tenant, session_id, event_id) DO NOTHING
-        """;
+        """,
+        Column((EventRow r) => r.Tenant, NpgsqlDbType.Text),
+        Column((EventRow r) => r.SessionId, NpgsqlDbType.Text),
+        Column((EventRow r) => r.EventId, NpgsqlDbType.Bigint),
+        Column((EventRow r) => r.ReceivedAtTicks, NpgsqlDbType.Bigint),
+        Column((EventRow r) => r.Kind, NpgsqlDbType.Text),
+        Column((EventRow r) => r.Data, NpgsqlDbType.Text),
+        Column((EventRow r) => r.MessageId, NpgsqlDbType.Text));
 
     // A head written for a cursor alone has last_event_id 0, which GREATEST never prefers; a head written for events
     // alone keeps the cursor it had.
-    private const string UpsertHeads = """
+    private static readonly UnnestStatement<HeadRow> UpsertHeads = new(
+        """
         INSERT INTO session_event_heads AS h (tenant, session_id, last_event_id, archive_cursor)
         SELECT * FROM unnest($1, $2, $3, $4)
         ON CONFLICT (tenant, session_id) DO UPDATE SET
             last_event_id = GREATEST(h.last_event_id, excluded.last_event_id),
             archive_cursor = coalesce(excluded.archive_cursor, h.archive_cursor)
-        """;
+        """,
+        Column((HeadRow r) => r.Tenant, NpgsqlDbType.Text),
+        Column((HeadRow r) => r.SessionId, NpgsqlDbType.Text),
+        Column((HeadRow r) => r.LastEventId, NpgsqlDbType.Bigint),
+        Column((HeadRow r) => r.ArchiveCursor, NpgsqlDbType.Text));
 
     // Ordered by position so that seq follows the order the stanzas were accepted in; a repeat keeps the first row.
-    private const string InsertOutbox = """
+    private static readonly UnnestStatement<OutboxRow> InsertOutbox = new(
+        """
         INSERT INTO outbox (tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor)
         SELECT tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor
         FROM unnest($1, $2, $3, $4, $5, $6, $7)
             WITH ORDINALITY AS r(tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor, position)
         ORDER BY position
         ON CONFLICT (tenant, session_id, stanza_id) DO NOTHING
-        """;
+        """,
+        Column((OutboxRow r) => r.Tenant, NpgsqlDbType.Text),
+        Column((OutboxRow r) => r.SessionId, NpgsqlDbType.Text),
+        Column((OutboxRow r) => r.StanzaId, NpgsqlDbType.Text),
+        Column((OutboxRow r) => r.AcceptedAtTicks, NpgsqlDbType.Bigint),
+        Column((OutboxRow r) => r.WaitForAck, NpgsqlDbType.Boolean),
+        Column((OutboxRow r) => r.Stanza, NpgsqlDbType.Text),
+        Column((OutboxRow r) => r.ArchiveCursor, NpgsqlDbType.Text));
 
-    private const string DeleteOutbox = """
+    private static readonly UnnestStatement<OutboxKey> DeleteOutbox = new(
+        """
         DELETE FROM outbox AS o USING unnest($1, $2, $3) AS r(tenant, session_id, stanza_id)
         WHERE o.tenant = r.tenant AND o.session_id = r.session_id AND o.stanza_id = r.stanza_id
-        """;
+        """,
+        Column((OutboxKey r) => r.Tenant, NpgsqlDbType.Text),
+        Column((OutboxKey r) => r.SessionId, NpgsqlDbType.Text),
+        Column((OutboxKey r) => r.StanzaId, NpgsqlDbType.Text));
 
     private readonly PostgresDatabase _database;
     private readonly ILogger _logger;
@@ -204,59 +229,15 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
     /// <summary>One commit's rows: one statement per kind of row, with the values as arrays (<c>unnest</c>).</summary>
     private static void AddCommands(NpgsqlBatch batch, CommitRows rows)
     {
-        if (rows.Events.Length > 0)
-        {
-            var events = rows.Events;
-            var command = new NpgsqlBatchCommand(InsertEvents);
-            command.Parameters.Add(Array(events.Select(r => r.Tenant), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(events.Select(r => r.SessionId), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(events.Select(r => r.EventId), NpgsqlDbType.Bigint));
-            command.Parameters.Add(Array(events.Select(r => r.ReceivedAtTicks), NpgsqlDbType.Bigint));
-            command.Parameters.Add(Array(events.Select(r => r.Kind), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(events.Select(r => r.Data), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(events.Select(r => r.MessageId), NpgsqlDbType.Text));
-            batch.BatchCommands.Add(command);
-        }
-
-        if (rows.Heads.Length > 0)
-        {
-            var heads = rows.Heads;
-            var command = new NpgsqlBatchCommand(UpsertHeads);
-            command.Parameters.Add(Array(heads.Select(r => r.Tenant), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(heads.Select(r => r.SessionId), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(heads.Select(r => r.LastEventId), NpgsqlDbType.Bigint));
-            command.Parameters.Add(Array(heads.Select(r => r.ArchiveCursor), NpgsqlDbType.Text));
-            batch.BatchCommands.Add(command);
-        }
-
-        if (rows.Additions.Length > 0)
-        {
-            var additions = rows.Additions;
-            var command = new NpgsqlBatchCommand(InsertOutbox);
-            command.Parameters.Add(Array(additions.Select(r => r.Tenant), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(additions.Select(r => r.SessionId), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(additions.Select(r => r.StanzaId), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(additions.Select(r => r.AcceptedAtTicks), NpgsqlDbType.Bigint));
-            command.Parameters.Add(Array(additions.Select(r => r.WaitForAck), NpgsqlDbType.Boolean));
-            command.Parameters.Add(Array(additions.Select(r => r.Stanza), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(additions.Select(r => r.ArchiveCursor), NpgsqlDbType.Text));
-            batch.BatchCommands.Add(command);
-        }
-
-        if (rows.Removals.Length > 0)
-        {
-            var removals = rows.Removals;
-            var command = new NpgsqlBatchCommand(DeleteOutbox);
-            command.Parameters.Add(Array(removals.Select(r => r.Tenant), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(removals.Select(r => r.SessionId), NpgsqlDbType.Text));
-            command.Parameters.Add(Array(removals.Select(r => r.StanzaId), NpgsqlDbType.Text));
-            batch.BatchCommands.Add(command);
-        }
+        InsertEvents.AddTo(batch, rows.Events);
+        UpsertHeads.AddTo(batch, rows.Heads);
+        InsertOutbox.AddTo(batch, rows.Additions);
+        DeleteOutbox.AddTo(batch, rows.Removals);
     }
 
-    /// <summary>A positional parameter (batch commands take <c>$n</c>): an array of the row values.</summary>
-    private static NpgsqlParameter Array<T>(IEnumerable<T> values, NpgsqlDbType elementType) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = values.ToArray() };
+    /// <summary>A positional parameter of an <see cref="UnnestStatement{TRow}"/>: one column of the rows, as an array.</summary>
+    private static Func<TRow[], NpgsqlParameter> Column<TRow, TValue>(Func<TRow, TValue> value, NpgsqlDbType elementType) =>
+        rows => new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | elementType, Value = Array.ConvertAll(rows, row => value(row)) };
 
     /// <summary>One caller's commit, waiting for the loop.</summary>
     private sealed class PendingCommit(CommitRows rows, CancellationToken cancellationToken)
@@ -266,5 +247,28 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// A statement over one kind of row whose parameters (<c>$1</c>, <c>$2</c>, …: batch commands take positional ones)
+    /// are the rows' columns as arrays, in its order; added to a batch only when there are rows.
+    /// </summary>
+    private sealed class UnnestStatement<TRow>(string sql, params Func<TRow[], NpgsqlParameter>[] columns)
+    {
+        public void AddTo(NpgsqlBatch batch, TRow[] rows)
+        {
+            if (rows.Length == 0)
+            {
+                return;
+            }
+
+            var command = new NpgsqlBatchCommand(sql);
+            foreach (var column in columns)
+            {
+                command.Parameters.Add(column(rows));
+            }
+
+            batch.BatchCommands.Add(command);
+        }
     }
 }

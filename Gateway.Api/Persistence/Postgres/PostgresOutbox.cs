@@ -1,4 +1,3 @@
-using System.Buffers;
 using Gateway.Xmpp.Pool.Persistence;
 
 namespace Gateway.Api.Persistence.Postgres;
@@ -15,31 +14,12 @@ internal sealed class PostgresOutbox(PostgresDatabase database, PayloadProtector
         ArgumentNullException.ThrowIfNull(sessionId);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor FROM outbox
+        command.CommandText = $"""
+            SELECT {OutboxRowReader.Columns} FROM outbox
             WHERE tenant = @tenant AND session_id = @session ORDER BY seq
             """;
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("session", sessionId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var entries = new List<OutboxEntry>();
-        var clear = new ArrayBufferWriter<byte>(1_024);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            try
-            {
-                var stanza = SessionEventCodec.DecodeStanza(payloads.Unprotect(tenant, sessionId, reader.GetString(3), clear));
-                entries.Add(new OutboxEntry(tenant, sessionId, stanza, reader.GetBoolean(2), new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero))
-                {
-                    ArchiveCursor = reader.IsDBNull(4) ? null : reader.GetString(4),
-                });
-            }
-            catch (FormatException ex)
-            {
-                PersistenceLog.OutboxEntryUnreadable(logger, tenant, sessionId, reader.GetString(0), ex);
-            }
-        }
-
-        return entries;
+        return await OutboxRowReader.ReadAsync(command, tenant, sessionId, payloads, logger, cancellationToken);
     }
 }

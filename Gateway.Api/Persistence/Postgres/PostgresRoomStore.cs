@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool.Persistence;
 
@@ -46,21 +45,6 @@ internal sealed class PostgresRoomStore(PostgresDatabase database, RoomProtector
         command.CommandText = "SELECT room, data_protected FROM rooms WHERE tenant = @tenant AND session_id = @session ORDER BY room";
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("session", sessionId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var found = new List<StoredRoom>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            try
-            {
-                found.Add(rooms.Unprotect(tenant, sessionId, reader.GetString(0), reader.GetString(1)));
-            }
-            catch (Exception ex) when (ex is CryptographicException or FormatException or ArgumentException)
-            {
-                // Never the message: it could quote what was decrypted.
-                PersistenceLog.RoomRowUnreadable(logger, tenant, sessionId, ex.GetType().Name);
-            }
-        }
-
-        return found;
+        return await RoomRowReader.ReadAsync(command, tenant, sessionId, rooms, logger, cancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using Npgsql;
 namespace Gateway.Api.Persistence.Postgres;
 
 /// <summary>
-/// The PostgreSQL store's schema and its migrations: the tables of the SQLite store (<see cref="SqliteSchema"/>, same
+/// The PostgreSQL store's schema and its migrations: the tables of the SQLite store (<see cref="Sqlite.SqliteSchema"/>, same
 /// columns and meaning: timestamps are UTC ticks, sealed values text) plus the Data Protection key ring.
 /// <c>schema_version</c> holds one row. A migration is appended to <see cref="Migrations"/>, never edited once
 /// released. Keys that are sorted on are <c>COLLATE "C"</c>: ordinal order, as the other stores give, whatever the

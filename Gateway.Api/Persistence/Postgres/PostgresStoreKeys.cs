@@ -20,33 +20,8 @@ internal static class PostgresStoreKeys
             lockCommand.ExecuteNonQuery();
         }
 
-        var rows = new List<(int Id, string KeyProtected)>();
-        using (var read = new NpgsqlCommand("SELECT id, key_protected FROM store_keys ORDER BY id", connection, transaction))
-        using (var reader = read.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                rows.Add((reader.GetInt32(0), reader.GetString(1)));
-            }
-        }
-
-        if (StoreKeyRing.Unwrap(dataProtection, rows, logger) is { } keys)
-        {
-            transaction.Commit();
-            return keys;
-        }
-
-        var newId = rows.Count == 0 ? 1 : rows[^1].Id + 1;
-        var (created, keyProtected) = StoreKeyRing.Create(dataProtection, newId, logger);
-        using (var insert = new NpgsqlCommand("INSERT INTO store_keys (id, created_at, key_protected) VALUES (@id, @createdAt, @key)", connection, transaction))
-        {
-            insert.Parameters.AddWithValue("id", newId);
-            insert.Parameters.AddWithValue("createdAt", DateTimeOffset.UtcNow.UtcTicks);
-            insert.Parameters.AddWithValue("key", keyProtected);
-            insert.ExecuteNonQuery();
-        }
-
+        var keys = StoreKeyRing.LoadOrCreate(connection, transaction, dataProtection, logger);
         transaction.Commit();
-        return created;
+        return keys;
     }
 }

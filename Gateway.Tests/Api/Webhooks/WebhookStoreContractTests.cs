@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Api.Webhooks;
 using Gateway.Tests.Integration.Postgres;
 using Gateway.Tests.Persistence;

@@ -1,4 +1,5 @@
 using Gateway.Api.Persistence;
+using Gateway.Api.Persistence.Sqlite;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Api.Persistence;
+namespace Gateway.Api.Persistence.Sqlite;
 
 /// <summary>
 /// The store's schema and its migrations. <c>schema_version</c> holds one row: the version the file is at.

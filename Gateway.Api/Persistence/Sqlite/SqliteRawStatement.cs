@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace Gateway.Api.Persistence;
+namespace Gateway.Api.Persistence.Sqlite;
 
 /// <summary>
 /// A statement prepared once on the writer's connection and run through SQLite's own API (SQLitePCL): parameters bound

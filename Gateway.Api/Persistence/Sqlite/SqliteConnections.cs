@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 
-namespace Gateway.Api.Persistence;
+namespace Gateway.Api.Persistence.Sqlite;
 
 /// <summary>Opens connections to the gateway's SQLite file for the stores that read (and write) beside the journal's writer.</summary>
 internal static class SqliteConnections

@@ -1,16 +1,15 @@
-using System.Security.Cryptography;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool.Persistence;
 
-namespace Gateway.Api.Persistence;
+namespace Gateway.Api.Persistence.Sqlite;
 
-/// <summary>The rooms each session is in (<see cref="IRoomStore"/>): one row per room, sealed by <see cref="RoomProtector"/>.</summary>
-internal sealed partial class SqliteGatewayStore
+/// <summary>The rooms each session is in, in the SQLite file (<see cref="IRoomStore"/>): one row per room, sealed by <see cref="RoomProtector"/>.</summary>
+internal sealed class SqliteRoomStore(SqliteDatabase database, RoomProtector rooms, ILogger logger) : IRoomStore
 {
     public async Task SaveRoomAsync(StoredRoom room, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(room);
-        await WriteAsync(
+        await database.WriteAsync(
             """
             INSERT INTO rooms (tenant, session_id, room, data_protected) VALUES ($tenant, $session, $room, $data)
             ON CONFLICT (tenant, session_id, room) DO UPDATE SET data_protected = excluded.data_protected
@@ -19,7 +18,7 @@ internal sealed partial class SqliteGatewayStore
             ("$tenant", room.Tenant),
             ("$session", room.SessionId),
             ("$room", room.Room.Bare.ToString()),
-            ("$data", _rooms.Protect(room)));
+            ("$data", rooms.Protect(room)));
     }
 
     public async Task DeleteRoomAsync(string tenant, string sessionId, Jid room, CancellationToken cancellationToken = default)
@@ -27,7 +26,7 @@ internal sealed partial class SqliteGatewayStore
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
         ArgumentNullException.ThrowIfNull(room);
-        await WriteAsync(
+        await database.WriteAsync(
             "DELETE FROM rooms WHERE tenant = $tenant AND session_id = $session AND room = $room",
             cancellationToken,
             ("$tenant", tenant),
@@ -38,26 +37,11 @@ internal sealed partial class SqliteGatewayStore
     /// <summary>The session's rooms whose rows decrypt; the others are logged (5530) and left in place.</summary>
     public async Task<IReadOnlyList<StoredRoom>> LoadRoomsAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var connection = await database.OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT room, data_protected FROM rooms WHERE tenant = $tenant AND session_id = $session ORDER BY room";
         command.Parameters.AddWithValue("$tenant", tenant);
         command.Parameters.AddWithValue("$session", sessionId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rooms = new List<StoredRoom>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            try
-            {
-                rooms.Add(_rooms.Unprotect(tenant, sessionId, reader.GetString(0), reader.GetString(1)));
-            }
-            catch (Exception ex) when (ex is CryptographicException or FormatException or ArgumentException)
-            {
-                // Never the message: it could quote what was decrypted.
-                PersistenceLog.RoomRowUnreadable(_logger, tenant, sessionId, ex.GetType().Name);
-            }
-        }
-
-        return rooms;
+        return await RoomRowReader.ReadAsync(command, tenant, sessionId, rooms, logger, cancellationToken);
     }
 }
