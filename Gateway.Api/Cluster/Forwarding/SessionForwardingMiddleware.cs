@@ -11,7 +11,8 @@ namespace Gateway.Api.Cluster.Forwarding;
 /// Answers a session's API call on any node as the node that runs the session would: when this node's pool does not
 /// run it, the session's grain says where it runs, and the request is forwarded there (<see cref="SessionForwarder"/>).
 /// Runs after authentication, authorization and rate limiting, so a call that this node would refuse never leaves
-/// it; the owner checks it again. The grain is keyed by the caller's own tenant, so another tenant's session is never
+/// it; the owner checks authentication and authorization again, but does not charge the tenant's rate limit a second
+/// time (<see cref="ForwardingMarkerMiddleware"/>). The grain is keyed by the caller's own tenant, so another tenant's session is never
 /// found and stays 404, exactly as an unknown one.
 /// </summary>
 internal sealed class SessionForwardingMiddleware(
@@ -26,11 +27,11 @@ internal sealed class SessionForwardingMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var pathAndQuery = PathAndQuery(request);
-        var marker = markers.Check(request.Headers[ForwardingMarker.HeaderName], request.Method, pathAndQuery);
+        var pathAndQuery = ForwardingMarkerFeature.PathAndQuery(request);
 
-        // Endpoints never see the marker; a marker that no node made is refused, whatever the route.
-        request.Headers.Remove(ForwardingMarker.HeaderName);
+        // Checked before the rate limiter (ForwardingMarkerMiddleware), or here if that is not in the pipeline. A marker
+        // that no node made is refused, whatever the route.
+        var marker = ForwardingMarkerFeature.Verify(context, markers);
         if (marker == MarkerCheck.Invalid)
         {
             ForwardingLog.MarkerRefused(logger);
@@ -131,7 +132,4 @@ internal sealed class SessionForwardingMiddleware(
         });
         return GatewayProblems.WriteAsync(context, problem);
     }
-
-    /// <summary>What the marker binds: the path and query as this node decoded them (the owner decodes the same).</summary>
-    private static string PathAndQuery(HttpRequest request) => request.Path.Value + request.QueryString.Value;
 }
