@@ -14,6 +14,7 @@ internal static class ClusterForwarding
         services.AddSingleton<ForwardingMarker>();
         services.AddSingleton<SessionForwarder>();
         services.AddSingleton<SessionOwnerLocator>();
+        services.AddSingleton(sp => new SessionOwnerCache(sp.GetRequiredService<IOptions<ClusterForwardingOptions>>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton<ClusterSessionList>();
         return services;
     }

@@ -44,6 +44,11 @@ internal sealed class SessionForwardingMiddleware(
             !InputRules.IsValidSessionId(sessionId) ||
             !context.User.TryGetTenant(out var tenant))
         {
+            if (ForwardableRoutes.TryGetRemovedSessionId(context, out var removed) && context.User.TryGetTenant(out var remover))
+            {
+                owners.Forget(remover, removed);
+            }
+
             await next(context);
             return;
         }
@@ -62,12 +67,12 @@ internal sealed class SessionForwardingMiddleware(
             return;
         }
 
-        // Asked at most twice: once, and once more if its node could not be reached (the cluster may have placed
-        // the session elsewhere since).
+        // Asked at most twice: once (a recent answer kept on this node will do), and once more of the grain itself if
+        // its node could not be reached (the cluster may have placed the session elsewhere since).
         string? unreachable = null;
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var owner = await owners.FindAsync(tenant, sessionId, context.RequestAborted);
+            var owner = await owners.FindAsync(tenant, sessionId, fresh: attempt > 0, context.RequestAborted);
             switch (ForwardingPlan.AfterLookup(owner, owners.LocalSilo))
             {
                 case ForwardingAction.Serve:
@@ -75,6 +80,11 @@ internal sealed class SessionForwardingMiddleware(
                     return;
                 case ForwardingAction.Forward when owner!.HttpBaseAddress != unreachable:
                     var outcome = await ForwardOnceAsync(context, tenant, sessionId, owner.HttpBaseAddress!, pathAndQuery);
+                    if (ForgetReason(outcome, context.Response.StatusCode) is { } reason)
+                    {
+                        owners.Forget(tenant, sessionId, owner, reason);
+                    }
+
                     if (outcome != ForwardOutcome.NotConnected)
                     {
                         if (outcome == ForwardOutcome.NoAnswer)
@@ -91,6 +101,7 @@ internal sealed class SessionForwardingMiddleware(
                     continue;
                 case ForwardingAction.Forward:
                     // Still the node that could not be reached: the cluster has not noticed yet.
+                    owners.Forget(tenant, sessionId, owner!, "not connected");
                     break;
                 case ForwardingAction.Unavailable when owner is not null:
                     ForwardingLog.OwnerWithoutAddress(logger, tenant, sessionId, owner.Silo);
@@ -119,6 +130,20 @@ internal sealed class SessionForwardingMiddleware(
 
         return outcome;
     }
+
+    /// <summary>
+    /// Why the owner just used is no longer assumed (null: it answered, the session is there). A 503 from it is its
+    /// "not here" (the session moved or was removed; ForwardingAction.Moving) or a session it cannot use right now;
+    /// either way the grain is asked again at the next call.
+    /// </summary>
+    internal static string? ForgetReason(ForwardOutcome outcome, int status) => outcome switch
+    {
+        ForwardOutcome.NotConnected => "not connected",
+        ForwardOutcome.NoAnswer => "no answer",
+        ForwardOutcome.Broken => "answer broke off",
+        _ when status == StatusCodes.Status503ServiceUnavailable => "it answered 503",
+        _ => null,
+    };
 
     /// <summary>503 <c>session-unavailable</c> with Retry-After: the client retries, and reaches the session where it runs then.</summary>
     private Task UnavailableAsync(HttpContext context, string sessionId, string detail)

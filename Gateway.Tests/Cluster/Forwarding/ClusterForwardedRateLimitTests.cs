@@ -1,9 +1,11 @@
 using Gateway.Api.Contracts;
 using Gateway.Api.Cluster;
+using Gateway.Api.Cluster.Forwarding;
 using Gateway.Tests.Api;
 using Gateway.Tests.Api.EndToEnd;
 using Gateway.Tests.Integration.Prosody;
 using Gateway.Tests.Integration.Redis;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Cluster.Forwarding;
 
@@ -56,6 +58,10 @@ public sealed class ClusterForwardedRateLimitTests(ProsodyFixture prosody, Redis
             }
 
             Assert.Equal(Limit, nodeB.Logs.Entries.Count(e => e.EventId.Id == 7201));
+
+            // B kept where the session runs (SessionOwnerCache), so the burst asked the grain once, not per call.
+            Assert.True(nodeB.Services.GetRequiredService<SessionOwnerCache>().TryGet(GatewayApiFactory.AlphaTenant, SessionId, out var kept));
+            Assert.Equal(siloA, kept.Silo);
 
             // One more: refused once, by B itself (429 problem details), and not forwarded.
             var refused = await clientB.GetAsync(Url, ClusterTestKit.Token);
