@@ -64,6 +64,7 @@ app.UseWhen(
     });
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseGatewayForwardingMarker();
 app.UseTenantRateLimits();
 app.UseGatewayClusterForwarding();
 

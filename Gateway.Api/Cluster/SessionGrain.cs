@@ -28,7 +28,8 @@ internal sealed class SessionGrain(
     IOptions<GatewayClusterOptions> options,
     EventDoorbells doorbells,
     ILogger<SessionGrain> logger,
-    HostedSessionGrains hosted) : Grain, ISessionGrain, ISessionEventsGrain, IGrainMigrationParticipant
+    HostedSessionGrains hosted,
+    Webhooks.WebhookDispatcher webhooks) : Grain, ISessionGrain, ISessionEventsGrain, IGrainMigrationParticipant
 {
     private string _tenant = "";
     private string _sessionId = "";
@@ -74,12 +75,18 @@ internal sealed class SessionGrain(
                 // A drain (DrainToAsync): the stream is dropped, not closed, and resumed where the grain goes next.
                 var resumption = await pool.HandOverAsync(_tenant, _sessionId, cancellationToken);
                 _departing = SessionHandoverState.From(resumption);
+
+                // The next activation (and its node's webhook lanes) starts only when this one has deactivated: a
+                // webhook attempt of this node still on the wire is let finish and recorded first, so the two nodes
+                // never attempt one delivery at the same time.
+                await SettleWebhooksAsync(cancellationToken);
                 ClusterLog.SessionHandedOver(logger, _tenant, _sessionId, resumption is not null);
                 return;
             }
 
             // Outbox and journal stay in the store: the next node to activate this grain carries on from them.
             await pool.ReleaseAsync(_tenant, _sessionId, cancellationToken);
+            await SettleWebhooksAsync(cancellationToken);
             ClusterLog.SessionReleased(logger, _tenant, _sessionId, reason.ReasonCode.ToString());
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -89,6 +96,22 @@ internal sealed class SessionGrain(
         finally
         {
             hosted.Left(this.GetPrimaryKeyString());
+        }
+    }
+
+    /// <summary>
+    /// Lets this node's webhook attempts of the session that are on the wire finish and be recorded (the session has
+    /// left the pool, so no new one starts), within the deactivation's time.
+    /// </summary>
+    private async Task SettleWebhooksAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await webhooks.SettleAsync(_tenant, _sessionId, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            ClusterLog.WebhooksNotSettled(logger, _tenant, _sessionId);
         }
     }
 

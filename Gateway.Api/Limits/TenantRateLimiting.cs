@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.RateLimiting;
 using Gateway.Api.Auth;
 using Gateway.Api.Errors;
@@ -10,7 +11,9 @@ namespace Gateway.Api.Limits;
 /// <summary>
 /// Per-tenant request rate limits on the REST API with ASP.NET Core rate limiting: one token bucket per tenant
 /// (<see cref="TenantRateLimitOptions"/>), 429 <c>rate-limited</c> problem details with <c>Retry-After</c> when empty.
-/// Runs after authorization, so requests without a valid key never spend a tenant's tokens.
+/// Runs after authorization, so requests without a valid key never spend a tenant's tokens. A request another node of
+/// the cluster forwarded here (<see cref="ChargedUpstream"/>, set only for a verified forwarding marker) was charged by
+/// that node and is not charged again: a tenant's calls cost one token each wherever they land.
 /// </summary>
 public static class TenantRateLimiting
 {
@@ -22,7 +25,7 @@ public static class TenantRateLimiting
         {
             var settings = options.Value;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                settings.Enabled && context.Request.Path.StartsWithSegments("/api") && context.User.TryGetTenant(out var tenant)
+                IsCharged(context, settings, out var tenant)
                     ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = settings.TokenLimit,
@@ -38,6 +41,14 @@ public static class TenantRateLimiting
     }
 
     public static IApplicationBuilder UseTenantRateLimits(this IApplicationBuilder app) => app.UseRateLimiter();
+
+    /// <summary>Whether the request costs its tenant (<paramref name="tenant"/>) a token on this node.</summary>
+    internal static bool IsCharged(HttpContext context, TenantRateLimitOptions settings, [NotNullWhen(true)] out string? tenant)
+    {
+        tenant = null;
+        return settings.Enabled && context.Request.Path.StartsWithSegments("/api") && !ChargedUpstream.IsMarked(context) &&
+            context.User.TryGetTenant(out tenant);
+    }
 
     private static async ValueTask RejectAsync(OnRejectedContext context, TenantRateLimitOptions settings)
     {

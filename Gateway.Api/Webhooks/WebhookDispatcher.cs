@@ -130,6 +130,19 @@ internal sealed class WebhookDispatcher(
         a.Sessions.IsDefault == b.Sessions.IsDefault && (a.Sessions.IsDefault || a.Sessions.SequenceEqual(b.Sessions, StringComparer.Ordinal));
 
     /// <summary>Wakes the lane of a session (a delivery was queued again).</summary>
+    /// <summary>
+    /// In a cluster, after the session left this node's pool: returns when none of its webhook attempts is on the wire
+    /// from this node any more and their outcomes are recorded (<see cref="WebhookWorker.SettleAsync"/>), so the node
+    /// that runs the session next does not attempt the same delivery at the same time.
+    /// </summary>
+    public async Task SettleAsync(string tenant, string sessionId, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _byTenant).TryGetValue(tenant, out var workers))
+        {
+            await Task.WhenAll(workers.Select(w => w.SettleAsync(sessionId, cancellationToken)));
+        }
+    }
+
     public void Ring(string webhookId, string sessionId)
     {
         WebhookWorker? worker;

@@ -41,6 +41,9 @@ internal sealed class WebhookWorker : IAsyncDisposable
     private readonly ResiliencePipeline<int> _pipeline;
     private readonly SemaphoreSlim _concurrency;
     private readonly ConcurrentDictionary<string, WebhookLane> _lanes = new(StringComparer.Ordinal);
+
+    /// <summary>In a cluster: the delivery each session's lane is working on (a lane works one at a time).</summary>
+    private readonly ConcurrentDictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private int _delivered;
 
@@ -227,19 +230,37 @@ internal sealed class WebhookWorker : IAsyncDisposable
             // the delivery stays open for the new owner, with no attempt counted.
             using var fence = _ownership is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var token = fence?.Token ?? cancellationToken;
+            var flight = fence is null ? null : new InFlight(fence);
+            if (flight is not null)
+            {
+                // Before any ownership check of this delivery's attempts (SettleAsync relies on the order).
+                _inFlight[delivery.SessionId] = flight;
+            }
+
             var context = ResilienceContextPool.Shared.Get(token);
-            Outcome<int> outcome;
             try
             {
-                context.Properties.Set(WebhookPipeline.AttemptKey, attempt);
-                outcome = await _pipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Worker.SendAsync(state.Attempt, state.Fence, ctx.CancellationToken), context, (Worker: this, Attempt: attempt, Fence: fence));
+                Outcome<int> outcome;
+                try
+                {
+                    context.Properties.Set(WebhookPipeline.AttemptKey, attempt);
+                    outcome = await _pipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Worker.SendAsync(state.Attempt, state.Flight, ctx.CancellationToken), context, (Worker: this, Attempt: attempt, Flight: flight));
+                }
+                finally
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+
+                await RecordOutcomeAsync(attempt, outcome, token);
             }
             finally
             {
-                ResilienceContextPool.Shared.Return(context);
+                if (flight is not null)
+                {
+                    _inFlight.TryRemove(new KeyValuePair<string, InFlight>(delivery.SessionId, flight));
+                    flight.Done.TrySetResult();
+                }
             }
-
-            await RecordOutcomeAsync(attempt, outcome, token);
         }
         finally
         {
@@ -247,12 +268,51 @@ internal sealed class WebhookWorker : IAsyncDisposable
         }
     }
 
-    private async ValueTask<Outcome<int>> SendAsync(WebhookAttempt attempt, CancellationTokenSource? fence, CancellationToken cancellationToken)
+    /// <summary>
+    /// In a cluster, once the session has left this node's pool (moved or released): returns when no attempt of its
+    /// webhooks is on the wire from this node any more and the last one's outcome is recorded, so that the node that
+    /// runs the session next does not attempt the same delivery while this node's attempt is still out (or before its
+    /// success is recorded). A delivery only waiting for a retry is not waited for: its wait is cut short and it stays
+    /// open for the next node, with no attempt counted. An attempt on the wire takes at most
+    /// <see cref="WebhookOptions.AttemptTimeout"/>.
+    /// </summary>
+    public async Task SettleAsync(string sessionId, CancellationToken cancellationToken)
     {
-        if (fence is not null && !DeliversHere(attempt.Delivery.SessionId))
+        if (!_inFlight.TryGetValue(sessionId, out var flight))
         {
-            await fence.CancelAsync();
-            return Outcome.FromException<int>(new OperationCanceledException(fence.Token));
+            return;
+        }
+
+        // The session is out of the pool already (the caller's order): an attempt that marks itself on the wire after
+        // this read sees that and does not send; one marked before it is waited for.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref flight.OnWire) == 0)
+        {
+            try
+            {
+                await flight.Fence.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It finished meanwhile.
+            }
+        }
+
+        await flight.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async ValueTask<Outcome<int>> SendAsync(WebhookAttempt attempt, InFlight? flight, CancellationToken cancellationToken)
+    {
+        if (flight is not null)
+        {
+            // Marked on the wire before the ownership check (a full fence): see SettleAsync.
+            Interlocked.Exchange(ref flight.OnWire, 1);
+            if (!DeliversHere(attempt.Delivery.SessionId))
+            {
+                Interlocked.Exchange(ref flight.OnWire, 0);
+                await flight.Fence.CancelAsync();
+                return Outcome.FromException<int>(new OperationCanceledException(flight.Fence.Token));
+            }
         }
 
         attempt.StartedAt = _time.GetTimestamp();
@@ -269,6 +329,23 @@ internal sealed class WebhookWorker : IAsyncDisposable
         {
             return Outcome.FromException<int>(ex);
         }
+        finally
+        {
+            if (flight is not null)
+            {
+                Interlocked.Exchange(ref flight.OnWire, 0);
+            }
+        }
+    }
+
+    /// <summary>A delivery being worked on in a cluster: its fence, whether an attempt is on the wire, and when it is recorded.</summary>
+    private sealed class InFlight(CancellationTokenSource fence)
+    {
+        public int OnWire;
+
+        public CancellationTokenSource Fence { get; } = fence;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private bool DeliversHere(string sessionId) => _ownership?.DeliversHere(Webhook.Tenant, sessionId) ?? true;

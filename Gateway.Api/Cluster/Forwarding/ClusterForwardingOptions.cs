@@ -22,4 +22,14 @@ public sealed class ClusterForwardingOptions
 
     /// <summary>The <c>Retry-After</c> of a 503 while a session is moving or its node cannot be reached. Default 2 s.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a node keeps what a session's grain said about where the session runs, so that a burst of calls asks
+    /// once (<see cref="SessionOwnerCache"/>). Dropped sooner when a call to that node fails because the session is not
+    /// there. Zero: every forwarded call asks the grain. Default 5 s.
+    /// </summary>
+    public TimeSpan OwnerCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many sessions' owners a node keeps at most (<see cref="SessionOwnerCache"/>). Zero: none. Default 10,000.</summary>
+    public int OwnerCacheSize { get; set; } = 10_000;
 }

@@ -24,12 +24,7 @@ internal static class ForwardableRoutes
             return false;
         }
 
-        var pattern = routePattern.TrimEnd('/');
-        if (!pattern.StartsWith('/'))
-        {
-            pattern = "/" + pattern;
-        }
-
+        var pattern = Normalize(routePattern);
         if (!IsAtOrBelow(pattern, SessionRoute) || IsAtOrBelow(pattern, EventsRoute))
         {
             return false;
@@ -51,6 +46,28 @@ internal static class ForwardableRoutes
 
         sessionId = id;
         return true;
+    }
+
+    /// <summary>The session id of a <c>DELETE /api/v1/sessions/{id}</c> (not forwarded: removal goes through the grain).</summary>
+    public static bool TryGetRemovedSessionId(HttpContext context, out string sessionId)
+    {
+        sessionId = "";
+        if (!HttpMethods.IsDelete(context.Request.Method) ||
+            context.GetEndpoint() is not RouteEndpoint endpoint ||
+            !string.Equals(Normalize(endpoint.RoutePattern.RawText ?? ""), SessionRoute, StringComparison.OrdinalIgnoreCase) ||
+            context.Request.RouteValues["id"] is not string id)
+        {
+            return false;
+        }
+
+        sessionId = id;
+        return true;
+    }
+
+    private static string Normalize(string routePattern)
+    {
+        var pattern = routePattern.TrimEnd('/');
+        return pattern.StartsWith('/') ? pattern : "/" + pattern;
     }
 
     private static bool IsAtOrBelow(string pattern, string route) =>

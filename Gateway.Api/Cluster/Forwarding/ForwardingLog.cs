@@ -1,6 +1,6 @@
 namespace Gateway.Api.Cluster.Forwarding;
 
-/// <summary>The forwarding's log events: EventIds 7201-7220. Never logged: headers, bodies, query strings, API keys.</summary>
+/// <summary>The forwarding's log events: EventIds 7201-7220 and 7291-7300. Never logged: headers, bodies, query strings, API keys.</summary>
 internal static partial class ForwardingLog
 {
     [LoggerMessage(EventId = 7201, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: {Method} forwarded to {Owner}, answered {Status}")]
@@ -27,4 +27,6 @@ internal static partial class ForwardingLog
     [LoggerMessage(EventId = 7208, Level = LogLevel.Warning, Message = "Session {Tenant}/{SessionId}: the answer from {Owner} broke off ({Error}); connection aborted")]
     public static partial void AnswerBroken(ILogger logger, string tenant, string sessionId, string owner, string error);
 
+    [LoggerMessage(EventId = 7291, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: no longer assuming it runs on {Owner} ({Reason}); the next call asks the cluster")]
+    public static partial void OwnerForgotten(ILogger logger, string tenant, string sessionId, string owner, string reason);
 }

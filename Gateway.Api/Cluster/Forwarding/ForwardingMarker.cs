@@ -21,9 +21,15 @@ internal enum MarkerCheck
 /// it answers from its own pool and never forwards it again. The marker is a Data Protection payload (authenticated
 /// encryption with the key ring every node shares through the store) binding the method and the path and query, valid
 /// for <see cref="Lifetime"/>: a caller cannot make one, and one seen on the wire is worth nothing on another request.
-/// Even a valid marker grants nothing: it only stops the receiving node from forwarding; authentication, tenant
-/// isolation and rate limits apply as to any request.
+/// A valid marker grants two things only: the receiving node does not forward the request again, and does not charge
+/// the tenant's rate limit for it a second time (the forwarding node charged it, <see cref="ForwardingMarkerMiddleware"/>).
+/// Authentication and tenant isolation apply as to any request.
 /// </summary>
+/// <remarks>
+/// The marker is not single-use: within its lifetime, a copy taken off the link between nodes could be sent again for
+/// the same method, path and query, with the tenant's own credentials, without being charged on this node. The link
+/// between nodes belongs on a private network (docs/scale-out.md).
+/// </remarks>
 internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection)
 {
     public const string HeaderName = "X-Gateway-Forwarded";

@@ -11,7 +11,8 @@ namespace Gateway.Api.Cluster.Forwarding;
 /// Answers a session's API call on any node as the node that runs the session would: when this node's pool does not
 /// run it, the session's grain says where it runs, and the request is forwarded there (<see cref="SessionForwarder"/>).
 /// Runs after authentication, authorization and rate limiting, so a call that this node would refuse never leaves
-/// it; the owner checks it again. The grain is keyed by the caller's own tenant, so another tenant's session is never
+/// it; the owner checks authentication and authorization again, but does not charge the tenant's rate limit a second
+/// time (<see cref="ForwardingMarkerMiddleware"/>). The grain is keyed by the caller's own tenant, so another tenant's session is never
 /// found and stays 404, exactly as an unknown one.
 /// </summary>
 internal sealed class SessionForwardingMiddleware(
@@ -26,11 +27,11 @@ internal sealed class SessionForwardingMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var pathAndQuery = PathAndQuery(request);
-        var marker = markers.Check(request.Headers[ForwardingMarker.HeaderName], request.Method, pathAndQuery);
+        var pathAndQuery = ForwardingMarkerFeature.PathAndQuery(request);
 
-        // Endpoints never see the marker; a marker that no node made is refused, whatever the route.
-        request.Headers.Remove(ForwardingMarker.HeaderName);
+        // Checked before the rate limiter (ForwardingMarkerMiddleware), or here if that is not in the pipeline. A marker
+        // that no node made is refused, whatever the route.
+        var marker = ForwardingMarkerFeature.Verify(context, markers);
         if (marker == MarkerCheck.Invalid)
         {
             ForwardingLog.MarkerRefused(logger);
@@ -43,6 +44,11 @@ internal sealed class SessionForwardingMiddleware(
             !InputRules.IsValidSessionId(sessionId) ||
             !context.User.TryGetTenant(out var tenant))
         {
+            if (ForwardableRoutes.TryGetRemovedSessionId(context, out var removed) && context.User.TryGetTenant(out var remover))
+            {
+                owners.Forget(remover, removed);
+            }
+
             await next(context);
             return;
         }
@@ -61,12 +67,12 @@ internal sealed class SessionForwardingMiddleware(
             return;
         }
 
-        // Asked at most twice: once, and once more if its node could not be reached (the cluster may have placed
-        // the session elsewhere since).
+        // Asked at most twice: once (a recent answer kept on this node will do), and once more of the grain itself if
+        // its node could not be reached (the cluster may have placed the session elsewhere since).
         string? unreachable = null;
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var owner = await owners.FindAsync(tenant, sessionId, context.RequestAborted);
+            var owner = await owners.FindAsync(tenant, sessionId, fresh: attempt > 0, context.RequestAborted);
             switch (ForwardingPlan.AfterLookup(owner, owners.LocalSilo))
             {
                 case ForwardingAction.Serve:
@@ -74,6 +80,11 @@ internal sealed class SessionForwardingMiddleware(
                     return;
                 case ForwardingAction.Forward when owner!.HttpBaseAddress != unreachable:
                     var outcome = await ForwardOnceAsync(context, tenant, sessionId, owner.HttpBaseAddress!, pathAndQuery);
+                    if (ForgetReason(outcome, context.Response.StatusCode) is { } reason)
+                    {
+                        owners.Forget(tenant, sessionId, owner, reason);
+                    }
+
                     if (outcome != ForwardOutcome.NotConnected)
                     {
                         if (outcome == ForwardOutcome.NoAnswer)
@@ -90,6 +101,7 @@ internal sealed class SessionForwardingMiddleware(
                     continue;
                 case ForwardingAction.Forward:
                     // Still the node that could not be reached: the cluster has not noticed yet.
+                    owners.Forget(tenant, sessionId, owner!, "not connected");
                     break;
                 case ForwardingAction.Unavailable when owner is not null:
                     ForwardingLog.OwnerWithoutAddress(logger, tenant, sessionId, owner.Silo);
@@ -119,6 +131,20 @@ internal sealed class SessionForwardingMiddleware(
         return outcome;
     }
 
+    /// <summary>
+    /// Why the owner just used is no longer assumed (null: it answered, the session is there). A 503 from it is its
+    /// "not here" (the session moved or was removed; ForwardingAction.Moving) or a session it cannot use right now;
+    /// either way the grain is asked again at the next call.
+    /// </summary>
+    internal static string? ForgetReason(ForwardOutcome outcome, int status) => outcome switch
+    {
+        ForwardOutcome.NotConnected => "not connected",
+        ForwardOutcome.NoAnswer => "no answer",
+        ForwardOutcome.Broken => "answer broke off",
+        _ when status == StatusCodes.Status503ServiceUnavailable => "it answered 503",
+        _ => null,
+    };
+
     /// <summary>503 <c>session-unavailable</c> with Retry-After: the client retries, and reaches the session where it runs then.</summary>
     private Task UnavailableAsync(HttpContext context, string sessionId, string detail)
     {
@@ -131,7 +157,4 @@ internal sealed class SessionForwardingMiddleware(
         });
         return GatewayProblems.WriteAsync(context, problem);
     }
-
-    /// <summary>What the marker binds: the path and query as this node decoded them (the owner decodes the same).</summary>
-    private static string PathAndQuery(HttpRequest request) => request.Path.Value + request.QueryString.Value;
 }
