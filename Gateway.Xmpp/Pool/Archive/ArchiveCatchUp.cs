@@ -135,7 +135,7 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     private async ValueTask AdmitAsync(Message message, CarbonDirection? carbon, CancellationToken cancellationToken)
     {
         // XEP-0359: only a stanza-id the server is known to stamp (and to strip when forged) is an archive id.
-        var archiveId = _deduplicator.ArchiveIdOf(message);
+        var archiveId = await _deduplicator.ArchiveIdOfAsync(message, cancellationToken).ConfigureAwait(false);
         if (archiveId is not null)
         {
             Volatile.Write(ref _latest, archiveId);

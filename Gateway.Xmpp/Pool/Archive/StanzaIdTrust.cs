@@ -16,11 +16,14 @@ namespace Gateway.Xmpp.Pool;
 /// make us drop real messages as repeats, or move the archive cursor. So the session asks on its first stream, and
 /// until the answer says yes, messages count as carrying no archive id.
 /// <para>
-/// A later new stream (one that could not resume) asks again only when the server offers other stream features than
-/// on the stream that answered, or no answer was had: the same server with the same offer announces the same for the
-/// same account, and the query is the dearest step of a login for the server (Prosody builds the account's PEP service
-/// to answer it; see docs/benchmarks.md "Login cost per step"), so a reconnect storm after a server restart asks
-/// nothing it already knows.
+/// The question is the dearest step of a login for the server (Prosody builds the account's PEP service to answer it;
+/// see docs/benchmarks.md "Login cost per step"), and most sessions of a large pool receive nothing for a long time.
+/// So a stream asks only when the first message that claims an archive id of ours arrives
+/// (<see cref="ArchiveIdOfAsync"/>), not at connect; that message waits for the answer (briefly, see
+/// <see cref="DefaultAnswerWait"/>), so no message is judged before the stream has asked. A later new stream (one that
+/// could not resume) asks again only when the server offers other stream features than on the stream that answered,
+/// or no answer was had: the same server with the same offer announces the same for the same account, so a reconnect
+/// storm after a server restart asks nothing it already knows.
 /// </para>
 /// </summary>
 internal sealed class StanzaIdTrust : IConnectionFeature
@@ -36,7 +39,10 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <summary>The post-authentication stream features of the stream whose disco#info result set <see cref="_trusted"/>; null until one did.</summary>
     private IReadOnlySet<XName>? _answeredWith;
 
-    /// <summary>How long a new connection's set-up waits for the server's answer before it goes on without it.</summary>
+    /// <summary>The current stream, while it has yet to ask; taken by the first message that needs the answer.</summary>
+    private Unasked? _unasked;
+
+    /// <summary>How long the message that made a stream ask waits for the server's answer before it goes on without it.</summary>
     internal static readonly TimeSpan DefaultAnswerWait = TimeSpan.FromSeconds(2);
 
     /// <param name="account">The account whose stanza-ids are archive ids.</param>
@@ -44,7 +50,7 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <param name="logger">Where the answer is logged.</param>
     /// <param name="tenant">The session's tenant, for the log.</param>
     /// <param name="sessionId">The session's id, for the log.</param>
-    /// <param name="answerWait">How long a new connection's set-up waits for the answer (<see cref="DefaultAnswerWait"/>).</param>
+    /// <param name="answerWait">How long the first message that needs the answer waits for it (<see cref="DefaultAnswerWait"/>).</param>
     /// <param name="trustedBefore">
     /// What an earlier process learned (a restored session whose journal holds an archive cursor had its stanza-ids
     /// trusted): it stands until this process hears the server's answer, so the redelivery right after a restart is
@@ -73,44 +79,72 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <summary>Trusts the account's stanza-ids without asking: for parts whose caller has checked already (and tests).</summary>
     public static StanzaIdTrust Assumed(Jid account) => new(account);
 
-    /// <summary>The message's archive id (its stanza-id by the account), or null when it has none or none can be trusted.</summary>
+    /// <summary>
+    /// The message's archive id (its stanza-id by the account), or null when it has none or none can be trusted, as
+    /// known now: without asking the server (see <see cref="ArchiveIdOfAsync"/>).
+    /// </summary>
     public string? ArchiveIdOf(Message message) => _trusted ? ReceiptElements.FindStanzaId(message, Account) : null;
 
-    public async ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The message's archive id, or null when it has none or none can be trusted. The first message of a stream that
+    /// claims one makes the stream ask the server (unless it knows the answer already) and waits for the answer, at most
+    /// the answer wait; a late answer applies to the messages after it.
+    /// </summary>
+    public ValueTask<string?> ArchiveIdOfAsync(Message message, CancellationToken cancellationToken)
+    {
+        var claimed = ReceiptElements.FindStanzaId(message, Account);
+        if (claimed is null || Volatile.Read(ref _unasked) is null)
+        {
+            return ValueTask.FromResult(_trusted ? claimed : null);
+        }
+
+        return AskFirstAsync(claimed, cancellationToken);
+    }
+
+    public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
         // A resumed stream is the same server session: what it announced still holds; so does a new stream on which the
         // server offers what it offered when it answered.
         var features = context.Connection.Features;
         if (context.Resumed)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         if (Volatile.Read(ref _answeredWith) is { } answeredWith && answeredWith.SetEquals(features))
         {
             Log.StanzaIdAnswerReused(_logger, _tenant, _sessionId, _trusted);
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        // The set-up of the connection waits for the answer only briefly: what arrives before it is read by the same
-        // loop, and until the features after this one start consuming, a stream that delivers many messages first
-        // (a resumed backlog, messages to the full JID) can hold the reply back behind them. Meanwhile the previous
-        // stream's answer stands (a server does not usually change what it announces between connections); a late
-        // answer still applies, unless a newer connection has asked since.
+        // Asked when a message first needs it. Meanwhile the previous stream's answer stands (a server does not usually
+        // change what it announces between connections); a late answer of an earlier stream no longer applies.
         var generation = Interlocked.Increment(ref _generation);
         Volatile.Write(ref _answeredWith, null);
-        var answer = AskAsync(context.Connection, cancellationToken);
-        try
+        Volatile.Write(ref _unasked, new Unasked(context.Connection, generation, features));
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask<string?> AskFirstAsync(string claimed, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _unasked, null) is { } unasked)
         {
-            Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), generation, features);
-            return;
-        }
-        catch (TimeoutException)
-        {
+            // The stream's reader goes on while this waits (replies are matched on the reader), but a stream that
+            // delivers many messages at once can hold the reply back behind them once the incoming queue is full: then
+            // the message goes on with what is known, and the late answer applies from the next one.
+            var answer = AskAsync(unasked.Connection, cancellationToken);
+            try
+            {
+                Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), unasked.Generation, unasked.Features);
+            }
+            catch (TimeoutException)
+            {
+                Log.StanzaIdAnswerLate(_logger, _tenant, _sessionId, _trusted);
+                _ = ApplyWhenAnsweredAsync(answer, unasked.Generation, unasked.Features);
+            }
         }
 
-        Log.StanzaIdAnswerLate(_logger, _tenant, _sessionId, _trusted);
-        _ = ApplyWhenAnsweredAsync(answer, generation, features);
+        return _trusted ? claimed : null;
     }
 
     /// <summary>
@@ -162,4 +196,7 @@ internal sealed class StanzaIdTrust : IConnectionFeature
             Log.StanzaIdsUntrusted(_logger, _tenant, _sessionId);
         }
     }
+
+    /// <summary>A stream that has not asked yet: where to ask, and what its answer would belong to.</summary>
+    private sealed record Unasked(IXmppConnection Connection, int Generation, IReadOnlySet<XName> Features);
 }
