@@ -266,6 +266,29 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
 
     [Fact]
     [Trait("Tier", "Unit")]
+    public async Task ResumedStream_NoAnswerYet_AsksOnTheResumedConnection()
+    {
+        // The first stream ended before any message needed the answer; asking on it now could only fail, and a resumed
+        // stream that never asked left the session untrusted for good (a chaos run: live messages lost their archive
+        // ids, every reconnect caught up from far back).
+        var trust = NewTrust();
+        var askedOnFirst = false;
+        using (var first = new ConnectionContext(new FakeConnection { AnswerIq = _ => { askedOnFirst = true; return Task.FromException<Iq>(new XmppConnectionException("gone")); } }, 1))
+        {
+            await trust.OnConnectedAsync(first, Token);
+        }
+
+        var asked = 0;
+        using var resumed = new ConnectionContext(new FakeConnection(resumed: true) { AnswerIq = r => { asked++; return Task.FromResult(r.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId])))); } }, 2);
+        await trust.OnConnectedAsync(resumed, Token);
+
+        Assert.Equal("arc-1", await trust.ArchiveIdOfAsync(Stamped("arc-1"), Token));
+        Assert.False(askedOnFirst);
+        Assert.Equal(1, asked);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
     public void Deduplicator_Untrusted_ForgedStanzaIdDoesNotMakeAnotherMessageARepeat()
     {
         // A stranger copies the stanza-id of a message we received into a message of its own.

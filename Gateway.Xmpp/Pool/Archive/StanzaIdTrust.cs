@@ -106,19 +106,20 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         // A resumed stream is the same server session: what it announced still holds; so does a new stream on which the
         // server offers what it offered when it answered.
         var features = context.Connection.Features;
-        if (context.Resumed)
+        if (Volatile.Read(ref _answeredWith) is { } answeredWith && (context.Resumed || answeredWith.SetEquals(features)))
         {
+            if (!context.Resumed)
+            {
+                Log.StanzaIdAnswerReused(_logger, _tenant, _sessionId, _trusted);
+            }
+
             return ValueTask.CompletedTask;
         }
 
-        if (Volatile.Read(ref _answeredWith) is { } answeredWith && answeredWith.SetEquals(features))
-        {
-            Log.StanzaIdAnswerReused(_logger, _tenant, _sessionId, _trusted);
-            return ValueTask.CompletedTask;
-        }
-
-        // Asked when a message first needs it. Meanwhile the previous stream's answer stands (a server does not usually
-        // change what it announces between connections); a late answer of an earlier stream no longer applies.
+        // Asked when a message first needs it, on this connection: also a resumed one when no stream has had the answer
+        // yet (the stream that was to ask may have ended before any message needed it, and asking on it now would
+        // only fail). Meanwhile the previous stream's answer stands (a server does not usually change what it
+        // announces between connections); a late answer of an earlier stream no longer applies.
         var generation = Interlocked.Increment(ref _generation);
         Volatile.Write(ref _answeredWith, null);
         Volatile.Write(ref _unasked, new Unasked(context.Connection, generation, features));
@@ -135,7 +136,13 @@ internal sealed class StanzaIdTrust : IConnectionFeature
             var answer = AskAsync(unasked.Connection, cancellationToken);
             try
             {
-                Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), unasked.Generation, unasked.Features);
+                var announced = await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false);
+                Apply(announced, unasked.Generation, unasked.Features);
+                if (announced is null && unasked.Connection.IsConnected)
+                {
+                    // No answer while the stream lives on (the query timed out): the next message that needs it asks again.
+                    Interlocked.CompareExchange(ref _unasked, unasked, null);
+                }
             }
             catch (TimeoutException)
             {
