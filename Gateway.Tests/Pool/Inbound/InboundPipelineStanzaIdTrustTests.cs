@@ -82,15 +82,63 @@ public sealed class InboundPipelineStanzaIdTrustTests : IAsyncDisposable
         await run.WaitAsync(Token);
     }
 
+    [Fact]
+    public async Task AnswerBehindMoreThanTheBacklogHolds_FirstMessageGoesOnWithoutIt_LaterOnesUseTheLateAnswer()
+    {
+        // Memory stays bounded: once the backlog is full, waiting longer could only stall the reader again.
+        const int Behind = 12;
+        var trust = new StanzaIdTrust(Me, Forever, NullLogger.Instance, "t", "s", answerWait: Forever);
+        var (pipeline, _) = NewPipeline(trust, answerBacklog: 3);
+        var asked = 0;
+        var request = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connection = new FakeConnection(incomingCapacity: 2)
+        {
+            AnswerIq = r =>
+            {
+                Interlocked.Increment(ref asked);
+                request.TrySetResult(r);
+                return answer.Task;
+            },
+        };
+        using var context = new ConnectionContext(connection, 1);
+        await trust.OnConnectedAsync(context, Token);
+        var run = pipeline.RunAsync(context, Token);
+
+        var stream = Task.Run(async () =>
+        {
+            for (var i = 0; i <= Behind; i++)
+            {
+                await connection.DeliverAsync(Stamped(i), Token);
+            }
+
+            answer.SetResult((await request.Task).ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId]))));
+            await Eventually.WaitUntilAsync(() => trust.Trusted);
+            await connection.DeliverAsync(Stamped(Behind + 1), Token);
+        }, Token);
+
+        await Eventually.WaitUntilAsync(() => _kit.Dispatched.OfType<MessageReceived>().Count() == Behind + 2, TimeSpan.FromSeconds(30));
+        await stream.WaitAsync(Token);
+
+        var published = _kit.Dispatched.OfType<MessageReceived>().ToList();
+        Assert.Equal([.. Enumerable.Range(0, Behind + 2).Select(i => $"m{i}")], published.Select(e => e.Message.Id));
+        Assert.Null(published[0].ArchiveId);
+        Assert.Equal($"arc-{Behind + 1}", published[^1].ArchiveId);
+        Assert.Equal(1, asked);
+
+        connection.End();
+        await run.WaitAsync(Token);
+    }
+
     public ValueTask DisposeAsync() => _kit.DisposeAsync();
 
-    private (InboundPipeline Pipeline, ArchiveCatchUp Archive) NewPipeline(StanzaIdTrust trust)
+    private (InboundPipeline Pipeline, ArchiveCatchUp Archive) NewPipeline(StanzaIdTrust trust, int answerBacklog = InboundPipeline.DefaultAnswerBacklog)
     {
         var delivery = new DeliveryTracker(new MessageStatusTracker(100, TimeProvider.System), _journal, TimeProvider.System);
         var deduplicator = new InboundDeduplicator(Me, stanzaIds: trust);
         var archive = new ArchiveCatchUp(_journal, new MessagePublisher(_journal, deduplicator, TimeProvider.System), deduplicator, new ArchiveQueries(Me), cursor: null, restored: false, TimeSpan.FromSeconds(5), NullLogger.Instance);
         var outbound = new OutboundQueue("t", "s", new SessionPoolOptions(), _journal, delivery, durable: false, () => null, () => TimeSpan.FromSeconds(1), TimeProvider.System, NullLogger.Instance);
-        var pipeline = new InboundPipeline(_journal, delivery, archive, outbound, TimeProvider.System);
+        var pipeline = new InboundPipeline(_journal, delivery, archive, outbound, TimeProvider.System, answerBacklog: answerBacklog);
         _journal.Durable = pipeline.OnDurable;
         return (pipeline, archive);
     }

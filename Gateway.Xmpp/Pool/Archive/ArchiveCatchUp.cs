@@ -112,6 +112,12 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     }
 
     /// <summary>
+    /// The question a live message makes the stream ask before it can be admitted (XEP-0359 §4, see
+    /// <see cref="StanzaIdTrust.QuestionFor"/>); the caller waits for it before <see cref="AcceptLiveAsync(Message, CancellationToken)"/>.
+    /// </summary>
+    public StanzaIdTrust.Question? QuestionFor(Message message, CancellationToken cancellationToken) => _deduplicator.QuestionFor(message, cancellationToken);
+
+    /// <summary>
     /// Admits a message that arrived on the stream: published, held for after the running catch-up, or left to the next
     /// catch-up (see the remarks). Waits while the journal is full.
     /// </summary>
@@ -135,7 +141,8 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     private async ValueTask AdmitAsync(Message message, CarbonDirection? carbon, CancellationToken cancellationToken)
     {
         // XEP-0359: only a stanza-id the server is known to stamp (and to strip when forged) is an archive id.
-        var archiveId = await _deduplicator.ArchiveIdOfAsync(message, cancellationToken).ConfigureAwait(false);
+        // Judged with what is known: the caller waited for the stream's answer first (QuestionFor), outside this lock.
+        var archiveId = _deduplicator.ArchiveIdOf(message);
         if (archiveId is not null)
         {
             Volatile.Write(ref _latest, archiveId);

@@ -19,8 +19,11 @@ namespace Gateway.Xmpp.Pool;
 /// The question is the dearest step of a login for the server (Prosody builds the account's PEP service to answer it;
 /// see docs/benchmarks.md "Login cost per step"), and most sessions of a large pool receive nothing for a long time.
 /// So a stream asks only when the first message that claims an archive id of ours arrives
-/// (<see cref="ArchiveIdOfAsync"/>), not at connect; that message waits for the answer (briefly, see
-/// <see cref="DefaultAnswerWait"/>), so no message is judged before the stream has asked. A later new stream (one that
+/// (<see cref="QuestionFor"/>), not at connect; that message waits for the answer (briefly, see
+/// <see cref="DefaultAnswerWait"/>), so no message is judged before the stream has asked. The answer comes on the same
+/// stream behind everything the server sent before it, so the wait must not stop the stream from being read: the
+/// inbound pipeline goes on taking stanzas off the connection's bounded queue while it waits (see
+/// <see cref="InboundPipeline"/>). A later new stream (one that
 /// could not resume) asks again only when the server offers other stream features than on the stream that answered,
 /// or no answer was had: the same server with the same offer announces the same for the same account, so a reconnect
 /// storm after a server restart asks nothing it already knows.
@@ -86,19 +89,40 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     public string? ArchiveIdOf(Message message) => _trusted ? ReceiptElements.FindStanzaId(message, Account) : null;
 
     /// <summary>
-    /// The message's archive id, or null when it has none or none can be trusted. The first message of a stream that
-    /// claims one makes the stream ask the server (unless it knows the answer already) and waits for the answer, at most
-    /// the answer wait; a late answer applies to the messages after it.
+    /// The message's archive id, or null when it has none or none can be trusted; when the message makes the stream ask
+    /// (<see cref="QuestionFor"/>), after waiting for the answer, at most the answer wait. Only for callers that nothing on
+    /// the stream's reading side waits for: the inbound pipeline uses <see cref="QuestionFor"/> and keeps reading.
     /// </summary>
-    public ValueTask<string?> ArchiveIdOfAsync(Message message, CancellationToken cancellationToken)
+    public async ValueTask<string?> ArchiveIdOfAsync(Message message, CancellationToken cancellationToken)
     {
-        var claimed = ReceiptElements.FindStanzaId(message, Account);
-        if (claimed is null || Volatile.Read(ref _unasked) is null)
+        if (QuestionFor(message, cancellationToken) is { } question)
         {
-            return ValueTask.FromResult(_trusted ? claimed : null);
+            try
+            {
+                await question.Answered.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                question.WentOnWithout(backlog: 0);
+            }
         }
 
-        return AskFirstAsync(claimed, cancellationToken);
+        return ArchiveIdOf(message);
+    }
+
+    /// <summary>
+    /// When the message is the first of the stream that claims an archive id of ours and the stream has not asked yet:
+    /// asks the server now and returns the question, for the message to wait on before it is judged; otherwise null.
+    /// The answer applies whenever it comes, also after the message stopped waiting for it.
+    /// </summary>
+    public Question? QuestionFor(Message message, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _unasked) is null || ReceiptElements.FindStanzaId(message, Account) is null || Interlocked.Exchange(ref _unasked, null) is not { } unasked)
+        {
+            return null;
+        }
+
+        return new Question(AnswerAsync(unasked, cancellationToken), _answerWait, this);
     }
 
     public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
@@ -126,32 +150,16 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         return ValueTask.CompletedTask;
     }
 
-    private async ValueTask<string?> AskFirstAsync(string claimed, CancellationToken cancellationToken)
+    /// <summary>Asks on the stream that has not asked yet and applies the answer, whenever it comes.</summary>
+    private async Task AnswerAsync(Unasked unasked, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _unasked, null) is { } unasked)
+        var announced = await AskAsync(unasked.Connection, cancellationToken).ConfigureAwait(false);
+        Apply(announced, unasked.Generation, unasked.Features);
+        if (announced is null && unasked.Connection.IsConnected && Volatile.Read(ref _generation) == unasked.Generation)
         {
-            // The stream's reader goes on while this waits (replies are matched on the reader), but a stream that
-            // delivers many messages at once can hold the reply back behind them once the incoming queue is full: then
-            // the message goes on with what is known, and the late answer applies from the next one.
-            var answer = AskAsync(unasked.Connection, cancellationToken);
-            try
-            {
-                var announced = await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false);
-                Apply(announced, unasked.Generation, unasked.Features);
-                if (announced is null && unasked.Connection.IsConnected)
-                {
-                    // No answer while the stream lives on (the query timed out): the next message that needs it asks again.
-                    Interlocked.CompareExchange(ref _unasked, unasked, null);
-                }
-            }
-            catch (TimeoutException)
-            {
-                Log.StanzaIdAnswerLate(_logger, _tenant, _sessionId, _trusted);
-                _ = ApplyWhenAnsweredAsync(answer, unasked.Generation, unasked.Features);
-            }
+            // No answer while the stream lives on (the query timed out): the next message that needs it asks again.
+            Interlocked.CompareExchange(ref _unasked, unasked, null);
         }
-
-        return _trusted ? claimed : null;
     }
 
     /// <summary>
@@ -182,9 +190,6 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         }
     }
 
-    private async Task ApplyWhenAnsweredAsync(Task<(bool Trusted, bool Known)?> answer, int generation, IReadOnlySet<XName> features) =>
-        Apply(await answer.ConfigureAwait(false), generation, features);
-
     private void Apply((bool Trusted, bool Known)? announced, int generation, IReadOnlySet<XName> features)
     {
         if (announced is not var (trusted, known) || Volatile.Read(ref _generation) != generation)
@@ -201,6 +206,29 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         if (!trusted)
         {
             Log.StanzaIdsUntrusted(_logger, _tenant, _sessionId);
+        }
+    }
+
+    /// <summary>
+    /// The question a stream put to the server, for the message that made it ask. Whoever waits must not stop what reads
+    /// the stream meanwhile: the answer arrives behind everything the server sent before it.
+    /// </summary>
+    /// <param name="Answered">Completes once the answer is applied, or the query ended without one.</param>
+    /// <param name="Wait">How long the message waits at most (<see cref="DefaultAnswerWait"/>).</param>
+    /// <param name="Trust">Whose question it is (for the log).</param>
+    internal sealed record Question(Task Answered, TimeSpan Wait, StanzaIdTrust Trust)
+    {
+        /// <summary>The message stopped waiting (the wait expired, or <paramref name="backlog"/> stanzas piled up behind it) and is judged with what is known.</summary>
+        public void WentOnWithout(int backlog)
+        {
+            if (backlog > 0)
+            {
+                Log.StanzaIdAnswerBehindBacklog(Trust._logger, Trust._tenant, Trust._sessionId, backlog, Trust._trusted);
+            }
+            else
+            {
+                Log.StanzaIdAnswerLate(Trust._logger, Trust._tenant, Trust._sessionId, Trust._trusted);
+            }
         }
     }
 
