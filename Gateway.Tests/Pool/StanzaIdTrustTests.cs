@@ -289,6 +289,44 @@ public sealed class StanzaIdTrustTests(ProsodyFixture prosody)
 
     [Fact]
     [Trait("Tier", "Unit")]
+    public async Task StreamEndedBeforeTheAnswer_NextStreamAsksAtConnect_FirstMessageWaitsForThatQuestion()
+    {
+        // Streams cut sooner after coming online than the server answers never learned the answer (a chaos run under
+        // load: the session stayed untrusted, every catch-up started far back). Once owed, the question goes out at once.
+        var trust = NewTrust();
+        var first = new FakeConnection { AnswerIq = _ => Task.FromException<Iq>(new XmppConnectionException("gone")) };
+        using (var context = new ConnectionContext(first, 1))
+        {
+            await trust.OnConnectedAsync(context, Token);
+            first.End();
+            Assert.Null(await trust.ArchiveIdOfAsync(Stamped("arc-1"), Token));
+        }
+
+        var asked = 0;
+        var answer = new TaskCompletionSource<Iq>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Iq? request = null;
+        using var second = new ConnectionContext(new FakeConnection(resumed: true) { AnswerIq = r => { asked++; request = r; return answer.Task; } }, 2);
+        await trust.OnConnectedAsync(second, Token);
+        Assert.Equal(1, asked); // before any message
+
+        var question = trust.QuestionFor(Stamped("arc-2"), Token);
+        Assert.NotNull(question);
+        Assert.Null(trust.QuestionFor(Stamped("arc-3"), Token)); // only the first message waits
+        answer.SetResult(request!.ResultReply(DiscoFeature.ToElement(new DiscoInfo([], [Ns.StanzaId]))));
+        await question.Answered.WaitAsync(Token);
+
+        Assert.True(trust.Trusted);
+        Assert.Equal(1, asked);
+
+        // Answered now: the next new stream with the same offer neither owes nor asks.
+        using var third = new ConnectionContext(new FakeConnection { AnswerIq = r => { asked++; return answer.Task; } }, 3);
+        await trust.OnConnectedAsync(third, Token);
+        Assert.Null(trust.QuestionFor(Stamped("arc-4"), Token));
+        Assert.Equal(1, asked);
+    }
+
+    [Fact]
+    [Trait("Tier", "Unit")]
     public void Deduplicator_Untrusted_ForgedStanzaIdDoesNotMakeAnotherMessageARepeat()
     {
         // A stranger copies the stanza-id of a message we received into a message of its own.

@@ -23,7 +23,8 @@ namespace Gateway.Xmpp.Pool;
 /// <see cref="DefaultAnswerWait"/>), so no message is judged before the stream has asked. The answer comes on the same
 /// stream behind everything the server sent before it, so the wait must not stop the stream from being read: the
 /// inbound pipeline goes on taking stanzas off the connection's bounded queue while it waits (see
-/// <see cref="InboundPipeline"/>). A later new stream (one that
+/// <see cref="InboundPipeline"/>). When a stream ended before its answer, the next stream asks at connect instead (the
+/// answer is owed to messages already), so a session whose streams are cut sooner than the server answers still learns. A later new stream (one that
 /// could not resume) asks again only when the server offers other stream features than on the stream that answered,
 /// or no answer was had: the same server with the same offer announces the same for the same account, so a reconnect
 /// storm after a server restart asks nothing it already knows.
@@ -44,6 +45,16 @@ internal sealed class StanzaIdTrust : IConnectionFeature
 
     /// <summary>The current stream, while it has yet to ask; taken by the first message that needs the answer.</summary>
     private Unasked? _unasked;
+
+    /// <summary>A question the current stream asked at connect (see <see cref="_owed"/>), until a message takes it to wait on.</summary>
+    private Question? _askedAtConnect;
+
+    /// <summary>
+    /// A message needed the answer and no stream has had it (the stream ended first): the next stream asks at once, not
+    /// at its first message, so that streams cut sooner after coming online than the server answers do not leave the
+    /// session untrusted for good (live messages then lose their archive ids, and every catch-up starts far back).
+    /// </summary>
+    private volatile bool _owed;
 
     /// <summary>How long the message that made a stream ask waits for the server's answer before it goes on without it.</summary>
     internal static readonly TimeSpan DefaultAnswerWait = TimeSpan.FromSeconds(2);
@@ -117,12 +128,18 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// </summary>
     public Question? QuestionFor(Message message, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _unasked) is null || ReceiptElements.FindStanzaId(message, Account) is null || Interlocked.Exchange(ref _unasked, null) is not { } unasked)
+        if ((Volatile.Read(ref _unasked) is null && Volatile.Read(ref _askedAtConnect) is null) || ReceiptElements.FindStanzaId(message, Account) is null)
         {
             return null;
         }
 
-        return new Question(AnswerAsync(unasked, cancellationToken), _answerWait, this);
+        // Asked at connect and not answered yet: the first message that needs it waits for it too (once).
+        if (Interlocked.Exchange(ref _askedAtConnect, null) is { Answered.IsCompleted: false } asked)
+        {
+            return asked;
+        }
+
+        return Interlocked.Exchange(ref _unasked, null) is { } unasked ? new Question(AnswerAsync(unasked, cancellationToken), _answerWait, this) : null;
     }
 
     public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
@@ -146,7 +163,20 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         // announces between connections); a late answer of an earlier stream no longer applies.
         var generation = Interlocked.Increment(ref _generation);
         Volatile.Write(ref _answeredWith, null);
-        Volatile.Write(ref _unasked, new Unasked(context.Connection, generation, features));
+        Volatile.Write(ref _askedAtConnect, null);
+        var unasked = new Unasked(context.Connection, generation, features);
+        if (_owed)
+        {
+            // Not waited for here: the first message that needs it waits, and keeps the stream read meanwhile.
+            Log.StanzaIdAskedAtConnect(_logger, _tenant, _sessionId, _trusted);
+            Volatile.Write(ref _unasked, null);
+            Volatile.Write(ref _askedAtConnect, new Question(AnswerAsync(unasked, cancellationToken), _answerWait, this));
+        }
+        else
+        {
+            Volatile.Write(ref _unasked, unasked);
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -155,6 +185,12 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     {
         var announced = await AskAsync(unasked.Connection, cancellationToken).ConfigureAwait(false);
         Apply(announced, unasked.Generation, unasked.Features);
+        _owed = announced is not { Known: true };
+        if (announced is null && !unasked.Connection.IsConnected)
+        {
+            Log.StanzaIdAnswerLost(_logger, _tenant, _sessionId, _trusted);
+        }
+
         if (announced is null && unasked.Connection.IsConnected && Volatile.Read(ref _generation) == unasked.Generation)
         {
             // No answer while the stream lives on (the query timed out): the next message that needs it asks again.
