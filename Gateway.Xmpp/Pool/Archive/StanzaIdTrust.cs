@@ -123,8 +123,9 @@ internal sealed class StanzaIdTrust : IConnectionFeature
 
     /// <summary>
     /// When the message is the first of the stream that claims an archive id of ours and the stream has not asked yet:
-    /// asks the server now and returns the question, for the message to wait on before it is judged; otherwise null.
-    /// The answer applies whenever it comes, also after the message stopped waiting for it.
+    /// asks the server now and returns the question, for the message to wait on before it is judged; when the stream
+    /// asked at connect (an owed question) and has no answer yet, returns that question; otherwise null. The answer
+    /// applies whenever it comes, also after the message stopped waiting for it.
     /// </summary>
     public Question? QuestionFor(Message message, CancellationToken cancellationToken)
     {
