@@ -9,15 +9,22 @@ namespace Gateway.Tests.Fakes;
 /// </summary>
 internal sealed class FakeConnection : IXmppConnection
 {
-    private readonly Channel<Stanza> _incoming = Channel.CreateUnbounded<Stanza>();
+    private readonly Channel<Stanza> _incoming;
     private readonly TaskCompletionSource<XmppException?> _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(Stanza Stanza, TaskCompletionSource Acknowledged)> _unacknowledged = [];
     private readonly List<Func<Message, bool>> _filters = [];
     private readonly object _gate = new();
     private Func<IReadOnlyList<Stanza>, Exception?>? _failNextWrite;
 
-    public FakeConnection(bool streamManagement = true, bool resumed = false)
+    /// <param name="streamManagement">Whether XEP-0198 is on.</param>
+    /// <param name="resumed">Whether the stream was resumed.</param>
+    /// <param name="incomingCapacity">
+    /// Bounds the incoming queue as the real connection's is (0: unbounded); <see cref="DeliverAsync"/> then waits while it
+    /// is full, as the real reader does, so what follows in the stream cannot be read meanwhile.
+    /// </param>
+    public FakeConnection(bool streamManagement = true, bool resumed = false, int incomingCapacity = 0)
     {
+        _incoming = incomingCapacity > 0 ? Channel.CreateBounded<Stanza>(incomingCapacity) : Channel.CreateUnbounded<Stanza>();
         IsStreamManagementEnabled = streamManagement;
         Resumed = resumed;
     }
@@ -89,6 +96,9 @@ internal sealed class FakeConnection : IXmppConnection
 
         _incoming.Writer.TryWrite(stanza);
     }
+
+    /// <summary>Delivers like the stream's reader: waits while the (bounded) incoming queue is full.</summary>
+    public ValueTask DeliverAsync(Stanza stanza, CancellationToken cancellationToken) => _incoming.Writer.WriteAsync(stanza, cancellationToken);
 
     /// <summary>The server acknowledges the <paramref name="count"/> oldest unacknowledged stanzas.</summary>
     public void Acknowledge(int count)

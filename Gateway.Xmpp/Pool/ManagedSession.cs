@@ -70,7 +70,7 @@ internal sealed class ManagedSession : IManagedSession
         _stanzaIds = new StanzaIdTrust(spec.Jid, options.IqTimeout, _logger, tenant, id, trustedBefore: archiveCursor is not null);
         _deduplicator = new InboundDeduplicator(spec.Jid, stanzaIds: _stanzaIds);
         var queries = new ArchiveQueries(spec.Jid);
-        _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time, journaled?.ReceivedArchiveId), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger);
+        _archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, _deduplicator, time, journaled?.ReceivedArchiveId), _deduplicator, queries, archiveCursor, restored, options.IqTimeout, _logger, time);
         _client = new ReconnectingXmppClient(
             new ReconnectingClientOptions
             {

@@ -140,6 +140,7 @@ public sealed class EjabberdInteropTests(EjabberdFixture ejabberd) : IAsyncDispo
             var trust = new StanzaIdTrust(client.Jid, TestClients.Patience, NullLogger.Instance, "t", "probe");
             using var context = new ConnectionContext(client, 1);
             await trust.OnConnectedAsync(context, Token);
+            Assert.Equal("e-1", await trust.ArchiveIdOfAsync(new Message { From = Jid.Parse(peerAccount.Bare), Type = MessageType.Chat, Body = "x", Payload = [new System.Xml.Linq.XElement(ReceiptElements.StanzaIdName, new System.Xml.Linq.XAttribute("by", client.Jid.Bare.ToString()), new System.Xml.Linq.XAttribute("id", "e-1"))] }, Token));
             Assert.True(trust.Trusted);
         }
 

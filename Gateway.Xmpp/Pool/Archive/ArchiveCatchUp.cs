@@ -33,7 +33,15 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     private readonly TimeSpan _iqTimeout;
     private readonly SemaphoreSlim _publishing = new(1, 1);
     private readonly bool _restored;
+    private readonly TimeProvider _time;
     private string? _cursor;
+
+    /// <summary>
+    /// Where a catch-up starts when no cursor was ever learned (see <see cref="OnConnectedAsync"/>): the first
+    /// connection's time, less the clock skew margin; null otherwise.
+    /// </summary>
+    private DateTimeOffset? _gapStart;
+    private DateTimeOffset? _firstConnectedAt;
     private string? _latest;
     private volatile bool _gapPending;
     private bool _hadConnection;
@@ -50,8 +58,10 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     /// <param name="restored">The session existed in an earlier gateway process: its first connection catches up.</param>
     /// <param name="iqTimeout">How long one page may take.</param>
     /// <param name="logger">Where it logs.</param>
-    public ArchiveCatchUp(SessionJournal journal, MessagePublisher publisher, InboundDeduplicator deduplicator, ArchiveQueries queries, string? cursor, bool restored, TimeSpan iqTimeout, ILogger logger)
+    /// <param name="time">The clock (when the session first connected); null: the system clock.</param>
+    public ArchiveCatchUp(SessionJournal journal, MessagePublisher publisher, InboundDeduplicator deduplicator, ArchiveQueries queries, string? cursor, bool restored, TimeSpan iqTimeout, ILogger logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _journal = journal;
         _publisher = publisher;
         _deduplicator = deduplicator;
@@ -84,7 +94,17 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
         {
             _gapPending = true;
         }
+        else if (!context.Resumed && Cursor is null && _hadConnection && _firstConnectedAt is { } first)
+        {
+            // No cursor yet after an earlier stream: that stream ended before the archive's end was learned and before
+            // a live message with a trusted archive id arrived (e.g. cut before the server said whether it stamps
+            // stanza-ids). Taking the archive's end now would skip whatever the session missed in between; catch up
+            // from when the session first connected instead (XEP-0313 §4.1.3 'start'; repeats are dropped).
+            _gapPending = true;
+            _gapStart = first - SentMessageLookup.ClockSkewMargin;
+        }
 
+        _firstConnectedAt ??= _time.GetUtcNow();
         _hadConnection = true;
         _catchingUp = _gapPending;
         if (_catchingUp)
@@ -112,6 +132,12 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     }
 
     /// <summary>
+    /// The question a live message makes the stream ask before it can be admitted (XEP-0359 §4, see
+    /// <see cref="StanzaIdTrust.QuestionFor"/>); the caller waits for it before <see cref="AcceptLiveAsync(Message, CancellationToken)"/>.
+    /// </summary>
+    public StanzaIdTrust.Question? QuestionFor(Message message, CancellationToken cancellationToken) => _deduplicator.QuestionFor(message, cancellationToken);
+
+    /// <summary>
     /// Admits a message that arrived on the stream: published, held for after the running catch-up, or left to the next
     /// catch-up (see the remarks). Waits while the journal is full.
     /// </summary>
@@ -135,6 +161,7 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     private async ValueTask AdmitAsync(Message message, CarbonDirection? carbon, CancellationToken cancellationToken)
     {
         // XEP-0359: only a stanza-id the server is known to stamp (and to strip when forged) is an archive id.
+        // Judged with what is known: the caller waited for the stream's answer first (QuestionFor), outside this lock.
         var archiveId = _deduplicator.ArchiveIdOf(message);
         if (archiveId is not null)
         {
@@ -161,6 +188,7 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
 
     private void Advance(string archiveId)
     {
+        _gapStart = null;
         Volatile.Write(ref _cursor, archiveId);
         _journal.AdvanceArchiveCursor(archiveId);
     }
@@ -210,7 +238,10 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
                 (IReadOnlyList<ArchivedMessage> Results, ArchivePage Page) page;
                 try
                 {
-                    page = await _queries.QueryPageAsync(connection, new ArchiveQuery(PageSize) { After = after }, _iqTimeout, cancellationToken).ConfigureAwait(false);
+                    // By time only for the first page, without 'after': Prosody 0.12 looks an 'after' id up among the
+                    // filtered results (see SentMessageLookup); the pages after it go on from the cursor it set.
+                    var query = after is null && _gapStart is { } start ? new ArchiveQuery(PageSize) { Start = start } : new ArchiveQuery(PageSize) { After = after };
+                    page = await _queries.QueryPageAsync(connection, query, _iqTimeout, cancellationToken).ConfigureAwait(false);
                 }
                 catch (XmppTimeoutException) when (connection.IsConnected)
                 {

@@ -16,11 +16,18 @@ namespace Gateway.Xmpp.Pool;
 /// make us drop real messages as repeats, or move the archive cursor. So the session asks on its first stream, and
 /// until the answer says yes, messages count as carrying no archive id.
 /// <para>
-/// A later new stream (one that could not resume) asks again only when the server offers other stream features than
-/// on the stream that answered, or no answer was had: the same server with the same offer announces the same for the
-/// same account, and the query is the dearest step of a login for the server (Prosody builds the account's PEP service
-/// to answer it; see docs/benchmarks.md "Login cost per step"), so a reconnect storm after a server restart asks
-/// nothing it already knows.
+/// The question is the dearest step of a login for the server (Prosody builds the account's PEP service to answer it;
+/// see docs/benchmarks.md "Login cost per step"), and most sessions of a large pool receive nothing for a long time.
+/// So a stream asks only when the first message that claims an archive id of ours arrives
+/// (<see cref="QuestionFor"/>), not at connect; that message waits for the answer (briefly, see
+/// <see cref="DefaultAnswerWait"/>), so no message is judged before the stream has asked. The answer comes on the same
+/// stream behind everything the server sent before it, so the wait must not stop the stream from being read: the
+/// inbound pipeline goes on taking stanzas off the connection's bounded queue while it waits (see
+/// <see cref="InboundPipeline"/>). When a stream ended before its answer, the next stream asks at connect instead (the
+/// answer is owed to messages already), so a session whose streams are cut sooner than the server answers still learns. A later new stream (one that
+/// could not resume) asks again only when the server offers other stream features than on the stream that answered,
+/// or no answer was had: the same server with the same offer announces the same for the same account, so a reconnect
+/// storm after a server restart asks nothing it already knows.
 /// </para>
 /// </summary>
 internal sealed class StanzaIdTrust : IConnectionFeature
@@ -36,7 +43,20 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <summary>The post-authentication stream features of the stream whose disco#info result set <see cref="_trusted"/>; null until one did.</summary>
     private IReadOnlySet<XName>? _answeredWith;
 
-    /// <summary>How long a new connection's set-up waits for the server's answer before it goes on without it.</summary>
+    /// <summary>The current stream, while it has yet to ask; taken by the first message that needs the answer.</summary>
+    private Unasked? _unasked;
+
+    /// <summary>A question the current stream asked at connect (see <see cref="_owed"/>), until a message takes it to wait on.</summary>
+    private Question? _askedAtConnect;
+
+    /// <summary>
+    /// A message needed the answer and no stream has had it (the stream ended first): the next stream asks at once, not
+    /// at its first message, so that streams cut sooner after coming online than the server answers do not leave the
+    /// session untrusted for good (live messages then lose their archive ids, and every catch-up starts far back).
+    /// </summary>
+    private volatile bool _owed;
+
+    /// <summary>How long the message that made a stream ask waits for the server's answer before it goes on without it.</summary>
     internal static readonly TimeSpan DefaultAnswerWait = TimeSpan.FromSeconds(2);
 
     /// <param name="account">The account whose stanza-ids are archive ids.</param>
@@ -44,7 +64,7 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <param name="logger">Where the answer is logged.</param>
     /// <param name="tenant">The session's tenant, for the log.</param>
     /// <param name="sessionId">The session's id, for the log.</param>
-    /// <param name="answerWait">How long a new connection's set-up waits for the answer (<see cref="DefaultAnswerWait"/>).</param>
+    /// <param name="answerWait">How long the first message that needs the answer waits for it (<see cref="DefaultAnswerWait"/>).</param>
     /// <param name="trustedBefore">
     /// What an earlier process learned (a restored session whose journal holds an archive cursor had its stanza-ids
     /// trusted): it stands until this process hears the server's answer, so the redelivery right after a restart is
@@ -73,44 +93,110 @@ internal sealed class StanzaIdTrust : IConnectionFeature
     /// <summary>Trusts the account's stanza-ids without asking: for parts whose caller has checked already (and tests).</summary>
     public static StanzaIdTrust Assumed(Jid account) => new(account);
 
-    /// <summary>The message's archive id (its stanza-id by the account), or null when it has none or none can be trusted.</summary>
+    /// <summary>
+    /// The message's archive id (its stanza-id by the account), or null when it has none or none can be trusted, as
+    /// known now: without asking the server (see <see cref="ArchiveIdOfAsync"/>).
+    /// </summary>
     public string? ArchiveIdOf(Message message) => _trusted ? ReceiptElements.FindStanzaId(message, Account) : null;
 
-    public async ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The message's archive id, or null when it has none or none can be trusted; when the message makes the stream ask
+    /// (<see cref="QuestionFor"/>), after waiting for the answer, at most the answer wait. Only for callers that nothing on
+    /// the stream's reading side waits for: the inbound pipeline uses <see cref="QuestionFor"/> and keeps reading.
+    /// </summary>
+    public async ValueTask<string?> ArchiveIdOfAsync(Message message, CancellationToken cancellationToken)
+    {
+        if (QuestionFor(message, cancellationToken) is { } question)
+        {
+            try
+            {
+                await question.Answered.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                question.WentOnWithout(backlog: 0);
+            }
+        }
+
+        return ArchiveIdOf(message);
+    }
+
+    /// <summary>
+    /// When the message is the first of the stream that claims an archive id of ours and the stream has not asked yet:
+    /// asks the server now and returns the question, for the message to wait on before it is judged; when the stream
+    /// asked at connect (an owed question) and has no answer yet, returns that question; otherwise null. The answer
+    /// applies whenever it comes, also after the message stopped waiting for it.
+    /// </summary>
+    public Question? QuestionFor(Message message, CancellationToken cancellationToken)
+    {
+        if ((Volatile.Read(ref _unasked) is null && Volatile.Read(ref _askedAtConnect) is null) || ReceiptElements.FindStanzaId(message, Account) is null)
+        {
+            return null;
+        }
+
+        // Asked at connect and not answered yet: the first message that needs it waits for it too (once).
+        if (Interlocked.Exchange(ref _askedAtConnect, null) is { Answered.IsCompleted: false } asked)
+        {
+            return asked;
+        }
+
+        return Interlocked.Exchange(ref _unasked, null) is { } unasked ? new Question(AnswerAsync(unasked, cancellationToken), _answerWait, this) : null;
+    }
+
+    public ValueTask OnConnectedAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
         // A resumed stream is the same server session: what it announced still holds; so does a new stream on which the
         // server offers what it offered when it answered.
         var features = context.Connection.Features;
-        if (context.Resumed)
+        if (Volatile.Read(ref _answeredWith) is { } answeredWith && (context.Resumed || answeredWith.SetEquals(features)))
         {
-            return;
+            if (!context.Resumed)
+            {
+                Log.StanzaIdAnswerReused(_logger, _tenant, _sessionId, _trusted);
+            }
+
+            return ValueTask.CompletedTask;
         }
 
-        if (Volatile.Read(ref _answeredWith) is { } answeredWith && answeredWith.SetEquals(features))
-        {
-            Log.StanzaIdAnswerReused(_logger, _tenant, _sessionId, _trusted);
-            return;
-        }
-
-        // The set-up of the connection waits for the answer only briefly: what arrives before it is read by the same
-        // loop, and until the features after this one start consuming, a stream that delivers many messages first
-        // (a resumed backlog, messages to the full JID) can hold the reply back behind them. Meanwhile the previous
-        // stream's answer stands (a server does not usually change what it announces between connections); a late
-        // answer still applies, unless a newer connection has asked since.
+        // Asked when a message first needs it, on this connection: also a resumed one when no stream has had the answer
+        // yet (the stream that was to ask may have ended before any message needed it, and asking on it now would
+        // only fail). Meanwhile the previous stream's answer stands (a server does not usually change what it
+        // announces between connections); a late answer of an earlier stream no longer applies.
         var generation = Interlocked.Increment(ref _generation);
         Volatile.Write(ref _answeredWith, null);
-        var answer = AskAsync(context.Connection, cancellationToken);
-        try
+        Volatile.Write(ref _askedAtConnect, null);
+        var unasked = new Unasked(context.Connection, generation, features);
+        if (_owed)
         {
-            Apply(await answer.WaitAsync(_answerWait, cancellationToken).ConfigureAwait(false), generation, features);
-            return;
+            // Not waited for here: the first message that needs it waits, and keeps the stream read meanwhile.
+            Log.StanzaIdAskedAtConnect(_logger, _tenant, _sessionId, _trusted);
+            Volatile.Write(ref _unasked, null);
+            Volatile.Write(ref _askedAtConnect, new Question(AnswerAsync(unasked, cancellationToken), _answerWait, this));
         }
-        catch (TimeoutException)
+        else
         {
+            Volatile.Write(ref _unasked, unasked);
         }
 
-        Log.StanzaIdAnswerLate(_logger, _tenant, _sessionId, _trusted);
-        _ = ApplyWhenAnsweredAsync(answer, generation, features);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Asks on the stream that has not asked yet and applies the answer, whenever it comes.</summary>
+    private async Task AnswerAsync(Unasked unasked, CancellationToken cancellationToken)
+    {
+        var announced = await AskAsync(unasked.Connection, cancellationToken).ConfigureAwait(false);
+        Apply(announced, unasked.Generation, unasked.Features);
+        _owed = announced is not { Known: true };
+        if (announced is null && !unasked.Connection.IsConnected)
+        {
+            Log.StanzaIdAnswerLost(_logger, _tenant, _sessionId, _trusted);
+        }
+
+        if (announced is null && unasked.Connection.IsConnected && Volatile.Read(ref _generation) == unasked.Generation)
+        {
+            // No answer while the stream lives on (the query timed out): the next message that needs it asks again.
+            Interlocked.CompareExchange(ref _unasked, unasked, null);
+        }
     }
 
     /// <summary>
@@ -141,9 +227,6 @@ internal sealed class StanzaIdTrust : IConnectionFeature
         }
     }
 
-    private async Task ApplyWhenAnsweredAsync(Task<(bool Trusted, bool Known)?> answer, int generation, IReadOnlySet<XName> features) =>
-        Apply(await answer.ConfigureAwait(false), generation, features);
-
     private void Apply((bool Trusted, bool Known)? announced, int generation, IReadOnlySet<XName> features)
     {
         if (announced is not var (trusted, known) || Volatile.Read(ref _generation) != generation)
@@ -162,4 +245,30 @@ internal sealed class StanzaIdTrust : IConnectionFeature
             Log.StanzaIdsUntrusted(_logger, _tenant, _sessionId);
         }
     }
+
+    /// <summary>
+    /// The question a stream put to the server, for the message that made it ask. Whoever waits must not stop what reads
+    /// the stream meanwhile: the answer arrives behind everything the server sent before it.
+    /// </summary>
+    /// <param name="Answered">Completes once the answer is applied, or the query ended without one.</param>
+    /// <param name="Wait">How long the message waits at most (<see cref="DefaultAnswerWait"/>).</param>
+    /// <param name="Trust">Whose question it is (for the log).</param>
+    internal sealed record Question(Task Answered, TimeSpan Wait, StanzaIdTrust Trust)
+    {
+        /// <summary>The message stopped waiting (the wait expired, or <paramref name="backlog"/> stanzas piled up behind it) and is judged with what is known.</summary>
+        public void WentOnWithout(int backlog)
+        {
+            if (backlog > 0)
+            {
+                Log.StanzaIdAnswerBehindBacklog(Trust._logger, Trust._tenant, Trust._sessionId, backlog, Trust._trusted);
+            }
+            else
+            {
+                Log.StanzaIdAnswerLate(Trust._logger, Trust._tenant, Trust._sessionId, Trust._trusted);
+            }
+        }
+    }
+
+    /// <summary>A stream that has not asked yet: where to ask, and what its answer would belong to.</summary>
+    private sealed record Unasked(IXmppConnection Connection, int Generation, IReadOnlySet<XName> Features);
 }

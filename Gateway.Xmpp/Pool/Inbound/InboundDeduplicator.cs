@@ -28,6 +28,9 @@ internal sealed class InboundDeduplicator(Jid account, int capacity = InboundDed
     /// <summary>The message's archive id, when it carries one by the account and the server is trusted to have set it.</summary>
     public string? ArchiveIdOf(Message message) => _stanzaIds.ArchiveIdOf(message);
 
+    /// <summary>The question the message makes the stream ask before it can be judged, if any (<see cref="StanzaIdTrust.QuestionFor"/>).</summary>
+    public StanzaIdTrust.Question? QuestionFor(Message message, CancellationToken cancellationToken) => _stanzaIds.QuestionFor(message, cancellationToken);
+
     /// <summary>Remembers the message's keys; false when it is a repeat of one already remembered.</summary>
     public bool TryRemember(Message message, string? archiveId)
     {

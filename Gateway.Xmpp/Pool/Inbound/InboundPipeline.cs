@@ -29,8 +29,15 @@ namespace Gateway.Xmpp.Pool;
 /// <param name="presenceReceived">Also told every presence, e.g. to keep the contacts' presence.</param>
 /// <param name="takeFirst">Offered every stanza first (the session's rooms); true when it took the stanza and published what it brings.</param>
 /// <param name="metrics">Counts what arrives; null: nothing counted.</param>
-internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null, Func<Stanza, CancellationToken, ValueTask<bool>>? takeFirst = null, XmppMetrics? metrics = null) : IConnectionFeature
+/// <param name="answerBacklog">
+/// How many stanzas may pile up behind a message that waits for the server's stanza-id answer before it goes on without
+/// it (<see cref="IncomingBacklog"/>).
+/// </param>
+internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker delivery, ArchiveCatchUp archive, OutboundQueue outbound, TimeProvider time, Action<Iq>? rosterPushed = null, CarbonCopies? carbons = null, Action<Presence>? presenceReceived = null, Func<Stanza, CancellationToken, ValueTask<bool>>? takeFirst = null, XmppMetrics? metrics = null, int answerBacklog = InboundPipeline.DefaultAnswerBacklog) : IConnectionFeature
 {
+    /// <summary>As many stanzas as the connection's incoming queue holds by default: the answer is rarely further behind.</summary>
+    public const int DefaultAnswerBacklog = 1_000;
+
     /// <summary>How long a finished connection waits for what it received to be durable before its state moves on.</summary>
     private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(5);
 
@@ -41,10 +48,11 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     {
         var pending = new Acknowledgements(context.Connection, outbound);
         Volatile.Write(ref _pending, pending);
-        await foreach (var stanza in context.Connection.Incoming.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var incoming = new IncomingBacklog(context.Connection.Incoming, answerBacklog);
+        while (await incoming.NextAsync(cancellationToken).ConfigureAwait(false) is { } stanza)
         {
             metrics?.Received(stanza);
-            var receipt = await HandleAsync(context.Connection, stanza, cancellationToken).ConfigureAwait(false);
+            var receipt = await HandleAsync(context.Connection, stanza, incoming, cancellationToken).ConfigureAwait(false);
             pending.Handled(journal.Position, receipt);
 
             // Whatever it needed may be durable already (or it needed nothing): then no commit will come to release it.
@@ -71,7 +79,7 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
     public void OnDurable(long position) => Volatile.Read(ref _pending)?.Release(position);
 
     /// <summary>Publishes what the stanza brings; returns the receipt to send once that is durable, if it asked for one.</summary>
-    private async ValueTask<Stanza?> HandleAsync(IXmppConnection connection, Stanza stanza, CancellationToken cancellationToken)
+    private async ValueTask<Stanza?> HandleAsync(IXmppConnection connection, Stanza stanza, IncomingBacklog incoming, CancellationToken cancellationToken)
     {
         if (takeFirst is not null && await takeFirst(stanza, cancellationToken).ConfigureAwait(false))
         {
@@ -86,12 +94,14 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
                     // A copy was addressed to (or sent by) another client of the account: its receipts and markers say
                     // nothing about what this session sent, and that client answers its receipt requests (XEP-0280
                     // §10.4: copies are never auto-replied to).
+                    await AnswerFirstAsync(inbound.Message, incoming, cancellationToken).ConfigureAwait(false);
                     await archive.AcceptLiveAsync(inbound.Message, inbound.Carbon, cancellationToken).ConfigureAwait(false);
                 }
 
                 return null;
             case Message message:
                 await delivery.ApplyAsync(message, cancellationToken).ConfigureAwait(false);
+                await AnswerFirstAsync(message, incoming, cancellationToken).ConfigureAwait(false);
                 await archive.AcceptLiveAsync(message, cancellationToken).ConfigureAwait(false);
                 // XEP-0184 §8: a receipt tells the sender we are online, so only those allowed to see our presence get one.
                 return connection.MaySeePresence(message.From) ? ReceiptFor(message) : null;
@@ -111,6 +121,21 @@ internal sealed class InboundPipeline(SessionJournal journal, DeliveryTracker de
                 return null;
             default:
                 return null;
+        }
+    }
+
+    /// <summary>
+    /// XEP-0359 §4: when the message makes the stream ask whether the server stamps stanza-ids, waits for the answer before
+    /// the message is judged, taking what arrives meanwhile off the connection's queue (the answer comes behind it; a
+    /// full queue stops the reader). Not under any lock the reader or the archive catch-up needs. Gives up when the
+    /// answer wait expires or the backlog is full: the message is judged with what is known, the answer applies later.
+    /// </summary>
+    private async ValueTask AnswerFirstAsync(Message message, IncomingBacklog incoming, CancellationToken cancellationToken)
+    {
+        if (archive.QuestionFor(message, cancellationToken) is { } question
+            && !await incoming.WaitTakingAsync(question.Answered, question.Wait, cancellationToken).ConfigureAwait(false))
+        {
+            question.WentOnWithout(incoming.Count);
         }
     }
 
