@@ -21,8 +21,7 @@ internal sealed class HttpLoadClient
     /// </summary>
     private static readonly TimeSpan RefusalBackoff = TimeSpan.FromMilliseconds(10);
 
-    private readonly IPEndPoint _endpoint;
-    private readonly IReadOnlyList<RequestTemplate> _templates;
+    private readonly IReadOnlyList<(IPEndPoint Endpoint, RequestTemplate Template)> _targets;
     private readonly bool _batch;
 
     /// <param name="endpoint">Where to connect.</param>
@@ -39,11 +38,16 @@ internal sealed class HttpLoadClient
 
     /// <summary>Connection <c>i</c> sends <paramref name="templates"/>[i % count], e.g. one session's messages each.</summary>
     public HttpLoadClient(IPEndPoint endpoint, IReadOnlyList<RequestTemplate> templates, bool batch = false)
+        : this(templates?.Select(template => (endpoint, template)).ToArray() ?? throw new ArgumentNullException(nameof(templates)), batch)
     {
-        ArgumentNullException.ThrowIfNull(templates);
-        ArgumentOutOfRangeException.ThrowIfZero(templates.Count);
-        _endpoint = endpoint;
-        _templates = templates;
+    }
+
+    /// <summary>Connection <c>i</c> sends <paramref name="targets"/>[i % count]'s request to its endpoint.</summary>
+    public HttpLoadClient(IReadOnlyList<(IPEndPoint Endpoint, RequestTemplate Template)> targets, bool batch = false)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentOutOfRangeException.ThrowIfZero(targets.Count);
+        _targets = targets;
         _batch = batch;
     }
 
@@ -60,7 +64,7 @@ internal sealed class HttpLoadClient
         long requests = 0, transportErrors = 0, unreadable = 0;
 
         // One thread per connection with blocking I/O: see HttpConnection.
-        void Loop(RequestTemplate template)
+        void Loop(IPEndPoint endpoint, RequestTemplate template)
         {
             var request = template.CreateBuffer();
             var outcomes = _batch ? new int[template.Messages] : [];
@@ -72,7 +76,7 @@ internal sealed class HttpLoadClient
                 {
                     try
                     {
-                        connection ??= HttpConnection.Open(_endpoint, RequestTimeout);
+                        connection ??= HttpConnection.Open(endpoint, RequestTimeout);
                     }
                     catch (SocketException)
                     {
@@ -172,7 +176,8 @@ internal sealed class HttpLoadClient
         }
 
         await Task.WhenAll(Enumerable.Range(0, connections)
-            .Select(i => Task.Factory.StartNew(() => Loop(_templates[i % _templates.Count]), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+            .Select(i => _targets[i % _targets.Count])
+            .Select(target => Task.Factory.StartNew(() => Loop(target.Endpoint, target.Template), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         return new SenderReport(requests, NonZero(statuses), transportErrors, latency, ErrorStanzas: 0)
         {
             RefusedMessages = NonZero(refusedMessages),

@@ -39,6 +39,8 @@ internal sealed record LoadOptions
           --node-cpu CORES        each cluster node's CPU budget in cores, through a cgroup quota
                                   (default 0.25; 0: none, the nodes share the machine's cores)
           --cluster-sessions N    sending sessions in the cluster scenario (default 8)
+          --cluster-routing KIND  front (default: every call through the one address) or owner (each
+                                  connection straight to the node that runs its session: no forwarding)
           --cluster-scale N       after each topology's phases, N more sessions created through the front,
                                   then each node's memory and idle CPU over --idle (default 0: none)
           --sessions N            sessions for the scale scenario (default 10000)
@@ -79,6 +81,9 @@ internal sealed record LoadOptions
 
     /// <summary>Sending sessions in the cluster scenario.</summary>
     public int ClusterSessions { get; init; } = 8;
+
+    /// <summary>The cluster scenario's connections go straight to their session's node instead of through the front.</summary>
+    public bool ClusterRoutingToOwner { get; init; }
 
     /// <summary>Sessions the cluster scenario creates per topology for its scale figures; 0 for none.</summary>
     public int ClusterScaleSessions { get; init; }
@@ -183,6 +188,12 @@ internal sealed record LoadOptions
                 "--nodes" => options with { Nodes = Value().Split(',').Select(v => Integer(name, v, 1, 16)).ToArray() },
                 "--node-cpu" => options with { NodeCores = Cores(name, Value()) },
                 "--cluster-sessions" => options with { ClusterSessions = Integer(name, Value(), 1, 1_000) },
+                "--cluster-routing" => options with { ClusterRoutingToOwner = Value() switch
+                {
+                    "owner" => true,
+                    "front" => false,
+                    var other => throw new ArgumentException($"--cluster-routing must be front or owner, not '{other}'."),
+                } },
                 "--cluster-scale" => options with { ClusterScaleSessions = Integer(name, Value(), 0, 1_000_000) },
                 "--sessions" => options with { Sessions = Integer(name, Value(), 1, 1_000_000) },
                 "--create-concurrency" => options with { CreateConcurrency = Integer(name, Value(), 1, 4096) },

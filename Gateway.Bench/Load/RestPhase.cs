@@ -12,14 +12,19 @@ internal static class RestPhase
     /// <param name="phase">The phase number the templates' bodies carry.</param>
     /// <param name="concurrency">HTTP connections.</param>
     /// <param name="cancellationToken">Aborts the run.</param>
+    public static Task<(PhaseTiming Timing, DeliverySummary Delivery)> RunAsync(
+        LoadContext context, IPEndPoint endpoint, IReadOnlyList<RequestTemplate> templates, XmppReceiver receiver, int phase, int concurrency, CancellationToken cancellationToken) =>
+        RunAsync(context, new HttpLoadClient(endpoint, templates), receiver, phase, concurrency, cancellationToken);
+
+    /// <summary>The same with a client of the caller's making (e.g. one endpoint per connection).</summary>
     public static async Task<(PhaseTiming Timing, DeliverySummary Delivery)> RunAsync(
-        LoadContext context, IPEndPoint endpoint, IReadOnlyList<RequestTemplate> templates, XmppReceiver receiver, int phase, int concurrency, CancellationToken cancellationToken)
+        LoadContext context, HttpLoadClient client, XmppReceiver receiver, int phase, int concurrency, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(receiver);
         var window = new MeasurementWindow();
         var log = new DeliveryLog(phase);
         receiver.Track(log);
-        var client = new HttpLoadClient(endpoint, templates);
         var timing = await new PhaseRunner(context).RunAsync(
             window, stop => client.RunAsync(concurrency, log, window, stop), () => log.InFlight, cancellationToken);
         return (timing, log.Summarize(window));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -29,19 +30,47 @@ internal enum MarkerCheck
 /// The marker is not single-use: within its lifetime, a copy taken off the link between nodes could be sent again for
 /// the same method, path and query, with the tenant's own credentials, without being charged on this node. The link
 /// between nodes belongs on a private network (docs/scale-out.md).
+/// <para>
+/// Data Protection costs tens of microseconds per value (docs/benchmarks.md, "Payload protection"), as much as the rest
+/// of a forwarded call, and a session's calls repeat the same method and path: so a node reuses the marker it made for
+/// a request for half the marker's lifetime, and remembers a marker it verified until the marker expires. Neither
+/// widens what a marker grants (the same bytes were already valid for that long); both caches are bounded.
+/// </para>
 /// </remarks>
-internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection)
+internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection, TimeProvider? time = null)
 {
     public const string HeaderName = "X-Gateway-Forwarded";
 
     /// <summary>Long enough for a slow hop and clock skew between nodes; short enough that a copy soon expires.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a made marker is handed out again: it still has half its lifetime left when last sent.</summary>
+    public static readonly TimeSpan ReuseFor = Lifetime / 2;
+
+    /// <summary>Entries per cache; a full cache is emptied (cheap, and a few new markers cost only what they cost without it).</summary>
+    internal const int CacheSize = 4096;
+
     private readonly ITimeLimitedDataProtector _protector =
         dataProtection.CreateProtector("Gateway.Cluster.Forwarding.Marker.v1").ToTimeLimitedDataProtector();
 
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<string, (string Marker, DateTimeOffset Until)> _made = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Payload, DateTimeOffset Expires)> _verified = new(StringComparer.Ordinal);
+
     /// <summary>The marker for a request with <paramref name="method"/> to <paramref name="pathAndQuery"/>.</summary>
-    public string Create(string method, string pathAndQuery) => _protector.Protect(Payload(method, pathAndQuery), Lifetime);
+    public string Create(string method, string pathAndQuery)
+    {
+        var payload = Payload(method, pathAndQuery);
+        var now = _time.GetUtcNow();
+        if (_made.TryGetValue(payload, out var made) && now < made.Until)
+        {
+            return made.Marker;
+        }
+
+        var marker = _protector.Protect(payload, Lifetime);
+        Remember(_made, payload, (marker, now + ReuseFor));
+        return marker;
+    }
 
     public MarkerCheck Check(string? marker, string method, string pathAndQuery)
     {
@@ -50,15 +79,33 @@ internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection)
             return MarkerCheck.Absent;
         }
 
+        var payload = Payload(method, pathAndQuery);
+        if (_verified.TryGetValue(marker, out var known) && _time.GetUtcNow() < known.Expires)
+        {
+            return known.Payload == payload ? MarkerCheck.Valid : MarkerCheck.Invalid;
+        }
+
         try
         {
-            return _protector.Unprotect(marker, out _) == Payload(method, pathAndQuery) ? MarkerCheck.Valid : MarkerCheck.Invalid;
+            var unprotected = _protector.Unprotect(marker, out var expires);
+            Remember(_verified, marker, (unprotected, expires));
+            return unprotected == payload ? MarkerCheck.Valid : MarkerCheck.Invalid;
         }
         catch (CryptographicException)
         {
-            // Not ours, tampered with, or expired.
+            // Not ours, tampered with, or expired. Never remembered: forged markers must not fill the cache.
             return MarkerCheck.Invalid;
         }
+    }
+
+    private static void Remember<TValue>(ConcurrentDictionary<string, TValue> cache, string key, TValue value)
+    {
+        if (cache.Count >= CacheSize)
+        {
+            cache.Clear();
+        }
+
+        cache[key] = value;
     }
 
     private static string Payload(string method, string pathAndQuery) => string.Concat(method.ToUpperInvariant(), " ", pathAndQuery);

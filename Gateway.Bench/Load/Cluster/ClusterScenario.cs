@@ -76,17 +76,17 @@ internal sealed class ClusterScenario
         var context = _context.ForCluster(sampler, nodes.Meter, nodes.Meters, store, frontApi, Options with { Sessions = Options.ClusterScaleSessions });
         if (Options.GatewayWarmup > TimeSpan.Zero)
         {
-            await WarmUpAsync(context, front, nodes.ApiKey, sessionIds, receiver, cancellationToken);
+            await WarmUpAsync(context, front, nodes, sessionIds, receiver, cancellationToken);
         }
 
         var results = new List<PhaseResult>();
         foreach (var concurrency in Options.Concurrency)
         {
             var phase = context.NextPhase();
-            var templates = Templates(front, nodes.ApiKey, sessionIds, receiver, phase);
+            var client = Client(front, nodes, sessionIds, receiver, phase);
             var connectionsBefore = front.ConnectionsPerNode;
             var throttledBefore = nodes.ReadThrottled();
-            var (timing, delivery) = await RestPhase.RunAsync(context, front.Endpoint, templates, receiver, phase, concurrency, cancellationToken);
+            var (timing, delivery) = await RestPhase.RunAsync(context, client, receiver, phase, concurrency, cancellationToken);
             results.Add(new PhaseResult
             {
                 Scenario = Name,
@@ -170,12 +170,12 @@ internal sealed class ClusterScenario
     }
 
     /// <summary>Unmeasured sends through the front at the highest concurrency, so that every node's JIT has settled.</summary>
-    private async Task WarmUpAsync(LoadContext context, RoundRobinFront front, string apiKey, IReadOnlyList<string> sessionIds, XmppReceiver receiver, CancellationToken cancellationToken)
+    private async Task WarmUpAsync(LoadContext context, RoundRobinFront front, GatewayNodes nodes, IReadOnlyList<string> sessionIds, XmppReceiver receiver, CancellationToken cancellationToken)
     {
         var phase = context.NextPhase();
         var log = new DeliveryLog(phase);
         receiver.Track(log);
-        var client = new HttpLoadClient(front.Endpoint, Templates(front, apiKey, sessionIds, receiver, phase));
+        var client = Client(front, nodes, sessionIds, receiver, phase);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(Options.GatewayWarmup);
         LoadContext.Progress($"  warm-up ({Options.GatewayWarmup.TotalSeconds:0.#} s, not measured)");
@@ -183,16 +183,24 @@ internal sealed class ClusterScenario
         await PhaseRunner.DrainAsync(() => log.InFlight, Options.MaxDrain, cancellationToken);
     }
 
-    private static RequestTemplate[] Templates(RoundRobinFront front, string apiKey, IReadOnlyList<string> sessionIds, XmppReceiver receiver, int phase)
+    /// <summary>
+    /// Connection j sends for session j mod S: through the front, or (<c>--cluster-routing owner</c>) straight to the
+    /// node that runs the session, as a balancer that knows the owner would.
+    /// </summary>
+    private HttpLoadClient Client(RoundRobinFront front, GatewayNodes nodes, IReadOnlyList<string> sessionIds, XmppReceiver receiver, int phase)
     {
         var body = $$"""{"to":"{{receiver.Account.Bare}}","type":"chat","body":"{{MessageBody.Create(phase, 0, 0)}}"}""";
-        return sessionIds
-            .Select(id => RequestTemplate.Post(
-                $"127.0.0.1:{front.Endpoint.Port.ToString(CultureInfo.InvariantCulture)}",
-                $"/api/v1/sessions/{id}/messages",
-                "application/json",
-                body,
-                [new("X-Api-Key", apiKey)]))
-            .ToArray();
+        return new HttpLoadClient(sessionIds
+            .Select((id, i) =>
+            {
+                var endpoint = Options.ClusterRoutingToOwner ? nodes.Endpoints[i % nodes.Nodes.Count] : front.Endpoint;
+                return (endpoint, RequestTemplate.Post(
+                    $"127.0.0.1:{endpoint.Port.ToString(CultureInfo.InvariantCulture)}",
+                    $"/api/v1/sessions/{id}/messages",
+                    "application/json",
+                    body,
+                    [new("X-Api-Key", nodes.ApiKey)]));
+            })
+            .ToArray());
     }
 }
