@@ -299,8 +299,11 @@ internal sealed class LoadRunner
                 "fsync and synchronous_commit off) and a fresh database; the same tenant settings as above; " +
                 (_options.NodeCores is { } cores ? $"each node in a cgroup of its own with a CPU quota of {cores.ToString("0.##", CultureInfo.InvariantCulture)} cores; " : "no CPU quota; ") +
                 $"{_options.ClusterSessions} sending sessions created through node i mod N (a session runs where it is created), fresh accounts per topology; " +
-                "one address in front of the nodes: this tool's layer-4 round robin (each new TCP connection to the next node, bytes copied both ways), so about " +
-                "(N−1)/N of the calls reach a node that forwards them to the session's owner; HTTP connection j sends for session j mod S. " +
+                (_options.ClusterRoutingToOwner
+                    ? "each HTTP connection straight to the node that runs its session (`--cluster-routing owner`: no call is forwarded); "
+                    : "one address in front of the nodes: this tool's layer-4 round robin (each new TCP connection to the next node, bytes copied both ways), so about " +
+                      "(N−1)/N of the calls reach a node that forwards them to the session's owner; ") +
+                "HTTP connection j sends for session j mod S. " +
                 "Warm-up per topology: the highest concurrency for `--gateway-warmup`, not measured.");
         }
 
