@@ -1,16 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Threading.RateLimiting;
 using Gateway.Api.Auth;
 using Gateway.Api.Errors;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Api.Limits;
 
 /// <summary>
-/// Per-tenant request rate limits on the REST API with ASP.NET Core rate limiting: one token bucket per tenant
-/// (<see cref="TenantRateLimitOptions"/>), 429 <c>rate-limited</c> problem details with <c>Retry-After</c> when empty.
+/// Per-tenant request rate limits on the REST API: one token bucket per tenant (<see cref="TenantTokenBuckets"/>,
+/// <see cref="TenantRateLimitOptions"/>), 429 <c>rate-limited</c> problem details with <c>Retry-After</c> when empty.
 /// Runs after authorization, so requests without a valid key never spend a tenant's tokens. A request another node of
 /// the cluster forwarded here (<see cref="ChargedUpstream"/>, set only for a verified forwarding marker) was charged by
 /// that node and is not charged again: a tenant's calls cost one token each wherever they land.
@@ -20,27 +18,11 @@ public static class TenantRateLimiting
     public static IServiceCollection AddTenantRateLimits(this IServiceCollection services)
     {
         services.AddOptionsWithValidateOnStart<TenantRateLimitOptions, TenantRateLimitOptionsValidator>().BindConfiguration(TenantRateLimitOptions.Section);
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<TenantRateLimitOptions>>((limiter, options) =>
-        {
-            var settings = options.Value;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                IsCharged(context, settings, out var tenant)
-                    ? RateLimitPartition.GetTokenBucketLimiter(tenant, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = settings.TokenLimit,
-                        TokensPerPeriod = settings.TokensPerPeriod,
-                        ReplenishmentPeriod = settings.ReplenishmentPeriod,
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    })
-                    : RateLimitPartition.GetNoLimiter(string.Empty));
-            limiter.OnRejected = (context, cancellationToken) => RejectAsync(context, settings);
-        });
+        services.AddSingleton(sp => new TenantTokenBuckets(sp.GetRequiredService<IOptions<TenantRateLimitOptions>>(), sp.GetService<TimeProvider>()));
         return services;
     }
 
-    public static IApplicationBuilder UseTenantRateLimits(this IApplicationBuilder app) => app.UseRateLimiter();
+    public static IApplicationBuilder UseTenantRateLimits(this IApplicationBuilder app) => app.UseMiddleware<TenantRateLimitMiddleware>();
 
     /// <summary>Whether the request costs its tenant (<paramref name="tenant"/>) a token on this node.</summary>
     internal static bool IsCharged(HttpContext context, TenantRateLimitOptions settings, [NotNullWhen(true)] out string? tenant)
@@ -50,11 +32,9 @@ public static class TenantRateLimiting
             context.User.TryGetTenant(out tenant);
     }
 
-    private static async ValueTask RejectAsync(OnRejectedContext context, TenantRateLimitOptions settings)
+    /// <summary>The 429 <c>rate-limited</c> problem with <c>Retry-After</c>.</summary>
+    internal static async Task RejectAsync(HttpContext http, TenantRateLimitOptions settings, string tenant, TimeSpan retryAfter)
     {
-        var http = context.HttpContext;
-        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : settings.ReplenishmentPeriod;
-        var tenant = http.User.TryGetTenant(out var name) ? name : "?";
         AuthLog.RateLimited(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TenantRateLimiting)), tenant);
         var mapping = new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
             $"This tenant made more requests than its rate limit allows ({settings.TokenLimit} at once, {settings.TokensPerPeriod} more every " +
