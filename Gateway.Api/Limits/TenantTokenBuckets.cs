@@ -16,6 +16,9 @@ internal sealed class TenantTokenBuckets(IOptions<TenantRateLimitOptions> option
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
 
+    // In timestamp units, once; in seconds first: frequency × ticks overflows a long for periods of minutes (1 ns timestamps).
+    private readonly long _period = (long)Math.Clamp(options.Value.ReplenishmentPeriod.TotalSeconds * (time ?? TimeProvider.System).TimestampFrequency, 1, long.MaxValue / 4);
+
     /// <summary>Takes one of <paramref name="tenant"/>'s tokens; when none is left, says when the next ones come.</summary>
     public bool TryTake(string tenant, out TimeSpan retryAfter)
     {
@@ -24,13 +27,11 @@ internal sealed class TenantTokenBuckets(IOptions<TenantRateLimitOptions> option
         var bucket = _buckets.GetOrAdd(tenant, static (_, state) => new Bucket(state.Limit, state.Now), (Limit: _settings.TokenLimit, Now: now));
         lock (bucket)
         {
-            // In seconds first: frequency × ticks overflows a long for periods of minutes (1 ns timestamps).
-            var period = (long)Math.Min(long.MaxValue / 4, _settings.ReplenishmentPeriod.TotalSeconds * _time.TimestampFrequency);
-            var periods = Math.Max(0, (now - bucket.RefilledAt) / Math.Max(1, period));
+            var periods = Math.Max(0, (now - bucket.RefilledAt) / _period);
             if (periods > 0)
             {
                 bucket.Tokens = (int)Math.Min(_settings.TokenLimit, bucket.Tokens + (periods * _settings.TokensPerPeriod));
-                bucket.RefilledAt += periods * period;
+                bucket.RefilledAt += periods * _period;
             }
 
             if (bucket.Tokens > 0)
@@ -40,7 +41,7 @@ internal sealed class TenantTokenBuckets(IOptions<TenantRateLimitOptions> option
                 return true;
             }
 
-            retryAfter = _time.GetElapsedTime(now, bucket.RefilledAt + period);
+            retryAfter = _time.GetElapsedTime(now, bucket.RefilledAt + _period);
             return false;
         }
     }
