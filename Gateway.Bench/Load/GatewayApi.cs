@@ -54,6 +54,13 @@ internal sealed class GatewayApi : IDisposable
         }
     }
 
+    /// <summary><c>DELETE /api/v1/sessions/{id}</c>: the session stops and is forgotten. Returns the status.</summary>
+    public async Task<HttpStatusCode> DeleteSessionAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync(new Uri($"api/v1/sessions/{Uri.EscapeDataString(id)}", UriKind.Relative), cancellationToken);
+        return response.StatusCode;
+    }
+
     /// <summary>The tenant's sessions counted by state (<c>GET /api/v1/sessions</c>).</summary>
     public async Task<IReadOnlyDictionary<string, int>> CountSessionStatesAsync(CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Gateway.Tests.Integration.Prosody;
 
 namespace Gateway.Bench.Load;
 
@@ -14,7 +15,8 @@ namespace Gateway.Bench.Load;
 /// background compiler still had 22% of the gateway's CPU samples, and the first REST row cost about 395 µs of
 /// gateway CPU per message. So every hot gateway path is driven in turn, for an equal share of the time: REST single
 /// sends, queued and <c>?wait=server</c>, at 1, 16 and 64 connections; batches; the SignalR inbound path (a raw XMPP
-/// sender to a session with a hub subscriber) as fast as possible and at a fixed rate; message-status GETs. It uses
+/// sender to a session with a hub subscriber) as fast as possible and at a fixed rate; message-status GETs; session
+/// creates and deletes (a login each: what the scale scenario and a restart with many sessions run). It uses
 /// the scenarios' own clients, on sessions and accounts of its own, with messages of phase 0 (no measured phase has
 /// it), and returns only once everything it sent has arrived.
 /// </summary>
@@ -25,6 +27,10 @@ internal sealed class GatewayWarmup
     private const int Phase = 0;
     private const double PacedRate = 1_000;
     private const int StatusConnections = 4;
+
+    /// <summary>Session creates in flight in the login step, each loop logging in with its own accounts in turn.</summary>
+    private const int LoginConcurrency = 16;
+    private const int AccountsPerLoginLoop = 4;
     private static readonly int[] Connections = [1, 16, 64];
     private readonly LoadContext _context;
 
@@ -90,6 +96,8 @@ internal sealed class GatewayWarmup
         }
 
         steps.Add(($"status GET c{StatusConnections}", stop => GetStatusesAsync(statusPath, stop)));
+        var loginAccounts = await _context.Prosody.CreateAccountsAsync(LoginConcurrency * AccountsPerLoginLoop, "warmup-login", cancellationToken);
+        steps.Add(($"session create + delete c{LoginConcurrency}", stop => CreateAndDeleteSessionsAsync(loginAccounts, stop)));
 
         var slice = options.GatewayWarmup / steps.Count;
         LoadContext.Progress($"  {steps.Count} steps of {slice.TotalSeconds:N1} s: {string.Join(", ", steps.Select(step => step.Name))}");
@@ -110,14 +118,15 @@ internal sealed class GatewayWarmup
             elapsed,
             outbound.ReceivedCount + inbound.ReceivedCount,
             outbound.InFlight + inbound.InFlight,
-            reports[^1].Requests,
+            reports[^2].Requests,
+            reports[^1].Statuses.GetValueOrDefault((int)HttpStatusCode.Created),
             steps.Zip(reports).Select(pair => (pair.First.Name, Refused: LoadReport.Refused(pair.Second)))
                 .Where(step => step.Refused != "0")
                 .Select(step => $"{step.Name}: {step.Refused}")
                 .ToArray(),
             drain,
             drained);
-        LoadContext.Progress($"  warm-up: {result.Received:N0} messages received, {result.StatusRequests:N0} status GETs; drained in {drain.TotalSeconds:N1} s");
+        LoadContext.Progress($"  warm-up: {result.Received:N0} messages received, {result.StatusRequests:N0} status GETs, {result.Logins:N0} sessions created and deleted; drained in {drain.TotalSeconds:N1} s");
         return result;
     }
 
@@ -136,6 +145,42 @@ internal sealed class GatewayWarmup
         log.Accept(seq);
         using var document = JsonDocument.Parse(body);
         return $"{path}/{Uri.EscapeDataString(document.RootElement.GetProperty("id").GetString() ?? "")}";
+    }
+
+    /// <summary>
+    /// Creates sessions (each a login: SCRAM, bind, the post-bind requests, the store's rows) and deletes them again, from
+    /// <see cref="LoginConcurrency"/> loops until <paramref name="stop"/>; each loop takes its own accounts in turn.
+    /// </summary>
+    private async Task<SenderReport> CreateAndDeleteSessionsAsync(IReadOnlyList<TestAccount> accounts, CancellationToken stop)
+    {
+        var api = _context.RequireApi();
+        var statuses = new ConcurrentDictionary<int, long>();
+        long requests = 0, transportErrors = 0;
+        async Task LoopAsync(int loop)
+        {
+            for (var turn = 0; !stop.IsCancellationRequested; turn++)
+            {
+                var id = $"load-warmup-login-{loop.ToString(CultureInfo.InvariantCulture)}-{turn.ToString(CultureInfo.InvariantCulture)}";
+                try
+                {
+                    // Not cancelled midway: a session created is deleted again, so no warm-up session outlives the step.
+                    var (status, _) = await api.CreateSessionAsync(id, accounts[(loop * AccountsPerLoginLoop) + (turn % AccountsPerLoginLoop)], CancellationToken.None);
+                    statuses.AddOrUpdate((int)status, 1, (_, count) => count + 1);
+                    Interlocked.Increment(ref requests);
+                    if (status == HttpStatusCode.Created)
+                    {
+                        await api.DeleteSessionAsync(id, CancellationToken.None);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref transportErrors);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, LoginConcurrency).Select(loop => Task.Run(() => LoopAsync(loop), CancellationToken.None)));
+        return new SenderReport(requests, statuses, transportErrors, RequestLatency: null, ErrorStanzas: 0);
     }
 
     /// <summary>GETs <paramref name="path"/> from a few connections in closed loops until <paramref name="stop"/>.</summary>
