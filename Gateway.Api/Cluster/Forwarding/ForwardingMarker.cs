@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -47,28 +46,31 @@ internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection, T
     /// <summary>How long a made marker is handed out again: it still has half its lifetime left when last sent.</summary>
     public static readonly TimeSpan ReuseFor = Lifetime / 2;
 
-    /// <summary>Entries per cache; a full cache is emptied (cheap, and a few new markers cost only what they cost without it).</summary>
+    /// <summary>Entries per cache; a cache full of live entries keeps no more (a new marker then costs what it costs without one).</summary>
     internal const int CacheSize = 4096;
 
     private readonly ITimeLimitedDataProtector _protector =
         dataProtection.CreateProtector("Gateway.Cluster.Forwarding.Marker.v1").ToTimeLimitedDataProtector();
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly ConcurrentDictionary<string, (string Marker, DateTimeOffset Until)> _made = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string Payload, DateTimeOffset Expires)> _verified = new(StringComparer.Ordinal);
+
+    /// <summary>Markers made, by request (method, path and query), each for <see cref="ReuseFor"/>.</summary>
+    private readonly ExpiringCache<string, string> _made = new(CacheSize, ReuseFor / 4, time ?? TimeProvider.System, StringComparer.Ordinal);
+
+    /// <summary>Markers verified, with the request each binds, until the marker expires.</summary>
+    private readonly ExpiringCache<string, string> _verified = new(CacheSize, Lifetime / 4, time ?? TimeProvider.System, StringComparer.Ordinal);
 
     /// <summary>The marker for a request with <paramref name="method"/> to <paramref name="pathAndQuery"/>.</summary>
     public string Create(string method, string pathAndQuery)
     {
         var payload = Payload(method, pathAndQuery);
-        var now = _time.GetUtcNow();
-        if (_made.TryGetValue(payload, out var made) && now < made.Until)
+        if (_made.TryGet(payload, out var made))
         {
-            return made.Marker;
+            return made;
         }
 
         var marker = _protector.Protect(payload, Lifetime);
-        Remember(_made, payload, (marker, now + ReuseFor));
+        _made.Set(payload, marker, ReuseFor);
         return marker;
     }
 
@@ -80,15 +82,15 @@ internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection, T
         }
 
         var payload = Payload(method, pathAndQuery);
-        if (_verified.TryGetValue(marker, out var known) && _time.GetUtcNow() < known.Expires)
+        if (_verified.TryGet(marker, out var known))
         {
-            return known.Payload == payload ? MarkerCheck.Valid : MarkerCheck.Invalid;
+            return known == payload ? MarkerCheck.Valid : MarkerCheck.Invalid;
         }
 
         try
         {
             var unprotected = _protector.Unprotect(marker, out var expires);
-            Remember(_verified, marker, (unprotected, expires));
+            _verified.Set(marker, unprotected, expires - _time.GetUtcNow());
             return unprotected == payload ? MarkerCheck.Valid : MarkerCheck.Invalid;
         }
         catch (CryptographicException)
@@ -96,16 +98,6 @@ internal sealed class ForwardingMarker(IDataProtectionProvider dataProtection, T
             // Not ours, tampered with, or expired. Never remembered: forged markers must not fill the cache.
             return MarkerCheck.Invalid;
         }
-    }
-
-    private static void Remember<TValue>(ConcurrentDictionary<string, TValue> cache, string key, TValue value)
-    {
-        if (cache.Count >= CacheSize)
-        {
-            cache.Clear();
-        }
-
-        cache[key] = value;
     }
 
     private static string Payload(string method, string pathAndQuery) => string.Concat(method.ToUpperInvariant(), " ", pathAndQuery);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 
@@ -14,165 +13,39 @@ namespace Gateway.Api.Cluster.Forwarding;
 /// </summary>
 internal sealed class SessionOwnerCache
 {
-    private readonly ConcurrentDictionary<Key, Entry> _entries = new();
-    private readonly TimeProvider _time;
-    private readonly long _ttl;
-    private readonly long _sweepInterval;
-    private readonly int _capacity;
-    private int _count;
-    private long _nextSweep;
+    private readonly ExpiringCache<Key, SessionOwner> _owners;
+    private readonly TimeSpan _ttl;
 
     public SessionOwnerCache(IOptions<ClusterForwardingOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        _time = time;
-        _ttl = ToTimestamp(options.Value.OwnerCacheTtl, time);
-        _sweepInterval = Math.Max(1, _ttl / 4);
-        _capacity = options.Value.OwnerCacheSize;
+        _ttl = options.Value.OwnerCacheTtl;
+        _owners = new ExpiringCache<Key, SessionOwner>(Math.Max(0, options.Value.OwnerCacheSize), _ttl / 4, time);
     }
 
     /// <summary>How many owners are held now (expired ones included until they are next looked at or swept).</summary>
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _owners.Count;
 
     /// <summary>The owner the grain named within the time limit, if it is still held.</summary>
-    public bool TryGet(string tenant, string sessionId, [NotNullWhen(true)] out SessionOwner? owner)
-    {
-        var key = new Key(tenant, sessionId);
-        if (_entries.TryGetValue(key, out var entry))
-        {
-            if (_time.GetTimestamp() < entry.ExpiresAt)
-            {
-                owner = entry.Owner;
-                return true;
-            }
-
-            Remove(key, entry);
-        }
-
-        owner = null;
-        return false;
-    }
+    public bool TryGet(string tenant, string sessionId, [NotNullWhen(true)] out SessionOwner? owner) =>
+        _owners.TryGet(new Key(tenant, sessionId), out owner);
 
     /// <summary>Keeps what the grain just said, unless caching is off or the cache is full of live entries.</summary>
     public void Remember(string tenant, string sessionId, SessionOwner owner)
     {
         ArgumentNullException.ThrowIfNull(owner);
-        if (_ttl <= 0 || _capacity <= 0)
-        {
-            return;
-        }
-
-        var key = new Key(tenant, sessionId);
-        var now = _time.GetTimestamp();
-        var entry = new Entry(owner, now + _ttl);
-        while (true)
-        {
-            if (_entries.TryGetValue(key, out var existing))
-            {
-                if (_entries.TryUpdate(key, entry, existing))
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            if (!TryReserve(now))
-            {
-                return;
-            }
-
-            if (_entries.TryAdd(key, entry))
-            {
-                return;
-            }
-
-            // Another caller added it meanwhile: give the slot back and update theirs.
-            Interlocked.Decrement(ref _count);
-        }
+        _owners.Set(new Key(tenant, sessionId), owner, _ttl);
     }
 
     /// <summary>
     /// Drops the session's entry if it still names <paramref name="owner"/> (an entry another call just refreshed
     /// from the grain stays). True if one was dropped.
     /// </summary>
-    public bool Forget(string tenant, string sessionId, SessionOwner owner)
-    {
-        var key = new Key(tenant, sessionId);
-        return _entries.TryGetValue(key, out var entry) && entry.Owner == owner && Remove(key, entry);
-    }
+    public bool Forget(string tenant, string sessionId, SessionOwner owner) => _owners.Forget(new Key(tenant, sessionId), owner);
 
     /// <summary>Drops the session's entry, whatever it names (the session is being removed). True if one was dropped.</summary>
-    public bool Forget(string tenant, string sessionId)
-    {
-        if (!_entries.TryRemove(new Key(tenant, sessionId), out _))
-        {
-            return false;
-        }
-
-        Interlocked.Decrement(ref _count);
-        return true;
-    }
-
-    /// <summary>Takes a slot within the capacity; when full, sweeps out expired entries (at most every quarter TTL) and tries once more.</summary>
-    private bool TryReserve(long now)
-    {
-        return TryTakeSlot() || (SweepIfDue(now) && TryTakeSlot());
-    }
-
-    /// <summary>Counts one more entry unless that would exceed the capacity (so <see cref="Count"/> never does).</summary>
-    private bool TryTakeSlot()
-    {
-        var count = Volatile.Read(ref _count);
-        while (count < _capacity)
-        {
-            var seen = Interlocked.CompareExchange(ref _count, count + 1, count);
-            if (seen == count)
-            {
-                return true;
-            }
-
-            count = seen;
-        }
-
-        return false;
-    }
-
-    private bool SweepIfDue(long now)
-    {
-        var due = Volatile.Read(ref _nextSweep);
-        if (now < due || Interlocked.CompareExchange(ref _nextSweep, now + _sweepInterval, due) != due)
-        {
-            return false;
-        }
-
-        foreach (var (key, entry) in _entries)
-        {
-            if (entry.ExpiresAt <= now)
-            {
-                Remove(key, entry);
-            }
-        }
-
-        return true;
-    }
-
-    private bool Remove(Key key, Entry entry)
-    {
-        if (!_entries.TryRemove(new KeyValuePair<Key, Entry>(key, entry)))
-        {
-            return false;
-        }
-
-        Interlocked.Decrement(ref _count);
-        return true;
-    }
-
-    private static long ToTimestamp(TimeSpan span, TimeProvider time) =>
-        span <= TimeSpan.Zero ? 0 : (long)(span.TotalSeconds * time.TimestampFrequency);
+    public bool Forget(string tenant, string sessionId) => _owners.Forget(new Key(tenant, sessionId));
 
     private readonly record struct Key(string Tenant, string SessionId);
-
-    private sealed record Entry(SessionOwner Owner, long ExpiresAt);
 }
