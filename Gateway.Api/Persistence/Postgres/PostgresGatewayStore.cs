@@ -1,5 +1,3 @@
-using Gateway.Xmpp;
-using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 
@@ -16,7 +14,7 @@ namespace Gateway.Api.Persistence.Postgres;
 /// The Data Protection key ring that wraps the store keys and seals specs and rooms lives in the same database
 /// (<see cref="PostgresXmlRepository"/>) when this store is selected, so what one node sealed every other node reads.
 /// </remarks>
-internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisposable
+internal sealed class PostgresGatewayStore : PartitionedPoolStore, IAsyncDisposable, IDisposable
 {
     private readonly PostgresDatabase _database;
     private readonly PayloadProtector _payloads;
@@ -27,6 +25,14 @@ internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisp
     private readonly PostgresOutbox _outbox;
     private readonly PostgresJournalWriter _writer;
     private int _disposed;
+
+    protected override ISessionStore Sessions => _sessions;
+
+    protected override IEventLog Events => _events;
+
+    protected override IOutbox Outbox => _outbox;
+
+    protected override IRoomStore Rooms => _rooms;
 
     /// <summary>Brings the database's schema up to date and loads (or creates) the store keys; blocking, at start-up.</summary>
     /// <exception cref="InvalidOperationException">The database has a newer schema.</exception>
@@ -48,14 +54,12 @@ internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisp
         PostgresLog.StoreOpened(logger, database.Name, PostgresSchema.CurrentVersion);
     }
 
-    public bool IsDurable => true;
-
     /// <summary>
     /// Encodes and seals the batch on the caller's thread, then commits it with whatever other commits are queued
     /// (<see cref="PostgresJournalWriter"/>). An event the codec cannot encode is logged (5512) and skipped, its id
     /// still counting for the head; a stanza that cannot be encoded fails the call.
     /// </summary>
-    public Task CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
+    public override Task CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -63,7 +67,7 @@ internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisp
     }
 
     /// <summary>The session's events, head, outbox entries and rooms, in one transaction.</summary>
-    public async Task DeleteSessionDataAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    public override async Task DeleteSessionDataAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
@@ -89,43 +93,6 @@ internal sealed class PostgresGatewayStore : IPoolStore, IAsyncDisposable, IDisp
             },
             cancellationToken);
     }
-
-    public Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default) => _sessions.SaveAsync(session, cancellationToken);
-
-    public Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => _sessions.DeleteAsync(tenant, sessionId, cancellationToken);
-
-    public Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default) => _sessions.LoadAllAsync(cancellationToken);
-
-    public Task<StoredSession?> FindAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => _sessions.FindAsync(tenant, sessionId, cancellationToken);
-
-    public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) =>
-        _events.ReadAsync(tenant, sessionId, afterEventId, limit, maxBytes, cancellationToken);
-
-    public Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
-        _events.GetHeadAsync(tenant, sessionId, cancellationToken);
-
-    public Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default) =>
-        _events.FindMessageStatusAsync(tenant, sessionId, messageId, cancellationToken);
-
-    public Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default) =>
-        _events.HasReceivedMessageAsync(tenant, sessionId, archiveId, cancellationToken);
-
-    public Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
-        _events.TrimAsync(maxEventsPerSession, olderThan, cancellationToken);
-
-    public Task TrimToBytesAsync(long maxBytesPerSession, CancellationToken cancellationToken = default) =>
-        _events.TrimToBytesAsync(maxBytesPerSession, cancellationToken);
-
-    public Task<IReadOnlyList<OutboxEntry>> LoadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
-        _outbox.LoadAsync(tenant, sessionId, cancellationToken);
-
-    public Task SaveRoomAsync(StoredRoom room, CancellationToken cancellationToken = default) => _rooms.SaveRoomAsync(room, cancellationToken);
-
-    public Task DeleteRoomAsync(string tenant, string sessionId, Jid room, CancellationToken cancellationToken = default) =>
-        _rooms.DeleteRoomAsync(tenant, sessionId, room, cancellationToken);
-
-    public Task<IReadOnlyList<StoredRoom>> LoadRoomsAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
-        _rooms.LoadRoomsAsync(tenant, sessionId, cancellationToken);
 
     /// <summary>Writes the commits still queued, then stops; the database (shared with the key ring) is the container's to dispose.</summary>
     public async ValueTask DisposeAsync()

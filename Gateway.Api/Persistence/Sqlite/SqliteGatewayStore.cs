@@ -1,5 +1,3 @@
-using Gateway.Xmpp;
-using Gateway.Xmpp.Pool;
 using Gateway.Xmpp.Pool.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
@@ -21,7 +19,7 @@ namespace Gateway.Api.Persistence.Sqlite;
 /// (<see cref="PayloadProtector"/>). What stays readable is what the store queries by: tenant, session, stanza and
 /// archive ids, event kinds and times. The file is owner-only besides. One process per file.
 /// </remarks>
-internal sealed class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDisposable
+internal sealed class SqliteGatewayStore : PartitionedPoolStore, IAsyncDisposable, IDisposable
 {
     private readonly SqliteDatabase _database;
     private readonly PayloadProtector _payloads;
@@ -32,6 +30,14 @@ internal sealed class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDispos
     private readonly SqliteOutbox _outbox;
     private readonly SqliteJournalWriter _writer;
     private int _disposed;
+
+    protected override ISessionStore Sessions => _sessions;
+
+    protected override IEventLog Events => _events;
+
+    protected override IOutbox Outbox => _outbox;
+
+    protected override IRoomStore Rooms => _rooms;
 
     /// <summary>Opens (creating it when absent) the database at <see cref="GatewayStorageOptions.Path"/> and brings its schema up to date.</summary>
     /// <exception cref="InvalidOperationException">The file cannot be used: newer schema, or no WAL on its file system.</exception>
@@ -64,8 +70,6 @@ internal sealed class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDispos
     /// <summary>The absolute path of the database file.</summary>
     public string DatabasePath => _database.Path;
 
-    public bool IsDurable => true;
-
     /// <summary>
     /// Encodes and seals the batch on the caller's thread (in parallel across callers: the writer only runs SQL), then
     /// commits it in one transaction (<see cref="SqliteJournalWriter"/>) and completes after the commit. Idempotent
@@ -73,7 +77,7 @@ internal sealed class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDispos
     /// still counts for the journal head; a stanza that cannot be encoded fails the call. Cancellation applies until the
     /// writer picks the batch up.
     /// </summary>
-    public Task CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
+    public override Task CommitAsync(JournalBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -81,7 +85,7 @@ internal sealed class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDispos
     }
 
     /// <summary>The session's events, head, outbox entries and rooms, in one transaction.</summary>
-    public async Task DeleteSessionDataAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    public override async Task DeleteSessionDataAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(sessionId);
@@ -96,43 +100,6 @@ internal sealed class SqliteGatewayStore : IPoolStore, IAsyncDisposable, IDispos
             ("$tenant", tenant),
             ("$session", sessionId));
     }
-
-    public Task SaveAsync(StoredSession session, CancellationToken cancellationToken = default) => _sessions.SaveAsync(session, cancellationToken);
-
-    public Task DeleteAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => _sessions.DeleteAsync(tenant, sessionId, cancellationToken);
-
-    public Task<IReadOnlyList<StoredSession>> LoadAllAsync(CancellationToken cancellationToken = default) => _sessions.LoadAllAsync(cancellationToken);
-
-    public Task<StoredSession?> FindAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => _sessions.FindAsync(tenant, sessionId, cancellationToken);
-
-    public Task<EventPage> ReadAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default) =>
-        _events.ReadAsync(tenant, sessionId, afterEventId, limit, maxBytes, cancellationToken);
-
-    public Task<JournalHead> GetHeadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
-        _events.GetHeadAsync(tenant, sessionId, cancellationToken);
-
-    public Task<MessageStatus?> FindMessageStatusAsync(string tenant, string sessionId, string messageId, CancellationToken cancellationToken = default) =>
-        _events.FindMessageStatusAsync(tenant, sessionId, messageId, cancellationToken);
-
-    public Task<bool> HasReceivedMessageAsync(string tenant, string sessionId, string archiveId, CancellationToken cancellationToken = default) =>
-        _events.HasReceivedMessageAsync(tenant, sessionId, archiveId, cancellationToken);
-
-    public Task TrimAsync(int maxEventsPerSession, DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
-        _events.TrimAsync(maxEventsPerSession, olderThan, cancellationToken);
-
-    public Task TrimToBytesAsync(long maxBytesPerSession, CancellationToken cancellationToken = default) =>
-        _events.TrimToBytesAsync(maxBytesPerSession, cancellationToken);
-
-    public Task<IReadOnlyList<OutboxEntry>> LoadAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
-        _outbox.LoadAsync(tenant, sessionId, cancellationToken);
-
-    public Task SaveRoomAsync(StoredRoom room, CancellationToken cancellationToken = default) => _rooms.SaveRoomAsync(room, cancellationToken);
-
-    public Task DeleteRoomAsync(string tenant, string sessionId, Jid room, CancellationToken cancellationToken = default) =>
-        _rooms.DeleteRoomAsync(tenant, sessionId, room, cancellationToken);
-
-    public Task<IReadOnlyList<StoredRoom>> LoadRoomsAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
-        _rooms.LoadRoomsAsync(tenant, sessionId, cancellationToken);
 
     /// <summary>Lets a write under way finish, then closes the file (the WAL is checkpointed and the files released).</summary>
     public async ValueTask DisposeAsync()
