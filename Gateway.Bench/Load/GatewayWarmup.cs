@@ -151,51 +151,46 @@ internal sealed class GatewayWarmup
     /// Creates sessions (each a login: SCRAM, bind, the post-bind requests, the store's rows) and deletes them again, from
     /// <see cref="LoginConcurrency"/> loops until <paramref name="stop"/>; each loop takes its own accounts in turn.
     /// </summary>
-    private async Task<SenderReport> CreateAndDeleteSessionsAsync(IReadOnlyList<TestAccount> accounts, CancellationToken stop)
+    private Task<SenderReport> CreateAndDeleteSessionsAsync(IReadOnlyList<TestAccount> accounts, CancellationToken stop)
     {
         var api = _context.RequireApi();
+        return RunLoopsAsync(LoginConcurrency, async (loop, turn, _) =>
+        {
+            var id = $"load-warmup-login-{loop.ToString(CultureInfo.InvariantCulture)}-{turn.ToString(CultureInfo.InvariantCulture)}";
+
+            // Not cancelled midway: a session created is deleted again, so no warm-up session outlives the step.
+            var (status, _) = await api.CreateSessionAsync(id, accounts[(loop * AccountsPerLoginLoop) + (turn % AccountsPerLoginLoop)], CancellationToken.None);
+            if (status == HttpStatusCode.Created)
+            {
+                await api.DeleteSessionAsync(id, CancellationToken.None);
+            }
+
+            return status;
+        }, stop);
+    }
+
+    /// <summary>GETs <paramref name="path"/> from a few connections in closed loops until <paramref name="stop"/>.</summary>
+    private Task<SenderReport> GetStatusesAsync(string path, CancellationToken stop)
+    {
+        var api = _context.RequireApi();
+        return RunLoopsAsync(StatusConnections, (_, _, token) => api.GetStatusCodeAsync(path, token), stop);
+    }
+
+    /// <summary>
+    /// <paramref name="loops"/> closed loops of <paramref name="request"/> (given the loop's index, its turn and
+    /// <paramref name="stop"/>) until <paramref name="stop"/>, counting the answers by status and the requests that got none.
+    /// </summary>
+    private static async Task<SenderReport> RunLoopsAsync(int loops, Func<int, int, CancellationToken, Task<HttpStatusCode>> request, CancellationToken stop)
+    {
         var statuses = new ConcurrentDictionary<int, long>();
         long requests = 0, transportErrors = 0;
         async Task LoopAsync(int loop)
         {
             for (var turn = 0; !stop.IsCancellationRequested; turn++)
             {
-                var id = $"load-warmup-login-{loop.ToString(CultureInfo.InvariantCulture)}-{turn.ToString(CultureInfo.InvariantCulture)}";
                 try
                 {
-                    // Not cancelled midway: a session created is deleted again, so no warm-up session outlives the step.
-                    var (status, _) = await api.CreateSessionAsync(id, accounts[(loop * AccountsPerLoginLoop) + (turn % AccountsPerLoginLoop)], CancellationToken.None);
-                    statuses.AddOrUpdate((int)status, 1, (_, count) => count + 1);
-                    Interlocked.Increment(ref requests);
-                    if (status == HttpStatusCode.Created)
-                    {
-                        await api.DeleteSessionAsync(id, CancellationToken.None);
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                    Interlocked.Increment(ref transportErrors);
-                }
-            }
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, LoginConcurrency).Select(loop => Task.Run(() => LoopAsync(loop), CancellationToken.None)));
-        return new SenderReport(requests, statuses, transportErrors, RequestLatency: null, ErrorStanzas: 0);
-    }
-
-    /// <summary>GETs <paramref name="path"/> from a few connections in closed loops until <paramref name="stop"/>.</summary>
-    private async Task<SenderReport> GetStatusesAsync(string path, CancellationToken stop)
-    {
-        var api = _context.RequireApi();
-        var statuses = new ConcurrentDictionary<int, long>();
-        long requests = 0, transportErrors = 0;
-        async Task LoopAsync()
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var status = await api.GetStatusCodeAsync(path, stop);
+                    var status = await request(loop, turn, stop);
                     statuses.AddOrUpdate((int)status, 1, (_, count) => count + 1);
                     Interlocked.Increment(ref requests);
                 }
@@ -210,7 +205,7 @@ internal sealed class GatewayWarmup
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, StatusConnections).Select(_ => Task.Run(LoopAsync, CancellationToken.None)));
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(loop => Task.Run(() => LoopAsync(loop), CancellationToken.None)));
         return new SenderReport(requests, statuses, transportErrors, RequestLatency: null, ErrorStanzas: 0);
     }
 }
