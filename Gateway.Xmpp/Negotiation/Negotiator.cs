@@ -280,7 +280,10 @@ internal static class Negotiator
             var element = await ReadElementAsync(transport, cancellationToken).ConfigureAwait(false);
             if (element.Name == SaslNs + "challenge")
             {
-                var response = mechanism.Respond(DecodeBase64(element.Value));
+                var challenge = DecodeBase64(element.Value);
+                var response = options.KeyDerivationLimiter is { } limiter
+                    ? await limiter.RunAsync(() => mechanism.Respond(challenge), cancellationToken).ConfigureAwait(false)
+                    : mechanism.Respond(challenge);
                 await transport.SendAsync(s => s.Serialize(new XElement(SaslNs + "response", Convert.ToBase64String(response))), cancellationToken).ConfigureAwait(false);
             }
             else if (element.Name == SaslNs + "success")

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Xml.Linq;
 using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Negotiation.Sasl;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
 using Gateway.Xmpp.Pool.Rooms;
@@ -44,6 +45,7 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="spec">The account and where to connect.</param>
     /// <param name="options">The pool's settings.</param>
     /// <param name="keepAlive">The pool's keepalive timer.</param>
+    /// <param name="keyDerivations">The pool's bound on SCRAM key derivations at once.</param>
     /// <param name="loggerFactory">Where it logs.</param>
     /// <param name="time">The clock.</param>
     /// <param name="createdAt">When the session was first created.</param>
@@ -55,7 +57,7 @@ internal sealed class ManagedSession : IManagedSession
     /// <param name="budget">The tenant's bytes for queued and unacknowledged stanzas, shared by its sessions; null for no limit.</param>
     /// <param name="roomStore">Where the rooms the session is in are kept for a restart; null: nowhere.</param>
     /// <param name="metrics">The pool's instruments; null: none recorded.</param>
-    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null, IRoomStore? roomStore = null, XmppMetrics? metrics = null)
+    public ManagedSession(string tenant, string id, SessionSpec spec, SessionPoolOptions options, KeepAliveTicker keepAlive, KeyDerivationLimiter keyDerivations, ILoggerFactory loggerFactory, TimeProvider time, DateTimeOffset createdAt, SessionJournal journal, bool durableOutbox, string? archiveCursor = null, bool restored = false, JournalLookups? journaled = null, ByteBudget? budget = null, IRoomStore? roomStore = null, XmppMetrics? metrics = null)
     {
         Tenant = tenant;
         Id = id;
@@ -74,7 +76,7 @@ internal sealed class ManagedSession : IManagedSession
         _client = new ReconnectingXmppClient(
             new ReconnectingClientOptions
             {
-                Connection = ClientOptions(spec, options),
+                Connection = ClientOptions(spec, options, keyDerivations),
                 ReconnectBaseDelay = options.ReconnectBaseDelay,
                 ReconnectMaxDelay = options.ReconnectMaxDelay,
                 PolicyViolationDelay = options.PolicyViolationDelay,
@@ -461,7 +463,7 @@ internal sealed class ManagedSession : IManagedSession
         _ => SessionState.Failed,
     };
 
-    private static XmppClientOptions ClientOptions(SessionSpec spec, SessionPoolOptions options) => new()
+    private static XmppClientOptions ClientOptions(SessionSpec spec, SessionPoolOptions options, KeyDerivationLimiter keyDerivations) => new()
     {
         Jid = spec.Jid.Bare,
         Password = spec.Password,
@@ -479,6 +481,7 @@ internal sealed class ManagedSession : IManagedSession
         IqTimeout = options.IqTimeout,
         ScramMinIterations = options.ScramMinIterations,
         ScramMaxIterations = options.ScramMaxIterations,
+        KeyDerivationLimiter = keyDerivations,
         SoftwareName = options.SoftwareName,
         RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,

@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Gateway.Xmpp.Client;
 using Gateway.Xmpp.Diagnostics;
+using Gateway.Xmpp.Negotiation.Sasl;
 using Gateway.Xmpp.Pool.Journal;
 using Gateway.Xmpp.Pool.Persistence;
 using Gateway.Xmpp.StreamManagement;
@@ -29,6 +30,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
     /// <summary>One timer for every session's keepalive (see <see cref="KeepAliveTicker"/>).</summary>
     private readonly KeepAliveTicker _keepAlive;
+
+    /// <summary>The sessions' SCRAM key derivations at once (see <see cref="SessionPoolOptions.MaxConcurrentKeyDerivations"/>).</summary>
+    private readonly KeyDerivationLimiter _keyDerivations;
 
     /// <summary>Reused by the journal's single writer for each commit.</summary>
     private readonly JournalBatch _batch = new();
@@ -74,6 +78,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         _store = store ?? new InMemoryPoolStore();
         _journal = new EventJournal(CommitAsync, e => _events.Writer.TryWrite(e), options.JournalCapacity, _logger, _timeProvider);
         _keepAlive = new KeepAliveTicker(KeepAliveTicker.PeriodFor(options.KeepAliveInterval, shared: true), _timeProvider);
+        _keyDerivations = new KeyDerivationLimiter(options.MaxConcurrentKeyDerivations);
         _metrics = new XmppMetrics(meterFactory, SessionsByState, () => _sessions.Values.Sum(s => (long)s.QueuedCount), () => _sessions.Values.Sum(s => (long)s.UnacknowledgedCount));
     }
 
@@ -138,7 +143,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
         // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
         var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
-        var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store, _metrics);
+        var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _keyDerivations, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store, _metrics);
         if (!_sessions.TryAdd((stored.Tenant, stored.Id), session))
         {
             return false;
@@ -256,7 +261,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
-        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store, metrics: _metrics);
+        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _keyDerivations, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store, metrics: _metrics);
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)

@@ -108,6 +108,13 @@ public sealed record SessionPoolOptions
     /// </summary>
     public int ScramMaxIterations { get; init; } = 100_000;
 
+    /// <summary>
+    /// How many logins of the pool's sessions derive their SCRAM key (PBKDF2, milliseconds of CPU each) at once; the
+    /// others wait their turn. Half the cores by default, at least one: when thousands of sessions log in together (a
+    /// start, a server restart), the other cores stay free for traffic and for an XMPP server on the same machine.
+    /// </summary>
+    public int MaxConcurrentKeyDerivations { get; init; } = Negotiation.Sasl.KeyDerivationLimiter.DefaultConcurrency;
+
     /// <summary>Time to connect, authenticate and bind.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -196,6 +203,7 @@ public sealed record SessionPoolOptions
         Require(ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), "must be positive");
         Require(ScramMinIterations >= 1, nameof(ScramMinIterations), "must be at least 1 (RFC 7677 asks servers for at least 4096)");
         Require(ScramMaxIterations >= ScramMinIterations && ScramMaxIterations <= 10_000_000, nameof(ScramMaxIterations), $"must be at least ScramMinIterations ({ScramMinIterations}) and at most 10000000");
+        Require(MaxConcurrentKeyDerivations is >= 1 and <= 1024, nameof(MaxConcurrentKeyDerivations), "must be between 1 and 1024");
         Require(IqTimeout > TimeSpan.Zero, nameof(IqTimeout), "must be positive");
         Require(AckTimeout > TimeSpan.Zero, nameof(AckTimeout), "must be positive");
         Require(IqAnswerTimeout > TimeSpan.Zero, nameof(IqAnswerTimeout), "must be positive");

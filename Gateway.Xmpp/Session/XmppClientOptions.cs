@@ -113,6 +113,12 @@ public sealed record XmppClientOptions
     /// </summary>
     public Negotiation.Sasl.ScramKeyCache? ScramKeyCache { get; init; }
 
+    /// <summary>
+    /// Bounds the SASL key derivations (SCRAM's PBKDF2) this client runs at once together with every client sharing
+    /// it; null: no bound. A pool shares one, so that many logins at once leave cores for everything else.
+    /// </summary>
+    public Negotiation.Sasl.KeyDerivationLimiter? KeyDerivationLimiter { get; init; }
+
     /// <summary>Allow SASL PLAIN on an unencrypted stream. Never enable outside a loopback test setup.</summary>
     public bool AllowPlainAuthenticationWithoutTls { get; init; }
 

@@ -55,6 +55,7 @@ public sealed class GatewayOptionsValidatorTests
         { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.Zero } },
         { "Gateway:Pool:ScramMinIterations", o => o.Pool = o.Pool with { ScramMinIterations = 0 } },
         { "Gateway:Pool:ScramMaxIterations", o => o.Pool = o.Pool with { ScramMaxIterations = 1000 } },
+        { "Gateway:Pool:MaxConcurrentKeyDerivations", o => o.Pool = o.Pool with { MaxConcurrentKeyDerivations = 0 } },
         { "Gateway:Pool:PolicyViolationDelay", o => o.Pool = o.Pool with { PolicyViolationDelay = TimeSpan.FromDays(2) } },
         { "Gateway:Pool:MaxStanzaBytes", o => o.Pool = o.Pool with { MaxStanzaBytes = 1_000 } },
         { "Gateway:Pool:MaxQueuedBytesPerTenant", o => o.Pool = o.Pool with { MaxQueuedBytesPerTenant = 0 } },
