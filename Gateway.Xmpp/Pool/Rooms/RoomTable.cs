@@ -16,7 +16,9 @@ internal sealed class RoomTable
 {
     private readonly Dictionary<Jid, RoomEntry> _rooms = [];
     private readonly Dictionary<string, (Jid Room, TaskCompletionSource Done)> _sends = new(StringComparer.Ordinal);
-    private readonly Channel<Jid> _toConfigure = Channel.CreateUnbounded<Jid>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Created rooms waiting for their configuration; made on first use, as most sessions never create a room.</summary>
+    private Channel<Jid>? _toConfigure;
 
     /// <summary>Completed when a room is added; the self-ping waits on it while the session is in no room. Guarded by <see cref="Gate"/>.</summary>
     private TaskCompletionSource _roomAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,10 +71,14 @@ internal sealed class RoomTable
     }
 
     /// <summary>A room our entry created, for the connection to configure (XEP-0045 §10.1.2). Any thread.</summary>
-    public void QueueConfiguration(Jid room) => _toConfigure.Writer.TryWrite(room);
+    public void QueueConfiguration(Jid room) => ToConfigure.Writer.TryWrite(room);
 
     /// <summary>The created rooms to configure, in order; one reader at a time (the current connection).</summary>
-    public IAsyncEnumerable<Jid> ToConfigureAsync(CancellationToken cancellationToken) => _toConfigure.Reader.ReadAllAsync(cancellationToken);
+    public IAsyncEnumerable<Jid> ToConfigureAsync(CancellationToken cancellationToken) => ToConfigure.Reader.ReadAllAsync(cancellationToken);
+
+    // Every caller gets the one instance stored first, so nothing is ever written to a channel nobody reads.
+    private Channel<Jid> ToConfigure =>
+        LazyInitializer.EnsureInitialized(ref _toConfigure, static () => Channel.CreateUnbounded<Jid>(new UnboundedChannelOptions { SingleReader = true }));
 
     /// <summary>Completes once the session is in at least one room (at once when it is).</summary>
     public Task InAnyRoomAsync(CancellationToken cancellationToken)

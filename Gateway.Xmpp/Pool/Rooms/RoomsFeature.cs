@@ -91,6 +91,10 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
         try
         {
+            // Most sessions of a large pool never enter a room: until one does, a connection holds this one wait
+            // instead of two loops, a channel read and a timer. A room created by our entry is in the table before
+            // its configuration is queued, so nothing waits for the loops unseen.
+            await table.InAnyRoomAsync(linked.Token).ConfigureAwait(false);
             await Task.WhenAll(ConfigureCreatedAsync(context.Connection, linked.Token), SelfPingAsync(context.Connection, linked.Token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
