@@ -188,9 +188,19 @@ internal sealed class ManagedSession : IManagedSession
     /// <summary>Starts; completes when the session is online the first time, or throws why it could not be.</summary>
     public Task StartAsync()
     {
-        using (_logger.BeginScope(_logScope))
+        // The session's loops outlive the request that creates it, so they start from an empty execution context that
+        // holds the session's log scope alone: not the request's span (a trace would parent the session's work of days
+        // to it), nor its log scopes (its request and trace ids on every later line), nor anything else the request's
+        // async locals keep alive for as long as the session lives.
+        using (ExecutionContext.SuppressFlow())
         {
-            return _client.StartAsync();
+            return Task.Run(() =>
+            {
+                using (_logger.BeginScope(_logScope))
+                {
+                    return _client.StartAsync();
+                }
+            });
         }
     }
 
