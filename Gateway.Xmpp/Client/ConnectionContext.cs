@@ -4,13 +4,20 @@ namespace Gateway.Xmpp.Client;
 public sealed class ConnectionContext : IDisposable
 {
     private readonly CancellationTokenSource _ended = new();
+    private readonly CancellationToken _clientAborted;
+    private readonly CancellationTokenSource? _endedOrAborted;
     private int _resumptionRefused;
     private int _stopping;
 
-    internal ConnectionContext(IXmppConnection connection, int number)
+    /// <param name="connection">The connection.</param>
+    /// <param name="number">Its number among the client's connections.</param>
+    /// <param name="clientAborted">The token the client runs its features with; linked once here for all of them.</param>
+    internal ConnectionContext(IXmppConnection connection, int number, CancellationToken clientAborted = default)
     {
         Connection = connection;
         Number = number;
+        _clientAborted = clientAborted;
+        _endedOrAborted = clientAborted.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(clientAborted, _ended.Token) : null;
         _ = connection.Terminated.ContinueWith(static (_, state) => ((ConnectionContext)state!).SignalEnded(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -25,6 +32,25 @@ public sealed class ConnectionContext : IDisposable
 
     /// <summary>Cancelled once the stream has ended.</summary>
     public CancellationToken Ended => _ended.Token;
+
+    /// <summary>
+    /// A token cancelled once the stream has ended or <paramref name="cancellationToken"/> is, for a feature's work on
+    /// this connection. For the token the client runs its features with, the connection's own link, shared by every
+    /// feature (a long-lived link per feature and connection is memory a large pool pays per session), and null
+    /// returned; for any other token, a new linked source, returned for the caller to dispose.
+    /// </summary>
+    public CancellationTokenSource? LinkEnded(CancellationToken cancellationToken, out CancellationToken linked)
+    {
+        if (_endedOrAborted is not null && cancellationToken == _clientAborted)
+        {
+            linked = _endedOrAborted.Token;
+            return null;
+        }
+
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
+        linked = source.Token;
+        return source;
+    }
 
     /// <summary>True for the first caller only: the graceful stop of a connection runs once.</summary>
     internal bool TryBeginStopping() => Interlocked.Exchange(ref _stopping, 1) == 0;
@@ -41,7 +67,11 @@ public sealed class ConnectionContext : IDisposable
     /// <summary>Takes back <see cref="RefuseResumption"/> once the stream proved it works.</summary>
     internal void AllowResumption() => Volatile.Write(ref _resumptionRefused, 0);
 
-    public void Dispose() => _ended.Dispose();
+    public void Dispose()
+    {
+        _endedOrAborted?.Dispose();
+        _ended.Dispose();
+    }
 
     private void SignalEnded()
     {

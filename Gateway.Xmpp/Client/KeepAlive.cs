@@ -25,8 +25,7 @@ internal sealed class KeepAlive(TimeSpan interval, TimeSpan timeout, KeepAliveTi
 {
     public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
-        var token = linked.Token;
+        using var link = context.LinkEnded(cancellationToken, out var token);
         try
         {
             if (context.Resumed)

@@ -62,10 +62,10 @@ internal sealed class SessionAccount(IManagedSession session, SessionJournal jou
             return;
         }
 
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
+        using var link = context.LinkEnded(cancellationToken, out var ended);
         try
         {
-            await context.Connection.GetBlocklistAsync(ended.Token).ConfigureAwait(false);
+            await context.Connection.GetBlocklistAsync(ended).ConfigureAwait(false);
         }
         catch (StanzaErrorException)
         {

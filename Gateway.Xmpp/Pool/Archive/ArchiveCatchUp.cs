@@ -120,14 +120,14 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
 
     public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
+        using var link = context.LinkEnded(cancellationToken, out var token);
         if (_catchingUp)
         {
-            await CatchUpAsync(context.Connection, linked.Token).ConfigureAwait(false);
+            await CatchUpAsync(context.Connection, token).ConfigureAwait(false);
         }
         else if (Cursor is null && !context.Resumed)
         {
-            await LearnArchiveEndAsync(context.Connection, linked.Token).ConfigureAwait(false);
+            await LearnArchiveEndAsync(context.Connection, token).ConfigureAwait(false);
         }
     }
 

@@ -24,8 +24,7 @@ internal sealed class OutboundSender(OutboundQueue queue, TimeSpan drainTimeout,
 
     public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
-        var token = linked.Token;
+        using var link = context.LinkEnded(cancellationToken, out var token);
         var connection = context.Connection;
         // Grown by what is actually sent: most sessions of a large pool send a few stanzas at a time, if any, and a
         // batch's worth of capacity held by each of ten thousand idle connections is memory for nothing.

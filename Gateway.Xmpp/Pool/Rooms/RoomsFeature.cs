@@ -88,14 +88,14 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
     /// <summary>Configures the rooms our entries created, and self-pings the joined ones, for the connection's life.</summary>
     public async Task RunAsync(ConnectionContext context, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, context.Ended);
+        using var link = context.LinkEnded(cancellationToken, out var token);
         try
         {
             // Most sessions of a large pool never enter a room: until one does, a connection holds this one wait
             // instead of two loops, a channel read and a timer. A room created by our entry is in the table before
             // its configuration is queued, so nothing waits for the loops unseen.
-            await table.InAnyRoomAsync(linked.Token).ConfigureAwait(false);
-            await Task.WhenAll(ConfigureCreatedAsync(context.Connection, linked.Token), SelfPingAsync(context.Connection, linked.Token)).ConfigureAwait(false);
+            await table.InAnyRoomAsync(token).ConfigureAwait(false);
+            await Task.WhenAll(ConfigureCreatedAsync(context.Connection, token), SelfPingAsync(context.Connection, token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
