@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Gateway.Tests.Fakes;
+using Gateway.Tests.Negotiation.Sasl;
 using Gateway.Tests.Support;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Negotiation.Sasl;
@@ -18,10 +19,7 @@ public sealed partial class KeyDerivationNegotiationTests
     public async Task ScramLogin_LimiterFull_AnswersTheChallengeOnlyOnceASlotIsFree()
     {
         var limiter = new KeyDerivationLimiter(1);
-        using var release = new ManualResetEventSlim();
-        using var inside = new ManualResetEventSlim();
-        var holder = Task.Run(() => limiter.RunAsync(() => { inside.Set(); release.Wait(Token); return 0; }, Token).AsTask(), Token);
-        inside.Wait(Token);
+        await using var held = HeldDerivationSlot.Take(limiter, Token);
 
         await using var server = new ScriptedXmppServer();
         var connecting = XmppClient.ConnectAsync(
@@ -50,8 +48,7 @@ public sealed partial class KeyDerivationNegotiationTests
         await Eventually.WaitUntilAsync(() => limiter.Waiting == 1, TimeSpan.FromSeconds(10));
         Assert.False(connecting.IsCompleted);
 
-        release.Set();
-        await holder;
+        await held.DisposeAsync();
         var response = await server.ExpectNextAsync("</response>", Token);
         Assert.Contains("<response", response, StringComparison.Ordinal);
         Assert.Equal(0, limiter.Waiting);

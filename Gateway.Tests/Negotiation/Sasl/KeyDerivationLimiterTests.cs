@@ -11,10 +11,7 @@ public sealed class KeyDerivationLimiterTests
     public async Task RunAsync_AllSlotsTaken_WaitsUntilOneIsFree_ThenRuns()
     {
         var limiter = new KeyDerivationLimiter(1);
-        using var inside = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var first = Task.Run(() => limiter.RunAsync(() => { inside.Set(); release.Wait(Token); return 1; }, Token).AsTask(), Token);
-        inside.Wait(Token);
+        await using var held = HeldDerivationSlot.Take(limiter, Token);
 
         var ran = false;
         var second = limiter.RunAsync(() => ran = true, Token);
@@ -24,8 +21,7 @@ public sealed class KeyDerivationLimiterTests
         Assert.False(ran);
         Assert.Equal(1, limiter.Waiting);
 
-        release.Set();
-        Assert.Equal(1, await first);
+        await held.DisposeAsync();
         Assert.True(await second);
         Assert.Equal(0, limiter.Waiting);
     }
@@ -34,20 +30,14 @@ public sealed class KeyDerivationLimiterTests
     public async Task RunAsync_FreeSlots_RunAtOnceUpToTheBound()
     {
         var limiter = new KeyDerivationLimiter(2);
-        using var release = new ManualResetEventSlim();
-        using var bothInside = new CountdownEvent(2);
-        var held = Enumerable.Range(0, 2)
-            .Select(i => Task.Run(() => limiter.RunAsync(() => { bothInside.Signal(); release.Wait(Token); return i; }, Token).AsTask(), Token))
-            .ToArray();
 
-        // Both ran together: each signalled while the other still held its slot.
-        bothInside.Wait(Token);
+        // Both take a slot while the other still holds its own; a third waits.
+        await using var first = HeldDerivationSlot.Take(limiter, Token);
+        await using var second = HeldDerivationSlot.Take(limiter, Token);
         var third = limiter.RunAsync(() => 3, Token);
         Assert.False(third.IsCompleted);
 
-        release.Set();
-        var results = await Task.WhenAll(held);
-        Assert.Equal([0, 1], results);
+        await first.DisposeAsync();
         Assert.Equal(3, await third);
     }
 
@@ -55,10 +45,7 @@ public sealed class KeyDerivationLimiterTests
     public async Task RunAsync_CancelledWhileWaiting_Throws_AndTakesNoSlot()
     {
         var limiter = new KeyDerivationLimiter(1);
-        using var inside = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var holder = Task.Run(() => limiter.RunAsync(() => { inside.Set(); release.Wait(Token); return 0; }, Token).AsTask(), Token);
-        inside.Wait(Token);
+        await using var held = HeldDerivationSlot.Take(limiter, Token);
 
         using var cancel = new CancellationTokenSource();
         var ran = false;
@@ -68,8 +55,7 @@ public sealed class KeyDerivationLimiterTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.AsTask());
         Assert.False(ran);
         Assert.Equal(0, limiter.Waiting);
-        release.Set();
-        await holder;
+        await held.DisposeAsync();
         Assert.Equal(7, await limiter.RunAsync(() => 7, Token));
     }
 
