@@ -17,12 +17,8 @@ public sealed class KeyDerivationLimiter
     public KeyDerivationLimiter(int maxConcurrent)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrent, 1);
-        MaxConcurrent = maxConcurrent;
         _slots = new SemaphoreSlim(maxConcurrent, maxConcurrent);
     }
-
-    /// <summary>Derivations allowed at once.</summary>
-    public int MaxConcurrent { get; }
 
     /// <summary>Half the machine's cores, at least one: the rest stay for I/O and for a server on the same machine.</summary>
     public static int DefaultConcurrency => Math.Max(1, Environment.ProcessorCount / 2);
