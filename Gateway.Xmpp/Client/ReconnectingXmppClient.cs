@@ -54,17 +54,13 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        // Every connection logs in with the same credentials: PBKDF2 once, not on every reconnect (RFC 5802 §5.1). Options
-        // that already say all of this (a pool's) are kept as they are rather than copied: a copy per client is memory
-        // a large pool pays per session.
-        _connectionOptions = options.Connection is { EnableStreamResumption: true, KeepUnacknowledgedOnDisconnect: true, ScramKeyCache: not null }
-            ? options.Connection
-            : options.Connection with
-            {
-                EnableStreamResumption = true,
-                KeepUnacknowledgedOnDisconnect = true,
-                ScramKeyCache = options.Connection.ScramKeyCache ?? new(),
-            };
+        // Every connection logs in with the same credentials: PBKDF2 once, not on every reconnect (RFC 5802 §5.1).
+        _connectionOptions = options.Connection with
+        {
+            EnableStreamResumption = true,
+            KeepUnacknowledgedOnDisconnect = true,
+            ScramKeyCache = options.Connection.ScramKeyCache ?? new(),
+        };
         _loggerFactory = loggerFactory;
         _logger = (ILogger?)loggerFactory?.CreateLogger<ReconnectingXmppClient>() ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;

@@ -492,11 +492,6 @@ internal sealed class ManagedSession : IManagedSession
         ScramMinIterations = options.ScramMinIterations,
         ScramMaxIterations = options.ScramMaxIterations,
         KeyDerivationLimiter = keyDerivations,
-
-        // What the reconnecting client needs anyway, set here so that it keeps these options instead of a copy.
-        EnableStreamResumption = true,
-        KeepUnacknowledgedOnDisconnect = true,
-        ScramKeyCache = new(),
         SoftwareName = options.SoftwareName,
         RespondTo = options.RespondTo,
         AcknowledgeIncomingManually = true,
