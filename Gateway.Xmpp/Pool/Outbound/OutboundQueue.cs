@@ -50,12 +50,8 @@ internal sealed class OutboundQueue
     private TaskCompletionSource? _windowOpened;
     private int _window;
 
-    /// <summary>Completes when the sender took from the queue; only while a paced send waits. Guarded by <see cref="_paceLock"/>.</summary>
-    private TaskCompletionSource? _drained;
-    private readonly Lock _paceLock = new();
-
-    /// <summary>1 while a connection's sender drains the queue: only then does pacing make a send wait.</summary>
-    private int _draining;
+    /// <summary>Where a send to an online session with a long queue waits for its turn.</summary>
+    private readonly SendPacer _pacer;
 
     /// <summary>Items in <see cref="_items"/> (an unbounded single-reader channel cannot count them itself).</summary>
     private int _inChannel;
@@ -79,6 +75,7 @@ internal sealed class OutboundQueue
         _retryAfter = retryAfter;
         _time = time;
         _logger = logger;
+        _pacer = new SendPacer(options.PacingQueueDepth, options.PacingMaxWait, time, () => Waiting);
         _enqueue = item =>
         {
             if (!_items.Writer.TryWrite(item))
@@ -146,11 +143,13 @@ internal sealed class OutboundQueue
         var stanza = item.Stanza;
         var waitForAck = item.WaitForAck;
         var tracked = item.Tracked;
-        if (MustPace())
+        var turn = _pacer.WaitForTurnAsync(cancellationToken);
+        var paced = !turn.IsCompleted;
+        if (paced)
         {
             try
             {
-                await PaceAsync(cancellationToken).ConfigureAwait(false);
+                await turn.ConfigureAwait(false);
             }
             catch
             {
@@ -169,6 +168,11 @@ internal sealed class OutboundQueue
         }
         catch
         {
+            if (paced)
+            {
+                _pacer.GaveUp();
+            }
+
             Interlocked.Decrement(ref _queued);
             ReleaseBudget(item);
             XmppActivities.OnFailed(item.Activity, "not-stored");
@@ -200,73 +204,8 @@ internal sealed class OutboundQueue
     /// <summary>Stanzas in the queue, not yet taken by the sender.</summary>
     private int Waiting => Volatile.Read(ref _inChannel);
 
-    private bool MustPace() =>
-        _options.PacingQueueDepth > 0 && Volatile.Read(ref _draining) != 0 && Waiting >= _options.PacingQueueDepth;
-
-    /// <summary>
-    /// Waits, at most <see cref="SessionPoolOptions.PacingMaxWait"/>, until the queue is shorter than
-    /// <see cref="SessionPoolOptions.PacingQueueDepth"/> or the sender stops draining it: a caller faster than the server
-    /// waits here, before its stanza is stored, instead of its stanza waiting in the queue while the caller adds more.
-    /// </summary>
-    private async Task PaceAsync(CancellationToken cancellationToken)
-    {
-        var started = _time.GetTimestamp();
-        while (true)
-        {
-            Task drained;
-            lock (_paceLock)
-            {
-                if (!MustPace())
-                {
-                    return;
-                }
-
-                _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                drained = _drained.Task;
-            }
-
-            var left = _options.PacingMaxWait - _time.GetElapsedTime(started);
-            if (left <= TimeSpan.Zero)
-            {
-                return;
-            }
-
-            try
-            {
-                await drained.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Waited long enough: accepted (the capacity still bounds the queue), just not paced any further.
-                return;
-            }
-        }
-    }
-
-    /// <summary>Wakes paced sends to look at the queue again (it shrank, or nobody drains it any more).</summary>
-    private void WakePaced()
-    {
-        if (Volatile.Read(ref _drained) is null)
-        {
-            return;
-        }
-
-        lock (_paceLock)
-        {
-            _drained?.TrySetResult();
-            _drained = null;
-        }
-    }
-
     /// <summary>A connection's sender starts or stops draining the queue (pacing applies only while one does).</summary>
-    internal void SetDraining(bool draining)
-    {
-        Volatile.Write(ref _draining, draining ? 1 : 0);
-        if (!draining)
-        {
-            WakePaced();
-        }
-    }
+    internal void SetDraining(bool draining) => _pacer.SetDraining(draining);
 
     /// <summary>How many more stanzas may be written before the window of unacknowledged ones is full (at least 0).</summary>
     internal int WindowRoom(int window) => Math.Max(0, window - _unacknowledged.Count);
@@ -352,13 +291,15 @@ internal sealed class OutboundQueue
         var fromPutBack = Math.Min(max, _putBack.Count);
         into.AddRange(_putBack.GetRange(0, fromPutBack));
         _putBack.RemoveRange(0, fromPutBack);
+        var taken = 0;
         while (into.Count < max && _items.Reader.TryRead(out var item))
         {
             Interlocked.Decrement(ref _inChannel);
             into.Add(item);
+            taken++;
         }
 
-        WakePaced();
+        _pacer.Taken(taken);
     }
 
     /// <summary>Whether anything waits to be written.</summary>
