@@ -56,13 +56,19 @@ internal sealed class RawXmppSender : IAsyncDisposable
     /// <summary>
     /// Sends chat messages to <paramref name="to"/>, numbered in <paramref name="log"/>, paced by <paramref name="pacing"/>,
     /// until <paramref name="stop"/> is cancelled. A message counts as accepted once written to the socket.
+    /// <paramref name="gatewayShape"/>: each message also carries what the gateway adds to a tracked chat message
+    /// (an id, XEP-0359 origin-id, a XEP-0184 receipt request, XEP-0333 markable), so the server parses and routes the
+    /// same stanza as from the gateway; otherwise it is a bare chat message with a body.
     /// </summary>
-    public async Task<SenderReport> RunAsync(string to, DeliveryLog log, SendPacing pacing, CancellationToken stop)
+    public async Task<SenderReport> RunAsync(string to, DeliveryLog log, SendPacing pacing, CancellationToken stop, bool gatewayShape = false)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(pacing);
-        var template = Encoding.UTF8.GetBytes(
-            $"<message to='{to}' type='chat'><body>{MessageBody.Create(log.Phase, 0, 0)}</body></message>");
+        var body = MessageBody.Create(log.Phase, 0, 0);
+        var template = Encoding.UTF8.GetBytes(gatewayShape
+            ? $"<message type='chat' id='klcSc4rFTi5mv_vA' to='{to}'><body>{body}</body><origin-id id='klcSc4rFTi5mv_vA' xmlns='urn:xmpp:sid:0'/>"
+              + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>"
+            : $"<message to='{to}' type='chat'><body>{body}</body></message>");
         var bodyOffset = MessageBody.FindAll(template).Single();
         var buffer = new byte[template.Length * MaxBatch];
         for (var i = 0; i < MaxBatch; i++)
