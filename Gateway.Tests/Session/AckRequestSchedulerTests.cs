@@ -78,6 +78,60 @@ public sealed class AckRequestSchedulerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void TryBeginWithWrite_CallerWaitsBehindTheRequestOut_AskedAgainAsSoonAsTheAnswerCame()
+    {
+        Send(1);
+        Assert.True(_scheduler.TryBeginWithWrite(asked: true)); // the first write carries the request
+        Send(1);                                                  // a caller waits on this one too
+        Assert.False(_scheduler.TryBeginWithWrite(asked: true));  // one request out at a time
+
+        _state.OnAcknowledged(1);
+        _scheduler.Schedule();                                    // the read loop, with the answer
+
+        Assert.Equal(1, _requests);                               // at once, not after the quiet delay
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void TryBeginWithWrite_NobodyWaitsBehindTheRequestOut_TheRestWaitsForTheQuietDelay()
+    {
+        Send(1);
+        Assert.True(_scheduler.TryBeginWithWrite(asked: true));
+        Send(1);
+        Assert.False(_scheduler.TryBeginWithWrite(asked: false));
+
+        _state.OnAcknowledged(1);
+        _scheduler.Schedule();
+
+        Assert.Equal(0, _requests);
+        _time.Advance(Delay);
+        Assert.Equal(1, _requests);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public void TryBeginWithWrite_ARequestWentSince_ItsAnswerWaitsForTheQuietDelayAgain()
+    {
+        Send(1);
+        Assert.True(_scheduler.TryBeginWithWrite(asked: true));
+        Send(1);
+        Assert.False(_scheduler.TryBeginWithWrite(asked: true)); // waits behind the first request
+        _state.OnAcknowledged(1);
+        Send(1);
+        Assert.True(_scheduler.TryBeginWithWrite(asked: true));  // this request covers the one that waited
+        Send(1);
+        Assert.False(_scheduler.TryBeginWithWrite(asked: false)); // nobody waits on this one
+
+        _state.OnAcknowledged(3);
+        _scheduler.Schedule();
+
+        Assert.Equal(0, _requests);
+        _time.Advance(Delay);
+        Assert.Equal(1, _requests);
+    }
+
+    [Fact]
     public void Schedule_NothingOutstanding_NeverAsks()
     {
         _scheduler.Schedule();

@@ -20,6 +20,13 @@ internal sealed class AckRequestScheduler : IDisposable
     private readonly ITimer? _timer;
     private int _armed;
 
+    /// <summary>
+    /// 1 when a write whose caller waits for the acknowledgement could not carry a request because one was out: the
+    /// answer to that request does not cover the write, so the next request goes as soon as the answer came, not after
+    /// the quiet delay (which a caller waiting with nothing else to write would wait out in full).
+    /// </summary>
+    private int _askedBehindRequest;
+
     /// <param name="state">The stream's XEP-0198 state: what is unacknowledged, whether a request is out.</param>
     /// <param name="request">Sends &lt;r/&gt; (without waiting); only called after <see cref="StreamManagementState.TryBeginAckRequest"/> said so.</param>
     /// <param name="delay">How long the stream stays quiet before the deferred request; zero requests at once.</param>
@@ -39,6 +46,33 @@ internal sealed class AckRequestScheduler : IDisposable
     public bool ShouldRequestWithWrite(bool asked) => asked || _state.UnackedCount >= Threshold;
 
     /// <summary>
+    /// For a write of stanzas, under the stream's write lock, after they were counted: true when a request goes with it
+    /// (asked for, or enough outstanding, and none out). When asked for and a request is out, the answer to it is
+    /// followed by a new request at once (<see cref="Schedule"/>).
+    /// </summary>
+    public bool TryBeginWithWrite(bool asked)
+    {
+        if (!ShouldRequestWithWrite(asked))
+        {
+            return false;
+        }
+
+        if (_state.TryBeginAckRequest())
+        {
+            // This request follows every stanza written so far, so it covers whatever waited behind the last one.
+            Volatile.Write(ref _askedBehindRequest, 0);
+            return true;
+        }
+
+        if (asked)
+        {
+            Volatile.Write(ref _askedBehindRequest, 1);
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// After stanzas were written without a request, or an answer left stanzas unacknowledged: makes sure a request
     /// follows, at once when enough are outstanding, else after the quiet delay (a later write may carry it first).
     /// </summary>
@@ -49,7 +83,7 @@ internal sealed class AckRequestScheduler : IDisposable
             return;
         }
 
-        if (_timer is null || _state.UnackedCount >= Threshold)
+        if (_timer is null || _state.UnackedCount >= Threshold || Volatile.Read(ref _askedBehindRequest) != 0)
         {
             RequestNow();
             return;
@@ -74,6 +108,9 @@ internal sealed class AckRequestScheduler : IDisposable
     {
         if (_state.TryBeginAckRequest())
         {
+            // Cleared before the request is written: a write that sets it again meanwhile holds the write lock, so its
+            // stanzas go ahead of this request, which covers them.
+            Volatile.Write(ref _askedBehindRequest, 0);
             _request();
         }
     }

@@ -66,7 +66,7 @@ internal sealed class StanzaWriter(XmppTransport transport, StreamManagementStat
 
                         // Asked for, or enough unacknowledged to be worth confirming: a sender that never runs dry must
                         // still get acknowledgements, or its unacknowledged stanzas (and outbox) would only grow.
-                        if ((acks?.ShouldRequestWithWrite(requestAcknowledgement) ?? requestAcknowledgement) && streamManagement.TryBeginAckRequest())
+                        if (acks?.TryBeginWithWrite(requestAcknowledgement) ?? (requestAcknowledgement && streamManagement.TryBeginAckRequest()))
                         {
                             output.Write(serializer.Serialize(StreamManagementState.Request()).Span);
                             requested = true;
