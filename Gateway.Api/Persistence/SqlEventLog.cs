@@ -153,18 +153,17 @@ internal abstract class SqlEventLog<TConnection>(PayloadProtector payloads, ILog
         long byCount = 0;
         foreach (var (tenant, sessionId) in await SessionsOverCountAsync(maxEventsPerSession, cancellationToken))
         {
-            // The (maxEventsPerSession + 1)-th newest event and everything before it go; NULL (few enough) deletes nothing.
-            byCount += await ExecuteAsync(
-                "trim by count",
-                """
-                DELETE FROM events WHERE tenant = @tenant AND session_id = @session AND event_id <= (
-                    SELECT event_id FROM events WHERE tenant = @tenant AND session_id = @session
-                    ORDER BY event_id DESC LIMIT 1 OFFSET @max)
-                """,
+            // The (maxEventsPerSession + 1)-th newest event and everything before it go; none (few enough) deletes nothing.
+            var cutoff = await ReadEventIdAsync(
+                "SELECT event_id FROM events WHERE tenant = @tenant AND session_id = @session ORDER BY event_id DESC LIMIT 1 OFFSET @max",
+                tenant,
+                sessionId,
                 cancellationToken,
-                ("@tenant", tenant),
-                ("@session", sessionId),
-                ("@max", maxEventsPerSession));
+                ("@max", (long)maxEventsPerSession));
+            if (cutoff is { } upTo)
+            {
+                byCount += await DeleteUpToAsync("trim by count", tenant, sessionId, upTo, cancellationToken);
+            }
         }
 
         PersistenceLog.Trimmed(logger, byAge, olderThan, byCount, maxEventsPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -209,13 +208,7 @@ internal abstract class SqlEventLog<TConnection>(PayloadProtector payloads, ILog
         long deleted = 0;
         foreach (var (tenant, sessionId, cutoff) in cutoffs)
         {
-            deleted += await ExecuteAsync(
-                "trim to bytes",
-                "DELETE FROM events WHERE tenant = @tenant AND session_id = @session AND event_id <= @cutoff",
-                cancellationToken,
-                ("@tenant", tenant),
-                ("@session", sessionId),
-                ("@cutoff", cutoff));
+            deleted += await DeleteUpToAsync("trim to bytes", tenant, sessionId, cutoff, cancellationToken);
         }
 
         PersistenceLog.TrimmedToBytes(logger, deleted, cutoffs.Count, maxBytesPerSession, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -266,6 +259,43 @@ internal abstract class SqlEventLog<TConnection>(PayloadProtector payloads, ILog
 
         command.Parameters.Add(parameter);
         return parameter;
+    }
+
+    /// <summary>
+    /// Deletes a session's events up to <paramref name="cutoff"/>, oldest first, at most <see cref="TrimChunk"/> ids per
+    /// transaction. The store has one writer: a session with a backlog of a hundred thousand events (a burst of inbound
+    /// messages) deleted in one statement would hold every session's appends, its sends and inbound messages, for
+    /// seconds. Ids grow by one per event, so a chunk of ids is a chunk of rows; a gap is skipped by reading the
+    /// oldest id again.
+    /// </summary>
+    private async Task<long> DeleteUpToAsync(string operation, string tenant, string sessionId, long cutoff, CancellationToken cancellationToken)
+    {
+        const string Oldest = "SELECT min(event_id) FROM events WHERE tenant = @tenant AND session_id = @session";
+        long deleted = 0;
+        var from = await ReadEventIdAsync(Oldest, tenant, sessionId, cancellationToken);
+        while (from is { } first && first <= cutoff)
+        {
+            var upTo = Math.Min(cutoff, first + TrimChunk - 1);
+            var chunk = await ExecuteAsync(
+                operation,
+                "DELETE FROM events WHERE tenant = @tenant AND session_id = @session AND event_id <= @upTo",
+                cancellationToken,
+                ("@tenant", tenant),
+                ("@session", sessionId),
+                ("@upTo", upTo));
+            deleted += chunk;
+            from = chunk == 0 ? await ReadEventIdAsync(Oldest, tenant, sessionId, cancellationToken) : upTo + 1;
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The event id a query of one session's events returns, or null when it returns none.</summary>
+    private async Task<long?> ReadEventIdAsync(string sql, string tenant, string sessionId, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, sql, [("@tenant", tenant), ("@session", sessionId), .. parameters]);
+        return await command.ExecuteScalarAsync(cancellationToken) is long id ? id : null;
     }
 
     /// <summary>

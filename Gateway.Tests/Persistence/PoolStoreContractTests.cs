@@ -229,6 +229,21 @@ public abstract partial class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TrimAsync_ByCount_BacklogOfSeveralDeleteChunks_KeepsExactlyTheNewest()
+    {
+        // More than two of the SQL stores' delete chunks (2,000 ids each, so appends never wait behind one long delete),
+        // with the last one partial.
+        await Store.CommitEventsAsync(Events("t", "s", 1, 4_500));
+
+        await Store.TrimAsync(100, DateTimeOffset.MinValue, Token);
+
+        var kept = await Store.ReadAsync("t", "s", 0, 1_000);
+        Assert.Equal(Enumerable.Range(4_401, 100).Select(i => (long)i), kept.Events.Select(e => e.EventId));
+        Assert.Equal(4_500, kept.LastEventId);
+        Assert.True(kept.Gap);
+    }
+
+    [Fact]
     public async Task TrimToBytesAsync_OverTheBytes_KeepsNewestWithinThemAndReportsGapBeforeThem()
     {
         // Messages of about 5 KB (more once sealed): a 16 KiB bound keeps the newest two or three, whatever the
