@@ -104,9 +104,7 @@ public sealed class AckRequestSchedulerTests : IDisposable
         _state.OnAcknowledged(1);
         _scheduler.Schedule();
 
-        Assert.Equal(0, _requests);
-        _time.Advance(Delay);
-        Assert.Equal(1, _requests);
+        AssertAskedOnlyAfterTheQuietDelay();
     }
 
     [Fact]
@@ -126,9 +124,7 @@ public sealed class AckRequestSchedulerTests : IDisposable
         _state.OnAcknowledged(3);
         _scheduler.Schedule();
 
-        Assert.Equal(0, _requests);
-        _time.Advance(Delay);
-        Assert.Equal(1, _requests);
+        AssertAskedOnlyAfterTheQuietDelay();
     }
 
     [Fact]
@@ -152,6 +148,13 @@ public sealed class AckRequestSchedulerTests : IDisposable
         immediate.Schedule();
 
         Assert.Equal(1, requests);
+    }
+
+    private void AssertAskedOnlyAfterTheQuietDelay()
+    {
+        Assert.Equal(0, _requests);
+        _time.Advance(Delay);
+        Assert.Equal(1, _requests);
     }
 
     private void Send(int count)

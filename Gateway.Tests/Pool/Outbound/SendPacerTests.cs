@@ -16,31 +16,15 @@ public sealed class SendPacerTests
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public void WaitForTurn_NotDraining_GoesAtOnceWhateverTheQueue()
+    [Theory]
+    [InlineData(2, false, 10)] // offline: queued for the next connection, whatever the queue
+    [InlineData(0, true, 10)]  // pacing off
+    [InlineData(2, true, 1)]   // draining, below the depth
+    public void WaitForTurn_NoReasonToWait_GoesAtOnce(int depth, bool draining, int queued)
     {
-        var pacer = Pacer(depth: 2);
-        _queued = 10;
-
-        Assert.True(pacer.WaitForTurnAsync(Token).IsCompleted);
-    }
-
-    [Fact]
-    public void WaitForTurn_PacingOff_GoesAtOnce()
-    {
-        var pacer = Pacer(depth: 0);
-        pacer.SetDraining(true);
-        _queued = 10;
-
-        Assert.True(pacer.WaitForTurnAsync(Token).IsCompleted);
-    }
-
-    [Fact]
-    public void WaitForTurn_DrainingBelowDepth_GoesAtOnce()
-    {
-        var pacer = Pacer(depth: 2);
-        pacer.SetDraining(true);
-        _queued = 1;
+        var pacer = Pacer(depth);
+        pacer.SetDraining(draining);
+        _queued = queued;
 
         Assert.True(pacer.WaitForTurnAsync(Token).IsCompleted);
     }
@@ -48,9 +32,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task Taken_LetsInAsManyAsWereTaken_InTheOrderTheyCame()
     {
-        var pacer = Pacer(depth: 2);
-        pacer.SetDraining(true);
-        _queued = 2;
+        var pacer = Draining(depth: 2, queued: 2);
         var sends = Enumerable.Range(0, 5).Select(_ => pacer.WaitForTurnAsync(Token)).ToArray();
         Assert.All(sends, s => Assert.False(s.IsCompleted));
 
@@ -69,9 +51,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task WaitForTurn_EarlierSendsStillWait_QueuesBehindThemEvenBelowDepth()
     {
-        var pacer = Pacer(depth: 2);
-        pacer.SetDraining(true);
-        _queued = 2;
+        var pacer = Draining(depth: 2, queued: 2);
         var first = pacer.WaitForTurnAsync(Token);
 
         _queued = 1; // the sender took one, and its call to Taken has not come yet
@@ -86,9 +66,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task WaitForTurn_SendsWaitAndTheQueueIsEmpty_AllGo()
     {
-        var pacer = Pacer(depth: 2);
-        pacer.SetDraining(true);
-        _queued = 2;
+        var pacer = Draining(depth: 2, queued: 2);
         var waiting = pacer.WaitForTurnAsync(Token);
 
         // Nothing is left for the sender to take, so no Taken will come: the line must not wait for one.
@@ -101,9 +79,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task SetDraining_False_LetsEveryWaitingSendGo()
     {
-        var pacer = Pacer(depth: 1);
-        pacer.SetDraining(true);
-        _queued = 1;
+        var pacer = Draining(depth: 1, queued: 1);
         var sends = Enumerable.Range(0, 3).Select(_ => pacer.WaitForTurnAsync(Token)).ToArray();
 
         pacer.SetDraining(false);
@@ -115,9 +91,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task WaitForTurn_LongerThanTheLimit_GoesAndTheLineSkipsIt()
     {
-        var pacer = Pacer(depth: 1);
-        pacer.SetDraining(true);
-        _queued = 1;
+        var pacer = Draining(depth: 1, queued: 1);
         var timedOut = pacer.WaitForTurnAsync(Token);
         _time.Advance(TimeSpan.FromSeconds(1));
         var later = pacer.WaitForTurnAsync(Token);
@@ -134,9 +108,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task WaitForTurn_CallerGoesAway_ThrowsAndTheNextTakesItsPlace()
     {
-        var pacer = Pacer(depth: 1);
-        pacer.SetDraining(true);
-        _queued = 1;
+        var pacer = Draining(depth: 1, queued: 1);
         using var caller = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var leaving = pacer.WaitForTurnAsync(caller.Token);
         var staying = pacer.WaitForTurnAsync(Token);
@@ -151,9 +123,7 @@ public sealed class SendPacerTests
     [Fact]
     public async Task GaveUp_PassesTheTurnOn()
     {
-        var pacer = Pacer(depth: 1);
-        pacer.SetDraining(true);
-        _queued = 1;
+        var pacer = Draining(depth: 1, queued: 1);
         var first = pacer.WaitForTurnAsync(Token);
         var second = pacer.WaitForTurnAsync(Token);
         pacer.Taken(1);
@@ -166,4 +136,13 @@ public sealed class SendPacerTests
     }
 
     private SendPacer Pacer(int depth) => new(depth, MaxWait, _time, () => _queued);
+
+    /// <summary>A pacer whose connection drains a queue of <paramref name="queued"/>.</summary>
+    private SendPacer Draining(int depth, int queued)
+    {
+        var pacer = Pacer(depth);
+        pacer.SetDraining(true);
+        _queued = queued;
+        return pacer;
+    }
 }
