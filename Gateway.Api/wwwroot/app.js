@@ -28,6 +28,9 @@
   const sessions = new Map();
   let current = null; // { sessionId, peer, room: boolean }
   let currentTab = "chat";
+  // Each list shows the answer of its latest load: a slower, earlier answer (a tab opened just before a join, say)
+  // arriving after a newer one would otherwise put back what the list was before.
+  const latestLoad = { roster: 0, rooms: 0 };
 
   // ---------- small helpers ----------
 
@@ -760,12 +763,13 @@
   async function loadRoster() {
     if (!current) return;
     const sessionId = current.sessionId;
+    const load = ++latestLoad.roster;
     try {
       const [roster, presence] = await Promise.all([
         api("GET", `api/v1/sessions/${enc(sessionId)}/roster`),
         api("GET", `api/v1/sessions/${enc(sessionId)}/presence`),
       ]);
-      if (!isCurrent(sessionId)) return;
+      if (!isCurrent(sessionId) || load !== latestLoad.roster) return;
       const byJid = new Map((presence.contacts || []).map((c) => [bare(c.jid), c]));
       const list = $("roster-list");
       list.replaceChildren();
@@ -794,8 +798,10 @@
     if (!current) return;
     const sessionId = current.sessionId;
     const s = sessions.get(sessionId);
+    const load = ++latestLoad.rooms;
     try {
       const rooms = await api("GET", `api/v1/sessions/${enc(sessionId)}/rooms`);
+      if (load !== latestLoad.rooms) return;
       s.roomNicks = new Map(rooms.map((r) => [bare(r.room), r.nick]));
       if (!isCurrent(sessionId)) return;
       const list = $("room-list");
