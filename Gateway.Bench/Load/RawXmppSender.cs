@@ -65,6 +65,7 @@ internal sealed class RawXmppSender : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(pacing);
         var body = MessageBody.Create(log.Phase, 0, 0);
+        // The id is one the gateway generated (16 characters, as all of its ids): the server does not look at its value.
         var template = Encoding.UTF8.GetBytes(gatewayShape
             ? $"<message type='chat' id='klcSc4rFTi5mv_vA' to='{to}'><body>{body}</body><origin-id id='klcSc4rFTi5mv_vA' xmlns='urn:xmpp:sid:0'/>"
               + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>"

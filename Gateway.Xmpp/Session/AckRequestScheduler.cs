@@ -57,10 +57,8 @@ internal sealed class AckRequestScheduler : IDisposable
             return false;
         }
 
-        if (_state.TryBeginAckRequest())
+        if (TryBeginRequest())
         {
-            // This request follows every stanza written so far, so it covers whatever waited behind the last one.
-            Volatile.Write(ref _askedBehindRequest, 0);
             return true;
         }
 
@@ -106,12 +104,25 @@ internal sealed class AckRequestScheduler : IDisposable
 
     private void RequestNow()
     {
-        if (_state.TryBeginAckRequest())
+        if (TryBeginRequest())
         {
-            // Cleared before the request is written: a write that sets it again meanwhile holds the write lock, so its
-            // stanzas go ahead of this request, which covers them.
-            Volatile.Write(ref _askedBehindRequest, 0);
             _request();
         }
+    }
+
+    /// <summary>
+    /// Begins a request when none is out. A request follows every stanza written before it, so it covers whatever
+    /// waited behind the last one: the mark is cleared before the request is written (a write that sets it again
+    /// meanwhile holds the write lock, so its stanzas go ahead of this request too).
+    /// </summary>
+    private bool TryBeginRequest()
+    {
+        if (!_state.TryBeginAckRequest())
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _askedBehindRequest, 0);
+        return true;
     }
 }

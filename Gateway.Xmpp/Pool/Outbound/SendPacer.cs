@@ -23,7 +23,7 @@ internal sealed class SendPacer(int depth, TimeSpan maxWait, TimeProvider time, 
     private bool _draining;
 
     /// <summary>Whether a connection's sender drains the queue: only then does a send wait (an offline session accepts at once).</summary>
-    public bool IsDraining => Volatile.Read(ref _draining);
+    private bool IsDraining => Volatile.Read(ref _draining);
 
     /// <summary>
     /// Completes when a send may be stored: at once unless a connection drains the queue and either its stanzas
