@@ -184,6 +184,31 @@ public sealed class SqliteGatewayStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_Version6FileWithOutbox_KeepsItsOrder_NewEntriesFollow_NoSequenceKept()
+    {
+        CreateFileAtVersion(6);
+        var legacy = new LegacyPayloadProtector(Keys);
+        string Sealed(string id) => legacy.Protect("t", "s", SessionEventCodec.EncodeStanza(new Message { Id = id, To = Jid.Parse("bob@example.net"), Type = MessageType.Chat, Body = id }));
+
+        // What is left after others were acknowledged: gaps between the seq numbers, and a higher one used before.
+        ExecuteRaw($"""
+            INSERT INTO outbox (seq, tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza) VALUES
+                (9, 't', 's', 'out-b', {T0.UtcTicks}, 0, '{Sealed("out-b")}'),
+                (5, 't', 's', 'out-a', {T0.UtcTicks}, 1, '{Sealed("out-a")}');
+            UPDATE sqlite_sequence SET seq = 12 WHERE name = 'outbox';
+            """);
+
+        await using var migrated = OpenStore(DatabasePath);
+        await migrated.CommitOutboxAsync([OutboxEntry("t", "s", "out-c")]);
+
+        var entries = await migrated.LoadAsync("t", "s", Token);
+        Assert.Equal(["out-a", "out-b", "out-c"], entries.Select(e => e.StanzaId));
+        Assert.Equal([true, false, false], entries.Select(e => e.WaitForAck));
+        Assert.Equal("out-a", ((Message)entries[0].Stanza).Body);
+        Assert.Empty(ReadRawColumn(DatabasePath, "SELECT name FROM sqlite_sequence WHERE name = 'outbox'"));
+    }
+
+    [Fact]
     public async Task EventPayloadCopiedToAnotherSessionsRow_RefusedAndLogged_NotRead()
     {
         var logger = new FakeLogger<SqliteGatewayStore>();

@@ -151,8 +151,35 @@ internal static class SqliteSchema
         CREATE INDEX webhook_deliveries_open ON webhook_deliveries (webhook_id, session_id, event_id) WHERE status IN ('pending', 'failed');
         """;
 
+    /// <summary>
+    /// The outbox's <c>seq</c> without AUTOINCREMENT, which keeps the highest <c>seq</c> ever used in
+    /// <c>sqlite_sequence</c> and so rewrites a page of it in every commit that adds to the outbox. The order only has to
+    /// hold among the entries present, and without it a new row's <c>seq</c> is one above the highest present.
+    /// </summary>
+    private const string Version7 = """
+        CREATE TABLE outbox_v7 (
+            seq            INTEGER PRIMARY KEY,
+            tenant         TEXT    NOT NULL,
+            session_id     TEXT    NOT NULL,
+            stanza_id      TEXT    NOT NULL,
+            accepted_at    INTEGER NOT NULL,
+            wait_for_ack   INTEGER NOT NULL,
+            stanza         TEXT    NOT NULL,
+            archive_cursor TEXT
+        ) STRICT;
+
+        INSERT INTO outbox_v7 (seq, tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor)
+            SELECT seq, tenant, session_id, stanza_id, accepted_at, wait_for_ack, stanza, archive_cursor FROM outbox;
+
+        DROP TABLE outbox;
+
+        ALTER TABLE outbox_v7 RENAME TO outbox;
+
+        CREATE UNIQUE INDEX outbox_by_stanza ON outbox (tenant, session_id, stanza_id);
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5, Version6];
+    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5, Version6, Version7];
 
     public static int CurrentVersion => Migrations.Length;
 
