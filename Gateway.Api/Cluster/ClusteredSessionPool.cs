@@ -22,7 +22,7 @@ internal sealed class ClusteredSessionPool(SessionPool local, IGrainFactory grai
         ArgumentNullException.ThrowIfNull(spec);
 
         // The id is the grain's key, so it is chosen here when the caller left it out; the pool checks its form.
-        var id = spec.Id ?? NewSessionId();
+        var id = spec.Id ?? SessionPool.NewSessionId();
         if (!InputRules.IsValidSessionId(id))
         {
             return await local.CreateAsync(tenant, spec, cancellationToken);
@@ -79,10 +79,6 @@ internal sealed class ClusteredSessionPool(SessionPool local, IGrainFactory grai
         local.ReadHistoryAsync(tenant, sessionId, afterEventId, limit, maxBytes, cancellationToken);
 
     public IAsyncEnumerable<SessionEvent> ReadEventsAsync(CancellationToken cancellationToken = default) => local.ReadEventsAsync(cancellationToken);
-
-    /// <summary>Same form as the pool's own generated ids: 12 letters and digits.</summary>
-    private static string NewSessionId() =>
-        StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
 
     /// <summary>A grain call; the cluster being unreachable is the session being unavailable for now (503), not a server error.</summary>
     private static async Task<T> CallAsync<T>(string sessionId, Func<Task<T>> call)

@@ -18,6 +18,9 @@ namespace Gateway.Xmpp.Pool;
 /// <summary>The connection manager. See <see cref="ISessionPool"/>.</summary>
 public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 {
+    /// <summary>What generated session ids are made of: letters and digits, nothing a URL or a log needs to escape.</summary>
+    private const string SessionIdCharacters = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
     private readonly SessionPoolOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -260,7 +263,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             throw new ArgumentException($"The JID must name an account (local@domain), not '{spec.Jid}'.", nameof(spec));
         }
 
-        var id = spec.Id ?? StanzaId.New().Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal)[..12];
+        var id = spec.Id ?? NewSessionId();
         var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _keyDerivations, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store, metrics: _metrics);
         lock (_admission)
         {
@@ -428,4 +431,10 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex SessionIdPattern();
+
+    /// <summary>
+    /// A session id for a caller that named none: 12 random letters and digits (71 bits). Not a <see cref="StanzaId"/>,
+    /// whose first characters are its time: sessions made in the same millisecond would share them.
+    /// </summary>
+    public static string NewSessionId() => System.Security.Cryptography.RandomNumberGenerator.GetString(SessionIdCharacters, 12);
 }
