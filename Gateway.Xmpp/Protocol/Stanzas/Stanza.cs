@@ -54,35 +54,36 @@ public abstract record Stanza
 }
 
 /// <summary>
-/// Generates stanza ids: unguessable, short, URL-safe, and in the order they were made. The first 8 characters are
-/// the time in milliseconds, the other 12 are 72 random bits, written in base64url's characters but in ASCII order
-/// (<c>-0-9A-Z_a-z</c>), so that ids compare as strings (ordinal) the way their times do.
+/// Generates stanza ids: unguessable, short, URL-safe, and in the order they were made. The first 7 characters are
+/// the time in milliseconds (42 bits, enough until the year 2109), the other 13 are 78 random bits, written in
+/// base64url's characters but in ASCII order (<c>-0-9A-Z_a-z</c>), so that ids compare as strings (ordinal) the way
+/// their times do. The time's first character is far from <c>-</c> (<c>P</c> in 2026), so ids never start with one.
 /// </summary>
 /// <remarks>
 /// Why the order: stores index stanza ids (the outbox, a message's delivery status), and an index of random keys
 /// takes every new key on a page of its own, so a commit of N messages rewrites N pages of it. Ids made in order go
-/// to the end of the index together, a few pages per commit. Unguessable still: 72 random bits per millisecond.
+/// to the end of the index together, a few pages per commit. Unguessable still: 78 random bits per millisecond.
 /// </remarks>
 public static class StanzaId
 {
     /// <summary>The 64 characters of base64url in ASCII order: a digit's value and its character sort alike.</summary>
     private const string Alphabet = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
-    private const int TimeCharacters = 8;
+    private const int TimeCharacters = 7;
 
-    private const int RandomBytes = 9;
+    private const int RandomCharacters = 13;
 
     /// <summary>The length of every id <see cref="New()"/> makes.</summary>
-    public const int Length = TimeCharacters + (RandomBytes * 4 / 3);
+    public const int Length = TimeCharacters + RandomCharacters;
 
-    /// <summary>A new id: 20 characters, 48 bits of the current Unix time in milliseconds, then 72 random bits.</summary>
+    /// <summary>A new id: 20 characters, 42 bits of the current Unix time in milliseconds, then 78 random bits.</summary>
     public static string New() => New(TimeProvider.System.GetUtcNow());
 
     /// <summary>A new id made at <paramref name="now"/> (for tests of the order).</summary>
     public static string New(DateTimeOffset now)
     {
         Span<char> id = stackalloc char[Length];
-        // 48 bits of milliseconds, most significant first: 6 bits per character.
+        // The milliseconds, most significant first: 6 bits per character.
         var milliseconds = (ulong)now.ToUnixTimeMilliseconds();
         for (var i = TimeCharacters - 1; i >= 0; i--)
         {
@@ -90,15 +91,12 @@ public static class StanzaId
             milliseconds >>= 6;
         }
 
-        Span<byte> random = stackalloc byte[RandomBytes];
+        // 6 random bits per character: each byte's low six, uniform since 64 divides 256.
+        Span<byte> random = stackalloc byte[RandomCharacters];
         System.Security.Cryptography.RandomNumberGenerator.Fill(random);
-        for (int i = 0, at = TimeCharacters; i < RandomBytes; i += 3, at += 4)
+        for (var i = 0; i < RandomCharacters; i++)
         {
-            var bits = (random[i] << 16) | (random[i + 1] << 8) | random[i + 2];
-            id[at] = Alphabet[(bits >> 18) & 63];
-            id[at + 1] = Alphabet[(bits >> 12) & 63];
-            id[at + 2] = Alphabet[(bits >> 6) & 63];
-            id[at + 3] = Alphabet[bits & 63];
+            id[TimeCharacters + i] = Alphabet[random[i] & 63];
         }
 
         return new string(id);
