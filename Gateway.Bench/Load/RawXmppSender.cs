@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Gateway.Tests.Integration.Prosody;
+using Gateway.Xmpp;
 
 namespace Gateway.Bench.Load;
 
@@ -65,9 +66,10 @@ internal sealed class RawXmppSender : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(pacing);
         var body = MessageBody.Create(log.Phase, 0, 0);
-        // The id is one the gateway generated (16 characters, as all of its ids): the server does not look at its value.
+        // An id as the gateway makes them, so the stanza has its length; the server does not look at its value.
+        var id = StanzaId.New();
         var template = Encoding.UTF8.GetBytes(gatewayShape
-            ? $"<message type='chat' id='klcSc4rFTi5mv_vA' to='{to}'><body>{body}</body><origin-id id='klcSc4rFTi5mv_vA' xmlns='urn:xmpp:sid:0'/>"
+            ? $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/>"
               + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>"
             : $"<message to='{to}' type='chat'><body>{body}</body></message>");
         var bodyOffset = MessageBody.FindAll(template).Single();

@@ -2,6 +2,7 @@ using Gateway.Xmpp;
 
 namespace Gateway.Tests.Protocol.Stanzas;
 
+[Trait("Tier", "Unit")]
 public sealed class StanzaIdTests
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
@@ -60,19 +61,5 @@ public sealed class StanzaIdTests
         var seen = Enumerable.Range(0, 500).SelectMany(_ => StanzaId.New(Start)[7..]).ToHashSet();
 
         Assert.Equal(64, seen.Count);
-    }
-}
-
-public sealed class GeneratedSessionIdTests
-{
-    [Fact]
-    public void NewSessionId_TwelveLettersAndDigits_DistinctWhenMadeTogether()
-    {
-        // Made in a burst, as 64 concurrent creates make them: a time prefix would have them share most characters.
-        var ids = Enumerable.Range(0, 20_000).Select(_ => Gateway.Xmpp.Pool.SessionPool.NewSessionId()).ToList();
-
-        Assert.All(ids, id => Assert.Matches("^[A-Za-z0-9]{12}$", id));
-        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
-        Assert.True(ids.Select(id => id[..4]).Distinct().Count() > 19_000, "the first characters are random too");
     }
 }
