@@ -183,11 +183,7 @@ public sealed class SessionEventDispatcher(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _disposed) == 0)
-        {
-            await _stopping.CancelAsync();
-        }
-
+        await _stopping.CancelAsync();
         await base.StopAsync(cancellationToken);
 
         // Every pump sees the stopping token (each waits for its predecessor first, so the latest ones cover all).
@@ -216,15 +212,19 @@ public sealed class SessionEventDispatcher(
     internal static readonly TimeSpan PumpStopTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Cancelled when the dispatcher stops (also once it is disposed).</summary>
-    internal CancellationToken StoppingToken => Volatile.Read(ref _disposed) == 0 ? _stopping.Token : new CancellationToken(canceled: true);
+    internal CancellationToken StoppingToken => _stopping.Token;
 
-    /// <summary>Idempotent: the container disposes the instance once as itself and once as the hosted service.</summary>
+    /// <summary>
+    /// Idempotent: the container disposes the instance once as itself and once as the hosted service. The token source
+    /// is cancelled, never disposed (it has no timer or wait handle to free): a host run by the minimal-hosting entry
+    /// point can dispose its services while another caller's stop is still going through them, and a disposed source
+    /// would make that stop throw.
+    /// </summary>
     public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _stopping.Cancel();
-            _stopping.Dispose();
             base.Dispose();
         }
     }

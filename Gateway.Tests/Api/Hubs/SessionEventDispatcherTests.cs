@@ -94,6 +94,24 @@ public sealed class SessionEventDispatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Stop_AfterDispose_CompletesWithoutThrowing()
+    {
+        // The minimal-hosting entry point disposes the host (and so this service) as soon as its own stop is done,
+        // while WebApplicationFactory's stop may still be going through the services (seen once in CI as an
+        // ObjectDisposedException from this StopAsync, which then checked for disposal and cancelled a step later).
+        // A stop that comes after the disposal must still complete, and every later reader of the token sees it
+        // cancelled.
+        var dispatcher = await StartAsync();
+        _hub.Connect("c1");
+        await dispatcher.SubscribeAsync("t1", "s1", "c1", afterEventId: 0, fromNow: true, Token);
+
+        dispatcher.Dispose();
+        await dispatcher.StopAsync(Token);
+
+        Assert.True(dispatcher.StoppingToken.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task Stop_PumpThatIgnoresStopping_AbandonedAfterBoundWithoutFailingTheStop()
     {
         // A replay read that never ends and ignores cancellation: the stop must not wait for it beyond its own bound,
