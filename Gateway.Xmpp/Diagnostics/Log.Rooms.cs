@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4456, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: a room's self-ping says {Verdict} (XEP-0410)")]
     public static partial void RoomSelfPinged(ILogger logger, string tenant, string sessionId, Muc.SelfPingVerdict verdict);
+
+    [LoggerMessage(EventId = 4457, Level = LogLevel.Debug, Message = "Session {Tenant}/{SessionId}: a room the session is out of, and not yet asked back into, sent an error ({Condition}); it stays a member")]
+    public static partial void RoomErrorWhileOut(ILogger logger, string tenant, string sessionId, string condition);
 }

@@ -277,6 +277,56 @@ public sealed class RoomManagerTests : IAsyncDisposable
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0045 §15.6 (333)")]
+    public async Task RemovedForAnErrorFromUs_StillAMember_LaterErrorIgnored_OnlyTheEntrysAnswerCounts()
+    {
+        // What Prosody does as it stops: it removes us with 333 (an error came back from our JID while our stream
+        // closed), then refuses the unavailable presence our server sends it for us.
+        await JoinedAsync();
+        var refusal = new Presence { From = Room.WithResource("alice"), Type = PresenceType.Error, Error = StanzaError.Of(StanzaErrorCondition.ItemNotFound) };
+
+        await _inbound.TryHandleAsync(Self(type: PresenceType.Unavailable, codes: [MucStatus.Self, MucStatus.RemovedTechnical]), Token);
+        Assert.True(await _inbound.TryHandleAsync(refusal, Token));
+
+        Assert.Equal(RoomJoinState.Rejoining, Assert.Single(_rooms.List()).State);
+        Assert.Single(await _store.LoadRoomsAsync("t", "s", Token));
+        var rejoining = Assert.IsType<RoomStateChanged>(Assert.Single((await EventsAsync(2)).Skip(1)));
+        Assert.Equal((RoomState.Rejoining, true), (rejoining.State, rejoining.StatusCodes.Contains(MucStatus.RemovedTechnical)));
+
+        // On the next stream the entry goes out again; an error now answers it.
+        var connection = new FakeConnection();
+        using (var context = new ConnectionContext(connection, 2))
+        {
+            await _feature.OnConnectedAsync(context, Token);
+        }
+
+        Assert.True(MucElements.IsJoin(Assert.IsType<Presence>(Assert.Single(connection.Written)), out _));
+        await _inbound.TryHandleAsync(refusal, Token);
+        Assert.Empty(_rooms.List());
+        Assert.Equal(RoomState.JoinFailed, Assert.IsType<RoomStateChanged>((await EventsAsync(3)).Last()).State);
+    }
+
+    [Theory]
+    [Trait("Spec", "XEP-0045 §15.6 (333), XEP-0410")]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OutOnAStreamThatStaysUp_SelfPingRoundEntersAgainOnlyAfterAnErrorRemoval(bool removedForAnError)
+    {
+        await JoinedAsync();
+        int[] codes = removedForAnError ? [MucStatus.Self, MucStatus.RemovedTechnical] : [MucStatus.Self];
+        await _inbound.TryHandleAsync(Self(type: PresenceType.Unavailable, codes: codes), Token);
+        var connection = new FakeConnection { AnswerIq = request => Task.FromResult(request.ResultReply()) };
+
+        await _feature.SelfPingOnceAsync(connection, Token);
+        await _feature.SelfPingOnceAsync(connection, Token);
+
+        // Once: the second round sees the entry under way. After our own unavailable presence, not at all: the
+        // application chose to be out until the next stream.
+        Assert.Equal(removedForAnError ? 1 : 0, connection.Written.OfType<Presence>().Count(p => MucElements.IsJoin(p, out _)));
+        Assert.Equal(RoomJoinState.Rejoining, Assert.Single(_rooms.List()).State);
+    }
+
+    [Fact]
     [Trait("Spec", "XEP-0045 §7.2.1, §7.14")]
     public async Task RawPresence_JoinCountsAsEntry_UnavailableAsLeave_OtherPresenceNotOurs()
     {

@@ -71,6 +71,9 @@ public static class MucStatus
     public const int RemovedByAffiliation = 321;
     public const int RemovedMembersOnly = 322;
     public const int RemovedShutdown = 332;
+
+    /// <summary>Removed because of a technical problem: an error came back from our JID (registry, XEP-0045 §15.6).</summary>
+    public const int RemovedTechnical = 333;
 }
 
 /// <summary>The MUC elements the gateway reads and writes. Pure: no I/O.</summary>

@@ -49,6 +49,18 @@ internal sealed class RoomEntry(Jid room, string nick, string? password)
     /// <summary>The status codes of the self-presence that created the room (201 among them): reported with <c>joined</c> once it is configured.</summary>
     public System.Collections.Immutable.ImmutableArray<int> CreatedStatusCodes { get; set; } = [];
 
+    /// <summary>
+    /// While re-entering: the join presence went out on the current stream. Before it does, a presence error from the
+    /// room answers something else (our server's unavailable presence as a stream closed), not an entry.
+    /// </summary>
+    public bool JoinSent { get; set; }
+
+    /// <summary>
+    /// While re-entering: the room put us out because of an error from our JID (333), not because we went unavailable,
+    /// so the entry is made again on a stream that stays up too (at the next self-ping round).
+    /// </summary>
+    public bool RemovedByError { get; set; }
+
     /// <summary>Ever confirmed: stored, and re-entered on a new stream.</summary>
     public bool Confirmed { get; set; }
 
@@ -66,6 +78,8 @@ internal sealed class RoomEntry(Jid room, string nick, string? password)
     public void StartRejoining()
     {
         State = RoomJoinState.Rejoining;
+        JoinSent = false;
+        RemovedByError = false;
         Before = new Dictionary<string, RoomOccupant>(Occupants, StringComparer.Ordinal);
         Occupants.Clear();
     }

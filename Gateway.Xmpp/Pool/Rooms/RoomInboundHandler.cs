@@ -70,6 +70,15 @@ internal sealed class RoomInboundHandler(RoomTable table, RoomPersistence persis
         if (presence.Type == PresenceType.Error)
         {
             var error = presence.Error ?? StanzaError.Of(StanzaErrorCondition.UndefinedCondition);
+            if (entry.State == RoomJoinState.Rejoining && !entry.JoinSent && entry.Entered is null)
+            {
+                // Out of the room and not asked back in on this stream: the error cannot refuse an entry. Seen when
+                // a server stops: the room removes us (333), then refuses the unavailable presence our server sends
+                // it for us as the stream closes. The membership stays; the next entry's answer decides.
+                Log.RoomErrorWhileOut(logger, journal.Tenant, journal.SessionId, error.ConditionName);
+                return true;
+            }
+
             var waiter = entry.Entered;
             entry.Entered = null;
             waiter?.TrySetException(new StanzaErrorException(error));
@@ -126,14 +135,18 @@ internal sealed class RoomInboundHandler(RoomTable table, RoomPersistence persis
                 return;
             }
 
-            if (!entry.Leaving && !self.Destroyed && self.StatusCodes.All(code => code is MucStatus.Self or MucStatus.NonAnonymous or MucStatus.Logging or MucStatus.RemovedShutdown))
+            if (!entry.Leaving && !self.Destroyed && self.StatusCodes.All(code => code is MucStatus.Self or MucStatus.NonAnonymous or MucStatus.Logging or MucStatus.RemovedShutdown or MucStatus.RemovedTechnical))
             {
                 // Out without asking to leave, and not thrown out: our broadcast unavailable presence took us out (RFC
-                // 6121 §4.6.3: a graceful stop, or the application's own), or the service is shutting down (332). We
-                // stay a member: the next new stream (or the gateway after a restart) enters again.
+                // 6121 §4.6.3: a graceful stop, or the application's own), the service is shutting down (332), or an
+                // error came back from our JID (333: our server bounced what the room sent while our stream closed,
+                // or the resource was away). We stay a member: the next new stream (or the gateway after a restart)
+                // enters again; after a 333, so does the next self-ping round on a stream that stays up (after our
+                // own unavailable presence, the application chose to be out until the next stream).
                 if (entry.State == RoomJoinState.Joined)
                 {
                     entry.StartRejoining();
+                    entry.RemovedByError = self.Has(MucStatus.RemovedTechnical);
                     (events ??= []).Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick) { StatusCodes = self.StatusCodes });
                 }
 

@@ -63,6 +63,7 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
                 }
 
                 joins.Add(RejoinPresence(entry));
+                entry.JoinSent = true;
             }
         }
 
@@ -109,13 +110,27 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
     public async ValueTask OnDisconnectedAsync(ConnectionContext context, CancellationToken cancellationToken) =>
         await persistence.PersistChangedAsync().ConfigureAwait(false);
 
-    /// <summary>Checks every joined room once (XEP-0410); enters again those that dropped us. For the timer and tests.</summary>
+    /// <summary>
+    /// Checks every joined room once (XEP-0410) and enters again those that dropped us, and those that put us out
+    /// because of an error from our JID (333) on this stream. For the timer and tests.
+    /// </summary>
     internal async Task SelfPingOnceAsync(IXmppConnection connection, CancellationToken cancellationToken)
     {
         List<(Jid Room, string Nick)> joined;
+        List<Presence> stranded = [];
         lock (table.Gate)
         {
             joined = [.. table.Entries().Where(r => r.State == RoomJoinState.Joined && !r.Leaving).Select(r => (r.Room, r.Nick))];
+            foreach (var entry in table.Entries().Where(r => r.State == RoomJoinState.Rejoining && r.RemovedByError && !r.JoinSent && !r.Leaving && r.Entered is null))
+            {
+                stranded.Add(RejoinPresence(entry));
+                entry.JoinSent = true;
+            }
+        }
+
+        foreach (var join in stranded)
+        {
+            await connection.SendAsync(join, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (room, nick) in joined)
@@ -160,6 +175,7 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
             entry.StartRejoining();
             rejoining = new RoomStateChanged(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), room, RoomState.Rejoining, nick);
             join = RejoinPresence(entry);
+            entry.JoinSent = true;
         }
 
         Log.RoomDropped(logger, journal.Tenant, journal.SessionId);
