@@ -84,6 +84,41 @@ public sealed class HubFanoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ClientStopsReading_WriteOutlastsSendTimeout_GatewayClosesTheConnection()
+    {
+        // The hub runs without the transport's own send timeout: the dispatcher's bound on each write is what closes a
+        // connection that stops reading. The queue is left large enough that it is the write, not the queue, that ends it.
+        _app.Settings["Gateway:Hub:SendTimeout"] = "00:00:01";
+        _app.Settings["Gateway:Hub:SubscriptionQueueEvents"] = "10000";
+        _app.Settings["Gateway:Hub:SubscriptionQueueBytes"] = "67108864";
+        await using var slow = await RawHubClient.ConnectAsync(_app.ServerAddress, GatewayApiFactory.AlphaKey);
+        await slow.InvokeAsync("Subscribe", "s1");
+
+        // 200 events of 64 KiB (13 MB) while the client reads nothing: more than the sockets and pipes in between hold.
+        var body = new string('x', 64 * 1024);
+        for (var id = 1; id <= 200; id++)
+        {
+            _pool.Publish(Events.Message(GatewayApiFactory.AlphaTenant, "s1", id, body));
+        }
+
+        // The write that outlasts the bound is logged as the connection is closed.
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(Token))
+        {
+            cts.CancelAfter(HubTestKit.Patience);
+            while (!_app.Logs.Entries.Any(e => e.EventId.Id == 5102 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning))
+            {
+                await Task.Delay(20, cts.Token);
+            }
+        }
+
+        // It reads again: what was in flight, then the end of the connection, long before all 200 could come.
+        var received = await slow.ReadUntilClosedAsync();
+
+        Assert.InRange(received, 0, 199);
+        Assert.DoesNotContain(_app.Logs.Entries, e => e.EventId.Id == 5114);
+    }
+
+    [Fact]
     public async Task ClientStopsReading_SubscriptionEndsWithSlowConsumer_SubscribeAfterResumesOnceInOrder()
     {
         // A write may wait as long as it likes here: it is the queue that must end the subscription.
@@ -229,6 +264,31 @@ public sealed class HubFanoutTests : IAsyncLifetime
                 {
                     return message;
                 }
+            }
+        }
+
+        /// <summary>Reads until the server closes the connection (a close frame or a reset); returns how many events came first.</summary>
+        public async Task<int> ReadUntilClosedAsync()
+        {
+            var events = _early.Count(m => m.GetProperty("type").GetInt32() == 1);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            cts.CancelAfter(HubTestKit.Patience);
+            try
+            {
+                while (true)
+                {
+                    var result = await _socket.ReceiveAsync(_chunk, cts.Token);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return events;
+                    }
+
+                    events += _chunk.AsSpan(0, result.Count).Count("\"target\":\"OnMessage\""u8);
+                }
+            }
+            catch (WebSocketException)
+            {
+                return events;
             }
         }
 
