@@ -120,6 +120,33 @@ public sealed class DeliveryTrackerTests : IAsyncDisposable
         Assert.Equal(DeliveryStatus.Queued, statuses.Get("new-1")!.Status);
     }
 
+    [Fact]
+    [Trait("Spec", "XEP-0333 §3.3")]
+    public void Recall_PlacesEachByAcceptanceTime_OlderThanEverythingAtCapacityNotKept()
+    {
+        var statuses = new MessageStatusTracker(4, TimeProvider.System);
+        var t0 = DateTimeOffset.UtcNow.AddHours(-10);
+        MessageStatus At(string id, int minutes) => new(id, Bob.Bare, DeliveryStatus.Acked, t0.AddMinutes(minutes), t0.AddMinutes(minutes));
+
+        statuses.Recall(At("m20", 20));
+        statuses.Recall(At("m10", 10)); // older than everything, room left: first
+        statuses.Recall(At("m30", 30)); // newer than everything: last
+        statuses.Recall(At("m15", 15)); // in between
+
+        // Full: one older than everything would be the first forgotten, so it is not kept.
+        Assert.Equal("m5", statuses.Recall(At("m5", 5)).MessageId);
+        Assert.Null(statuses.Get("m5"));
+
+        // One in between pushes the oldest out.
+        statuses.Recall(At("m25", 25));
+        Assert.Null(statuses.Get("m10"));
+
+        // A displayed marker covers exactly the earlier ones, so the order is the acceptance order.
+        var moved = statuses.AdvanceThrough("m25", Bob, DeliveryStatus.Displayed);
+        Assert.Equal(["m15", "m20", "m25"], moved.Select(m => m.MessageId));
+        Assert.Equal(DeliveryStatus.Acked, statuses.Get("m30")!.Status);
+    }
+
     public ValueTask DisposeAsync() => _kit.DisposeAsync();
 
     private static Message From(Jid from, XElement payload) => new() { From = from, Type = MessageType.Chat, Id = StanzaId.New(), Payload = [payload] };

@@ -7,15 +7,17 @@ namespace Gateway.Xmpp.Pool;
 /// </summary>
 internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
 {
-    private readonly Dictionary<string, MessageStatus> _byId = new(StringComparer.Ordinal);
-    private readonly LinkedList<string> _order = new();
+    // Each message's node in acceptance order (oldest first); the node holds its current status, so walking the order
+    // reads statuses without a lookup per step.
+    private readonly Dictionary<string, LinkedListNode<MessageStatus>> _byId = new(StringComparer.Ordinal);
+    private readonly LinkedList<MessageStatus> _order = new();
     private readonly object _gate = new();
 
     public MessageStatus? Get(string messageId)
     {
         lock (_gate)
         {
-            return _byId.GetValueOrDefault(messageId);
+            return _byId.TryGetValue(messageId, out var node) ? node.Value : null;
         }
     }
 
@@ -26,17 +28,14 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
         var status = new MessageStatus(messageId, to, DeliveryStatus.Queued, now, now);
         lock (_gate)
         {
-            if (_byId.TryAdd(messageId, status))
+            if (_byId.TryGetValue(messageId, out var known))
             {
-                _order.AddLast(messageId);
-                while (_order.Count > capacity)
-                {
-                    _byId.Remove(_order.First!.Value);
-                    _order.RemoveFirst();
-                }
+                return known.Value;
             }
 
-            return _byId[messageId];
+            _byId.Add(messageId, _order.AddLast(status));
+            ForgetBeyondCapacity();
+            return status;
         }
     }
 
@@ -51,36 +50,31 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
         {
             if (_byId.TryGetValue(status.MessageId, out var current))
             {
-                return current;
+                return current.Value;
             }
 
-            var after = _order.Last;
-            while (after is not null && _byId[after.Value].QueuedAt > status.QueuedAt)
+            // Older than everything kept (what a status asked for after a restart, or beyond the capacity, usually is):
+            // first in the order without walking it; at the capacity it would be the first forgotten, so not kept.
+            if (_order.First is not { } oldest || oldest.Value.QueuedAt > status.QueuedAt)
             {
-                after = after.Previous;
+                if (_order.Count >= capacity)
+                {
+                    return status;
+                }
+
+                _byId.Add(status.MessageId, _order.AddFirst(status));
+                return status;
             }
 
-            if (after is null && _order.Count >= capacity)
+            // Somewhere among the kept ones: after the newest not accepted later (the oldest is not, so the walk ends).
+            var after = _order.Last!;
+            while (after.Value.QueuedAt > status.QueuedAt)
             {
-                return status; // older than everything kept: it would be the first forgotten
+                after = after.Previous!;
             }
 
-            _byId.Add(status.MessageId, status);
-            if (after is null)
-            {
-                _order.AddFirst(status.MessageId);
-            }
-            else
-            {
-                _order.AddAfter(after, status.MessageId);
-            }
-
-            while (_order.Count > capacity)
-            {
-                _byId.Remove(_order.First!.Value);
-                _order.RemoveFirst();
-            }
-
+            _byId.Add(status.MessageId, _order.AddAfter(after, status));
+            ForgetBeyondCapacity();
             return status;
         }
     }
@@ -93,14 +87,19 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
     {
         lock (_gate)
         {
-            if (!_byId.TryGetValue(messageId, out var current) || current.Status == DeliveryStatus.Failed || current.Status >= status
-                || (from is not null && current.To?.Bare != from.Bare))
+            if (!_byId.TryGetValue(messageId, out var node))
+            {
+                return null;
+            }
+
+            var current = node.Value;
+            if (current.Status == DeliveryStatus.Failed || current.Status >= status || (from is not null && current.To?.Bare != from.Bare))
             {
                 return null;
             }
 
             var next = current with { Status = status, UpdatedAt = time.GetUtcNow() };
-            _byId[messageId] = next;
+            node.Value = next;
             return next;
         }
     }
@@ -113,7 +112,7 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
     {
         lock (_gate)
         {
-            if (!_byId.TryGetValue(messageId, out var named) || named.To?.Bare != from.Bare)
+            if (!_byId.TryGetValue(messageId, out var named) || named.Value.To?.Bare != from.Bare)
             {
                 return [];
             }
@@ -121,16 +120,15 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
             var moved = new List<MessageStatus>();
             for (var node = _order.First; node is not null; node = node.Next)
             {
-                var id = node.Value;
-                var current = _byId[id];
+                var current = node.Value;
                 if (current.To?.Bare == from.Bare && current.Status < status && current.Status != DeliveryStatus.Failed)
                 {
                     var next = current with { Status = status, UpdatedAt = time.GetUtcNow() };
-                    _byId[id] = next;
+                    node.Value = next;
                     moved.Add(next);
                 }
 
-                if (id == messageId)
+                if (node == named)
                 {
                     break;
                 }
@@ -148,15 +146,30 @@ internal sealed class MessageStatusTracker(int capacity, TimeProvider time)
     {
         lock (_gate)
         {
-            if (!_byId.TryGetValue(messageId, out var current) || current.Status is DeliveryStatus.Failed or >= DeliveryStatus.Delivered
-                || (from is not null && current.To?.Bare != from.Bare))
+            if (!_byId.TryGetValue(messageId, out var node))
+            {
+                return null;
+            }
+
+            var current = node.Value;
+            if (current.Status is DeliveryStatus.Failed or >= DeliveryStatus.Delivered || (from is not null && current.To?.Bare != from.Bare))
             {
                 return null;
             }
 
             var next = current with { Status = DeliveryStatus.Failed, UpdatedAt = time.GetUtcNow(), ErrorCondition = condition, ErrorText = text };
-            _byId[messageId] = next;
+            node.Value = next;
             return next;
+        }
+    }
+
+    /// <summary>Under the gate: the oldest entries beyond the capacity are forgotten.</summary>
+    private void ForgetBeyondCapacity()
+    {
+        while (_order.Count > capacity)
+        {
+            _byId.Remove(_order.First!.Value.MessageId);
+            _order.RemoveFirst();
         }
     }
 }
