@@ -62,8 +62,7 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
                     events.Add(new RoomStateChanged(journal.Tenant, journal.SessionId, 0, now, entry.Room, RoomState.Rejoining, entry.Nick));
                 }
 
-                joins.Add(RejoinPresence(entry));
-                entry.JoinSent = true;
+                joins.Add(RejoinToSend(entry));
             }
         }
 
@@ -123,8 +122,7 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
             joined = [.. table.Entries().Where(r => r.State == RoomJoinState.Joined && !r.Leaving).Select(r => (r.Room, r.Nick))];
             foreach (var entry in table.Entries().Where(r => r.State == RoomJoinState.Rejoining && r.RemovedByError && !r.JoinSent && !r.Leaving && r.Entered is null))
             {
-                stranded.Add(RejoinPresence(entry));
-                entry.JoinSent = true;
+                stranded.Add(RejoinToSend(entry));
             }
         }
 
@@ -174,8 +172,7 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
 
             entry.StartRejoining();
             rejoining = new RoomStateChanged(journal.Tenant, journal.SessionId, 0, time.GetUtcNow(), room, RoomState.Rejoining, nick);
-            join = RejoinPresence(entry);
-            entry.JoinSent = true;
+            join = RejoinToSend(entry);
         }
 
         Log.RoomDropped(logger, journal.Tenant, journal.SessionId);
@@ -247,7 +244,14 @@ internal sealed class RoomsFeature(RoomTable table, RoomPersistence persistence,
         }
     }
 
-    /// <summary>The entry on a new stream: the history since the newest message seen (XEP-0045 §7.2.15); none asked before the first confirmation.</summary>
-    private static Presence RejoinPresence(RoomEntry entry) =>
-        MucElements.JoinPresence(entry.Room, entry.Nick, entry.Password, entry.Confirmed ? new MucHistory(Since: entry.LastMessageAt) : null);
+    /// <summary>
+    /// The entry's join presence for the current stream: the history since the newest message seen (XEP-0045 §7.2.15);
+    /// none asked before the first confirmation. Under the table's gate, for a presence about to be sent: the entry is
+    /// marked asked back in (<see cref="RoomEntry.JoinSent"/>), so the room's error from now on answers this entry.
+    /// </summary>
+    private static Presence RejoinToSend(RoomEntry entry)
+    {
+        entry.JoinSent = true;
+        return MucElements.JoinPresence(entry.Room, entry.Nick, entry.Password, entry.Confirmed ? new MucHistory(Since: entry.LastMessageAt) : null);
+    }
 }
