@@ -142,9 +142,11 @@ internal abstract class SqlEventLog<TConnection>(PayloadProtector payloads, ILog
         long byAge = 0;
         while (true)
         {
+            // Until a chunk deletes nothing: SQLite's looks at the oldest rows in commit order, where a row stamped
+            // later than those behind it makes a chunk delete fewer than it holds without being the last.
             var deleted = await ExecuteAsync("trim by age", TrimByAgeSql, cancellationToken, ("@cutoff", olderThan.UtcTicks), ("@chunk", TrimChunk));
             byAge += deleted;
-            if (deleted < TrimChunk)
+            if (deleted == 0)
             {
                 break;
             }

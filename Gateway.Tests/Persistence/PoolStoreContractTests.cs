@@ -321,6 +321,34 @@ public abstract partial class PoolStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TrimAsync_ByAge_BacklogOfSeveralDeleteChunks_KeepsExactlyTheNewer()
+    {
+        // Event n received at T0 + n minutes; more than two of the SQL stores' delete chunks (2,000 rows) are older.
+        await Store.CommitEventsAsync(Events("t", "s", 1, 4_510));
+
+        await Store.TrimAsync(1_000_000, T0.AddMinutes(4_501), Token);
+
+        var page = await Store.ReadAsync("t", "s", 0, 100);
+        Assert.Equal(Enumerable.Range(4_501, 10).Select(i => (long)i), page.Events.Select(e => e.EventId));
+        Assert.True(page.Gap);
+    }
+
+    [Fact]
+    public async Task TrimAsync_ByAge_OlderEventsCommittedAfterANewerOne_AllGo()
+    {
+        // The first event committed is stamped after all the rest (a clock that stepped back): a trim that looks at
+        // the oldest rows in commit order finds it in its first chunk, beside 1,999 older ones, and must go on past it.
+        await Store.CommitEventsAsync([Event("t", "s", 1, T0.AddDays(30))]);
+        await Store.CommitEventsAsync([.. Enumerable.Range(2, 4_500).Select(i => Event("t", "s", i, T0.AddMinutes(i)))]);
+
+        await Store.TrimAsync(1_000_000, T0.AddDays(4), Token);
+
+        var page = await Store.ReadAsync("t", "s", 0, 100);
+        Assert.Equal([1L], page.Events.Select(e => e.EventId));
+        Assert.Equal(4_501, page.LastEventId);
+    }
+
+    [Fact]
     public async Task TrimAsync_EveryEvent_HeadSurvivesAndNumberingContinues()
     {
         var batch = new JournalBatch();

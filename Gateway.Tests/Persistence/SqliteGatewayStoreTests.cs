@@ -73,6 +73,11 @@ public sealed class SqliteGatewayStoreTests : IDisposable
         Assert.Equal((long)SqliteSchema.CurrentVersion, command.ExecuteScalar());
         command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name)";
         Assert.Equal("events,outbox,rooms,schema_version,session_event_heads,sessions,store_keys,webhook_cursors,webhook_deliveries,webhooks", command.ExecuteScalar());
+
+        // Every commit of an event writes a page of each index on events (its key and the message id); version 8
+        // dropped the one by received_at, which only the trim by age used.
+        command.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' ORDER BY name)";
+        Assert.Equal("events_by_message,sqlite_autoindex_events_1", command.ExecuteScalar());
         command.CommandText = "SELECT count(*) FROM store_keys";
         Assert.Equal(1L, command.ExecuteScalar());
         if (!OperatingSystem.IsWindows())

@@ -13,8 +13,17 @@ internal sealed class SqliteEventLog(SqliteDatabase database, PayloadProtector p
 {
     protected override string Greatest => "max";
 
+    /// <summary>
+    /// Of the oldest <c>@chunk</c> rows by rowid, which is commit order (schema version 8 dropped the index by
+    /// <c>received_at</c>), the ones received before the cutoff. It reads from the start of the table and never past
+    /// the chunk, however many events are kept. An event stamped earlier than one committed before it (the clock
+    /// stepped back) goes with or after that one, not before.
+    /// </summary>
     protected override string TrimByAgeSql =>
-        "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE received_at < @cutoff LIMIT @chunk)";
+        """
+        DELETE FROM events WHERE rowid IN (
+            SELECT rowid FROM (SELECT rowid, received_at FROM events ORDER BY rowid LIMIT @chunk) WHERE received_at < @cutoff)
+        """;
 
     protected override Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => database.OpenReaderAsync(cancellationToken);
 

@@ -178,8 +178,18 @@ internal static class SqliteSchema
         CREATE UNIQUE INDEX outbox_by_stanza ON outbox (tenant, session_id, stanza_id);
         """;
 
+    /// <summary>
+    /// The events table without its index by <c>received_at</c>, of which every commit with an event wrote a page for
+    /// the trim by age alone. Events are appended in commit order, and a rowid table without AUTOINCREMENT numbers each
+    /// new row one above the highest present, so rowid order is commit order and the oldest events have the lowest
+    /// rowids: the trim walks them from the start instead (<see cref="SqliteEventLog"/>).
+    /// </summary>
+    private const string Version8 = """
+        DROP INDEX events_by_received_at;
+        """;
+
     /// <summary><c>Migrations[v]</c> brings a file from version <c>v</c> to <c>v + 1</c>.</summary>
-    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5, Version6, Version7];
+    private static readonly string[] Migrations = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8];
 
     public static int CurrentVersion => Migrations.Length;
 
