@@ -31,6 +31,12 @@ internal sealed class XmppMetrics : IDisposable
 
     private static readonly IReadOnlyList<int> CommitEntries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
+    /// <summary>
+    /// A stanza's way out: a tenth of a millisecond (an idle gateway on loopback) to seconds (pacing behind a slow
+    /// server, a deferred acknowledgement request, a stalled store).
+    /// </summary>
+    private static readonly IReadOnlyList<double> OutboundSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly Counter<long> _sent;
@@ -40,6 +46,8 @@ internal sealed class XmppMetrics : IDisposable
     private readonly Counter<long> _connectionsLost;
     private readonly Histogram<double> _commitDuration;
     private readonly Histogram<int> _commitEntries;
+    private readonly Histogram<double> _handoff;
+    private readonly Histogram<double> _acknowledgement;
 
     /// <param name="meterFactory">The host's meter factory (it owns the meter); null: a meter of our own, disposed with this.</param>
     /// <param name="sessionsByState">The number of sessions in each state, computed when collected.</param>
@@ -66,6 +74,10 @@ internal sealed class XmppMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CommitSeconds });
         _commitEntries = _meter.CreateHistogram("gateway.xmpp.journal.commit.entries", "{entry}", "Entries (events, outbox changes, cursors) in one group commit.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = CommitEntries });
+        _handoff = _meter.CreateHistogram("gateway.xmpp.outbound.handoff.duration", "s", "From a send's admission to its write on a server connection: pacing, the outbox commit and the queue.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = OutboundSeconds });
+        _acknowledgement = _meter.CreateHistogram("gateway.xmpp.outbound.acknowledgement.duration", "s", "From a stanza's write to the server's XEP-0198 acknowledgement of it.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = OutboundSeconds });
     }
 
     /// <summary>The pair to tag a session count with its state.</summary>
@@ -88,7 +100,18 @@ internal sealed class XmppMetrics : IDisposable
 
     public void Received(Stanza stanza) => _received.Add(1, KindOf(stanza));
 
-    public void Acknowledged() => _acknowledged.Add(1);
+    /// <summary>A stanza was written to a connection <paramref name="sinceAdmitted"/> after its send was admitted.</summary>
+    public void HandedOff(TimeSpan sinceAdmitted) => _handoff.Record(sinceAdmitted.TotalSeconds);
+
+    /// <summary>The server acknowledged a stanza, <paramref name="sinceWritten"/> after it was written (null: written by an earlier connection of unknown time).</summary>
+    public void Acknowledged(TimeSpan? sinceWritten)
+    {
+        _acknowledged.Add(1);
+        if (sinceWritten is { } elapsed)
+        {
+            _acknowledgement.Record(elapsed.TotalSeconds);
+        }
+    }
 
     /// <summary>A connection came online: the first of the session, a resumed stream, or a new one after a loss.</summary>
     public void ConnectionUp(int number, bool resumed) =>

@@ -37,6 +37,8 @@ public sealed class MetricsEndToEndTests(ProsodyFixture prosody)
         Assert.True(after.Sum("gateway_xmpp_sessions", "state=\"online\"") >= 1, after.Text);
         Assert.True(after.Sum("gateway_xmpp_connections_total", "outcome=\"initial\"") >= 1, after.Text);
         Assert.True(after.Sum("gateway_xmpp_journal_commit_duration_seconds_count") >= 1, after.Text);
+        Assert.True(after.Sum("gateway_xmpp_outbound_handoff_duration_seconds_count") > before.Sum("gateway_xmpp_outbound_handoff_duration_seconds_count"), after.Text);
+        Assert.True(after.Sum("gateway_xmpp_outbound_acknowledgement_duration_seconds_count") > before.Sum("gateway_xmpp_outbound_acknowledgement_duration_seconds_count"), after.Text);
         Assert.True(after.Has("gateway_xmpp_outbound_unacknowledged"), after.Text);
         Assert.DoesNotContain(alice.Password, after.Text, StringComparison.Ordinal);
         Assert.DoesNotContain(alice.Bare, after.Text, StringComparison.Ordinal); // ids and states only, never a JID

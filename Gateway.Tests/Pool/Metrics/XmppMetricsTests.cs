@@ -10,6 +10,7 @@ using Gateway.Xmpp.Pool.Journal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Pool.Metrics;
 
@@ -75,6 +76,35 @@ public sealed class XmppMetricsTests : IAsyncDisposable
         await Eventually.WaitUntilAsync(() => acked.GetMeasurementSnapshot().Sum(m => m.Value) == 3);
         unacknowledged.RecordObservableInstruments();
         Assert.Equal(0, unacknowledged.LastMeasurement?.Value);
+
+        connection.End();
+        await run.WaitAsync(Token);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
+    public async Task Send_RecordsTimeFromAdmissionToWriteAndFromWriteToAcknowledgement()
+    {
+        // A clock of its own: the two durations are what it was advanced by, between admission, write and acknowledgement.
+        var time = new FakeTimeProvider();
+        var queue = new OutboundQueue("t", "s2", new SessionPoolOptions(), _kit.Journal.Open("t", "s2", 0), _delivery, durable: true, () => null, () => TimeSpan.FromSeconds(1), time, NullLogger.Instance, metrics: _metrics);
+        using var handoff = Collect<double>("gateway.xmpp.outbound.handoff.duration");
+        using var acknowledgement = Collect<double>("gateway.xmpp.outbound.acknowledgement.duration");
+        await queue.AcceptAsync(Chat("m1"), waitForAck: false, tracked: true, Unavailable, Token);
+        await queue.AcceptAsync(Chat("m2"), waitForAck: false, tracked: true, Unavailable, Token);
+
+        time.Advance(TimeSpan.FromMilliseconds(7));
+        var connection = new FakeConnection();
+        using var context = new ConnectionContext(connection, 1);
+        var run = new OutboundSender(queue, TimeSpan.FromSeconds(1), "t", "s2", NullLogger.Instance).RunAsync(context, Token);
+        await Eventually.WaitUntilAsync(() => handoff.GetMeasurementSnapshot().Count == 2);
+        Assert.All(handoff.GetMeasurementSnapshot(), m => Assert.Equal(0.007, m.Value, precision: 6));
+        Assert.Empty(acknowledgement.GetMeasurementSnapshot());
+
+        time.Advance(TimeSpan.FromMilliseconds(30));
+        connection.Acknowledge(2);
+        await Eventually.WaitUntilAsync(() => acknowledgement.GetMeasurementSnapshot().Count == 2);
+        Assert.All(acknowledgement.GetMeasurementSnapshot(), m => Assert.Equal(0.030, m.Value, precision: 6));
 
         connection.End();
         await run.WaitAsync(Token);

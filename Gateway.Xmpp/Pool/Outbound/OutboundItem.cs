@@ -19,6 +19,12 @@ internal sealed record OutboundItem(Stanza Stanza, bool WaitForAck, bool Tracked
     /// </summary>
     public string? ArchiveCursor { get; init; }
 
+    /// <summary>
+    /// The queue clock's timestamp (<see cref="TimeProvider.GetTimestamp"/>) when the send was admitted, for the time it
+    /// spent in the gateway before its write; 0 when not known (a stanza an earlier process accepted).
+    /// </summary>
+    public long AdmittedAt { get; init; }
+
     /// <summary>Bytes reserved in the tenant's <see cref="ByteBudget"/> for it; 0 when none were.</summary>
     public long BudgetBytes { get; init; }
 

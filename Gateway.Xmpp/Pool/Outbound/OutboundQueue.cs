@@ -133,7 +133,7 @@ internal sealed class OutboundQueue
             throw OutboundQueueFullException.TenantBudget(_tenant, _budget.Capacity, _retryAfter());
         }
 
-        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { Serialized = serialized, ArchiveCursor = _archivePosition(), BudgetBytes = _budget is null ? 0 : serialized.Length, Activity = XmppActivities.StartOutbound(_tenant, _sessionId, stanza) };
+        var item = new OutboundItem(stanza, waitForAck, tracked, _time.GetUtcNow()) { AdmittedAt = _time.GetTimestamp(), Serialized = serialized, ArchiveCursor = _archivePosition(), BudgetBytes = _budget is null ? 0 : serialized.Length, Activity = XmppActivities.StartOutbound(_tenant, _sessionId, stanza) };
         return AcceptAdmittedAsync(item, unavailable, cancellationToken);
     }
 
@@ -314,13 +314,25 @@ internal sealed class OutboundQueue
     /// </summary>
     internal void OnWritten(OutboundItem item, Task? acknowledgement)
     {
-        _metrics?.Sent(item.Stanza);
+        var writtenAt = _time.GetTimestamp();
+        if (_metrics is { } metrics)
+        {
+            metrics.Sent(item.Stanza);
+            if (item.AdmittedAt != 0)
+            {
+                metrics.HandedOff(_time.GetElapsedTime(item.AdmittedAt, writtenAt));
+            }
+        }
+
         XmppActivities.OnWritten(item.Activity, acknowledgement is not null);
-        HandedOver(item, acknowledgement);
+        HandedOver(item, acknowledgement, writtenAt);
     }
 
-    /// <summary>Written, or handed to a connection that settles it (<see cref="Requeue"/>): what <see cref="OnWritten"/> says.</summary>
-    private void HandedOver(OutboundItem item, Task? acknowledgement)
+    /// <summary>
+    /// Written, or handed to a connection that settles it (<see cref="Requeue"/>): what <see cref="OnWritten"/> says.
+    /// <paramref name="writtenAt"/>: when it was written (the queue clock's timestamp), 0 when handed over unwritten.
+    /// </summary>
+    private void HandedOver(OutboundItem item, Task? acknowledgement, long writtenAt = 0)
     {
         item.Written.TrySetResult(acknowledgement);
         if (item.IsReply)
@@ -340,7 +352,7 @@ internal sealed class OutboundQueue
         else
         {
             _unacknowledged[item.Id] = new SentPosition(item.AcceptedAt, item.ArchiveCursor);
-            _ = OnAcknowledgedAsync(item, acknowledgement);
+            _ = OnAcknowledgedAsync(item, acknowledgement, writtenAt);
         }
     }
 
@@ -472,7 +484,7 @@ internal sealed class OutboundQueue
     /// (the session ended and the handoff was kept for a restart) leaves it there, to be settled by the next process;
     /// one that fails (the session gave up) fails the message.
     /// </summary>
-    private async Task OnAcknowledgedAsync(OutboundItem item, Task acknowledgement)
+    private async Task OnAcknowledgedAsync(OutboundItem item, Task acknowledgement, long writtenAt)
     {
         try
         {
@@ -495,7 +507,7 @@ internal sealed class OutboundQueue
 
         Settled(item.Id);
         Forget(item);
-        _metrics?.Acknowledged();
+        _metrics?.Acknowledged(writtenAt == 0 ? null : _time.GetElapsedTime(writtenAt));
         XmppActivities.OnAcked(item.Activity);
         if (item.Tracked)
         {
