@@ -19,9 +19,11 @@ public sealed record SessionPoolOptions
     /// <summary>
     /// Stanzas one session may have written and not yet acknowledged by its server (XEP-0198); the sender waits for the
     /// server's acknowledgement before writing more. Without such a window a sender faster than its server fills the
-    /// socket buffers, where thousands of messages wait unseen for seconds. Default 256.
+    /// socket buffers, where thousands of messages wait unseen for seconds. Default 128: at 64 concurrent senders
+    /// against a server at its limit, 128 halved the time to the recipient against 256 at the same rate (load tool,
+    /// docs/benchmarks.md); it caps one session at 128 stanzas per round trip to its server (2,560/s at 50 ms).
     /// </summary>
-    public int MaxUnacknowledged { get; init; } = 256;
+    public int MaxUnacknowledged { get; init; } = 128;
 
     /// <summary>
     /// How long a session's stream stays quiet before the server is asked to acknowledge what was sent (XEP-0198 §4
@@ -36,9 +38,10 @@ public sealed record SessionPoolOptions
     /// Stanzas waiting to be written beyond which a send to an online session waits (at most <see cref="PacingMaxWait"/>)
     /// for the queue to shrink before it is accepted: a caller faster than the server is slowed down rather than piling
     /// up latency in the queue. A session that is offline accepts at once, up to <see cref="OutboundQueueCapacity"/>.
-    /// 0 turns pacing off. Default 128.
+    /// 0 turns pacing off. Default 32: enough to fill the sender's writes while the server keeps up, and every stanza
+    /// queued beyond what the server takes is only latency (with <see cref="MaxUnacknowledged"/>, see its remarks).
     /// </summary>
-    public int PacingQueueDepth { get; init; } = 128;
+    public int PacingQueueDepth { get; init; } = 32;
 
     /// <summary>The longest a send waits for pacing (<see cref="PacingQueueDepth"/>); it is then accepted if the queue has room. Default 2 s.</summary>
     public TimeSpan PacingMaxWait { get; init; } = TimeSpan.FromSeconds(2);
