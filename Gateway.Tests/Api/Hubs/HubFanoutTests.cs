@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gateway.Api.Contracts;
 using Gateway.Api.Hubs;
 using Gateway.Tests.Api.Fakes;
+using Gateway.Tests.Support;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -102,14 +103,7 @@ public sealed class HubFanoutTests : IAsyncLifetime
         }
 
         // The write that outlasts the bound is logged as the connection is closed.
-        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(Token))
-        {
-            cts.CancelAfter(HubTestKit.Patience);
-            while (!_app.Logs.Entries.Any(e => e.EventId.Id == 5102 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning))
-            {
-                await Task.Delay(20, cts.Token);
-            }
-        }
+        await Eventually.WaitUntilAsync(() => _app.Logs.Entries.Any(e => e.EventId.Id == 5102 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning), HubTestKit.Patience);
 
         // It reads again: what was in flight, then the end of the connection, long before all 200 could come.
         var received = await slow.ReadUntilClosedAsync();
