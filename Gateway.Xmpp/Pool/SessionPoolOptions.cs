@@ -39,7 +39,7 @@ public sealed record SessionPoolOptions
     /// for the queue to shrink before it is accepted: a caller faster than the server is slowed down rather than piling
     /// up latency in the queue. A session that is offline accepts at once, up to <see cref="OutboundQueueCapacity"/>.
     /// 0 turns pacing off. Default 32: enough to fill the sender's writes while the server keeps up, and every stanza
-    /// queued beyond what the server takes is only latency (with <see cref="MaxUnacknowledged"/>, see its remarks).
+    /// queued beyond what the server takes is only latency (measured with <see cref="MaxUnacknowledged"/>; see its summary).
     /// </summary>
     public int PacingQueueDepth { get; init; } = 32;
 
