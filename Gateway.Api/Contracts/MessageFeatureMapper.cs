@@ -150,6 +150,19 @@ internal static class MessageFeatureMapper
             Conflict(raw, "noCopy", errors, e => e.Name == CarbonElements.Private || e.Name == HintElements.NoCopy);
         }
 
+        if (request.RequestReceipts == false)
+        {
+            // The gateway keeps a caller's own receipt request or markable flag; with false it would contradict itself.
+            for (var i = 0; i < raw.Length; i++)
+            {
+                if (raw[i].Name == ReceiptElements.Request || raw[i].Name == ReceiptElements.Markable)
+                {
+                    RequestMapper.Add(errors, "requestReceipts", $"is false, but payloads[{i}] (<{raw[i].Name.LocalName} xmlns='{raw[i].Name.NamespaceName}'/>) asks for reports: drop one of them");
+                    break;
+                }
+            }
+        }
+
         // XEP-0424 §3 (MAY) and XEP-0444 §5 (SHOULD): archive a retraction or reaction even where it has no body.
         if ((request.Retracts is not null || request.Reactions is not null) && !raw.Any(e => e.Name == HintElements.Store))
         {

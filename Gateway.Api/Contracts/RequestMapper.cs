@@ -117,6 +117,10 @@ internal static partial class RequestMapper
     /// <summary>True when the request names its own host or port, which needs <c>Gateway:Pool:AllowHostOverride</c>.</summary>
     public static bool OverridesHost(CreateSessionRequest request) => request.Host is not null || request.Port is not null;
 
+    /// <summary>What the request's <c>requestReceipts</c> asks for: reports unless it is false.</summary>
+    public static RecipientReports Reports(PostMessageRequest request) =>
+        request.RequestReceipts == false ? RecipientReports.None : RecipientReports.Requested;
+
     public static bool TryCreateMessage(PostMessageRequest request, [NotNullWhen(true)] out Message? message, out Dictionary<string, string[]> errors)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -72,6 +72,15 @@ public sealed record PostMessageRequest
     /// <summary>XEP-0280 §9: keep this message from being copied to the account's other clients (private + no-copy hint).</summary>
     /// <example>false</example>
     public bool? NoCopy { get; init; }
+
+    /// <summary>
+    /// Whether a message with a body asks the recipient's client to report back (default true): a XEP-0184 receipt
+    /// request and, on a chat message, the XEP-0333 markable flag, so its status can reach delivered and displayed.
+    /// false sends neither: the status ends at acked, and the server has less to parse, archive and route for each
+    /// message (for notifications nobody's client answers). Not with a raw receipt request or markable payload (400).
+    /// </summary>
+    /// <example>true</example>
+    public bool? RequestReceipts { get; init; }
 }
 
 /// <summary>

@@ -81,12 +81,12 @@ public sealed class GatewayHub(
     public async Task<StanzaAcceptedDto> SendMessage(string sessionId, SendMessageRequest request)
     {
         var (_, session) = FindSession(sessionId, ApiScopes.Send);
-        if (!HubRequests.TryCreate(Required(request), out var message, out var wait, out var errors))
+        if (!HubRequests.TryCreate(Required(request), out var message, out var wait, out var reports, out var errors))
         {
             throw Invalid(errors);
         }
 
-        var receipt = await session.EnqueueAsync(message, wait, request.IdempotencyKey, Context.ConnectionAborted);
+        var receipt = await session.EnqueueAsync(message, wait, request.IdempotencyKey, reports, Context.ConnectionAborted);
         return new StanzaAcceptedDto(receipt.StanzaId, receipt.AckedByServer);
     }
 

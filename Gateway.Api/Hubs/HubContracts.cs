@@ -63,6 +63,12 @@ public sealed record SendMessageRequest
 
     /// <summary>XEP-0280 §9: keep this message from being copied to the account's other clients.</summary>
     public bool? NoCopy { get; init; }
+
+    /// <summary>
+    /// Whether a message with a body asks the recipient's client for delivery and display reports (default true);
+    /// false: the status ends at acked.
+    /// </summary>
+    public bool? RequestReceipts { get; init; }
 }
 
 /// <summary>A presence to send (RFC 6121 §4).</summary>

@@ -12,7 +12,7 @@ namespace Gateway.Api.Hubs;
 /// </summary>
 internal static class HubRequests
 {
-    public static bool TryCreate(SendMessageRequest request, [NotNullWhen(true)] out Message? message, out DeliveryWait wait, out Dictionary<string, string[]> errors)
+    public static bool TryCreate(SendMessageRequest request, [NotNullWhen(true)] out Message? message, out DeliveryWait wait, out RecipientReports reports, out Dictionary<string, string[]> errors)
     {
         ArgumentNullException.ThrowIfNull(request);
         var rest = new PostMessageRequest
@@ -20,9 +20,10 @@ internal static class HubRequests
             To = request.To!, Type = request.Type, Body = request.Body, Subject = request.Subject, Thread = request.Thread,
             Lang = request.Lang, Payloads = request.Payloads, Id = request.Id, ChatState = request.ChatState,
             Replaces = request.Replaces, Retracts = request.Retracts, ReplyTo = request.ReplyTo, Reactions = request.Reactions,
-            Oob = request.Oob, Displayed = request.Displayed, NoCopy = request.NoCopy,
+            Oob = request.Oob, Displayed = request.Displayed, NoCopy = request.NoCopy, RequestReceipts = request.RequestReceipts,
         };
         var ok = RequestMapper.TryCreateMessage(rest, out message, out errors);
+        reports = RequestMapper.Reports(rest);
         wait = Wait(request.Wait, errors);
         if (IdempotencyKeys.Validate(request.IdempotencyKey) is { } invalid)
         {

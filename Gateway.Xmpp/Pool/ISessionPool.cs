@@ -77,6 +77,14 @@ public interface IManagedSession : IStanzaSender
         EnqueueAsync(stanza, wait, cancellationToken);
 
     /// <summary>
+    /// Like <see cref="EnqueueAsync(Stanza, DeliveryWait, string?, CancellationToken)"/>, choosing whether a message
+    /// with a body asks the recipient's client for delivery and display reports (<see cref="RecipientReports"/>).
+    /// </summary>
+    /// <remarks>The default implementation (for test doubles) ignores <paramref name="reports"/>.</remarks>
+    Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, RecipientReports reports, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(stanza, wait, idempotencyKey, cancellationToken);
+
+    /// <summary>
     /// The delivery status of a message this session sent, as tracked in memory (the session's most recent messages),
     /// or null when not tracked. <see cref="FindMessageStatusAsync"/> also asks the journal.
     /// </summary>
@@ -115,6 +123,25 @@ public enum DeliveryWait
 
     /// <summary>Return once the server acknowledged the stanza (XEP-0198 &lt;a/&gt;).</summary>
     Server,
+}
+
+/// <summary>
+/// Whether a message with a body asks the recipient's client to report back. Either way it gets a delivery status
+/// (queued, sent, acked); only a requested report can take it to delivered and displayed.
+/// </summary>
+public enum RecipientReports
+{
+    /// <summary>
+    /// A XEP-0184 receipt request, and on a chat message the XEP-0333 markable flag: the status can reach delivered
+    /// and displayed, when the recipient's client answers.
+    /// </summary>
+    Requested,
+
+    /// <summary>
+    /// Neither element (both are optional, XEP-0184 §5 and XEP-0333 §4): the status ends at acked. The server has two
+    /// elements fewer to parse, archive and route for each message, which matters to a sender of many.
+    /// </summary>
+    None,
 }
 
 /// <summary>What happened to a sent stanza, as far as the caller waited.</summary>

@@ -248,12 +248,15 @@ internal sealed class ManagedSession : IManagedSession
     public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken = default) =>
         EnqueueAsync(stanza, wait, idempotencyKey: null, cancellationToken);
 
-    public async Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default)
+    public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(stanza, wait, idempotencyKey, RecipientReports.Requested, cancellationToken);
+
+    public async Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, RecipientReports reports, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stanza);
         if (idempotencyKey is null)
         {
-            return await EnqueueCoreAsync(stanza, wait, cancellationToken).ConfigureAwait(false);
+            return await EnqueueCoreAsync(stanza, wait, reports, cancellationToken).ConfigureAwait(false);
         }
 
         // The same key within the window returns the first attempt's outcome and sends nothing again. The stanza id
@@ -271,7 +274,7 @@ internal sealed class ManagedSession : IManagedSession
         var first = _idempotency.GetOrAdd(idempotencyKey, () =>
             Accepted(earlier, wait) is { } receipt
                 ? Task.FromResult(receipt)
-                : EnqueueCoreAsync(stanza with { Id = stanzaId }, wait, CancellationToken.None));
+                : EnqueueCoreAsync(stanza with { Id = stanzaId }, wait, reports, CancellationToken.None));
         return await first.WaitAsync(cancellationToken).ConfigureAwait(false);
 
         // Accepted before this key was remembered here (by a gateway process before a restart, or before the key left
@@ -357,7 +360,7 @@ internal sealed class ManagedSession : IManagedSession
     /// <summary>The session is gone for good: its journal handle is released.</summary>
     public void Close() => _journal.Close();
 
-    private Task<SendReceipt> EnqueueCoreAsync(Stanza stanza, DeliveryWait wait, CancellationToken cancellationToken)
+    private Task<SendReceipt> EnqueueCoreAsync(Stanza stanza, DeliveryWait wait, RecipientReports reports, CancellationToken cancellationToken)
     {
         ThrowIfTerminal();
         if (string.IsNullOrEmpty(stanza.Id))
@@ -375,7 +378,7 @@ internal sealed class ManagedSession : IManagedSession
         var tracked = OutboundQueue.IsTracked(stanza);
         if (stanza is Message message)
         {
-            stanza = message with { Payload = WithDeliveryElements(message, tracked) };
+            stanza = message with { Payload = WithDeliveryElements(message, tracked && reports == RecipientReports.Requested) };
         }
 
         if (!_rooms.Sent(stanza))
@@ -387,10 +390,11 @@ internal sealed class ManagedSession : IManagedSession
     }
 
     /// <summary>
-    /// XEP-0359 §3.3 origin-id on every message; on messages with a body also a XEP-0184 receipt request and a
-    /// XEP-0333 markable flag, so delivery and display can be reported back. Existing elements are kept.
+    /// XEP-0359 §3.3 origin-id on every message (the archive lookup after a failed resume finds a message by it); when
+    /// <paramref name="requestReports"/> (a tracked message whose sender wants reports) also a XEP-0184 receipt request
+    /// and a XEP-0333 markable flag, so delivery and display can be reported back. Existing elements are kept.
     /// </summary>
-    private static ImmutableArray<XElement> WithDeliveryElements(Message message, bool tracked)
+    private static ImmutableArray<XElement> WithDeliveryElements(Message message, bool requestReports)
     {
         var payload = message.Payload;
         if (message.FindPayload(ReceiptElements.OriginId) is null)
@@ -398,12 +402,12 @@ internal sealed class ManagedSession : IManagedSession
             payload = payload.Add(new XElement(ReceiptElements.OriginId, new XAttribute("id", message.Id!)));
         }
 
-        if (tracked && message.FindPayload(ReceiptElements.Request) is null)
+        if (requestReports && message.FindPayload(ReceiptElements.Request) is null)
         {
             payload = payload.Add(ReceiptElements.RequestReceipt());
         }
 
-        if (tracked && message.Type == MessageType.Chat && message.FindPayload(ReceiptElements.Markable) is null)
+        if (requestReports && message.Type == MessageType.Chat && message.FindPayload(ReceiptElements.Markable) is null)
         {
             payload = payload.Add(ReceiptElements.MarkableElement());
         }

@@ -63,14 +63,14 @@ internal static class MessageBatch
         }
 
         var count = body.Messages.Count;
-        var messages = new Message?[count];
+        var messages = new (Message Message, RecipientReports Reports)?[count];
         var results = new MessageBatchItemDto[count];
         var allErrors = new Dictionary<string, string[]>();
         for (var i = 0; i < count; i++)
         {
             if (RequestMapper.TryCreateMessage(body.Messages[i], out var message, out var errors))
             {
-                messages[i] = message;
+                messages[i] = (message, RequestMapper.Reports(body.Messages[i]));
                 continue;
             }
 
@@ -130,7 +130,7 @@ internal static class MessageBatch
     /// </summary>
     private static async Task SendInOrderAsync(
         IManagedSession session,
-        Message?[] messages,
+        (Message Message, RecipientReports Reports)?[] messages,
         MessageBatchItemDto[] results,
         DeliveryWait delivery,
         string? idempotencyKey,
@@ -142,12 +142,12 @@ internal static class MessageBatch
         var submitted = 0;
         for (var i = 0; i < messages.Length; i++)
         {
-            if (messages[i] is not { } message)
+            if (messages[i] is not { } valid)
             {
                 continue; // invalid: its problem is already in results
             }
 
-            var send = Submit(session, message, delivery, idempotencyKey is null ? null : $"{idempotencyKey}:{i}", cancellationToken);
+            var send = Submit(session, valid.Message, delivery, idempotencyKey is null ? null : $"{idempotencyKey}:{i}", valid.Reports, cancellationToken);
             sends[submitted++] = (i, send);
             if (send.IsFaulted && send.Exception?.InnerException is not XmppTimeoutException)
             {
@@ -193,11 +193,11 @@ internal static class MessageBatch
     }
 
     /// <summary>The send as a task, also when the session refuses it by throwing at once.</summary>
-    private static Task<SendReceipt> Submit(IManagedSession session, Message message, DeliveryWait delivery, string? key, CancellationToken cancellationToken)
+    private static Task<SendReceipt> Submit(IManagedSession session, Message message, DeliveryWait delivery, string? key, RecipientReports reports, CancellationToken cancellationToken)
     {
         try
         {
-            return session.EnqueueAsync(message, delivery, key, cancellationToken);
+            return session.EnqueueAsync(message, delivery, key, reports, cancellationToken);
         }
 #pragma warning disable CA1031 // Becomes that message's problem, like a refusal the task carries.
         catch (Exception ex)

@@ -150,7 +150,7 @@ internal static class MessagesApi
             return GatewayProblems.Validation(httpContext, errors);
         }
 
-        var receipt = await session.EnqueueAsync(message, delivery, idempotencyKey, cancellationToken);
+        var receipt = await session.EnqueueAsync(message, delivery, idempotencyKey, RequestMapper.Reports(body), cancellationToken);
         return TypedResults.Accepted((string?)null, new StanzaAcceptedDto(receipt.StanzaId, receipt.AckedByServer));
     }
 

@@ -231,11 +231,30 @@ public sealed class MessageFeatureMappingTests
     [InlineData("oob", """{ "to": "bob@example.com", "oob": { "url": "https://x.example/f" }, "payloads": ["<x xmlns='jabber:x:oob'><url>https://x.example/g</url></x>"] }""")]
     [InlineData("displayed", """{ "to": "bob@example.com", "displayed": "m1", "payloads": ["<displayed xmlns='urn:xmpp:chat-markers:0' id='m1'/>"] }""")]
     [InlineData("noCopy", """{ "to": "bob@example.com", "body": "x", "noCopy": true, "payloads": ["<private xmlns='urn:xmpp:carbons:2'/>"] }""")]
+    [InlineData("requestReceipts", """{ "to": "bob@example.com", "body": "x", "requestReceipts": false, "payloads": ["<request xmlns='urn:xmpp:receipts'/>"] }""")]
+    [InlineData("requestReceipts", """{ "to": "bob@example.com", "body": "x", "requestReceipts": false, "payloads": ["<markable xmlns='urn:xmpp:chat-markers:0'/>"] }""")]
     public void Invalid_NamesField(string field, string json)
     {
         Assert.False(RequestMapper.TryCreateMessage(Parse(json), out _, out var errors));
 
         Assert.True(errors.ContainsKey(field), $"expected an error for '{field}', got: {string.Join("; ", errors.Keys)}");
+    }
+
+    [Theory]
+    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4")]
+    [InlineData("""{ "to": "bob@example.com", "body": "x" }""", RecipientReports.Requested)]
+    [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": true }""", RecipientReports.Requested)]
+    [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": true, "payloads": ["<request xmlns='urn:xmpp:receipts'/>"] }""", RecipientReports.Requested)]
+    [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": false }""", RecipientReports.None)]
+    [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": false, "payloads": ["<received xmlns='urn:xmpp:receipts' id='m0'/>"] }""", RecipientReports.None)]
+    public void RequestReceipts_ChoosesTheReportsAndAddsNoElementItself(string json, RecipientReports expected)
+    {
+        var request = Parse(json);
+
+        var message = Create(request);
+
+        Assert.Equal(expected, RequestMapper.Reports(request));
+        Assert.Equal(request.Payloads?.Count ?? 0, message.Payload.Length);
     }
 
     [Fact]
@@ -255,14 +274,14 @@ public sealed class MessageFeatureMappingTests
             Oob = new OobDto { Url = "https://x.example/f" }, NoCopy = true,
         };
 
-        Assert.True(HubRequests.TryCreate(request, out var message, out _, out var errors), string.Join(";", errors.Keys));
+        Assert.True(HubRequests.TryCreate(request, out var message, out _, out _, out var errors), string.Join(";", errors.Keys));
 
         var dto = Received(message);
         Assert.Equal(("paused", "r", "p", "https://x.example/f"), (dto.ChatState, dto.Replaces, dto.ReplyTo?.Id, dto.Oob?.Url));
         Assert.NotNull(message.FindPayload(CarbonElements.Private));
-        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Retracts = "x" }, out var retraction, out _, out _));
+        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Retracts = "x" }, out var retraction, out _, out _, out _));
         Assert.Equal("x", RetractionElements.ReadRetractedId(retraction));
-        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Reactions = new ReactionsDto { Id = "x", Emojis = ["👍"] }, Displayed = "x" }, out var both, out _, out _));
+        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Reactions = new ReactionsDto { Id = "x", Emojis = ["👍"] }, Displayed = "x" }, out var both, out _, out _, out _));
         Assert.NotNull(ReactionElements.Read(both));
         Assert.Equal("x", ReceiptElements.ReadDisplayedId(both));
     }

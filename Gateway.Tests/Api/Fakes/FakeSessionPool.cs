@@ -84,6 +84,9 @@ internal sealed class FakeSession(SessionInfo info) : IManagedSession
 
     public ConcurrentQueue<(Stanza Stanza, DeliveryWait Wait)> Enqueued { get; } = new();
 
+    /// <summary>The reports each accepted send that chose them asked for, by stanza id.</summary>
+    public ConcurrentQueue<(string? StanzaId, RecipientReports Reports)> ReportsAsked { get; } = new();
+
     public ConcurrentQueue<Iq> IqRequests { get; } = new();
 
     public ConcurrentQueue<Iq> Answers { get; } = new();
@@ -116,6 +119,13 @@ internal sealed class FakeSession(SessionInfo info) : IManagedSession
 
         Enqueued.Enqueue((stanza, wait));
         return Task.FromResult(new SendReceipt(stanza.Id ?? "fake-id", wait == DeliveryWait.Server));
+    }
+
+    public async Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, RecipientReports reports, CancellationToken cancellationToken = default)
+    {
+        var receipt = await EnqueueAsync(stanza, wait, cancellationToken);
+        ReportsAsked.Enqueue((stanza.Id, reports));
+        return receipt;
     }
 
     public Task<bool> AnswerIqAsync(Iq answer, CancellationToken cancellationToken = default)

@@ -18,7 +18,7 @@ public sealed class HubRequestsTests
             Payloads = ["<order xmlns='urn:example:shop' id='42'><item>Tea &amp; biscuits</item></order>"],
         };
 
-        Assert.True(HubRequests.TryCreate(request, out var message, out var wait, out var errors), string.Join("; ", errors.Keys));
+        Assert.True(HubRequests.TryCreate(request, out var message, out var wait, out _, out var errors), string.Join("; ", errors.Keys));
 
         Assert.Equal(Jid.Parse("bob@example.com/phone"), message.To);
         Assert.Equal(MessageType.Headline, message.Type);
@@ -30,11 +30,22 @@ public sealed class HubRequestsTests
     [Fact]
     public void TryCreate_MinimalMessage_ChatWithGeneratedIdQueued()
     {
-        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Body = "hi" }, out var message, out var wait, out _));
+        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Body = "hi" }, out var message, out var wait, out var reports, out _));
 
         Assert.Equal(MessageType.Chat, message.Type);
         Assert.False(string.IsNullOrEmpty(message.Id));
         Assert.Equal(DeliveryWait.Queued, wait);
+        Assert.Equal(RecipientReports.Requested, reports);
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4")]
+    public void TryCreate_RequestReceiptsFalse_NoReportsAndTheStanzaUnchanged()
+    {
+        Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Body = "hi", RequestReceipts = false }, out var message, out _, out var reports, out _));
+
+        Assert.Equal(RecipientReports.None, reports);
+        Assert.Empty(message.Payload);
     }
 
     [Theory]
@@ -44,7 +55,7 @@ public sealed class HubRequestsTests
     [InlineData("bob@example.com", "bell \u0007", null, "<a xmlns='urn:x'/>", "body")]
     public void TryCreate_InvalidMessage_NamesTheField(string? to, string body, string? wait, string payload, string field)
     {
-        Assert.False(HubRequests.TryCreate(new SendMessageRequest { To = to, Body = body, Wait = wait, Payloads = [payload] }, out _, out _, out var errors));
+        Assert.False(HubRequests.TryCreate(new SendMessageRequest { To = to, Body = body, Wait = wait, Payloads = [payload] }, out _, out _, out _, out var errors));
 
         Assert.Contains(field, errors.Keys);
     }

@@ -30,7 +30,7 @@ public sealed class IdempotencyKeyTests
     [Fact]
     public void HubSendMessage_InvalidKey_NamesTheField()
     {
-        var ok = HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Body = "x", IdempotencyKey = "é" }, out _, out _, out var errors);
+        var ok = HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Body = "x", IdempotencyKey = "é" }, out _, out _, out _, out var errors);
 
         Assert.False(ok);
         Assert.True(errors.ContainsKey("idempotencyKey"));

@@ -141,6 +141,47 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4, XEP-0359 §3.3")]
+    public async Task SendMessage_RequestReceiptsFalse_ViaRestBatchAndHub_NoRequestNoMarkableStatusAcked()
+    {
+        var (session, _) = await CreateSessionWithAccountAsync("im");
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+        var (hub, _) = await ConnectAsync();
+        using var rest = App.CreateAlphaClient();
+        var url = $"/api/v1/sessions/{session.Id}/messages";
+        var contact = bob.Jid.ToString();
+
+        var single = await (await rest.PostJsonAsync($"{url}?wait=server", new PostMessageRequest { To = contact, Id = "quiet-rest", Body = "no reports", RequestReceipts = false }))
+            .ReadAsync<StanzaAcceptedDto>(202);
+        var batch = await (await rest.PostJsonAsync($"{url}/batch?wait=server", new PostMessageBatchRequest
+        {
+            Messages =
+            [
+                new PostMessageRequest { To = contact, Id = "quiet-batch", Body = "no reports", RequestReceipts = false },
+                new PostMessageRequest { To = contact, Id = "loud-batch", Body = "reports please" },
+            ],
+        })).ReadAsync<MessageBatchResultDto>(202);
+        var viaHub = await hub.InvokeAsync<StanzaAcceptedDto>("SendMessage", session.Id, new SendMessageRequest { To = contact, Id = "quiet-hub", Body = "no reports", RequestReceipts = false, Wait = "server" }, Token);
+
+        Assert.True(single.AckedByServer && viaHub.AckedByServer);
+        Assert.Equal((2, 0), (batch.Accepted, batch.Refused));
+        foreach (var id in new[] { "quiet-rest", "quiet-batch", "quiet-hub" })
+        {
+            var quiet = await bob.ReceiveAsync<Message>(m => m.Id == id);
+            Assert.Null(quiet.FindPayload(ReceiptElements.Request));
+            Assert.Null(quiet.FindPayload(ReceiptElements.Markable));
+
+            // The origin-id stays: the archive lookup after a failed resume finds the message by it.
+            Assert.Equal(id, (string?)quiet.FindPayload(ReceiptElements.OriginId)?.Attribute("id"));
+            Assert.Equal("acked", await rest.WaitForMessageStatusAsync(session.Id, id, s => s is not ("queued" or "sent")));
+        }
+
+        var loud = await bob.ReceiveAsync<Message>(m => m.Id == "loud-batch");
+        Assert.NotNull(loud.FindPayload(ReceiptElements.Request));
+        Assert.NotNull(loud.FindPayload(ReceiptElements.Markable));
+    }
+
+    [Fact]
     public async Task SendMessage_MalformedTypedFields_400NamingTheField_BatchRefusesOnlyThatMessage()
     {
         var (session, _) = await CreateSessionWithAccountAsync("im");
@@ -156,6 +197,8 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
         Assert.True(both.GetProperty("errors").TryGetProperty("chatState", out _));
         await (await rest.PostRawAsync(url, """{ "to": "bob@localhost", "oob": { "url": "file:///etc/passwd" } }""")).ProblemAsync(400, "validation-failed");
         await (await rest.PostRawAsync(url, """{ "to": "bob@localhost", "replyTo": "m1", "body": "x" }""")).ProblemAsync(400);
+        var contradicts = await (await rest.PostRawAsync(url, """{ "to": "bob@localhost", "body": "x", "requestReceipts": false, "payloads": ["<request xmlns='urn:xmpp:receipts'/>"] }""")).ProblemAsync(400, "validation-failed");
+        Assert.True(contradicts.GetProperty("errors").TryGetProperty("requestReceipts", out _));
 
         var batch = await rest.PostRawAsync($"{url}/batch", """{ "messages": [ { "to": "bob@localhost", "retracts": "" }, { "to": "bob@localhost", "chatState": "gone" } ] }""");
         var result = await batch.ReadAsync<MessageBatchResultDto>(202);

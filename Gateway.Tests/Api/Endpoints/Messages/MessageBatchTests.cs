@@ -91,6 +91,20 @@ public sealed class MessageBatchTests
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4")]
+    public async Task SendBatch_RequestReceiptsPerMessage_EachSendAsksForItsOwn()
+    {
+        var (app, session) = Start();
+        await using var __ = app;
+        using var client = app.CreateAlphaClient();
+
+        await ReadBatchAsync(await client.PostJsonAsync(Batch, Of(Message(0), Message(1) with { RequestReceipts = false }, Message(2) with { RequestReceipts = true })), accepted: 3, refused: 0);
+
+        Assert.Equal([("id-0", RecipientReports.Requested), ("id-1", RecipientReports.None), ("id-2", RecipientReports.Requested)], session.ReportsAsked);
+        app.Logs.AssertNoErrors();
+    }
+
+    [Fact]
     public async Task SendBatch_EmptyList_400NothingSent()
     {
         var (app, session) = Start();
