@@ -38,7 +38,7 @@ internal sealed class BatchScenario
 
         var phase = _context.NextPhase();
         var messages = Enumerable.Range(0, options.BatchSize)
-            .Select(_ => $$"""{"to":"{{receiver.Account.Bare}}","type":"chat","body":"{{MessageBody.Create(phase, 0, 0)}}"}""");
+            .Select(_ => GatewayMessageJson.Create(receiver.Account.Bare, MessageBody.Create(phase, 0, 0), options.RequestReceipts));
         var template = RequestTemplate.Post(
             $"127.0.0.1:{gateway.Endpoint.Port.ToString(CultureInfo.InvariantCulture)}",
             path,

@@ -33,7 +33,7 @@ internal sealed class GatewayRestScenario
         foreach (var concurrency in _context.Options.Concurrency)
         {
             var phase = _context.NextPhase();
-            var body = $$"""{"to":"{{receiver.Account.Bare}}","type":"chat","body":"{{MessageBody.Create(phase, 0, 0)}}"}""";
+            var body = GatewayMessageJson.Create(receiver.Account.Bare, MessageBody.Create(phase, 0, 0), _context.Options.RequestReceipts);
             var template = RequestTemplate.Post(
                 $"127.0.0.1:{gateway.Endpoint.Port.ToString(CultureInfo.InvariantCulture)}",
                 $"/api/v1/sessions/{sessionId}/messages" + (_waitForServer ? "?wait=server" : ""),

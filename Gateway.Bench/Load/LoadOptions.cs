@@ -30,6 +30,9 @@ internal sealed record LoadOptions
           --window N              messages in flight for "as fast as possible" XMPP senders (default 2000)
           --batch-size N          messages per batch request (default 100)
           --batch-concurrency N   batch requests in flight (default 4)
+          --request-receipts B    true (default) or false: the rest, rest-wait and batch messages are sent with
+                                  "requestReceipts": false (no receipt request, no markable), and the raw
+                                  scenario's second phase sends that stanza
           --inbound-rates LIST    inbound send rates per second, "max" = as fast as possible (default max,1000,10000)
           --subscribers N         SignalR connections for fan-out (default 1000)
           --fanout-interval MS    one message every MS milliseconds in fan-out (default 20)
@@ -95,6 +98,9 @@ internal sealed record LoadOptions
     public int BatchSize { get; init; } = 100;
 
     public int BatchConcurrency { get; init; } = 4;
+
+    /// <summary>False: the rest, rest-wait and batch messages are sent with <c>requestReceipts: false</c>.</summary>
+    public bool RequestReceipts { get; init; } = true;
 
     /// <summary>Null stands for "as fast as possible".</summary>
     public IReadOnlyList<double?> InboundRates { get; init; } = [null, 1000, 10000];
@@ -176,6 +182,12 @@ internal sealed record LoadOptions
                 "--window" => options with { Window = Integer(name, Value(), 1, 1_000_000) },
                 "--batch-size" => options with { BatchSize = Integer(name, Value(), 1, 10_000) },
                 "--batch-concurrency" => options with { BatchConcurrency = Integer(name, Value(), 1, 1024) },
+                "--request-receipts" => options with { RequestReceipts = Value() switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    var other => throw new ArgumentException($"--request-receipts must be true or false, not '{other}'."),
+                } },
                 "--inbound-rates" => options with { InboundRates = Value().Split(',').Select(v => v == "max" ? (double?)null : Integer(name, v, 1, 1_000_000)).ToArray() },
                 "--subscribers" => options with { Subscribers = Integer(name, Value(), 1, 100_000) },
                 "--fanout-interval" => options with { FanoutInterval = TimeSpan.FromMilliseconds(Integer(name, Value(), 1, 60_000)) },

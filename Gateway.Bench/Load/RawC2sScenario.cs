@@ -3,7 +3,8 @@ namespace Gateway.Bench.Load;
 /// <summary>
 /// Scenario 1, the server's own ceiling: one raw XMPP stream sends chat messages to a receiver account as fast as
 /// the receiver gets them (a window of messages in flight), no gateway involved. Twice: with a bare chat message (the
-/// ceiling), then with the stanza the gateway sends for a tracked chat message (what the same content costs the server).
+/// ceiling), then with the stanza the gateway sends for a tracked chat message (what the same content costs the server;
+/// without the report requests under <c>--request-receipts false</c>).
 /// </summary>
 internal sealed class RawC2sScenario
 {
@@ -19,14 +20,20 @@ internal sealed class RawC2sScenario
         await using var sender = await RawXmppSender.ConnectAsync(_context.Prosody, accounts[0], cancellationToken);
         var pacing = new SendPacing(null, _context.Options.Window);
         var results = new List<PhaseResult>();
-        foreach (var gatewayShape in new[] { false, true })
+        var gateway = _context.Options.RequestReceipts ? MessageShape.Gateway : MessageShape.GatewayWithoutReports;
+        foreach (var shape in new[] { MessageShape.Bare, gateway })
         {
             var window = new MeasurementWindow();
             var log = new DeliveryLog(_context.NextPhase());
             receiver.Track(log);
             var timing = await new PhaseRunner(_context).RunAsync(
-                window, stop => sender.RunAsync(receiver.Account.Bare, log, pacing, stop, gatewayShape), () => log.InFlight, cancellationToken);
-            var load = gatewayShape ? $"{pacing}, the gateway's stanza" : pacing.ToString();
+                window, stop => sender.RunAsync(receiver.Account.Bare, log, pacing, stop, shape), () => log.InFlight, cancellationToken);
+            var load = shape switch
+            {
+                MessageShape.Gateway => $"{pacing}, the gateway's stanza",
+                MessageShape.GatewayWithoutReports => $"{pacing}, the gateway's stanza without report requests",
+                _ => pacing.ToString(),
+            };
             results.Add(new PhaseResult { Scenario = Name, Load = load, Timing = timing, Delivery = log.Summarize(window) });
         }
 

@@ -57,21 +57,23 @@ internal sealed class RawXmppSender : IAsyncDisposable
     /// <summary>
     /// Sends chat messages to <paramref name="to"/>, numbered in <paramref name="log"/>, paced by <paramref name="pacing"/>,
     /// until <paramref name="stop"/> is cancelled. A message counts as accepted once written to the socket.
-    /// <paramref name="gatewayShape"/>: each message also carries what the gateway adds to a tracked chat message
-    /// (an id, XEP-0359 origin-id, a XEP-0184 receipt request, XEP-0333 markable), so the server parses and routes the
-    /// same stanza as from the gateway; otherwise it is a bare chat message with a body.
+    /// <paramref name="shape"/>: a bare chat message with a body, or also what the gateway adds to a tracked chat
+    /// message (with or without the report requests), so the server parses and routes the same stanza as from the gateway.
     /// </summary>
-    public async Task<SenderReport> RunAsync(string to, DeliveryLog log, SendPacing pacing, CancellationToken stop, bool gatewayShape = false)
+    public async Task<SenderReport> RunAsync(string to, DeliveryLog log, SendPacing pacing, CancellationToken stop, MessageShape shape = MessageShape.Bare)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(pacing);
         var body = MessageBody.Create(log.Phase, 0, 0);
         // An id as the gateway makes them, so the stanza has its length; the server does not look at its value.
         var id = StanzaId.New();
-        var template = Encoding.UTF8.GetBytes(gatewayShape
-            ? $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/>"
-              + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>"
-            : $"<message to='{to}' type='chat'><body>{body}</body></message>");
+        var template = Encoding.UTF8.GetBytes(shape switch
+        {
+            MessageShape.Bare => $"<message to='{to}' type='chat'><body>{body}</body></message>",
+            MessageShape.GatewayWithoutReports => $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/></message>",
+            _ => $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/>"
+                + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>",
+        });
         var bodyOffset = MessageBody.FindAll(template).Single();
         var buffer = new byte[template.Length * MaxBatch];
         for (var i = 0; i < MaxBatch; i++)
