@@ -138,7 +138,7 @@ public enum RecipientReports
     Requested,
 
     /// <summary>
-    /// Neither element (both are optional, XEP-0184 §5 and XEP-0333 §4): the status ends at acked. The server has two
+    /// Neither element (a sender may leave out both: XEP-0184, XEP-0333): the status ends at acked. The server has two
     /// elements fewer to parse, archive and route for each message, which matters to a sender of many.
     /// </summary>
     None,

@@ -241,7 +241,7 @@ public sealed class MessageFeatureMappingTests
     }
 
     [Theory]
-    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4")]
+    [Trait("Spec", "XEP-0184, XEP-0333")]
     [InlineData("""{ "to": "bob@example.com", "body": "x" }""", RecipientReports.Requested)]
     [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": true }""", RecipientReports.Requested)]
     [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": true, "payloads": ["<request xmlns='urn:xmpp:receipts'/>"] }""", RecipientReports.Requested)]

@@ -39,7 +39,7 @@ public sealed class HubRequestsTests
     }
 
     [Fact]
-    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4")]
+    [Trait("Spec", "XEP-0184, XEP-0333")]
     public void TryCreate_RequestReceiptsFalse_NoReportsAndTheStanzaUnchanged()
     {
         Assert.True(HubRequests.TryCreate(new SendMessageRequest { To = "bob@example.com", Body = "hi", RequestReceipts = false }, out var message, out _, out var reports, out _));

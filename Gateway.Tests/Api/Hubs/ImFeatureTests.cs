@@ -141,7 +141,7 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
     }
 
     [Fact]
-    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4, XEP-0359 §3.3")]
+    [Trait("Spec", "XEP-0184, XEP-0333, XEP-0359 §3.3")]
     public async Task SendMessage_RequestReceiptsFalse_ViaRestBatchAndHub_NoRequestNoMarkableStatusAcked()
     {
         var (session, _) = await CreateSessionWithAccountAsync("im");

@@ -91,7 +91,7 @@ public sealed class MessageBatchTests
     }
 
     [Fact]
-    [Trait("Spec", "XEP-0184 §5, XEP-0333 §4")]
+    [Trait("Spec", "XEP-0184, XEP-0333")]
     public async Task SendBatch_RequestReceiptsPerMessage_EachSendAsksForItsOwn()
     {
         var (app, session) = Start();
