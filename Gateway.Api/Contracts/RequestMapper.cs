@@ -110,6 +110,7 @@ internal static partial class RequestMapper
             PinnedCertificateSha256 = [.. pins],
             SendInitialPresence = request.SendInitialPresence ?? true,
             Carbons = request.Carbons,
+            RequestReceipts = request.RequestReceipts,
         };
         return true;
     }
@@ -117,9 +118,13 @@ internal static partial class RequestMapper
     /// <summary>True when the request names its own host or port, which needs <c>Gateway:Pool:AllowHostOverride</c>.</summary>
     public static bool OverridesHost(CreateSessionRequest request) => request.Host is not null || request.Port is not null;
 
-    /// <summary>What the request's <c>requestReceipts</c> asks for: reports unless it is false.</summary>
-    public static RecipientReports Reports(PostMessageRequest request) =>
-        request.RequestReceipts == false ? RecipientReports.None : RecipientReports.Requested;
+    /// <summary>What the request's <c>requestReceipts</c> asks for; absent: what the session does by default.</summary>
+    public static RecipientReports Reports(PostMessageRequest request) => request.RequestReceipts switch
+    {
+        true => RecipientReports.Requested,
+        false => RecipientReports.None,
+        null => RecipientReports.SessionDefault,
+    };
 
     public static bool TryCreateMessage(PostMessageRequest request, [NotNullWhen(true)] out Message? message, out Dictionary<string, string[]> errors)
     {

@@ -74,10 +74,11 @@ public sealed record PostMessageRequest
     public bool? NoCopy { get; init; }
 
     /// <summary>
-    /// Whether a message with a body asks the recipient's client to report back (default true): a XEP-0184 receipt
-    /// request and, on a chat message, the XEP-0333 markable flag, so its status can reach delivered and displayed.
-    /// false sends neither: the status ends at acked, and the server has less to parse, archive and route for each
-    /// message (for notifications nobody's client answers). Not with a raw receipt request or markable payload (400).
+    /// Whether a message with a body asks the recipient's client to report back: a XEP-0184 receipt request and, on a
+    /// chat message, the XEP-0333 markable flag, so its status can reach delivered and displayed. false sends neither:
+    /// the status ends at acked, and the server has less to parse, archive and route for each message (for
+    /// notifications nobody's client answers). Absent: the session's <c>requestReceipts</c> (default true). Not false
+    /// with a raw receipt request or markable payload (400).
     /// </summary>
     /// <example>true</example>
     public bool? RequestReceipts { get; init; }

@@ -56,6 +56,14 @@ public sealed record CreateSessionRequest
     /// </summary>
     /// <example>true</example>
     public bool? Carbons { get; init; }
+
+    /// <summary>
+    /// Whether this session's messages ask the recipient's client for delivery and display reports when a send does
+    /// not say (its <c>requestReceipts</c>); default: <c>Gateway:Pool:RequestReceipts</c> (true). false suits a
+    /// session that only sends notifications: their status ends at acked.
+    /// </summary>
+    /// <example>true</example>
+    public bool? RequestReceipts { get; init; }
 }
 
 /// <summary>A pooled session as its tenant sees it. Never carries the password.</summary>

@@ -65,8 +65,8 @@ public sealed record SendMessageRequest
     public bool? NoCopy { get; init; }
 
     /// <summary>
-    /// Whether a message with a body asks the recipient's client for delivery and display reports (default true);
-    /// false: the status ends at acked.
+    /// Whether a message with a body asks the recipient's client for delivery and display reports (absent: the
+    /// session's <c>requestReceipts</c>, default true); false: the status ends at acked.
     /// </summary>
     public bool? RequestReceipts { get; init; }
 }

@@ -33,7 +33,8 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
             TlsModeName(spec.TlsMode),
             spec.PinnedCertificateSha256.IsDefault ? [] : [.. spec.PinnedCertificateSha256],
             spec.SendInitialPresence,
-            spec.Carbons);
+            spec.Carbons,
+            spec.RequestReceipts);
         var json = JsonSerializer.SerializeToUtf8Bytes(stored, PersistenceJson.Default.StoredSpecV1);
         try
         {
@@ -71,6 +72,7 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
                 PinnedCertificateSha256 = [.. stored.PinnedCertificateSha256 ?? []],
                 SendInitialPresence = stored.SendInitialPresence,
                 Carbons = stored.Carbons,
+                RequestReceipts = stored.RequestReceipts,
             };
         }
         catch (Exception ex) when (ex is JsonException or XmppException)
@@ -111,7 +113,8 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
         string TlsMode,
         string[]? PinnedCertificateSha256,
         bool SendInitialPresence,
-        bool? Carbons = null);
+        bool? Carbons = null,
+        bool? RequestReceipts = null);
 }
 
 [JsonSerializable(typeof(SessionSpecProtector.StoredSpecV1))]

@@ -12,15 +12,18 @@ public sealed class SessionSpecProtectorTests
     private static readonly EphemeralDataProtectionProvider Keys = new();
 
     [Theory]
-    [InlineData(null)]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void ProtectThenUnprotect_KeepsTheCarbonsChoice(bool? carbons)
+    [InlineData(null, null)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void ProtectThenUnprotect_KeepsTheCarbonsAndReceiptsChoices(bool? carbons, bool? requestReceipts)
     {
         var protector = new SessionSpecProtector(Keys);
-        var spec = new SessionSpec { Id = "s", Jid = Jid.Parse("alice@example.com"), Password = "pw", Carbons = carbons };
+        var spec = new SessionSpec { Id = "s", Jid = Jid.Parse("alice@example.com"), Password = "pw", Carbons = carbons, RequestReceipts = requestReceipts };
 
-        Assert.Equal(carbons, protector.Unprotect("t", "s", protector.Protect("t", "s", spec)).Carbons);
+        var restored = protector.Unprotect("t", "s", protector.Protect("t", "s", spec));
+
+        Assert.Equal((carbons, requestReceipts), (restored.Carbons, restored.RequestReceipts));
     }
 
     [Fact]
@@ -32,6 +35,7 @@ public sealed class SessionSpecProtectorTests
         var spec = new SessionSpecProtector(Keys).Unprotect("t", "s", blob);
 
         Assert.Null(spec.Carbons);
+        Assert.Null(spec.RequestReceipts);
         Assert.Equal("alice@example.com", spec.Jid.ToString());
     }
 }

@@ -80,7 +80,7 @@ public interface IManagedSession : IStanzaSender
     /// Like <see cref="EnqueueAsync(Stanza, DeliveryWait, string?, CancellationToken)"/>, choosing whether a message
     /// with a body asks the recipient's client for delivery and display reports (<see cref="RecipientReports"/>).
     /// </summary>
-    /// <remarks>The default implementation (for test doubles) ignores <paramref name="reports"/>.</remarks>
+    /// <remarks>The default implementation (for test doubles) ignores <paramref name="reports"/>. The other overloads send with <see cref="RecipientReports.SessionDefault"/>.</remarks>
     Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, RecipientReports reports, CancellationToken cancellationToken = default) =>
         EnqueueAsync(stanza, wait, idempotencyKey, cancellationToken);
 
@@ -131,6 +131,12 @@ public enum DeliveryWait
 /// </summary>
 public enum RecipientReports
 {
+    /// <summary>
+    /// What the session does unless told otherwise: <see cref="SessionSpec.RequestReceipts"/>, else
+    /// <see cref="SessionPoolOptions.RequestReceipts"/> (true: <see cref="Requested"/>).
+    /// </summary>
+    SessionDefault,
+
     /// <summary>
     /// A XEP-0184 receipt request, and on a chat message the XEP-0333 markable flag: the status can reach delivered
     /// and displayed, when the recipient's client answers.

@@ -36,6 +36,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly RoomTable _roomTable;
     private readonly RoomManager _rooms;
     private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
+    private readonly bool _requestReceiptsByDefault;
     private readonly DateTimeOffset _createdAt;
     private Jid? _boundJid;
     private Task _failed = Task.CompletedTask;
@@ -113,6 +114,7 @@ internal sealed class ManagedSession : IManagedSession
         _client.Add(_account);
         _client.Add(_archive);
         _client.Add(_inbound);
+        _requestReceiptsByDefault = spec.RequestReceipts ?? options.RequestReceipts;
         if (spec.Carbons ?? options.Carbons)
         {
             // XEP-0280: enabled before initial presence, so no copy of what follows it is missed.
@@ -249,7 +251,7 @@ internal sealed class ManagedSession : IManagedSession
         EnqueueAsync(stanza, wait, idempotencyKey: null, cancellationToken);
 
     public Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, CancellationToken cancellationToken = default) =>
-        EnqueueAsync(stanza, wait, idempotencyKey, RecipientReports.Requested, cancellationToken);
+        EnqueueAsync(stanza, wait, idempotencyKey, RecipientReports.SessionDefault, cancellationToken);
 
     public async Task<SendReceipt> EnqueueAsync(Stanza stanza, DeliveryWait wait, string? idempotencyKey, RecipientReports reports, CancellationToken cancellationToken = default)
     {
@@ -378,7 +380,13 @@ internal sealed class ManagedSession : IManagedSession
         var tracked = OutboundQueue.IsTracked(stanza);
         if (stanza is Message message)
         {
-            stanza = message with { Payload = WithDeliveryElements(message, tracked && reports == RecipientReports.Requested) };
+            var requestReports = reports switch
+            {
+                RecipientReports.Requested => true,
+                RecipientReports.None => false,
+                _ => _requestReceiptsByDefault,
+            };
+            stanza = message with { Payload = WithDeliveryElements(message, tracked && requestReports) };
         }
 
         if (!_rooms.Sent(stanza))

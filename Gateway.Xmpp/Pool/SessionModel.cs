@@ -52,6 +52,12 @@ public sealed record SessionSpec
     /// </summary>
     public bool? Carbons { get; init; }
 
+    /// <summary>
+    /// Whether the session's messages ask the recipient's client for delivery and display reports unless a send says
+    /// otherwise (<see cref="RecipientReports"/>); null follows <see cref="SessionPoolOptions.RequestReceipts"/>.
+    /// </summary>
+    public bool? RequestReceipts { get; init; }
+
     /// <summary>Describes the spec without the password.</summary>
     public override string ToString() => $"SessionSpec {{ Id = {Id}, Jid = {Jid}, Host = {Host}, Port = {Port}, TlsMode = {TlsMode} }}";
 }

@@ -170,6 +170,13 @@ public sealed record SessionPoolOptions
     public bool Carbons { get; init; } = true;
 
     /// <summary>
+    /// Whether sessions' messages with a body carry a XEP-0184 receipt request and (chat messages) a XEP-0333 markable
+    /// flag unless a send or the session spec says otherwise (default true). Without them a message's status ends at
+    /// acked, and the server has less to do per message: for gateways that only send notifications.
+    /// </summary>
+    public bool RequestReceipts { get; init; } = true;
+
+    /// <summary>
     /// Whether <see cref="SessionPool.StartAsync"/> restores every stored session (default true). Off when something
     /// else decides which stored sessions this pool runs: with several gateway nodes each session runs on one node only
     /// (<see cref="SessionPool.HostStoredAsync"/>).

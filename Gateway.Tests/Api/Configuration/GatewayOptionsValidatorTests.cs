@@ -114,27 +114,39 @@ public sealed class GatewayOptionsValidatorTests
         Assert.Contains("Gateway:Tenants:1:ApiKeySha256:0", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    [Trait("Spec", "XEP-0280 §4")]
-    public async Task Startup_Carbons_OnByDefaultAndSwitchable()
+    /// <summary>The pool's on/off settings that a session spec may override, by configuration key.</summary>
+    private static bool PoolSwitch(SessionPoolOptions options, string name) => name switch
     {
-        Assert.True(new SessionPoolOptions().Carbons);
+        nameof(SessionPoolOptions.Carbons) => options.Carbons,
+        nameof(SessionPoolOptions.RequestReceipts) => options.RequestReceipts,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Not a pool switch."),
+    };
+
+    [Theory]
+    [Trait("Spec", "XEP-0280 §4, XEP-0184")]
+    [InlineData(nameof(SessionPoolOptions.Carbons))]
+    [InlineData(nameof(SessionPoolOptions.RequestReceipts))]
+    public async Task Startup_PoolSwitch_OnByDefaultAndSwitchable(string name)
+    {
+        Assert.True(PoolSwitch(new SessionPoolOptions(), name));
         await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
-        app.Settings["Gateway:Pool:Carbons"] = "false";
+        app.Settings[$"Gateway:Pool:{name}"] = "false";
         using var _ = app.CreateClient(apiKey: null);
 
-        Assert.False(app.Services.GetRequiredService<SessionPoolOptions>().Carbons);
+        Assert.False(PoolSwitch(app.Services.GetRequiredService<SessionPoolOptions>(), name));
     }
 
-    [Fact]
-    public async Task Startup_CarbonsNotABoolean_Fails()
+    [Theory]
+    [InlineData(nameof(SessionPoolOptions.Carbons))]
+    [InlineData(nameof(SessionPoolOptions.RequestReceipts))]
+    public async Task Startup_PoolSwitchNotABoolean_Fails(string name)
     {
         await using var app = new GatewayApiFactory { Pool = new FakeSessionPool() };
-        app.Settings["Gateway:Pool:Carbons"] = "sometimes";
+        app.Settings[$"Gateway:Pool:{name}"] = "sometimes";
 
         var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient(apiKey: null));
 
-        Assert.Contains("Carbons", ex.ToString(), StringComparison.Ordinal);
+        Assert.Contains(name, ex.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

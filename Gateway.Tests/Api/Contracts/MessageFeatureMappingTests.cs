@@ -242,7 +242,7 @@ public sealed class MessageFeatureMappingTests
 
     [Theory]
     [Trait("Spec", "XEP-0184, XEP-0333")]
-    [InlineData("""{ "to": "bob@example.com", "body": "x" }""", RecipientReports.Requested)]
+    [InlineData("""{ "to": "bob@example.com", "body": "x" }""", RecipientReports.SessionDefault)]
     [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": true }""", RecipientReports.Requested)]
     [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": true, "payloads": ["<request xmlns='urn:xmpp:receipts'/>"] }""", RecipientReports.Requested)]
     [InlineData("""{ "to": "bob@example.com", "body": "x", "requestReceipts": false }""", RecipientReports.None)]

@@ -35,7 +35,7 @@ public sealed class HubRequestsTests
         Assert.Equal(MessageType.Chat, message.Type);
         Assert.False(string.IsNullOrEmpty(message.Id));
         Assert.Equal(DeliveryWait.Queued, wait);
-        Assert.Equal(RecipientReports.Requested, reports);
+        Assert.Equal(RecipientReports.SessionDefault, reports);
     }
 
     [Fact]

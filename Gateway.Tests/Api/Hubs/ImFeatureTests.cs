@@ -182,6 +182,32 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
     }
 
     [Fact]
+    [Trait("Spec", "XEP-0184, XEP-0333")]
+    public async Task SendMessage_SessionRequestReceiptsFalse_ItsSendsAskForNoneUnlessOneSaysSo()
+    {
+        var account = await Prosody.CreateAccountAsync("im", Token);
+        await using var bob = await TestClients.ConnectOnlineAsync(Prosody.Server, await Prosody.CreateAccountAsync("bob", Token));
+        using var rest = App.CreateAlphaClient();
+        var session = await (await rest.PostJsonAsync("/api/v1/sessions", new CreateSessionRequest
+        {
+            Id = "s-quiet-" + account.User, Jid = account.Bare, Password = account.Password, Host = Prosody.Server.Host, Port = Prosody.Server.C2sPort,
+            RequestReceipts = false,
+        })).ReadAsync<SessionDto>(201);
+        var url = $"/api/v1/sessions/{session.Id}/messages";
+        var contact = bob.Jid.ToString();
+
+        (await rest.PostJsonAsync(url, new PostMessageRequest { To = contact, Id = "by-default", Body = "quiet" })).EnsureSuccessStatusCode();
+        (await rest.PostJsonAsync(url, new PostMessageRequest { To = contact, Id = "asked", Body = "reports please", RequestReceipts = true })).EnsureSuccessStatusCode();
+
+        var quiet = await bob.ReceiveAsync<Message>(m => m.Id == "by-default");
+        Assert.Null(quiet.FindPayload(ReceiptElements.Request));
+        Assert.Null(quiet.FindPayload(ReceiptElements.Markable));
+        var asked = await bob.ReceiveAsync<Message>(m => m.Id == "asked");
+        Assert.NotNull(asked.FindPayload(ReceiptElements.Request));
+        Assert.NotNull(asked.FindPayload(ReceiptElements.Markable));
+    }
+
+    [Fact]
     public async Task SendMessage_MalformedTypedFields_400NamingTheField_BatchRefusesOnlyThatMessage()
     {
         var (session, _) = await CreateSessionWithAccountAsync("im");

@@ -100,7 +100,7 @@ public sealed class MessageBatchTests
 
         await ReadBatchAsync(await client.PostJsonAsync(Batch, Of(Message(0), Message(1) with { RequestReceipts = false }, Message(2) with { RequestReceipts = true })), accepted: 3, refused: 0);
 
-        Assert.Equal([("id-0", RecipientReports.Requested), ("id-1", RecipientReports.None), ("id-2", RecipientReports.Requested)], session.ReportsAsked);
+        Assert.Equal([("id-0", RecipientReports.SessionDefault), ("id-1", RecipientReports.None), ("id-2", RecipientReports.Requested)], session.ReportsAsked);
         app.Logs.AssertNoErrors();
     }
 
