@@ -79,15 +79,17 @@ public sealed class AckRequestSchedulerTests : IDisposable
 
     [Fact]
     [Trait("Spec", "XEP-0198 §4")]
-    public void TryBeginWithWrite_CallerWaitsBehindTheRequestOut_AskedAgainAsSoonAsTheAnswerCame()
+    public void TryBeginWithWrite_CallerWaitsBehindTheRequestsOut_AskedAgainAsSoonAsAnAnswerCame()
     {
         Send(1);
         Assert.True(_scheduler.TryBeginWithWrite(asked: true)); // the first write carries the request
         Send(1);                                                  // a caller waits on this one too
-        Assert.False(_scheduler.TryBeginWithWrite(asked: true));  // one request out at a time
+        Assert.True(_scheduler.TryBeginWithWrite(asked: true));  // the first request does not cover it: a second
+        Send(1);
+        Assert.False(_scheduler.TryBeginWithWrite(asked: true));  // two out at most
 
         _state.OnAcknowledged(1);
-        _scheduler.Schedule();                                    // the read loop, with the answer
+        _scheduler.Schedule();                                    // the read loop, with the first answer
 
         Assert.Equal(1, _requests);                               // at once, not after the quiet delay
     }
@@ -114,14 +116,17 @@ public sealed class AckRequestSchedulerTests : IDisposable
         Send(1);
         Assert.True(_scheduler.TryBeginWithWrite(asked: true));
         Send(1);
-        Assert.False(_scheduler.TryBeginWithWrite(asked: true)); // waits behind the first request
+        Assert.True(_scheduler.TryBeginWithWrite(asked: true));
+        Send(1);
+        Assert.False(_scheduler.TryBeginWithWrite(asked: true)); // waits behind the two requests out
         _state.OnAcknowledged(1);
         Send(1);
         Assert.True(_scheduler.TryBeginWithWrite(asked: true));  // this request covers the one that waited
         Send(1);
         Assert.False(_scheduler.TryBeginWithWrite(asked: false)); // nobody waits on this one
 
-        _state.OnAcknowledged(3);
+        _state.OnAcknowledged(2);
+        _state.OnAcknowledged(4);
         _scheduler.Schedule();
 
         AssertAskedOnlyAfterTheQuietDelay();

@@ -65,6 +65,32 @@ public sealed class StreamManagementStateTests
 
     [Fact]
     [Trait("Spec", "XEP-0198 §4")]
+    public void TryBeginAckRequest_SecondOnlyForAWaitingCallerAndWhatTheFirstDoesNotCover_NeverAThird()
+    {
+        var state = new StreamManagementState("id", resumable: true);
+        Assert.False(state.TryBeginAckRequest(forWaitingCaller: true)); // nothing to acknowledge
+        _ = state.OnSent(new Message { Id = "m1" });
+        Assert.True(state.TryBeginAckRequest());
+        Assert.False(state.TryBeginAckRequest(forWaitingCaller: true)); // the request out covers m1 already
+
+        _ = state.OnSent(new Message { Id = "m2" });
+        Assert.False(state.TryBeginAckRequest());                       // nobody waits: one out is enough
+        Assert.True(state.TryBeginAckRequest(forWaitingCaller: true));  // m2 is not covered by the first
+        _ = state.OnSent(new Message { Id = "m3" });
+        Assert.False(state.TryBeginAckRequest(forWaitingCaller: true)); // never more than MaxRequestsOut
+        Assert.Equal(2, StreamManagementState.MaxRequestsOut);
+
+        state.OnAcknowledged(1);                                        // the first answer
+        Assert.True(state.TryBeginAckRequest(forWaitingCaller: true));  // m3 is not covered by the second
+        state.OnAcknowledged(2);
+        state.OnAcknowledged(3);
+        Assert.False(state.TryBeginAckRequest());                       // everything acknowledged
+        _ = state.OnSent(new Message { Id = "m4" });
+        Assert.True(state.TryBeginAckRequest());                        // both answers came: none out
+    }
+
+    [Fact]
+    [Trait("Spec", "XEP-0198 §4")]
     public void OnAcknowledged_MoreThanSent_HandledCountTooHigh()
     {
         var state = new StreamManagementState("id", resumable: true);

@@ -21,8 +21,8 @@ internal sealed class AckRequestScheduler : IDisposable
     private int _armed;
 
     /// <summary>
-    /// 1 when a write whose caller waits for the acknowledgement could not carry a request because one was out: the
-    /// answer to that request does not cover the write, so the next request goes as soon as the answer came, not after
+    /// 1 when a write whose caller waits for the acknowledgement could not carry a request because as many as may be
+    /// were out: their answers do not cover the write, so the next request goes as soon as an answer came, not after
     /// the quiet delay (which a caller waiting with nothing else to write would wait out in full).
     /// </summary>
     private int _askedBehindRequest;
@@ -47,8 +47,9 @@ internal sealed class AckRequestScheduler : IDisposable
 
     /// <summary>
     /// For a write of stanzas, under the stream's write lock, after they were counted: true when a request goes with it
-    /// (asked for, or enough outstanding, and none out). When asked for and a request is out, the answer to it is
-    /// followed by a new request at once (<see cref="Schedule"/>).
+    /// (enough outstanding and none out; or asked for, and at most one out that does not cover these,
+    /// <see cref="StreamManagementState.TryBeginAckRequest"/>). When asked for and no request may go, the next answer
+    /// is followed by a new request at once (<see cref="Schedule"/>).
     /// </summary>
     public bool TryBeginWithWrite(bool asked)
     {
@@ -57,7 +58,7 @@ internal sealed class AckRequestScheduler : IDisposable
             return false;
         }
 
-        if (TryBeginRequest())
+        if (TryBeginRequest(asked))
         {
             return true;
         }
@@ -83,7 +84,7 @@ internal sealed class AckRequestScheduler : IDisposable
 
         if (_timer is null || _state.UnackedCount >= Threshold || Volatile.Read(ref _askedBehindRequest) != 0)
         {
-            RequestNow();
+            RequestNow(Volatile.Read(ref _askedBehindRequest) != 0);
             return;
         }
 
@@ -99,12 +100,12 @@ internal sealed class AckRequestScheduler : IDisposable
     private void OnQuiet()
     {
         Volatile.Write(ref _armed, 0);
-        RequestNow();
+        RequestNow(false);
     }
 
-    private void RequestNow()
+    private void RequestNow(bool forWaitingCaller)
     {
-        if (TryBeginRequest())
+        if (TryBeginRequest(forWaitingCaller))
         {
             _request();
         }
@@ -115,9 +116,9 @@ internal sealed class AckRequestScheduler : IDisposable
     /// waited behind the last one: the mark is cleared before the request is written (a write that sets it again
     /// meanwhile holds the write lock, so its stanzas go ahead of this request too).
     /// </summary>
-    private bool TryBeginRequest()
+    private bool TryBeginRequest(bool forWaitingCaller)
     {
-        if (!_state.TryBeginAckRequest())
+        if (!_state.TryBeginAckRequest(forWaitingCaller))
         {
             return false;
         }

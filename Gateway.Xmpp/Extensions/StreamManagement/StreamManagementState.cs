@@ -37,7 +37,13 @@ internal sealed class StreamManagementState
     private uint _inboundReceived;
     private uint _outboundSent;
     private uint _outboundAcked;
-    private bool _requestOutstanding;
+    /// <summary>Requests (&lt;r/&gt;) out at most: the second only for a caller who waits (<see cref="TryBeginAckRequest"/>).</summary>
+    public const int MaxRequestsOut = 2;
+
+    private int _requestsOut;
+
+    /// <summary>Stanzas sent when the latest request was begun: its answer acknowledges at least these.</summary>
+    private uint _latestRequestCovers;
     private bool _detached; // guarded by _gate: Detach handed the unacknowledged stanzas to another stream
 
     /// <summary>The 'h' of our last &lt;a/&gt;; when the server asked while stanzas awaited the consumer, a later one is owed.</summary>
@@ -212,7 +218,13 @@ internal sealed class StreamManagementState
                 return;
             }
 
-            _requestOutstanding = false;
+            // The server answers each <r/> with one <a/>, in order (§4). An unsolicited <a/> (§4 allows one at any
+            // time) counted here only lets one more request out early.
+            if (_requestsOut > 0)
+            {
+                _requestsOut--;
+            }
+
             var newlyAcked = unchecked(handled - _outboundAcked);
             if (newlyAcked > (uint)_unacked.Count)
             {
@@ -234,17 +246,32 @@ internal sealed class StreamManagementState
         }
     }
 
-    /// <summary>Whether to send &lt;r/&gt; now: something is unacknowledged and no request is already out.</summary>
-    public bool TryBeginAckRequest()
+    /// <summary>
+    /// Whether to send &lt;r/&gt; now: something is unacknowledged and no request is out; or, for a caller who waits
+    /// (<paramref name="forWaitingCaller"/>), one is out that does not cover what was sent since, and no second.
+    /// </summary>
+    /// <remarks>
+    /// Why a second: the answer to the request out does not cover stanzas written after it, so a caller waiting on one
+    /// of those would wait for that answer and then a whole round trip more. A second request halves that wait (at
+    /// 16 and 64 waiting callers: 10-18% more sends acknowledged per second, see benchmarks.md). Why not more: a
+    /// request with every waiting write made the server's cost per message collapse at 64 callers.
+    /// </remarks>
+    public bool TryBeginAckRequest(bool forWaitingCaller = false)
     {
         lock (_gate)
         {
-            if (_requestOutstanding || _unacked.Count == 0)
+            if (_unacked.Count == 0)
             {
                 return false;
             }
 
-            _requestOutstanding = true;
+            if (_requestsOut > 0 && !(forWaitingCaller && _requestsOut < MaxRequestsOut && _latestRequestCovers != _outboundSent))
+            {
+                return false;
+            }
+
+            _requestsOut++;
+            _latestRequestCovers = _outboundSent;
             return true;
         }
     }
