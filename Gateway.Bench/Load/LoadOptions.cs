@@ -182,30 +182,15 @@ internal sealed record LoadOptions
                 "--window" => options with { Window = Integer(name, Value(), 1, 1_000_000) },
                 "--batch-size" => options with { BatchSize = Integer(name, Value(), 1, 10_000) },
                 "--batch-concurrency" => options with { BatchConcurrency = Integer(name, Value(), 1, 1024) },
-                "--request-receipts" => options with { RequestReceipts = Value() switch
-                {
-                    "true" => true,
-                    "false" => false,
-                    var other => throw new ArgumentException($"--request-receipts must be true or false, not '{other}'."),
-                } },
+                "--request-receipts" => options with { RequestReceipts = Either(name, Value(), whenFalse: "false", whenTrue: "true") },
                 "--inbound-rates" => options with { InboundRates = Value().Split(',').Select(v => v == "max" ? (double?)null : Integer(name, v, 1, 1_000_000)).ToArray() },
                 "--subscribers" => options with { Subscribers = Integer(name, Value(), 1, 100_000) },
                 "--fanout-interval" => options with { FanoutInterval = TimeSpan.FromMilliseconds(Integer(name, Value(), 1, 60_000)) },
-                "--fanout-client" => options with { FanoutOfficialClient = Value() switch
-                {
-                    "official" => true,
-                    "raw" => false,
-                    var other => throw new ArgumentException($"--fanout-client must be raw or official, not '{other}'."),
-                } },
+                "--fanout-client" => options with { FanoutOfficialClient = Either(name, Value(), whenFalse: "raw", whenTrue: "official") },
                 "--nodes" => options with { Nodes = Value().Split(',').Select(v => Integer(name, v, 1, 16)).ToArray() },
                 "--node-cpu" => options with { NodeCores = Cores(name, Value()) },
                 "--cluster-sessions" => options with { ClusterSessions = Integer(name, Value(), 1, 1_000) },
-                "--cluster-routing" => options with { ClusterRoutingToOwner = Value() switch
-                {
-                    "owner" => true,
-                    "front" => false,
-                    var other => throw new ArgumentException($"--cluster-routing must be front or owner, not '{other}'."),
-                } },
+                "--cluster-routing" => options with { ClusterRoutingToOwner = Either(name, Value(), whenFalse: "front", whenTrue: "owner") },
                 "--cluster-scale" => options with { ClusterScaleSessions = Integer(name, Value(), 0, 1_000_000) },
                 "--sessions" => options with { Sessions = Integer(name, Value(), 1, 1_000_000) },
                 "--create-concurrency" => options with { CreateConcurrency = Integer(name, Value(), 1, 4096) },
@@ -251,6 +236,10 @@ internal sealed record LoadOptions
         // Always in the canonical order: scale last, since it leaves thousands of sessions behind.
         return AllScenarios.Where(chosen.Contains).ToArray();
     }
+
+    /// <summary>One of two words: false for <paramref name="whenFalse"/>, true for <paramref name="whenTrue"/>.</summary>
+    private static bool Either(string name, string value, string whenFalse, string whenTrue) =>
+        value == whenTrue || (value == whenFalse ? false : throw new ArgumentException($"{name} must be {whenFalse} or {whenTrue}, not '{value}'."));
 
     private static double? Cores(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var cores) && cores >= 0 && cores <= 64

@@ -67,12 +67,12 @@ internal sealed class RawXmppSender : IAsyncDisposable
         var body = MessageBody.Create(log.Phase, 0, 0);
         // An id as the gateway makes them, so the stanza has its length; the server does not look at its value.
         var id = StanzaId.New();
+        var gateway = $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/>";
         var template = Encoding.UTF8.GetBytes(shape switch
         {
             MessageShape.Bare => $"<message to='{to}' type='chat'><body>{body}</body></message>",
-            MessageShape.GatewayWithoutReports => $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/></message>",
-            _ => $"<message type='chat' id='{id}' to='{to}'><body>{body}</body><origin-id id='{id}' xmlns='urn:xmpp:sid:0'/>"
-                + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>",
+            MessageShape.GatewayWithoutReports => gateway + "</message>",
+            _ => gateway + "<request xmlns='urn:xmpp:receipts'/><markable xmlns='urn:xmpp:chat-markers:0'/></message>",
         });
         var bodyOffset = MessageBody.FindAll(template).Single();
         var buffer = new byte[template.Length * MaxBatch];
