@@ -150,17 +150,11 @@ internal static class MessageFeatureMapper
             Conflict(raw, "noCopy", errors, e => e.Name == CarbonElements.Private || e.Name == HintElements.NoCopy);
         }
 
-        if (request.RequestReceipts == false)
+        // The gateway keeps a caller's own receipt request or markable flag; with false it would contradict itself.
+        if (request.RequestReceipts == false
+            && IndexOf(raw, e => e.Name == ReceiptElements.Request || e.Name == ReceiptElements.Markable) is var asking and >= 0)
         {
-            // The gateway keeps a caller's own receipt request or markable flag; with false it would contradict itself.
-            for (var i = 0; i < raw.Length; i++)
-            {
-                if (raw[i].Name == ReceiptElements.Request || raw[i].Name == ReceiptElements.Markable)
-                {
-                    RequestMapper.Add(errors, "requestReceipts", $"is false, but payloads[{i}] (<{raw[i].Name.LocalName} xmlns='{raw[i].Name.NamespaceName}'/>) asks for reports: drop one of them");
-                    break;
-                }
-            }
+            RequestMapper.Add(errors, "requestReceipts", $"is false, but payloads[{asking}] ({Describe(raw[asking])}) asks for reports: drop one of them");
         }
 
         // XEP-0424 §3 (MAY) and XEP-0444 §5 (SHOULD): archive a retraction or reaction even where it has no body.
@@ -228,13 +222,26 @@ internal static class MessageFeatureMapper
     /// <summary>Refuses a raw payload of the extension a typed field sets: the stanza would carry it twice.</summary>
     private static void Conflict(ImmutableArray<XElement> raw, string field, Dictionary<string, string[]> errors, Func<XElement, bool> sameExtension)
     {
-        for (var i = 0; i < raw.Length; i++)
+        if (IndexOf(raw, sameExtension) is var i and >= 0)
         {
-            if (sameExtension(raw[i]))
-            {
-                RequestMapper.Add(errors, field, $"is also given as a raw payload (payloads[{i}], <{raw[i].Name.LocalName} xmlns='{raw[i].Name.NamespaceName}'/>): set it one way only");
-                return;
-            }
+            RequestMapper.Add(errors, field, $"is also given as a raw payload (payloads[{i}], {Describe(raw[i])}): set it one way only");
         }
     }
+
+    /// <summary>The position of the first raw payload that matches, or -1.</summary>
+    private static int IndexOf(ImmutableArray<XElement> raw, Func<XElement, bool> match)
+    {
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (match(raw[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>A payload as an error message names it: its element and namespace.</summary>
+    private static string Describe(XElement payload) => $"<{payload.Name.LocalName} xmlns='{payload.Name.NamespaceName}'/>";
 }
