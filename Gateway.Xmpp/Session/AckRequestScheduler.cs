@@ -82,9 +82,10 @@ internal sealed class AckRequestScheduler : IDisposable
             return;
         }
 
-        if (_timer is null || _state.UnackedCount >= Threshold || Volatile.Read(ref _askedBehindRequest) != 0)
+        var askedBehind = Volatile.Read(ref _askedBehindRequest) != 0;
+        if (_timer is null || _state.UnackedCount >= Threshold || askedBehind)
         {
-            RequestNow(Volatile.Read(ref _askedBehindRequest) != 0);
+            RequestNow(askedBehind);
             return;
         }
 
