@@ -39,6 +39,15 @@ internal static partial class InputRules
         return ok;
     }
 
+    /// <summary>The wire name of <paramref name="mode"/>, as <see cref="TryParseTlsMode"/> reads it.</summary>
+    public static string TlsModeName(TlsMode mode) => mode switch
+    {
+        TlsMode.StartTlsRequired => "starttls",
+        TlsMode.DirectTls => "direct-tls",
+        TlsMode.Disabled => "disabled",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TLS mode."),
+    };
+
     public const string TlsModeRule = "must be starttls, direct-tls or disabled";
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]

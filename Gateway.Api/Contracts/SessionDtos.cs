@@ -122,6 +122,48 @@ public sealed record SessionDto
     /// <summary>The id of the last event published for this session (0 before any); events are numbered per session.</summary>
     /// <example>42</example>
     public long LastEventId { get; init; }
+
+    /// <summary>What the session was created with, after the gateway's defaults; never the password.</summary>
+    public required SessionSettingsDto Settings { get; init; }
+}
+
+/// <summary>
+/// A session's settings: each choice of <see cref="CreateSessionRequest"/> as the session runs with it, where the
+/// request left it out the gateway's default. They stay as created; a different choice needs a new session.
+/// </summary>
+public sealed record SessionSettingsDto
+{
+    /// <summary>The resource asked for at bind; null: the server chose one (see <see cref="SessionDto.BoundJid"/>).</summary>
+    /// <example>gateway</example>
+    public string? Resource { get; init; }
+
+    /// <summary>The host connected to; null: the JID's domain, by its DNS SRV records.</summary>
+    /// <example>null</example>
+    public string? Host { get; init; }
+
+    /// <summary>The TCP port; null: from DNS, or the default.</summary>
+    /// <example>null</example>
+    public int? Port { get; init; }
+
+    /// <summary><c>starttls</c>, <c>direct-tls</c> or <c>disabled</c>.</summary>
+    /// <example>starttls</example>
+    public required string TlsMode { get; init; }
+
+    /// <summary>Server certificate fingerprints accepted as they are, as given; empty: none.</summary>
+    /// <example>[]</example>
+    public required IReadOnlyList<string> PinnedCertificateSha256 { get; init; }
+
+    /// <summary>Whether the session sends initial presence once online and after every reconnect.</summary>
+    /// <example>true</example>
+    public bool SendInitialPresence { get; init; }
+
+    /// <summary>Whether XEP-0280 message carbons are enabled on every stream.</summary>
+    /// <example>true</example>
+    public bool Carbons { get; init; }
+
+    /// <summary>Whether a send that does not say asks the recipient's client for delivery and display reports.</summary>
+    /// <example>true</example>
+    public bool RequestReceipts { get; init; }
 }
 
 /// <summary>Maps pool snapshots to their JSON shape.</summary>
@@ -144,6 +186,23 @@ public static class SessionMapper
             StreamManagement = info.StreamManagement,
             QueuedOutbound = info.QueuedOutbound,
             LastEventId = info.LastEventId,
+            Settings = ToDto(info.Settings),
+        };
+    }
+
+    public static SessionSettingsDto ToDto(SessionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new SessionSettingsDto
+        {
+            Resource = settings.Resource,
+            Host = settings.Host,
+            Port = settings.Port,
+            TlsMode = InputRules.TlsModeName(settings.TlsMode),
+            PinnedCertificateSha256 = settings.PinnedCertificateSha256,
+            SendInitialPresence = settings.SendInitialPresence,
+            Carbons = settings.Carbons,
+            RequestReceipts = settings.RequestReceipts,
         };
     }
 

@@ -27,6 +27,15 @@ internal static partial class Examples
         CreatedAt = Since.AddSeconds(-2),
         StreamManagement = true,
         LastEventId = 42,
+        Settings = new SessionSettingsDto
+        {
+            Resource = "gateway",
+            TlsMode = "starttls",
+            PinnedCertificateSha256 = [],
+            SendInitialPresence = true,
+            Carbons = true,
+            RequestReceipts = true,
+        },
     };
 
     public static readonly SessionDto[] Sessions =

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Gateway.Api.Contracts;
 using Gateway.Xmpp;
 using Gateway.Xmpp.Pool;
 using Microsoft.AspNetCore.DataProtection;
@@ -30,7 +31,7 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
             spec.Resource,
             spec.Host,
             spec.Port,
-            TlsModeName(spec.TlsMode),
+            InputRules.TlsModeName(spec.TlsMode),
             spec.PinnedCertificateSha256.IsDefault ? [] : [.. spec.PinnedCertificateSha256],
             spec.SendInitialPresence,
             spec.Carbons,
@@ -85,21 +86,9 @@ internal sealed class SessionSpecProtector(IDataProtectionProvider dataProtectio
         }
     }
 
-    private static string TlsModeName(TlsMode mode) => mode switch
-    {
-        TlsMode.StartTlsRequired => "starttls",
-        TlsMode.DirectTls => "direct-tls",
-        TlsMode.Disabled => "disabled",
-        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TLS mode."),
-    };
-
-    private static TlsMode ParseTlsMode(string name) => name switch
-    {
-        "starttls" => TlsMode.StartTlsRequired,
-        "direct-tls" => TlsMode.DirectTls,
-        "disabled" => TlsMode.Disabled,
-        _ => throw new FormatException($"Unknown stored TLS mode '{name}'."),
-    };
+    private static TlsMode ParseTlsMode(string name) => name is not null && InputRules.TryParseTlsMode(name, out var mode)
+        ? mode
+        : throw new FormatException($"Unknown stored TLS mode '{name}'.");
 
     internal sealed record StoredSpecV1(
         string Tenant,

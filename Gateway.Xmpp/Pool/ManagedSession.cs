@@ -36,7 +36,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly RoomTable _roomTable;
     private readonly RoomManager _rooms;
     private readonly IdempotencyWindow<Task<SendReceipt>> _idempotency;
-    private readonly bool _requestReceiptsByDefault;
+    private readonly SessionSettings _settings;
     private readonly DateTimeOffset _createdAt;
     private Jid? _boundJid;
     private Task _failed = Task.CompletedTask;
@@ -114,8 +114,8 @@ internal sealed class ManagedSession : IManagedSession
         _client.Add(_account);
         _client.Add(_archive);
         _client.Add(_inbound);
-        _requestReceiptsByDefault = spec.RequestReceipts ?? options.RequestReceipts;
-        if (spec.Carbons ?? options.Carbons)
+        _settings = SessionSettings.From(spec, options);
+        if (_settings.Carbons)
         {
             // XEP-0280: enabled before initial presence, so no copy of what follows it is missed.
             _client.Add(new CarbonsFeature(tenant, id, options.IqTimeout, _logger));
@@ -174,6 +174,7 @@ internal sealed class ManagedSession : IManagedSession
                 StreamManagement = connection?.IsStreamManagementEnabled ?? false,
                 QueuedOutbound = _outbound.Count,
                 LastEventId = _journal.LastEventId,
+                Settings = _settings,
             };
         }
     }
@@ -384,7 +385,7 @@ internal sealed class ManagedSession : IManagedSession
             {
                 RecipientReports.Requested => true,
                 RecipientReports.None => false,
-                _ => _requestReceiptsByDefault,
+                _ => _settings.RequestReceipts,
             };
             stanza = message with { Payload = WithDeliveryElements(message, tracked && requestReports) };
         }

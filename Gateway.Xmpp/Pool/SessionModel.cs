@@ -62,6 +62,52 @@ public sealed record SessionSpec
     public override string ToString() => $"SessionSpec {{ Id = {Id}, Jid = {Jid}, Host = {Host}, Port = {Port}, TlsMode = {TlsMode} }}";
 }
 
+/// <summary>
+/// What a session runs with: its <see cref="SessionSpec"/> with the pool's defaults applied, without the password.
+/// Fixed for the session's life, so its tenant can see what a send that does not say will do.
+/// </summary>
+public sealed record SessionSettings
+{
+    /// <summary>The resource asked for at bind; null lets the server choose.</summary>
+    public string? Resource { get; init; }
+
+    /// <summary>The host connected to instead of the JID's DNS SRV records; null: resolved.</summary>
+    public string? Host { get; init; }
+
+    public int? Port { get; init; }
+
+    public TlsMode TlsMode { get; init; } = TlsMode.StartTlsRequired;
+
+    /// <summary>SHA-256 thumbprints of server certificates accepted as they are.</summary>
+    public ImmutableArray<string> PinnedCertificateSha256 { get; init; } = [];
+
+    public bool SendInitialPresence { get; init; } = true;
+
+    /// <summary>Whether XEP-0280 carbons are enabled on every new stream.</summary>
+    public bool Carbons { get; init; } = true;
+
+    /// <summary>Whether a send that does not say asks for XEP-0184 receipts and XEP-0333 markers.</summary>
+    public bool RequestReceipts { get; init; } = true;
+
+    /// <summary>The spec's choices, each that it leaves open taken from <paramref name="options"/>.</summary>
+    public static SessionSettings From(SessionSpec spec, SessionPoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(options);
+        return new SessionSettings
+        {
+            Resource = spec.Resource,
+            Host = spec.Host,
+            Port = spec.Port,
+            TlsMode = spec.TlsMode,
+            PinnedCertificateSha256 = spec.PinnedCertificateSha256,
+            SendInitialPresence = spec.SendInitialPresence,
+            Carbons = spec.Carbons ?? options.Carbons,
+            RequestReceipts = spec.RequestReceipts ?? options.RequestReceipts,
+        };
+    }
+}
+
 /// <summary>A snapshot of a pooled session, safe to show to its tenant: no secrets.</summary>
 public sealed record SessionInfo(
     string Id,
@@ -91,6 +137,9 @@ public sealed record SessionInfo(
 
     /// <summary>The id of the last event published for this session (0 before any).</summary>
     public long LastEventId { get; init; }
+
+    /// <summary>What the session runs with (its spec after the pool's defaults).</summary>
+    public SessionSettings Settings { get; init; } = new();
 }
 
 /// <summary>Readiness summary.</summary>

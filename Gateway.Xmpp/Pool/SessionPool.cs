@@ -54,6 +54,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private volatile bool _running;
     private int _disposed;
 
+    /// <summary>What the pool's sessions run with unless their spec says otherwise.</summary>
+    public SessionPoolOptions Options => _options;
+
     /// <param name="options">Limits, timeouts and policies.</param>
     /// <param name="loggerFactory">Where the pool logs.</param>
     /// <param name="timeProvider">Clock for backoff, keepalive and timeouts; the system clock when null.</param>

@@ -43,12 +43,13 @@ internal sealed class ClusterSessionList(SessionPool local, ISessionStore store)
         return [.. sessions.Values.OrderBy(s => s.Id, StringComparer.Ordinal)];
     }
 
-    private static SessionDto Remote(StoredSession session) => new()
+    private SessionDto Remote(StoredSession session) => new()
     {
         Id = session.Id,
         Jid = session.Spec.Jid.Bare.ToString(),
         State = RemoteState,
         StateSince = session.CreatedAt,
         CreatedAt = session.CreatedAt,
+        Settings = SessionMapper.ToDto(SessionSettings.From(session.Spec, local.Options)),
     };
 }

@@ -194,6 +194,18 @@ public sealed class ImFeatureTests(ProsodyFixture prosody) : HubEndToEndTest(pro
             RequestReceipts = false,
         })).ReadAsync<SessionDto>(201);
         var url = $"/api/v1/sessions/{session.Id}/messages";
+
+        // The session says what it does by default, as created and as read back; what the request left out is the
+        // gateway's default (carbons on).
+        var read = await (await rest.GetAsync($"/api/v1/sessions/{session.Id}", Token)).ReadAsync<SessionDto>(200);
+        foreach (var settings in new[] { session.Settings, read.Settings })
+        {
+            Assert.False(settings.RequestReceipts);
+            Assert.True(settings.Carbons);
+            Assert.True(settings.SendInitialPresence);
+            Assert.Equal((Prosody.Server.Host, Prosody.Server.C2sPort, "starttls"), (settings.Host, settings.Port, settings.TlsMode));
+            Assert.Empty(settings.PinnedCertificateSha256);
+        }
         var contact = bob.Jid.ToString();
 
         (await rest.PostJsonAsync(url, new PostMessageRequest { To = contact, Id = "by-default", Body = "quiet" })).EnsureSuccessStatusCode();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Gateway.Api.Cluster;
 using Gateway.Api.Cluster.Forwarding;
 using Gateway.Api.Contracts;
@@ -110,8 +111,12 @@ public sealed class ClusterForwardingTests(ProsodyFixture prosody, RedisFixture 
             }
 
             // The list spans the cluster: A runs the session, B lists it as remote.
-            Assert.Equal("online", (await ListAsync(clientA)).Single(s => s.Id == SessionId).State);
-            Assert.Equal(ClusterSessionList.RemoteState, (await ListAsync(clientB)).Single(s => s.Id == SessionId).State);
+            var local = (await ListAsync(clientA)).Single(s => s.Id == SessionId);
+            var remote = (await ListAsync(clientB)).Single(s => s.Id == SessionId);
+            Assert.Equal(("online", ClusterSessionList.RemoteState), (local.State, remote.State));
+
+            // B reads the remote session's settings from its stored spec: the same as A, which runs it, shows.
+            Assert.Equal(JsonSerializer.Serialize(local.Settings), JsonSerializer.Serialize(remote.Settings));
             using (var beta = nodeB.CreateBetaClient())
             {
                 Assert.DoesNotContain(await ListAsync(beta), s => s.Id == SessionId);
