@@ -50,32 +50,6 @@ internal sealed class Utf8ElementParser
     private const int PackedNameBytes = 16;
     private const int StackCharBufferSize = 256;
 
-    // Character classes of ASCII bytes for names (only ASCII names take the fast path) and XML whitespace.
-    private const byte NameStartClass = 1;   // XML 1.0 §2.3 [4] restricted to ASCII, minus ':' (Namespaces §3 NCName)
-    private const byte NameCharClass = 2;    // §2.3 [4a] restricted to ASCII, minus ':'
-    private const byte WhitespaceClass = 4;  // §2.3 [3] S
-
-    // Bytes that end a plain run of character data and need a closer look. Everything below 0x20 is either an illegal
-    // character (XML 1.0 §2.2) or whitespace that §2.11/§3.3.3 normalise.
-    private static readonly SearchValues<byte> s_textSpecials = SearchValues.Create(
-        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F&]"u8);
-
-    private static readonly SearchValues<byte> s_attributeSpecials = SearchValues.Create(
-        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\t\n\u000B\u000C\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F&"u8);
-
-    private static readonly SearchValues<byte> s_cdataSpecials = SearchValues.Create(
-        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\r\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
-
-    // ASCII that decodes to itself: the common case of ids, addresses, types and most text, copied in one pass.
-    private static readonly SearchValues<byte> s_plainText = SearchValues.Create(PrintableAscii(except: "&]", plus: "\t\n"));
-    private static readonly SearchValues<byte> s_plainAttribute = SearchValues.Create(PrintableAscii(except: "&", plus: ""));
-    private static readonly SearchValues<byte> s_plainCData = SearchValues.Create(PrintableAscii(except: "", plus: "\t\n"));
-
-    // The same, minus the byte that ends the run: one scan finds the end and tells whether there is anything to decode.
-    private static readonly SearchValues<byte> s_plainTextUntilMarkup = SearchValues.Create(PrintableAscii(except: "&]<", plus: "\t\n"));
-    private static readonly SearchValues<byte> s_plainValueUntilQuote = SearchValues.Create(PrintableAscii(except: "&<\"", plus: ""));
-    private static readonly SearchValues<byte> s_plainValueUntilApostrophe = SearchValues.Create(PrintableAscii(except: "&<'", plus: ""));
-
     // XNamespace.None, .Xml and .Xmlns dereference a weak reference on every call; these strong ones also keep the
     // three namespaces (and so the XNames in the caches) the very instances XNamespace.Get returns.
     private static readonly XNamespace s_none = XNamespace.None;
@@ -234,7 +208,7 @@ internal sealed class Utf8ElementParser
                     return false;
                 }
 
-                int q = SkipWhitespace(s, nameEnd);
+                int q = XmlByteClasses.SkipWhitespace(s, nameEnd);
                 if (q >= s.Length)
                 {
                     return OutOfInput();
@@ -330,7 +304,7 @@ internal sealed class Utf8ElementParser
             }
 
             // Character data up to the next markup.
-            int lt = s[p..].IndexOfAnyExcept(s_plainTextUntilMarkup);
+            int lt = s[p..].IndexOfAnyExcept(XmlByteClasses.PlainTextUntilMarkup);
             if (lt < 0)
             {
                 return OutOfInput();
@@ -385,7 +359,7 @@ internal sealed class Utf8ElementParser
         bindingStart = _bindingCount;
 
         int nameStart = p + 1;
-        int nameEnd = ScanQName(s, nameStart, out int nameColon);
+        int nameEnd = XmlByteClasses.ScanQName(s, nameStart, out int nameColon);
         nameLength = nameEnd - nameStart;
         if (nameEnd < 0)
         {
@@ -404,7 +378,7 @@ internal sealed class Utf8ElementParser
         while (true)
         {
             int before = q;
-            q = SkipWhitespace(s, q);
+            q = XmlByteClasses.SkipWhitespace(s, q);
             if (q >= s.Length)
             {
                 return OutOfInput();
@@ -441,13 +415,13 @@ internal sealed class Utf8ElementParser
             }
 
             int attributeStart = q;
-            int attributeEnd = ScanQName(s, attributeStart, out int attributeColon);
+            int attributeEnd = XmlByteClasses.ScanQName(s, attributeStart, out int attributeColon);
             if (attributeEnd < 0)
             {
                 return false;
             }
 
-            q = SkipWhitespace(s, attributeEnd);
+            q = XmlByteClasses.SkipWhitespace(s, attributeEnd);
             if (q >= s.Length)
             {
                 return OutOfInput();
@@ -458,7 +432,7 @@ internal sealed class Utf8ElementParser
                 return false;
             }
 
-            q = SkipWhitespace(s, q + 1);
+            q = XmlByteClasses.SkipWhitespace(s, q + 1);
             if (q >= s.Length)
             {
                 return OutOfInput();
@@ -471,7 +445,8 @@ internal sealed class Utf8ElementParser
 
             byte quote = s[q];
             int valueStart = q + 1;
-            int valueLength = s[valueStart..].IndexOfAnyExcept(quote == (byte)'"' ? s_plainValueUntilQuote : s_plainValueUntilApostrophe);
+            int valueLength = s[valueStart..].IndexOfAnyExcept(
+                quote == (byte)'"' ? XmlByteClasses.PlainValueUntilQuote : XmlByteClasses.PlainValueUntilApostrophe);
             if (valueLength < 0)
             {
                 return OutOfInput();
@@ -821,9 +796,9 @@ internal sealed class Utf8ElementParser
         ReadOnlySpan<byte> raw = s.Slice(start, length);
         (SearchValues<byte> plain, SearchValues<byte> specials) = mode switch
         {
-            Mode.Text => (s_plainText, s_textSpecials),
-            Mode.Attribute => (s_plainAttribute, s_attributeSpecials),
-            _ => (s_plainCData, s_cdataSpecials),
+            Mode.Text => (XmlByteClasses.PlainText, XmlByteClasses.TextSpecials),
+            Mode.Attribute => (XmlByteClasses.PlainAttribute, XmlByteClasses.AttributeSpecials),
+            _ => (XmlByteClasses.PlainCData, XmlByteClasses.CDataSpecials),
         };
 
         if (raw.IndexOfAnyExcept(plain) < 0)
@@ -1041,48 +1016,6 @@ internal sealed class Utf8ElementParser
         }
     }
 
-    // An ASCII QName: NCName (':' NCName)?. Returns the index just past it, s.Length when the input ends inside it
-    // (or right after it, where it might go on), or -1 when no such name starts at i. The caller checks what follows.
-    private static int ScanQName(ReadOnlySpan<byte> s, int i, out int colon)
-    {
-        colon = -1;
-        if (i >= s.Length || (CharClasses[s[i]] & NameStartClass) == 0)
-        {
-            return -1;
-        }
-
-        i++;
-        while (i < s.Length)
-        {
-            byte b = s[i];
-            if ((CharClasses[b] & NameCharClass) != 0)
-            {
-                i++;
-            }
-            else if (b == (byte)':' && colon < 0 && (i + 1 == s.Length || (CharClasses[s[i + 1]] & NameStartClass) != 0))
-            {
-                colon = i;
-                i += 2;
-            }
-            else
-            {
-                return i;
-            }
-        }
-
-        return s.Length;
-    }
-
-    private static int SkipWhitespace(ReadOnlySpan<byte> s, int i)
-    {
-        while (i < s.Length && (CharClasses[s[i]] & WhitespaceClass) != 0)
-        {
-            i++;
-        }
-
-        return i;
-    }
-
     // Length, first and last eight bytes: names and namespace URIs are short and differ there.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Hash(ReadOnlySpan<byte> key)
@@ -1108,34 +1041,6 @@ internal sealed class Utf8ElementParser
         ulong h = (first * 0x9E3779B97F4A7C15UL) ^ (last * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)key.Length;
         return (int)(h >> 32) ^ (int)h;
     }
-
-    private static byte[] PrintableAscii(string except, string plus)
-    {
-        var bytes = new List<byte>();
-        for (int c = 0x20; c < 0x7F; c++)
-        {
-            if (!except.Contains((char)c, StringComparison.Ordinal))
-            {
-                bytes.Add((byte)c);
-            }
-        }
-
-        bytes.AddRange(Encoding.ASCII.GetBytes(plus));
-        return [.. bytes];
-    }
-
-    // NameStartClass | NameCharClass for [A-Za-z_], NameCharClass for [0-9.-], WhitespaceClass for [ \t\r\n].
-    private static ReadOnlySpan<byte> CharClasses =>
-    [
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
-        0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
-        0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    ];
 
     private struct Frame(XElement element, int nameStart, int nameLength, int bindingStart, XNamespace defaultNamespace)
     {
