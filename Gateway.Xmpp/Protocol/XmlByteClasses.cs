@@ -5,9 +5,10 @@ using System.Text;
 namespace Gateway.Xmpp.Protocol;
 
 /// <summary>
-/// Classes of UTF-8 bytes that XML 1.0 treats alike, and the scanners over them, for <see cref="Utf8ElementParser"/>:
-/// names, whitespace and runs of text that need no decoding. Only ASCII bytes are classified: every XML delimiter is
-/// ASCII, and every byte of a multi-byte UTF-8 sequence is &gt;= 0x80, so a scan never splits a character.
+/// Classes of UTF-8 bytes that XML 1.0 treats alike, and the scanners over them, for <see cref="Utf8ElementParser"/>
+/// and <see cref="XmlTextDecoder"/>: names, whitespace and runs of text that need no decoding. Only ASCII bytes are
+/// classified: every XML delimiter is ASCII, and every byte of a multi-byte UTF-8 sequence is &gt;= 0x80, so a scan
+/// never splits a character.
 /// </summary>
 internal static class XmlByteClasses
 {
