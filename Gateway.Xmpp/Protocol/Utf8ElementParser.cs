@@ -1,6 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
@@ -28,9 +26,10 @@ namespace Gateway.Xmpp.Protocol;
 /// declarations of the <c>xml</c>/<c>xmlns</c> prefixes or URIs, more than <see cref="MaxAttributes"/> attributes on
 /// an element or <see cref="MaxBindings"/> prefixes in scope (the reference path handles those without quadratic
 /// lookups), and of course comments, PIs and DOCTYPEs, which the reference path refuses (RFC 6120 §11.1).</para>
-/// <para>Names, namespaces and the values of to, from, type and xml:lang are looked up in small per-parser caches
-/// keyed by their bytes, so a repeated one costs neither a string nor a global <see cref="XNamespace"/> lookup. The
-/// caches are direct-mapped with a fixed number of entries: a peer inventing names can make them miss, never grow.</para>
+/// <para>Names, namespaces and the values of to, from, type and xml:lang are looked up in a small cache keyed by
+/// their bytes (<see cref="Utf8InternCache"/>), so a repeated one costs neither a string nor a global
+/// <see cref="XNamespace"/> lookup; the cache has a fixed number of entries, so a peer inventing names can make it
+/// miss, never grow.</para>
 /// <para>Not thread-safe; one per <see cref="XmppStreamParser"/>.</para>
 /// </remarks>
 internal sealed class Utf8ElementParser
@@ -41,38 +40,31 @@ internal sealed class Utf8ElementParser
     /// <summary>More prefix declarations than this in scope go to the reference path (prefix lookup is linear here).</summary>
     public const int MaxBindings = 32;
 
-    private const int NameCacheSize = 128;       // power of two; two-way: 64 sets of two
-    private const int NamespaceCacheSize = 32;   // power of two
-    private const int ValueCacheSize = 32;       // power of two
-    private const int MaxCachedKeyBytes = 128;
-    private const int PackedNameBytes = 16;
-
-    // XNamespace.None, .Xml and .Xmlns dereference a weak reference on every call; these strong ones also keep the
-    // three namespaces (and so the XNames in the caches) the very instances XNamespace.Get returns.
-    private static readonly XNamespace s_none = XNamespace.None;
-    private static readonly XNamespace s_xml = XNamespace.Xml;
-    private static readonly XNamespace s_xmlns = XNamespace.Xmlns;
-
-    private static readonly XName s_xmlnsAttribute = s_none + "xmlns";
-    private static readonly XName s_xmlLang = s_xml + "lang";
+    private static readonly XName s_xmlnsAttribute = Utf8InternCache.NoNamespace + "xmlns";
+    private static readonly XName s_xmlLang = Utf8InternCache.XmlNamespace + "lang";
 
     // Attributes whose values repeat from stanza to stanza (RFC 6120 §8.1): addresses, types, languages. Their
     // strings are cached by their bytes, so a repeated address is the same string instance, which Jid's own cache
     // then recognises without even comparing characters.
-    private static readonly XName s_to = s_none + "to";
-    private static readonly XName s_from = s_none + "from";
-    private static readonly XName s_type = s_none + "type";
+    private static readonly XName s_to = Utf8InternCache.NoNamespace + "to";
+    private static readonly XName s_from = Utf8InternCache.NoNamespace + "from";
+    private static readonly XName s_type = Utf8InternCache.NoNamespace + "type";
 
     // The caches and scratch arrays of the thread that runs the current parse (see Workspace).
     [ThreadStatic]
     private static Workspace? t_workspace;
 
     private Workspace _ws = null!;
+
+    // The workspace's cache, held directly so a lookup loads no more references than when the tables were fields of
+    // the workspace itself.
+    private Utf8InternCache _interned = null!;
+
     private int _bindingCount;
     private bool _outOfInput;
 
     // Scope inherited from the stream header (RFC 6120 §4.8.2, §4.8.5).
-    private XNamespace _headerDefault = s_none;
+    private XNamespace _headerDefault = Utf8InternCache.NoNamespace;
     private HeaderBinding[] _headerBindings = [];
 
     private enum AttributeKind : byte
@@ -90,7 +82,7 @@ internal sealed class Utf8ElementParser
     /// </summary>
     public void SetScope(IEnumerable<(string Prefix, string Uri)> declarations)
     {
-        _headerDefault = s_none;
+        _headerDefault = Utf8InternCache.NoNamespace;
         var bindings = new List<HeaderBinding>();
         foreach ((string prefix, string uri) in declarations)
         {
@@ -112,7 +104,7 @@ internal sealed class Utf8ElementParser
     /// <summary>Forgets the stream header's scope (a new stream is starting).</summary>
     public void ClearScope()
     {
-        _headerDefault = s_none;
+        _headerDefault = Utf8InternCache.NoNamespace;
         _headerBindings = [];
     }
 
@@ -126,6 +118,7 @@ internal sealed class Utf8ElementParser
     public ElementParseStatus TryParse(ReadOnlySpan<byte> input, int maxDepth, out XElement? element, out int length)
     {
         _ws = t_workspace ??= new Workspace();
+        _interned = _ws.Interned;
         _outOfInput = false;
         try
         {
@@ -467,7 +460,7 @@ internal sealed class Utf8ElementParser
             {
                 if (s[attributeStart..attributeEnd].SequenceEqual("xmlns"u8))
                 {
-                    if (!TryGetNamespace(s, valueStart, valueLength, allowEmpty: true, out XNamespace? ns))
+                    if (!_interned.TryGetNamespace(s, valueStart, valueLength, allowEmpty: true, out XNamespace? ns))
                     {
                         return false;
                     }
@@ -487,7 +480,7 @@ internal sealed class Utf8ElementParser
                     // Namespaces §3: the xml and xmlns prefixes have fixed bindings; an empty value undeclares nothing
                     // in XML 1.0 (NSC: No Prefix Undeclaring). The reference path reports whatever of it is an error.
                     if (local.SequenceEqual("xml"u8) || local.SequenceEqual("xmlns"u8) || _bindingCount == MaxBindings
-                        || !TryGetNamespace(s, valueStart, valueLength, allowEmpty: false, out XNamespace? ns))
+                        || !_interned.TryGetNamespace(s, valueStart, valueLength, allowEmpty: false, out XNamespace? ns))
                     {
                         return false;
                     }
@@ -529,7 +522,7 @@ internal sealed class Utf8ElementParser
             elementLocalStart = nameColon + 1;
         }
 
-        element = new XElement(GetName(s, elementLocalStart, nameEnd - elementLocalStart, elementNamespace));
+        element = new XElement(_interned.GetName(s, elementLocalStart, nameEnd - elementLocalStart, elementNamespace));
         if (count > 0 && !TryAddAttributes(s, element, count))
         {
             return false;
@@ -556,12 +549,13 @@ internal sealed class Utf8ElementParser
                     value = _ws.Declared[i]!.NamespaceName;
                     break;
                 case AttributeKind.PrefixDeclaration:
-                    name = GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, s_xmlns);
+                    name = _interned.GetName(
+                        s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, Utf8InternCache.XmlnsNamespace);
                     value = _ws.Declared[i]!.NamespaceName;
                     break;
                 case AttributeKind.XmlLang:
                     name = s_xmlLang;
-                    if (!TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value))
+                    if (!_interned.TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value))
                     {
                         return false;
                     }
@@ -576,16 +570,16 @@ internal sealed class Utf8ElementParser
                         return false;
                     }
 
-                    name = GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, ns);
+                    name = _interned.GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, ns);
                     break;
                 }
 
                 default:
                 {
                     // Namespaces §6.2: an unprefixed attribute is in no namespace, whatever the default namespace.
-                    name = GetName(s, attribute.NameStart, attribute.NameLength, s_none);
+                    name = _interned.GetName(s, attribute.NameStart, attribute.NameLength, Utf8InternCache.NoNamespace);
                     bool decoded = ReferenceEquals(name, s_to) || ReferenceEquals(name, s_from) || ReferenceEquals(name, s_type)
-                        ? TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value)
+                        ? _interned.TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value)
                         : TryDecodeValue(s, in attribute, out value);
                     if (!decoded)
                     {
@@ -642,107 +636,6 @@ internal sealed class Utf8ElementParser
         return null;
     }
 
-    // The XName of an ASCII NCName in a namespace, through the per-parser cache. The hit in the first way is inlined
-    // into the callers: a name is looked up for every element and attribute.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private XName GetName(ReadOnlySpan<byte> s, int start, int length, XNamespace ns)
-    {
-        if (length <= PackedNameBytes)
-        {
-            (ulong low, ulong high) = Pack(s, start, length);
-            ulong mixed = (low * 0x9E3779B97F4A7C15UL) ^ (high * 0xC2B2AE3D27D4EB4FUL) ^ (uint)length;
-            int set = ((int)(mixed >> 32) ^ (int)mixed ^ ns.GetHashCode()) & (NameCacheSize - 2);
-            ref NameSlot first = ref _ws.Names[set];
-            if (first.Matches(low, high, length, ns))
-            {
-                return first.Name!;
-            }
-
-            return GetNameSlow(s.Slice(start, length), ns, low, high, set);
-        }
-
-        // Rare in XMPP; XNamespace's own table still atomises it.
-        return ns.GetName(Encoding.ASCII.GetString(s.Slice(start, length)));
-    }
-
-    private XName GetNameSlow(ReadOnlySpan<byte> local, XNamespace ns, ulong low, ulong high, int set)
-    {
-        // Two ways per set: two names that hash alike do not evict each other. A hit in the second way leaves both
-        // where they are (swapping would rewrite two slots for each of them on every stanza); a new name goes first.
-        ref NameSlot first = ref _ws.Names[set];
-        ref NameSlot second = ref _ws.Names[set + 1];
-        if (second.Matches(low, high, local.Length, ns))
-        {
-            return second.Name!;
-        }
-
-        XName name = ns.GetName(Encoding.ASCII.GetString(local));
-        second = first;
-        first = new NameSlot(low, high, local.Length, ns, name);
-        return name;
-    }
-
-    // Up to 16 bytes of s as two integers; with the length, they identify the bytes exactly.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (ulong Low, ulong High) Pack(ReadOnlySpan<byte> s, int start, int length)
-    {
-        if (length >= 8)
-        {
-            ulong low = MemoryMarshal.Read<ulong>(s[start..]);
-            ulong high = length == 8 ? 0 : MemoryMarshal.Read<ulong>(s[(start + length - 8)..]) >> (8 * (PackedNameBytes - length));
-            return (low, high);
-        }
-
-        if (start + 8 <= s.Length)
-        {
-            // A name is always followed by more of the tag: one load, masked to the name's bytes.
-            return (MemoryMarshal.Read<ulong>(s[start..]) & ((1UL << (8 * length)) - 1), 0);
-        }
-
-        ulong value = 0;
-        for (int i = start + length - 1; i >= start; i--)
-        {
-            value = (value << 8) | s[i];
-        }
-
-        return (value, 0);
-    }
-
-    // The namespace named by a declaration's raw attribute value, through the per-parser cache.
-    private bool TryGetNamespace(ReadOnlySpan<byte> s, int start, int length, bool allowEmpty, [NotNullWhen(true)] out XNamespace? ns)
-    {
-        ns = null;
-        if (length == 0)
-        {
-            // Namespaces §6.2: xmlns="" puts unprefixed elements back in no namespace.
-            ns = allowEmpty ? s_none : null;
-            return ns is not null;
-        }
-
-        ReadOnlySpan<byte> raw = s.Slice(start, length);
-        ref KeySlot<XNamespace> entry = ref _ws.Namespaces[Hash(raw) & (NamespaceCacheSize - 1)];
-        if (entry.Key is not null && raw.SequenceEqual(entry.Key))
-        {
-            ns = entry.Value!;
-            return true;
-        }
-
-        // Namespaces §3: the xml and xmlns namespace names may not be bound to other prefixes (or be the default).
-        if (!XmlTextDecoder.TryDecode(s, start, length, XmlTextKind.Attribute, out string? uri) || uri.Length == 0 || uri == s_xml.NamespaceName
-            || uri == s_xmlns.NamespaceName)
-        {
-            return false;
-        }
-
-        ns = XNamespace.Get(uri);
-        if (length <= MaxCachedKeyBytes)
-        {
-            entry = new KeySlot<XNamespace>(raw.ToArray(), ns);
-        }
-
-        return true;
-    }
-
     private bool TryDecodeValue(ReadOnlySpan<byte> s, in Attribute attribute, [NotNullWhen(true)] out string? value)
     {
         if (attribute.Plain)
@@ -752,58 +645,6 @@ internal sealed class Utf8ElementParser
         }
 
         return XmlTextDecoder.TryDecode(s, attribute.ValueStart, attribute.ValueLength, XmlTextKind.Attribute, out value);
-    }
-
-    // An attribute value that repeats from stanza to stanza, through the per-parser cache.
-    private bool TryDecodeRepeatedValue(ReadOnlySpan<byte> s, int start, int length, [NotNullWhen(true)] out string? value)
-    {
-        if (length > MaxCachedKeyBytes)
-        {
-            return XmlTextDecoder.TryDecode(s, start, length, XmlTextKind.Attribute, out value);
-        }
-
-        ReadOnlySpan<byte> raw = s.Slice(start, length);
-        ref KeySlot<string> entry = ref _ws.Values[Hash(raw) & (ValueCacheSize - 1)];
-        if (entry.Key is not null && raw.SequenceEqual(entry.Key))
-        {
-            // Decoding is a function of the bytes alone: equal bytes, equal (and equally valid) value.
-            value = entry.Value!;
-            return true;
-        }
-
-        if (!XmlTextDecoder.TryDecode(s, start, length, XmlTextKind.Attribute, out value))
-        {
-            return false;
-        }
-
-        entry = new KeySlot<string>(raw.ToArray(), value);
-        return true;
-    }
-
-    // Length, first and last eight bytes: names and namespace URIs are short and differ there.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Hash(ReadOnlySpan<byte> key)
-    {
-        ulong first;
-        ulong last;
-        if (key.Length >= 8)
-        {
-            first = MemoryMarshal.Read<ulong>(key);
-            last = MemoryMarshal.Read<ulong>(key[^8..]);
-        }
-        else
-        {
-            first = 0;
-            foreach (byte b in key)
-            {
-                first = (first << 8) | b;
-            }
-
-            last = 0;
-        }
-
-        ulong h = (first * 0x9E3779B97F4A7C15UL) ^ (last * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)key.Length;
-        return (int)(h >> 32) ^ (int)h;
     }
 
     private struct Frame(XElement element, int nameStart, int nameLength, int bindingStart, XNamespace defaultNamespace)
@@ -841,11 +682,7 @@ internal sealed class Utf8ElementParser
     /// </summary>
     private sealed class Workspace
     {
-        // Slots are structs in one array, and short names are stored inline: a lookup touches one or two cache lines
-        // instead of chasing entry and key objects, which the stream of freshly allocated trees keeps evicting.
-        public readonly NameSlot[] Names = new NameSlot[NameCacheSize];
-        public readonly KeySlot<XNamespace>[] Namespaces = new KeySlot<XNamespace>[NamespaceCacheSize];
-        public readonly KeySlot<string>[] Values = new KeySlot<string>[ValueCacheSize];
+        public readonly Utf8InternCache Interned = new();
 
         public readonly Attribute[] Attributes = new Attribute[MaxAttributes];
         public readonly XNamespace?[] Declared = new XNamespace?[MaxAttributes];
@@ -857,15 +694,6 @@ internal sealed class Utf8ElementParser
     private readonly record struct Binding(int PrefixStart, int PrefixLength, XNamespace Namespace);
 
     private sealed record HeaderBinding(byte[] Prefix, XNamespace Namespace);
-
-    private readonly record struct NameSlot(ulong Low, ulong High, int Length, XNamespace? Namespace, XName? Name)
-    {
-        public bool Matches(ulong low, ulong high, int length, XNamespace ns) =>
-            Low == low && High == high && Length == length && ReferenceEquals(Namespace, ns);
-    }
-
-    private readonly record struct KeySlot<T>(byte[]? Key, T? Value)
-        where T : class;
 }
 
 /// <summary>What <see cref="Utf8ElementParser.TryParse"/> made of its input.</summary>
