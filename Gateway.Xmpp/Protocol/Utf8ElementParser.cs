@@ -64,8 +64,7 @@ internal sealed class Utf8ElementParser
     private bool _outOfInput;
 
     // Scope inherited from the stream header (RFC 6120 §4.8.2, §4.8.5).
-    private XNamespace _headerDefault = Utf8InternCache.NoNamespace;
-    private HeaderBinding[] _headerBindings = [];
+    private StreamNamespaceScope _headerScope = StreamNamespaceScope.Empty;
 
     private enum AttributeKind : byte
     {
@@ -80,33 +79,11 @@ internal sealed class Utf8ElementParser
     /// The namespaces a top-level element inherits from the stream header: its default namespace and its prefixes,
     /// as <see cref="XmlParserContext"/> gives them to the reference path. Called once per stream.
     /// </summary>
-    public void SetScope(IEnumerable<(string Prefix, string Uri)> declarations)
-    {
-        _headerDefault = Utf8InternCache.NoNamespace;
-        var bindings = new List<HeaderBinding>();
-        foreach ((string prefix, string uri) in declarations)
-        {
-            if (prefix.Length == 0)
-            {
-                _headerDefault = XNamespace.Get(uri);
-            }
-            else if (prefix != "xml" && Ascii.IsValid(prefix))
-            {
-                // A non-ASCII prefix never matches, because non-ASCII names fall back anyway.
-                bindings.Add(new HeaderBinding(Encoding.ASCII.GetBytes(prefix), XNamespace.Get(uri)));
-            }
-        }
-
-        // Later declarations of a prefix cannot exist (the header's attributes are unique), so order is irrelevant.
-        _headerBindings = [.. bindings];
-    }
+    public void SetScope(IEnumerable<(string Prefix, string Uri)> declarations) =>
+        _headerScope = StreamNamespaceScope.FromDeclarations(declarations);
 
     /// <summary>Forgets the stream header's scope (a new stream is starting).</summary>
-    public void ClearScope()
-    {
-        _headerDefault = Utf8InternCache.NoNamespace;
-        _headerBindings = [];
-    }
+    public void ClearScope() => _headerScope = StreamNamespaceScope.Empty;
 
     /// <summary>
     /// Parses the element that starts at <c>input[0]</c> (a <c>'&lt;'</c>) and ends within <paramref name="input"/>.
@@ -157,7 +134,7 @@ internal sealed class Utf8ElementParser
         int depth = 0;
         int p = 0;
         XElement? current = null;
-        XNamespace defaultNamespace = _headerDefault;
+        XNamespace defaultNamespace = _headerScope.DefaultNamespace;
         while (true)
         {
             // Invariant: s[p] == '<'.
@@ -625,15 +602,7 @@ internal sealed class Utf8ElementParser
             }
         }
 
-        foreach (HeaderBinding binding in _headerBindings)
-        {
-            if (prefix.SequenceEqual(binding.Prefix))
-            {
-                return binding.Namespace;
-            }
-        }
-
-        return null;
+        return _headerScope.LookupPrefix(prefix);
     }
 
     private bool TryDecodeValue(ReadOnlySpan<byte> s, in Attribute attribute, [NotNullWhen(true)] out string? value)
@@ -692,8 +661,6 @@ internal sealed class Utf8ElementParser
     }
 
     private readonly record struct Binding(int PrefixStart, int PrefixLength, XNamespace Namespace);
-
-    private sealed record HeaderBinding(byte[] Prefix, XNamespace Namespace);
 }
 
 /// <summary>What <see cref="Utf8ElementParser.TryParse"/> made of its input.</summary>
