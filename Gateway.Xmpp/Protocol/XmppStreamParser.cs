@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Unicode;
 using System.Xml;
 using System.Xml.Linq;
+using static Gateway.Xmpp.Protocol.StreamViolations;
 
 namespace Gateway.Xmpp.Protocol;
 
@@ -1058,10 +1059,4 @@ internal sealed class XmppStreamParser
         _context = null;
         _state = ScanState.Faulted;
     }
-
-    private static XmppProtocolException Restricted(string what) =>
-        Fail(StreamErrorCondition.RestrictedXml, $"RFC 6120 §11.1 forbids a {what} in an XML stream.");
-
-    private static XmppProtocolException Fail(StreamErrorCondition condition, string message, Exception? inner = null) =>
-        new(condition, message, inner);
 }
