@@ -5,10 +5,10 @@ using System.Text;
 namespace Gateway.Xmpp.Protocol;
 
 /// <summary>
-/// Classes of UTF-8 bytes that XML 1.0 treats alike, and the scanners over them, for <see cref="Utf8ElementParser"/>
-/// and <see cref="XmlTextDecoder"/>: names, whitespace and runs of text that need no decoding. Only ASCII bytes are
-/// classified: every XML delimiter is ASCII, and every byte of a multi-byte UTF-8 sequence is &gt;= 0x80, so a scan
-/// never splits a character.
+/// Classes of UTF-8 bytes that XML 1.0 treats alike, and the scanners over them: names, whitespace, tag delimiters and
+/// runs of text that need no decoding, for <see cref="Utf8ElementParser"/>, <see cref="XmlTextDecoder"/>,
+/// <see cref="XmppStreamParser"/> and <see cref="StreamHeaderParser"/>. Only ASCII bytes are classified: every XML
+/// delimiter is ASCII, and every byte of a multi-byte UTF-8 sequence is &gt;= 0x80, so a scan never splits a character.
 /// </summary>
 internal static class XmlByteClasses
 {
@@ -16,6 +16,13 @@ internal static class XmlByteClasses
     private const byte NameStartClass = 1;   // XML 1.0 §2.3 [4] restricted to ASCII, minus ':' (Namespaces §3 NCName)
     private const byte NameCharClass = 2;    // §2.3 [4a] restricted to ASCII, minus ':'
     private const byte WhitespaceClass = 4;  // §2.3 [3] S
+
+    // XML 1.0 §2.3 [3]: S ::= (#x20 | #x9 | #xD | #xA)+
+    public static readonly SearchValues<byte> Whitespace = SearchValues.Create(" \t\r\n"u8);
+
+    // The bytes at which the stream scanner's view of a tag changes: its end, "/>", attribute-value quotes, and a '<'
+    // that may not be there.
+    public static readonly SearchValues<byte> TagStops = SearchValues.Create("<>/\"'"u8);
 
     // Bytes that end a plain run of character data and need a closer look. Everything below 0x20 is either an illegal
     // character (XML 1.0 §2.2) or whitespace that §2.11/§3.3.3 normalise.

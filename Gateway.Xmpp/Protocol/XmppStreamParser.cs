@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using System.Text.Unicode;
 using System.Xml;
 using System.Xml.Linq;
@@ -67,10 +66,6 @@ internal sealed class XmppStreamParser
     private const int PendingFirstTry = 1024;
 
     private static ReadOnlySpan<byte> CDataOpen => "[CDATA["u8;
-
-    // XML 1.0 §2.3 [3]: S ::= (#x20 | #x9 | #xD | #xA)+
-    private static readonly SearchValues<byte> s_whitespace = SearchValues.Create(" \t\r\n"u8);
-    private static readonly SearchValues<byte> s_tagStops = SearchValues.Create("<>/\"'"u8);
 
     // XML 1.0 §2.3 [4]: ASCII bytes that cannot start a Name. Catching them here keeps "<>" or "< a" from being
     // counted as an open element, which would stall framing until the size limit instead of failing at once.
@@ -322,7 +317,7 @@ internal sealed class XmppStreamParser
             {
                 case ScanState.Prolog:
                 {
-                    int k = span[i..].IndexOfAnyExcept(s_whitespace);
+                    int k = span[i..].IndexOfAnyExcept(XmlByteClasses.Whitespace);
                     if (k < 0)
                     {
                         i = span.Length;
@@ -392,7 +387,7 @@ internal sealed class XmppStreamParser
 
                     i++;
                     Append(span[start..i]);
-                    CheckDeclaration(_buffer.AsSpan(0, _length));
+                    StreamHeaderParser.CheckDeclaration(_buffer.AsSpan(0, _length));
                     ReleaseBuffer();
                     _sawDeclaration = true;
                     _state = ScanState.Prolog;
@@ -403,7 +398,7 @@ internal sealed class XmppStreamParser
                 case ScanState.HeaderTag:
                 case ScanState.StartTag:
                 {
-                    int k = span[i..end].IndexOfAny(s_tagStops);
+                    int k = span[i..end].IndexOfAny(XmlByteClasses.TagStops);
                     if (k < 0)
                     {
                         i = end;
@@ -491,7 +486,7 @@ internal sealed class XmppStreamParser
                 case ScanState.Stream:
                 {
                     // Usually the next element follows at once; search only when keepalive whitespace comes first.
-                    int k = span[i] == (byte)'<' ? 0 : span[i..].IndexOfAnyExcept(s_whitespace);
+                    int k = span[i] == (byte)'<' ? 0 : span[i..].IndexOfAnyExcept(XmlByteClasses.Whitespace);
                     if (k < 0)
                     {
                         i = span.Length;
@@ -595,7 +590,7 @@ internal sealed class XmppStreamParser
 
                     i += k + 1;
                     Append(span[start..i]);
-                    CheckStreamEndTag(_buffer.AsSpan(0, _length));
+                    StreamHeaderParser.CheckEndTag(_buffer.AsSpan(0, _length), _endTag);
                     ReleaseBuffer();
                     _state = ScanState.Closed;
                     consumed = i;
@@ -604,7 +599,7 @@ internal sealed class XmppStreamParser
 
                 case ScanState.Closed:
                     // XML 1.0 §2.1: nothing but Misc after the root element, and RFC 6120 §11.1 rules out comments and PIs.
-                    if (span[i..].IndexOfAnyExcept(s_whitespace) >= 0)
+                    if (span[i..].IndexOfAnyExcept(XmlByteClasses.Whitespace) >= 0)
                     {
                         throw Fail(StreamErrorCondition.NotWellFormed, "Data after the end of the stream.");
                     }
@@ -755,56 +750,11 @@ internal sealed class XmppStreamParser
             tag = _buffer.AsSpan(0, _length);
         }
 
-        var declarations = new List<(string Prefix, string Uri)>();
-        string? from = null, to = null, id = null, version = null, lang = null;
-        string prefix;
-        string contentNamespace;
+        StreamHeaderParser.ParsedHeader parsed;
         _slice.SetBuffer(_buffer, _length);
         try
         {
-            using XmlReader reader = XmlReader.Create(_slice, s_readerSettings);
-            reader.MoveToContent();
-            // RFC 6120 §4.8.1: the root is "stream" in the streams namespace.
-            if (reader.LocalName != "stream" || reader.NamespaceURI != Ns.Streams)
-            {
-                throw Fail(
-                    StreamErrorCondition.InvalidNamespace,
-                    $"The stream root is {{{reader.NamespaceURI}}}{reader.LocalName}, not {{{Ns.Streams}}}stream.");
-            }
-
-            prefix = reader.Prefix;
-            contentNamespace = reader.LookupNamespace(string.Empty) ?? string.Empty;
-            while (reader.MoveToNextAttribute())
-            {
-                if (reader.NamespaceURI == XNamespace.Xmlns.NamespaceName)
-                {
-                    declarations.Add((reader.Prefix.Length == 0 ? string.Empty : reader.LocalName, reader.Value));
-                }
-                else if (reader.NamespaceURI == Ns.Xml)
-                {
-                    if (reader.LocalName == "lang")
-                    {
-                        lang = reader.Value;
-                    }
-                }
-                else if (reader.NamespaceURI.Length == 0)
-                {
-                    switch (reader.LocalName)
-                    {
-                        case "from": from = reader.Value; break;
-                        case "to": to = reader.Value; break;
-                        case "id": id = reader.Value; break;
-                        case "version": version = reader.Value; break;
-                    }
-                }
-            }
-        }
-        catch (XmlException ex)
-        {
-            // RFC 6120 §4.9.3.2: a prefix without a declaration is bad-namespace-prefix rather than plain not-well-formed.
-            throw HasUndeclaredPrefix(tag)
-                ? Fail(StreamErrorCondition.BadNamespacePrefix, "The stream header uses an undeclared namespace prefix.", ex)
-                : Fail(StreamErrorCondition.NotWellFormed, ex.Message, ex);
+            parsed = StreamHeaderParser.Parse(_slice, tag, s_readerSettings);
         }
         finally
         {
@@ -812,39 +762,11 @@ internal sealed class XmppStreamParser
             ReleaseBuffer();
         }
 
-        _endTag = Encoding.UTF8.GetBytes(prefix.Length == 0 ? "</stream" : $"</{prefix}:stream");
-        _declarations = [.. declarations];
+        _endTag = parsed.EndTag;
+        _declarations = parsed.Declarations;
         RenewContext();
         _elementParser.SetScope(_declarations);
-        return new StreamHeader(from, to, id, version, lang, contentNamespace);
-    }
-
-    private static bool HasUndeclaredPrefix(ReadOnlySpan<byte> tag)
-    {
-        ReadOnlySpan<byte> name = tag[1..];
-        int nameEnd = name.IndexOfAny(s_tagStops);
-        int ws = name.IndexOfAny(s_whitespace);
-        if (ws >= 0 && (nameEnd < 0 || ws < nameEnd))
-        {
-            nameEnd = ws;
-        }
-
-        name = nameEnd < 0 ? name : name[..nameEnd];
-        int colon = name.IndexOf((byte)':');
-        if (colon <= 0)
-        {
-            return false;
-        }
-
-        if (colon > 250)
-        {
-            return false;
-        }
-
-        Span<byte> declaration = stackalloc byte[256];
-        "xmlns:"u8.CopyTo(declaration);
-        name[..colon].CopyTo(declaration[6..]);
-        return tag.IndexOf(declaration[..(colon + 6)]) < 0;
+        return parsed.Header;
     }
 
     // Hands the bytes kept for the fast path to the scanner, which takes over the element as if it had seen them
@@ -948,76 +870,6 @@ internal sealed class XmppStreamParser
 
         _context = new XmlParserContext(nameTable, namespaces, xmlLang: null, XmlSpace.None);
         _bytesSinceRenew = 0;
-    }
-
-    // RFC 6120 §11.6: UTF-8 is the only encoding; §11.1: the XML declaration is the only PI allowed.
-    private static void CheckDeclaration(ReadOnlySpan<byte> declaration)
-    {
-        // declaration is "<?xml" S ... "?>"
-        ReadOnlySpan<byte> body = declaration[2..^2];
-        if (!body.StartsWith("xml"u8))
-        {
-            throw Restricted("processing instruction");
-        }
-
-        if (body.Length == 3)
-        {
-            throw Fail(StreamErrorCondition.NotWellFormed, "XML declaration without a version.");
-        }
-
-        if (!s_whitespace.Contains(body[3]))
-        {
-            // "<?xml-stylesheet ...?>" and friends: a PI whose target merely starts with "xml".
-            throw Restricted("processing instruction");
-        }
-
-        body = body[3..];
-        while (true)
-        {
-            body = body.TrimStart(" \t\r\n"u8);
-            if (body.IsEmpty)
-            {
-                return;
-            }
-
-            int eq = body.IndexOf((byte)'=');
-            if (eq <= 0)
-            {
-                throw Fail(StreamErrorCondition.NotWellFormed, "Malformed XML declaration.");
-            }
-
-            ReadOnlySpan<byte> name = body[..eq].TrimEnd(" \t\r\n"u8);
-            body = body[(eq + 1)..].TrimStart(" \t\r\n"u8);
-            if (body.IsEmpty || (body[0] != (byte)'"' && body[0] != (byte)'\''))
-            {
-                throw Fail(StreamErrorCondition.NotWellFormed, "Malformed XML declaration.");
-            }
-
-            int close = body[1..].IndexOf(body[0]);
-            if (close < 0)
-            {
-                throw Fail(StreamErrorCondition.NotWellFormed, "Malformed XML declaration.");
-            }
-
-            ReadOnlySpan<byte> value = body.Slice(1, close);
-            if (name.SequenceEqual("encoding"u8) && !Ascii.EqualsIgnoreCase(value, "UTF-8"u8))
-            {
-                throw Fail(
-                    StreamErrorCondition.UnsupportedEncoding,
-                    $"The XML declaration names encoding '{Encoding.UTF8.GetString(value)}'; XMPP requires UTF-8.");
-            }
-
-            body = body[(close + 2)..];
-        }
-    }
-
-    // XML 1.0 §3.1 [42]: ETag ::= '</' Name S? '>'; the name must be the header's qualified name.
-    private void CheckStreamEndTag(ReadOnlySpan<byte> tag)
-    {
-        if (!tag.StartsWith(_endTag) || tag[_endTag.Length..^1].IndexOfAnyExcept(s_whitespace) >= 0)
-        {
-            throw Fail(StreamErrorCondition.NotWellFormed, "End tag does not match the stream root.");
-        }
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
