@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
-using System.Text.Unicode;
 using System.Xml;
 using System.Xml.Linq;
 using static Gateway.Xmpp.Protocol.StreamViolations;
@@ -20,9 +19,9 @@ namespace Gateway.Xmpp.Protocol;
 /// <item>Reference path, for everything else (an element spread over more reads, malformed or restricted XML, rare
 /// constructs): a hand-written byte scanner finds where the stream header and each top-level element end,
 /// enforcing the size, depth and RFC 6120 §11.1 rules as it goes; the fast path gets one more try at the complete
-/// element, and only what it still declines is handed to <see cref="XmlReader"/>, that exact slice, so no reader
-/// ever blocks on, or reads past, an incomplete element. Every stream error is raised on this path, so which path
-/// would have built an element never changes what is refused or how.</item>
+/// element, and only what it still declines is handed to <see cref="XmlReader"/> (<see cref="ReferencePathReader"/>),
+/// that exact slice, so no reader ever blocks on, or reads past, an incomplete element. Every stream error is raised
+/// on this path, so which path would have built an element never changes what is refused or how.</item>
 /// </list>
 /// Scanning bytes is safe across split UTF-8 characters: every XML delimiter is ASCII and every byte of a
 /// multi-byte UTF-8 sequence is &gt;= 0x80.
@@ -57,11 +56,6 @@ internal sealed class XmppStreamParser
     // that once received a large vCard does not keep a megabyte.
     private const int InitialBufferSize = 4 * 1024;
 
-    // The NameTable interns every element name, prefix and namespace URI it sees, for as long as it lives. Renewing
-    // it after this many parsed bytes keeps the reuse win while bounding the memory a peer can pin by inventing
-    // new names in every stanza.
-    private const long NameTableRenewBytes = 4L * 1024 * 1024;
-
     // How much of the next read the fast path first adds to an element it began in the previous one.
     private const int PendingFirstTry = 1024;
 
@@ -71,27 +65,10 @@ internal sealed class XmppStreamParser
     // counted as an open element, which would stall framing until the size limit instead of failing at once.
     private static readonly SearchValues<byte> s_notNameStart = SearchValues.Create(" \t\r\n<>=\"'-.0123456789"u8);
 
-    // Shared across parsers and threads: it is only read after construction. No NameTable here, because NameTable
-    // is not thread-safe; each stream brings its own through XmlParserContext.
-    private static readonly XmlReaderSettings s_readerSettings = new()
-    {
-        ConformanceLevel = ConformanceLevel.Fragment,
-        // RFC 6120 §11.1: no DTDs, hence no entity declarations and no entity expansion (billion laughs).
-        DtdProcessing = DtdProcessing.Prohibit,
-        XmlResolver = null,
-        // The scanner refuses comments and PIs before the reader sees them; the reader would report them, not hide them.
-        IgnoreComments = false,
-        IgnoreProcessingInstructions = false,
-        // Whitespace inside a stanza is content (<body> </body>).
-        IgnoreWhitespace = false,
-        CheckCharacters = true,
-        CloseInput = false,
-    };
-
     private readonly int _maxStanzaBytes;
     private readonly int _maxDepth;
     private readonly bool _fastPath;
-    private readonly SliceStream _slice = new();
+    private readonly ReferencePathReader _referencePath = new();
     private readonly Utf8ElementParser _elementParser = new();
 
     // An element the fast path built straight from the input span, waiting for TryRead to hand it out.
@@ -113,9 +90,6 @@ internal sealed class XmppStreamParser
 
     // Per stream, from the header.
     private byte[] _endTag = [];
-    private (string Prefix, string Uri)[] _declarations = [];
-    private XmlParserContext? _context;
-    private long _bytesSinceRenew;
 
     /// <param name="maxStanzaBytes">Largest top-level element accepted, in bytes (RFC 6120 §13.12).</param>
     /// <param name="maxDepth">Deepest element nesting accepted inside a top-level element.</param>
@@ -187,9 +161,7 @@ internal sealed class XmppStreamParser
         _sawDeclaration = false;
         _pendingEnd = false;
         _endTag = [];
-        _declarations = [];
-        _context = null;
-        _bytesSinceRenew = 0;
+        _referencePath.Reset();
         _parsedElement = null;
         _elementParser.ClearScope();
     }
@@ -740,32 +712,26 @@ internal sealed class XmppStreamParser
 
     private StreamHeader ParseHeader()
     {
-        ReadOnlySpan<byte> tag = _buffer.AsSpan(0, _length);
         if (!_pendingEnd)
         {
             // An open tag alone is not a fragment XmlReader accepts; as an empty element it is, and all of its
             // attributes and namespace declarations get checked.
             Append(">"u8);
             _buffer[_length - 2] = (byte)'/';
-            tag = _buffer.AsSpan(0, _length);
         }
 
         StreamHeaderParser.ParsedHeader parsed;
-        _slice.SetBuffer(_buffer, _length);
         try
         {
-            parsed = StreamHeaderParser.Parse(_slice, tag, s_readerSettings);
+            parsed = _referencePath.ReadHeader(_buffer, _length);
         }
         finally
         {
-            _slice.Clear();
             ReleaseBuffer();
         }
 
         _endTag = parsed.EndTag;
-        _declarations = parsed.Declarations;
-        RenewContext();
-        _elementParser.SetScope(_declarations);
+        _elementParser.SetScope(parsed.Declarations);
         return parsed.Header;
     }
 
@@ -821,55 +787,14 @@ internal sealed class XmppStreamParser
 
     private XElement ParseElement()
     {
-        // RFC 6120 §11.6: UTF-8 only, and XML 1.0 §4.3.3 makes a malformed sequence a fatal error. Checked here rather
-        // than left to the reader's decoder, so the rule does not depend on how XmlReader is configured.
-        if (!Utf8.IsValid(_buffer.AsSpan(0, _length)))
-        {
-            ReleaseBuffer();
-            throw Fail(StreamErrorCondition.NotWellFormed, "The element is not well-formed UTF-8.");
-        }
-
-        if (_bytesSinceRenew >= NameTableRenewBytes)
-        {
-            RenewContext();
-        }
-
-        _bytesSinceRenew += _length;
-        _slice.SetBuffer(_buffer, _length);
         try
         {
-            using XmlReader reader = XmlReader.Create(_slice, s_readerSettings, _context);
-            return XElement.Load(reader, LoadOptions.None);
-        }
-        catch (XmlException ex)
-        {
-            // Mismatched tags, undefined entities, characters outside XML 1.0 §2.2 Char, invalid UTF-8, duplicate
-            // attributes, undeclared prefixes: all fatal errors in XML 1.0 terms.
-            throw Fail(StreamErrorCondition.NotWellFormed, ex.Message, ex);
+            return _referencePath.ReadElement(_buffer, _length);
         }
         finally
         {
-            _slice.Clear();
             ReleaseBuffer();
         }
-    }
-
-    // Top-level elements are parsed as fragments inside the stream root, so they inherit the header's default
-    // namespace (RFC 6120 §4.8.2: jabber:client) and its prefixes (RFC 6120 §4.8.5: stream:).
-    private void RenewContext()
-    {
-        var nameTable = new NameTable();
-        var namespaces = new XmlNamespaceManager(nameTable);
-        foreach ((string prefix, string uri) in _declarations)
-        {
-            if (prefix != "xml")
-            {
-                namespaces.AddNamespace(prefix, uri);
-            }
-        }
-
-        _context = new XmlParserContext(nameTable, namespaces, xmlLang: null, XmlSpace.None);
-        _bytesSinceRenew = 0;
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
@@ -906,9 +831,8 @@ internal sealed class XmppStreamParser
 
     private void Fault()
     {
-        _slice.Clear();
+        _referencePath.Fault();
         ReleaseBuffer();
-        _context = null;
         _state = ScanState.Faulted;
     }
 }
