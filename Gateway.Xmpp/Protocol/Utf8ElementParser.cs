@@ -94,8 +94,15 @@ internal sealed class Utf8ElementParser
     /// <param name="length">The element's length in bytes, when the result is <see cref="ElementParseStatus.Complete"/>.</param>
     public ElementParseStatus TryParse(ReadOnlySpan<byte> input, int maxDepth, out XElement? element, out int length)
     {
-        _ws = t_workspace ??= new Workspace();
-        _interned = _ws.Interned;
+        Workspace ws = t_workspace ??= new Workspace();
+        if (!ReferenceEquals(ws, _ws))
+        {
+            // Stored only when the parser runs on another thread than last time: each reference store costs a GC
+            // write barrier, on every element otherwise.
+            _ws = ws;
+            _interned = ws.Interned;
+        }
+
         _outOfInput = false;
         try
         {
