@@ -55,11 +55,6 @@ internal sealed class Utf8ElementParser
     private static Workspace? t_workspace;
 
     private Workspace _ws = null!;
-
-    // The workspace's cache, held directly so a lookup loads no more references than when the tables were fields of
-    // the workspace itself.
-    private Utf8InternCache _interned = null!;
-
     private int _bindingCount;
     private bool _outOfInput;
 
@@ -94,15 +89,7 @@ internal sealed class Utf8ElementParser
     /// <param name="length">The element's length in bytes, when the result is <see cref="ElementParseStatus.Complete"/>.</param>
     public ElementParseStatus TryParse(ReadOnlySpan<byte> input, int maxDepth, out XElement? element, out int length)
     {
-        Workspace ws = t_workspace ??= new Workspace();
-        if (!ReferenceEquals(ws, _ws))
-        {
-            // Stored only when the parser runs on another thread than last time: each reference store costs a GC
-            // write barrier, on every element otherwise.
-            _ws = ws;
-            _interned = ws.Interned;
-        }
-
+        _ws = t_workspace ??= new Workspace();
         _outOfInput = false;
         try
         {
@@ -444,7 +431,7 @@ internal sealed class Utf8ElementParser
             {
                 if (s[attributeStart..attributeEnd].SequenceEqual("xmlns"u8))
                 {
-                    if (!_interned.TryGetNamespace(s, valueStart, valueLength, allowEmpty: true, out XNamespace? ns))
+                    if (!_ws.Interned.TryGetNamespace(s, valueStart, valueLength, allowEmpty: true, out XNamespace? ns))
                     {
                         return false;
                     }
@@ -464,7 +451,7 @@ internal sealed class Utf8ElementParser
                     // Namespaces §3: the xml and xmlns prefixes have fixed bindings; an empty value undeclares nothing
                     // in XML 1.0 (NSC: No Prefix Undeclaring). The reference path reports whatever of it is an error.
                     if (local.SequenceEqual("xml"u8) || local.SequenceEqual("xmlns"u8) || _bindingCount == MaxBindings
-                        || !_interned.TryGetNamespace(s, valueStart, valueLength, allowEmpty: false, out XNamespace? ns))
+                        || !_ws.Interned.TryGetNamespace(s, valueStart, valueLength, allowEmpty: false, out XNamespace? ns))
                     {
                         return false;
                     }
@@ -506,7 +493,7 @@ internal sealed class Utf8ElementParser
             elementLocalStart = nameColon + 1;
         }
 
-        element = new XElement(_interned.GetName(s, elementLocalStart, nameEnd - elementLocalStart, elementNamespace));
+        element = new XElement(_ws.Interned.GetName(s, elementLocalStart, nameEnd - elementLocalStart, elementNamespace));
         if (count > 0 && !TryAddAttributes(s, element, count))
         {
             return false;
@@ -533,13 +520,13 @@ internal sealed class Utf8ElementParser
                     value = _ws.Declared[i]!.NamespaceName;
                     break;
                 case AttributeKind.PrefixDeclaration:
-                    name = _interned.GetName(
+                    name = _ws.Interned.GetName(
                         s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, Utf8InternCache.XmlnsNamespace);
                     value = _ws.Declared[i]!.NamespaceName;
                     break;
                 case AttributeKind.XmlLang:
                     name = s_xmlLang;
-                    if (!_interned.TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value))
+                    if (!_ws.Interned.TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value))
                     {
                         return false;
                     }
@@ -554,16 +541,16 @@ internal sealed class Utf8ElementParser
                         return false;
                     }
 
-                    name = _interned.GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, ns);
+                    name = _ws.Interned.GetName(s, attribute.Colon + 1, attribute.NameStart + attribute.NameLength - attribute.Colon - 1, ns);
                     break;
                 }
 
                 default:
                 {
                     // Namespaces §6.2: an unprefixed attribute is in no namespace, whatever the default namespace.
-                    name = _interned.GetName(s, attribute.NameStart, attribute.NameLength, Utf8InternCache.NoNamespace);
+                    name = _ws.Interned.GetName(s, attribute.NameStart, attribute.NameLength, Utf8InternCache.NoNamespace);
                     bool decoded = ReferenceEquals(name, s_to) || ReferenceEquals(name, s_from) || ReferenceEquals(name, s_type)
-                        ? _interned.TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value)
+                        ? _ws.Interned.TryDecodeRepeatedValue(s, attribute.ValueStart, attribute.ValueLength, out value)
                         : TryDecodeValue(s, in attribute, out value);
                     if (!decoded)
                     {
