@@ -14,10 +14,10 @@ namespace Gateway.Xmpp.Protocol;
 /// <remarks>
 /// Direct-mapped with a fixed number of entries: a peer inventing names can make it miss, never grow. What it returns
 /// is a function of the bytes alone, so one instance can serve any number of streams; <see cref="Utf8ElementParser"/>
-/// keeps one per thread. Not thread-safe. A struct, so that it lies inside the parser's per-thread workspace and a
-/// lookup goes from the workspace straight to a table: as a separate object it cost the parser one more live
-/// reference, and measurably more register spills, in its attribute loop. Create it with <c>new()</c>: a
-/// <c>default</c> instance has no tables.
+/// keeps one per thread. Not thread-safe. A struct, so that it lies inside the parser's per-thread workspace: a lookup
+/// goes from the workspace the parser already holds straight to a table, with no object in between and no second
+/// reference for the parser to keep up to date on every element. Create it with <c>new()</c>: a <c>default</c>
+/// instance has no tables.
 /// </remarks>
 internal readonly struct Utf8InternCache
 {
