@@ -35,4 +35,13 @@ public sealed class SessionSettingsTests
         Assert.Equal(["AB:CD"], settings.PinnedCertificateSha256);
         Assert.Equal((false, true), (settings.Carbons, settings.RequestReceipts));
     }
+
+    [Fact]
+    public void From_SpecWithDefaultPinArray_SettingsHoldAnEmptyOne()
+    {
+        var settings = SessionSettings.From(Spec with { PinnedCertificateSha256 = default }, new SessionPoolOptions());
+
+        Assert.False(settings.PinnedCertificateSha256.IsDefault);
+        Assert.Empty(settings.PinnedCertificateSha256);
+    }
 }

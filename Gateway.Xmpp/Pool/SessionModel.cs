@@ -89,6 +89,9 @@ public sealed record SessionSettings
     /// <summary>Whether a send that does not say asks for XEP-0184 receipts and XEP-0333 markers.</summary>
     public bool RequestReceipts { get; init; } = true;
 
+    /// <summary>A spec's defaults with the pool's; what a <see cref="SessionInfo"/> holds until it is given its session's.</summary>
+    public static SessionSettings Default { get; } = new();
+
     /// <summary>The spec's choices, each that it leaves open taken from <paramref name="options"/>.</summary>
     public static SessionSettings From(SessionSpec spec, SessionPoolOptions options)
     {
@@ -100,7 +103,9 @@ public sealed record SessionSettings
             Host = spec.Host,
             Port = spec.Port,
             TlsMode = spec.TlsMode,
-            PinnedCertificateSha256 = spec.PinnedCertificateSha256,
+            // A spec built with `default` has no array at all (the pool reads it as none, IsDefaultOrEmpty): empty here,
+            // so that the settings can always be enumerated and serialised.
+            PinnedCertificateSha256 = spec.PinnedCertificateSha256.IsDefault ? [] : spec.PinnedCertificateSha256,
             SendInitialPresence = spec.SendInitialPresence,
             Carbons = spec.Carbons ?? options.Carbons,
             RequestReceipts = spec.RequestReceipts ?? options.RequestReceipts,
@@ -139,7 +144,7 @@ public sealed record SessionInfo(
     public long LastEventId { get; init; }
 
     /// <summary>What the session runs with (its spec after the pool's defaults).</summary>
-    public SessionSettings Settings { get; init; } = new();
+    public SessionSettings Settings { get; init; } = SessionSettings.Default;
 }
 
 /// <summary>Readiness summary.</summary>
