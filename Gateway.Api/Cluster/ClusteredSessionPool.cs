@@ -60,6 +60,10 @@ internal sealed class ClusteredSessionPool(SessionPool local, IGrainFactory grai
 
     public IReadOnlyList<SessionInfo> List(string tenant) => local.List(tenant);
 
+    /// <summary>The local pool's: a change of a session another node runs was forwarded there before it reached this.</summary>
+    public Task<SessionInfo?> UpdateAsync(string tenant, string sessionId, SessionSpecChange change, CancellationToken cancellationToken = default) =>
+        local.UpdateAsync(tenant, sessionId, change, cancellationToken);
+
     public IManagedSession? Find(string tenant, string sessionId) => local.Find(tenant, sessionId);
 
     public Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)

@@ -43,50 +43,9 @@ internal static partial class RequestMapper
         {
             Add(errors, "password", "is required");
         }
-        else if (request.Password.Length > 1024 || !XmlInput.IsXmlText(request.Password))
-        {
-            Add(errors, "password", "must be at most 1024 characters, none of them control characters");
-        }
 
-        if (request.Resource is not null && !Jid.TryParse($"x@example.com/{request.Resource}", out _, out var resourceError))
-        {
-            Add(errors, "resource", $"is not a valid resource: {resourceError}");
-        }
-
-        if (request.Port is < 1 or > 65535)
-        {
-            Add(errors, "port", "must be 1-65535");
-        }
-
-        if (request.Host is not null && (request.Host.Length is 0 or > 253 || Uri.CheckHostName(request.Host) == UriHostNameType.Unknown))
-        {
-            Add(errors, "host", "must be a DNS name or an IP address");
-        }
-
-        if (!InputRules.TryParseTlsMode(request.TlsMode, out var tlsMode))
-        {
-            Add(errors, "tlsMode", InputRules.TlsModeRule);
-        }
-        else if (tlsMode == TlsMode.Disabled && !allowHostOverride)
-        {
-            Add(errors, "tlsMode", "disabled (plaintext) is only allowed where the gateway sets Gateway:Pool:AllowHostOverride (test servers)");
-        }
-
+        var tlsMode = CheckConnection(request.Password, request.Resource, request.Host, request.Port, request.TlsMode ?? "starttls", request.PinnedCertificateSha256, allowHostOverride, errors) ?? TlsMode.StartTlsRequired;
         var pins = request.PinnedCertificateSha256 ?? [];
-        if (pins.Count > 0 && !allowHostOverride)
-        {
-            // A pin accepts a certificate whatever its issuer and name: with it, a caller could make the gateway
-            // trust whatever server a JID's DNS leads to. Test setups only, like host and plaintext.
-            Add(errors, "pinnedCertificateSha256", "is only allowed where the gateway sets Gateway:Pool:AllowHostOverride (test servers); add a trust anchor to Gateway:Pool:TrustedCertificatePaths instead");
-        }
-
-        for (var i = 0; i < pins.Count; i++)
-        {
-            if (!InputRules.IsSha256Thumbprint(pins[i]))
-            {
-                Add(errors, $"pinnedCertificateSha256[{i}]", "must be a SHA-256 fingerprint: 64 hex digits, optionally in ':'-separated pairs");
-            }
-        }
 
         if (request.Id is not null && !InputRules.IsValidSessionId(request.Id))
         {
@@ -117,6 +76,103 @@ internal static partial class RequestMapper
 
     /// <summary>True when the request names its own host or port, which needs <c>Gateway:Pool:AllowHostOverride</c>.</summary>
     public static bool OverridesHost(CreateSessionRequest request) => request.Host is not null || request.Port is not null;
+
+    /// <summary>True when the change names a host or port, which needs <c>Gateway:Pool:AllowHostOverride</c>.</summary>
+    public static bool OverridesHost(UpdateSessionRequest request) => request.Host is not null || request.Port is not null;
+
+    /// <summary>Checks a settings change as <see cref="TryCreateSpec"/> checks a new session's; what it leaves out stays.</summary>
+    public static bool TryCreateChange(UpdateSessionRequest request, bool allowHostOverride, [NotNullWhen(true)] out SessionSpecChange? change, out Dictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        errors = [];
+        change = null;
+        if (request.Password is { Length: 0 })
+        {
+            Add(errors, "password", "must not be empty (leave it out to keep the password)");
+        }
+
+        var tlsMode = CheckConnection(request.Password, request.Resource, request.Host, request.Port, request.TlsMode, request.PinnedCertificateSha256, allowHostOverride, errors);
+        if (errors.Count > 0)
+        {
+            return false;
+        }
+
+        change = new SessionSpecChange
+        {
+            Password = request.Password,
+            Resource = request.Resource,
+            Host = request.Host,
+            Port = request.Port,
+            TlsMode = tlsMode,
+            PinnedCertificateSha256 = request.PinnedCertificateSha256 is { } pins ? [.. pins] : null,
+            SendInitialPresence = request.SendInitialPresence,
+            Carbons = request.Carbons,
+            RequestReceipts = request.RequestReceipts,
+        };
+        return true;
+    }
+
+    /// <summary>
+    /// The rules for how a session logs in and connects, shared by a create and a change: each value that is null is not
+    /// checked (a create requires its password itself). Returns the TLS mode read, null when none was given or it was invalid.
+    /// </summary>
+    private static TlsMode? CheckConnection(string? password, string? resource, string? host, int? port, string? tlsModeName, IReadOnlyList<string>? pins, bool allowHostOverride, Dictionary<string, string[]> errors)
+    {
+        if (!string.IsNullOrEmpty(password) && (password.Length > 1024 || !XmlInput.IsXmlText(password)))
+        {
+            Add(errors, "password", "must be at most 1024 characters, none of them control characters");
+        }
+
+        if (resource is not null && !Jid.TryParse($"x@example.com/{resource}", out _, out var resourceError))
+        {
+            Add(errors, "resource", $"is not a valid resource: {resourceError}");
+        }
+
+        if (port is < 1 or > 65535)
+        {
+            Add(errors, "port", "must be 1-65535");
+        }
+
+        if (host is not null && (host.Length is 0 or > 253 || Uri.CheckHostName(host) == UriHostNameType.Unknown))
+        {
+            Add(errors, "host", "must be a DNS name or an IP address");
+        }
+
+        TlsMode? tlsMode = null;
+        if (tlsModeName is not null)
+        {
+            if (!InputRules.TryParseTlsMode(tlsModeName, out var parsed))
+            {
+                Add(errors, "tlsMode", InputRules.TlsModeRule);
+            }
+            else if (parsed == TlsMode.Disabled && !allowHostOverride)
+            {
+                Add(errors, "tlsMode", "disabled (plaintext) is only allowed where the gateway sets Gateway:Pool:AllowHostOverride (test servers)");
+            }
+            else
+            {
+                tlsMode = parsed;
+            }
+        }
+
+        pins ??= [];
+        if (pins.Count > 0 && !allowHostOverride)
+        {
+            // A pin accepts a certificate whatever its issuer and name: with it, a caller could make the gateway
+            // trust whatever server a JID's DNS leads to. Test setups only, like host and plaintext.
+            Add(errors, "pinnedCertificateSha256", "is only allowed where the gateway sets Gateway:Pool:AllowHostOverride (test servers); add a trust anchor to Gateway:Pool:TrustedCertificatePaths instead");
+        }
+
+        for (var i = 0; i < pins.Count; i++)
+        {
+            if (!InputRules.IsSha256Thumbprint(pins[i]))
+            {
+                Add(errors, $"pinnedCertificateSha256[{i}]", "must be a SHA-256 fingerprint: 64 hex digits, optionally in ':'-separated pairs");
+            }
+        }
+
+        return tlsMode;
+    }
 
     /// <summary>What the request's <c>requestReceipts</c> asks for; absent: what the session does by default.</summary>
     public static RecipientReports Reports(PostMessageRequest request) => request.RequestReceipts switch

@@ -66,6 +66,49 @@ public sealed record CreateSessionRequest
     public bool? RequestReceipts { get; init; }
 }
 
+/// <summary>
+/// Changes a session's settings (<c>PATCH /api/v1/sessions/{id}</c>): each property left out (or null) stays as it is.
+/// The account (the JID) and the id cannot change.
+/// </summary>
+public sealed record UpdateSessionRequest
+{
+    /// <summary>A new password, e.g. after it was changed on the server. Tried with a login of its own first; never returned and never logged.</summary>
+    /// <example>new horse battery staple</example>
+    public string? Password { get; init; }
+
+    /// <summary>The resource to request at bind from now on.</summary>
+    /// <example>gateway-2</example>
+    public string? Resource { get; init; }
+
+    /// <summary>Connect to this host from now on; with the same restriction as on create.</summary>
+    /// <example>xmpp2.example.com</example>
+    public string? Host { get; init; }
+
+    /// <summary>TCP port, 1-65535; with the same restriction as <see cref="Host"/>.</summary>
+    /// <example>5222</example>
+    public int? Port { get; init; }
+
+    /// <summary><c>starttls</c>, <c>direct-tls</c> or <c>disabled</c>, as on create.</summary>
+    /// <example>starttls</example>
+    public string? TlsMode { get; init; }
+
+    /// <summary>Replaces the pinned certificate fingerprints; an empty list removes them. As on create.</summary>
+    /// <example>[]</example>
+    public IReadOnlyList<string>? PinnedCertificateSha256 { get; init; }
+
+    /// <summary>Send initial presence from now on (true) or keep the session invisible (false).</summary>
+    /// <example>true</example>
+    public bool? SendInitialPresence { get; init; }
+
+    /// <summary>Enable XEP-0280 message carbons from now on.</summary>
+    /// <example>true</example>
+    public bool? Carbons { get; init; }
+
+    /// <summary>Whether messages ask for delivery and display reports when a send does not say.</summary>
+    /// <example>false</example>
+    public bool? RequestReceipts { get; init; }
+}
+
 /// <summary>A pooled session as its tenant sees it. Never carries the password.</summary>
 public sealed record SessionDto
 {

@@ -30,6 +30,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} created through the API")]
     public static partial void SessionCreated(ILogger logger, string tenant, string sessionId);
 
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} changed through the API (new password: {NewPassword})")]
+    public static partial void SessionUpdated(ILogger logger, string tenant, string sessionId, bool newPassword);
+
     [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} removed through the API")]
     public static partial void SessionRemoved(ILogger logger, string tenant, string sessionId);
 

@@ -70,6 +70,7 @@ internal static class ExceptionProblems
         Xmpp.HttpUpload.HttpUploadException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.UploadFailed, e.Message),
         SessionLimitException e => new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.SessionLimitReached, e.Message),
         SessionConflictException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.SessionExists, e.Message),
+        SessionBusyException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.SessionBusy, e.Message),
         RoomNotJoinedException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.RoomNotJoined, e.Message),
         RoomLimitException e => new ProblemMapping(StatusCodes.Status409Conflict, ProblemCodes.RoomLimitReached, e.Message),
         XmppException e => new ProblemMapping(StatusCodes.Status502BadGateway, ProblemCodes.XmppError, e.Message),

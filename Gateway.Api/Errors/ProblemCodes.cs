@@ -20,6 +20,7 @@ public static class ProblemCodes
     public const string HistoryUnavailable = "history-unavailable";
     public const string HostOverrideNotAllowed = "host-override-not-allowed";
     public const string SessionExists = "session-exists";
+    public const string SessionBusy = "session-busy";
     public const string SessionLimitReached = "session-limit-reached";
     public const string RateLimited = "rate-limited";
     public const string LoginBudgetExhausted = "login-budget-exhausted";

@@ -17,6 +17,12 @@ internal static partial class Examples
         Resource = "gateway",
     };
 
+    public static readonly UpdateSessionRequest UpdateSession = new()
+    {
+        Password = "new horse battery staple",
+        RequestReceipts = false,
+    };
+
     public static readonly SessionDto Session = new()
     {
         Id = "support-bot",

@@ -48,5 +48,7 @@ internal sealed class BenchEventPool : ISessionPool
 
     public Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => Task.FromResult(false);
 
+    public Task<SessionInfo?> UpdateAsync(string tenant, string sessionId, SessionSpecChange change, CancellationToken cancellationToken = default) => Task.FromResult<SessionInfo?>(null);
+
     public PoolHealth GetHealth() => new(true, ImmutableDictionary<SessionState, int>.Empty);
 }

@@ -20,6 +20,7 @@ public sealed class GarbageInputTests
         { "POST", "/api/v1/sessions", "application/json" },
         { "GET", "/api/v1/sessions", null },
         { "GET", "/api/v1/sessions/s1", null },
+        { "PATCH", "/api/v1/sessions/s1", "application/json" },
         { "DELETE", "/api/v1/sessions/s1", null },
         { "POST", "/api/v1/sessions/s1/messages", "application/json" },
         { "POST", "/api/v1/sessions/s1/messages/batch", "application/json" },

@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} restored from the store (events continue after {LastEventId})")]
     public static partial void SessionRestored(ILogger logger, string tenant, string sessionId, long lastEventId);
 
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "Session {Tenant}/{SessionId} moved to new settings")]
+    public static partial void SessionReconfigured(ILogger logger, string tenant, string sessionId);
+
     [LoggerMessage(EventId = 3009, Level = LogLevel.Error, Message = "Writing {Count} events to the event log failed (attempt {Attempt}); retrying, dispatch waits")]
     public static partial void EventLogFailed(ILogger logger, int count, int attempt, Exception exception);
 

@@ -24,6 +24,15 @@ public interface ISessionPool
     /// <summary>The session, or null when the tenant has none with this id.</summary>
     IManagedSession? Find(string tenant, string sessionId);
 
+    /// <summary>
+    /// Moves the session to new settings without losing anything it queued or receives (see
+    /// <see cref="SessionPool.UpdateAsync"/>); null when the tenant has no such session.
+    /// </summary>
+    /// <exception cref="SaslFailedException">A new password (or other login setting) was refused; the session runs on as it was.</exception>
+    /// <exception cref="XmppConnectionException">The new host or port could not be reached; the session runs on as it was.</exception>
+    /// <exception cref="SessionBusyException">Another change of the session, or its creation, is under way.</exception>
+    Task<SessionInfo?> UpdateAsync(string tenant, string sessionId, SessionSpecChange change, CancellationToken cancellationToken = default);
+
     /// <summary>Stops the session gracefully (unavailable presence, stream close) and forgets it. False when unknown.</summary>
     Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default);
 

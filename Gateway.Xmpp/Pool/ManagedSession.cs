@@ -40,6 +40,7 @@ internal sealed class ManagedSession : IManagedSession
     private readonly DateTimeOffset _createdAt;
     private Jid? _boundJid;
     private Task _failed = Task.CompletedTask;
+    private volatile bool _replacing;
 
     /// <param name="tenant">The owning tenant.</param>
     /// <param name="id">The session id, unique within the tenant.</param>
@@ -180,6 +181,78 @@ internal sealed class ManagedSession : IManagedSession
     }
 
     public Jid Jid => _client.Jid;
+
+    /// <summary>The account and settings the session was built with, password included: the pool's, never shown.</summary>
+    internal SessionSpec Spec => _spec;
+
+    internal DateTimeOffset CreatedAt => _createdAt;
+
+    /// <summary>
+    /// The pool is moving this session to new settings (<see cref="SessionPool.UpdateAsync"/>): from now on a send it
+    /// refuses is refused as for a reconnect (try again shortly), not as for a session that was stopped for good.
+    /// </summary>
+    internal void BeginReplacement() => _replacing = true;
+
+    /// <summary>
+    /// Completes once the client is online, or its first attempt failed (reconnecting or failed), or it stopped; never
+    /// faults. What a caller that changed the session's settings waits for before it answers.
+    /// </summary>
+    internal async Task WaitUntilSettledAsync(CancellationToken cancellationToken)
+    {
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listening = _client.OnStatusChanged(status =>
+        {
+            if (status.State is not ConnectionState.Connecting)
+            {
+                settled.TrySetResult();
+            }
+        });
+
+        if (_client.Status.State is not ConnectionState.Connecting)
+        {
+            return;
+        }
+
+        try
+        {
+            await settled.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller answers with the state as it is.
+        }
+    }
+
+    /// <summary>
+    /// Logs in with <paramref name="spec"/> on a connection of its own, under a resource of its own, with no stream
+    /// management and no presence, and closes it again: whether the password, host, TLS mode and pins work, tried before
+    /// a running session is moved to them. Throws as a session's first connection would (refused password, TLS,
+    /// unreachable server).
+    /// </summary>
+    internal static async Task VerifyLoginAsync(SessionSpec spec, SessionPoolOptions options, KeyDerivationLimiter keyDerivations, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        // A resource no client holds, so that binding it takes nothing from anyone (RFC 6120 §7.7.2.2); without presence
+        // the server routes it nothing addressed to the bare JID (RFC 6121 §8.5.2.1).
+        var check = ClientOptions(spec, options, keyDerivations) with
+        {
+            Resource = "gateway-check-" + StanzaId.New(),
+            EnableStreamManagement = false,
+            AcknowledgeIncomingManually = false,
+        };
+        var client = await XmppClient.ConnectAsync(check, loggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        {
+            try
+            {
+                await client.CloseAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is XmppException or OperationCanceledException)
+            {
+                // The login worked, which is what was asked; the close is the server's to finish.
+                client.Abort();
+            }
+        }
+    }
 
     public IArchiveHistory History { get; }
 
@@ -325,7 +398,7 @@ internal sealed class ManagedSession : IManagedSession
     {
         _outbound.Close();
         var handoff = await _client.StopAsync(cancellationToken).ConfigureAwait(false);
-        var stopped = Unavailable(SessionState.Stopped);
+        var stopped = Ended(keepQueued);
         await _outbound.DrainAsync(stopped, keepQueued).ConfigureAwait(false);
         if (!keepQueued || !_outbound.IsDurable)
         {
@@ -354,7 +427,7 @@ internal sealed class ManagedSession : IManagedSession
     {
         _outbound.Close();
         var handoff = await _client.DetachAsync(cancellationToken).ConfigureAwait(false);
-        await _outbound.DrainAsync(Unavailable(SessionState.Stopped), keep: true).ConfigureAwait(false); // durable: the pool hands over only then
+        await _outbound.DrainAsync(Ended(keepQueued: true), keep: true).ConfigureAwait(false); // durable: the pool hands over only then
         await _failed.ConfigureAwait(false);
         await _journal.FlushAsync(cancellationToken).ConfigureAwait(false);
         return handoff is null ? null : StreamResumption.From(handoff, _time.GetUtcNow());
@@ -444,6 +517,13 @@ internal sealed class ManagedSession : IManagedSession
         }
 
         _lastState = status.State;
+        if (_replacing && state == SessionState.Stopped)
+        {
+            // Moving to new settings: the session does not stop for its subscribers (stopped is final to them); the
+            // session that takes its place publishes where it stands next.
+            return;
+        }
+
         Log.SessionStateChanged(_logger, Tenant, Id, state);
         _journal.Publish(new SessionStateChanged(Tenant, Id, 0, status.Since, state, status.Reason, status.ReasonText));
         if (state == SessionState.Failed)
@@ -461,12 +541,25 @@ internal sealed class ManagedSession : IManagedSession
         }
     }
 
-    private SessionUnavailableException Unavailable(SessionState state)
+    /// <param name="state">The state to name.</param>
+    /// <param name="admission">A send being refused (false: one already accepted, which the session can no longer carry).</param>
+    private SessionUnavailableException Unavailable(SessionState state, bool admission = true)
     {
+        if (_replacing && admission)
+        {
+            return new SessionUnavailableException(Id, SessionState.Reconnecting, $"Session '{Id}' is moving to new settings; try again in a moment.");
+        }
+
         var reason = _client.Status.Reason;
         return new SessionUnavailableException(Id, state,
             $"Session '{Id}' is {state.ToString().ToLowerInvariant()}{(reason is null ? "" : $" ({reason})")}; it no longer sends.");
     }
+
+    /// <summary>What a caller still waiting for a stanza's write learns when the session stops here.</summary>
+    private SessionUnavailableException Ended(bool keepQueued) => _replacing && keepQueued && _outbound.IsDurable
+        ? new SessionUnavailableException(Id, SessionState.Stopped,
+            $"Session '{Id}' moved to new settings before the stanza was written; it stays queued and goes out once on the new connection (see its status).")
+        : Unavailable(SessionState.Stopped, admission: false);
 
     private SessionUnavailableException OfflineForHistory()
     {

@@ -58,6 +58,14 @@ public sealed class SessionLimitException(string message) : XmppException(messag
     public override bool IsTransient => false;
 }
 
+/// <summary>The session's settings are being changed, or it is still being created: one change at a time.</summary>
+public sealed class SessionBusyException(string sessionId) : XmppException($"Session '{sessionId}' is being created or changed right now; try again once that has finished.")
+{
+    public string SessionId { get; } = sessionId;
+
+    public override bool IsTransient => true;
+}
+
 /// <summary>The tenant already has a session with the requested id.</summary>
 public sealed class SessionConflictException(string sessionId) : XmppException($"A session with id '{sessionId}' already exists.")
 {

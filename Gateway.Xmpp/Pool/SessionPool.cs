@@ -26,6 +26,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly ConcurrentDictionary<(string Tenant, string Id), ManagedSession> _sessions = new();
+
+    // One creation, change, removal or release at a time per session.
+    private readonly SessionGuards _guards = new();
     private readonly Channel<SessionEvent> _events;
     private readonly IPoolStore _store;
     private readonly EventJournal _journal;
@@ -144,22 +147,39 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     public async Task<bool> HostHandedOverAsync(StoredSession stored, StreamResumption? resumption, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stored);
+        var key = (stored.Tenant, stored.Id);
+        var session = await HostAsync(stored, resumption, session => _sessions.TryAdd(key, session), cancellationToken).ConfigureAwait(false);
+        if (session is null)
+        {
+            return false;
+        }
+
+        CountTenant(stored.Tenant, +1);
+        return true;
+    }
+
+    /// <summary>
+    /// Builds the stored session, its event ids continuing where the journal stands, lets <paramref name="place"/> put it
+    /// in the table, and starts it with its outbox and rooms; null (nothing started) when <paramref name="place"/> refuses.
+    /// </summary>
+    private async Task<ManagedSession?> HostAsync(StoredSession stored, StreamResumption? resumption, Func<ManagedSession, bool> place, CancellationToken cancellationToken)
+    {
         var head = await _store.GetHeadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false);
         var recent = await ReadRecentMessagesAsync(stored, head.LastEventId, cancellationToken).ConfigureAwait(false);
 
         // The journal's cursor; a file from before cursors were kept falls back to its last archived message.
         var cursor = head.ArchiveCursor ?? recent.Select(m => ReceiptElements.FindStanzaId(m, stored.Spec.Jid.Bare)).LastOrDefault(id => id is not null);
         var session = new ManagedSession(stored.Tenant, stored.Id, stored.Spec, _options, _keepAlive, _keyDerivations, _loggerFactory, _timeProvider, stored.CreatedAt, _journal.Open(stored.Tenant, stored.Id, head.LastEventId), _store.IsDurable, cursor, restored: true, Lookups(stored.Tenant, stored.Id), BudgetOf(stored.Tenant), _store, _metrics);
-        if (!_sessions.TryAdd((stored.Tenant, stored.Id), session))
+        if (!place(session))
         {
-            return false;
+            session.Close();
+            return null;
         }
 
-        CountTenant(stored.Tenant, +1);
         session.RestoreRooms(await _store.LoadRoomsAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false));
         session.StartRestored(await _store.LoadAsync(stored.Tenant, stored.Id, cancellationToken).ConfigureAwait(false), recent, resumption);
         Log.SessionRestored(_logger, stored.Tenant, stored.Id, head.LastEventId);
-        return true;
+        return session;
     }
 
     /// <summary>
@@ -170,22 +190,31 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// </summary>
     public async Task<bool> ReleaseAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
-        if (!_sessions.TryRemove((tenant, sessionId), out var session))
-        {
-            return false;
-        }
-
-        CountTenant(tenant, -1);
+        var key = (tenant, sessionId);
+        var guard = await _guards.EnterAsync(key, cancellationToken).ConfigureAwait(false);
         try
         {
-            await session.StopAsync(cancellationToken, keepQueued: _store.IsDurable).ConfigureAwait(false);
+            if (!_sessions.TryRemove(key, out var session))
+            {
+                return false;
+            }
+
+            CountTenant(tenant, -1);
+            try
+            {
+                await session.StopAsync(cancellationToken, keepQueued: _store.IsDurable).ConfigureAwait(false);
+            }
+            finally
+            {
+                session.Close();
+            }
+
+            return true;
         }
         finally
         {
-            session.Close();
+            _guards.Exit(guard);
         }
-
-        return true;
     }
 
     /// <summary>
@@ -204,19 +233,28 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             return null;
         }
 
-        if (!_sessions.TryRemove((tenant, sessionId), out var session))
-        {
-            return null;
-        }
-
-        CountTenant(tenant, -1);
+        var key = (tenant, sessionId);
+        var guard = await _guards.EnterAsync(key, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await session.HandOverAsync(cancellationToken).ConfigureAwait(false);
+            if (!_sessions.TryRemove(key, out var session))
+            {
+                return null;
+            }
+
+            CountTenant(tenant, -1);
+            try
+            {
+                return await session.HandOverAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                session.Close();
+            }
         }
         finally
         {
-            session.Close();
+            _guards.Exit(guard);
         }
     }
 
@@ -245,17 +283,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(tenant);
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Host is not null && !_options.AllowHostOverride)
-        {
-            throw new ArgumentException($"Sessions may not choose their own host: {SessionPoolOptions.Section}:AllowHostOverride is off.", nameof(spec));
-        }
-
-        if (!spec.PinnedCertificateSha256.IsDefaultOrEmpty && !_options.AllowHostOverride)
-        {
-            // A pin trusts a certificate whatever its name: with DNS pointing anywhere, that is the host override again.
-            throw new ArgumentException($"Sessions may not pin certificates: {SessionPoolOptions.Section}:AllowHostOverride is off.", nameof(spec));
-        }
-
+        _options.CheckHostPolicy(spec);
         if (spec.Id is not null && !SessionIdPattern().IsMatch(spec.Id))
         {
             throw new ArgumentException("A session id is 1-64 characters of letters, digits, '-' and '_'.", nameof(spec));
@@ -267,7 +295,52 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         }
 
         var id = spec.Id ?? NewSessionId();
-        var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _keyDerivations, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store, metrics: _metrics);
+
+        // Held until the session is stored (or given up): a change of its settings meanwhile is refused as busy rather
+        // than made to a session still starting, and a removal of an earlier session with this id finishes first.
+        var guard = await _guards.EnterAsync((tenant, id), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var session = new ManagedSession(tenant, id, spec, _options, _keepAlive, _keyDerivations, _loggerFactory, _timeProvider, _timeProvider.GetUtcNow(), _journal.Open(tenant, id, lastEventId: 0), _store.IsDurable, journaled: Lookups(tenant, id), budget: BudgetOf(tenant), roomStore: _store, metrics: _metrics);
+            try
+            {
+                Admit(tenant, id, session);
+            }
+            catch
+            {
+                session.Close();
+                throw;
+            }
+
+            try
+            {
+                await session.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                // Stored once it proved it can log in, so a restart restores only sessions that worked.
+                await _store.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
+                return session.Info;
+            }
+            catch
+            {
+                if (_sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session)))
+                {
+                    CountTenant(tenant, -1);
+                }
+
+                using var cts = new CancellationTokenSource(_options.ConnectTimeout);
+                await session.StopAsync(cts.Token).ConfigureAwait(false);
+                session.Close();
+                throw;
+            }
+        }
+        finally
+        {
+            _guards.Exit(guard);
+        }
+    }
+
+    /// <summary>Puts a new session in the table if the pool and its tenant have room and the id is free.</summary>
+    private void Admit(string tenant, string id, ManagedSession session)
+    {
         lock (_admission)
         {
             if (_sessions.Count >= _options.MaxSessions)
@@ -287,26 +360,111 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
             CountTenant(tenant, +1);
         }
+    }
+
+    /// <summary>
+    /// Moves a session to new settings (<paramref name="change"/> applied to its spec) and returns it as it then stands;
+    /// null when the pool holds no such session. A new password, host, port, TLS mode or pins are first tried on a login
+    /// of their own, so settings that cannot log in are refused (as a create would be) and the session runs on as it
+    /// was. Then the session is moved as it would be to another gateway process, with nothing lost: what it queued
+    /// stays in the outbox (with a durable store), its event ids continue. It resumes its XMPP stream (XEP-0198 §5)
+    /// unless the resource, carbons or initial presence change, which need a new stream (the old one is closed
+    /// gracefully, and what arrived meanwhile is caught up from the archive). The new settings are stored before the
+    /// move, so a restart uses them; the answer comes once the session is online again, or its first attempt failed.
+    /// A failed session (e.g. its password was changed on the server) is started again this way, whatever the change,
+    /// once a login with the resulting settings has worked.
+    /// </summary>
+    /// <exception cref="ArgumentException">The change breaks the pool's rules (host override, pins).</exception>
+    /// <exception cref="SessionBusyException">Another change of the session, or its creation, is under way.</exception>
+    public async Task<SessionInfo?> UpdateAsync(string tenant, string sessionId, SessionSpecChange change, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenant);
+        ArgumentNullException.ThrowIfNull(change);
+        var key = (tenant, sessionId);
+        if (!_sessions.TryGetValue(key, out var current))
+        {
+            return null;
+        }
+
+        var spec = change.ApplyTo(current.Spec);
+        _options.CheckHostPolicy(spec);
+        // One change at a time, and none while the session is created, removed or released: busy rather than queued.
+        if (!_guards.TryEnter(key, out var guard))
+        {
+            throw new SessionBusyException(sessionId);
+        }
 
         try
         {
-            await session.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-            // Stored once it proved it can log in, so a restart restores only sessions that worked.
-            await _store.SaveAsync(new StoredSession(tenant, id, spec, session.Info.CreatedAt), cancellationToken).ConfigureAwait(false);
-            return session.Info;
-        }
-        catch
-        {
-            if (_sessions.TryRemove(new KeyValuePair<(string, string), ManagedSession>((tenant, id), session)))
+            // Read again under the guard: a removal or another change may have come first.
+            if (!_sessions.TryGetValue(key, out current))
             {
-                CountTenant(tenant, -1);
+                return null;
             }
 
-            using var cts = new CancellationTokenSource(_options.ConnectTimeout);
-            await session.StopAsync(cts.Token).ConfigureAwait(false);
-            session.Close();
-            throw;
+            // A failed session is started again whatever changed (the server side may have been fixed), after its login
+            // is tried: it failed for a reason retrying could not fix, so the settings must prove they now work.
+            spec = change.ApplyTo(current.Spec);
+            var failed = current.State == SessionState.Failed;
+            if (!failed && !SpecTransition.ChangesAnything(current.Spec, spec))
+            {
+                return current.Info;
+            }
+
+            if (failed || SpecTransition.ChangesLogin(current.Spec, spec))
+            {
+                await ManagedSession.VerifyLoginAsync(spec, _options, _keyDerivations, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+
+            var stored = new StoredSession(tenant, sessionId, spec, current.CreatedAt);
+            await _store.SaveAsync(stored, cancellationToken).ConfigureAwait(false);
+
+            // From here the move runs to its end whatever the caller does: a session half moved would be lost.
+            var next = await MoveAsync(current, stored, resume: !SpecTransition.ChangesStream(current.Spec, spec)).ConfigureAwait(false);
+            if (next is null)
+            {
+                return null;
+            }
+
+            Log.SessionReconfigured(_logger, tenant, sessionId);
+            await next.WaitUntilSettledAsync(cancellationToken).ConfigureAwait(false);
+            return next.Info;
         }
+        finally
+        {
+            _guards.Exit(guard);
+        }
+    }
+
+    /// <summary>
+    /// Stops <paramref name="current"/> as for a move to another process (its stream detached for resumption when
+    /// <paramref name="resume"/> and the store keeps the outbox, else closed gracefully) and starts the stored session in
+    /// its place. A session that is reconnecting hands over the stream it is trying to resume; a failed one has none, and
+    /// the new session binds a new stream. Null when the session was removed meanwhile.
+    /// </summary>
+    private async Task<ManagedSession?> MoveAsync(ManagedSession current, StoredSession stored, bool resume)
+    {
+        using var stopping = new CancellationTokenSource(_options.ConnectTimeout);
+        current.BeginReplacement();
+        StreamResumption? resumption = null;
+        try
+        {
+            if (resume && _store.IsDurable)
+            {
+                resumption = await current.HandOverAsync(stopping.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await current.StopAsync(stopping.Token, keepQueued: _store.IsDurable).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            current.Close();
+        }
+
+        var key = (stored.Tenant, stored.Id);
+        return await HostAsync(stored, resumption, next => _sessions.TryUpdate(key, next, current), CancellationToken.None).ConfigureAwait(false);
     }
 
     private ByteBudget BudgetOf(string tenant) => _budgets.GetOrAdd(tenant, static (_, capacity) => new ByteBudget(capacity), _options.MaxQueuedBytesPerTenant);
@@ -319,18 +477,27 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
 
     public async Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
     {
-        if (!_sessions.TryRemove((tenant, sessionId), out var session))
+        var key = (tenant, sessionId);
+        var guard = await _guards.EnterAsync(key, cancellationToken).ConfigureAwait(false);
+        try
         {
-            return false;
+            if (!_sessions.TryRemove(key, out var session))
+            {
+                return false;
+            }
+
+            CountTenant(tenant, -1);
+
+            await session.StopAsync(cancellationToken).ConfigureAwait(false);
+            session.Close();
+            await _store.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+            await _store.DeleteSessionDataAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-
-        CountTenant(tenant, -1);
-
-        await session.StopAsync(cancellationToken).ConfigureAwait(false);
-        session.Close();
-        await _store.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-        await _store.DeleteSessionDataAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-        return true;
+        finally
+        {
+            _guards.Exit(guard);
+        }
     }
 
     public Task<EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default)
@@ -386,23 +553,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         batch.Clear();
         foreach (var entry in entries)
         {
-            if (entry.Event is { } sessionEvent)
-            {
-                batch.Events.Add(sessionEvent);
-            }
-
-            switch (entry)
-            {
-                case { Kind: JournalEntryKind.OutboxAddition, Outbox: { } added }:
-                    batch.OutboxAdditions.Add(added);
-                    break;
-                case { Kind: JournalEntryKind.OutboxRemoval, Key: { } removed }:
-                    batch.OutboxRemovals.Add(new OutboxKey(entry.Owner.Tenant, entry.Owner.SessionId, removed));
-                    break;
-                case { Kind: JournalEntryKind.ArchiveCursor, Key: { } cursor }:
-                    batch.ArchiveCursors.Add(new ArchiveCursor(entry.Owner.Tenant, entry.Owner.SessionId, cursor));
-                    break;
-            }
+            entry.AddTo(batch);
         }
 
         if (batch.IsEmpty)

@@ -228,4 +228,20 @@ public sealed record SessionPoolOptions
             throw new ArgumentException($"{Section}:{name} {rule}.", name);
         }
     }
+
+    /// <summary>Refuses a spec that chooses its host or pins certificates where <see cref="AllowHostOverride"/> is off.</summary>
+    /// <exception cref="ArgumentException">It does.</exception>
+    internal void CheckHostPolicy(SessionSpec spec)
+    {
+        if (spec.Host is not null && !AllowHostOverride)
+        {
+            throw new ArgumentException($"Sessions may not choose their own host: {Section}:AllowHostOverride is off.", nameof(spec));
+        }
+
+        if (!spec.PinnedCertificateSha256.IsDefaultOrEmpty && !AllowHostOverride)
+        {
+            // A pin trusts a certificate whatever its name: with DNS pointing anywhere, that is the host override again.
+            throw new ArgumentException($"Sessions may not pin certificates: {Section}:AllowHostOverride is off.", nameof(spec));
+        }
+    }
 }

@@ -73,6 +73,33 @@ internal static class SessionsApi
                 responseExamples: new Dictionary<int, object> { [200] = Examples.Session })
             .ProducesProblems(404);
 
+        group.MapPatch("/{id}", Update)
+            .RequireScope(ApiScopes.Admin)
+            .WithTags(Tag)
+            .Documented(
+                "UpdateSession",
+                "Change a session's settings",
+                "Changes what the request names (a new password after it was changed on the server, the resource, host, port, " +
+                "TLS mode, pins, initial presence, carbons, requestReceipts); what it leaves out stays. The account and the id " +
+                "cannot change. A new password, host, port, TLS mode or pins are first tried with a login of their own (under a " +
+                "resource of its own, without presence): refused, they answer as a create would (422 `not-authorized`, 502, " +
+                "504) and the session runs on unchanged. Then the session moves to the new settings as it would to a restarted " +
+                "gateway, with nothing lost: what is queued is sent on the new connection, event ids continue, and the XMPP " +
+                "stream is resumed (XEP-0198) unless the resource, carbons or initial presence change, which need a new stream " +
+                "(messages that arrive meanwhile are caught up from the server's archive). A failed session (e.g. after its " +
+                "password was changed on the server) comes back online this way. While it moves (about one login), sends are " +
+                "answered 503 `session-unavailable` with `Retry-After`. 200 with the session once it is online again (or its " +
+                "first attempt failed: see `state`); 409 `session-busy` while it is being created or changed already; 404 for " +
+                "an unknown (or foreign) session. A new password counts against the login budget as on create.",
+                Examples.UpdateSession,
+                new Dictionary<int, object>
+                {
+                    [200] = Examples.Session,
+                    [409] = Examples.Make(409, ProblemCodes.SessionBusy, "Session 'support-bot' is being created or changed right now; try again once that has finished."),
+                    [422] = Examples.Make(422, ProblemCodes.XmppAuthFailed, "SASL authentication failed with 'not-authorized'.") with { XmppCondition = "not-authorized" },
+                })
+            .ProducesProblems(400, 404, 409, 413, 415, 422, 429, 502, 503, 504);
+
         group.MapDelete("/{id}", Delete)
             .RequireScope(ApiScopes.Admin)
             .WithTags(Tag)
@@ -111,17 +138,9 @@ internal static class SessionsApi
         // Checked before connecting: past the budget, no login reaches the server, so wrong passwords cannot be tried
         // through the gateway faster than the budget allows.
         var account = spec.Jid.Bare.ToString().ToLowerInvariant();
-        if (loginBudget.Check(tenant, account) is { } exhausted)
+        if (LoginBudgetExhausted(httpContext, loginBudget, tenant, account, loggers) is { } exhausted)
         {
-            AuthLog.LoginBudgetExhausted(loggers.CreateLogger(typeof(SessionsApi)), tenant, exhausted.Setting, exhausted.RetryAfter);
-            httpContext.Response.Headers[HeaderNames.RetryAfter] = XmppExceptionHandler.RetryAfterSeconds(exhausted.RetryAfter);
-            var problem = GatewayProblems.FromMapping(httpContext, new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.LoginBudgetExhausted,
-                $"Too many refused logins ({exhausted.Limit} within {LoginBudgetOptions.Section}:Window; {exhausted.Setting}): " +
-                "no login is attempted until the Retry-After delay has passed.")
-            {
-                RetryAfter = exhausted.RetryAfter,
-            });
-            return TypedResults.Problem(problem);
+            return exhausted;
         }
 
         SessionInfo info;
@@ -144,6 +163,91 @@ internal static class SessionsApi
 
         Log.SessionCreated(loggers.CreateLogger(typeof(SessionsApi)), tenant, info.Id);
         return TypedResults.Created(Location(info.Id), SessionMapper.ToDto(info));
+    }
+
+    /// <param name="id">The session id.</param>
+    /// <param name="body">What to change.</param>
+    /// <param name="httpContext">The request.</param>
+    /// <param name="pool">The session pool.</param>
+    /// <param name="poolOptions">The pool's settings.</param>
+    /// <param name="loginBudget">Refused logins so far.</param>
+    /// <param name="loggers">Loggers.</param>
+    /// <param name="cancellationToken">Request aborted.</param>
+    internal static async Task<Results<Ok<SessionDto>, ProblemHttpResult>> Update(
+        string id, UpdateSessionRequest body, HttpContext httpContext, ISessionPool pool, SessionPoolOptions poolOptions, LoginBudget loginBudget, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var tenant = httpContext.User.GetTenant();
+        if (RequestMapper.OverridesHost(body) && !poolOptions.AllowHostOverride)
+        {
+            return GatewayProblems.Result(httpContext, StatusCodes.Status400BadRequest, ProblemCodes.HostOverrideNotAllowed,
+                "This gateway does not let callers choose the XMPP host or port (Gateway:Pool:AllowHostOverride is false).");
+        }
+
+        if (!RequestMapper.TryCreateChange(body, poolOptions.AllowHostOverride, out var change, out var errors))
+        {
+            return GatewayProblems.Validation(httpContext, errors);
+        }
+
+        if (!SessionLookup.TryFind(httpContext, pool, id, out var session))
+        {
+            return GatewayProblems.SessionNotFound(httpContext, id);
+        }
+
+        // A new password is a login like a create's: it spends the same budget.
+        var account = session.Info.Jid.Bare.ToString().ToLowerInvariant();
+        var newPassword = change.Password is not null;
+        if (newPassword && LoginBudgetExhausted(httpContext, loginBudget, tenant, account, loggers) is { } exhausted)
+        {
+            return exhausted;
+        }
+
+        SessionInfo? info;
+        try
+        {
+            info = await pool.UpdateAsync(tenant, id, change, cancellationToken);
+        }
+        catch (ArgumentException ex)
+        {
+            // The pool's last word on a change this API let through; its message names what is wrong, never the password.
+            return GatewayProblems.Result(httpContext, StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ex.Message);
+        }
+        catch (SaslFailedException ex) when (ex.IsCredentialFailure && newPassword)
+        {
+            loginBudget.RecordFailure(tenant, account);
+            throw;
+        }
+
+        if (info is null)
+        {
+            return GatewayProblems.SessionNotFound(httpContext, id);
+        }
+
+        if (newPassword)
+        {
+            loginBudget.RecordSuccess(account);
+        }
+
+        Log.SessionUpdated(loggers.CreateLogger(typeof(SessionsApi)), tenant, id, newPassword);
+        return TypedResults.Ok(SessionMapper.ToDto(info));
+    }
+
+    /// <summary>429 <c>login-budget-exhausted</c> when the account or tenant has spent its refused logins; null otherwise.</summary>
+    private static ProblemHttpResult? LoginBudgetExhausted(HttpContext httpContext, LoginBudget loginBudget, string tenant, string account, ILoggerFactory loggers)
+    {
+        if (loginBudget.Check(tenant, account) is not { } exhausted)
+        {
+            return null;
+        }
+
+        AuthLog.LoginBudgetExhausted(loggers.CreateLogger(typeof(SessionsApi)), tenant, exhausted.Setting, exhausted.RetryAfter);
+        httpContext.Response.Headers[HeaderNames.RetryAfter] = XmppExceptionHandler.RetryAfterSeconds(exhausted.RetryAfter);
+        var problem = GatewayProblems.FromMapping(httpContext, new ProblemMapping(StatusCodes.Status429TooManyRequests, ProblemCodes.LoginBudgetExhausted,
+            $"Too many refused logins ({exhausted.Limit} within {LoginBudgetOptions.Section}:Window; {exhausted.Setting}): " +
+            "no login is attempted until the Retry-After delay has passed.")
+        {
+            RetryAfter = exhausted.RetryAfter,
+        });
+        return TypedResults.Problem(problem);
     }
 
     /// <param name="httpContext">The request.</param>

@@ -63,6 +63,33 @@ public sealed class GatewayEndToEndTests(ProsodyFixture prosody)
     }
 
     [Fact]
+    public async Task UpdateSession_PasswordChangedOnTheServer_FailedSessionBackOnlineThroughPatchAndSends()
+    {
+        var (alice, bob) = (await prosody.CreateAccountAsync("alice", Token), await prosody.CreateAccountAsync("bob", Token));
+        await using var app = new GatewayApiFactory(Server);
+        using var client = app.CreateAlphaClient();
+        await using var receiver = await TestClients.ConnectOnlineAsync(Server, bob);
+        await CreateSessionAsync(client, alice, "a");
+        var changed = await Server.SetPasswordAsync(alice, Token);
+        var pool = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Gateway.Xmpp.Pool.ISessionPool>(app.Services);
+        pool.Find(GatewayApiFactory.AlphaTenant, "a")!.AbortConnection();
+        await Eventually.WaitUntilAsync(() => pool.Find(GatewayApiFactory.AlphaTenant, "a")!.Info.State == Gateway.Xmpp.Pool.SessionState.Failed);
+
+        var wrong = await client.PatchAsync("/api/v1/sessions/a", JsonContent.Create(new UpdateSessionRequest { Password = alice.Password }, options: GatewayApiFactory.Json), Token);
+        var patched = await client.PatchAsync("/api/v1/sessions/a", JsonContent.Create(new UpdateSessionRequest { Password = changed.Password, RequestReceipts = false }, options: GatewayApiFactory.Json), Token);
+
+        var refused = await wrong.ProblemAsync(422, "xmpp-auth-failed");
+        Assert.Equal("not-authorized", refused.GetProperty("xmppCondition").GetString());
+        var session = await patched.ReadAsync<SessionDto>(200);
+        Assert.Equal("online", session.State);
+        Assert.False(session.Settings.RequestReceipts);
+        Assert.DoesNotContain(changed.Password, await patched.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
+        var sent = await (await client.PostJsonAsync("/api/v1/sessions/a/messages?wait=server", new PostMessageRequest { To = bob.Bare, Body = "with the new password" })).ReadAsync<StanzaAcceptedDto>(202);
+        Assert.Equal("with the new password", (await receiver.ReceiveAsync<Message>(m => m.Id == sent.Id)).Body);
+        Assert.DoesNotContain(app.Logs.Entries, e => e.AllText.Contains(changed.Password, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task CreateSession_WrongPassword_Returns422WithXmppCondition()
     {
         var alice = await prosody.CreateAccountAsync("alice", Token);

@@ -359,7 +359,7 @@ public sealed class ErrorResponsesTests
 
     [Theory]
     [InlineData("GET", "/api/v1/nothing-here", 404, "not-found")]
-    [InlineData("PATCH", "/api/v1/sessions/s1", 405, "method-not-allowed")]
+    [InlineData("PUT", "/api/v1/sessions/s1", 405, "method-not-allowed")]
     [InlineData("PUT", "/api/v1/sessions", 405, "method-not-allowed")]
     public async Task StatusOnlyResults_HaveProblemBodies(string method, string url, int status, string code)
     {

@@ -55,6 +55,7 @@ public sealed class ExceptionProblemsTests
         { new SessionUnavailableException("s1", SessionState.Stopped, "stopped"), 409, ProblemCodes.SessionUnavailable },
         { new SessionLimitException("full"), 429, ProblemCodes.SessionLimitReached },
         { new SessionConflictException("s1"), 409, ProblemCodes.SessionExists },
+        { new SessionBusyException("s1"), 409, ProblemCodes.SessionBusy },
         { new RoomNotJoinedException(Jid.Parse("dev@conference.example.com"), RoomJoinState.Rejoining), 409, ProblemCodes.RoomNotJoined },
         { new RoomLimitException(100), 409, ProblemCodes.RoomLimitReached },
         { new BadHttpRequestException("too big", 413), 413, ProblemCodes.PayloadTooLarge },

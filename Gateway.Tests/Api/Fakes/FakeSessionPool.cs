@@ -59,6 +59,23 @@ internal sealed class FakeSessionPool : ISessionPool
     public Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
         Task.FromResult(_sessions.TryRemove((tenant, sessionId), out _));
 
+    /// <summary>What UpdateAsync was asked, in order.</summary>
+    public ConcurrentQueue<(string Tenant, string Id, SessionSpecChange Change)> Updated { get; } = new();
+
+    /// <summary>What UpdateAsync does for a known session; by default it answers the session as it is.</summary>
+    public Func<SessionInfo, SessionSpecChange, Task<SessionInfo>>? OnUpdate { get; set; }
+
+    public async Task<SessionInfo?> UpdateAsync(string tenant, string sessionId, SessionSpecChange change, CancellationToken cancellationToken = default)
+    {
+        Updated.Enqueue((tenant, sessionId, change));
+        if (!_sessions.TryGetValue((tenant, sessionId), out var session))
+        {
+            return null;
+        }
+
+        return OnUpdate is { } update ? await update(session.Info, change) : session.Info;
+    }
+
     public PoolHealth GetHealth() => new(
         Running,
         _sessions.Values.GroupBy(s => s.Info.State).ToImmutableDictionary(g => g.Key, g => g.Count()));

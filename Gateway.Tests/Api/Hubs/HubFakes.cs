@@ -87,6 +87,8 @@ internal sealed class FakeEventPool : ISessionPool
 
     public Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) => Task.FromResult(false);
 
+    public Task<SessionInfo?> UpdateAsync(string tenant, string sessionId, SessionSpecChange change, CancellationToken cancellationToken = default) => Task.FromResult<SessionInfo?>(null);
+
     public PoolHealth GetHealth() => new(true, ImmutableDictionary<SessionState, int>.Empty);
 
     public async Task<Gateway.Xmpp.Pool.Persistence.EventPage> ReadHistoryAsync(string tenant, string sessionId, long afterEventId, int limit, long maxBytes, CancellationToken cancellationToken = default)

@@ -278,6 +278,31 @@ public sealed class ProsodyServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Gives an existing account a new password by rewriting its account file, as <see cref="CreateAccountsAsync"/> writes
+    /// them (<c>internal_hashed</c> or <c>internal_plain</c>): the next login needs the new one. Streams already logged in
+    /// stay up (Prosody closes them only when the password changes through the server itself). Returns the account
+    /// with its new password.
+    /// </summary>
+    public async Task<TestAccount> SetPasswordAsync(TestAccount account, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var hashed = _options.Authentication == "internal_hashed";
+        if (!hashed && _options.Authentication != "internal_plain")
+            throw new NotSupportedException($"Setting a password is written for internal_hashed and internal_plain, not {_options.Authentication}.");
+
+        var changed = account with { Password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) };
+        var path = Path.Combine(DataPath, EscapeStoreName(Domain), "accounts", EscapeStoreName(account.User) + ".dat");
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"{account.Bare} has no account file at {path}.");
+
+        await File.WriteAllTextAsync(
+            path,
+            hashed ? HashedAccountFile(changed.Password) : $"return {{\n\t[\"password\"] = \"{changed.Password}\";\n}};\n",
+            cancellationToken);
+        return changed;
+    }
+
+    /// <summary>
     /// What prosodyctl register writes with internal_hashed (Prosody 0.12 mod_auth_internal_hashed: a UUID salt, its
     /// default 10,000 iterations, hex StoredKey and ServerKey of RFC 5802 §3).
     /// </summary>

@@ -39,6 +39,28 @@ internal sealed class JournalEntry
     /// <summary>The stanza id of a removal, or the archive id of a cursor.</summary>
     public string? Key { get; private init; }
 
+    /// <summary>Adds what this entry changes to <paramref name="batch"/>, the group commit it goes out with.</summary>
+    public void AddTo(JournalBatch batch)
+    {
+        if (Event is { } sessionEvent)
+        {
+            batch.Events.Add(sessionEvent);
+        }
+
+        switch (this)
+        {
+            case { Kind: JournalEntryKind.OutboxAddition, Outbox: { } added }:
+                batch.OutboxAdditions.Add(added);
+                break;
+            case { Kind: JournalEntryKind.OutboxRemoval, Key: { } removed }:
+                batch.OutboxRemovals.Add(new OutboxKey(Owner.Tenant, Owner.SessionId, removed));
+                break;
+            case { Kind: JournalEntryKind.ArchiveCursor, Key: { } cursor }:
+                batch.ArchiveCursors.Add(new ArchiveCursor(Owner.Tenant, Owner.SessionId, cursor));
+                break;
+        }
+    }
+
     /// <summary>Completes when the entry is durable (outbox additions, whose callers answer only then), or fails when it cannot be stored.</summary>
     public TaskCompletionSource? Durable { get; private init; }
 
