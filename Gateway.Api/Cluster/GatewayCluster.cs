@@ -67,7 +67,6 @@ public static class GatewayCluster
         builder.Services.PostConfigure<Gateway.Api.Configuration.GatewayOptions>(gateway => gateway.Pool = gateway.Pool with { RestoreStoredSessions = false });
         builder.Services.AddSingleton<ClusteredSessionPool>();
         builder.Services.AddSingleton<ISessionPool>(sp => sp.GetRequiredService<ClusteredSessionPool>());
-        builder.Services.AddSingleton<StoredSessionCatalog>();
         builder.Services.AddClusterForwarding();
         builder.Services.TryAddSingleton(TimeProvider.System);
 

@@ -23,7 +23,6 @@ namespace Gateway.Api.Cluster;
 internal sealed class SessionGrain(
     SessionPool pool,
     ISessionStore store,
-    StoredSessionCatalog catalog,
     ILocalSiloDetails silo,
     IOptions<GatewayClusterOptions> options,
     EventDoorbells doorbells,
@@ -188,8 +187,9 @@ internal sealed class SessionGrain(
     {
         if (!_hosting && !_creating && !_removed)
         {
-            // The placement round's snapshot first (it asked because the session was stored a moment ago), else the store.
-            await HostAsync(catalog.Find(_tenant, _sessionId) ?? await store.FindAsync(_tenant, _sessionId));
+            // The store, not the placement round's snapshot: the definition may have changed since the round read it
+            // (PATCH on the node that ran the session), and a node that takes over must log in with the current one.
+            await HostAsync(await store.FindAsync(_tenant, _sessionId));
         }
 
         if (!_hosting && !_creating && !_removed)

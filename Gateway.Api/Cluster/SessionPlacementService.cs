@@ -12,7 +12,6 @@ namespace Gateway.Api.Cluster;
 internal sealed class SessionPlacementService(
     IGrainFactory grains,
     ISessionStore store,
-    StoredSessionCatalog catalog,
     IOptions<GatewayClusterOptions> options,
     SiloEndpoints endpoints,
     TimeProvider timeProvider,
@@ -49,7 +48,6 @@ internal sealed class SessionPlacementService(
     internal async Task<int> PlaceAllAsync(CancellationToken cancellationToken)
     {
         var sessions = await store.LoadAllAsync(cancellationToken);
-        catalog.Replace(sessions);
         var hosted = 0;
         var failed = 0;
         await Parallel.ForEachAsync(

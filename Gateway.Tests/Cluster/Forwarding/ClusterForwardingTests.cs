@@ -122,6 +122,12 @@ public sealed class ClusterForwardingTests(ProsodyFixture prosody, RedisFixture 
                 Assert.DoesNotContain(await ListAsync(beta), s => s.Id == SessionId);
             }
 
+            // A change of its settings through B is made by A, which runs the session, and stored for whoever runs it next.
+            var patched = await (await clientB.PatchAsync(Url(""), JsonContent.Create(new UpdateSessionRequest { RequestReceipts = false }, options: GatewayApiFactory.Json), ClusterTestKit.Token)).ReadAsync<SessionDto>(200);
+            Assert.Equal(("online", false), (patched.State, patched.Settings.RequestReceipts));
+            Assert.False(ClusterTestKit.LocalPool(nodeA).Find(GatewayApiFactory.AlphaTenant, SessionId)!.Info.Settings.RequestReceipts);
+            Assert.False((await ListAsync(clientB)).Single(s => s.Id == SessionId).Settings.RequestReceipts);
+
             // A stops (gracefully, or dies without leaving the cluster): B answers 503 (the session is moving, or its
             // node cannot be reached) until it runs the session itself, never anything else.
             if (abrupt)
@@ -151,7 +157,7 @@ public sealed class ClusterForwardingTests(ProsodyFixture prosody, RedisFixture 
                 },
                 Patience,
                 () => $"node B to serve the session itself; answers so far: {string.Join(",", seen)}");
-            Assert.NotNull(ClusterTestKit.LocalPool(nodeB).Find(GatewayApiFactory.AlphaTenant, SessionId));
+            Assert.False(ClusterTestKit.LocalPool(nodeB).Find(GatewayApiFactory.AlphaTenant, SessionId)?.Info.Settings.RequestReceipts);
             Assert.All(seen, s => Assert.Contains(s, new[] { 200, 503 }));
 
             var after = await (await clientB.SendAsync(PostMessage(message with { Body = "after A stopped" }, null), ClusterTestKit.Token)).ReadAsync<StanzaAcceptedDto>(202);
