@@ -14,8 +14,9 @@ namespace Gateway.Tests.Reliability;
 
 /// <summary>
 /// The gateway as a real process under faults, with messages flowing both ways: a graceful restart (SIGTERM, then a
-/// new process on the same store), a <c>kill -9</c> (and a new process), and on top connection cuts between gateway
-/// and server and a server restart. Outbound, a REST client posts numbered messages to a plain XMPP peer, retrying
+/// new process on the same store), a <c>kill -9</c> (and a new process), changes of the session's settings
+/// (<c>PATCH</c>: one that resumes the stream, a new resource, a password changed on the server), and on top connection
+/// cuts between gateway and server and a server restart. Outbound, a REST client posts numbered messages to a plain XMPP peer, retrying
 /// each with its Idempotency-Key until accepted; inbound, the peer sends numbered messages that a SignalR subscriber
 /// receives, reconnecting with its last event id after every restart. At the end every message arrived exactly once,
 /// in order, both ways, and each sent message reached <c>acked</c>.
@@ -63,6 +64,12 @@ public sealed partial class GatewayProcessChaosTests
         RunAsync(
             nameof(RestartKillServerRestartAndCuts_DuringTwoWayTraffic_EveryMessageOnceInOrder),
             new ChaosPlan([new(0.20, Fault.GracefulRestart), new(0.45, Fault.ServerRestart), new(0.70, Fault.Kill)], Cuts: true));
+
+    [Fact]
+    public Task SettingsChangesAndCuts_DuringTwoWayTraffic_EveryMessageOnceInOrder() =>
+        RunAsync(
+            nameof(SettingsChangesAndCuts_DuringTwoWayTraffic_EveryMessageOnceInOrder),
+            new ChaosPlan([new(0.20, Fault.ReceiptsOff), new(0.45, Fault.NewResource), new(0.70, Fault.NewPassword)], Cuts: true));
 
     private static async Task RunAsync(string testName, ChaosPlan plan)
     {
@@ -112,7 +119,8 @@ public sealed partial class GatewayProcessChaosTests
                 $"hub connections {subscriber.Connections}, last event {subscriber.LastEventId}; gateway generation {gateway.Generation}, running {gateway.IsRunning}";
 
             var cuts = new StrongBox<int>();
-            var faults = Task.Run(() => InjectFaultsAsync(plan, new Random(seed), Progress, gateway, server, timeline, Describe, trafficCts.Token), trafficCts.Token);
+            var account = new StrongBox<TestAccount>(gatewayAccount);
+            var faults = Task.Run(() => InjectFaultsAsync(plan, new Random(seed), Progress, gateway, server, account, timeline, Describe, trafficCts.Token), trafficCts.Token);
             var cutting = plan.Cuts
                 ? Task.Run(() => CutWhileSendingAsync(proxy, gateway.BaseAddress, sending, new Random(seed ^ 0x5EED), cuts, trafficCts.Token), trafficCts.Token)
                 : Task.CompletedTask;
@@ -237,7 +245,7 @@ public sealed partial class GatewayProcessChaosTests
     }
 
     /// <summary>The plan's faults, each once the traffic has progressed that far (with a little jitter from the seed).</summary>
-    private static async Task InjectFaultsAsync(ChaosPlan plan, Random random, Func<double> progress, GatewayProcess gateway, ProsodyServer server, Timeline timeline, Func<string> describe, CancellationToken cancellationToken)
+    private static async Task InjectFaultsAsync(ChaosPlan plan, Random random, Func<double> progress, GatewayProcess gateway, ProsodyServer server, StrongBox<TestAccount> account, Timeline timeline, Func<string> describe, CancellationToken cancellationToken)
     {
         foreach (var step in plan.Steps)
         {
@@ -248,7 +256,7 @@ public sealed partial class GatewayProcessChaosTests
                 await Task.Delay(20, cancellationToken);
             }
 
-            await ApplyAsync(step.Fault, gateway, server, timeline, describe, cancellationToken);
+            await ApplyAsync(step.Fault, gateway, server, account, timeline, describe, cancellationToken);
         }
     }
 
@@ -304,7 +312,7 @@ public sealed partial class GatewayProcessChaosTests
         return true;
     }
 
-    private static async Task ApplyAsync(Fault fault, GatewayProcess gateway, ProsodyServer server, Timeline timeline, Func<string> describe, CancellationToken cancellationToken)
+    private static async Task ApplyAsync(Fault fault, GatewayProcess gateway, ProsodyServer server, StrongBox<TestAccount> account, Timeline timeline, Func<string> describe, CancellationToken cancellationToken)
     {
         timeline.Add($"{fault} at {describe()}");
         switch (fault)
@@ -325,6 +333,47 @@ public sealed partial class GatewayProcessChaosTests
                 await server.RestartAsync(cancellationToken);
                 timeline.Add("XMPP server restarted");
                 break;
+            case Fault.ReceiptsOff:
+                timeline.Add("PATCH answered: " + await PatchSessionAsync(gateway.BaseAddress, new UpdateSessionRequest { RequestReceipts = false }, cancellationToken));
+                break;
+            case Fault.NewResource:
+                timeline.Add("PATCH answered: " + await PatchSessionAsync(gateway.BaseAddress, new UpdateSessionRequest { Resource = "chaos-" + gateway.Generation + "-b" }, cancellationToken));
+                break;
+            case Fault.NewPassword:
+                // Changed on the server first (its account file: the session's stream stays up), then given to the gateway.
+                account.Value = await server.SetPasswordAsync(account.Value!, cancellationToken);
+                timeline.Add("password changed on the server; PATCH answered: " + await PatchSessionAsync(gateway.BaseAddress, new UpdateSessionRequest { Password = account.Value!.Password }, cancellationToken));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// PATCH …/sessions/{id} until it is answered 200, as a client would: the cuts may take the session's connection,
+    /// or the login that tries a new password, at any moment (502, 503, 504), and a change is refused while the session
+    /// is busy (409 session-busy). Returns the session's state and settings as answered.
+    /// </summary>
+    private static async Task<string> PatchSessionAsync(Uri gateway, UpdateSessionRequest change, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        var refusals = new List<int>();
+        while (true)
+        {
+            using var response = await http.PatchAsync($"api/v1/sessions/{SessionId}", System.Net.Http.Json.JsonContent.Create(change, options: GatewayApiFactory.Json), cancellationToken);
+            var status = (int)response.StatusCode;
+            if (status == 200)
+            {
+                var session = await response.ReadAsync<SessionDto>(200);
+                return $"{session.State} (resource {session.Settings.Resource ?? "(server's)"}, requestReceipts {session.Settings.RequestReceipts}) after refusals [{string.Join(",", refusals)}]";
+            }
+
+            if (status is not (409 or >= 500) || refusals.Count >= 20)
+            {
+                throw new InvalidOperationException($"PATCH answered {status}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+            }
+
+            refusals.Add(status);
+            await Task.Delay(200, cancellationToken);
         }
     }
 
@@ -556,6 +605,15 @@ public sealed partial class GatewayProcessChaosTests
         GracefulRestart,
         Kill,
         ServerRestart,
+
+        /// <summary>PATCH requestReceipts false: the session moves and resumes its stream.</summary>
+        ReceiptsOff,
+
+        /// <summary>PATCH a new resource: the session moves to a new stream.</summary>
+        NewResource,
+
+        /// <summary>The password changed on the server, then PATCHed: tried first, then the stream resumed with it.</summary>
+        NewPassword,
     }
 
     private sealed record ChaosStep(double AtProgress, Fault Fault);

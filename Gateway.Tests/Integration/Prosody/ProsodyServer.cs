@@ -278,27 +278,27 @@ public sealed class ProsodyServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gives an existing account a new password by rewriting its account file, as <see cref="CreateAccountsAsync"/> writes
-    /// them (<c>internal_hashed</c> or <c>internal_plain</c>): the next login needs the new one. Streams already logged in
-    /// stay up (Prosody closes them only when the password changes through the server itself). Returns the account
-    /// with its new password.
+    /// Gives an existing account a new password with <c>prosodyctl register</c>, which stores the account anew (Prosody
+    /// 0.12's <c>passwd</c> does the same after asking for the password on a terminal), in files or SQL: the next login
+    /// needs the new one. Streams already logged in stay up (the server closes them only when the password changes
+    /// through the server process itself). Returns the account with its new password.
     /// </summary>
     public async Task<TestAccount> SetPasswordAsync(TestAccount account, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var hashed = _options.Authentication == "internal_hashed";
-        if (!hashed && _options.Authentication != "internal_plain")
-            throw new NotSupportedException($"Setting a password is written for internal_hashed and internal_plain, not {_options.Authentication}.");
-
+        ArgumentNullException.ThrowIfNull(account);
         var changed = account with { Password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)) };
-        var path = Path.Combine(DataPath, EscapeStoreName(Domain), "accounts", EscapeStoreName(account.User) + ".dat");
-        if (!File.Exists(path))
-            throw new InvalidOperationException($"{account.Bare} has no account file at {path}.");
-
-        await File.WriteAllTextAsync(
-            path,
-            hashed ? HashedAccountFile(changed.Password) : $"return {{\n\t[\"password\"] = \"{changed.Password}\";\n}};\n",
-            cancellationToken);
+        await _prosodyctl.WaitAsync(cancellationToken);
+        try
+        {
+            var (exitCode, output) = await RunProsodyctlAsync(["register", changed.User, changed.Domain, changed.Password], cancellationToken);
+            if (exitCode != 0)
+                throw new InvalidOperationException($"prosodyctl register {changed.Bare} (new password) exited with {exitCode}:\n{output}");
+        }
+        finally
+        {
+            _prosodyctl.Release();
+        }
         return changed;
     }
 
