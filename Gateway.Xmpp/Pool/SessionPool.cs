@@ -188,18 +188,9 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     /// rooms left in the store for whichever pool hosts it next (<see cref="HostStoredAsync"/>). False when the pool
     /// holds no such session. <see cref="RemoveAsync"/> is the call that deletes a session.
     /// </summary>
-    public async Task<bool> ReleaseAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
-    {
-        var key = (tenant, sessionId);
-        var guard = await _guards.EnterAsync(key, cancellationToken).ConfigureAwait(false);
-        try
+    public Task<bool> ReleaseAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
+        TakeOutAsync(tenant, sessionId, absent: false, async session =>
         {
-            if (!_sessions.TryRemove(key, out var session))
-            {
-                return false;
-            }
-
-            CountTenant(tenant, -1);
             try
             {
                 await session.StopAsync(cancellationToken, keepQueued: _store.IsDurable).ConfigureAwait(false);
@@ -210,12 +201,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             }
 
             return true;
-        }
-        finally
-        {
-            _guards.Exit(guard);
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>
     /// Stops running one session here so that another pool (another node sharing the store) carries on with its XMPP
@@ -233,16 +219,8 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             return null;
         }
 
-        var key = (tenant, sessionId);
-        var guard = await _guards.EnterAsync(key, cancellationToken).ConfigureAwait(false);
-        try
+        return await TakeOutAsync<StreamResumption?>(tenant, sessionId, absent: null, async session =>
         {
-            if (!_sessions.TryRemove(key, out var session))
-            {
-                return null;
-            }
-
-            CountTenant(tenant, -1);
             try
             {
                 return await session.HandOverAsync(cancellationToken).ConfigureAwait(false);
@@ -251,11 +229,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             {
                 session.Close();
             }
-        }
-        finally
-        {
-            _guards.Exit(guard);
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -475,7 +449,21 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
     public IManagedSession? Find(string tenant, string sessionId) =>
         _sessions.TryGetValue((tenant, sessionId), out var session) ? session : null;
 
-    public async Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default)
+    public Task<bool> RemoveAsync(string tenant, string sessionId, CancellationToken cancellationToken = default) =>
+        TakeOutAsync(tenant, sessionId, absent: false, async session =>
+        {
+            await session.StopAsync(cancellationToken).ConfigureAwait(false);
+            session.Close();
+            await _store.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+            await _store.DeleteSessionDataAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Takes the session out of the table under its guard (after any creation or change of it under way) and lets
+    /// <paramref name="end"/> stop it; <paramref name="absent"/> when the pool holds no such session.
+    /// </summary>
+    private async Task<T> TakeOutAsync<T>(string tenant, string sessionId, T absent, Func<ManagedSession, Task<T>> end, CancellationToken cancellationToken)
     {
         var key = (tenant, sessionId);
         var guard = await _guards.EnterAsync(key, cancellationToken).ConfigureAwait(false);
@@ -483,16 +471,11 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
         {
             if (!_sessions.TryRemove(key, out var session))
             {
-                return false;
+                return absent;
             }
 
             CountTenant(tenant, -1);
-
-            await session.StopAsync(cancellationToken).ConfigureAwait(false);
-            session.Close();
-            await _store.DeleteAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-            await _store.DeleteSessionDataAsync(tenant, sessionId, cancellationToken).ConfigureAwait(false);
-            return true;
+            return await end(session).ConfigureAwait(false);
         }
         finally
         {

@@ -291,15 +291,23 @@ public sealed class ProsodyServer : IAsyncDisposable
         await _prosodyctl.WaitAsync(cancellationToken);
         try
         {
-            var (exitCode, output) = await RunProsodyctlAsync(["register", changed.User, changed.Domain, changed.Password], cancellationToken);
-            if (exitCode != 0)
-                throw new InvalidOperationException($"prosodyctl register {changed.Bare} (new password) exited with {exitCode}:\n{output}");
+            for (var attempt = 1; ; attempt++)
+            {
+                var (exitCode, output) = await RunProsodyctlAsync(["register", changed.User, changed.Domain, changed.Password], cancellationToken);
+                if (exitCode == 0)
+                    return changed;
+
+                // With SQL storage the running server may hold SQLite's write lock at that moment (a busy server
+                // archiving): a second process's write then fails at once rather than waiting. Tried again shortly.
+                if (attempt >= 10 || !output.Contains("database is locked", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"prosodyctl register {changed.Bare} (new password) exited with {exitCode}:\n{output}");
+                await Task.Delay(100 * attempt, cancellationToken);
+            }
         }
         finally
         {
             _prosodyctl.Release();
         }
-        return changed;
     }
 
     /// <summary>
