@@ -79,6 +79,48 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     }
 
     [Fact]
+    public async Task FailedSession_KeepsWhatItAccepted_NewPasswordSendsItOnce()
+    {
+        var pool = await StartPoolAsync();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
+        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var session = pool.Find("t", "s")!;
+
+        // The server's password changes and the stream drops (Prosody closes a changed account's streams): the session
+        // fails on its next login. What was accepted before the failure and not yet acknowledged is kept, not failed.
+        var changed = await prosody.Server.SetPasswordAsync(account, Token);
+        session.AbortConnection();
+        var accepted = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            try
+            {
+                accepted.Add((await session.EnqueueAsync(new Message { To = peer.Jid, Type = MessageType.Chat, Body = $"kept-{i}", Id = $"kept-{i}" }, DeliveryWait.Queued, Token)).StanzaId);
+            }
+            catch (SessionUnavailableException)
+            {
+                break; // Failed already: refused, not accepted.
+            }
+        }
+
+        await WaitUntilAsync(() => session.Info.State == SessionState.Failed);
+        Assert.NotEmpty(accepted);
+        Assert.All(accepted, id => Assert.NotEqual(DeliveryStatus.Failed, session.GetMessageStatus(id)?.Status));
+
+        await pool.UpdateAsync("t", "s", new SessionSpecChange { Password = changed.Password }, Token);
+
+        foreach (var id in accepted)
+        {
+            Assert.StartsWith("kept-", (await peer.ReceiveAsync<Message>(m => m.Id == id)).Body, StringComparison.Ordinal);
+        }
+
+        // Once each: a ping answered after anything else the server had for the peer is the sentinel.
+        await peer.PingAsync(cancellationToken: Token);
+        await Assert.ThrowsAsync<TimeoutException>(() => peer.ReceiveAsync<Message>(m => m.Id?.StartsWith("kept-", StringComparison.Ordinal) == true, TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
     [Trait("Spec", "XEP-0198 §5")]
     public async Task NewPassword_WhileOnline_StreamResumedWithTheNewLoginAndUsedForTheNextReconnect()
     {

@@ -44,6 +44,13 @@ public sealed record ReconnectingClientOptions
     /// <summary>Send unavailable presence before closing the stream on a graceful stop (RFC 6121 §4.5.1). Default true.</summary>
     public bool SendUnavailableOnStop { get; init; } = true;
 
+    /// <summary>
+    /// When the client gives up (a wrong password, say), keep what the last stream left unacknowledged for
+    /// <see cref="ReconnectingXmppClient.StopAsync"/> to return, instead of failing it at once: for an owner that keeps
+    /// it durably and may start again with other settings. Default false: the stanzas' senders learn at once.
+    /// </summary>
+    public bool KeepUnacknowledgedOnFailure { get; init; }
+
     /// <summary>Asked which unacknowledged stanzas the server already has when it cannot say itself; null resends them all.</summary>
     public HandledStanzaLookup? LookupHandled { get; init; }
 

@@ -468,8 +468,11 @@ public sealed class ReconnectingXmppClient : IStanzaSender, IAsyncDisposable
         Log.ConnectionFailed(_logger, _name, reason, text);
         SetStatus(ConnectionState.Failed, reason, text);
 
-        // Nothing will resend them now: their senders learn it.
-        Interlocked.Exchange(ref _handoff, null)?.Abandon(new XmppConnectionException($"The client gave up ({reason}) before the server acknowledged the stanza."));
+        // Nothing will resend them now: their senders learn it, unless the owner keeps them for a start with other settings.
+        if (!_options.KeepUnacknowledgedOnFailure)
+        {
+            Interlocked.Exchange(ref _handoff, null)?.Abandon(new XmppConnectionException($"The client gave up ({reason}) before the server acknowledged the stanza."));
+        }
     }
 
     /// <summary>The upper bound of the next reconnect delay: a retry hint for callers while reconnecting.</summary>

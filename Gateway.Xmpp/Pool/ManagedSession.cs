@@ -86,6 +86,10 @@ internal sealed class ManagedSession : IManagedSession
                 KeepAliveTimeout = options.KeepAliveTimeout,
                 KeepAliveTicker = keepAlive,
                 SendUnavailableOnStop = true,
+
+                // A failed session keeps what it accepted in the durable outbox: new settings (SessionPool.UpdateAsync)
+                // send it, exactly once; deleting the session fails it.
+                KeepUnacknowledgedOnFailure = durableOutbox,
                 LookupHandled = (connection, unconfirmed, token) => _lookup!.FindHandledAsync(connection, unconfirmed, token),
             },
             loggerFactory,
@@ -528,7 +532,13 @@ internal sealed class ManagedSession : IManagedSession
         _journal.Publish(new SessionStateChanged(Tenant, Id, 0, status.Since, state, status.Reason, status.ReasonText));
         if (state == SessionState.Failed)
         {
-            _failed = _outbound.DrainAsync(Unavailable(SessionState.Failed), keep: false);
+            // With a durable outbox what is queued stays there (and its status where it is) for new settings to send;
+            // a caller still waiting for the write learns that the session failed.
+            var failed = _outbound.IsDurable
+                ? new SessionUnavailableException(Id, SessionState.Failed,
+                    $"Session '{Id}' failed ({status.Reason}) before the stanza was written; it stays queued and goes out once the session is given settings that work (PATCH), or fails when the session is deleted.")
+                : Unavailable(SessionState.Failed, admission: false);
+            _failed = _outbound.DrainAsync(failed, keep: true);
         }
     }
 

@@ -394,7 +394,7 @@ public sealed partial class SessionPool : ISessionPool, IAsyncDisposable
             await _store.SaveAsync(stored, cancellationToken).ConfigureAwait(false);
 
             // From here the move runs to its end whatever the caller does: a session half moved would be lost.
-            var next = await MoveAsync(current, stored, resume: !SpecTransition.ChangesStream(current.Spec, spec)).ConfigureAwait(false);
+            var next = await MoveAsync(current, stored, resume: !failed && !SpecTransition.ChangesStream(current.Spec, spec)).ConfigureAwait(false);
             if (next is null)
             {
                 return null;
