@@ -146,6 +146,13 @@ internal sealed class RestSender : IDisposable
                     // Not on that node (any more): the route finds where it runs now.
                     reason = "404 (elsewhere)";
                 }
+                else if (status == 409 && (await response.Content.ReadAsStringAsync(cancellationToken)).Contains("\"sessionState\":\"failed\"", StringComparison.Ordinal))
+                {
+                    // Failed for now: a password changed on the server before it was given to the gateway (the
+                    // settings-change case) fails the session until the PATCH arrives. A session that stays failed
+                    // makes no progress, which the run's stall check catches.
+                    reason = "409 (failed)";
+                }
                 else if (status is not (>= 500 or 429))
                 {
                     // The request itself is wrong (or the session unknown): retrying cannot help.

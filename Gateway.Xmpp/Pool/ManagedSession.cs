@@ -434,7 +434,16 @@ internal sealed class ManagedSession : IManagedSession
         await _outbound.DrainAsync(Ended(keepQueued: true), keep: true).ConfigureAwait(false); // durable: the pool hands over only then
         await _failed.ConfigureAwait(false);
         await _journal.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return handoff is null ? null : StreamResumption.From(handoff, _time.GetUtcNow());
+
+        // Mid catch-up, live messages were left to the catch-up (the gap is this session's state, not the stream's):
+        // the next host must not resume as if nothing were missing, but bind a new stream and catch up from the cursor,
+        // as after a restart. (A settings-change chaos run lost 290 inbound messages when it resumed.)
+        if (handoff is null || _archive.GapPending)
+        {
+            return null;
+        }
+
+        return StreamResumption.From(handoff, _time.GetUtcNow());
     }
 
     /// <summary>The session is gone for good: its journal handle is released.</summary>

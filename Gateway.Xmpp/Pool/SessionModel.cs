@@ -17,7 +17,11 @@ public enum SessionState
     /// <summary>Closed on request. Terminal.</summary>
     Stopped,
 
-    /// <summary>Gave up: a failure that retrying cannot fix (wrong password, untrusted certificate, replaced by another login). Terminal.</summary>
+    /// <summary>
+    /// Gave up: a failure that retrying cannot fix (wrong password, untrusted certificate, replaced by another login).
+    /// Final for these settings: new ones (<see cref="ISessionPool.UpdateAsync"/>) start it again, sending what it had
+    /// accepted (kept in a durable outbox).
+    /// </summary>
     Failed,
 }
 

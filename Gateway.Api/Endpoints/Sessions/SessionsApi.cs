@@ -87,7 +87,7 @@ internal static class SessionsApi
                 "gateway, with nothing lost: what is queued is sent on the new connection, event ids continue, and the XMPP " +
                 "stream is resumed (XEP-0198) unless the resource, carbons or initial presence change, which need a new stream " +
                 "(messages that arrive meanwhile are caught up from the server's archive). A failed session (e.g. after its " +
-                "password was changed on the server) comes back online this way. While it moves (about one login), sends are " +
+                "password was changed on the server) comes back online this way and sends what it had accepted. While it moves (about one login), sends are " +
                 "answered 503 `session-unavailable` with `Retry-After`. 200 with the session once it is online again (or its " +
                 "first attempt failed: see `state`); 409 `session-busy` while it is being created or changed already; 404 for " +
                 "an unknown (or foreign) session. A new password counts against the login budget as on create.",

@@ -60,41 +60,5 @@ public sealed class ArchiveCatchUpStartTests : IAsyncDisposable
         Assert.False(archive.GapPending);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task RestoredSession_FirstStreamCatchesUpEvenWhenResumed_ALaterResumedOneDoesNot(bool resumed)
-    {
-        // A restored session's first stream catches up even when it resumes the stream another session handed over (a
-        // move to new settings, a node's drain): that session may have been catching up, and its open gap (live messages
-        // left to the catch-up) went with it, not with the stream (a chaos run lost 290 messages that way).
-        var journal = _kit.Journal.Open("t", "s", 0);
-        var deduplicator = new InboundDeduplicator(Me);
-        var archive = new ArchiveCatchUp(journal, new MessagePublisher(journal, deduplicator, TimeProvider.System), deduplicator, new ArchiveQueries(Me), cursor: "archive-41", restored: true, TimeSpan.FromSeconds(5), NullLogger.Instance);
-        var asked = new List<Iq>();
-        Task<Iq> Answer(Iq request)
-        {
-            asked.Add(request);
-            return Task.FromResult(ArchiveQueriesTests.Fin(request, complete: true, null, null));
-        }
-
-        using (var first = new ConnectionContext(new FakeConnection(resumed: resumed) { AnswerIq = Answer }, 1))
-        {
-            await archive.OnConnectedAsync(first, Token);
-            Assert.True(archive.GapPending);
-            await archive.RunAsync(first, Token);
-        }
-
-        Assert.Contains("archive-41", Assert.Single(asked).Query!.ToString(), StringComparison.Ordinal);
-        using (var second = new ConnectionContext(new FakeConnection(resumed: true) { AnswerIq = Answer }, 2))
-        {
-            await archive.OnConnectedAsync(second, Token);
-            Assert.False(archive.GapPending);
-            await archive.RunAsync(second, Token);
-        }
-
-        Assert.Single(asked);
-    }
-
     public ValueTask DisposeAsync() => _kit.DisposeAsync();
 }

@@ -89,11 +89,8 @@ internal sealed class ArchiveCatchUp : IConnectionFeature
     {
         _queries.Attach(context.Connection);
 
-        // A new stream after an earlier one (this process's, or the previous process's) may have missed messages. So
-        // may a restored session's first stream even when it resumes one handed over (a move to new settings, a node's
-        // drain): the session that handed it over may have been catching up, with live messages left to that catch-up
-        // (the gap was its state, not the stream's), and resuming delivers only what the stream itself had not acked.
-        if (Cursor is not null && (context.Resumed ? _restored && !_hadConnection : _hadConnection || _restored))
+        // A new stream after an earlier one (this process's, or the previous process's) may have missed messages.
+        if (!context.Resumed && Cursor is not null && (_hadConnection || _restored))
         {
             _gapPending = true;
         }
