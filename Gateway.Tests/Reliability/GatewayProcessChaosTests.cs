@@ -340,11 +340,28 @@ public sealed partial class GatewayProcessChaosTests
                 timeline.Add("PATCH answered: " + await PatchSessionAsync(gateway.BaseAddress, new UpdateSessionRequest { Resource = "chaos-" + gateway.Generation + "-b" }, cancellationToken));
                 break;
             case Fault.NewPassword:
-                // Changed on the server first (its account file: the session's stream stays up), then given to the gateway.
-                account.Value = await server.SetPasswordAsync(account.Value!, cancellationToken);
+                // Changed through the server first, as a rotation does: it closes the account's streams, so the session
+                // fails on its next login (keeping what it accepted) until the new password is given to the gateway.
+                account.Value = await ChangePasswordInBandAsync(server, account.Value!, cancellationToken);
                 timeline.Add("password changed on the server; PATCH answered: " + await PatchSessionAsync(gateway.BaseAddress, new UpdateSessionRequest { Password = account.Value!.Password }, cancellationToken));
                 break;
         }
+    }
+
+    /// <summary>
+    /// Changes the account's password the way a user's client does (XEP-0077 §3.3, logged in under a resource of its
+    /// own): the server stores it and closes the account's other streams ("reset"), the gateway's among them.
+    /// </summary>
+    private static async Task<TestAccount> ChangePasswordInBandAsync(ProsodyServer server, TestAccount account, CancellationToken cancellationToken)
+    {
+        System.Xml.Linq.XNamespace register = "jabber:iq:register";
+        var changed = account with { Password = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) };
+        await using var client = await Gateway.Tests.Integration.Client.TestClients.ConnectAsync(server, account, "password-change");
+        await client.SendIqAsync(
+            new Iq { Type = IqType.Set, To = Jid.Parse(account.Domain), Payload = [new System.Xml.Linq.XElement(register + "query", new System.Xml.Linq.XElement(register + "username", account.User), new System.Xml.Linq.XElement(register + "password", changed.Password))] },
+            Gateway.Tests.Integration.Client.TestClients.Patience,
+            cancellationToken);
+        return changed;
     }
 
     /// <summary>
@@ -612,7 +629,7 @@ public sealed partial class GatewayProcessChaosTests
         /// <summary>PATCH a new resource: the session moves to a new stream.</summary>
         NewResource,
 
-        /// <summary>The password changed on the server, then PATCHed: tried first, then the stream resumed with it.</summary>
+        /// <summary>The password changed through the server (which closes the session's stream), then PATCHed.</summary>
         NewPassword,
     }
 

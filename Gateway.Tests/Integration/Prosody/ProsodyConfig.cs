@@ -14,6 +14,10 @@ internal static class ProsodyConfig
     [
         "roster", "saslauth", "tls", "disco", "ping", "version", "time", "presence", "message", "iq",
         "smacks", "mam", "carbons", "offline", "blocklist", "vcard", "pep", "csi_simple",
+
+        // XEP-0077 for a logged-in account's password change only (allow_registration stays off): the server then
+        // closes the account's other streams, as a real password rotation does.
+        "register",
     ];
 
     public static string Render(

@@ -299,7 +299,7 @@ public sealed class ProsodyServer : IAsyncDisposable
 
                 // With SQL storage the running server may hold SQLite's write lock at that moment (a busy server
                 // archiving): a second process's write then fails at once rather than waiting. Tried again shortly.
-                if (attempt >= 10 || !output.Contains("database is locked", StringComparison.Ordinal))
+                if (attempt >= 10 || !(output.Contains("database is locked", StringComparison.Ordinal) || output.Contains("Commit failed", StringComparison.Ordinal)))
                     throw new InvalidOperationException($"prosodyctl register {changed.Bare} (new password) exited with {exitCode}:\n{output}");
                 await Task.Delay(100 * attempt, cancellationToken);
             }
