@@ -33,6 +33,23 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
         return _pool;
     }
 
+    /// <summary>A pool with session "s" of tenant "t" online for a new account, and an online peer for it to talk to.</summary>
+    private async Task<(SessionPool Pool, TestAccount Account, XmppClient Peer, SessionInfo Created)> StartWithPeerAsync()
+    {
+        var pool = await StartPoolAsync();
+        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
+        var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
+        try
+        {
+            return (pool, account, peer, await pool.CreateAsync("t", Spec(account, "s"), Token));
+        }
+        catch
+        {
+            await peer.DisposeAsync();
+            throw;
+        }
+    }
+
     private SessionSpec Spec(TestAccount account, string id) => new()
     {
         Id = id, Jid = Jid.Parse(account.Bare), Password = account.Password, Host = prosody.Server.Host, Port = prosody.Server.C2sPort, Resource = "first",
@@ -49,10 +66,8 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     [Fact]
     public async Task NewPassword_AfterTheServerChangedIt_FailedSessionComesBackOnlineWithItsEventIdsContinuing()
     {
-        var pool = await StartPoolAsync();
-        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
-        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var (pool, account, peer, _) = await StartWithPeerAsync();
+        await using var disposePeer = peer;
         var session = pool.Find("t", "s")!;
 
         // The password changes on the server; the next login with the old one is refused, which retrying cannot fix.
@@ -81,10 +96,8 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     [Fact]
     public async Task FailedSession_KeepsWhatItAccepted_NewPasswordSendsItOnce()
     {
-        var pool = await StartPoolAsync();
-        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
-        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var (pool, account, peer, _) = await StartWithPeerAsync();
+        await using var disposePeer = peer;
         var session = pool.Find("t", "s")!;
 
         // The server's password changes and the stream drops (Prosody closes a changed account's streams): the session
@@ -124,10 +137,8 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     [Trait("Spec", "XEP-0198 §5")]
     public async Task NewPassword_WhileOnline_StreamResumedWithTheNewLoginAndUsedForTheNextReconnect()
     {
-        var pool = await StartPoolAsync();
-        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
-        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        var created = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var (pool, account, peer, created) = await StartWithPeerAsync();
+        await using var disposePeer = peer;
         var changed = await prosody.Server.SetPasswordAsync(account, Token);
 
         var info = await pool.UpdateAsync("t", "s", new SessionSpecChange { Password = changed.Password }, Token);
@@ -149,10 +160,8 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     [Fact]
     public async Task WrongPassword_RefusedBeforeTheSessionIsTouched_ItRunsOnAsItWas()
     {
-        var pool = await StartPoolAsync();
-        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
-        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var (pool, account, peer, _) = await StartWithPeerAsync();
+        await using var disposePeer = peer;
         var session = pool.Find("t", "s")!;
 
         var refused = await Assert.ThrowsAsync<SaslFailedException>(() => pool.UpdateAsync("t", "s", new SessionSpecChange { Password = "not-the-password" }, Token));
@@ -171,10 +180,8 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     [Trait("Spec", "XEP-0198 §5")]
     public async Task RequestReceiptsOff_StreamResumed_NothingLostOrRepeatedEitherWay()
     {
-        var pool = await StartPoolAsync();
-        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
-        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        var created = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var (pool, account, peer, created) = await StartWithPeerAsync();
+        await using var disposePeer = peer;
         var session = pool.Find("t", "s")!;
         Assert.True(created.Settings.RequestReceipts);
 
@@ -210,10 +217,8 @@ public sealed class SessionUpdateTests(ProsodyFixture prosody) : IAsyncDisposabl
     [Fact]
     public async Task NewResource_NewStreamBoundToIt_MessagesToTheOldStreamCaughtUpFromTheArchive()
     {
-        var pool = await StartPoolAsync();
-        var (account, peerAccount) = (await prosody.CreateAccountAsync("update", Token), await prosody.CreateAccountAsync("peer", Token));
-        await using var peer = await TestClients.ConnectOnlineAsync(prosody.Server, peerAccount);
-        var created = await pool.CreateAsync("t", Spec(account, "s"), Token);
+        var (pool, account, peer, created) = await StartWithPeerAsync();
+        await using var disposePeer = peer;
         await peer.SendAsync(new Message { To = created.BoundJid, Type = MessageType.Chat, Body = "to the first", Id = "in-1" }, Token);
         await WaitUntilAsync(() => Received(pool, "in-1") == 1);
 
